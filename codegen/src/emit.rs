@@ -318,14 +318,14 @@ struct Emitter {
     client: TokenStream,
     /// Group node URL → cargo feature.
     groups: BTreeMap<String, String>,
-    /// Whether the module being printed may use the prelude's `Option`, `String` and `Vec` by
+    /// Whether the module being printed may use the prelude's `Option`, `String`, `Vec`, `Some`, `Ok`... by
     /// their short names: true unless one of its own items has such a name (then full paths).
     prelude: std::cell::Cell<bool>,
 }
 
 /// Whether a module with these item names may use the prelude names unqualified.
 fn prelude_safe<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
-    !names.any(|n| matches!(n, "Option" | "String" | "Vec"))
+    !names.any(|n| matches!(n, "Option" | "String" | "Vec" | "Result" | "Some" | "Ok" | "Err"))
 }
 
 fn parse_path(s: &str, what: &str) -> Result<TokenStream, Error> {
@@ -460,6 +460,7 @@ impl Emitter {
                     ));
                     methods.extend(quote! {
                         #doc
+                        #[inline]
                         pub fn #method(self, #arg: #arg_ty) -> #m::#cst<'a> {
                             #m::#cst(self.0.push_param(&#arg))
                         }
@@ -470,6 +471,7 @@ impl Emitter {
                     let doc = docs(&format!("`{}`", c.url));
                     methods.extend(quote! {
                         #doc
+                        #[inline]
                         pub fn #method(self) -> #m::#cst<'a> {
                             #m::#cst(self.0.push(#seg))
                         }
@@ -581,6 +583,7 @@ impl Emitter {
         quote! {
             #doc
             #deprecated
+            #[inline]
             pub fn #name(self #arg) -> #rt::Call<'a, #ret> {
                 #chain #send
             }
@@ -660,7 +663,6 @@ impl Emitter {
         // and form parts travel elsewhere); every field is read back by its wire name.
         let rt = &self.rt;
         let mut_m = all_fields.iter().any(|f| f.kind == FieldKind::Body).then(|| quote!(mut));
-        let mut_o = (!all_fields.is_empty()).then(|| quote!(mut));
         let puts = all_fields.iter().filter(|f| f.kind == FieldKind::Body).map(|f| {
             let id = ident(&f.ident);
             let wire = &f.wire;
@@ -670,15 +672,51 @@ impl Emitter {
                 quote!(m.opt(#wire, &self.#id)?;)
             }
         });
+        // All fields are taken, then matched at once: one branch per struct, not an early return
+        // (dropping everything taken so far) per field — see the runtime's `Object`.
         let takes = all_fields.iter().map(|f| {
-            let id = ident(&f.ident);
             let wire = &f.wire;
             if f.required {
-                quote!(#id: o.req(#wire)?)
+                quote!(o.req(#wire))
             } else {
-                quote!(#id: o.opt(#wire)?)
+                quote!(o.opt(#wire))
             }
         });
+        let (some, ok, err) = if self.prelude.get() {
+            (quote!(Some), quote!(Ok), quote!(Err))
+        } else {
+            (
+                quote!(::core::option::Option::Some),
+                quote!(::core::result::Result::Ok),
+                quote!(::core::result::Result::Err),
+            )
+        };
+        let binds = all_fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            quote!(#some(#id))
+        });
+        let names = all_fields.iter().map(|f| ident(&f.ident));
+        let de_body = match all_fields.len() {
+            0 => quote! {
+                #rt::Object::new(deserializer)?;
+                #ok(Self {})
+            },
+            n => {
+                let (takes, binds, none) = if n == 1 {
+                    let none = if self.prelude.get() { quote!(None) } else { quote!(::core::option::Option::None) };
+                    (quote!(#(#takes)*), quote!(#(#binds)*), none)
+                } else {
+                    (quote!((#(#takes),*)), quote!((#(#binds),*)), quote!(_))
+                };
+                quote! {
+                    let mut o = #rt::Object::new(deserializer)?;
+                    match #takes {
+                        #binds => #ok(Self { #(#names),* }),
+                        #none => #err(o.error()),
+                    }
+                }
+            }
+        };
         quote! {
             #doc
             #gate
@@ -699,8 +737,7 @@ impl Emitter {
             #gate
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                    let #mut_o o = #rt::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { #(#takes,)* })
+                    #de_body
                 }
             }
         }

@@ -31,10 +31,10 @@ impl<'de> ::serde::Deserialize<'de> for Amount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.opt("currency")?,
-        })
+        match (o.req("total"), o.opt("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 申请单状态
@@ -174,10 +174,15 @@ impl<'de> ::serde::Deserialize<'de> for AvailablePeriods {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            available_time: o.opt("available_time")?,
-            available_day_time: o.opt("available_day_time")?,
-        })
+        match (o.opt("available_time"), o.opt("available_day_time")) {
+            (Some(available_time), Some(available_day_time)) => {
+                Ok(Self {
+                    available_time,
+                    available_day_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// AvailablePeriodsAvailableDayTime
@@ -207,10 +212,15 @@ impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableDayTime {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            begin_day_time: o.opt("begin_day_time")?,
-            end_day_time: o.opt("end_day_time")?,
-        })
+        match (o.opt("begin_day_time"), o.opt("end_day_time")) {
+            (Some(begin_day_time), Some(end_day_time)) => {
+                Ok(Self {
+                    begin_day_time,
+                    end_day_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// AvailablePeriodsAvailableTime
@@ -240,10 +250,10 @@ impl<'de> ::serde::Deserialize<'de> for AvailablePeriodsAvailableTime {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            begin_time: o.opt("begin_time")?,
-            end_time: o.opt("end_time")?,
-        })
+        match (o.opt("begin_time"), o.opt("end_time")) {
+            (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 奖品类型
@@ -442,15 +452,36 @@ impl<'de> ::serde::Deserialize<'de> for Base {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_code: o.opt("business_code")?,
-            applyment_id: o.opt("applyment_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            sign_url: o.opt("sign_url")?,
-            applyment_state: o.req("applyment_state")?,
-            applyment_state_msg: o.opt("applyment_state_msg")?,
-            audit_detail: o.opt("audit_detail")?,
-        })
+        match (
+            o.opt("business_code"),
+            o.opt("applyment_id"),
+            o.opt("sub_mchid"),
+            o.opt("sign_url"),
+            o.req("applyment_state"),
+            o.opt("applyment_state_msg"),
+            o.opt("audit_detail"),
+        ) {
+            (
+                Some(business_code),
+                Some(applyment_id),
+                Some(sub_mchid),
+                Some(sign_url),
+                Some(applyment_state),
+                Some(applyment_state_msg),
+                Some(audit_detail),
+            ) => {
+                Ok(Self {
+                    business_code,
+                    applyment_id,
+                    sub_mchid,
+                    sign_url,
+                    applyment_state,
+                    applyment_state_msg,
+                    audit_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// BaseAuditDetail
@@ -489,11 +520,16 @@ impl<'de> ::serde::Deserialize<'de> for BaseAuditDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            field: o.opt("field")?,
-            field_name: o.opt("field_name")?,
-            reject_reason: o.opt("reject_reason")?,
-        })
+        match (o.opt("field"), o.opt("field_name"), o.opt("reject_reason")) {
+            (Some(field), Some(field_name), Some(reject_reason)) => {
+                Ok(Self {
+                    field,
+                    field_name,
+                    reject_reason,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 登记证书类型
@@ -757,12 +793,27 @@ impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            consume_time: o.opt("consume_time")?,
-            consume_mchid: o.opt("consume_mchid")?,
-            transaction_id: o.opt("transaction_id")?,
-            goods_detail: o.opt("goods_detail")?,
-        })
+        match (
+            o.opt("consume_time"),
+            o.opt("consume_mchid"),
+            o.opt("transaction_id"),
+            o.opt("goods_detail"),
+        ) {
+            (
+                Some(consume_time),
+                Some(consume_mchid),
+                Some(transaction_id),
+                Some(goods_detail),
+            ) => {
+                Ok(Self {
+                    consume_time,
+                    consume_mchid,
+                    transaction_id,
+                    goods_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 单品信息
@@ -806,12 +857,22 @@ impl<'de> ::serde::Deserialize<'de> for CouponConsumeInfoGoodsDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            goods_id: o.opt("goods_id")?,
-            quantity: o.opt("quantity")?,
-            price: o.opt("price")?,
-            discount_amount: o.opt("discount_amount")?,
-        })
+        match (
+            o.opt("goods_id"),
+            o.opt("quantity"),
+            o.opt("price"),
+            o.opt("discount_amount"),
+        ) {
+            (Some(goods_id), Some(quantity), Some(price), Some(discount_amount)) => {
+                Ok(Self {
+                    goods_id,
+                    quantity,
+                    price,
+                    discount_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 减至批次特定信息
@@ -841,10 +902,15 @@ impl<'de> ::serde::Deserialize<'de> for CutToMessage {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            single_price_max: o.opt("single_price_max")?,
-            cut_to_price: o.opt("cut_to_price")?,
-        })
+        match (o.opt("single_price_max"), o.opt("cut_to_price")) {
+            (Some(single_price_max), Some(cut_to_price)) => {
+                Ok(Self {
+                    single_price_max,
+                    cut_to_price,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 投放目的
@@ -939,11 +1005,16 @@ impl<'de> ::serde::Deserialize<'de> for Detail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cost_price: o.opt("cost_price")?,
-            invoice_id: o.opt("invoice_id")?,
-            goods_detail: o.opt("goods_detail")?,
-        })
+        match (o.opt("cost_price"), o.opt("invoice_id"), o.opt("goods_detail")) {
+            (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                Ok(Self {
+                    cost_price,
+                    invoice_id,
+                    goods_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// DetailGoodsDetail
@@ -992,13 +1063,30 @@ impl<'de> ::serde::Deserialize<'de> for DetailGoodsDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            merchant_goods_id: o.req("merchant_goods_id")?,
-            wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-            goods_name: o.opt("goods_name")?,
-            quantity: o.req("quantity")?,
-            unit_price: o.req("unit_price")?,
-        })
+        match (
+            o.req("merchant_goods_id"),
+            o.opt("wechatpay_goods_id"),
+            o.opt("goods_name"),
+            o.req("quantity"),
+            o.req("unit_price"),
+        ) {
+            (
+                Some(merchant_goods_id),
+                Some(wechatpay_goods_id),
+                Some(goods_name),
+                Some(quantity),
+                Some(unit_price),
+            ) => {
+                Ok(Self {
+                    merchant_goods_id,
+                    wechatpay_goods_id,
+                    goods_name,
+                    quantity,
+                    unit_price,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 申请状态
@@ -1440,10 +1528,15 @@ impl<'de> ::serde::Deserialize<'de> for FixedNormalCoupon {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            coupon_amount: o.req("coupon_amount")?,
-            transaction_minimum: o.req("transaction_minimum")?,
-        })
+        match (o.req("coupon_amount"), o.req("transaction_minimum")) {
+            (Some(coupon_amount), Some(transaction_minimum)) => {
+                Ok(Self {
+                    coupon_amount,
+                    transaction_minimum,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 子商户同业过滤的同业过滤标签值
@@ -1686,13 +1779,30 @@ impl<'de> ::serde::Deserialize<'de> for H5Info {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.opt("type")?,
-            app_name: o.opt("app_name")?,
-            app_url: o.opt("app_url")?,
-            bundle_id: o.opt("bundle_id")?,
-            package_name: o.opt("package_name")?,
-        })
+        match (
+            o.opt("type"),
+            o.opt("app_name"),
+            o.opt("app_url"),
+            o.opt("bundle_id"),
+            o.opt("package_name"),
+        ) {
+            (
+                Some(type_),
+                Some(app_name),
+                Some(app_url),
+                Some(bundle_id),
+                Some(package_name),
+            ) => {
+                Ok(Self {
+                    type_,
+                    app_name,
+                    app_url,
+                    bundle_id,
+                    package_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// IdType
@@ -2600,10 +2710,10 @@ impl<'de> ::serde::Deserialize<'de> for PayerServiceProvider {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_openid: o.req("sp_openid")?,
-            sub_openid: o.opt("sub_openid")?,
-        })
+        match (o.req("sp_openid"), o.opt("sub_openid")) {
+            (Some(sp_openid), Some(sub_openid)) => Ok(Self { sp_openid, sub_openid }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// PaymentScene
@@ -2701,12 +2811,17 @@ impl<'de> ::serde::Deserialize<'de> for PostDiscount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            description: o.opt("description")?,
-            amount: o.opt("amount")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
+            (Some(name), Some(description), Some(amount), Some(count)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    amount,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 后付费项目
@@ -2750,12 +2865,17 @@ impl<'de> ::serde::Deserialize<'de> for PostPayment {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 分账失败原因
@@ -3231,30 +3351,81 @@ impl<'de> ::serde::Deserialize<'de> for Record {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            card_id: o.req("card_id")?,
-            create_time: o.opt("create_time")?,
-            update_time: o.opt("update_time")?,
-            remain_quantity: o.opt("remain_quantity")?,
-            status: o.opt("status")?,
-            brand: o.req("brand")?,
-            appid: o.req("appid")?,
-            logo_url: o.req("logo_url")?,
-            title: o.req("title")?,
-            background_picture_url: o.req("background_picture_url")?,
-            description: o.req("description")?,
-            service_phone: o.opt("service_phone")?,
-            code_type: o.req("code_type")?,
-            total_quantity: o.opt("total_quantity")?,
-            date_information: o.req("date_information")?,
-            code_mode: o.req("code_mode")?,
-            need_display_level: o.opt("need_display_level")?,
-            init_level: o.opt("init_level")?,
-            out_request_no: o.req("out_request_no")?,
-            balance_information: o.opt("balance_information")?,
-            user_information_form: o.opt("user_information_form")?,
-            additional_statement: o.opt("additional_statement")?,
-        })
+        match (
+            o.req("card_id"),
+            o.opt("create_time"),
+            o.opt("update_time"),
+            o.opt("remain_quantity"),
+            o.opt("status"),
+            o.req("brand"),
+            o.req("appid"),
+            o.req("logo_url"),
+            o.req("title"),
+            o.req("background_picture_url"),
+            o.req("description"),
+            o.opt("service_phone"),
+            o.req("code_type"),
+            o.opt("total_quantity"),
+            o.req("date_information"),
+            o.req("code_mode"),
+            o.opt("need_display_level"),
+            o.opt("init_level"),
+            o.req("out_request_no"),
+            o.opt("balance_information"),
+            o.opt("user_information_form"),
+            o.opt("additional_statement"),
+        ) {
+            (
+                Some(card_id),
+                Some(create_time),
+                Some(update_time),
+                Some(remain_quantity),
+                Some(status),
+                Some(brand),
+                Some(appid),
+                Some(logo_url),
+                Some(title),
+                Some(background_picture_url),
+                Some(description),
+                Some(service_phone),
+                Some(code_type),
+                Some(total_quantity),
+                Some(date_information),
+                Some(code_mode),
+                Some(need_display_level),
+                Some(init_level),
+                Some(out_request_no),
+                Some(balance_information),
+                Some(user_information_form),
+                Some(additional_statement),
+            ) => {
+                Ok(Self {
+                    card_id,
+                    create_time,
+                    update_time,
+                    remain_quantity,
+                    status,
+                    brand,
+                    appid,
+                    logo_url,
+                    title,
+                    background_picture_url,
+                    description,
+                    service_phone,
+                    code_type,
+                    total_quantity,
+                    date_information,
+                    code_mode,
+                    need_display_level,
+                    init_level,
+                    out_request_no,
+                    balance_information,
+                    user_information_form,
+                    additional_statement,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户补充声明
@@ -3298,12 +3469,12 @@ impl<'de> ::serde::Deserialize<'de> for RecordAdditionalStatement {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            title: o.opt("title")?,
-            url: o.opt("url")?,
-            appid: o.opt("appid")?,
-            path: o.opt("path")?,
-        })
+        match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
+            (Some(title), Some(url), Some(appid), Some(path)) => {
+                Ok(Self { title, url, appid, path })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 储值信息
@@ -3345,12 +3516,27 @@ impl<'de> ::serde::Deserialize<'de> for RecordBalanceInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            need_balance: o.opt("need_balance")?,
-            balance_appid: o.opt("balance_appid")?,
-            balance_path: o.opt("balance_path")?,
-            balance_url: o.opt("balance_url")?,
-        })
+        match (
+            o.opt("need_balance"),
+            o.opt("balance_appid"),
+            o.opt("balance_path"),
+            o.opt("balance_url"),
+        ) {
+            (
+                Some(need_balance),
+                Some(balance_appid),
+                Some(balance_path),
+                Some(balance_url),
+            ) => {
+                Ok(Self {
+                    need_balance,
+                    balance_appid,
+                    balance_path,
+                    balance_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 品牌信息
@@ -3384,10 +3570,10 @@ impl<'de> ::serde::Deserialize<'de> for RecordBrand {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            brand_id: o.req("brand_id")?,
-            display_name: o.req("display_name")?,
-        })
+        match (o.req("brand_id"), o.req("display_name")) {
+            (Some(brand_id), Some(display_name)) => Ok(Self { brand_id, display_name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 有效期
@@ -3429,12 +3615,27 @@ impl<'de> ::serde::Deserialize<'de> for RecordDateInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            available_begin_time: o.opt("available_begin_time")?,
-            available_end_time: o.opt("available_end_time")?,
-            available_day_after_receive: o.opt("available_day_after_receive")?,
-        })
+        match (
+            o.req("type"),
+            o.opt("available_begin_time"),
+            o.opt("available_end_time"),
+            o.opt("available_day_after_receive"),
+        ) {
+            (
+                Some(type_),
+                Some(available_begin_time),
+                Some(available_end_time),
+                Some(available_day_after_receive),
+            ) => {
+                Ok(Self {
+                    type_,
+                    available_begin_time,
+                    available_end_time,
+                    available_day_after_receive,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 会员卡状态
@@ -3532,10 +3733,15 @@ impl<'de> ::serde::Deserialize<'de> for RecordUserInformationForm {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            common_field_list: o.opt("common_field_list")?,
-            custom_field_list: o.opt("custom_field_list")?,
-        })
+        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+            (Some(common_field_list), Some(custom_field_list)) => {
+                Ok(Self {
+                    common_field_list,
+                    custom_field_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// RecordUserInformationFormCustomFieldList
@@ -3570,11 +3776,10 @@ impl<'de> ::serde::Deserialize<'de> for RecordUserInformationFormCustomFieldList
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.opt("type")?,
-            name: o.opt("name")?,
-            values: o.opt("values")?,
-        })
+        match (o.opt("type"), o.opt("name"), o.opt("values")) {
+            (Some(type_), Some(name), Some(values)) => Ok(Self { type_, name, values }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 退款渠道
@@ -3801,11 +4006,16 @@ impl<'de> ::serde::Deserialize<'de> for SceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            payer_client_ip: o.opt("payer_client_ip")?,
-            device_id: o.opt("device_id")?,
-            store_info: o.opt("store_info")?,
-        })
+        match (o.opt("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
+            (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                Ok(Self {
+                    payer_client_ip,
+                    device_id,
+                    store_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户门店信息
@@ -3849,12 +4059,17 @@ impl<'de> ::serde::Deserialize<'de> for SceneInfoStoreInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id: o.opt("id")?,
-            name: o.req("name")?,
-            area_code: o.req("area_code")?,
-            address: o.req("address")?,
-        })
+        match (o.opt("id"), o.req("name"), o.req("area_code"), o.req("address")) {
+            (Some(id), Some(name), Some(area_code), Some(address)) => {
+                Ok(Self {
+                    id,
+                    name,
+                    area_code,
+                    address,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 发放内容
@@ -3944,10 +4159,15 @@ impl<'de> ::serde::Deserialize<'de> for SettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-            subsidy_amount: o.opt("subsidy_amount")?,
-        })
+        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+            (Some(profit_sharing), Some(subsidy_amount)) => {
+                Ok(Self {
+                    profit_sharing,
+                    subsidy_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 批次类型(NORMAL：固定面额满减券批次 DISCOUNT：折扣券批次 EXCHANGE：换购券批次)
@@ -4051,14 +4271,33 @@ impl<'de> ::serde::Deserialize<'de> for StockUseRule {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            max_coupons: o.req("max_coupons")?,
-            max_amount: o.req("max_amount")?,
-            max_amount_by_day: o.opt("max_amount_by_day")?,
-            max_coupons_per_user: o.req("max_coupons_per_user")?,
-            natural_person_limit: o.req("natural_person_limit")?,
-            prevent_api_abuse: o.req("prevent_api_abuse")?,
-        })
+        match (
+            o.req("max_coupons"),
+            o.req("max_amount"),
+            o.opt("max_amount_by_day"),
+            o.req("max_coupons_per_user"),
+            o.req("natural_person_limit"),
+            o.req("prevent_api_abuse"),
+        ) {
+            (
+                Some(max_coupons),
+                Some(max_amount),
+                Some(max_amount_by_day),
+                Some(max_coupons_per_user),
+                Some(natural_person_limit),
+                Some(prevent_api_abuse),
+            ) => {
+                Ok(Self {
+                    max_coupons,
+                    max_amount,
+                    max_amount_by_day,
+                    max_coupons_per_user,
+                    natural_person_limit,
+                    prevent_api_abuse,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体类型

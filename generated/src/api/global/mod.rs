@@ -4,6 +4,7 @@
 pub struct Global<'a>(#[allow(dead_code)] pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Global<'a> {
     /// `/global/v3`
+    #[inline]
     pub fn v3(self) -> v3::V3<'a> {
         v3::V3(self.0.push("v3"))
     }

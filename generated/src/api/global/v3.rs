@@ -4,6 +4,7 @@
 pub struct V3<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> V3<'a> {
     /// `/global/v3/customs`
+    #[inline]
     pub fn customs(self) -> customs::Customs<'a> {
         customs::Customs(self.0.push("customs"))
     }

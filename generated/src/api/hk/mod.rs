@@ -4,6 +4,7 @@
 pub struct Hk<'a>(#[allow(dead_code)] pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Hk<'a> {
     /// `/hk/v3`
+    #[inline]
     pub fn v3(self) -> v3::V3<'a> {
         v3::V3(self.0.push("v3"))
     }

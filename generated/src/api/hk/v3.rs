@@ -4,26 +4,32 @@
 pub struct V3<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> V3<'a> {
     /// `/hk/v3/certificates`
+    #[inline]
     pub fn certificates(self) -> certificates::Certificates<'a> {
         certificates::Certificates(self.0.push("certificates"))
     }
     /// `/hk/v3/merchants`
+    #[inline]
     pub fn merchants(self) -> merchants::Merchants<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }
     /// `/hk/v3/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
     /// `/hk/v3/settle`
+    #[inline]
     pub fn settle(self) -> settle::Settle<'a> {
         settle::Settle(self.0.push("settle"))
     }
     /// `/hk/v3/statements`
+    #[inline]
     pub fn statements(self) -> statements::Statements<'a> {
         statements::Statements(self.0.push("statements"))
     }
     /// `/hk/v3/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,6 +4,7 @@
 pub struct AbnormalFundProcessing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> AbnormalFundProcessing<'a> {
     /// `/v3/abnormal-fund-processing/receipts`
+    #[inline]
     pub fn receipts(self) -> receipts::Receipts<'a> {
         receipts::Receipts(self.0.push("receipts"))
     }

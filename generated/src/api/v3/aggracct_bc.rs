@@ -4,6 +4,7 @@
 pub struct AggracctBc<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> AggracctBc<'a> {
     /// `/v3/aggracct-bc/wb-channel`
+    #[inline]
     pub fn wb_channel(self) -> wb_channel::WbChannel<'a> {
         wb_channel::WbChannel(self.0.push("wb-channel"))
     }

@@ -4,6 +4,7 @@
 pub struct Apply4sub<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Apply4sub<'a> {
     /// `/v3/apply4sub/sub_merchants`
+    #[inline]
     pub fn sub_merchants(self) -> sub_merchants::SubMerchants<'a> {
         sub_merchants::SubMerchants(self.0.push("sub_merchants"))
     }

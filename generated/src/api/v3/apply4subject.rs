@@ -4,6 +4,7 @@
 pub struct Apply4subject<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Apply4subject<'a> {
     /// `/v3/apply4subject/applyment`
+    #[inline]
     pub fn applyment(self) -> applyment::Applyment<'a> {
         applyment::Applyment(self.0.push("applyment"))
     }

@@ -4,6 +4,7 @@
 pub struct Applyment4sub<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applyment4sub<'a> {
     /// `/v3/applyment4sub/applyment`
+    #[inline]
     pub fn applyment(self) -> applyment::Applyment<'a> {
         applyment::Applyment(self.0.push("applyment"))
     }

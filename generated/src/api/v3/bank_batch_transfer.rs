@@ -4,6 +4,7 @@
 pub struct BankBatchTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BankBatchTransfer<'a> {
     /// `/v3/bank-batch-transfer/receipt`
+    #[inline]
     pub fn receipt(self) -> receipt::Receipt<'a> {
         receipt::Receipt(self.0.push("receipt"))
     }

@@ -4,6 +4,7 @@
 pub struct BankTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BankTransfer<'a> {
     /// `/v3/bank-transfer/batches`
+    #[inline]
     pub fn batches(self) -> batches::Batches<'a> {
         batches::Batches(self.0.push("batches"))
     }

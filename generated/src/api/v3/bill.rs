@@ -4,10 +4,12 @@
 pub struct Bill<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Bill<'a> {
     /// `/v3/bill/fundflowbill`
+    #[inline]
     pub fn fundflowbill(self) -> fundflowbill::Fundflowbill<'a> {
         fundflowbill::Fundflowbill(self.0.push("fundflowbill"))
     }
     /// `/v3/bill/sub-merchant-fundflowbill`
+    #[inline]
     pub fn sub_merchant_fundflowbill(
         self,
     ) -> sub_merchant_fundflowbill::SubMerchantFundflowbill<'a> {
@@ -16,6 +18,7 @@ impl<'a> Bill<'a> {
         )
     }
     /// `/v3/bill/tradebill`
+    #[inline]
     pub fn tradebill(self) -> tradebill::Tradebill<'a> {
         tradebill::Tradebill(self.0.push("tradebill"))
     }

@@ -4,6 +4,7 @@
 pub struct Billdownload<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Billdownload<'a> {
     /// `/v3/billdownload/file`
+    #[inline]
     pub fn file(self) -> file::File<'a> {
         file::File(self.0.push("file"))
     }

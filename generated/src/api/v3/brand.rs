@@ -4,22 +4,27 @@
 pub struct Brand<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Brand<'a> {
     /// `/v3/brand/applyments`
+    #[inline]
     pub fn applyments(self) -> applyments::Applyments<'a> {
         applyments::Applyments(self.0.push("applyments"))
     }
     /// `/v3/brand/card`
+    #[inline]
     pub fn card(self) -> card::Card<'a> {
         card::Card(self.0.push("card"))
     }
     /// `/v3/brand/marketing`
+    #[inline]
     pub fn marketing(self) -> marketing::Marketing<'a> {
         marketing::Marketing(self.0.push("marketing"))
     }
     /// `/v3/brand/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/brand/profitsharing`
+    #[inline]
     pub fn profitsharing(self) -> profitsharing::Profitsharing<'a> {
         profitsharing::Profitsharing(self.0.push("profitsharing"))
     }

@@ -4,6 +4,7 @@
 pub struct BrandBasic<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BrandBasic<'a> {
     /// `/v3/brand-basic/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }

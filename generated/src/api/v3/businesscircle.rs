@@ -4,18 +4,22 @@
 pub struct Businesscircle<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Businesscircle<'a> {
     /// `/v3/businesscircle/parkings`
+    #[inline]
     pub fn parkings(self) -> parkings::Parkings<'a> {
         parkings::Parkings(self.0.push("parkings"))
     }
     /// `/v3/businesscircle/points`
+    #[inline]
     pub fn points(self) -> points::Points<'a> {
         points::Points(self.0.push("points"))
     }
     /// `/v3/businesscircle/user-authorizations`
+    #[inline]
     pub fn user_authorizations(self) -> user_authorizations::UserAuthorizations<'a> {
         user_authorizations::UserAuthorizations(self.0.push("user-authorizations"))
     }
     /// `/v3/businesscircle/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,6 +4,7 @@
 pub struct Capital<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Capital<'a> {
     /// `/v3/capital/capitallhh`
+    #[inline]
     pub fn capitallhh(self) -> capitallhh::Capitallhh<'a> {
         capitallhh::Capitallhh(self.0.push("capitallhh"))
     }

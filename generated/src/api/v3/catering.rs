@@ -4,6 +4,7 @@
 pub struct Catering<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Catering<'a> {
     /// `/v3/catering/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }

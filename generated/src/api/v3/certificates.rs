@@ -8,6 +8,7 @@ impl<'a> Certificates<'a> {
     /// 获取商户当前可用的平台证书列表。微信支付提供该接口，帮助商户后台系统实现平台证书的平滑更换。 [官方开发文档](https://wechatpay-api.gitbook.io/wechatpay-api-v3/jie-kou-wen-dang/ping-tai-zheng-shu) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml)
     ///
     /// `GET /v3/certificates`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -40,9 +41,10 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            algorithm_type: o.opt("algorithm_type")?,
-        })
+        match o.opt("algorithm_type") {
+            Some(algorithm_type) => Ok(Self { algorithm_type }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 证书算法版本
@@ -122,7 +124,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { data: o.req("data")? })
+        match o.req("data") {
+            Some(data) => Ok(Self { data }),
+            None => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -161,12 +166,27 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            serial_no: o.opt("serial_no")?,
-            effective_time: o.opt("effective_time")?,
-            expire_time: o.opt("expire_time")?,
-            encrypt_certificate: o.opt("encrypt_certificate")?,
-        })
+        match (
+            o.opt("serial_no"),
+            o.opt("effective_time"),
+            o.opt("expire_time"),
+            o.opt("encrypt_certificate"),
+        ) {
+            (
+                Some(serial_no),
+                Some(effective_time),
+                Some(expire_time),
+                Some(encrypt_certificate),
+            ) => {
+                Ok(Self {
+                    serial_no,
+                    effective_time,
+                    expire_time,
+                    encrypt_certificate,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseDataEncryptCertificate
@@ -207,11 +227,21 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataEncryptCertificate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            algorithm: o.opt("algorithm")?,
-            nonce: o.opt("nonce")?,
-            associated_data: o.opt("associated_data")?,
-            ciphertext: o.opt("ciphertext")?,
-        })
+        match (
+            o.opt("algorithm"),
+            o.opt("nonce"),
+            o.opt("associated_data"),
+            o.opt("ciphertext"),
+        ) {
+            (Some(algorithm), Some(nonce), Some(associated_data), Some(ciphertext)) => {
+                Ok(Self {
+                    algorithm,
+                    nonce,
+                    associated_data,
+                    ciphertext,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

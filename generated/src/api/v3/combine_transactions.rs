@@ -4,30 +4,37 @@
 pub struct CombineTransactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> CombineTransactions<'a> {
     /// `/v3/combine-transactions/app`
+    #[inline]
     pub fn app(self) -> app::App<'a> {
         app::App(self.0.push("app"))
     }
     /// `/v3/combine-transactions/h5`
+    #[inline]
     pub fn h5(self) -> h5::H5<'a> {
         h5::H5(self.0.push("h5"))
     }
     /// `/v3/combine-transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/combine-transactions/jsapi`
+    #[inline]
     pub fn jsapi(self) -> jsapi::Jsapi<'a> {
         jsapi::Jsapi(self.0.push("jsapi"))
     }
     /// `/v3/combine-transactions/miniprogram`
+    #[inline]
     pub fn miniprogram(self) -> miniprogram::Miniprogram<'a> {
         miniprogram::Miniprogram(self.0.push("miniprogram"))
     }
     /// `/v3/combine-transactions/native`
+    #[inline]
     pub fn native(self) -> native::Native<'a> {
         native::Native(self.0.push("native"))
     }
     /// `/v3/combine-transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }

@@ -4,6 +4,7 @@
 pub struct Compliance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Compliance<'a> {
     /// `/v3/compliance/inactive-merchant-identity-verification`
+    #[inline]
     pub fn inactive_merchant_identity_verification(
         self,
     ) -> inactive_merchant_identity_verification::InactiveMerchantIdentityVerification<

@@ -4,6 +4,7 @@
 pub struct CreditRepayment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> CreditRepayment<'a> {
     /// `/v3/credit-repayment/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }

@@ -4,10 +4,12 @@
 pub struct DiscountCard<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> DiscountCard<'a> {
     /// `/v3/discount-card/cards`
+    #[inline]
     pub fn cards(self) -> cards::Cards<'a> {
         cards::Cards(self.0.push("cards"))
     }
     /// `/v3/discount-card/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }

@@ -4,6 +4,7 @@
 pub struct Ebike<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Ebike<'a> {
     /// `/v3/ebike/charge`
+    #[inline]
     pub fn charge(self) -> charge::Charge<'a> {
         charge::Charge(self.0.push("charge"))
     }

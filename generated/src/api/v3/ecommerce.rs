@@ -4,48 +4,59 @@
 pub struct Ecommerce<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Ecommerce<'a> {
     /// `/v3/ecommerce/account`
+    #[inline]
     pub fn account(self) -> account::Account<'a> {
         account::Account(self.0.push("account"))
     }
     /// `/v3/ecommerce/applyments`
+    #[inline]
     pub fn applyments(self) -> applyments::Applyments<'a> {
         applyments::Applyments(self.0.push("applyments"))
     }
     /// `/v3/ecommerce/bill`
+    #[inline]
     pub fn bill(self) -> bill::Bill<'a> {
         bill::Bill(self.0.push("bill"))
     }
     /// `/v3/ecommerce/combine-papay`
+    #[inline]
     pub fn combine_papay(self) -> combine_papay::CombinePapay<'a> {
         combine_papay::CombinePapay(self.0.push("combine-papay"))
     }
     /// `/v3/ecommerce/fund`
+    #[inline]
     pub fn fund(self) -> fund::Fund<'a> {
         fund::Fund(self.0.push("fund"))
     }
     /// `/v3/ecommerce/individual-contracts`
+    #[inline]
     pub fn individual_contracts(self) -> individual_contracts::IndividualContracts<'a> {
         individual_contracts::IndividualContracts(self.0.push("individual-contracts"))
     }
     /// `/v3/ecommerce/mch-transfer`
+    #[inline]
     pub fn mch_transfer(self) -> mch_transfer::MchTransfer<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }
     /// `/v3/ecommerce/profitsharing`
+    #[inline]
     pub fn profitsharing(self) -> profitsharing::Profitsharing<'a> {
         profitsharing::Profitsharing(self.0.push("profitsharing"))
     }
     /// `/v3/ecommerce/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
     /// `/v3/ecommerce/subject-sub-merchants`
+    #[inline]
     pub fn subject_sub_merchants(
         self,
     ) -> subject_sub_merchants::SubjectSubMerchants<'a> {
         subject_sub_merchants::SubjectSubMerchants(self.0.push("subject-sub-merchants"))
     }
     /// `/v3/ecommerce/subsidies`
+    #[inline]
     pub fn subsidies(self) -> subsidies::Subsidies<'a> {
         subsidies::Subsidies(self.0.push("subsidies"))
     }

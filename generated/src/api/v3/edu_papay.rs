@@ -4,18 +4,22 @@
 pub struct EduPapay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> EduPapay<'a> {
     /// `/v3/edu-papay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/edu-papay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/edu-papay/user`
+    #[inline]
     pub fn user(self) -> user::User<'a> {
         user::User(self.0.push("user"))
     }
     /// `/v3/edu-papay/user-notifications`
+    #[inline]
     pub fn user_notifications(self) -> user_notifications::UserNotifications<'a> {
         user_notifications::UserNotifications(self.0.push("user-notifications"))
     }

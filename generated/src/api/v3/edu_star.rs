@@ -4,10 +4,12 @@
 pub struct EduStar<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> EduStar<'a> {
     /// `/v3/edu-star/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/edu-star/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,14 +4,17 @@
 pub struct Eduschoolpay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Eduschoolpay<'a> {
     /// `/v3/eduschoolpay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/eduschoolpay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/eduschoolpay/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,6 +4,7 @@
 pub struct Express<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Express<'a> {
     /// `/v3/express/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,6 +4,7 @@
 pub struct Facemch<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Facemch<'a> {
     /// `/v3/facemch/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

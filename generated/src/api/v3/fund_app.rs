@@ -4,10 +4,12 @@
 pub struct FundApp<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> FundApp<'a> {
     /// `/v3/fund-app/brand-redpacket`
+    #[inline]
     pub fn brand_redpacket(self) -> brand_redpacket::BrandRedpacket<'a> {
         brand_redpacket::BrandRedpacket(self.0.push("brand-redpacket"))
     }
     /// `/v3/fund-app/mch-transfer`
+    #[inline]
     pub fn mch_transfer(self) -> mch_transfer::MchTransfer<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }

@@ -4,18 +4,22 @@
 pub struct FundsToOversea<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> FundsToOversea<'a> {
     /// `/v3/funds-to-oversea/bill-download-url`
+    #[inline]
     pub fn bill_download_url(self) -> bill_download_url::BillDownloadUrl<'a> {
         bill_download_url::BillDownloadUrl(self.0.push("bill-download-url"))
     }
     /// `/v3/funds-to-oversea/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/funds-to-oversea/return`
+    #[inline]
     pub fn return_(self) -> return_::Return<'a> {
         return_::Return(self.0.push("return"))
     }
     /// `/v3/funds-to-oversea/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

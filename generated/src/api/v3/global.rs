@@ -4,58 +4,72 @@
 pub struct Global<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Global<'a> {
     /// `/v3/global/certificates`
+    #[inline]
     pub fn certificates(self) -> certificates::Certificates<'a> {
         certificates::Certificates(self.0.push("certificates"))
     }
     /// `/v3/global/customs`
+    #[inline]
     pub fn customs(self) -> customs::Customs<'a> {
         customs::Customs(self.0.push("customs"))
     }
     /// `/v3/global/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
     /// `/v3/global/merchant-service`
+    #[inline]
     pub fn merchant_service(self) -> merchant_service::MerchantService<'a> {
         merchant_service::MerchantService(self.0.push("merchant-service"))
     }
     /// `/v3/global/merchant-storage`
+    #[inline]
     pub fn merchant_storage(self) -> merchant_storage::MerchantStorage<'a> {
         merchant_storage::MerchantStorage(self.0.push("merchant-storage"))
     }
     /// `/v3/global/merchants`
+    #[inline]
     pub fn merchants(self) -> merchants::Merchants<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }
     /// `/v3/global/micropay`
+    #[inline]
     pub fn micropay(self) -> micropay::Micropay<'a> {
         micropay::Micropay(self.0.push("micropay"))
     }
     /// `/v3/global/papay`
+    #[inline]
     pub fn papay(self) -> papay::Papay<'a> {
         papay::Papay(self.0.push("papay"))
     }
     /// `/v3/global/profit-sharing`
+    #[inline]
     pub fn profit_sharing(self) -> profit_sharing::ProfitSharing<'a> {
         profit_sharing::ProfitSharing(self.0.push("profit-sharing"))
     }
     /// `/v3/global/refund`
+    #[inline]
     pub fn refund(self) -> refund::Refund<'a> {
         refund::Refund(self.0.push("refund"))
     }
     /// `/v3/global/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
     /// `/v3/global/settle`
+    #[inline]
     pub fn settle(self) -> settle::Settle<'a> {
         settle::Settle(self.0.push("settle"))
     }
     /// `/v3/global/statements`
+    #[inline]
     pub fn statements(self) -> statements::Statements<'a> {
         statements::Statements(self.0.push("statements"))
     }
     /// `/v3/global/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,6 +4,7 @@
 pub struct Goldplan<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Goldplan<'a> {
     /// `/v3/goldplan/merchants`
+    #[inline]
     pub fn merchants(self) -> merchants::Merchants<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }

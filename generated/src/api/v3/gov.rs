@@ -4,6 +4,7 @@
 pub struct Gov<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Gov<'a> {
     /// `/v3/gov/subsidy`
+    #[inline]
     pub fn subsidy(self) -> subsidy::Subsidy<'a> {
         subsidy::Subsidy(self.0.push("subsidy"))
     }

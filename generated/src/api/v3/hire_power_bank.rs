@@ -4,10 +4,12 @@
 pub struct HirePowerBank<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> HirePowerBank<'a> {
     /// `/v3/hire-power-bank/insurance-orders`
+    #[inline]
     pub fn insurance_orders(self) -> insurance_orders::InsuranceOrders<'a> {
         insurance_orders::InsuranceOrders(self.0.push("insurance-orders"))
     }
     /// `/v3/hire-power-bank/user-qualifications`
+    #[inline]
     pub fn user_qualifications(self) -> user_qualifications::UserQualifications<'a> {
         user_qualifications::UserQualifications(self.0.push("user-qualifications"))
     }

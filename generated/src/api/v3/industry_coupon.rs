@@ -4,6 +4,7 @@
 pub struct IndustryCoupon<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> IndustryCoupon<'a> {
     /// `/v3/industry-coupon/tokens`
+    #[inline]
     pub fn tokens(self) -> tokens::Tokens<'a> {
         tokens::Tokens(self.0.push("tokens"))
     }

@@ -4,10 +4,12 @@
 pub struct IndustryRebate<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> IndustryRebate<'a> {
     /// `/v3/industry-rebate/retail-industry`
+    #[inline]
     pub fn retail_industry(self) -> retail_industry::RetailIndustry<'a> {
         retail_industry::RetailIndustry(self.0.push("retail-industry"))
     }
     /// `/v3/industry-rebate/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,6 +4,7 @@
 pub struct Inspolicymgr<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Inspolicymgr<'a> {
     /// `/v3/inspolicymgr/deduct`
+    #[inline]
     pub fn deduct(self) -> deduct::Deduct<'a> {
         deduct::Deduct(self.0.push("deduct"))
     }

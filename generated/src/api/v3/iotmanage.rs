@@ -4,10 +4,12 @@
 pub struct Iotmanage<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Iotmanage<'a> {
     /// `/v3/iotmanage/device-inspections`
+    #[inline]
     pub fn device_inspections(self) -> device_inspections::DeviceInspections<'a> {
         device_inspections::DeviceInspections(self.0.push("device-inspections"))
     }
     /// `/v3/iotmanage/devices`
+    #[inline]
     pub fn devices(self) -> devices::Devices<'a> {
         devices::Devices(self.0.push("devices"))
     }

@@ -4,10 +4,12 @@
 pub struct Lovefeast<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Lovefeast<'a> {
     /// `/v3/lovefeast/brands`
+    #[inline]
     pub fn brands(self) -> brands::Brands<'a> {
         brands::Brands(self.0.push("brands"))
     }
     /// `/v3/lovefeast/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

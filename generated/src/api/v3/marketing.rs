@@ -4,22 +4,27 @@
 pub struct Marketing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Marketing<'a> {
     /// `/v3/marketing/bank`
+    #[inline]
     pub fn bank(self) -> bank::Bank<'a> {
         bank::Bank(self.0.push("bank"))
     }
     /// `/v3/marketing/bank-favor`
+    #[inline]
     pub fn bank_favor(self) -> bank_favor::BankFavor<'a> {
         bank_favor::BankFavor(self.0.push("bank-favor"))
     }
     /// `/v3/marketing/busifavor`
+    #[inline]
     pub fn busifavor(self) -> busifavor::Busifavor<'a> {
         busifavor::Busifavor(self.0.push("busifavor"))
     }
     /// `/v3/marketing/favor`
+    #[inline]
     pub fn favor(self) -> favor::Favor<'a> {
         favor::Favor(self.0.push("favor"))
     }
     /// `/v3/marketing/goods-subsidy-activity`
+    #[inline]
     pub fn goods_subsidy_activity(
         self,
     ) -> goods_subsidy_activity::GoodsSubsidyActivity<'a> {
@@ -28,34 +33,42 @@ impl<'a> Marketing<'a> {
         )
     }
     /// `/v3/marketing/membercard-activity`
+    #[inline]
     pub fn membercard_activity(self) -> membercard_activity::MembercardActivity<'a> {
         membercard_activity::MembercardActivity(self.0.push("membercard-activity"))
     }
     /// `/v3/marketing/membercard-open`
+    #[inline]
     pub fn membercard_open(self) -> membercard_open::MembercardOpen<'a> {
         membercard_open::MembercardOpen(self.0.push("membercard-open"))
     }
     /// `/v3/marketing/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/marketing/partnerships`
+    #[inline]
     pub fn partnerships(self) -> partnerships::Partnerships<'a> {
         partnerships::Partnerships(self.0.push("partnerships"))
     }
     /// `/v3/marketing/paygiftactivity`
+    #[inline]
     pub fn paygiftactivity(self) -> paygiftactivity::Paygiftactivity<'a> {
         paygiftactivity::Paygiftactivity(self.0.push("paygiftactivity"))
     }
     /// `/v3/marketing/shopping-receipt`
+    #[inline]
     pub fn shopping_receipt(self) -> shopping_receipt::ShoppingReceipt<'a> {
         shopping_receipt::ShoppingReceipt(self.0.push("shopping-receipt"))
     }
     /// `/v3/marketing/weekly-discount`
+    #[inline]
     pub fn weekly_discount(self) -> weekly_discount::WeeklyDiscount<'a> {
         weekly_discount::WeeklyDiscount(self.0.push("weekly-discount"))
     }
     /// `/v3/marketing/withdraw-favor`
+    #[inline]
     pub fn withdraw_favor(self) -> withdraw_favor::WithdrawFavor<'a> {
         withdraw_favor::WithdrawFavor(self.0.push("withdraw-favor"))
     }

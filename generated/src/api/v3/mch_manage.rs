@@ -4,10 +4,12 @@
 pub struct MchManage<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchManage<'a> {
     /// `/v3/mch-manage/mch-manage-records`
+    #[inline]
     pub fn mch_manage_records(self) -> mch_manage_records::MchManageRecords<'a> {
         mch_manage_records::MchManageRecords(self.0.push("mch-manage-records"))
     }
     /// `/v3/mch-manage/submission-files`
+    #[inline]
     pub fn submission_files(self) -> submission_files::SubmissionFiles<'a> {
         submission_files::SubmissionFiles(self.0.push("submission-files"))
     }

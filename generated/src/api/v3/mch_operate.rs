@@ -4,6 +4,7 @@
 pub struct MchOperate<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchOperate<'a> {
     /// `/v3/mch_operate/risk`
+    #[inline]
     pub fn risk(self) -> risk::Risk<'a> {
         risk::Risk(self.0.push("risk"))
     }

@@ -4,6 +4,7 @@
 pub struct MchOperationManage<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchOperationManage<'a> {
     /// `/v3/mch-operation-manage/enhanced-due-diligence`
+    #[inline]
     pub fn enhanced_due_diligence(
         self,
     ) -> enhanced_due_diligence::EnhancedDueDiligence<'a> {
@@ -12,6 +13,7 @@ impl<'a> MchOperationManage<'a> {
         )
     }
     /// `/v3/mch-operation-manage/merchant-limitations`
+    #[inline]
     pub fn merchant_limitations(self) -> merchant_limitations::MerchantLimitations<'a> {
         merchant_limitations::MerchantLimitations(self.0.push("merchant-limitations"))
     }

@@ -4,6 +4,7 @@
 pub struct Mchalterapply<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Mchalterapply<'a> {
     /// `/v3/mchalterapply/mchcontactalterapplyment`
+    #[inline]
     pub fn mchcontactalterapplyment(
         self,
     ) -> mchcontactalterapplyment::Mchcontactalterapplyment<'a> {
@@ -12,6 +13,7 @@ impl<'a> Mchalterapply<'a> {
         )
     }
     /// `/v3/mchalterapply/mchsubjectalterapplyment`
+    #[inline]
     pub fn mchsubjectalterapplyment(
         self,
     ) -> mchsubjectalterapplyment::Mchsubjectalterapplyment<'a> {
@@ -20,6 +22,7 @@ impl<'a> Mchalterapply<'a> {
         )
     }
     /// `/v3/mchalterapply/merchantnamealterapplyment`
+    #[inline]
     pub fn merchantnamealterapplyment(
         self,
     ) -> merchantnamealterapplyment::Merchantnamealterapplyment<'a> {

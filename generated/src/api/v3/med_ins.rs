@@ -4,10 +4,12 @@
 pub struct MedIns<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MedIns<'a> {
     /// `/v3/med-ins/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/med-ins/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }

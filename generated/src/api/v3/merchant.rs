@@ -4,10 +4,12 @@
 pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchant<'a> {
     /// `/v3/merchant/fund`
+    #[inline]
     pub fn fund(self) -> fund::Fund<'a> {
         fund::Fund(self.0.push("fund"))
     }
     /// `/v3/merchant/media`
+    #[inline]
     pub fn media(self) -> media::Media<'a> {
         media::Media(self.0.push("media"))
     }

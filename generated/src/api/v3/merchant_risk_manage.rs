@@ -4,10 +4,12 @@
 pub struct MerchantRiskManage<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantRiskManage<'a> {
     /// `/v3/merchant-risk-manage/ec-trade-risk`
+    #[inline]
     pub fn ec_trade_risk(self) -> ec_trade_risk::EcTradeRisk<'a> {
         ec_trade_risk::EcTradeRisk(self.0.push("ec-trade-risk"))
     }
     /// `/v3/merchant-risk-manage/report-trade-union-information`
+    #[inline]
     pub fn report_trade_union_information(
         self,
     ) -> report_trade_union_information::ReportTradeUnionInformation<'a> {
@@ -16,6 +18,7 @@ impl<'a> MerchantRiskManage<'a> {
         )
     }
     /// `/v3/merchant-risk-manage/trade-risk-information`
+    #[inline]
     pub fn trade_risk_information(
         self,
     ) -> trade_risk_information::TradeRiskInformation<'a> {
@@ -24,10 +27,12 @@ impl<'a> MerchantRiskManage<'a> {
         )
     }
     /// `/v3/merchant-risk-manage/trade-risk-result`
+    #[inline]
     pub fn trade_risk_result(self) -> trade_risk_result::TradeRiskResult<'a> {
         trade_risk_result::TradeRiskResult(self.0.push("trade-risk-result"))
     }
     /// `/v3/merchant-risk-manage/violation-notifications`
+    #[inline]
     pub fn violation_notifications(
         self,
     ) -> violation_notifications::ViolationNotifications<'a> {

@@ -4,6 +4,7 @@
 pub struct MerchantService<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantService<'a> {
     /// `/v3/merchant-service/complaint-notifications`
+    #[inline]
     pub fn complaint_notifications(
         self,
     ) -> complaint_notifications::ComplaintNotifications<'a> {
@@ -12,18 +13,22 @@ impl<'a> MerchantService<'a> {
         )
     }
     /// `/v3/merchant-service/complaints`
+    #[inline]
     pub fn complaints(self) -> complaints::Complaints<'a> {
         complaints::Complaints(self.0.push("complaints"))
     }
     /// `/v3/merchant-service/complaints-v2`
+    #[inline]
     pub fn complaints_v2(self) -> complaints_v2::ComplaintsV2<'a> {
         complaints_v2::ComplaintsV2(self.0.push("complaints-v2"))
     }
     /// `/v3/merchant-service/feedbacks`
+    #[inline]
     pub fn feedbacks(self) -> feedbacks::Feedbacks<'a> {
         feedbacks::Feedbacks(self.0.push("feedbacks"))
     }
     /// `/v3/merchant-service/images`
+    #[inline]
     pub fn images(self) -> images::Images<'a> {
         images::Images(self.0.push("images"))
     }

@@ -4,6 +4,7 @@
 pub struct MerchantSettlement<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantSettlement<'a> {
     /// `/v3/merchant-settlement/merchant-settle-rule-applications`
+    #[inline]
     pub fn merchant_settle_rule_applications(
         self,
     ) -> merchant_settle_rule_applications::MerchantSettleRuleApplications<'a> {

@@ -4,6 +4,7 @@
 pub struct MerchantStore<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantStore<'a> {
     /// `/v3/merchant-store/stores`
+    #[inline]
     pub fn stores(self) -> stores::Stores<'a> {
         stores::Stores(self.0.push("stores"))
     }

@@ -4,10 +4,12 @@
 pub struct Merchantfund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchantfund<'a> {
     /// `/v3/merchantfund/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
     /// `/v3/merchantfund/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }

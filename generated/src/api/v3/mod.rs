@@ -5,6 +5,7 @@ pub struct V3<'a>(#[allow(dead_code)] pub(super) ::wechatpay::runtime::Route<'a>
 impl<'a> V3<'a> {
     #[cfg(feature = "abnormal-fund-processing")]
     /// `/v3/abnormal-fund-processing`
+    #[inline]
     pub fn abnormal_fund_processing(
         self,
     ) -> abnormal_fund_processing::AbnormalFundProcessing<'a> {
@@ -14,251 +15,301 @@ impl<'a> V3<'a> {
     }
     #[cfg(feature = "aggracct-bc")]
     /// `/v3/aggracct-bc`
+    #[inline]
     pub fn aggracct_bc(self) -> aggracct_bc::AggracctBc<'a> {
         aggracct_bc::AggracctBc(self.0.push("aggracct-bc"))
     }
     #[cfg(feature = "apply4sub")]
     /// `/v3/apply4sub`
+    #[inline]
     pub fn apply4sub(self) -> apply4sub::Apply4sub<'a> {
         apply4sub::Apply4sub(self.0.push("apply4sub"))
     }
     #[cfg(feature = "apply4subject")]
     /// `/v3/apply4subject`
+    #[inline]
     pub fn apply4subject(self) -> apply4subject::Apply4subject<'a> {
         apply4subject::Apply4subject(self.0.push("apply4subject"))
     }
     #[cfg(feature = "applyment4sub")]
     /// `/v3/applyment4sub`
+    #[inline]
     pub fn applyment4sub(self) -> applyment4sub::Applyment4sub<'a> {
         applyment4sub::Applyment4sub(self.0.push("applyment4sub"))
     }
     #[cfg(feature = "bank-batch-transfer")]
     /// `/v3/bank-batch-transfer`
+    #[inline]
     pub fn bank_batch_transfer(self) -> bank_batch_transfer::BankBatchTransfer<'a> {
         bank_batch_transfer::BankBatchTransfer(self.0.push("bank-batch-transfer"))
     }
     #[cfg(feature = "bank-transfer")]
     /// `/v3/bank-transfer`
+    #[inline]
     pub fn bank_transfer(self) -> bank_transfer::BankTransfer<'a> {
         bank_transfer::BankTransfer(self.0.push("bank-transfer"))
     }
     #[cfg(feature = "bill")]
     /// `/v3/bill`
+    #[inline]
     pub fn bill(self) -> bill::Bill<'a> {
         bill::Bill(self.0.push("bill"))
     }
     #[cfg(feature = "billdownload")]
     /// `/v3/billdownload`
+    #[inline]
     pub fn billdownload(self) -> billdownload::Billdownload<'a> {
         billdownload::Billdownload(self.0.push("billdownload"))
     }
     #[cfg(feature = "brand")]
     /// `/v3/brand`
+    #[inline]
     pub fn brand(self) -> brand::Brand<'a> {
         brand::Brand(self.0.push("brand"))
     }
     #[cfg(feature = "brand-basic")]
     /// `/v3/brand-basic`
+    #[inline]
     pub fn brand_basic(self) -> brand_basic::BrandBasic<'a> {
         brand_basic::BrandBasic(self.0.push("brand-basic"))
     }
     #[cfg(feature = "businesscircle")]
     /// `/v3/businesscircle`
+    #[inline]
     pub fn businesscircle(self) -> businesscircle::Businesscircle<'a> {
         businesscircle::Businesscircle(self.0.push("businesscircle"))
     }
     #[cfg(feature = "capital")]
     /// `/v3/capital`
+    #[inline]
     pub fn capital(self) -> capital::Capital<'a> {
         capital::Capital(self.0.push("capital"))
     }
     #[cfg(feature = "catering")]
     /// `/v3/catering`
+    #[inline]
     pub fn catering(self) -> catering::Catering<'a> {
         catering::Catering(self.0.push("catering"))
     }
     #[cfg(feature = "certificates")]
     /// `/v3/certificates`
+    #[inline]
     pub fn certificates(self) -> certificates::Certificates<'a> {
         certificates::Certificates(self.0.push("certificates"))
     }
     #[cfg(feature = "combine-transactions")]
     /// `/v3/combine-transactions`
+    #[inline]
     pub fn combine_transactions(self) -> combine_transactions::CombineTransactions<'a> {
         combine_transactions::CombineTransactions(self.0.push("combine-transactions"))
     }
     #[cfg(feature = "compliance")]
     /// `/v3/compliance`
+    #[inline]
     pub fn compliance(self) -> compliance::Compliance<'a> {
         compliance::Compliance(self.0.push("compliance"))
     }
     #[cfg(feature = "credit-repayment")]
     /// `/v3/credit-repayment`
+    #[inline]
     pub fn credit_repayment(self) -> credit_repayment::CreditRepayment<'a> {
         credit_repayment::CreditRepayment(self.0.push("credit-repayment"))
     }
     #[cfg(feature = "discount-card")]
     /// `/v3/discount-card`
+    #[inline]
     pub fn discount_card(self) -> discount_card::DiscountCard<'a> {
         discount_card::DiscountCard(self.0.push("discount-card"))
     }
     #[cfg(feature = "ebike")]
     /// `/v3/ebike`
+    #[inline]
     pub fn ebike(self) -> ebike::Ebike<'a> {
         ebike::Ebike(self.0.push("ebike"))
     }
     #[cfg(feature = "ecommerce")]
     /// `/v3/ecommerce`
+    #[inline]
     pub fn ecommerce(self) -> ecommerce::Ecommerce<'a> {
         ecommerce::Ecommerce(self.0.push("ecommerce"))
     }
     #[cfg(feature = "edu-papay")]
     /// `/v3/edu-papay`
+    #[inline]
     pub fn edu_papay(self) -> edu_papay::EduPapay<'a> {
         edu_papay::EduPapay(self.0.push("edu-papay"))
     }
     #[cfg(feature = "edu-star")]
     /// `/v3/edu-star`
+    #[inline]
     pub fn edu_star(self) -> edu_star::EduStar<'a> {
         edu_star::EduStar(self.0.push("edu-star"))
     }
     #[cfg(feature = "eduschoolpay")]
     /// `/v3/eduschoolpay`
+    #[inline]
     pub fn eduschoolpay(self) -> eduschoolpay::Eduschoolpay<'a> {
         eduschoolpay::Eduschoolpay(self.0.push("eduschoolpay"))
     }
     #[cfg(feature = "express")]
     /// `/v3/express`
+    #[inline]
     pub fn express(self) -> express::Express<'a> {
         express::Express(self.0.push("express"))
     }
     #[cfg(feature = "facemch")]
     /// `/v3/facemch`
+    #[inline]
     pub fn facemch(self) -> facemch::Facemch<'a> {
         facemch::Facemch(self.0.push("facemch"))
     }
     #[cfg(feature = "fund-app")]
     /// `/v3/fund-app`
+    #[inline]
     pub fn fund_app(self) -> fund_app::FundApp<'a> {
         fund_app::FundApp(self.0.push("fund-app"))
     }
     #[cfg(feature = "funds-to-oversea")]
     /// `/v3/funds-to-oversea`
+    #[inline]
     pub fn funds_to_oversea(self) -> funds_to_oversea::FundsToOversea<'a> {
         funds_to_oversea::FundsToOversea(self.0.push("funds-to-oversea"))
     }
     #[cfg(feature = "global")]
     /// `/v3/global`
+    #[inline]
     pub fn global(self) -> global::Global<'a> {
         global::Global(self.0.push("global"))
     }
     #[cfg(feature = "goldplan")]
     /// `/v3/goldplan`
+    #[inline]
     pub fn goldplan(self) -> goldplan::Goldplan<'a> {
         goldplan::Goldplan(self.0.push("goldplan"))
     }
     #[cfg(feature = "gov")]
     /// `/v3/gov`
+    #[inline]
     pub fn gov(self) -> gov::Gov<'a> {
         gov::Gov(self.0.push("gov"))
     }
     #[cfg(feature = "hire-power-bank")]
     /// `/v3/hire-power-bank`
+    #[inline]
     pub fn hire_power_bank(self) -> hire_power_bank::HirePowerBank<'a> {
         hire_power_bank::HirePowerBank(self.0.push("hire-power-bank"))
     }
     #[cfg(feature = "industry-coupon")]
     /// `/v3/industry-coupon`
+    #[inline]
     pub fn industry_coupon(self) -> industry_coupon::IndustryCoupon<'a> {
         industry_coupon::IndustryCoupon(self.0.push("industry-coupon"))
     }
     #[cfg(feature = "industry-rebate")]
     /// `/v3/industry-rebate`
+    #[inline]
     pub fn industry_rebate(self) -> industry_rebate::IndustryRebate<'a> {
         industry_rebate::IndustryRebate(self.0.push("industry-rebate"))
     }
     #[cfg(feature = "inspolicymgr")]
     /// `/v3/inspolicymgr`
+    #[inline]
     pub fn inspolicymgr(self) -> inspolicymgr::Inspolicymgr<'a> {
         inspolicymgr::Inspolicymgr(self.0.push("inspolicymgr"))
     }
     #[cfg(feature = "iotmanage")]
     /// `/v3/iotmanage`
+    #[inline]
     pub fn iotmanage(self) -> iotmanage::Iotmanage<'a> {
         iotmanage::Iotmanage(self.0.push("iotmanage"))
     }
     #[cfg(feature = "lovefeast")]
     /// `/v3/lovefeast`
+    #[inline]
     pub fn lovefeast(self) -> lovefeast::Lovefeast<'a> {
         lovefeast::Lovefeast(self.0.push("lovefeast"))
     }
     #[cfg(feature = "marketing")]
     /// `/v3/marketing`
+    #[inline]
     pub fn marketing(self) -> marketing::Marketing<'a> {
         marketing::Marketing(self.0.push("marketing"))
     }
     #[cfg(feature = "mch-manage")]
     /// `/v3/mch-manage`
+    #[inline]
     pub fn mch_manage(self) -> mch_manage::MchManage<'a> {
         mch_manage::MchManage(self.0.push("mch-manage"))
     }
     #[cfg(feature = "mch_operate")]
     /// `/v3/mch_operate`
+    #[inline]
     pub fn mch_operate(self) -> mch_operate::MchOperate<'a> {
         mch_operate::MchOperate(self.0.push("mch_operate"))
     }
     #[cfg(feature = "mch-operation-manage")]
     /// `/v3/mch-operation-manage`
+    #[inline]
     pub fn mch_operation_manage(self) -> mch_operation_manage::MchOperationManage<'a> {
         mch_operation_manage::MchOperationManage(self.0.push("mch-operation-manage"))
     }
     #[cfg(feature = "mchalterapply")]
     /// `/v3/mchalterapply`
+    #[inline]
     pub fn mchalterapply(self) -> mchalterapply::Mchalterapply<'a> {
         mchalterapply::Mchalterapply(self.0.push("mchalterapply"))
     }
     #[cfg(feature = "med-ins")]
     /// `/v3/med-ins`
+    #[inline]
     pub fn med_ins(self) -> med_ins::MedIns<'a> {
         med_ins::MedIns(self.0.push("med-ins"))
     }
     #[cfg(feature = "merchant")]
     /// `/v3/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
     #[cfg(feature = "merchant-risk-manage")]
     /// `/v3/merchant-risk-manage`
+    #[inline]
     pub fn merchant_risk_manage(self) -> merchant_risk_manage::MerchantRiskManage<'a> {
         merchant_risk_manage::MerchantRiskManage(self.0.push("merchant-risk-manage"))
     }
     #[cfg(feature = "merchant-service")]
     /// `/v3/merchant-service`
+    #[inline]
     pub fn merchant_service(self) -> merchant_service::MerchantService<'a> {
         merchant_service::MerchantService(self.0.push("merchant-service"))
     }
     #[cfg(feature = "merchant-settlement")]
     /// `/v3/merchant-settlement`
+    #[inline]
     pub fn merchant_settlement(self) -> merchant_settlement::MerchantSettlement<'a> {
         merchant_settlement::MerchantSettlement(self.0.push("merchant-settlement"))
     }
     #[cfg(feature = "merchant-store")]
     /// `/v3/merchant-store`
+    #[inline]
     pub fn merchant_store(self) -> merchant_store::MerchantStore<'a> {
         merchant_store::MerchantStore(self.0.push("merchant-store"))
     }
     #[cfg(feature = "merchantfund")]
     /// `/v3/merchantfund`
+    #[inline]
     pub fn merchantfund(self) -> merchantfund::Merchantfund<'a> {
         merchantfund::Merchantfund(self.0.push("merchantfund"))
     }
     #[cfg(feature = "multiuse")]
     /// `/v3/multiuse`
+    #[inline]
     pub fn multiuse(self) -> multiuse::Multiuse<'a> {
         multiuse::Multiuse(self.0.push("multiuse"))
     }
     #[cfg(feature = "new-tax-control-fapiao")]
     /// `/v3/new-tax-control-fapiao`
+    #[inline]
     pub fn new_tax_control_fapiao(
         self,
     ) -> new_tax_control_fapiao::NewTaxControlFapiao<'a> {
@@ -268,41 +319,49 @@ impl<'a> V3<'a> {
     }
     #[cfg(feature = "offlineface")]
     /// `/v3/offlineface`
+    #[inline]
     pub fn offlineface(self) -> offlineface::Offlineface<'a> {
         offlineface::Offlineface(self.0.push("offlineface"))
     }
     #[cfg(feature = "offlinefacemch")]
     /// `/v3/offlinefacemch`
+    #[inline]
     pub fn offlinefacemch(self) -> offlinefacemch::Offlinefacemch<'a> {
         offlinefacemch::Offlinefacemch(self.0.push("offlinefacemch"))
     }
     #[cfg(feature = "palmservice")]
     /// `/v3/palmservice`
+    #[inline]
     pub fn palmservice(self) -> palmservice::Palmservice<'a> {
         palmservice::Palmservice(self.0.push("palmservice"))
     }
     #[cfg(feature = "papay")]
     /// `/v3/papay`
+    #[inline]
     pub fn papay(self) -> papay::Papay<'a> {
         papay::Papay(self.0.push("papay"))
     }
     #[cfg(feature = "parking")]
     /// `/v3/parking`
+    #[inline]
     pub fn parking(self) -> parking::Parking<'a> {
         parking::Parking(self.0.push("parking"))
     }
     #[cfg(feature = "partner-papay")]
     /// `/v3/partner-papay`
+    #[inline]
     pub fn partner_papay(self) -> partner_papay::PartnerPapay<'a> {
         partner_papay::PartnerPapay(self.0.push("partner-papay"))
     }
     #[cfg(feature = "partner-transfer")]
     /// `/v3/partner-transfer`
+    #[inline]
     pub fn partner_transfer(self) -> partner_transfer::PartnerTransfer<'a> {
         partner_transfer::PartnerTransfer(self.0.push("partner-transfer"))
     }
     #[cfg(feature = "password-exempt-contract")]
     /// `/v3/password-exempt-contract`
+    #[inline]
     pub fn password_exempt_contract(
         self,
     ) -> password_exempt_contract::PasswordExemptContract<'a> {
@@ -312,106 +371,127 @@ impl<'a> V3<'a> {
     }
     #[cfg(feature = "pay")]
     /// `/v3/pay`
+    #[inline]
     pub fn pay(self) -> pay::Pay<'a> {
         pay::Pay(self.0.push("pay"))
     }
     #[cfg(feature = "pay-devices")]
     /// `/v3/pay-devices`
+    #[inline]
     pub fn pay_devices(self) -> pay_devices::PayDevices<'a> {
         pay_devices::PayDevices(self.0.push("pay-devices"))
     }
     #[cfg(feature = "payroll-card")]
     /// `/v3/payroll-card`
+    #[inline]
     pub fn payroll_card(self) -> payroll_card::PayrollCard<'a> {
         payroll_card::PayrollCard(self.0.push("payroll-card"))
     }
     #[cfg(feature = "payscore")]
     /// `/v3/payscore`
+    #[inline]
     pub fn payscore(self) -> payscore::Payscore<'a> {
         payscore::Payscore(self.0.push("payscore"))
     }
     #[cfg(feature = "platsolution")]
     /// `/v3/platsolution`
+    #[inline]
     pub fn platsolution(self) -> platsolution::Platsolution<'a> {
         platsolution::Platsolution(self.0.push("platsolution"))
     }
     #[cfg(feature = "profitsharing")]
     /// `/v3/profitsharing`
+    #[inline]
     pub fn profitsharing(self) -> profitsharing::Profitsharing<'a> {
         profitsharing::Profitsharing(self.0.push("profitsharing"))
     }
     #[cfg(feature = "qrcode")]
     /// `/v3/qrcode`
+    #[inline]
     pub fn qrcode(self) -> qrcode::Qrcode<'a> {
         qrcode::Qrcode(self.0.push("qrcode"))
     }
     #[cfg(feature = "rate-activity")]
     /// `/v3/rate-activity`
+    #[inline]
     pub fn rate_activity(self) -> rate_activity::RateActivity<'a> {
         rate_activity::RateActivity(self.0.push("rate-activity"))
     }
     #[cfg(feature = "realname")]
     /// `/v3/realname`
+    #[inline]
     pub fn realname(self) -> realname::Realname<'a> {
         realname::Realname(self.0.push("realname"))
     }
     #[cfg(feature = "recharge")]
     /// `/v3/recharge`
+    #[inline]
     pub fn recharge(self) -> recharge::Recharge<'a> {
         recharge::Recharge(self.0.push("recharge"))
     }
     #[cfg(feature = "refund")]
     /// `/v3/refund`
+    #[inline]
     pub fn refund(self) -> refund::Refund<'a> {
         refund::Refund(self.0.push("refund"))
     }
     #[cfg(feature = "repayment")]
     /// `/v3/repayment`
+    #[inline]
     pub fn repayment(self) -> repayment::Repayment<'a> {
         repayment::Repayment(self.0.push("repayment"))
     }
     #[cfg(feature = "security")]
     /// `/v3/security`
+    #[inline]
     pub fn security(self) -> security::Security<'a> {
         security::Security(self.0.push("security"))
     }
     #[cfg(feature = "smartguide")]
     /// `/v3/smartguide`
+    #[inline]
     pub fn smartguide(self) -> smartguide::Smartguide<'a> {
         smartguide::Smartguide(self.0.push("smartguide"))
     }
     #[cfg(feature = "taxi-invoice")]
     /// `/v3/taxi-invoice`
+    #[inline]
     pub fn taxi_invoice(self) -> taxi_invoice::TaxiInvoice<'a> {
         taxi_invoice::TaxiInvoice(self.0.push("taxi-invoice"))
     }
     #[cfg(feature = "transaction-block")]
     /// `/v3/transaction-block`
+    #[inline]
     pub fn transaction_block(self) -> transaction_block::TransactionBlock<'a> {
         transaction_block::TransactionBlock(self.0.push("transaction-block"))
     }
     #[cfg(feature = "transfer")]
     /// `/v3/transfer`
+    #[inline]
     pub fn transfer(self) -> transfer::Transfer<'a> {
         transfer::Transfer(self.0.push("transfer"))
     }
     #[cfg(feature = "transfer-detail")]
     /// `/v3/transfer-detail`
+    #[inline]
     pub fn transfer_detail(self) -> transfer_detail::TransferDetail<'a> {
         transfer_detail::TransferDetail(self.0.push("transfer-detail"))
     }
     #[cfg(feature = "transferdownload")]
     /// `/v3/transferdownload`
+    #[inline]
     pub fn transferdownload(self) -> transferdownload::Transferdownload<'a> {
         transferdownload::Transferdownload(self.0.push("transferdownload"))
     }
     #[cfg(feature = "vehicle")]
     /// `/v3/vehicle`
+    #[inline]
     pub fn vehicle(self) -> vehicle::Vehicle<'a> {
         vehicle::Vehicle(self.0.push("vehicle"))
     }
     #[cfg(feature = "webizpay")]
     /// `/v3/webizpay`
+    #[inline]
     pub fn webizpay(self) -> webizpay::Webizpay<'a> {
         webizpay::Webizpay(self.0.push("webizpay"))
     }

@@ -4,10 +4,12 @@
 pub struct Multiuse<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Multiuse<'a> {
     /// `/v3/multiuse/stocks`
+    #[inline]
     pub fn stocks(self) -> stocks::Stocks<'a> {
         stocks::Stocks(self.0.push("stocks"))
     }
     /// `/v3/multiuse/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,22 +4,27 @@
 pub struct NewTaxControlFapiao<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> NewTaxControlFapiao<'a> {
     /// `/v3/new-tax-control-fapiao/card-template`
+    #[inline]
     pub fn card_template(self) -> card_template::CardTemplate<'a> {
         card_template::CardTemplate(self.0.push("card-template"))
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications`
+    #[inline]
     pub fn fapiao_applications(self) -> fapiao_applications::FapiaoApplications<'a> {
         fapiao_applications::FapiaoApplications(self.0.push("fapiao-applications"))
     }
     /// `/v3/new-tax-control-fapiao/fapiaomerchant`
+    #[inline]
     pub fn fapiaomerchant(self) -> fapiaomerchant::Fapiaomerchant<'a> {
         fapiaomerchant::Fapiaomerchant(self.0.push("fapiaomerchant"))
     }
     /// `/v3/new-tax-control-fapiao/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
     /// `/v3/new-tax-control-fapiao/user-title`
+    #[inline]
     pub fn user_title(self) -> user_title::UserTitle<'a> {
         user_title::UserTitle(self.0.push("user-title"))
     }

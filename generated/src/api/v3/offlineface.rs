@@ -4,22 +4,27 @@
 pub struct Offlineface<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Offlineface<'a> {
     /// `/v3/offlineface/authinfo`
+    #[inline]
     pub fn authinfo(self) -> authinfo::Authinfo<'a> {
         authinfo::Authinfo(self.0.push("authinfo"))
     }
     /// `/v3/offlineface/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/offlineface/face-collections`
+    #[inline]
     pub fn face_collections(self) -> face_collections::FaceCollections<'a> {
         face_collections::FaceCollections(self.0.push("face-collections"))
     }
     /// `/v3/offlineface/repayment-url`
+    #[inline]
     pub fn repayment_url(self) -> repayment_url::RepaymentUrl<'a> {
         repayment_url::RepaymentUrl(self.0.push("repayment-url"))
     }
     /// `/v3/offlineface/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,10 +4,12 @@
 pub struct Offlinefacemch<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Offlinefacemch<'a> {
     /// `/v3/offlinefacemch/organizations`
+    #[inline]
     pub fn organizations(self) -> organizations::Organizations<'a> {
         organizations::Organizations(self.0.push("organizations"))
     }
     /// `/v3/offlinefacemch/tokens`
+    #[inline]
     pub fn tokens(self) -> tokens::Tokens<'a> {
         tokens::Tokens(self.0.push("tokens"))
     }

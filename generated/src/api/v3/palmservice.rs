@@ -4,6 +4,7 @@
 pub struct Palmservice<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Palmservice<'a> {
     /// `/v3/palmservice/authorization`
+    #[inline]
     pub fn authorization(self) -> authorization::Authorization<'a> {
         authorization::Authorization(self.0.push("authorization"))
     }

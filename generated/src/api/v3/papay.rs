@@ -4,28 +4,34 @@
 pub struct Papay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Papay<'a> {
     /// `/v3/papay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/papay/insurance-pay`
+    #[inline]
     pub fn insurance_pay(self) -> insurance_pay::InsurancePay<'a> {
         insurance_pay::InsurancePay(self.0.push("insurance-pay"))
     }
     /// `/v3/papay/insurance-sign`
+    #[inline]
     pub fn insurance_sign(self) -> insurance_sign::InsuranceSign<'a> {
         insurance_sign::InsuranceSign(self.0.push("insurance-sign"))
     }
     /// `/v3/papay/pay`
+    #[inline]
     pub fn pay(self) -> pay::Pay<'a> {
         pay::Pay(self.0.push("pay"))
     }
     /// `/v3/papay/scheduled-deduct-sign`
+    #[inline]
     pub fn scheduled_deduct_sign(
         self,
     ) -> scheduled_deduct_sign::ScheduledDeductSign<'a> {
         scheduled_deduct_sign::ScheduledDeductSign(self.0.push("scheduled-deduct-sign"))
     }
     /// `/v3/papay/sign`
+    #[inline]
     pub fn sign(self) -> sign::Sign<'a> {
         sign::Sign(self.0.push("sign"))
     }

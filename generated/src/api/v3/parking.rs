@@ -4,6 +4,7 @@
 pub struct Parking<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Parking<'a> {
     /// `/v3/parking/reminders`
+    #[inline]
     pub fn reminders(self) -> reminders::Reminders<'a> {
         reminders::Reminders(self.0.push("reminders"))
     }

@@ -4,6 +4,7 @@
 pub struct PartnerPapay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PartnerPapay<'a> {
     /// `/v3/partner-papay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }

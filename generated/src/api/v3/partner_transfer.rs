@@ -4,6 +4,7 @@
 pub struct PartnerTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PartnerTransfer<'a> {
     /// `/v3/partner-transfer/batches`
+    #[inline]
     pub fn batches(self) -> batches::Batches<'a> {
         batches::Batches(self.0.push("batches"))
     }

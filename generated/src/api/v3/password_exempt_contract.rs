@@ -4,6 +4,7 @@
 pub struct PasswordExemptContract<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PasswordExemptContract<'a> {
     /// `/v3/password-exempt-contract/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }

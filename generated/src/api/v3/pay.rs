@@ -4,18 +4,22 @@
 pub struct Pay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Pay<'a> {
     /// `/v3/pay/acquiring-bank`
+    #[inline]
     pub fn acquiring_bank(self) -> acquiring_bank::AcquiringBank<'a> {
         acquiring_bank::AcquiringBank(self.0.push("acquiring-bank"))
     }
     /// `/v3/pay/instal`
+    #[inline]
     pub fn instal(self) -> instal::Instal<'a> {
         instal::Instal(self.0.push("instal"))
     }
     /// `/v3/pay/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/pay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

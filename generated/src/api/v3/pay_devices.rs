@@ -4,12 +4,14 @@
 pub struct PayDevices<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PayDevices<'a> {
     /// `/v3/pay-devices/open-scenario-speaker`
+    #[inline]
     pub fn open_scenario_speaker(
         self,
     ) -> open_scenario_speaker::OpenScenarioSpeaker<'a> {
         open_scenario_speaker::OpenScenarioSpeaker(self.0.push("open-scenario-speaker"))
     }
     /// `/v3/pay-devices/open-scenario-speakerorder`
+    #[inline]
     pub fn open_scenario_speakerorder(
         self,
     ) -> open_scenario_speakerorder::OpenScenarioSpeakerorder<'a> {
@@ -18,6 +20,7 @@ impl<'a> PayDevices<'a> {
         )
     }
     /// `/v3/pay-devices/printers`
+    #[inline]
     pub fn printers(self) -> printers::Printers<'a> {
         printers::Printers(self.0.push("printers"))
     }

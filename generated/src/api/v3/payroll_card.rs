@@ -4,22 +4,27 @@
 pub struct PayrollCard<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PayrollCard<'a> {
     /// `/v3/payroll-card/authentications`
+    #[inline]
     pub fn authentications(self) -> authentications::Authentications<'a> {
         authentications::Authentications(self.0.push("authentications"))
     }
     /// `/v3/payroll-card/relations`
+    #[inline]
     pub fn relations(self) -> relations::Relations<'a> {
         relations::Relations(self.0.push("relations"))
     }
     /// `/v3/payroll-card/tokens`
+    #[inline]
     pub fn tokens(self) -> tokens::Tokens<'a> {
         tokens::Tokens(self.0.push("tokens"))
     }
     /// `/v3/payroll-card/transfer-batches`
+    #[inline]
     pub fn transfer_batches(self) -> transfer_batches::TransferBatches<'a> {
         transfer_batches::TransferBatches(self.0.push("transfer-batches"))
     }
     /// `/v3/payroll-card/wesure`
+    #[inline]
     pub fn wesure(self) -> wesure::Wesure<'a> {
         wesure::Wesure(self.0.push("wesure"))
     }

@@ -4,38 +4,47 @@
 pub struct Payscore<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Payscore<'a> {
     /// `/v3/payscore/acquiringbank`
+    #[inline]
     pub fn acquiringbank(self) -> acquiringbank::Acquiringbank<'a> {
         acquiringbank::Acquiringbank(self.0.push("acquiringbank"))
     }
     /// `/v3/payscore/merchant-bill`
+    #[inline]
     pub fn merchant_bill(self) -> merchant_bill::MerchantBill<'a> {
         merchant_bill::MerchantBill(self.0.push("merchant-bill"))
     }
     /// `/v3/payscore/oversea`
+    #[inline]
     pub fn oversea(self) -> oversea::Oversea<'a> {
         oversea::Oversea(self.0.push("oversea"))
     }
     /// `/v3/payscore/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/payscore/payafter-orders`
+    #[inline]
     pub fn payafter_orders(self) -> payafter_orders::PayafterOrders<'a> {
         payafter_orders::PayafterOrders(self.0.push("payafter-orders"))
     }
     /// `/v3/payscore/permissions`
+    #[inline]
     pub fn permissions(self) -> permissions::Permissions<'a> {
         permissions::Permissions(self.0.push("permissions"))
     }
     /// `/v3/payscore/plan`
+    #[inline]
     pub fn plan(self) -> plan::Plan<'a> {
         plan::Plan(self.0.push("plan"))
     }
     /// `/v3/payscore/serviceorder`
+    #[inline]
     pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
         serviceorder::Serviceorder(self.0.push("serviceorder"))
     }
     /// `/v3/payscore/servicepayondeliveryorder`
+    #[inline]
     pub fn servicepayondeliveryorder(
         self,
     ) -> servicepayondeliveryorder::Servicepayondeliveryorder<'a> {
@@ -44,18 +53,22 @@ impl<'a> Payscore<'a> {
         )
     }
     /// `/v3/payscore/sign-plan`
+    #[inline]
     pub fn sign_plan(self) -> sign_plan::SignPlan<'a> {
         sign_plan::SignPlan(self.0.push("sign-plan"))
     }
     /// `/v3/payscore/smartretail-orders`
+    #[inline]
     pub fn smartretail_orders(self) -> smartretail_orders::SmartretailOrders<'a> {
         smartretail_orders::SmartretailOrders(self.0.push("smartretail-orders"))
     }
     /// `/v3/payscore/user-service-state`
+    #[inline]
     pub fn user_service_state(self) -> user_service_state::UserServiceState<'a> {
         user_service_state::UserServiceState(self.0.push("user-service-state"))
     }
     /// `/v3/payscore/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,14 +4,17 @@
 pub struct Platsolution<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Platsolution<'a> {
     /// `/v3/platsolution/ecommerce`
+    #[inline]
     pub fn ecommerce(self) -> ecommerce::Ecommerce<'a> {
         ecommerce::Ecommerce(self.0.push("ecommerce"))
     }
     /// `/v3/platsolution/insurance`
+    #[inline]
     pub fn insurance(self) -> insurance::Insurance<'a> {
         insurance::Insurance(self.0.push("insurance"))
     }
     /// `/v3/platsolution/mch-transfer`
+    #[inline]
     pub fn mch_transfer(self) -> mch_transfer::MchTransfer<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }

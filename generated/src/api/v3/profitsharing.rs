@@ -4,26 +4,32 @@
 pub struct Profitsharing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Profitsharing<'a> {
     /// `/v3/profitsharing/bills`
+    #[inline]
     pub fn bills(self) -> bills::Bills<'a> {
         bills::Bills(self.0.push("bills"))
     }
     /// `/v3/profitsharing/merchant-configs`
+    #[inline]
     pub fn merchant_configs(self) -> merchant_configs::MerchantConfigs<'a> {
         merchant_configs::MerchantConfigs(self.0.push("merchant-configs"))
     }
     /// `/v3/profitsharing/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/profitsharing/receivers`
+    #[inline]
     pub fn receivers(self) -> receivers::Receivers<'a> {
         receivers::Receivers(self.0.push("receivers"))
     }
     /// `/v3/profitsharing/return-orders`
+    #[inline]
     pub fn return_orders(self) -> return_orders::ReturnOrders<'a> {
         return_orders::ReturnOrders(self.0.push("return-orders"))
     }
     /// `/v3/profitsharing/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,10 +4,12 @@
 pub struct Qrcode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Qrcode<'a> {
     /// `/v3/qrcode/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/qrcode/user-services`
+    #[inline]
     pub fn user_services(self) -> user_services::UserServices<'a> {
         user_services::UserServices(self.0.push("user-services"))
     }

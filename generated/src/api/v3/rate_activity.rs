@@ -4,6 +4,7 @@
 pub struct RateActivity<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> RateActivity<'a> {
     /// `/v3/rate-activity/applications`
+    #[inline]
     pub fn applications(self) -> applications::Applications<'a> {
         applications::Applications(self.0.push("applications"))
     }

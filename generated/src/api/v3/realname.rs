@@ -4,6 +4,7 @@
 pub struct Realname<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Realname<'a> {
     /// `/v3/realname/verify`
+    #[inline]
     pub fn verify(self) -> verify::Verify<'a> {
         verify::Verify(self.0.push("verify"))
     }

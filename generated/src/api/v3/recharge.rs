@@ -4,6 +4,7 @@
 pub struct Recharge<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Recharge<'a> {
     /// `/v3/recharge/bank-transfer-recharges`
+    #[inline]
     pub fn bank_transfer_recharges(
         self,
     ) -> bank_transfer_recharges::BankTransferRecharges<'a> {

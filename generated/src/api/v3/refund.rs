@@ -4,6 +4,7 @@
 pub struct Refund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Refund<'a> {
     /// `/v3/refund/domestic`
+    #[inline]
     pub fn domestic(self) -> domestic::Domestic<'a> {
         domestic::Domestic(self.0.push("domestic"))
     }

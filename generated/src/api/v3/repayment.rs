@@ -4,6 +4,7 @@
 pub struct Repayment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Repayment<'a> {
     /// `/v3/repayment/combine-transactions`
+    #[inline]
     pub fn combine_transactions(self) -> combine_transactions::CombineTransactions<'a> {
         combine_transactions::CombineTransactions(self.0.push("combine-transactions"))
     }

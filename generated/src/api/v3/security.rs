@@ -4,6 +4,7 @@
 pub struct Security<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Security<'a> {
     /// `/v3/security/echo`
+    #[inline]
     pub fn echo(self) -> echo::Echo<'a> {
         echo::Echo(self.0.push("echo"))
     }

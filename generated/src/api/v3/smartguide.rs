@@ -4,6 +4,7 @@
 pub struct Smartguide<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Smartguide<'a> {
     /// `/v3/smartguide/guides`
+    #[inline]
     pub fn guides(self) -> guides::Guides<'a> {
         guides::Guides(self.0.push("guides"))
     }

@@ -4,42 +4,52 @@
 pub struct TaxiInvoice<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TaxiInvoice<'a> {
     /// `/v3/taxi-invoice/attendance`
+    #[inline]
     pub fn attendance(self) -> attendance::Attendance<'a> {
         attendance::Attendance(self.0.push("attendance"))
     }
     /// `/v3/taxi-invoice/cards`
+    #[inline]
     pub fn cards(self) -> cards::Cards<'a> {
         cards::Cards(self.0.push("cards"))
     }
     /// `/v3/taxi-invoice/driver`
+    #[inline]
     pub fn driver(self) -> driver::Driver<'a> {
         driver::Driver(self.0.push("driver"))
     }
     /// `/v3/taxi-invoice/drivers`
+    #[inline]
     pub fn drivers(self) -> drivers::Drivers<'a> {
         drivers::Drivers(self.0.push("drivers"))
     }
     /// `/v3/taxi-invoice/taxi`
+    #[inline]
     pub fn taxi(self) -> taxi::Taxi<'a> {
         taxi::Taxi(self.0.push("taxi"))
     }
     /// `/v3/taxi-invoice/taxi-companies`
+    #[inline]
     pub fn taxi_companies(self) -> taxi_companies::TaxiCompanies<'a> {
         taxi_companies::TaxiCompanies(self.0.push("taxi-companies"))
     }
     /// `/v3/taxi-invoice/taxi-company`
+    #[inline]
     pub fn taxi_company(self) -> taxi_company::TaxiCompany<'a> {
         taxi_company::TaxiCompany(self.0.push("taxi-company"))
     }
     /// `/v3/taxi-invoice/taxies`
+    #[inline]
     pub fn taxies(self) -> taxies::Taxies<'a> {
         taxies::Taxies(self.0.push("taxies"))
     }
     /// `/v3/taxi-invoice/user-taxi-order`
+    #[inline]
     pub fn user_taxi_order(self) -> user_taxi_order::UserTaxiOrder<'a> {
         user_taxi_order::UserTaxiOrder(self.0.push("user-taxi-order"))
     }
     /// `/v3/taxi-invoice/user-taxi-orders`
+    #[inline]
     pub fn user_taxi_orders(self) -> user_taxi_orders::UserTaxiOrders<'a> {
         user_taxi_orders::UserTaxiOrders(self.0.push("user-taxi-orders"))
     }

@@ -4,6 +4,7 @@
 pub struct TransactionBlock<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TransactionBlock<'a> {
     /// `/v3/transaction-block/transaction-block-records`
+    #[inline]
     pub fn transaction_block_records(
         self,
     ) -> transaction_block_records::TransactionBlockRecords<'a> {
@@ -12,6 +13,7 @@ impl<'a> TransactionBlock<'a> {
         )
     }
     /// `/v3/transaction-block/transaction-block-submissions`
+    #[inline]
     pub fn transaction_block_submissions(
         self,
     ) -> transaction_block_submissions::TransactionBlockSubmissions<'a> {

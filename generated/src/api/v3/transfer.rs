@@ -4,10 +4,12 @@
 pub struct Transfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transfer<'a> {
     /// `/v3/transfer/batches`
+    #[inline]
     pub fn batches(self) -> batches::Batches<'a> {
         batches::Batches(self.0.push("batches"))
     }
     /// `/v3/transfer/bill-receipt`
+    #[inline]
     pub fn bill_receipt(self) -> bill_receipt::BillReceipt<'a> {
         bill_receipt::BillReceipt(self.0.push("bill-receipt"))
     }

@@ -4,6 +4,7 @@
 pub struct TransferDetail<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TransferDetail<'a> {
     /// `/v3/transfer-detail/electronic-receipts`
+    #[inline]
     pub fn electronic_receipts(self) -> electronic_receipts::ElectronicReceipts<'a> {
         electronic_receipts::ElectronicReceipts(self.0.push("electronic-receipts"))
     }

@@ -4,10 +4,12 @@
 pub struct Transferdownload<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transferdownload<'a> {
     /// `/v3/transferdownload/elecvoucherfile`
+    #[inline]
     pub fn elecvoucherfile(self) -> elecvoucherfile::Elecvoucherfile<'a> {
         elecvoucherfile::Elecvoucherfile(self.0.push("elecvoucherfile"))
     }
     /// `/v3/transferdownload/signfile`
+    #[inline]
     pub fn signfile(self) -> signfile::Signfile<'a> {
         signfile::Signfile(self.0.push("signfile"))
     }

@@ -4,14 +4,17 @@
 pub struct Vehicle<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Vehicle<'a> {
     /// `/v3/vehicle/etc`
+    #[inline]
     pub fn etc(self) -> etc::Etc<'a> {
         etc::Etc(self.0.push("etc"))
     }
     /// `/v3/vehicle/parking`
+    #[inline]
     pub fn parking(self) -> parking::Parking<'a> {
         parking::Parking(self.0.push("parking"))
     }
     /// `/v3/vehicle/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }

@@ -4,22 +4,27 @@
 pub struct Webizpay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Webizpay<'a> {
     /// `/v3/webizpay/avail-mch-ranges`
+    #[inline]
     pub fn avail_mch_ranges(self) -> avail_mch_ranges::AvailMchRanges<'a> {
         avail_mch_ranges::AvailMchRanges(self.0.push("avail-mch-ranges"))
     }
     /// `/v3/webizpay/bill`
+    #[inline]
     pub fn bill(self) -> bill::Bill<'a> {
         bill::Bill(self.0.push("bill"))
     }
     /// `/v3/webizpay/employees`
+    #[inline]
     pub fn employees(self) -> employees::Employees<'a> {
         employees::Employees(self.0.push("employees"))
     }
     /// `/v3/webizpay/stores`
+    #[inline]
     pub fn stores(self) -> stores::Stores<'a> {
         stores::Stores(self.0.push("stores"))
     }
     /// `/v3/webizpay/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }

@@ -4,6 +4,7 @@
 pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchants<'a> {
     /// `/hk/v3/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
         by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
     }
@@ -12,6 +13,7 @@ impl<'a> Merchants<'a> {
     /// 机构提交子商户资料，微信支付系统会为每个子商户创建子商户号。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_1.shtml)
     ///
     /// `POST /hk/v3/merchants`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -28,6 +30,7 @@ impl<'a> Merchants<'a> {
     /// 用于机构子商户创建成功后，接口提供子商户信息修改 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_3.shtml)
     ///
     /// `PUT /hk/v3/merchants`
+    #[inline]
     pub fn put(
         self,
         request: &PutRequest,
@@ -142,27 +145,72 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            idempotency_key: o.opt("Idempotency-Key")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sp_appid: o.req("sp_appid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            name: o.req("name")?,
-            shortname: o.req("shortname")?,
-            office_phone: o.req("office_phone")?,
-            contact: o.req("contact")?,
-            business_category: o.req("business_category")?,
-            channel_id: o.opt("channel_id")?,
-            merchant_country_code: o.req("merchant_country_code")?,
-            merchant_type: o.req("merchant_type")?,
-            registration_certificate_number: o.opt("registration_certificate_number")?,
-            registration_certificate_date: o.opt("registration_certificate_date")?,
-            registration_certificate_copy: o.opt("registration_certificate_copy")?,
-            settlement_bank_number: o.opt("settlement_bank_number")?,
-            business: o.req("business")?,
-            director: o.opt("director")?,
-            principal: o.opt("principal")?,
-        })
+        match (
+            o.opt("Idempotency-Key"),
+            o.req("Wechatpay-Serial"),
+            o.req("sp_appid"),
+            o.req("sp_mchid"),
+            o.req("name"),
+            o.req("shortname"),
+            o.req("office_phone"),
+            o.req("contact"),
+            o.req("business_category"),
+            o.opt("channel_id"),
+            o.req("merchant_country_code"),
+            o.req("merchant_type"),
+            o.opt("registration_certificate_number"),
+            o.opt("registration_certificate_date"),
+            o.opt("registration_certificate_copy"),
+            o.opt("settlement_bank_number"),
+            o.req("business"),
+            o.opt("director"),
+            o.opt("principal"),
+        ) {
+            (
+                Some(idempotency_key),
+                Some(wechatpay_serial),
+                Some(sp_appid),
+                Some(sp_mchid),
+                Some(name),
+                Some(shortname),
+                Some(office_phone),
+                Some(contact),
+                Some(business_category),
+                Some(channel_id),
+                Some(merchant_country_code),
+                Some(merchant_type),
+                Some(registration_certificate_number),
+                Some(registration_certificate_date),
+                Some(registration_certificate_copy),
+                Some(settlement_bank_number),
+                Some(business),
+                Some(director),
+                Some(principal),
+            ) => {
+                Ok(Self {
+                    idempotency_key,
+                    wechatpay_serial,
+                    sp_appid,
+                    sp_mchid,
+                    name,
+                    shortname,
+                    office_phone,
+                    contact,
+                    business_category,
+                    channel_id,
+                    merchant_country_code,
+                    merchant_type,
+                    registration_certificate_number,
+                    registration_certificate_date,
+                    registration_certificate_copy,
+                    settlement_bank_number,
+                    business,
+                    director,
+                    principal,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务信息
@@ -223,16 +271,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_type: o.req("business_type")?,
-            app_download: o.opt("app_download")?,
-            website: o.opt("website")?,
-            office_account: o.opt("office_account")?,
-            mini_program: o.opt("mini_program")?,
-            store_address: o.opt("store_address")?,
-            store_photos: o.opt("store_photos")?,
-            mcc: o.opt("mcc")?,
-        })
+        match (
+            o.req("business_type"),
+            o.opt("app_download"),
+            o.opt("website"),
+            o.opt("office_account"),
+            o.opt("mini_program"),
+            o.opt("store_address"),
+            o.opt("store_photos"),
+            o.opt("mcc"),
+        ) {
+            (
+                Some(business_type),
+                Some(app_download),
+                Some(website),
+                Some(office_account),
+                Some(mini_program),
+                Some(store_address),
+                Some(store_photos),
+                Some(mcc),
+            ) => {
+                Ok(Self {
+                    business_type,
+                    app_download,
+                    website,
+                    office_account,
+                    mini_program,
+                    store_address,
+                    store_photos,
+                    mcc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务类型
@@ -324,11 +395,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContact {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            phone: o.req("phone")?,
-            email: o.req("email")?,
-        })
+        match (o.req("name"), o.req("phone"), o.req("email")) {
+            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 董事信息
@@ -359,10 +429,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDirector {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户类型
@@ -445,10 +515,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPrincipal {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
@@ -484,11 +554,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-            verification_status: o.opt("verification_status")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("sub_mchid"), o.opt("verification_status"), o.opt("description")) {
+            (Some(sub_mchid), Some(verification_status), Some(description)) => {
+                Ok(Self {
+                    sub_mchid,
+                    verification_status,
+                    description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 验证状态
@@ -647,27 +722,72 @@ impl<'de> ::serde::Deserialize<'de> for PutRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sp_appid: o.req("sp_appid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            name: o.req("name")?,
-            shortname: o.req("shortname")?,
-            office_phone: o.req("office_phone")?,
-            contact: o.opt("contact")?,
-            business_category: o.req("business_category")?,
-            channel_id: o.opt("channel_id")?,
-            merchant_country_code: o.req("merchant_country_code")?,
-            merchant_type: o.req("merchant_type")?,
-            registration_certificate_number: o.opt("registration_certificate_number")?,
-            registration_certificate_date: o.opt("registration_certificate_date")?,
-            registration_certificate_copy: o.opt("registration_certificate_copy")?,
-            settlement_bank_number: o.opt("settlement_bank_number")?,
-            business: o.req("business")?,
-            director: o.opt("director")?,
-            principal: o.opt("principal")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("sp_appid"),
+            o.req("sp_mchid"),
+            o.req("sub_mchid"),
+            o.req("name"),
+            o.req("shortname"),
+            o.req("office_phone"),
+            o.opt("contact"),
+            o.req("business_category"),
+            o.opt("channel_id"),
+            o.req("merchant_country_code"),
+            o.req("merchant_type"),
+            o.opt("registration_certificate_number"),
+            o.opt("registration_certificate_date"),
+            o.opt("registration_certificate_copy"),
+            o.opt("settlement_bank_number"),
+            o.req("business"),
+            o.opt("director"),
+            o.opt("principal"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sp_appid),
+                Some(sp_mchid),
+                Some(sub_mchid),
+                Some(name),
+                Some(shortname),
+                Some(office_phone),
+                Some(contact),
+                Some(business_category),
+                Some(channel_id),
+                Some(merchant_country_code),
+                Some(merchant_type),
+                Some(registration_certificate_number),
+                Some(registration_certificate_date),
+                Some(registration_certificate_copy),
+                Some(settlement_bank_number),
+                Some(business),
+                Some(director),
+                Some(principal),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sp_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    name,
+                    shortname,
+                    office_phone,
+                    contact,
+                    business_category,
+                    channel_id,
+                    merchant_country_code,
+                    merchant_type,
+                    registration_certificate_number,
+                    registration_certificate_date,
+                    registration_certificate_copy,
+                    settlement_bank_number,
+                    business,
+                    director,
+                    principal,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务信息
@@ -728,16 +848,39 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestBusiness {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_type: o.req("business_type")?,
-            app_download: o.opt("app_download")?,
-            website: o.opt("website")?,
-            office_account: o.opt("office_account")?,
-            mini_program: o.opt("mini_program")?,
-            store_address: o.opt("store_address")?,
-            store_photos: o.opt("store_photos")?,
-            mcc: o.opt("mcc")?,
-        })
+        match (
+            o.req("business_type"),
+            o.opt("app_download"),
+            o.opt("website"),
+            o.opt("office_account"),
+            o.opt("mini_program"),
+            o.opt("store_address"),
+            o.opt("store_photos"),
+            o.opt("mcc"),
+        ) {
+            (
+                Some(business_type),
+                Some(app_download),
+                Some(website),
+                Some(office_account),
+                Some(mini_program),
+                Some(store_address),
+                Some(store_photos),
+                Some(mcc),
+            ) => {
+                Ok(Self {
+                    business_type,
+                    app_download,
+                    website,
+                    office_account,
+                    mini_program,
+                    store_address,
+                    store_photos,
+                    mcc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务类型
@@ -829,11 +972,10 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestContact {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            phone: o.req("phone")?,
-            email: o.req("email")?,
-        })
+        match (o.req("name"), o.req("phone"), o.req("email")) {
+            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 董事信息
@@ -864,10 +1006,10 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestDirector {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户类型
@@ -950,10 +1092,10 @@ impl<'de> ::serde::Deserialize<'de> for PutRequestPrincipal {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
@@ -979,9 +1121,10 @@ impl<'de> ::serde::Deserialize<'de> for PutResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-        })
+        match o.req("sub_mchid") {
+            Some(sub_mchid) => Ok(Self { sub_mchid }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/hk/v3/merchants/{sub_mchid}`
@@ -994,6 +1137,7 @@ pub mod by_sub_mchid {
         /// 用于机构查询子商户创建是否成功，接口只提供单个子商户信息查询。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/Onborading_Sub_Merchant/chapter3_2.shtml)
         ///
         /// `GET /hk/v3/merchants/{sub_mchid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -1031,10 +1175,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_appid: o.req("sp_appid")?,
-                sp_mchid: o.req("sp_mchid")?,
-            })
+            match (o.req("sp_appid"), o.req("sp_mchid")) {
+                (Some(sp_appid), Some(sp_mchid)) => Ok(Self { sp_appid, sp_mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
@@ -1120,23 +1264,57 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                name: o.req("name")?,
-                shortname: o.req("shortname")?,
-                office_phone: o.req("office_phone")?,
-                merchant_country_code: o.req("merchant_country_code")?,
-                business_category: o.req("business_category")?,
-                contact: o.opt("contact")?,
-                merchant_type: o.opt("merchant_type")?,
-                registration_certificate_number: o
-                    .opt("registration_certificate_number")?,
-                registration_certificate_date: o.opt("registration_certificate_date")?,
-                settlement_bank_number: o.opt("settlement_bank_number")?,
-                business: o.opt("business")?,
-                director: o.opt("director")?,
-                principal: o.opt("principal")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("name"),
+                o.req("shortname"),
+                o.req("office_phone"),
+                o.req("merchant_country_code"),
+                o.req("business_category"),
+                o.opt("contact"),
+                o.opt("merchant_type"),
+                o.opt("registration_certificate_number"),
+                o.opt("registration_certificate_date"),
+                o.opt("settlement_bank_number"),
+                o.opt("business"),
+                o.opt("director"),
+                o.opt("principal"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(name),
+                    Some(shortname),
+                    Some(office_phone),
+                    Some(merchant_country_code),
+                    Some(business_category),
+                    Some(contact),
+                    Some(merchant_type),
+                    Some(registration_certificate_number),
+                    Some(registration_certificate_date),
+                    Some(settlement_bank_number),
+                    Some(business),
+                    Some(director),
+                    Some(principal),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        name,
+                        shortname,
+                        office_phone,
+                        merchant_country_code,
+                        business_category,
+                        contact,
+                        merchant_type,
+                        registration_certificate_number,
+                        registration_certificate_date,
+                        settlement_bank_number,
+                        business,
+                        director,
+                        principal,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务信息
@@ -1192,15 +1370,36 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.opt("business_type")?,
-                app_download: o.opt("app_download")?,
-                website: o.opt("website")?,
-                office_account: o.opt("office_account")?,
-                mini_program: o.opt("mini_program")?,
-                store_address: o.opt("store_address")?,
-                mcc: o.opt("mcc")?,
-            })
+            match (
+                o.opt("business_type"),
+                o.opt("app_download"),
+                o.opt("website"),
+                o.opt("office_account"),
+                o.opt("mini_program"),
+                o.opt("store_address"),
+                o.opt("mcc"),
+            ) {
+                (
+                    Some(business_type),
+                    Some(app_download),
+                    Some(website),
+                    Some(office_account),
+                    Some(mini_program),
+                    Some(store_address),
+                    Some(mcc),
+                ) => {
+                    Ok(Self {
+                        business_type,
+                        app_download,
+                        website,
+                        office_account,
+                        mini_program,
+                        store_address,
+                        mcc,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务类型
@@ -1292,11 +1491,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-            })
+            match (o.opt("name"), o.opt("phone"), o.opt("email")) {
+                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 董事信息
@@ -1327,10 +1525,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户类型
@@ -1413,10 +1611,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

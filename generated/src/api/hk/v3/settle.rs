@@ -4,6 +4,7 @@
 pub struct Settle<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Settle<'a> {
     /// `/hk/v3/settle/settlements`
+    #[inline]
     pub fn settlements(self) -> settlements::Settlements<'a> {
         settlements::Settlements(self.0.push("settlements"))
     }
@@ -18,6 +19,7 @@ pub mod settlements {
         /// 商户在交易完结之后，可按结算日期查询已结算资金明细（sette_state为SETTLED），也可以查询未结算资金明细（sette_state为UNSETTLE）。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_10.shtml)
         ///
         /// `GET /hk/v3/settle/settlements`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -75,14 +77,33 @@ pub mod settlements {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                settle_state: o.req("settle_state")?,
-                settle_start_date: o.opt("settle_start_date")?,
-                settle_end_date: o.opt("settle_end_date")?,
-                limit: o.req("limit")?,
-                offset: o.req("offset")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("settle_state"),
+                o.opt("settle_start_date"),
+                o.opt("settle_end_date"),
+                o.req("limit"),
+                o.req("offset"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(settle_state),
+                    Some(settle_start_date),
+                    Some(settle_end_date),
+                    Some(limit),
+                    Some(offset),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        settle_state,
+                        settle_start_date,
+                        settle_end_date,
+                        limit,
+                        offset,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算状态
@@ -173,12 +194,22 @@ pub mod settlements {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                data: o.opt("data")?,
-                total_count: o.req("total_count")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-            })
+            match (
+                o.opt("data"),
+                o.req("total_count"),
+                o.req("offset"),
+                o.req("limit"),
+            ) {
+                (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                    Ok(Self {
+                        data,
+                        total_count,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -227,14 +258,33 @@ pub mod settlements {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                batch_id: o.req("batch_id")?,
-                settlement_date: o.req("settlement_date")?,
-                trade_start_date: o.req("trade_start_date")?,
-                trade_end_date: o.req("trade_end_date")?,
-                amount: o.req("amount")?,
-                wallet_region: o.opt("wallet_region")?,
-            })
+            match (
+                o.req("batch_id"),
+                o.req("settlement_date"),
+                o.req("trade_start_date"),
+                o.req("trade_end_date"),
+                o.req("amount"),
+                o.opt("wallet_region"),
+            ) {
+                (
+                    Some(batch_id),
+                    Some(settlement_date),
+                    Some(trade_start_date),
+                    Some(trade_end_date),
+                    Some(amount),
+                    Some(wallet_region),
+                ) => {
+                    Ok(Self {
+                        batch_id,
+                        settlement_date,
+                        trade_start_date,
+                        trade_end_date,
+                        amount,
+                        wallet_region,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 金额
@@ -290,15 +340,36 @@ pub mod settlements {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                settled: o.req("settled")?,
-                unsettle: o.req("unsettle")?,
-                currency: o.req("currency")?,
-                pay: o.req("pay")?,
-                refund: o.req("refund")?,
-                net: o.req("net")?,
-                fee: o.req("fee")?,
-            })
+            match (
+                o.req("settled"),
+                o.req("unsettle"),
+                o.req("currency"),
+                o.req("pay"),
+                o.req("refund"),
+                o.req("net"),
+                o.req("fee"),
+            ) {
+                (
+                    Some(settled),
+                    Some(unsettle),
+                    Some(currency),
+                    Some(pay),
+                    Some(refund),
+                    Some(net),
+                    Some(fee),
+                ) => {
+                    Ok(Self {
+                        settled,
+                        unsettle,
+                        currency,
+                        pay,
+                        refund,
+                        net,
+                        fee,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 钱包主体

@@ -8,6 +8,7 @@ impl<'a> Statements<'a> {
     /// 商户可以通过该接口下载历史交易清单。比如掉单、系统错误等导致商户侧和微信侧数据不一致，通过对账单核对后可校正支付状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
     ///
     /// `GET /hk/v3/statements`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -51,10 +52,15 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            date: o.req("date")?,
-            mchid: o.opt("mchid")?,
-            accept_encoding: o.opt("Accept-Encoding")?,
-        })
+        match (o.req("date"), o.opt("mchid"), o.opt("Accept-Encoding")) {
+            (Some(date), Some(mchid), Some(accept_encoding)) => {
+                Ok(Self {
+                    date,
+                    mchid,
+                    accept_encoding,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

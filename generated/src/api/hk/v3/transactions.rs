@@ -4,30 +4,37 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/hk/v3/transactions/app`
+    #[inline]
     pub fn app(self) -> app::App<'a> {
         app::App(self.0.push("app"))
     }
     /// `/hk/v3/transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/hk/v3/transactions/jsapi`
+    #[inline]
     pub fn jsapi(self) -> jsapi::Jsapi<'a> {
         jsapi::Jsapi(self.0.push("jsapi"))
     }
     /// `/hk/v3/transactions/micropay`
+    #[inline]
     pub fn micropay(self) -> micropay::Micropay<'a> {
         micropay::Micropay(self.0.push("micropay"))
     }
     /// `/hk/v3/transactions/mweb`
+    #[inline]
     pub fn mweb(self) -> mweb::Mweb<'a> {
         mweb::Mweb(self.0.push("mweb"))
     }
     /// `/hk/v3/transactions/native`
+    #[inline]
     pub fn native(self) -> native::Native<'a> {
         native::Native(self.0.push("native"))
     }
     /// `/hk/v3/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -42,6 +49,7 @@ pub mod app {
         /// 通过本接口提交微信支付APP支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/In-AppPay/chapter6_3.shtml)
         ///
         /// `POST /hk/v3/transactions/app`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -157,28 +165,75 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -209,10 +264,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -246,11 +301,16 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -296,13 +356,30 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -338,11 +415,16 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -386,13 +468,30 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -428,11 +527,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
@@ -458,9 +556,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -470,6 +569,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/hk/v3/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -483,10 +583,12 @@ pub mod id {
         pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByTransactionId<'a> {
             /// `/hk/v3/transactions/id/{transaction_id}/close`
+            #[inline]
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
             /// `/hk/v3/transactions/id/{transaction_id}/reverse`
+            #[inline]
             pub fn reverse(self) -> reverse::Reverse<'a> {
                 reverse::Reverse(self.0.push("reverse"))
             }
@@ -495,6 +597,7 @@ pub mod id {
             /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
             ///
             /// `GET /hk/v3/transactions/id/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -537,11 +640,12 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
@@ -641,25 +745,66 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    id: o.req("id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.req("bank_type")?,
-                    success_time: o.req("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.req("bank_type"),
+                    o.req("success_time"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -703,13 +848,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.req("payer_total")?,
-                    currency: o.req("currency")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("payer_total"),
+                    o.req("currency"),
+                    o.req("payer_currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率信息
@@ -740,10 +902,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -829,11 +991,16 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -907,19 +1074,48 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.req("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.req("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wxpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wxpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wxpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -965,13 +1161,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    discount_amount: o.req("discount_amount")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("discount_amount"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(goods_remark),
+                        Some(discount_amount),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            discount_amount,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -1232,6 +1445,7 @@ pub mod id {
                 /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
                 ///
                 /// `POST /hk/v3/transactions/id/{transaction_id}/close`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1275,11 +1489,12 @@ pub mod id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                    })
+                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
+                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                            Ok(Self { mchid, sub_mchid, sp_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1293,6 +1508,7 @@ pub mod id {
                 /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
                 ///
                 /// `POST /hk/v3/transactions/id/{transaction_id}/reverse`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1336,11 +1552,12 @@ pub mod id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { mchid, sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1356,6 +1573,7 @@ pub mod jsapi {
         /// 通过本接口提交微信支付小程序/公众号支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/MiniProgramPay/chapter7_3.shtml)
         ///
         /// `POST /hk/v3/transactions/jsapi`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1471,28 +1689,75 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1523,10 +1788,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -1560,11 +1825,16 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -1610,13 +1880,30 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1652,11 +1939,16 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -1700,13 +1992,30 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -1742,11 +2051,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
@@ -1772,9 +2080,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -1788,6 +2097,7 @@ pub mod micropay {
         /// 通过本接口提交微信支付付款码支付订单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_3.shtml)
         ///
         /// `POST /hk/v3/transactions/micropay`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1890,25 +2200,66 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1939,10 +2290,10 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -1976,11 +2327,16 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -2026,13 +2382,30 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -2058,9 +2431,10 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                auth_code: o.req("auth_code")?,
-            })
+            match o.req("auth_code") {
+                Some(auth_code) => Ok(Self { auth_code }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -2104,13 +2478,30 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -2146,11 +2537,10 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /hk/v3/transactions/micropay` (提交付款码支付).
@@ -2250,25 +2640,66 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.req("id")?,
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                trade_type: o.req("trade_type")?,
-                trade_state: o.req("trade_state")?,
-                trade_state_desc: o.req("trade_state_desc")?,
-                bank_type: o.req("bank_type")?,
-                attach: o.opt("attach")?,
-                success_time: o.req("success_time")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("id"),
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("out_trade_no"),
+                o.req("trade_type"),
+                o.req("trade_state"),
+                o.req("trade_state_desc"),
+                o.req("bank_type"),
+                o.opt("attach"),
+                o.req("success_time"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(id),
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(out_trade_no),
+                    Some(trade_type),
+                    Some(trade_state),
+                    Some(trade_state_desc),
+                    Some(bank_type),
+                    Some(attach),
+                    Some(success_time),
+                    Some(payer),
+                    Some(amount),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        id,
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        out_trade_no,
+                        trade_type,
+                        trade_state,
+                        trade_state_desc,
+                        bank_type,
+                        attach,
+                        success_time,
+                        payer,
+                        amount,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -2312,13 +2743,30 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-                payer_total: o.req("payer_total")?,
-                payer_currency: o.opt("payer _currency")?,
-                exchange_rate: o.opt("exchange_rate")?,
-            })
+            match (
+                o.req("total"),
+                o.opt("currency"),
+                o.req("payer_total"),
+                o.opt("payer _currency"),
+                o.opt("exchange_rate"),
+            ) {
+                (
+                    Some(total),
+                    Some(currency),
+                    Some(payer_total),
+                    Some(payer_currency),
+                    Some(exchange_rate),
+                ) => {
+                    Ok(Self {
+                        total,
+                        currency,
+                        payer_total,
+                        payer_currency,
+                        exchange_rate,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 汇率
@@ -2349,10 +2797,10 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.opt("type")?,
-                rate: o.opt("rate")?,
-            })
+            match (o.opt("type"), o.opt("rate")) {
+                (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 汇率类型
@@ -2474,19 +2922,48 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                promotion_id: o.req("promotion_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.req("amount")?,
-                currency: o.opt("currency")?,
-                activity_id: o.opt("activity_id")?,
-                wechatpay_contribute_amount: o.opt("wechatpay_contribute_amount")?,
-                merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                other_contribute_amount: o.opt("other_contribute_amount")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("promotion_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.req("amount"),
+                o.opt("currency"),
+                o.opt("activity_id"),
+                o.opt("wechatpay_contribute_amount"),
+                o.opt("merchant_contribute_amount"),
+                o.opt("other_contribute_amount"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(promotion_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(currency),
+                    Some(activity_id),
+                    Some(wechatpay_contribute_amount),
+                    Some(merchant_contribute_amount),
+                    Some(other_contribute_amount),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        promotion_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        currency,
+                        activity_id,
+                        wechatpay_contribute_amount,
+                        merchant_contribute_amount,
+                        other_contribute_amount,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseDetailGoodsDetail
@@ -2527,12 +3004,22 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                goods_remark: o.opt("goods_remark")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("goods_remark"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (Some(goods_id), Some(goods_remark), Some(quantity), Some(price)) => {
+                    Ok(Self {
+                        goods_id,
+                        goods_remark,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠范围
@@ -2672,11 +3159,16 @@ pub mod micropay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易状态
@@ -2826,6 +3318,7 @@ pub mod mweb {
         /// 通过本接口提交微信支付H5支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/H5Payment/chapter3_3.shtml)
         ///
         /// `POST /hk/v3/transactions/mweb`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2941,28 +3434,75 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.req("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.req("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -2993,10 +3533,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -3030,11 +3570,16 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -3080,13 +3625,30 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -3122,11 +3684,16 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -3170,13 +3737,30 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.req("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.req("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.req("payer_client_ip"),
+                o.opt("operator_id"),
+                o.req("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -3212,11 +3796,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /hk/v3/transactions/mweb` (H5支付下单).
@@ -3242,9 +3825,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mweb_url: o.req("mweb_url")?,
-            })
+            match o.req("mweb_url") {
+                Some(mweb_url) => Ok(Self { mweb_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -3258,6 +3842,7 @@ pub mod native {
         /// 通过本接口提交微信支付扫码支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter4_3.shtml)
         ///
         /// `POST /hk/v3/transactions/native`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -3373,28 +3958,75 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -3425,10 +4057,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -3462,11 +4094,16 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -3512,13 +4149,30 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -3554,11 +4208,16 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -3602,13 +4261,30 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -3644,11 +4320,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /hk/v3/transactions/native` (扫码支付下单).
@@ -3674,9 +4349,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                code_url: o.req("code_url")?,
-            })
+            match o.req("code_url") {
+                Some(code_url) => Ok(Self { code_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -3686,6 +4362,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -3699,10 +4376,12 @@ pub mod out_trade_no {
         pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutTradeNo<'a> {
             /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`
+            #[inline]
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
             /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
+            #[inline]
             pub fn reverse(self) -> reverse::Reverse<'a> {
                 reverse::Reverse(self.0.push("reverse"))
             }
@@ -3711,6 +4390,7 @@ pub mod out_trade_no {
             /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
             ///
             /// `GET /hk/v3/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -3753,11 +4433,12 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
@@ -3857,25 +4538,66 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    id: o.req("id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.req("bank_type")?,
-                    success_time: o.req("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.req("bank_type"),
+                    o.req("success_time"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -3919,13 +4641,30 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.req("payer_total")?,
-                    currency: o.req("currency")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("payer_total"),
+                    o.req("currency"),
+                    o.req("payer_currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率信息
@@ -3956,10 +4695,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -4045,11 +4784,16 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -4123,19 +4867,48 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.req("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.req("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wxpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wxpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wxpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -4181,13 +4954,30 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    discount_amount: o.req("discount_amount")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("discount_amount"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(goods_remark),
+                        Some(discount_amount),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            discount_amount,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -4448,6 +5238,7 @@ pub mod out_trade_no {
                 /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/NativePay/chapter8_6.shtml)
                 ///
                 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4491,11 +5282,12 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                    })
+                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
+                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                            Ok(Self { mchid, sub_mchid, sp_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4509,6 +5301,7 @@ pub mod out_trade_no {
                 /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter3_4.shtml)
                 ///
                 /// `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4552,11 +5345,12 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { mchid, sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct Receipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Receipts<'a> {
     /// `/v3/abnormal-fund-processing/receipts/{receipt_id}`: `receipt_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn receipt_id(self, receipt_id: &str) -> by_receipt_id::ByReceiptId<'a> {
         by_receipt_id::ByReceiptId(self.0.push_param(&receipt_id))
     }
@@ -14,6 +15,7 @@ pub mod by_receipt_id {
     pub struct ByReceiptId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByReceiptId<'a> {
         /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
+        #[inline]
         pub fn transfer_instructions(
             self,
         ) -> transfer_instructions::TransferInstructions<'a> {
@@ -26,6 +28,7 @@ pub mod by_receipt_id {
         /// 资金交易异常未能及时完成时，可通过该接口快速查询在途异常资金付款流程状态，支持查看付款金额、入账账户、处理进度等信息。
         ///
         /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -77,15 +80,36 @@ pub mod by_receipt_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                product_name: o.req("product_name")?,
-                receipt_id: o.req("receipt_id")?,
-                transfer_amount: o.req("transfer_amount")?,
-                receipt_state: o.req("receipt_state")?,
-                create_time: o.opt("create_time")?,
-                last_update_time: o.opt("last_update_time")?,
-                instruction: o.opt("instruction")?,
-            })
+            match (
+                o.req("product_name"),
+                o.req("receipt_id"),
+                o.req("transfer_amount"),
+                o.req("receipt_state"),
+                o.opt("create_time"),
+                o.opt("last_update_time"),
+                o.opt("instruction"),
+            ) {
+                (
+                    Some(product_name),
+                    Some(receipt_id),
+                    Some(transfer_amount),
+                    Some(receipt_state),
+                    Some(create_time),
+                    Some(last_update_time),
+                    Some(instruction),
+                ) => {
+                    Ok(Self {
+                        product_name,
+                        receipt_id,
+                        transfer_amount,
+                        receipt_state,
+                        create_time,
+                        last_update_time,
+                        instruction,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 在途异常资金付款指令信息
@@ -130,14 +154,33 @@ pub mod by_receipt_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_instruction_no: o.req("out_instruction_no")?,
-                commander: o.req("commander")?,
-                transfer_mode: o.req("transfer_mode")?,
-                success_time: o.opt("success_time")?,
-                appid: o.req("appid")?,
-                notify_url: o.req("notify_url")?,
-            })
+            match (
+                o.req("out_instruction_no"),
+                o.req("commander"),
+                o.req("transfer_mode"),
+                o.opt("success_time"),
+                o.req("appid"),
+                o.req("notify_url"),
+            ) {
+                (
+                    Some(out_instruction_no),
+                    Some(commander),
+                    Some(transfer_mode),
+                    Some(success_time),
+                    Some(appid),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        out_instruction_no,
+                        commander,
+                        transfer_mode,
+                        success_time,
+                        appid,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 在途异常资金付款指令的发起方
@@ -166,10 +209,10 @@ pub mod by_receipt_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                operator: o.req("operator")?,
-                mchid: o.req("mchid")?,
-            })
+            match (o.req("operator"), o.req("mchid")) {
+                (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发起在途异常资金付款请求的角色
@@ -402,10 +445,10 @@ pub mod by_receipt_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.req("currency")?,
-            })
+            match (o.req("total"), o.req("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 货币类型
@@ -462,6 +505,7 @@ pub mod by_receipt_id {
         pub struct TransferInstructions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferInstructions<'a> {
             /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`: `out_instruction_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_instruction_no(
                 self,
                 out_instruction_no: &str,
@@ -475,6 +519,7 @@ pub mod by_receipt_id {
             /// 商户有在途异常资金时，可以通过该接口发起在途异常资金付款，转付给符合条件的接收方
             ///
             /// `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -519,12 +564,27 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_instruction_no: o.req("out_instruction_no")?,
-                    transfer_mode: o.req("transfer_mode")?,
-                    receiver: o.opt("receiver")?,
-                    notify_url: o.opt("notify_url")?,
-                })
+                match (
+                    o.req("out_instruction_no"),
+                    o.req("transfer_mode"),
+                    o.opt("receiver"),
+                    o.opt("notify_url"),
+                ) {
+                    (
+                        Some(out_instruction_no),
+                        Some(transfer_mode),
+                        Some(receiver),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_instruction_no,
+                            transfer_mode,
+                            receiver,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款方
@@ -560,11 +620,12 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    appid: o.opt("appid")?,
-                    mchid: o.opt("mchid")?,
-                })
+                match (o.opt("openid"), o.opt("appid"), o.opt("mchid")) {
+                    (Some(openid), Some(appid), Some(mchid)) => {
+                        Ok(Self { openid, appid, mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 付款方式
@@ -684,15 +745,36 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    product_name: o.req("product_name")?,
-                    receipt_id: o.req("receipt_id")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    receipt_state: o.req("receipt_state")?,
-                    create_time: o.opt("create_time")?,
-                    last_update_time: o.opt("last_update_time")?,
-                    instruction: o.opt("instruction")?,
-                })
+                match (
+                    o.req("product_name"),
+                    o.req("receipt_id"),
+                    o.req("transfer_amount"),
+                    o.req("receipt_state"),
+                    o.opt("create_time"),
+                    o.opt("last_update_time"),
+                    o.opt("instruction"),
+                ) {
+                    (
+                        Some(product_name),
+                        Some(receipt_id),
+                        Some(transfer_amount),
+                        Some(receipt_state),
+                        Some(create_time),
+                        Some(last_update_time),
+                        Some(instruction),
+                    ) => {
+                        Ok(Self {
+                            product_name,
+                            receipt_id,
+                            transfer_amount,
+                            receipt_state,
+                            create_time,
+                            last_update_time,
+                            instruction,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 在途异常资金付款指令信息
@@ -745,16 +827,39 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_instruction_no: o.req("out_instruction_no")?,
-                    commander: o.req("commander")?,
-                    transfer_mode: o.req("transfer_mode")?,
-                    receiver: o.opt("receiver")?,
-                    instruction_state: o.opt("instruction_state")?,
-                    create_time: o.opt("create_time")?,
-                    success_time: o.opt("success_time")?,
-                    notify_url: o.req("notify_url")?,
-                })
+                match (
+                    o.req("out_instruction_no"),
+                    o.req("commander"),
+                    o.req("transfer_mode"),
+                    o.opt("receiver"),
+                    o.opt("instruction_state"),
+                    o.opt("create_time"),
+                    o.opt("success_time"),
+                    o.req("notify_url"),
+                ) {
+                    (
+                        Some(out_instruction_no),
+                        Some(commander),
+                        Some(transfer_mode),
+                        Some(receiver),
+                        Some(instruction_state),
+                        Some(create_time),
+                        Some(success_time),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_instruction_no,
+                            commander,
+                            transfer_mode,
+                            receiver,
+                            instruction_state,
+                            create_time,
+                            success_time,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 在途异常资金付款指令的发起方
@@ -783,10 +888,10 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    operator: o.req("operator")?,
-                    mchid: o.req("mchid")?,
-                })
+                match (o.req("operator"), o.req("mchid")) {
+                    (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发起在途异常资金付款请求的角色
@@ -935,11 +1040,12 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    appid: o.opt("appid")?,
-                    mchid: o.opt("mchid")?,
-                })
+                match (o.opt("openid"), o.opt("appid"), o.opt("mchid")) {
+                    (Some(openid), Some(appid), Some(mchid)) => {
+                        Ok(Self { openid, appid, mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 付款方式
@@ -1146,10 +1252,10 @@ pub mod by_receipt_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.req("currency")?,
-                })
+                match (o.req("total"), o.req("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 货币类型
@@ -1214,6 +1320,7 @@ pub mod by_receipt_id {
                 /// 发起在途异常资金付款后，可通过该接口快速查询相关指令单的流程状态。注：接口限频100次/秒。
                 ///
                 /// `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1280,18 +1387,45 @@ pub mod by_receipt_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_instruction_no: o.req("out_instruction_no")?,
-                        commander: o.req("commander")?,
-                        transfer_mode: o.req("transfer_mode")?,
-                        receiver: o.opt("receiver")?,
-                        instruction_state: o.req("instruction_state")?,
-                        create_time: o.opt("create_time")?,
-                        success_time: o.opt("success_time")?,
-                        close_time: o.opt("close_time")?,
-                        notify_url: o.req("notify_url")?,
-                        instruction_instance_id: o.opt("instruction_instance_id")?,
-                    })
+                    match (
+                        o.req("out_instruction_no"),
+                        o.req("commander"),
+                        o.req("transfer_mode"),
+                        o.opt("receiver"),
+                        o.req("instruction_state"),
+                        o.opt("create_time"),
+                        o.opt("success_time"),
+                        o.opt("close_time"),
+                        o.req("notify_url"),
+                        o.opt("instruction_instance_id"),
+                    ) {
+                        (
+                            Some(out_instruction_no),
+                            Some(commander),
+                            Some(transfer_mode),
+                            Some(receiver),
+                            Some(instruction_state),
+                            Some(create_time),
+                            Some(success_time),
+                            Some(close_time),
+                            Some(notify_url),
+                            Some(instruction_instance_id),
+                        ) => {
+                            Ok(Self {
+                                out_instruction_no,
+                                commander,
+                                transfer_mode,
+                                receiver,
+                                instruction_state,
+                                create_time,
+                                success_time,
+                                close_time,
+                                notify_url,
+                                instruction_instance_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 在途异常资金付款指令的发起方
@@ -1322,10 +1456,10 @@ pub mod by_receipt_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        operator: o.req("operator")?,
-                        mchid: o.opt("mchid")?,
-                    })
+                    match (o.req("operator"), o.opt("mchid")) {
+                        (Some(operator), Some(mchid)) => Ok(Self { operator, mchid }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 发起在途异常资金付款请求的角色
@@ -1484,12 +1618,22 @@ pub mod by_receipt_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        account_type: o.opt("account_type")?,
-                        openid: o.opt("openid")?,
-                        appid: o.opt("appid")?,
-                        mchid: o.opt("mchid")?,
-                    })
+                    match (
+                        o.opt("account_type"),
+                        o.opt("openid"),
+                        o.opt("appid"),
+                        o.opt("mchid"),
+                    ) {
+                        (Some(account_type), Some(openid), Some(appid), Some(mchid)) => {
+                            Ok(Self {
+                                account_type,
+                                openid,
+                                appid,
+                                mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 付款方式

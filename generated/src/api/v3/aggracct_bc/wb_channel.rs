@@ -4,18 +4,22 @@
 pub struct WbChannel<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> WbChannel<'a> {
     /// `/v3/aggracct-bc/wb-channel/account`
+    #[inline]
     pub fn account(self) -> account::Account<'a> {
         account::Account(self.0.push("account"))
     }
     /// `/v3/aggracct-bc/wb-channel/bank-channel-account`
+    #[inline]
     pub fn bank_channel_account(self) -> bank_channel_account::BankChannelAccount<'a> {
         bank_channel_account::BankChannelAccount(self.0.push("bank-channel-account"))
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders`
+    #[inline]
     pub fn control_orders(self) -> control_orders::ControlOrders<'a> {
         control_orders::ControlOrders(self.0.push("control-orders"))
     }
     /// `/v3/aggracct-bc/wb-channel/special-reduction`
+    #[inline]
     pub fn special_reduction(self) -> special_reduction::SpecialReduction<'a> {
         special_reduction::SpecialReduction(self.0.push("special-reduction"))
     }
@@ -26,14 +30,17 @@ pub mod account {
     pub struct Account<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Account<'a> {
         /// `/v3/aggracct-bc/wb-channel/account/balance`
+        #[inline]
         pub fn balance(self) -> balance::Balance<'a> {
             balance::Balance(self.0.push("balance"))
         }
         /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
+        #[inline]
         pub fn mch_archives(self) -> mch_archives::MchArchives<'a> {
             mch_archives::MchArchives(self.0.push("mch_archives"))
         }
         /// `/v3/aggracct-bc/wb-channel/account/mch_media`
+        #[inline]
         pub fn mch_media(self) -> mch_media::MchMedia<'a> {
             mch_media::MchMedia(self.0.push("mch_media"))
         }
@@ -48,6 +55,7 @@ pub mod account {
             /// 接口限频：单查询渠道额度目标商户号100qps
             ///
             /// `GET /v3/aggracct-bc/wb-channel/account/balance`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -105,14 +113,33 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                    req_scene: o.opt("req_scene")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                    o.opt("req_scene"),
+                    o.req("Wechatpay-Serial"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(card_no),
+                        Some(sgn_no),
+                        Some(req_scene),
+                        Some(wechatpay_serial),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            bal_account_no,
+                            card_no,
+                            sgn_no,
+                            req_scene,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 请求场景
@@ -207,10 +234,15 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    in_transit_reduction_exist: o.opt("in_transit_reduction_exist")?,
-                    balance: o.opt("balance")?,
-                })
+                match (o.opt("in_transit_reduction_exist"), o.opt("balance")) {
+                    (Some(in_transit_reduction_exist), Some(balance)) => {
+                        Ok(Self {
+                            in_transit_reduction_exist,
+                            balance,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -224,6 +256,7 @@ pub mod account {
             /// 查询最新商户资料 接口限频：单商户号10次/分钟
             ///
             /// `GET /v3/aggracct-bc/wb-channel/account/mch_archives`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -281,14 +314,33 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                    req_scene: o.opt("req_scene")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                    o.opt("req_scene"),
+                    o.req("Wechatpay-Serial"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(card_no),
+                        Some(sgn_no),
+                        Some(req_scene),
+                        Some(wechatpay_serial),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            bal_account_no,
+                            card_no,
+                            sgn_no,
+                            req_scene,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 请求场景
@@ -446,23 +498,60 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.opt("mchid")?,
-                    bal_account_no: o.opt("bal_account_no")?,
-                    merchant_type: o.opt("merchant_type")?,
-                    merchant_id_type: o.opt("merchant_id_type")?,
-                    merchant_name: o.opt("merchant_name")?,
-                    merchant_id_no: o.opt("merchant_id_no")?,
-                    effective_date: o.opt("effective_date")?,
-                    expire_date: o.opt("expire_date")?,
-                    merchant_img_front_id: o.opt("merchant_img_front_id")?,
-                    register_address: o.opt("register_address")?,
-                    business_scope: o.opt("business_scope")?,
-                    legal_representative: o.opt("legal_representative")?,
-                    beneficial_owner: o.opt("beneficial_owner")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                })
+                match (
+                    o.opt("mchid"),
+                    o.opt("bal_account_no"),
+                    o.opt("merchant_type"),
+                    o.opt("merchant_id_type"),
+                    o.opt("merchant_name"),
+                    o.opt("merchant_id_no"),
+                    o.opt("effective_date"),
+                    o.opt("expire_date"),
+                    o.opt("merchant_img_front_id"),
+                    o.opt("register_address"),
+                    o.opt("business_scope"),
+                    o.opt("legal_representative"),
+                    o.opt("beneficial_owner"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(merchant_type),
+                        Some(merchant_id_type),
+                        Some(merchant_name),
+                        Some(merchant_id_no),
+                        Some(effective_date),
+                        Some(expire_date),
+                        Some(merchant_img_front_id),
+                        Some(register_address),
+                        Some(business_scope),
+                        Some(legal_representative),
+                        Some(beneficial_owner),
+                        Some(card_no),
+                        Some(sgn_no),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            bal_account_no,
+                            merchant_type,
+                            merchant_id_type,
+                            merchant_name,
+                            merchant_id_no,
+                            effective_date,
+                            expire_date,
+                            merchant_img_front_id,
+                            register_address,
+                            business_scope,
+                            legal_representative,
+                            beneficial_owner,
+                            card_no,
+                            sgn_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseBeneficialOwner
@@ -540,19 +629,42 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    beneficial_owner_no: o.req("beneficial_owner_no")?,
-                    beneficial_owner_id_type: o.req("beneficial_owner_id_type")?,
-                    beneficial_owner_name: o.req("beneficial_owner_name")?,
-                    beneficial_owner_id_no: o.req("beneficial_owner_id_no")?,
-                    beneficial_owner_effective_date: o
-                        .req("beneficial_owner_effective_date")?,
-                    beneficial_owner_expire_date: o.req("beneficial_owner_expire_date")?,
-                    beneficial_owner_img_front_id: o
-                        .req("beneficial_owner_img_front_id")?,
-                    beneficial_owner_img_back_id: o.req("beneficial_owner_img_back_id")?,
-                    beneficial_owner_address: o.req("beneficial_owner_address")?,
-                })
+                match (
+                    o.req("beneficial_owner_no"),
+                    o.req("beneficial_owner_id_type"),
+                    o.req("beneficial_owner_name"),
+                    o.req("beneficial_owner_id_no"),
+                    o.req("beneficial_owner_effective_date"),
+                    o.req("beneficial_owner_expire_date"),
+                    o.req("beneficial_owner_img_front_id"),
+                    o.req("beneficial_owner_img_back_id"),
+                    o.req("beneficial_owner_address"),
+                ) {
+                    (
+                        Some(beneficial_owner_no),
+                        Some(beneficial_owner_id_type),
+                        Some(beneficial_owner_name),
+                        Some(beneficial_owner_id_no),
+                        Some(beneficial_owner_effective_date),
+                        Some(beneficial_owner_expire_date),
+                        Some(beneficial_owner_img_front_id),
+                        Some(beneficial_owner_img_back_id),
+                        Some(beneficial_owner_address),
+                    ) => {
+                        Ok(Self {
+                            beneficial_owner_no,
+                            beneficial_owner_id_type,
+                            beneficial_owner_name,
+                            beneficial_owner_id_no,
+                            beneficial_owner_effective_date,
+                            beneficial_owner_expire_date,
+                            beneficial_owner_img_front_id,
+                            beneficial_owner_img_back_id,
+                            beneficial_owner_address,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 受益所有人证件类型
@@ -696,23 +808,45 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    legal_representative_id_type: o.req("legal_representative_id_type")?,
-                    legal_representative_name: o.req("legal_representative_name")?,
-                    legal_representative_id_no: o.req("legal_representative_id_no")?,
-                    legal_representative_effective_date: o
-                        .req("legal_representative_effective_date")?,
-                    legal_representative_expire_date: o
-                        .req("legal_representative_expire_date")?,
-                    legal_representative_img_front_id: o
-                        .req("legal_representative_img_front_id")?,
-                    legal_representative_img_back_id: o
-                        .req("legal_representative_img_back_id")?,
-                    legal_representative_address: o.req("legal_representative_address")?,
-                    legal_representative_issue_authority: o
-                        .opt("legal_representative_issue_authority")?,
-                    legal_representative_nation: o.opt("legal_representative_nation")?,
-                })
+                match (
+                    o.req("legal_representative_id_type"),
+                    o.req("legal_representative_name"),
+                    o.req("legal_representative_id_no"),
+                    o.req("legal_representative_effective_date"),
+                    o.req("legal_representative_expire_date"),
+                    o.req("legal_representative_img_front_id"),
+                    o.req("legal_representative_img_back_id"),
+                    o.req("legal_representative_address"),
+                    o.opt("legal_representative_issue_authority"),
+                    o.opt("legal_representative_nation"),
+                ) {
+                    (
+                        Some(legal_representative_id_type),
+                        Some(legal_representative_name),
+                        Some(legal_representative_id_no),
+                        Some(legal_representative_effective_date),
+                        Some(legal_representative_expire_date),
+                        Some(legal_representative_img_front_id),
+                        Some(legal_representative_img_back_id),
+                        Some(legal_representative_address),
+                        Some(legal_representative_issue_authority),
+                        Some(legal_representative_nation),
+                    ) => {
+                        Ok(Self {
+                            legal_representative_id_type,
+                            legal_representative_name,
+                            legal_representative_id_no,
+                            legal_representative_effective_date,
+                            legal_representative_expire_date,
+                            legal_representative_img_front_id,
+                            legal_representative_img_back_id,
+                            legal_representative_address,
+                            legal_representative_issue_authority,
+                            legal_representative_nation,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 法定代表人证件类型
@@ -888,6 +1022,7 @@ pub mod account {
             /// 查询商户影像件资料 接口限频：接口维度100次/分钟
             ///
             /// `GET /v3/aggracct-bc/wb-channel/account/mch_media`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -940,13 +1075,30 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.opt("mchid")?,
-                    platform_trx_id: o.opt("platform_trx_id")?,
-                    business_scene: o.req("business_scene")?,
-                    mch_media_type: o.opt("mch_media_type")?,
-                    media_id: o.opt("media_id")?,
-                })
+                match (
+                    o.opt("mchid"),
+                    o.opt("platform_trx_id"),
+                    o.req("business_scene"),
+                    o.opt("mch_media_type"),
+                    o.opt("media_id"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(platform_trx_id),
+                        Some(business_scene),
+                        Some(mch_media_type),
+                        Some(media_id),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            platform_trx_id,
+                            business_scene,
+                            mch_media_type,
+                            media_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 业务场景
@@ -1102,13 +1254,30 @@ pub mod account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_content: o.opt("media_content")?,
-                    media_type: o.opt("media_type")?,
-                    media_sm3: o.opt("media_sm3")?,
-                    key: o.opt("key")?,
-                    media_id: o.opt("media_id")?,
-                })
+                match (
+                    o.opt("media_content"),
+                    o.opt("media_type"),
+                    o.opt("media_sm3"),
+                    o.opt("key"),
+                    o.opt("media_id"),
+                ) {
+                    (
+                        Some(media_content),
+                        Some(media_type),
+                        Some(media_sm3),
+                        Some(key),
+                        Some(media_id),
+                    ) => {
+                        Ok(Self {
+                            media_content,
+                            media_type,
+                            media_sm3,
+                            key,
+                            media_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 文件类型
@@ -1181,6 +1350,7 @@ pub mod bank_channel_account {
     pub struct BankChannelAccount<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BankChannelAccount<'a> {
         /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`
+        #[inline]
         pub fn rename(self) -> rename::Rename<'a> {
             rename::Rename(self.0.push("rename"))
         }
@@ -1191,6 +1361,7 @@ pub mod bank_channel_account {
         pub struct Rename<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Rename<'a> {
             /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`: `application_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn application_id(
                 self,
                 application_id: &str,
@@ -1202,6 +1373,7 @@ pub mod bank_channel_account {
             /// 针对微众台账发起渠道结算银行账户更名申请。
             ///
             /// `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1260,14 +1432,33 @@ pub mod bank_channel_account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    out_request_no: o.req("out_request_no")?,
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    change_scene: o.req("change_scene")?,
-                    req_scene: o.opt("req_scene")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("out_request_no"),
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.req("change_scene"),
+                    o.opt("req_scene"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(out_request_no),
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(change_scene),
+                        Some(req_scene),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            out_request_no,
+                            mchid,
+                            bal_account_no,
+                            change_scene,
+                            req_scene,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 变更类型
@@ -1454,18 +1645,45 @@ pub mod bank_channel_account {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    change_scene: o.req("change_scene")?,
-                    application_id: o.req("application_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    new_account_name: o.req("new_account_name")?,
-                    application_state: o.req("application_state")?,
-                    finish_time: o.opt("finish_time")?,
-                    fail_code: o.opt("fail_code")?,
-                    fail_msg: o.opt("fail_msg")?,
-                })
+                match (
+                    o.req("change_scene"),
+                    o.req("application_id"),
+                    o.req("out_request_no"),
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.req("new_account_name"),
+                    o.req("application_state"),
+                    o.opt("finish_time"),
+                    o.opt("fail_code"),
+                    o.opt("fail_msg"),
+                ) {
+                    (
+                        Some(change_scene),
+                        Some(application_id),
+                        Some(out_request_no),
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(new_account_name),
+                        Some(application_state),
+                        Some(finish_time),
+                        Some(fail_code),
+                        Some(fail_msg),
+                    ) => {
+                        Ok(Self {
+                            change_scene,
+                            application_id,
+                            out_request_no,
+                            mchid,
+                            bal_account_no,
+                            new_account_name,
+                            application_state,
+                            finish_time,
+                            fail_code,
+                            fail_msg,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请单状态
@@ -1586,6 +1804,7 @@ pub mod bank_channel_account {
                 /// 查询渠道结算银行账户更名申请。
                 ///
                 /// `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1628,11 +1847,20 @@ pub mod bank_channel_account {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        bal_account_no: o.req("bal_account_no")?,
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("bal_account_no"),
+                        o.req("Wechatpay-Serial"),
+                    ) {
+                        (Some(mchid), Some(bal_account_no), Some(wechatpay_serial)) => {
+                            Ok(Self {
+                                mchid,
+                                bal_account_no,
+                                wechatpay_serial,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
@@ -1703,18 +1931,45 @@ pub mod bank_channel_account {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        change_scene: o.req("change_scene")?,
-                        application_id: o.req("application_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        mchid: o.req("mchid")?,
-                        bal_account_no: o.req("bal_account_no")?,
-                        new_account_name: o.req("new_account_name")?,
-                        application_state: o.req("application_state")?,
-                        finish_time: o.opt("finish_time")?,
-                        fail_code: o.opt("fail_code")?,
-                        fail_msg: o.opt("fail_msg")?,
-                    })
+                    match (
+                        o.req("change_scene"),
+                        o.req("application_id"),
+                        o.req("out_request_no"),
+                        o.req("mchid"),
+                        o.req("bal_account_no"),
+                        o.req("new_account_name"),
+                        o.req("application_state"),
+                        o.opt("finish_time"),
+                        o.opt("fail_code"),
+                        o.opt("fail_msg"),
+                    ) {
+                        (
+                            Some(change_scene),
+                            Some(application_id),
+                            Some(out_request_no),
+                            Some(mchid),
+                            Some(bal_account_no),
+                            Some(new_account_name),
+                            Some(application_state),
+                            Some(finish_time),
+                            Some(fail_code),
+                            Some(fail_msg),
+                        ) => {
+                            Ok(Self {
+                                change_scene,
+                                application_id,
+                                out_request_no,
+                                mchid,
+                                bal_account_no,
+                                new_account_name,
+                                application_state,
+                                finish_time,
+                                fail_code,
+                                fail_msg,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 申请单状态
@@ -1840,6 +2095,7 @@ pub mod control_orders {
     pub struct ControlOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ControlOrders<'a> {
         /// `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_request_no(
             self,
             out_request_no: &str,
@@ -1847,14 +2103,17 @@ pub mod control_orders {
             by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
         }
         /// `/v3/aggracct-bc/wb-channel/control-orders/info`
+        #[inline]
         pub fn info(self) -> info::Info<'a> {
             info::Info(self.0.push("info"))
         }
         /// `/v3/aggracct-bc/wb-channel/control-orders/punish`
+        #[inline]
         pub fn punish(self) -> punish::Punish<'a> {
             punish::Punish(self.0.push("punish"))
         }
         /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
+        #[inline]
         pub fn recover(self) -> recover::Recover<'a> {
             recover::Recover(self.0.push("recover"))
         }
@@ -1869,6 +2128,7 @@ pub mod control_orders {
             /// 根据外部单号查询管控单、解管单。管控单：未解管时支持长期查询，解管后支持1年查询。解管单：支持1年查询。限频：200/分钟
             ///
             /// `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1911,11 +2171,20 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    control_type: o.req("control_type")?,
-                    mchid: o.req("mchid")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (
+                    o.req("control_type"),
+                    o.req("mchid"),
+                    o.req("Wechatpay-Serial"),
+                ) {
+                    (Some(control_type), Some(mchid), Some(wechatpay_serial)) => {
+                        Ok(Self {
+                            control_type,
+                            mchid,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 控制单类型
@@ -2001,11 +2270,20 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    control_scene: o.req("control_scene")?,
-                    punish_order: o.opt("punish_order")?,
-                    recover_order: o.opt("recover_order")?,
-                })
+                match (
+                    o.req("control_scene"),
+                    o.opt("punish_order"),
+                    o.opt("recover_order"),
+                ) {
+                    (Some(control_scene), Some(punish_order), Some(recover_order)) => {
+                        Ok(Self {
+                            control_scene,
+                            punish_order,
+                            recover_order,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 控制场景
@@ -2153,23 +2431,60 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wxpay_punish_no: o.req("wxpay_punish_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                    mchid: o.req("mchid")?,
-                    punish_scene: o.req("punish_scene")?,
-                    punish_rule_version: o.req("punish_rule_version")?,
-                    punish_reason: o.opt("punish_reason")?,
-                    punish_start_time: o.opt("punish_start_time")?,
-                    punish_end_time: o.opt("punish_end_time")?,
-                    punish_accept_time: o.req("punish_accept_time")?,
-                    punish_finish_time: o.opt("punish_finish_time")?,
-                    punish_state: o.req("punish_state")?,
-                    effect_state: o.opt("effect_state")?,
-                    control_action: o.opt("control_action")?,
-                    error_message: o.opt("error_message")?,
-                    error_code: o.opt("error_code")?,
-                })
+                match (
+                    o.req("wxpay_punish_no"),
+                    o.req("out_request_no"),
+                    o.req("mchid"),
+                    o.req("punish_scene"),
+                    o.req("punish_rule_version"),
+                    o.opt("punish_reason"),
+                    o.opt("punish_start_time"),
+                    o.opt("punish_end_time"),
+                    o.req("punish_accept_time"),
+                    o.opt("punish_finish_time"),
+                    o.req("punish_state"),
+                    o.opt("effect_state"),
+                    o.opt("control_action"),
+                    o.opt("error_message"),
+                    o.opt("error_code"),
+                ) {
+                    (
+                        Some(wxpay_punish_no),
+                        Some(out_request_no),
+                        Some(mchid),
+                        Some(punish_scene),
+                        Some(punish_rule_version),
+                        Some(punish_reason),
+                        Some(punish_start_time),
+                        Some(punish_end_time),
+                        Some(punish_accept_time),
+                        Some(punish_finish_time),
+                        Some(punish_state),
+                        Some(effect_state),
+                        Some(control_action),
+                        Some(error_message),
+                        Some(error_code),
+                    ) => {
+                        Ok(Self {
+                            wxpay_punish_no,
+                            out_request_no,
+                            mchid,
+                            punish_scene,
+                            punish_rule_version,
+                            punish_reason,
+                            punish_start_time,
+                            punish_end_time,
+                            punish_accept_time,
+                            punish_finish_time,
+                            punish_state,
+                            effect_state,
+                            control_action,
+                            error_message,
+                            error_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePunishOrderControlAction
@@ -2428,20 +2743,51 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wxpay_recover_no: o.req("wxpay_recover_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                    related_wxpay_punish_no: o.req("related_wxpay_punish_no")?,
-                    mchid: o.req("mchid")?,
-                    punish_scene: o.req("punish_scene")?,
-                    punish_rule_version: o.req("punish_rule_version")?,
-                    recover_accept_time: o.req("recover_accept_time")?,
-                    recover_finish_time: o.req("recover_finish_time")?,
-                    recover_state: o.req("recover_state")?,
-                    recover_reason: o.req("recover_reason")?,
-                    error_message: o.opt("error_message")?,
-                    error_code: o.opt("error_code")?,
-                })
+                match (
+                    o.req("wxpay_recover_no"),
+                    o.req("out_request_no"),
+                    o.req("related_wxpay_punish_no"),
+                    o.req("mchid"),
+                    o.req("punish_scene"),
+                    o.req("punish_rule_version"),
+                    o.req("recover_accept_time"),
+                    o.req("recover_finish_time"),
+                    o.req("recover_state"),
+                    o.req("recover_reason"),
+                    o.opt("error_message"),
+                    o.opt("error_code"),
+                ) {
+                    (
+                        Some(wxpay_recover_no),
+                        Some(out_request_no),
+                        Some(related_wxpay_punish_no),
+                        Some(mchid),
+                        Some(punish_scene),
+                        Some(punish_rule_version),
+                        Some(recover_accept_time),
+                        Some(recover_finish_time),
+                        Some(recover_state),
+                        Some(recover_reason),
+                        Some(error_message),
+                        Some(error_code),
+                    ) => {
+                        Ok(Self {
+                            wxpay_recover_no,
+                            out_request_no,
+                            related_wxpay_punish_no,
+                            mchid,
+                            punish_scene,
+                            punish_rule_version,
+                            recover_accept_time,
+                            recover_finish_time,
+                            recover_state,
+                            recover_reason,
+                            error_message,
+                            error_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 解管状态
@@ -2509,6 +2855,7 @@ pub mod control_orders {
         pub struct Info<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Info<'a> {
             /// `/v3/aggracct-bc/wb-channel/control-orders/info/update`
+            #[inline]
             pub fn update(self) -> update::Update<'a> {
                 update::Update(self.0.push("update"))
             }
@@ -2519,6 +2866,7 @@ pub mod control_orders {
             pub struct Update<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Update<'a> {
                 /// `/v3/aggracct-bc/wb-channel/control-orders/info/update/result`
+                #[inline]
                 pub fn result(self) -> result::Result<'a> {
                     result::Result(self.0.push("result"))
                 }
@@ -2529,6 +2877,7 @@ pub mod control_orders {
                 pub struct Result<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> Result<'a> {
                     /// `/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify`
+                    #[inline]
                     pub fn notify(self) -> notify::Notify<'a> {
                         notify::Notify(self.0.push("notify"))
                     }
@@ -2543,6 +2892,7 @@ pub mod control_orders {
                         /// 微信支付侧提交资料更新申请后，此接口接收微众更新请求审核结果回调通知。限频：200/分钟
                         ///
                         /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -2609,16 +2959,39 @@ pub mod control_orders {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                out_request_no: o.req("out_request_no")?,
-                                mchid: o.req("mchid")?,
-                                audit_result: o.opt("audit_result")?,
-                                audit_finish_time: o.opt("audit_finish_time")?,
-                                attach_info: o.opt("attach_info")?,
-                                fail_code: o.opt("fail_code")?,
-                                fail_msg: o.opt("fail_msg")?,
-                                scene: o.opt("scene")?,
-                            })
+                            match (
+                                o.req("out_request_no"),
+                                o.req("mchid"),
+                                o.opt("audit_result"),
+                                o.opt("audit_finish_time"),
+                                o.opt("attach_info"),
+                                o.opt("fail_code"),
+                                o.opt("fail_msg"),
+                                o.opt("scene"),
+                            ) {
+                                (
+                                    Some(out_request_no),
+                                    Some(mchid),
+                                    Some(audit_result),
+                                    Some(audit_finish_time),
+                                    Some(attach_info),
+                                    Some(fail_code),
+                                    Some(fail_msg),
+                                    Some(scene),
+                                ) => {
+                                    Ok(Self {
+                                        out_request_no,
+                                        mchid,
+                                        audit_result,
+                                        audit_finish_time,
+                                        attach_info,
+                                        fail_code,
+                                        fail_msg,
+                                        scene,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 审核结果
@@ -2766,9 +3139,10 @@ pub mod control_orders {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                ret_msg: o.opt("ret_msg")?,
-                            })
+                            match o.opt("ret_msg") {
+                                Some(ret_msg) => Ok(Self { ret_msg }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -2785,6 +3159,7 @@ pub mod control_orders {
             /// 接口仅受理，管控成功或失败后，可以通知发起方（需发起方提供通知地址）。接口支持重入，重入有效期1年。限频：200/分钟
             ///
             /// `POST /v3/aggracct-bc/wb-channel/control-orders/punish`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2868,19 +3243,48 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    out_request_no: o.req("out_request_no")?,
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    punish_scene: o.req("punish_scene")?,
-                    punish_reason: o.opt("punish_reason")?,
-                    punish_end_time: o.opt("punish_end_time")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                    req_scene: o.opt("req_scene")?,
-                    fund_repatriation_strategy: o.opt("fund_repatriation_strategy")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("out_request_no"),
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.req("punish_scene"),
+                    o.opt("punish_reason"),
+                    o.opt("punish_end_time"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                    o.opt("req_scene"),
+                    o.opt("fund_repatriation_strategy"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(out_request_no),
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(punish_scene),
+                        Some(punish_reason),
+                        Some(punish_end_time),
+                        Some(card_no),
+                        Some(sgn_no),
+                        Some(req_scene),
+                        Some(fund_repatriation_strategy),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            out_request_no,
+                            mchid,
+                            bal_account_no,
+                            punish_scene,
+                            punish_reason,
+                            punish_end_time,
+                            card_no,
+                            sgn_no,
+                            req_scene,
+                            fund_repatriation_strategy,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 微众资金划回策略
@@ -3031,10 +3435,15 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wxpay_punish_no: o.req("wxpay_punish_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (o.req("wxpay_punish_no"), o.req("out_request_no")) {
+                    (Some(wxpay_punish_no), Some(out_request_no)) => {
+                        Ok(Self {
+                            wxpay_punish_no,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -3048,6 +3457,7 @@ pub mod control_orders {
             /// 接口仅受理，解管成功或失败后，可以通知发起方（需发起方提供通知地址）。接口支持重入，重入有效期1年。限频：200/分钟
             ///
             /// `POST /v3/aggracct-bc/wb-channel/control-orders/recover`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3126,18 +3536,45 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    out_request_no: o.req("out_request_no")?,
-                    related_webank_punish_no: o.req("related_webank_punish_no")?,
-                    related_wxpay_punish_no: o.req("related_wxpay_punish_no")?,
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    recover_reason: o.req("recover_reason")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                    req_scene: o.opt("req_scene")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("out_request_no"),
+                    o.req("related_webank_punish_no"),
+                    o.req("related_wxpay_punish_no"),
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.req("recover_reason"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                    o.opt("req_scene"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(out_request_no),
+                        Some(related_webank_punish_no),
+                        Some(related_wxpay_punish_no),
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(recover_reason),
+                        Some(card_no),
+                        Some(sgn_no),
+                        Some(req_scene),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            out_request_no,
+                            related_webank_punish_no,
+                            related_wxpay_punish_no,
+                            mchid,
+                            bal_account_no,
+                            recover_reason,
+                            card_no,
+                            sgn_no,
+                            req_scene,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 请求场景
@@ -3234,10 +3671,15 @@ pub mod control_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wxpay_recover_no: o.req("wxpay_recover_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (o.req("wxpay_recover_no"), o.req("out_request_no")) {
+                    (Some(wxpay_recover_no), Some(out_request_no)) => {
+                        Ok(Self {
+                            wxpay_recover_no,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -3248,6 +3690,7 @@ pub mod special_reduction {
     pub struct SpecialReduction<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SpecialReduction<'a> {
         /// `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_request_no(
             self,
             out_request_no: &str,
@@ -3259,6 +3702,7 @@ pub mod special_reduction {
         /// 接口限频：单特殊减额目标商户号100qps。接口幂等可重入时间：31天。余额不足处理：余额不足时，本接口会关单，关单成功后返回403-NOT_ENOUGH；因单据已关闭，重入接口时返回400-ALREADY_EXISTS
         ///
         /// `POST /v3/aggracct-bc/wb-channel/special-reduction`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -3337,18 +3781,45 @@ pub mod special_reduction {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                mchid: o.req("mchid")?,
-                bal_account_no: o.req("bal_account_no")?,
-                out_request_no: o.req("out_request_no")?,
-                reduction_type: o.req("reduction_type")?,
-                amount: o.req("amount")?,
-                reason: o.opt("reason")?,
-                card_no: o.opt("card_no")?,
-                sgn_no: o.opt("sgn_no")?,
-                req_scene: o.opt("req_scene")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("mchid"),
+                o.req("bal_account_no"),
+                o.req("out_request_no"),
+                o.req("reduction_type"),
+                o.req("amount"),
+                o.opt("reason"),
+                o.opt("card_no"),
+                o.opt("sgn_no"),
+                o.opt("req_scene"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(mchid),
+                    Some(bal_account_no),
+                    Some(out_request_no),
+                    Some(reduction_type),
+                    Some(amount),
+                    Some(reason),
+                    Some(card_no),
+                    Some(sgn_no),
+                    Some(req_scene),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        mchid,
+                        bal_account_no,
+                        out_request_no,
+                        reduction_type,
+                        amount,
+                        reason,
+                        card_no,
+                        sgn_no,
+                        req_scene,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 特殊减额类型
@@ -3540,19 +4011,48 @@ pub mod special_reduction {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.opt("mchid")?,
-                bal_account_no: o.opt("bal_account_no")?,
-                out_request_no: o.opt("out_request_no")?,
-                reduction_type: o.opt("reduction_type")?,
-                amount: o.opt("amount")?,
-                state: o.opt("state")?,
-                reason: o.opt("reason")?,
-                quota_change_no: o.opt("quota_change_no")?,
-                success_time: o.opt("success_time")?,
-                fail_time: o.opt("fail_time")?,
-                fail_reason: o.opt("fail_reason")?,
-            })
+            match (
+                o.opt("mchid"),
+                o.opt("bal_account_no"),
+                o.opt("out_request_no"),
+                o.opt("reduction_type"),
+                o.opt("amount"),
+                o.opt("state"),
+                o.opt("reason"),
+                o.opt("quota_change_no"),
+                o.opt("success_time"),
+                o.opt("fail_time"),
+                o.opt("fail_reason"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(bal_account_no),
+                    Some(out_request_no),
+                    Some(reduction_type),
+                    Some(amount),
+                    Some(state),
+                    Some(reason),
+                    Some(quota_change_no),
+                    Some(success_time),
+                    Some(fail_time),
+                    Some(fail_reason),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        bal_account_no,
+                        out_request_no,
+                        reduction_type,
+                        amount,
+                        state,
+                        reason,
+                        quota_change_no,
+                        success_time,
+                        fail_time,
+                        fail_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 失败原因
@@ -3729,6 +4229,7 @@ pub mod special_reduction {
             /// 接口限频：单特殊减额目标商户号100qps
             ///
             /// `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -3786,14 +4287,33 @@ pub mod special_reduction {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    bal_account_no: o.req("bal_account_no")?,
-                    card_no: o.opt("card_no")?,
-                    sgn_no: o.opt("sgn_no")?,
-                    req_scene: o.opt("req_scene")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("bal_account_no"),
+                    o.opt("card_no"),
+                    o.opt("sgn_no"),
+                    o.opt("req_scene"),
+                    o.req("Wechatpay-Serial"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(card_no),
+                        Some(sgn_no),
+                        Some(req_scene),
+                        Some(wechatpay_serial),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            bal_account_no,
+                            card_no,
+                            sgn_no,
+                            req_scene,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 请求场景
@@ -3935,19 +4455,48 @@ pub mod special_reduction {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.opt("mchid")?,
-                    bal_account_no: o.opt("bal_account_no")?,
-                    out_request_no: o.opt("out_request_no")?,
-                    reduction_type: o.opt("reduction_type")?,
-                    amount: o.opt("amount")?,
-                    state: o.opt("state")?,
-                    reason: o.opt("reason")?,
-                    quota_change_no: o.opt("quota_change_no")?,
-                    success_time: o.opt("success_time")?,
-                    fail_time: o.opt("fail_time")?,
-                    fail_reason: o.opt("fail_reason")?,
-                })
+                match (
+                    o.opt("mchid"),
+                    o.opt("bal_account_no"),
+                    o.opt("out_request_no"),
+                    o.opt("reduction_type"),
+                    o.opt("amount"),
+                    o.opt("state"),
+                    o.opt("reason"),
+                    o.opt("quota_change_no"),
+                    o.opt("success_time"),
+                    o.opt("fail_time"),
+                    o.opt("fail_reason"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(bal_account_no),
+                        Some(out_request_no),
+                        Some(reduction_type),
+                        Some(amount),
+                        Some(state),
+                        Some(reason),
+                        Some(quota_change_no),
+                        Some(success_time),
+                        Some(fail_time),
+                        Some(fail_reason),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            bal_account_no,
+                            out_request_no,
+                            reduction_type,
+                            amount,
+                            state,
+                            reason,
+                            quota_change_no,
+                            success_time,
+                            fail_time,
+                            fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失败原因

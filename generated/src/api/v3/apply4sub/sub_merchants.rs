@@ -4,6 +4,7 @@
 pub struct SubMerchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> SubMerchants<'a> {
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
         by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
     }
@@ -14,14 +15,17 @@ pub mod by_sub_mchid {
     pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BySubMchid<'a> {
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/application`
+        #[inline]
         pub fn application(self) -> application::Application<'a> {
             application::Application(self.0.push("application"))
         }
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement`
+        #[inline]
         pub fn modify_settlement(self) -> modify_settlement::ModifySettlement<'a> {
             modify_settlement::ModifySettlement(self.0.push("modify-settlement"))
         }
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
+        #[inline]
         pub fn settlement(self) -> settlement::Settlement<'a> {
             settlement::Settlement(self.0.push("settlement"))
         }
@@ -32,6 +36,7 @@ pub mod by_sub_mchid {
         pub struct Application<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Application<'a> {
             /// `/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}`: `application_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn application_no(
                 self,
                 application_no: &str,
@@ -49,6 +54,7 @@ pub mod by_sub_mchid {
                 /// 服务商/电商平台（不包括支付机构、银行），可使用本接口，查询其进件且已签约特约商户/二级商户的结算账户的修改申请单信息和审核结果。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/get-application.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/modify-settlement/sub-merchants/get-application.html)
                 ///
                 /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -84,9 +90,10 @@ pub mod by_sub_mchid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        account_number_rule: o.opt("account_number_rule")?,
-                    })
+                    match o.opt("account_number_rule") {
+                        Some(account_number_rule) => Ok(Self { account_number_rule }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 银行账号展示规则
@@ -209,17 +216,42 @@ pub mod by_sub_mchid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        account_name: o.req("account_name")?,
-                        account_type: o.req("account_type")?,
-                        account_bank: o.req("account_bank")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_branch_id: o.opt("bank_branch_id")?,
-                        account_number: o.req("account_number")?,
-                        verify_result: o.req("verify_result")?,
-                        verify_fail_reason: o.opt("verify_fail_reason")?,
-                        verify_finish_time: o.opt("verify_finish_time")?,
-                    })
+                    match (
+                        o.req("account_name"),
+                        o.req("account_type"),
+                        o.req("account_bank"),
+                        o.opt("bank_name"),
+                        o.opt("bank_branch_id"),
+                        o.req("account_number"),
+                        o.req("verify_result"),
+                        o.opt("verify_fail_reason"),
+                        o.opt("verify_finish_time"),
+                    ) {
+                        (
+                            Some(account_name),
+                            Some(account_type),
+                            Some(account_bank),
+                            Some(bank_name),
+                            Some(bank_branch_id),
+                            Some(account_number),
+                            Some(verify_result),
+                            Some(verify_fail_reason),
+                            Some(verify_finish_time),
+                        ) => {
+                            Ok(Self {
+                                account_name,
+                                account_type,
+                                account_bank,
+                                bank_name,
+                                bank_branch_id,
+                                account_number,
+                                verify_result,
+                                verify_fail_reason,
+                                verify_finish_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 账户类型
@@ -352,6 +384,7 @@ pub mod by_sub_mchid {
             /// 修改结算帐号API [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/modify-settlement.html)
             ///
             /// `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -425,17 +458,42 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    modify_mode: o.opt("modify_mode")?,
-                    account_type: o.req("account_type")?,
-                    account_bank: o.req("account_bank")?,
-                    bank_address_code: o.req("bank_address_code")?,
-                    bank_name: o.opt("bank_name")?,
-                    bank_branch_id: o.opt("bank_branch_id")?,
-                    account_number: o.req("account_number")?,
-                    account_name: o.opt("account_name")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("modify_mode"),
+                    o.req("account_type"),
+                    o.req("account_bank"),
+                    o.req("bank_address_code"),
+                    o.opt("bank_name"),
+                    o.opt("bank_branch_id"),
+                    o.req("account_number"),
+                    o.opt("account_name"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(modify_mode),
+                        Some(account_type),
+                        Some(account_bank),
+                        Some(bank_address_code),
+                        Some(bank_name),
+                        Some(bank_branch_id),
+                        Some(account_number),
+                        Some(account_name),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            modify_mode,
+                            account_type,
+                            account_bank,
+                            bank_address_code,
+                            bank_name,
+                            bank_branch_id,
+                            account_number,
+                            account_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 账户类型
@@ -565,9 +623,10 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    application_no: o.req("application_no")?,
-                })
+                match o.req("application_no") {
+                    Some(application_no) => Ok(Self { application_no }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -581,6 +640,7 @@ pub mod by_sub_mchid {
             /// 普通服务商（支付机构、银行不可用），可使用本接口查询其进件、已签约的特约商户-结算账户信息（敏感信息掩码）。 该接口可用于核实是否成功修改结算账户信息、及查询系统汇款验证结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/get-settlement.html)
             ///
             /// `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -638,15 +698,36 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account_type: o.req("account_type")?,
-                    account_bank: o.req("account_bank")?,
-                    bank_name: o.opt("bank_name")?,
-                    bank_branch_id: o.opt("bank_branch_id")?,
-                    account_number: o.req("account_number")?,
-                    verify_result: o.req("verify_result")?,
-                    verify_fail_reason: o.opt("verify_fail_reason")?,
-                })
+                match (
+                    o.req("account_type"),
+                    o.req("account_bank"),
+                    o.opt("bank_name"),
+                    o.opt("bank_branch_id"),
+                    o.req("account_number"),
+                    o.req("verify_result"),
+                    o.opt("verify_fail_reason"),
+                ) {
+                    (
+                        Some(account_type),
+                        Some(account_bank),
+                        Some(bank_name),
+                        Some(bank_branch_id),
+                        Some(account_number),
+                        Some(verify_result),
+                        Some(verify_fail_reason),
+                    ) => {
+                        Ok(Self {
+                            account_type,
+                            account_bank,
+                            bank_name,
+                            bank_branch_id,
+                            account_number,
+                            verify_result,
+                            verify_fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 账户类型

@@ -4,10 +4,12 @@
 pub struct Applyment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applyment<'a> {
     /// `/v3/apply4subject/applyment/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn applyment_id(self, applyment_id: &str) -> by_applyment_id::ByApplymentId<'a> {
         by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
     }
     /// `/v3/apply4subject/applyment/{business_code}`: `business_code` is percent-encoded, never case-converted.
+    #[inline]
     pub fn business_code(
         self,
         business_code: &str,
@@ -15,6 +17,7 @@ impl<'a> Applyment<'a> {
         by_business_code::ByBusinessCode(self.0.push_param(&business_code))
     }
     /// `/v3/apply4subject/applyment/merchants`
+    #[inline]
     pub fn merchants(self) -> merchants::Merchants<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }
@@ -23,6 +26,7 @@ impl<'a> Applyment<'a> {
     /// 当服务商提交申请单后，需要定期调用此接口查询申请单的审核状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_3.shtml)
     ///
     /// `GET /v3/apply4subject/applyment`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -38,6 +42,7 @@ impl<'a> Applyment<'a> {
     /// 服务商可以通过该接口向微信支付提交商户的联系人信息、主体信息以及联系人信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_1_1.shtml)
     ///
     /// `POST /v3/apply4subject/applyment`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -88,10 +93,15 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            applyment_id: o.opt("applyment_id")?,
-            business_code: o.opt("business_code")?,
-        })
+        match (o.opt("applyment_id"), o.opt("business_code")) {
+            (Some(applyment_id), Some(business_code)) => {
+                Ok(Self {
+                    applyment_id,
+                    business_code,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
@@ -130,12 +140,27 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            applyment_state: o.req("applyment_state")?,
-            qrcode_data: o.opt("qrcode_data")?,
-            reject_param: o.opt("reject_param")?,
-            reject_reason: o.opt("reject_reason")?,
-        })
+        match (
+            o.req("applyment_state"),
+            o.opt("qrcode_data"),
+            o.opt("reject_param"),
+            o.opt("reject_reason"),
+        ) {
+            (
+                Some(applyment_state),
+                Some(qrcode_data),
+                Some(reject_param),
+                Some(reject_reason),
+            ) => {
+                Ok(Self {
+                    applyment_state,
+                    qrcode_data,
+                    reject_param,
+                    reject_reason,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
@@ -182,16 +207,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            channel_id: o.opt("channel_id")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            business_code: o.req("business_code")?,
-            contact_info: o.req("contact_info")?,
-            subject_info: o.req("subject_info")?,
-            identification_info: o.req("identification_info")?,
-            ubo_info_list: o.opt("ubo_info_list")?,
-            addition_info: o.opt("addition_info")?,
-        })
+        match (
+            o.opt("channel_id"),
+            o.req("Wechatpay-Serial"),
+            o.req("business_code"),
+            o.req("contact_info"),
+            o.req("subject_info"),
+            o.req("identification_info"),
+            o.opt("ubo_info_list"),
+            o.opt("addition_info"),
+        ) {
+            (
+                Some(channel_id),
+                Some(wechatpay_serial),
+                Some(business_code),
+                Some(contact_info),
+                Some(subject_info),
+                Some(identification_info),
+                Some(ubo_info_list),
+                Some(addition_info),
+            ) => {
+                Ok(Self {
+                    channel_id,
+                    wechatpay_serial,
+                    business_code,
+                    contact_info,
+                    subject_info,
+                    identification_info,
+                    ubo_info_list,
+                    addition_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 补充材料
@@ -215,9 +263,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            confirm_mchid_list: o.opt("confirm_mchid_list")?,
-        })
+        match o.opt("confirm_mchid_list") {
+            Some(confirm_mchid_list) => Ok(Self { confirm_mchid_list }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 联系人信息
@@ -274,18 +323,45 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            contact_type: o.opt("contact_type")?,
-            name: o.req("name")?,
-            contact_id_doc_type: o.opt("contact_id_doc_type")?,
-            id_card_number: o.req("id_card_number")?,
-            contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
-            contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
-            contact_period_begin: o.opt("contact_period_begin")?,
-            contact_period_end: o.opt("contact_period_end")?,
-            business_authorization_letter: o.opt("business_authorization_letter")?,
-            mobile: o.req("mobile")?,
-        })
+        match (
+            o.opt("contact_type"),
+            o.req("name"),
+            o.opt("contact_id_doc_type"),
+            o.req("id_card_number"),
+            o.opt("contact_id_doc_copy"),
+            o.opt("contact_id_doc_copy_back"),
+            o.opt("contact_period_begin"),
+            o.opt("contact_period_end"),
+            o.opt("business_authorization_letter"),
+            o.req("mobile"),
+        ) {
+            (
+                Some(contact_type),
+                Some(name),
+                Some(contact_id_doc_type),
+                Some(id_card_number),
+                Some(contact_id_doc_copy),
+                Some(contact_id_doc_copy_back),
+                Some(contact_period_begin),
+                Some(contact_period_end),
+                Some(business_authorization_letter),
+                Some(mobile),
+            ) => {
+                Ok(Self {
+                    contact_type,
+                    name,
+                    contact_id_doc_type,
+                    id_card_number,
+                    contact_id_doc_copy,
+                    contact_id_doc_copy_back,
+                    contact_period_begin,
+                    contact_period_end,
+                    business_authorization_letter,
+                    mobile,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 法人身份信息
@@ -342,18 +418,45 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestIdentificationInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id_holder_type: o.opt("id_holder_type")?,
-            identification_type: o.req("identification_type")?,
-            authorize_letter_copy: o.opt("authorize_letter_copy")?,
-            identification_name: o.req("identification_name")?,
-            identification_number: o.req("identification_number")?,
-            identification_valid_date: o.req("identification_valid_date")?,
-            identification_address: o.opt("identification_address")?,
-            identification_front_copy: o.req("identification_front_copy")?,
-            identification_back_copy: o.opt("identification_back_copy")?,
-            owner: o.opt("owner")?,
-        })
+        match (
+            o.opt("id_holder_type"),
+            o.req("identification_type"),
+            o.opt("authorize_letter_copy"),
+            o.req("identification_name"),
+            o.req("identification_number"),
+            o.req("identification_valid_date"),
+            o.opt("identification_address"),
+            o.req("identification_front_copy"),
+            o.opt("identification_back_copy"),
+            o.opt("owner"),
+        ) {
+            (
+                Some(id_holder_type),
+                Some(identification_type),
+                Some(authorize_letter_copy),
+                Some(identification_name),
+                Some(identification_number),
+                Some(identification_valid_date),
+                Some(identification_address),
+                Some(identification_front_copy),
+                Some(identification_back_copy),
+                Some(owner),
+            ) => {
+                Ok(Self {
+                    id_holder_type,
+                    identification_type,
+                    authorize_letter_copy,
+                    identification_name,
+                    identification_number,
+                    identification_valid_date,
+                    identification_address,
+                    identification_front_copy,
+                    identification_back_copy,
+                    owner,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体信息
@@ -398,16 +501,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subject_type: o.req("subject_type")?,
-            is_finance_institution: o.opt("is_finance_institution")?,
-            business_license_info: o.req("business_license_info")?,
-            certificate_info: o.opt("certificate_info")?,
-            company_prove_copy: o.opt("company_prove_copy")?,
-            assist_prove_info: o.opt("assist_prove_info")?,
-            special_operation_info: o.opt("special_operation_info")?,
-            finance_institution_info: o.opt("finance_institution_info")?,
-        })
+        match (
+            o.req("subject_type"),
+            o.opt("is_finance_institution"),
+            o.req("business_license_info"),
+            o.opt("certificate_info"),
+            o.opt("company_prove_copy"),
+            o.opt("assist_prove_info"),
+            o.opt("special_operation_info"),
+            o.opt("finance_institution_info"),
+        ) {
+            (
+                Some(subject_type),
+                Some(is_finance_institution),
+                Some(business_license_info),
+                Some(certificate_info),
+                Some(company_prove_copy),
+                Some(assist_prove_info),
+                Some(special_operation_info),
+                Some(finance_institution_info),
+            ) => {
+                Ok(Self {
+                    subject_type,
+                    is_finance_institution,
+                    business_license_info,
+                    certificate_info,
+                    company_prove_copy,
+                    assist_prove_info,
+                    special_operation_info,
+                    finance_institution_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 辅助证明材料信息
@@ -448,14 +574,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoAssistProveInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            micro_biz_type: o.req("micro_biz_type")?,
-            store_name: o.req("store_name")?,
-            store_address_code: o.opt("store_address_code")?,
-            store_address: o.req("store_address")?,
-            store_header_copy: o.req("store_header_copy")?,
-            store_indoor_copy: o.req("store_indoor_copy")?,
-        })
+        match (
+            o.req("micro_biz_type"),
+            o.req("store_name"),
+            o.opt("store_address_code"),
+            o.req("store_address"),
+            o.req("store_header_copy"),
+            o.req("store_indoor_copy"),
+        ) {
+            (
+                Some(micro_biz_type),
+                Some(store_name),
+                Some(store_address_code),
+                Some(store_address),
+                Some(store_header_copy),
+                Some(store_indoor_copy),
+            ) => {
+                Ok(Self {
+                    micro_biz_type,
+                    store_name,
+                    store_address_code,
+                    store_address,
+                    store_header_copy,
+                    store_indoor_copy,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 小微经营类型
@@ -553,14 +698,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoBusinessLicenseInf
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            licence_number: o.req("licence_number")?,
-            licence_copy: o.req("licence_copy")?,
-            merchant_name: o.req("merchant_name")?,
-            legal_person: o.req("legal_person")?,
-            company_address: o.req("company_address")?,
-            licence_valid_date: o.req("licence_valid_date")?,
-        })
+        match (
+            o.req("licence_number"),
+            o.req("licence_copy"),
+            o.req("merchant_name"),
+            o.req("legal_person"),
+            o.req("company_address"),
+            o.req("licence_valid_date"),
+        ) {
+            (
+                Some(licence_number),
+                Some(licence_copy),
+                Some(merchant_name),
+                Some(legal_person),
+                Some(company_address),
+                Some(licence_valid_date),
+            ) => {
+                Ok(Self {
+                    licence_number,
+                    licence_copy,
+                    merchant_name,
+                    legal_person,
+                    company_address,
+                    licence_valid_date,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 登记证书
@@ -604,15 +768,36 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoCertificateInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cert_type: o.req("cert_type")?,
-            cert_number: o.req("cert_number")?,
-            cert_copy: o.req("cert_copy")?,
-            merchant_name: o.req("merchant_name")?,
-            legal_person: o.req("legal_person")?,
-            company_address: o.req("company_address")?,
-            cert_valid_date: o.req("cert_valid_date")?,
-        })
+        match (
+            o.req("cert_type"),
+            o.req("cert_number"),
+            o.req("cert_copy"),
+            o.req("merchant_name"),
+            o.req("legal_person"),
+            o.req("company_address"),
+            o.req("cert_valid_date"),
+        ) {
+            (
+                Some(cert_type),
+                Some(cert_number),
+                Some(cert_copy),
+                Some(merchant_name),
+                Some(legal_person),
+                Some(company_address),
+                Some(cert_valid_date),
+            ) => {
+                Ok(Self {
+                    cert_type,
+                    cert_number,
+                    cert_copy,
+                    merchant_name,
+                    legal_person,
+                    company_address,
+                    cert_valid_date,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 金融机构许可证信息
@@ -639,10 +824,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoFinanceInstitution
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            finance_type: o.opt("finance_type")?,
-            finance_license_pics: o.opt("finance_license_pics")?,
-        })
+        match (o.opt("finance_type"), o.opt("finance_license_pics")) {
+            (Some(finance_type), Some(finance_license_pics)) => {
+                Ok(Self {
+                    finance_type,
+                    finance_license_pics,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 经营许可证信息
@@ -695,10 +885,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfoSpecialOperationIn
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            category_id: o.req("category_id")?,
-            store_indoor_copy: o.opt("store_indoor_copy")?,
-        })
+        match (o.req("category_id"), o.opt("store_indoor_copy")) {
+            (Some(category_id), Some(store_indoor_copy)) => {
+                Ok(Self {
+                    category_id,
+                    store_indoor_copy,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestUboInfoList
@@ -749,16 +944,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            ubo_id_doc_type: o.req("ubo_id_doc_type")?,
-            ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
-            ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
-            ubo_id_doc_name: o.req("ubo_id_doc_name")?,
-            ubo_id_doc_number: o.req("ubo_id_doc_number")?,
-            ubo_id_doc_address: o.req("ubo_id_doc_address")?,
-            ubo_period_begin: o.req("ubo_period_begin")?,
-            ubo_period_end: o.req("ubo_period_end")?,
-        })
+        match (
+            o.req("ubo_id_doc_type"),
+            o.req("ubo_id_doc_copy"),
+            o.req("ubo_id_doc_copy_back"),
+            o.req("ubo_id_doc_name"),
+            o.req("ubo_id_doc_number"),
+            o.req("ubo_id_doc_address"),
+            o.req("ubo_period_begin"),
+            o.req("ubo_period_end"),
+        ) {
+            (
+                Some(ubo_id_doc_type),
+                Some(ubo_id_doc_copy),
+                Some(ubo_id_doc_copy_back),
+                Some(ubo_id_doc_name),
+                Some(ubo_id_doc_number),
+                Some(ubo_id_doc_address),
+                Some(ubo_period_begin),
+                Some(ubo_period_end),
+            ) => {
+                Ok(Self {
+                    ubo_id_doc_type,
+                    ubo_id_doc_copy,
+                    ubo_id_doc_copy_back,
+                    ubo_id_doc_name,
+                    ubo_id_doc_number,
+                    ubo_id_doc_address,
+                    ubo_period_begin,
+                    ubo_period_end,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
@@ -784,9 +1002,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            applyment_id: o.req("applyment_id")?,
-        })
+        match o.req("applyment_id") {
+            Some(applyment_id) => Ok(Self { applyment_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/apply4subject/applyment/{applyment_id}`
@@ -795,6 +1014,7 @@ pub mod by_applyment_id {
     pub struct ByApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByApplymentId<'a> {
         /// `/v3/apply4subject/applyment/{applyment_id}/cancel`
+        #[inline]
         pub fn cancel(self) -> cancel::Cancel<'a> {
             cancel::Cancel(self.0.push("cancel"))
         }
@@ -809,6 +1029,7 @@ pub mod by_applyment_id {
             /// 服务商提交申请单后需要修改信息时，或者申请单审核结果为”已驳回“时服务商要修改申请材料时，均需要先调用撤销申请单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
             ///
             /// `POST /v3/apply4subject/applyment/{applyment_id}/cancel`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_empty()
             }
@@ -821,6 +1042,7 @@ pub mod by_business_code {
     pub struct ByBusinessCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByBusinessCode<'a> {
         /// `/v3/apply4subject/applyment/{business_code}/cancel`
+        #[inline]
         pub fn cancel(self) -> cancel::Cancel<'a> {
             cancel::Cancel(self.0.push("cancel"))
         }
@@ -835,6 +1057,7 @@ pub mod by_business_code {
             /// 服务商提交申请单后需要修改信息时，或者申请单审核结果为”已驳回“时服务商要修改申请材料时，均需要先调用撤销申请单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_2.shtml)
             ///
             /// `POST /v3/apply4subject/applyment/{business_code}/cancel`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_empty()
             }
@@ -847,6 +1070,7 @@ pub mod merchants {
     pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Merchants<'a> {
         /// `/v3/apply4subject/applyment/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -857,6 +1081,7 @@ pub mod merchants {
         pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BySubMchid<'a> {
             /// `/v3/apply4subject/applyment/merchants/{sub_mchid}/state`
+            #[inline]
             pub fn state(self) -> state::State<'a> {
                 state::State(self.0.push("state"))
             }
@@ -871,6 +1096,7 @@ pub mod merchants {
                 /// 当服务商需要确认微信支付子商户号是否完成确认时，如果调用此接口提到”已授权“状态，则说明该商户号已完成开户意愿确认。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/applysubject/chapter5_4.shtml)
                 ///
                 /// `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -898,9 +1124,10 @@ pub mod merchants {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        authorize_state: o.req("authorize_state")?,
-                    })
+                    match o.req("authorize_state") {
+                        Some(authorize_state) => Ok(Self { authorize_state }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 授权状态

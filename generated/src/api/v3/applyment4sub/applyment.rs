@@ -4,14 +4,17 @@
 pub struct Applyment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applyment<'a> {
     /// `/v3/applyment4sub/applyment/applyment_id`
+    #[inline]
     pub fn applyment_id(self) -> applyment_id::ApplymentId<'a> {
         applyment_id::ApplymentId(self.0.push("applyment_id"))
     }
     /// `/v3/applyment4sub/applyment/business_code`
+    #[inline]
     pub fn business_code(self) -> business_code::BusinessCode<'a> {
         business_code::BusinessCode(self.0.push("business_code"))
     }
     /// `/v3/applyment4sub/applyment/`
+    #[inline]
     pub fn slash(self) -> slash::Slash<'a> {
         slash::Slash(self.0.push(""))
     }
@@ -22,6 +25,7 @@ pub mod applyment_id {
     pub struct ApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ApplymentId<'a> {
         /// `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn applyment_id(
             self,
             applyment_id: u64,
@@ -39,6 +43,7 @@ pub mod applyment_id {
             /// 通过申请单号查询申请状态 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
             ///
             /// `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Base> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -51,6 +56,7 @@ pub mod business_code {
     pub struct BusinessCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BusinessCode<'a> {
         /// `/v3/applyment4sub/applyment/business_code/{business_code}`: `business_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn business_code(
             self,
             business_code: &str,
@@ -68,6 +74,7 @@ pub mod business_code {
             /// 通过业务申请编号查询申请状态 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/applyment4sub/chapter3_2.shtml)
             ///
             /// `GET /v3/applyment4sub/applyment/business_code/{business_code}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Base> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -84,6 +91,7 @@ pub mod slash {
         /// 普通服务商（银行、支付机构、电商平台不可用）使用该接口提交商家资料，帮助商家入驻成为微信支付的特约商户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter11_1_1.shtml)
         ///
         /// `POST /v3/applyment4sub/applyment/`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -155,16 +163,39 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                business_code: o.req("business_code")?,
-                contact_info: o.req("contact_info")?,
-                subject_info: o.req("subject_info")?,
-                business_info: o.req("business_info")?,
-                settlement_info: o.req("settlement_info")?,
-                bank_account_info: o.req("bank_account_info")?,
-                addition_info: o.opt("addition_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("business_code"),
+                o.req("contact_info"),
+                o.req("subject_info"),
+                o.req("business_info"),
+                o.req("settlement_info"),
+                o.req("bank_account_info"),
+                o.opt("addition_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(business_code),
+                    Some(contact_info),
+                    Some(subject_info),
+                    Some(business_info),
+                    Some(settlement_info),
+                    Some(bank_account_info),
+                    Some(addition_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        business_code,
+                        contact_info,
+                        subject_info,
+                        business_info,
+                        settlement_info,
+                        bank_account_info,
+                        addition_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 补充材料
@@ -197,12 +228,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                legal_person_commitment: o.opt("legal_person_commitment")?,
-                legal_person_video: o.opt("legal_person_video")?,
-                business_addition_pics: o.opt("business_addition_pics")?,
-                business_addition_msg: o.opt("business_addition_msg")?,
-            })
+            match (
+                o.opt("legal_person_commitment"),
+                o.opt("legal_person_video"),
+                o.opt("business_addition_pics"),
+                o.opt("business_addition_msg"),
+            ) {
+                (
+                    Some(legal_person_commitment),
+                    Some(legal_person_video),
+                    Some(business_addition_pics),
+                    Some(business_addition_msg),
+                ) => {
+                    Ok(Self {
+                        legal_person_commitment,
+                        legal_person_video,
+                        business_addition_pics,
+                        business_addition_msg,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算银行账户
@@ -254,15 +300,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_account_type: o.req("bank_account_type")?,
-                account_name: o.req("account_name")?,
-                account_bank: o.req("account_bank")?,
-                bank_address_code: o.req("bank_address_code")?,
-                bank_name: o.opt("bank_name")?,
-                bank_branch_id: o.opt("bank_branch_id")?,
-                account_number: o.opt("account_number")?,
-            })
+            match (
+                o.req("bank_account_type"),
+                o.req("account_name"),
+                o.req("account_bank"),
+                o.req("bank_address_code"),
+                o.opt("bank_name"),
+                o.opt("bank_branch_id"),
+                o.opt("account_number"),
+            ) {
+                (
+                    Some(bank_account_type),
+                    Some(account_name),
+                    Some(account_bank),
+                    Some(bank_address_code),
+                    Some(bank_name),
+                    Some(bank_branch_id),
+                    Some(account_number),
+                ) => {
+                    Ok(Self {
+                        bank_account_type,
+                        account_name,
+                        account_bank,
+                        bank_address_code,
+                        bank_name,
+                        bank_branch_id,
+                        account_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -344,11 +411,20 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_shortname: o.req("merchant_shortname")?,
-                service_phone: o.req("service_phone")?,
-                sales_info: o.req("sales_info")?,
-            })
+            match (
+                o.req("merchant_shortname"),
+                o.req("service_phone"),
+                o.req("sales_info"),
+            ) {
+                (Some(merchant_shortname), Some(service_phone), Some(sales_info)) => {
+                    Ok(Self {
+                        merchant_shortname,
+                        service_phone,
+                        sales_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营场景
@@ -390,15 +466,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sales_scenes_type: o.req("sales_scenes_type")?,
-                biz_store_info: o.opt("biz_store_info")?,
-                mp_info: o.opt("mp_info")?,
-                mini_program_info: o.opt("mini_program_info")?,
-                app_info: o.opt("app_info")?,
-                web_info: o.opt("web_info")?,
-                wework_info: o.opt("wework_info")?,
-            })
+            match (
+                o.req("sales_scenes_type"),
+                o.opt("biz_store_info"),
+                o.opt("mp_info"),
+                o.opt("mini_program_info"),
+                o.opt("app_info"),
+                o.opt("web_info"),
+                o.opt("wework_info"),
+            ) {
+                (
+                    Some(sales_scenes_type),
+                    Some(biz_store_info),
+                    Some(mp_info),
+                    Some(mini_program_info),
+                    Some(app_info),
+                    Some(web_info),
+                    Some(wework_info),
+                ) => {
+                    Ok(Self {
+                        sales_scenes_type,
+                        biz_store_info,
+                        mp_info,
+                        mini_program_info,
+                        app_info,
+                        web_info,
+                        wework_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// App场景
@@ -428,11 +525,16 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                app_appid: o.opt("app_appid")?,
-                app_sub_appid: o.opt("app_sub_appid")?,
-                app_pics: o.opt("app_pics")?,
-            })
+            match (o.opt("app_appid"), o.opt("app_sub_appid"), o.opt("app_pics")) {
+                (Some(app_appid), Some(app_sub_appid), Some(app_pics)) => {
+                    Ok(Self {
+                        app_appid,
+                        app_sub_appid,
+                        app_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 线下场所场景
@@ -472,14 +574,33 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                biz_store_name: o.req("biz_store_name")?,
-                biz_address_code: o.req("biz_address_code")?,
-                biz_store_address: o.req("biz_store_address")?,
-                store_entrance_pic: o.req("store_entrance_pic")?,
-                indoor_pic: o.req("indoor_pic")?,
-                biz_sub_appid: o.opt("biz_sub_appid")?,
-            })
+            match (
+                o.req("biz_store_name"),
+                o.req("biz_address_code"),
+                o.req("biz_store_address"),
+                o.req("store_entrance_pic"),
+                o.req("indoor_pic"),
+                o.opt("biz_sub_appid"),
+            ) {
+                (
+                    Some(biz_store_name),
+                    Some(biz_address_code),
+                    Some(biz_store_address),
+                    Some(store_entrance_pic),
+                    Some(indoor_pic),
+                    Some(biz_sub_appid),
+                ) => {
+                    Ok(Self {
+                        biz_store_name,
+                        biz_address_code,
+                        biz_store_address,
+                        store_entrance_pic,
+                        indoor_pic,
+                        biz_sub_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 小程序场景
@@ -510,11 +631,24 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_program_appid: o.opt("mini_program_appid")?,
-                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
-                mini_program_pics: o.opt("mini_program_pics")?,
-            })
+            match (
+                o.opt("mini_program_appid"),
+                o.opt("mini_program_sub_appid"),
+                o.opt("mini_program_pics"),
+            ) {
+                (
+                    Some(mini_program_appid),
+                    Some(mini_program_sub_appid),
+                    Some(mini_program_pics),
+                ) => {
+                    Ok(Self {
+                        mini_program_appid,
+                        mini_program_sub_appid,
+                        mini_program_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 公众号场景
@@ -544,11 +678,16 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mp_appid: o.opt("mp_appid")?,
-                mp_sub_appid: o.opt("mp_sub_appid")?,
-                mp_pics: o.opt("mp_pics")?,
-            })
+            match (o.opt("mp_appid"), o.opt("mp_sub_appid"), o.opt("mp_pics")) {
+                (Some(mp_appid), Some(mp_sub_appid), Some(mp_pics)) => {
+                    Ok(Self {
+                        mp_appid,
+                        mp_sub_appid,
+                        mp_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营场景类型
@@ -648,11 +787,16 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                domain: o.opt("domain")?,
-                web_authorisation: o.opt("web_authorisation")?,
-                web_appid: o.opt("web_appid")?,
-            })
+            match (o.opt("domain"), o.opt("web_authorisation"), o.opt("web_appid")) {
+                (Some(domain), Some(web_authorisation), Some(web_appid)) => {
+                    Ok(Self {
+                        domain,
+                        web_authorisation,
+                        web_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 企业微信场景
@@ -679,10 +823,12 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_corp_id: o.opt("sub_corp_id")?,
-                wework_pics: o.opt("wework_pics")?,
-            })
+            match (o.opt("sub_corp_id"), o.opt("wework_pics")) {
+                (Some(sub_corp_id), Some(wework_pics)) => {
+                    Ok(Self { sub_corp_id, wework_pics })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 超级管理员信息
@@ -749,20 +895,51 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contact_type: o.req("contact_type")?,
-                contact_name: o.req("contact_name")?,
-                contact_id_doc_type: o.opt("contact_id_doc_type")?,
-                contact_id_number: o.opt("contact_id_number")?,
-                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
-                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
-                contact_period_begin: o.opt("contact_period_begin")?,
-                contact_period_end: o.opt("contact_period_end")?,
-                business_authorization_letter: o.opt("business_authorization_letter")?,
-                openid: o.opt("openid")?,
-                mobile_phone: o.req("mobile_phone")?,
-                contact_email: o.req("contact_email")?,
-            })
+            match (
+                o.req("contact_type"),
+                o.req("contact_name"),
+                o.opt("contact_id_doc_type"),
+                o.opt("contact_id_number"),
+                o.opt("contact_id_doc_copy"),
+                o.opt("contact_id_doc_copy_back"),
+                o.opt("contact_period_begin"),
+                o.opt("contact_period_end"),
+                o.opt("business_authorization_letter"),
+                o.opt("openid"),
+                o.req("mobile_phone"),
+                o.req("contact_email"),
+            ) {
+                (
+                    Some(contact_type),
+                    Some(contact_name),
+                    Some(contact_id_doc_type),
+                    Some(contact_id_number),
+                    Some(contact_id_doc_copy),
+                    Some(contact_id_doc_copy_back),
+                    Some(contact_period_begin),
+                    Some(contact_period_end),
+                    Some(business_authorization_letter),
+                    Some(openid),
+                    Some(mobile_phone),
+                    Some(contact_email),
+                ) => {
+                    Ok(Self {
+                        contact_type,
+                        contact_name,
+                        contact_id_doc_type,
+                        contact_id_number,
+                        contact_id_doc_copy,
+                        contact_id_doc_copy_back,
+                        contact_period_begin,
+                        contact_period_end,
+                        business_authorization_letter,
+                        openid,
+                        mobile_phone,
+                        contact_email,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算规则
@@ -807,16 +984,39 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                settlement_id: o.opt("settlement_id")?,
-                qualification_type: o.opt("qualification_type")?,
-                qualifications: o.opt("qualifications")?,
-                activities_id: o.opt("activities_id")?,
-                activities_rate: o.opt("activities_rate")?,
-                debit_activities_rate: o.opt("debit_activities_rate")?,
-                credit_activities_rate: o.opt("credit_activities_rate")?,
-                activities_additions: o.opt("activities_additions")?,
-            })
+            match (
+                o.opt("settlement_id"),
+                o.opt("qualification_type"),
+                o.opt("qualifications"),
+                o.opt("activities_id"),
+                o.opt("activities_rate"),
+                o.opt("debit_activities_rate"),
+                o.opt("credit_activities_rate"),
+                o.opt("activities_additions"),
+            ) {
+                (
+                    Some(settlement_id),
+                    Some(qualification_type),
+                    Some(qualifications),
+                    Some(activities_id),
+                    Some(activities_rate),
+                    Some(debit_activities_rate),
+                    Some(credit_activities_rate),
+                    Some(activities_additions),
+                ) => {
+                    Ok(Self {
+                        settlement_id,
+                        qualification_type,
+                        qualifications,
+                        activities_id,
+                        activities_rate,
+                        debit_activities_rate,
+                        credit_activities_rate,
+                        activities_additions,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 主体资料
@@ -869,18 +1069,45 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subject_type: o.req("subject_type")?,
-                finance_institution: o.opt("finance_institution")?,
-                micro_biz_info: o.opt("micro_biz_info")?,
-                business_license_info: o.req("business_license_info")?,
-                certificate_info: o.req("certificate_info")?,
-                organization_info: o.opt("organization_info")?,
-                certificate_letter_copy: o.opt("certificate_letter_copy")?,
-                finance_institution_info: o.opt("finance_institution_info")?,
-                identity_info: o.req("identity_info")?,
-                ubo_info_list: o.opt("ubo_info_list")?,
-            })
+            match (
+                o.req("subject_type"),
+                o.opt("finance_institution"),
+                o.opt("micro_biz_info"),
+                o.req("business_license_info"),
+                o.req("certificate_info"),
+                o.opt("organization_info"),
+                o.opt("certificate_letter_copy"),
+                o.opt("finance_institution_info"),
+                o.req("identity_info"),
+                o.opt("ubo_info_list"),
+            ) {
+                (
+                    Some(subject_type),
+                    Some(finance_institution),
+                    Some(micro_biz_info),
+                    Some(business_license_info),
+                    Some(certificate_info),
+                    Some(organization_info),
+                    Some(certificate_letter_copy),
+                    Some(finance_institution_info),
+                    Some(identity_info),
+                    Some(ubo_info_list),
+                ) => {
+                    Ok(Self {
+                        subject_type,
+                        finance_institution,
+                        micro_biz_info,
+                        business_license_info,
+                        certificate_info,
+                        organization_info,
+                        certificate_letter_copy,
+                        finance_institution_info,
+                        identity_info,
+                        ubo_info_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 营业执照
@@ -922,15 +1149,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                license_copy: o.req("license_copy")?,
-                license_number: o.req("license_number")?,
-                merchant_name: o.req("merchant_name")?,
-                legal_person: o.req("legal_person")?,
-                license_address: o.opt("license_address")?,
-                period_begin: o.opt("period_begin")?,
-                period_end: o.opt("period_end")?,
-            })
+            match (
+                o.req("license_copy"),
+                o.req("license_number"),
+                o.req("merchant_name"),
+                o.req("legal_person"),
+                o.opt("license_address"),
+                o.opt("period_begin"),
+                o.opt("period_end"),
+            ) {
+                (
+                    Some(license_copy),
+                    Some(license_number),
+                    Some(merchant_name),
+                    Some(legal_person),
+                    Some(license_address),
+                    Some(period_begin),
+                    Some(period_end),
+                ) => {
+                    Ok(Self {
+                        license_copy,
+                        license_number,
+                        merchant_name,
+                        legal_person,
+                        license_address,
+                        period_begin,
+                        period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 登记证书
@@ -975,16 +1223,39 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cert_copy: o.req("cert_copy")?,
-                cert_type: o.req("cert_type")?,
-                cert_number: o.req("cert_number")?,
-                merchant_name: o.req("merchant_name")?,
-                company_address: o.req("company_address")?,
-                legal_person: o.req("legal_person")?,
-                period_begin: o.req("period_begin")?,
-                period_end: o.req("period_end")?,
-            })
+            match (
+                o.req("cert_copy"),
+                o.req("cert_type"),
+                o.req("cert_number"),
+                o.req("merchant_name"),
+                o.req("company_address"),
+                o.req("legal_person"),
+                o.req("period_begin"),
+                o.req("period_end"),
+            ) {
+                (
+                    Some(cert_copy),
+                    Some(cert_type),
+                    Some(cert_number),
+                    Some(merchant_name),
+                    Some(company_address),
+                    Some(legal_person),
+                    Some(period_begin),
+                    Some(period_end),
+                ) => {
+                    Ok(Self {
+                        cert_copy,
+                        cert_type,
+                        cert_number,
+                        merchant_name,
+                        company_address,
+                        legal_person,
+                        period_begin,
+                        period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 金融机构许可证信息
@@ -1012,10 +1283,15 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                finance_type: o.opt("finance_type")?,
-                finance_license_pics: o.opt("finance_license_pics")?,
-            })
+            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
+                (Some(finance_type), Some(finance_license_pics)) => {
+                    Ok(Self {
+                        finance_type,
+                        finance_license_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人身份证件
@@ -1054,14 +1330,33 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_holder_type: o.opt("id_holder_type")?,
-                id_doc_type: o.req("id_doc_type")?,
-                authorize_letter_copy: o.opt("authorize_letter_copy")?,
-                id_card_info: o.opt("id_card_info")?,
-                id_doc_info: o.opt("id_doc_info")?,
-                owner: o.opt("owner")?,
-            })
+            match (
+                o.opt("id_holder_type"),
+                o.req("id_doc_type"),
+                o.opt("authorize_letter_copy"),
+                o.opt("id_card_info"),
+                o.opt("id_doc_info"),
+                o.opt("owner"),
+            ) {
+                (
+                    Some(id_holder_type),
+                    Some(id_doc_type),
+                    Some(authorize_letter_copy),
+                    Some(id_card_info),
+                    Some(id_doc_info),
+                    Some(owner),
+                ) => {
+                    Ok(Self {
+                        id_holder_type,
+                        id_doc_type,
+                        authorize_letter_copy,
+                        id_card_info,
+                        id_doc_info,
+                        owner,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人身份证信息
@@ -1110,15 +1405,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_card_copy: o.req("id_card_copy")?,
-                id_card_national: o.req("id_card_national")?,
-                id_card_name: o.req("id_card_name")?,
-                id_card_number: o.req("id_card_number")?,
-                id_card_address: o.opt("id_card_address")?,
-                card_period_begin: o.req("card_period_begin")?,
-                card_period_end: o.req("card_period_end")?,
-            })
+            match (
+                o.req("id_card_copy"),
+                o.req("id_card_national"),
+                o.req("id_card_name"),
+                o.req("id_card_number"),
+                o.opt("id_card_address"),
+                o.req("card_period_begin"),
+                o.req("card_period_end"),
+            ) {
+                (
+                    Some(id_card_copy),
+                    Some(id_card_national),
+                    Some(id_card_name),
+                    Some(id_card_number),
+                    Some(id_card_address),
+                    Some(card_period_begin),
+                    Some(card_period_end),
+                ) => {
+                    Ok(Self {
+                        id_card_copy,
+                        id_card_national,
+                        id_card_name,
+                        id_card_number,
+                        id_card_address,
+                        card_period_begin,
+                        card_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人其他类型证件信息
@@ -1160,15 +1476,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_doc_copy: o.req("id_doc_copy")?,
-                id_doc_copy_back: o.opt("id_doc_copy_back")?,
-                id_doc_name: o.req("id_doc_name")?,
-                id_doc_number: o.req("id_doc_number")?,
-                id_doc_address: o.opt("id_doc_address")?,
-                doc_period_begin: o.req("doc_period_begin")?,
-                doc_period_end: o.req("doc_period_end")?,
-            })
+            match (
+                o.req("id_doc_copy"),
+                o.opt("id_doc_copy_back"),
+                o.req("id_doc_name"),
+                o.req("id_doc_number"),
+                o.opt("id_doc_address"),
+                o.req("doc_period_begin"),
+                o.req("doc_period_end"),
+            ) {
+                (
+                    Some(id_doc_copy),
+                    Some(id_doc_copy_back),
+                    Some(id_doc_name),
+                    Some(id_doc_number),
+                    Some(id_doc_address),
+                    Some(doc_period_begin),
+                    Some(doc_period_end),
+                ) => {
+                    Ok(Self {
+                        id_doc_copy,
+                        id_doc_copy_back,
+                        id_doc_name,
+                        id_doc_number,
+                        id_doc_address,
+                        doc_period_begin,
+                        doc_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 小微辅助证明材料
@@ -1201,12 +1538,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                micro_biz_type: o.req("micro_biz_type")?,
-                micro_store_info: o.opt("micro_store_info")?,
-                micro_mobile_info: o.opt("micro_mobile_info")?,
-                micro_online_info: o.opt("micro_online_info")?,
-            })
+            match (
+                o.req("micro_biz_type"),
+                o.opt("micro_store_info"),
+                o.opt("micro_mobile_info"),
+                o.opt("micro_online_info"),
+            ) {
+                (
+                    Some(micro_biz_type),
+                    Some(micro_store_info),
+                    Some(micro_mobile_info),
+                    Some(micro_online_info),
+                ) => {
+                    Ok(Self {
+                        micro_biz_type,
+                        micro_store_info,
+                        micro_mobile_info,
+                        micro_online_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 小微经营类型
@@ -1297,12 +1649,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                micro_mobile_name: o.req("micro_mobile_name")?,
-                micro_mobile_city: o.req("micro_mobile_city")?,
-                micro_mobile_address: o.req("micro_mobile_address")?,
-                micro_mobile_pics: o.req("micro_mobile_pics")?,
-            })
+            match (
+                o.req("micro_mobile_name"),
+                o.req("micro_mobile_city"),
+                o.req("micro_mobile_address"),
+                o.req("micro_mobile_pics"),
+            ) {
+                (
+                    Some(micro_mobile_name),
+                    Some(micro_mobile_city),
+                    Some(micro_mobile_address),
+                    Some(micro_mobile_pics),
+                ) => {
+                    Ok(Self {
+                        micro_mobile_name,
+                        micro_mobile_city,
+                        micro_mobile_address,
+                        micro_mobile_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 线上商品/服务交易
@@ -1336,12 +1703,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                micro_online_store: o.req("micro_online_store")?,
-                micro_ec_name: o.req("micro_ec_name")?,
-                micro_qrcode: o.opt("micro_qrcode")?,
-                micro_link: o.opt("micro_link")?,
-            })
+            match (
+                o.req("micro_online_store"),
+                o.req("micro_ec_name"),
+                o.opt("micro_qrcode"),
+                o.opt("micro_link"),
+            ) {
+                (
+                    Some(micro_online_store),
+                    Some(micro_ec_name),
+                    Some(micro_qrcode),
+                    Some(micro_link),
+                ) => {
+                    Ok(Self {
+                        micro_online_store,
+                        micro_ec_name,
+                        micro_qrcode,
+                        micro_link,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店场所
@@ -1384,15 +1766,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                micro_name: o.req("micro_name")?,
-                micro_address_code: o.req("micro_address_code")?,
-                micro_address: o.req("micro_address")?,
-                store_entrance_pic: o.req("store_entrance_pic")?,
-                micro_indoor_copy: o.req("micro_indoor_copy")?,
-                store_longitude: o.opt("store_longitude")?,
-                store_latitude: o.opt("store_latitude")?,
-            })
+            match (
+                o.req("micro_name"),
+                o.req("micro_address_code"),
+                o.req("micro_address"),
+                o.req("store_entrance_pic"),
+                o.req("micro_indoor_copy"),
+                o.opt("store_longitude"),
+                o.opt("store_latitude"),
+            ) {
+                (
+                    Some(micro_name),
+                    Some(micro_address_code),
+                    Some(micro_address),
+                    Some(store_entrance_pic),
+                    Some(micro_indoor_copy),
+                    Some(store_longitude),
+                    Some(store_latitude),
+                ) => {
+                    Ok(Self {
+                        micro_name,
+                        micro_address_code,
+                        micro_address,
+                        store_entrance_pic,
+                        micro_indoor_copy,
+                        store_longitude,
+                        store_latitude,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 组织机构代码证信息
@@ -1425,12 +1828,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                organization_copy: o.req("organization_copy")?,
-                organization_code: o.req("organization_code")?,
-                org_period_begin: o.req("org_period_begin")?,
-                org_period_end: o.req("org_period_end")?,
-            })
+            match (
+                o.req("organization_copy"),
+                o.req("organization_code"),
+                o.req("org_period_begin"),
+                o.req("org_period_end"),
+            ) {
+                (
+                    Some(organization_copy),
+                    Some(organization_code),
+                    Some(org_period_begin),
+                    Some(org_period_end),
+                ) => {
+                    Ok(Self {
+                        organization_copy,
+                        organization_code,
+                        org_period_begin,
+                        org_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestSubjectInfoUboInfoList
@@ -1481,16 +1899,39 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                ubo_id_doc_type: o.req("ubo_id_doc_type")?,
-                ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
-                ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
-                ubo_id_doc_name: o.req("ubo_id_doc_name")?,
-                ubo_id_doc_number: o.req("ubo_id_doc_number")?,
-                ubo_id_doc_address: o.req("ubo_id_doc_address")?,
-                ubo_period_begin: o.req("ubo_period_begin")?,
-                ubo_period_end: o.req("ubo_period_end")?,
-            })
+            match (
+                o.req("ubo_id_doc_type"),
+                o.req("ubo_id_doc_copy"),
+                o.req("ubo_id_doc_copy_back"),
+                o.req("ubo_id_doc_name"),
+                o.req("ubo_id_doc_number"),
+                o.req("ubo_id_doc_address"),
+                o.req("ubo_period_begin"),
+                o.req("ubo_period_end"),
+            ) {
+                (
+                    Some(ubo_id_doc_type),
+                    Some(ubo_id_doc_copy),
+                    Some(ubo_id_doc_copy_back),
+                    Some(ubo_id_doc_name),
+                    Some(ubo_id_doc_number),
+                    Some(ubo_id_doc_address),
+                    Some(ubo_period_begin),
+                    Some(ubo_period_end),
+                ) => {
+                    Ok(Self {
+                        ubo_id_doc_type,
+                        ubo_id_doc_copy,
+                        ubo_id_doc_copy_back,
+                        ubo_id_doc_name,
+                        ubo_id_doc_number,
+                        ubo_id_doc_address,
+                        ubo_period_begin,
+                        ubo_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
@@ -1516,9 +1957,10 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.req("applyment_id")?,
-            })
+            match o.req("applyment_id") {
+                Some(applyment_id) => Ok(Self { applyment_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

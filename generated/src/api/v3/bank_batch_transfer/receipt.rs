@@ -4,10 +4,12 @@
 pub struct Receipt<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Receipt<'a> {
     /// `/v3/bank-batch-transfer/receipt/detail-receipts`
+    #[inline]
     pub fn detail_receipts(self) -> detail_receipts::DetailReceipts<'a> {
         detail_receipts::DetailReceipts(self.0.push("detail-receipts"))
     }
     /// `/v3/bank-batch-transfer/receipt/summary-receipts`
+    #[inline]
     pub fn summary_receipts(self) -> summary_receipts::SummaryReceipts<'a> {
         summary_receipts::SummaryReceipts(self.0.push("summary-receipts"))
     }
@@ -22,6 +24,7 @@ pub mod detail_receipts {
         /// 查询银行付款模式转账明细电子回单受理结果接口，商户通过该接口可以查询电子回单受理进度信息，包括电子回单据信息，电子回单文件的hash值，电子回单文件的下载地址等。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_9.shtml)
         ///
         /// `GET /v3/bank-batch-transfer/receipt/detail-receipts`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -37,6 +40,7 @@ pub mod detail_receipts {
         /// 受理银行付款模式转账明细电子回单接口，商户通过该接口可以申请受理转账明细单电子回单服务。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_8.shtml)
         ///
         /// `POST /v3/bank-batch-transfer/receipt/detail-receipts`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -70,10 +74,15 @@ pub mod detail_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                out_detail_no: o.req("out_detail_no")?,
-            })
+            match (o.req("out_batch_no"), o.req("out_detail_no")) {
+                (Some(out_batch_no), Some(out_detail_no)) => {
+                    Ok(Self {
+                        out_batch_no,
+                        out_detail_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
@@ -129,15 +138,36 @@ pub mod detail_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                out_detail_no: o.req("out_detail_no")?,
-                receipt_no: o.req("receipt_no")?,
-                receipt_state: o.opt("receipt_state")?,
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-                download_url: o.opt("download_url")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.req("out_detail_no"),
+                o.req("receipt_no"),
+                o.opt("receipt_state"),
+                o.opt("hash_type"),
+                o.opt("hash_value"),
+                o.opt("download_url"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(out_detail_no),
+                    Some(receipt_no),
+                    Some(receipt_state),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        out_detail_no,
+                        receipt_no,
+                        receipt_state,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
@@ -168,10 +198,15 @@ pub mod detail_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                out_detail_no: o.req("out_detail_no")?,
-            })
+            match (o.req("out_batch_no"), o.req("out_detail_no")) {
+                (Some(out_batch_no), Some(out_detail_no)) => {
+                    Ok(Self {
+                        out_batch_no,
+                        out_detail_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
@@ -227,15 +262,36 @@ pub mod detail_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                out_detail_no: o.req("out_detail_no")?,
-                receipt_no: o.req("receipt_no")?,
-                receipt_state: o.opt("receipt_state")?,
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-                download_url: o.opt("download_url")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.req("out_detail_no"),
+                o.req("receipt_no"),
+                o.opt("receipt_state"),
+                o.opt("hash_type"),
+                o.opt("hash_value"),
+                o.opt("download_url"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(out_detail_no),
+                    Some(receipt_no),
+                    Some(receipt_state),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        out_detail_no,
+                        receipt_no,
+                        receipt_state,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -249,6 +305,7 @@ pub mod summary_receipts {
         /// 查询银行付款模式转账汇总电子回单接口，商户通过该接口可以查询电子回单受理进度信息，包括电子回单据信息，电子回单文件的hash值，电子回单文件的下载地址等 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_7.shtml)
         ///
         /// `GET /v3/bank-batch-transfer/receipt/summary-receipts`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -263,6 +320,7 @@ pub mod summary_receipts {
         /// 银行付款模式转账汇总电子回单申请受理接口，商户通过该接口可以申请受理电子回单服务。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_6.shtml)
         ///
         /// `POST /v3/bank-batch-transfer/receipt/summary-receipts`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -292,9 +350,10 @@ pub mod summary_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-            })
+            match o.req("out_batch_no") {
+                Some(out_batch_no) => Ok(Self { out_batch_no }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
@@ -355,16 +414,39 @@ pub mod summary_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                receipt_no: o.req("receipt_no")?,
-                receipt_state: o.opt("receipt_state")?,
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-                download_url: o.opt("download_url")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.req("receipt_no"),
+                o.opt("receipt_state"),
+                o.opt("hash_type"),
+                o.opt("hash_value"),
+                o.opt("download_url"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(receipt_no),
+                    Some(receipt_state),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        receipt_no,
+                        receipt_state,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
@@ -390,9 +472,10 @@ pub mod summary_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-            })
+            match o.req("out_batch_no") {
+                Some(out_batch_no) => Ok(Self { out_batch_no }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
@@ -453,16 +536,39 @@ pub mod summary_receipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                receipt_no: o.req("receipt_no")?,
-                receipt_state: o.opt("receipt_state")?,
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-                download_url: o.opt("download_url")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.req("receipt_no"),
+                o.opt("receipt_state"),
+                o.opt("hash_type"),
+                o.opt("hash_value"),
+                o.opt("download_url"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(receipt_no),
+                    Some(receipt_state),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        receipt_no,
+                        receipt_state,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Batches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Batches<'a> {
     /// `/v3/bank-transfer/batches/batch-id`
+    #[inline]
     pub fn batch_id(self) -> batch_id::BatchId<'a> {
         batch_id::BatchId(self.0.push("batch-id"))
     }
     /// `/v3/bank-transfer/batches/out-batch-no`
+    #[inline]
     pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
         out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Batches<'a> {
     /// 服务商可以通过该接口，批量向用户零钱或务工卡进行转账操作。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_1.shtml)
     ///
     /// `POST /v3/bank-transfer/batches`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -117,23 +120,60 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            platform_mchid: o.req("platform_mchid")?,
-            specialized_payment_mchid: o.req("specialized_payment_mchid")?,
-            sponsor_mchid: o.req("sponsor_mchid")?,
-            user_authorized_mchid: o.req("user_authorized_mchid")?,
-            user_authorized_appid: o.req("user_authorized_appid")?,
-            out_batch_no: o.req("out_batch_no")?,
-            batch_name: o.req("batch_name")?,
-            batch_remark: o.req("batch_remark")?,
-            attach_remark: o.opt("attach_remark")?,
-            total_amount: o.req("total_amount")?,
-            total_count: o.req("total_count")?,
-            transfer_scene: o.req("transfer_scene")?,
-            transfer_purpose: o.req("transfer_purpose")?,
-            transfer_detail_list: o.opt("transfer_detail_list")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("platform_mchid"),
+            o.req("specialized_payment_mchid"),
+            o.req("sponsor_mchid"),
+            o.req("user_authorized_mchid"),
+            o.req("user_authorized_appid"),
+            o.req("out_batch_no"),
+            o.req("batch_name"),
+            o.req("batch_remark"),
+            o.opt("attach_remark"),
+            o.req("total_amount"),
+            o.req("total_count"),
+            o.req("transfer_scene"),
+            o.req("transfer_purpose"),
+            o.opt("transfer_detail_list"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(platform_mchid),
+                Some(specialized_payment_mchid),
+                Some(sponsor_mchid),
+                Some(user_authorized_mchid),
+                Some(user_authorized_appid),
+                Some(out_batch_no),
+                Some(batch_name),
+                Some(batch_remark),
+                Some(attach_remark),
+                Some(total_amount),
+                Some(total_count),
+                Some(transfer_scene),
+                Some(transfer_purpose),
+                Some(transfer_detail_list),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    platform_mchid,
+                    specialized_payment_mchid,
+                    sponsor_mchid,
+                    user_authorized_mchid,
+                    user_authorized_appid,
+                    out_batch_no,
+                    batch_name,
+                    batch_remark,
+                    attach_remark,
+                    total_amount,
+                    total_count,
+                    transfer_scene,
+                    transfer_purpose,
+                    transfer_detail_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestTransferDetailList
@@ -184,14 +224,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_detail_no: o.req("out_detail_no")?,
-            transfer_amount: o.req("transfer_amount")?,
-            transfer_remark: o.req("transfer_remark")?,
-            openid: o.req("openid")?,
-            user_name: o.req("user_name")?,
-            user_id_card: o.opt("user_id_card")?,
-        })
+        match (
+            o.req("out_detail_no"),
+            o.req("transfer_amount"),
+            o.req("transfer_remark"),
+            o.req("openid"),
+            o.req("user_name"),
+            o.opt("user_id_card"),
+        ) {
+            (
+                Some(out_detail_no),
+                Some(transfer_amount),
+                Some(transfer_remark),
+                Some(openid),
+                Some(user_name),
+                Some(user_id_card),
+            ) => {
+                Ok(Self {
+                    out_detail_no,
+                    transfer_amount,
+                    transfer_remark,
+                    openid,
+                    user_name,
+                    user_id_card,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
@@ -227,11 +286,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-            batch_id: o.req("batch_id")?,
-            create_time: o.req("create_time")?,
-        })
+        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
+            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
+                Ok(Self {
+                    out_batch_no,
+                    batch_id,
+                    create_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/bank-transfer/batches/batch-id`
@@ -240,6 +304,7 @@ pub mod batch_id {
     pub struct BatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BatchId<'a> {
         /// `/v3/bank-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
             by_batch_id::ByBatchId(self.0.push_param(&batch_id))
         }
@@ -250,6 +315,7 @@ pub mod batch_id {
         pub struct ByBatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBatchId<'a> {
             /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -258,6 +324,7 @@ pub mod batch_id {
             /// 微信支付批次单号查单接口。转账处理后延迟一段时间（异步进行转账），服务商可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_2.shtml)
             ///
             /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -305,12 +372,27 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_state: o.opt("detail_state")?,
-                })
+                match (
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_state"),
+                ) {
+                    (
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_state),
+                    ) => {
+                        Ok(Self {
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -507,32 +589,87 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_sp_mchid: o.req("bank_sp_mchid")?,
-                    platform_mchid: o.req("platform_mchid")?,
-                    specialized_payment_mchid: o.req("specialized_payment_mchid")?,
-                    sponsor_mchid: o.req("sponsor_mchid")?,
-                    user_authorized_mchid: o.req("user_authorized_mchid")?,
-                    user_authorized_appid: o.req("user_authorized_appid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    transfer_scene: o.req("transfer_scene")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    attach_remark: o.opt("attach_remark")?,
-                    transfer_purpose: o.req("transfer_purpose")?,
-                    batch_state: o.req("batch_state")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_count: o.req("total_count")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_count: o.opt("success_count")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_count: o.opt("fail_count")?,
-                    transfer_detail_list: o.req("transfer_detail_list")?,
-                })
+                match (
+                    o.req("bank_sp_mchid"),
+                    o.req("platform_mchid"),
+                    o.req("specialized_payment_mchid"),
+                    o.req("sponsor_mchid"),
+                    o.req("user_authorized_mchid"),
+                    o.req("user_authorized_appid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.req("transfer_scene"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("attach_remark"),
+                    o.req("transfer_purpose"),
+                    o.req("batch_state"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_count"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_count"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_count"),
+                    o.req("transfer_detail_list"),
+                ) {
+                    (
+                        Some(bank_sp_mchid),
+                        Some(platform_mchid),
+                        Some(specialized_payment_mchid),
+                        Some(sponsor_mchid),
+                        Some(user_authorized_mchid),
+                        Some(user_authorized_appid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(transfer_scene),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(attach_remark),
+                        Some(transfer_purpose),
+                        Some(batch_state),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_count),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_count),
+                        Some(fail_amount),
+                        Some(fail_count),
+                        Some(transfer_detail_list),
+                    ) => {
+                        Ok(Self {
+                            bank_sp_mchid,
+                            platform_mchid,
+                            specialized_payment_mchid,
+                            sponsor_mchid,
+                            user_authorized_mchid,
+                            user_authorized_appid,
+                            out_batch_no,
+                            batch_id,
+                            transfer_scene,
+                            batch_name,
+                            batch_remark,
+                            attach_remark,
+                            transfer_purpose,
+                            batch_state,
+                            close_reason,
+                            total_amount,
+                            total_count,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_count,
+                            fail_amount,
+                            fail_count,
+                            transfer_detail_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次状态
@@ -689,12 +826,27 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_state: o.req("detail_state")?,
-                    fail_reason: o.opt("fail_reason")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_state"),
+                    o.opt("fail_reason"),
+                ) {
+                    (
+                        Some(detail_id),
+                        Some(out_detail_no),
+                        Some(detail_state),
+                        Some(fail_reason),
+                    ) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_state,
+                            fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -1060,6 +1212,7 @@ pub mod batch_id {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id`
+                #[inline]
                 pub fn detail_id(self) -> detail_id::DetailId<'a> {
                     detail_id::DetailId(self.0.push("detail-id"))
                 }
@@ -1070,6 +1223,7 @@ pub mod batch_id {
                 pub struct DetailId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> DetailId<'a> {
                     /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`: `detail_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn detail_id(
                         self,
                         detail_id: &str,
@@ -1089,6 +1243,7 @@ pub mod batch_id {
                         /// 微信支付明细单号查单接口。转账处理后延迟一段时间（异步进行转账），服务商可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_3.shtml)
                         ///
                         /// `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -1224,31 +1379,81 @@ pub mod batch_id {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                bank_sp_mchid: o.req("bank_sp_mchid")?,
-                                platform_mchid: o.req("platform_mchid")?,
-                                specialized_payment_mchid: o
-                                    .req("specialized_payment_mchid")?,
-                                sponsor_mchid: o.req("sponsor_mchid")?,
-                                user_authorized_mchid: o.req("user_authorized_mchid")?,
-                                user_authorized_appid: o.req("user_authorized_appid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                transfer_scene: o.req("transfer_scene")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                openid: o.req("openid")?,
-                                username: o.req("username")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                detail_state: o.req("detail_state")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                initiate_time: o.opt("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                                account_type: o.req("account_type")?,
-                                bank_name: o.opt("bank_name")?,
-                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
-                            })
+                            match (
+                                o.req("bank_sp_mchid"),
+                                o.req("platform_mchid"),
+                                o.req("specialized_payment_mchid"),
+                                o.req("sponsor_mchid"),
+                                o.req("user_authorized_mchid"),
+                                o.req("user_authorized_appid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.req("transfer_scene"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("openid"),
+                                o.req("username"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.req("detail_state"),
+                                o.opt("fail_reason"),
+                                o.opt("initiate_time"),
+                                o.req("update_time"),
+                                o.req("account_type"),
+                                o.opt("bank_name"),
+                                o.opt("bank_card_number_tail"),
+                            ) {
+                                (
+                                    Some(bank_sp_mchid),
+                                    Some(platform_mchid),
+                                    Some(specialized_payment_mchid),
+                                    Some(sponsor_mchid),
+                                    Some(user_authorized_mchid),
+                                    Some(user_authorized_appid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(transfer_scene),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(openid),
+                                    Some(username),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(detail_state),
+                                    Some(fail_reason),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                    Some(account_type),
+                                    Some(bank_name),
+                                    Some(bank_card_number_tail),
+                                ) => {
+                                    Ok(Self {
+                                        bank_sp_mchid,
+                                        platform_mchid,
+                                        specialized_payment_mchid,
+                                        sponsor_mchid,
+                                        user_authorized_mchid,
+                                        user_authorized_appid,
+                                        out_batch_no,
+                                        batch_id,
+                                        transfer_scene,
+                                        out_detail_no,
+                                        detail_id,
+                                        openid,
+                                        username,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        detail_state,
+                                        fail_reason,
+                                        initiate_time,
+                                        update_time,
+                                        account_type,
+                                        bank_name,
+                                        bank_card_number_tail,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 收款账户类型
@@ -1646,6 +1851,7 @@ pub mod out_batch_no {
     pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutBatchNo<'a> {
         /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_batch_no(
             self,
             out_batch_no: &str,
@@ -1659,6 +1865,7 @@ pub mod out_batch_no {
         pub struct ByOutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutBatchNo<'a> {
             /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -1667,6 +1874,7 @@ pub mod out_batch_no {
             /// 批次单号查单接口。转账处理后延迟一段时间（异步进行转账），服务商可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_4.shtml)
             ///
             /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1719,13 +1927,30 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_batch_no: o.req("out_batch_no")?,
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_state: o.opt("detail_state")?,
-                })
+                match (
+                    o.req("out_batch_no"),
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_state"),
+                ) {
+                    (
+                        Some(out_batch_no),
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_state),
+                    ) => {
+                        Ok(Self {
+                            out_batch_no,
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -1922,32 +2147,87 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_sp_mchid: o.req("bank_sp_mchid")?,
-                    platform_mchid: o.req("platform_mchid")?,
-                    specialized_payment_mchid: o.req("specialized_payment_mchid")?,
-                    sponsor_mchid: o.req("sponsor_mchid")?,
-                    user_authorized_mchid: o.req("user_authorized_mchid")?,
-                    user_authorized_appid: o.req("user_authorized_appid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    transfer_scene: o.req("transfer_scene")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    attach_remark: o.opt("attach_remark")?,
-                    transfer_purpose: o.req("transfer_purpose")?,
-                    batch_state: o.req("batch_state")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_count: o.req("total_count")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_count: o.opt("success_count")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_count: o.opt("fail_count")?,
-                    transfer_detail_list: o.req("transfer_detail_list")?,
-                })
+                match (
+                    o.req("bank_sp_mchid"),
+                    o.req("platform_mchid"),
+                    o.req("specialized_payment_mchid"),
+                    o.req("sponsor_mchid"),
+                    o.req("user_authorized_mchid"),
+                    o.req("user_authorized_appid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.req("transfer_scene"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("attach_remark"),
+                    o.req("transfer_purpose"),
+                    o.req("batch_state"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_count"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_count"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_count"),
+                    o.req("transfer_detail_list"),
+                ) {
+                    (
+                        Some(bank_sp_mchid),
+                        Some(platform_mchid),
+                        Some(specialized_payment_mchid),
+                        Some(sponsor_mchid),
+                        Some(user_authorized_mchid),
+                        Some(user_authorized_appid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(transfer_scene),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(attach_remark),
+                        Some(transfer_purpose),
+                        Some(batch_state),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_count),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_count),
+                        Some(fail_amount),
+                        Some(fail_count),
+                        Some(transfer_detail_list),
+                    ) => {
+                        Ok(Self {
+                            bank_sp_mchid,
+                            platform_mchid,
+                            specialized_payment_mchid,
+                            sponsor_mchid,
+                            user_authorized_mchid,
+                            user_authorized_appid,
+                            out_batch_no,
+                            batch_id,
+                            transfer_scene,
+                            batch_name,
+                            batch_remark,
+                            attach_remark,
+                            transfer_purpose,
+                            batch_state,
+                            close_reason,
+                            total_amount,
+                            total_count,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_count,
+                            fail_amount,
+                            fail_count,
+                            transfer_detail_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次状态
@@ -2104,12 +2384,27 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_state: o.req("detail_state")?,
-                    fail_reason: o.opt("fail_reason")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_state"),
+                    o.opt("fail_reason"),
+                ) {
+                    (
+                        Some(detail_id),
+                        Some(out_detail_no),
+                        Some(detail_state),
+                        Some(fail_reason),
+                    ) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_state,
+                            fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -2475,6 +2770,7 @@ pub mod out_batch_no {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no`
+                #[inline]
                 pub fn out_detail_no(self) -> out_detail_no::OutDetailNo<'a> {
                     out_detail_no::OutDetailNo(self.0.push("out-detail-no"))
                 }
@@ -2485,6 +2781,7 @@ pub mod out_batch_no {
                 pub struct OutDetailNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> OutDetailNo<'a> {
                     /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_detail_no(
                         self,
                         out_detail_no: &str,
@@ -2506,6 +2803,7 @@ pub mod out_batch_no {
                         /// 银行服务商明细单号查单接口。转账处理后延迟一段时间（异步进行转账），服务商可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_2_5.shtml)
                         ///
                         /// `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -2641,31 +2939,81 @@ pub mod out_batch_no {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                bank_sp_mchid: o.req("bank_sp_mchid")?,
-                                platform_mchid: o.req("platform_mchid")?,
-                                specialized_payment_mchid: o
-                                    .req("specialized_payment_mchid")?,
-                                sponsor_mchid: o.req("sponsor_mchid")?,
-                                user_authorized_mchid: o.req("user_authorized_mchid")?,
-                                user_authorized_appid: o.req("user_authorized_appid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                transfer_scene: o.req("transfer_scene")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                openid: o.req("openid")?,
-                                username: o.req("username")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                detail_state: o.req("detail_state")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                initiate_time: o.opt("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                                account_type: o.req("account_type")?,
-                                bank_name: o.opt("bank_name")?,
-                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
-                            })
+                            match (
+                                o.req("bank_sp_mchid"),
+                                o.req("platform_mchid"),
+                                o.req("specialized_payment_mchid"),
+                                o.req("sponsor_mchid"),
+                                o.req("user_authorized_mchid"),
+                                o.req("user_authorized_appid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.req("transfer_scene"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("openid"),
+                                o.req("username"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.req("detail_state"),
+                                o.opt("fail_reason"),
+                                o.opt("initiate_time"),
+                                o.req("update_time"),
+                                o.req("account_type"),
+                                o.opt("bank_name"),
+                                o.opt("bank_card_number_tail"),
+                            ) {
+                                (
+                                    Some(bank_sp_mchid),
+                                    Some(platform_mchid),
+                                    Some(specialized_payment_mchid),
+                                    Some(sponsor_mchid),
+                                    Some(user_authorized_mchid),
+                                    Some(user_authorized_appid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(transfer_scene),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(openid),
+                                    Some(username),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(detail_state),
+                                    Some(fail_reason),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                    Some(account_type),
+                                    Some(bank_name),
+                                    Some(bank_card_number_tail),
+                                ) => {
+                                    Ok(Self {
+                                        bank_sp_mchid,
+                                        platform_mchid,
+                                        specialized_payment_mchid,
+                                        sponsor_mchid,
+                                        user_authorized_mchid,
+                                        user_authorized_appid,
+                                        out_batch_no,
+                                        batch_id,
+                                        transfer_scene,
+                                        out_detail_no,
+                                        detail_id,
+                                        openid,
+                                        username,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        detail_state,
+                                        fail_reason,
+                                        initiate_time,
+                                        update_time,
+                                        account_type,
+                                        bank_name,
+                                        bank_card_number_tail,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 收款账户类型

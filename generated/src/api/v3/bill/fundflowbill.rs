@@ -8,6 +8,7 @@ impl<'a> Fundflowbill<'a> {
     /// 微信支付按天提供微信支付账户的资金流水账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含该账户资金操作相关的业务单号、收支金额、记账时间等信息，供商户进行核对。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/bill-download/fund-bill/get-fund-bill.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/bill-download/fund-bill/get-fund-bill.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_2.shtml)
     ///
     /// `GET /v3/bill/fundflowbill`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -55,12 +56,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_date: o.req("bill_date")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            account_type: o.opt("account_type")?,
-            tar_type: o.opt("tar_type")?,
-        })
+        match (
+            o.req("bill_date"),
+            o.opt("sub_mchid"),
+            o.opt("account_type"),
+            o.opt("tar_type"),
+        ) {
+            (Some(bill_date), Some(sub_mchid), Some(account_type), Some(tar_type)) => {
+                Ok(Self {
+                    bill_date,
+                    sub_mchid,
+                    account_type,
+                    tar_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 资金账户类型
@@ -200,10 +211,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-            download_url: o.req("download_url")?,
-        })
+        match (o.req("hash_type"), o.req("hash_value"), o.req("download_url")) {
+            (Some(hash_type), Some(hash_value), Some(download_url)) => {
+                Ok(Self {
+                    hash_type,
+                    hash_value,
+                    download_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

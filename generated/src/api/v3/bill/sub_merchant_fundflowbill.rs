@@ -8,6 +8,7 @@ impl<'a> SubMerchantFundflowbill<'a> {
     /// 微信支付按天提供微信支付账户的资金流水账单文件，服务商可以通过该接口获取子商户账单文件的下载地址。文件内包含子商户资金操作相关的业务单号、收支金额、记账时间等信息，供商户进行核对。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/bill-download/sub-mch-fund-flow-bill/get-sub-mch-fund-flow-bill.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_25.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter4_1_12.shtml)
     ///
     /// `GET /v3/bill/sub-merchant-fundflowbill`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -60,13 +61,30 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-            bill_date: o.req("bill_date")?,
-            tar_type: o.opt("tar_type")?,
-            algorithm: o.req("algorithm")?,
-            account_type: o.req("account_type")?,
-        })
+        match (
+            o.req("sub_mchid"),
+            o.req("bill_date"),
+            o.opt("tar_type"),
+            o.req("algorithm"),
+            o.req("account_type"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(bill_date),
+                Some(tar_type),
+                Some(algorithm),
+                Some(account_type),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    bill_date,
+                    tar_type,
+                    algorithm,
+                    account_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 资金账户类型
@@ -255,10 +273,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            download_bill_count: o.req("download_bill_count")?,
-            download_bill_list: o.opt("download_bill_list")?,
-        })
+        match (o.req("download_bill_count"), o.opt("download_bill_list")) {
+            (Some(download_bill_count), Some(download_bill_list)) => {
+                Ok(Self {
+                    download_bill_count,
+                    download_bill_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseDownloadBillList
@@ -309,13 +332,32 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_sequence: o.req("bill_sequence")?,
-            download_url: o.req("download_url")?,
-            encrypt_key: o.req("encrypt_key")?,
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-            nonce: o.req("nonce")?,
-        })
+        match (
+            o.req("bill_sequence"),
+            o.req("download_url"),
+            o.req("encrypt_key"),
+            o.req("hash_type"),
+            o.req("hash_value"),
+            o.req("nonce"),
+        ) {
+            (
+                Some(bill_sequence),
+                Some(download_url),
+                Some(encrypt_key),
+                Some(hash_type),
+                Some(hash_value),
+                Some(nonce),
+            ) => {
+                Ok(Self {
+                    bill_sequence,
+                    download_url,
+                    encrypt_key,
+                    hash_type,
+                    hash_value,
+                    nonce,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> Tradebill<'a> {
     /// 微信支付按天提供交易账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含交易相关的金额、时间、营销等信息，供商户核对订单、退款、银行到账等情况。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/bill-download/trade-bill/get-trade-bill.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/bill-download/trade-bill/get-trade-bill.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_1.shtml)
     ///
     /// `GET /v3/bill/tradebill`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -55,12 +56,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_date: o.req("bill_date")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            bill_type: o.opt("bill_type")?,
-            tar_type: o.opt("tar_type")?,
-        })
+        match (
+            o.req("bill_date"),
+            o.opt("sub_mchid"),
+            o.opt("bill_type"),
+            o.opt("tar_type"),
+        ) {
+            (Some(bill_date), Some(sub_mchid), Some(bill_type), Some(tar_type)) => {
+                Ok(Self {
+                    bill_date,
+                    sub_mchid,
+                    bill_type,
+                    tar_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 账单类型
@@ -204,10 +215,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-            download_url: o.req("download_url")?,
-        })
+        match (o.req("hash_type"), o.req("hash_value"), o.req("download_url")) {
+            (Some(hash_type), Some(hash_value), Some(download_url)) => {
+                Ok(Self {
+                    hash_type,
+                    hash_value,
+                    download_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> File<'a> {
     /// 下载账单API为通用接口，交易/资金账单都可以通过该接口获取到对应的账单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/bill/chapter3_3.shtml)
     ///
     /// `GET /v3/billdownload/file`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -46,9 +47,9 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            token: o.req("token")?,
-            tartype: o.opt("tartype")?,
-        })
+        match (o.req("token"), o.opt("tartype")) {
+            (Some(token), Some(tartype)) => Ok(Self { token, tartype }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,14 +4,17 @@
 pub struct Applyments<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applyments<'a> {
     /// `/v3/brand/applyments/applyment-id`
+    #[inline]
     pub fn applyment_id(self) -> applyment_id::ApplymentId<'a> {
         applyment_id::ApplymentId(self.0.push("applyment-id"))
     }
     /// `/v3/brand/applyments/business-code`
+    #[inline]
     pub fn business_code(self) -> business_code::BusinessCode<'a> {
         business_code::BusinessCode(self.0.push("business-code"))
     }
     /// `/v3/brand/applyments/cancel-applyment`
+    #[inline]
     pub fn cancel_applyment(self) -> cancel_applyment::CancelApplyment<'a> {
         cancel_applyment::CancelApplyment(self.0.push("cancel-applyment"))
     }
@@ -20,6 +23,7 @@ impl<'a> Applyments<'a> {
     /// 服务商（银行、支付机构、电商平台不可用）使用该接口提交商家资料，帮助商家入驻成为微信支付的品牌商家。注意：本接口不支持进件境外个人小微商户
     ///
     /// `POST /v3/brand/applyments`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -70,14 +74,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            business_code: o.req("business_code")?,
-            admin_info: o.req("admin_info")?,
-            subject_info: o.req("subject_info")?,
-            brand_basic_info: o.req("brand_basic_info")?,
-            trademark: o.req("trademark")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("business_code"),
+            o.req("admin_info"),
+            o.req("subject_info"),
+            o.req("brand_basic_info"),
+            o.req("trademark"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(business_code),
+                Some(admin_info),
+                Some(subject_info),
+                Some(brand_basic_info),
+                Some(trademark),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    business_code,
+                    admin_info,
+                    subject_info,
+                    brand_basic_info,
+                    trademark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 管理员信息
@@ -111,11 +134,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAdminInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            admin_name: o.req("admin_name")?,
-            id_doc_type: o.req("id_doc_type")?,
-            id_card_number: o.req("id_card_number")?,
-        })
+        match (o.req("admin_name"), o.req("id_doc_type"), o.req("id_card_number")) {
+            (Some(admin_name), Some(id_doc_type), Some(id_card_number)) => {
+                Ok(Self {
+                    admin_name,
+                    id_doc_type,
+                    id_card_number,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 管理员证件类型
@@ -226,10 +254,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBrandBasicInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            brand_name: o.req("brand_name")?,
-            brand_logo: o.req("brand_logo")?,
-        })
+        match (o.req("brand_name"), o.req("brand_logo")) {
+            (Some(brand_name), Some(brand_logo)) => Ok(Self { brand_name, brand_logo }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体资料
@@ -265,11 +293,24 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubjectInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subject_type: o.req("subject_type")?,
-            subject_name: o.req("subject_name")?,
-            unified_social_credit_code: o.req("unified_social_credit_code")?,
-        })
+        match (
+            o.req("subject_type"),
+            o.req("subject_name"),
+            o.req("unified_social_credit_code"),
+        ) {
+            (
+                Some(subject_type),
+                Some(subject_name),
+                Some(unified_social_credit_code),
+            ) => {
+                Ok(Self {
+                    subject_type,
+                    subject_name,
+                    unified_social_credit_code,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体类型
@@ -374,15 +415,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTrademark {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            trademark_exists: o.req("trademark_exists")?,
-            trademark_registration_certificate: o
-                .opt("trademark_registration_certificate")?,
-            logo_trademark_registration_certificate: o
-                .opt("logo_trademark_registration_certificate")?,
-            no_trademark_addition_prove: o.opt("no_trademark_addition_prove")?,
-            no_trademark_addition_prove_list: o.opt("no_trademark_addition_prove_list")?,
-        })
+        match (
+            o.req("trademark_exists"),
+            o.opt("trademark_registration_certificate"),
+            o.opt("logo_trademark_registration_certificate"),
+            o.opt("no_trademark_addition_prove"),
+            o.opt("no_trademark_addition_prove_list"),
+        ) {
+            (
+                Some(trademark_exists),
+                Some(trademark_registration_certificate),
+                Some(logo_trademark_registration_certificate),
+                Some(no_trademark_addition_prove),
+                Some(no_trademark_addition_prove_list),
+            ) => {
+                Ok(Self {
+                    trademark_exists,
+                    trademark_registration_certificate,
+                    logo_trademark_registration_certificate,
+                    no_trademark_addition_prove,
+                    no_trademark_addition_prove_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// Logo商标注册证
@@ -460,20 +516,51 @@ for PostRequestTrademarkLogoTrademarkRegistrationCertificate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            certificate: o.opt("certificate")?,
-            name: o.req("name")?,
-            number: o.req("number")?,
-            valid_begin_time: o.req("valid_begin_time")?,
-            valid_end_time: o.req("valid_end_time")?,
-            international_class: o.req("international_class")?,
-            holder: o.req("holder")?,
-            license: o.opt("license")?,
-            authorization_begin_time: o.opt("authorization_begin_time")?,
-            authorization_end_time: o.opt("authorization_end_time")?,
-            certificate_list: o.opt("certificate_list")?,
-            license_list: o.opt("license_list")?,
-        })
+        match (
+            o.opt("certificate"),
+            o.req("name"),
+            o.req("number"),
+            o.req("valid_begin_time"),
+            o.req("valid_end_time"),
+            o.req("international_class"),
+            o.req("holder"),
+            o.opt("license"),
+            o.opt("authorization_begin_time"),
+            o.opt("authorization_end_time"),
+            o.opt("certificate_list"),
+            o.opt("license_list"),
+        ) {
+            (
+                Some(certificate),
+                Some(name),
+                Some(number),
+                Some(valid_begin_time),
+                Some(valid_end_time),
+                Some(international_class),
+                Some(holder),
+                Some(license),
+                Some(authorization_begin_time),
+                Some(authorization_end_time),
+                Some(certificate_list),
+                Some(license_list),
+            ) => {
+                Ok(Self {
+                    certificate,
+                    name,
+                    number,
+                    valid_begin_time,
+                    valid_end_time,
+                    international_class,
+                    holder,
+                    license,
+                    authorization_begin_time,
+                    authorization_end_time,
+                    certificate_list,
+                    license_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 有无商标
@@ -603,20 +690,51 @@ for PostRequestTrademarkTrademarkRegistrationCertificate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            certificate: o.opt("certificate")?,
-            name: o.req("name")?,
-            number: o.req("number")?,
-            valid_begin_time: o.req("valid_begin_time")?,
-            valid_end_time: o.req("valid_end_time")?,
-            international_class: o.req("international_class")?,
-            holder: o.req("holder")?,
-            license: o.opt("license")?,
-            authorization_begin_time: o.opt("authorization_begin_time")?,
-            authorization_end_time: o.opt("authorization_end_time")?,
-            certificate_list: o.opt("certificate_list")?,
-            license_list: o.opt("license_list")?,
-        })
+        match (
+            o.opt("certificate"),
+            o.req("name"),
+            o.req("number"),
+            o.req("valid_begin_time"),
+            o.req("valid_end_time"),
+            o.req("international_class"),
+            o.req("holder"),
+            o.opt("license"),
+            o.opt("authorization_begin_time"),
+            o.opt("authorization_end_time"),
+            o.opt("certificate_list"),
+            o.opt("license_list"),
+        ) {
+            (
+                Some(certificate),
+                Some(name),
+                Some(number),
+                Some(valid_begin_time),
+                Some(valid_end_time),
+                Some(international_class),
+                Some(holder),
+                Some(license),
+                Some(authorization_begin_time),
+                Some(authorization_end_time),
+                Some(certificate_list),
+                Some(license_list),
+            ) => {
+                Ok(Self {
+                    certificate,
+                    name,
+                    number,
+                    valid_begin_time,
+                    valid_end_time,
+                    international_class,
+                    holder,
+                    license,
+                    authorization_begin_time,
+                    authorization_end_time,
+                    certificate_list,
+                    license_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
@@ -647,10 +765,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            applyment_id: o.req("applyment_id")?,
-            business_code: o.req("business_code")?,
-        })
+        match (o.req("applyment_id"), o.req("business_code")) {
+            (Some(applyment_id), Some(business_code)) => {
+                Ok(Self {
+                    applyment_id,
+                    business_code,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/brand/applyments/applyment-id`
@@ -659,6 +782,7 @@ pub mod applyment_id {
     pub struct ApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ApplymentId<'a> {
         /// `/v3/brand/applyments/applyment-id/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn applyment_id(
             self,
             applyment_id: &str,
@@ -676,6 +800,7 @@ pub mod applyment_id {
             /// 接口适用场景：当服务商提交申请单后，可以根据申请单ID调用此接口查询申请单的审核状态。
             ///
             /// `GET /v3/brand/applyments/applyment-id/{applyment_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -734,16 +859,36 @@ pub mod applyment_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_id: o.req("applyment_id")?,
-                    business_code: o.req("business_code")?,
-                    applyment_state: o.req("applyment_state")?,
-                    applyment_state_desc: o.req("applyment_state_desc")?,
-                    authorization_confirmation_qr_code: o
-                        .opt("authorization_confirmation_qr_code")?,
-                    reject_reason: o.opt("reject_reason")?,
-                    brand_id: o.opt("brand_id")?,
-                })
+                match (
+                    o.req("applyment_id"),
+                    o.req("business_code"),
+                    o.req("applyment_state"),
+                    o.req("applyment_state_desc"),
+                    o.opt("authorization_confirmation_qr_code"),
+                    o.opt("reject_reason"),
+                    o.opt("brand_id"),
+                ) {
+                    (
+                        Some(applyment_id),
+                        Some(business_code),
+                        Some(applyment_state),
+                        Some(applyment_state_desc),
+                        Some(authorization_confirmation_qr_code),
+                        Some(reject_reason),
+                        Some(brand_id),
+                    ) => {
+                        Ok(Self {
+                            applyment_id,
+                            business_code,
+                            applyment_state,
+                            applyment_state_desc,
+                            authorization_confirmation_qr_code,
+                            reject_reason,
+                            brand_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请状态
@@ -840,6 +985,7 @@ pub mod business_code {
     pub struct BusinessCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BusinessCode<'a> {
         /// `/v3/brand/applyments/business-code/{business_code}`: `business_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn business_code(
             self,
             business_code: &str,
@@ -857,6 +1003,7 @@ pub mod business_code {
             /// 接口适用场景：当服务商提交申请单后，需要定期调用此接口查询申请单的审核状态。
             ///
             /// `GET /v3/brand/applyments/business-code/{business_code}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -915,16 +1062,36 @@ pub mod business_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_id: o.req("applyment_id")?,
-                    business_code: o.req("business_code")?,
-                    applyment_state: o.req("applyment_state")?,
-                    applyment_state_desc: o.req("applyment_state_desc")?,
-                    authorization_confirmation_qr_code: o
-                        .opt("authorization_confirmation_qr_code")?,
-                    reject_reason: o.opt("reject_reason")?,
-                    brand_id: o.opt("brand_id")?,
-                })
+                match (
+                    o.req("applyment_id"),
+                    o.req("business_code"),
+                    o.req("applyment_state"),
+                    o.req("applyment_state_desc"),
+                    o.opt("authorization_confirmation_qr_code"),
+                    o.opt("reject_reason"),
+                    o.opt("brand_id"),
+                ) {
+                    (
+                        Some(applyment_id),
+                        Some(business_code),
+                        Some(applyment_state),
+                        Some(applyment_state_desc),
+                        Some(authorization_confirmation_qr_code),
+                        Some(reject_reason),
+                        Some(brand_id),
+                    ) => {
+                        Ok(Self {
+                            applyment_id,
+                            business_code,
+                            applyment_state,
+                            applyment_state_desc,
+                            authorization_confirmation_qr_code,
+                            reject_reason,
+                            brand_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请状态
@@ -1025,6 +1192,7 @@ pub mod cancel_applyment {
         /// 平台服务商提交申请后需要进行撤销操作时，可调用该撤销申请接口，仅当申请状态为初始化、未提交、待主体意愿确认、审核中、已驳回时才允许撤销。
         ///
         /// `POST /v3/brand/applyments/cancel-applyment`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1060,10 +1228,15 @@ pub mod cancel_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.opt("applyment_id")?,
-                business_code: o.opt("business_code")?,
-            })
+            match (o.opt("applyment_id"), o.opt("business_code")) {
+                (Some(applyment_id), Some(business_code)) => {
+                    Ok(Self {
+                        applyment_id,
+                        business_code,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
@@ -1094,10 +1267,15 @@ pub mod cancel_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.req("applyment_id")?,
-                business_code: o.req("business_code")?,
-            })
+            match (o.req("applyment_id"), o.req("business_code")) {
+                (Some(applyment_id), Some(business_code)) => {
+                    Ok(Self {
+                        applyment_id,
+                        business_code,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

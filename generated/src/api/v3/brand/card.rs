@@ -4,10 +4,12 @@
 pub struct Card<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Card<'a> {
     /// `/v3/brand/card/card-configs`
+    #[inline]
     pub fn card_configs(self) -> card_configs::CardConfigs<'a> {
         card_configs::CardConfigs(self.0.push("card-configs"))
     }
     /// `/v3/brand/card/card-links`
+    #[inline]
     pub fn card_links(self) -> card_links::CardLinks<'a> {
         card_links::CardLinks(self.0.push("card-links"))
     }
@@ -18,14 +20,17 @@ pub mod card_configs {
     pub struct CardConfigs<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> CardConfigs<'a> {
         /// `/v3/brand/card/card-configs/cancel-applyment`
+        #[inline]
         pub fn cancel_applyment(self) -> cancel_applyment::CancelApplyment<'a> {
             cancel_applyment::CancelApplyment(self.0.push("cancel-applyment"))
         }
         /// `/v3/brand/card/card-configs/preview-url`
+        #[inline]
         pub fn preview_url(self) -> preview_url::PreviewUrl<'a> {
             preview_url::PreviewUrl(self.0.push("preview-url"))
         }
         /// `/v3/brand/card/card-configs/publish`
+        #[inline]
         pub fn publish(self) -> publish::Publish<'a> {
             publish::Publish(self.0.push("publish"))
         }
@@ -34,6 +39,7 @@ pub mod card_configs {
         /// 接口适用场景：服务商提交配置商家名片配置申请后，可调用此接口查询申请状态。
         ///
         /// `GET /v3/brand/card/card-configs`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -50,6 +56,7 @@ pub mod card_configs {
         /// 本接口面向服务商（不包括银行、支付机构、电商平台），用于提交商家名片配置申请，支持配置商家服务列表（用户可点击跳转至小程序或网页）和多渠道客服信息（包括自研客服、客服电话等），配置提交后返回名片预览二维码链接供商家验证跳转路径是否符合预期。
         ///
         /// `POST /v3/brand/card/card-configs`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -87,11 +94,16 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.opt("business_code")?,
-                applyment_id: o.opt("applyment_id")?,
-                brand_id: o.req("brand_id")?,
-            })
+            match (o.opt("business_code"), o.opt("applyment_id"), o.req("brand_id")) {
+                (Some(business_code), Some(applyment_id), Some(brand_id)) => {
+                    Ok(Self {
+                        business_code,
+                        applyment_id,
+                        brand_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
@@ -147,15 +159,36 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.req("business_code")?,
-                applyment_id: o.req("applyment_id")?,
-                brand_id: o.req("brand_id")?,
-                applyment_state: o.req("applyment_state")?,
-                scheduled_publish_time: o.opt("scheduled_publish_time")?,
-                reject_reason: o.opt("reject_reason")?,
-                actual_publish_time: o.opt("actual_publish_time")?,
-            })
+            match (
+                o.req("business_code"),
+                o.req("applyment_id"),
+                o.req("brand_id"),
+                o.req("applyment_state"),
+                o.opt("scheduled_publish_time"),
+                o.opt("reject_reason"),
+                o.opt("actual_publish_time"),
+            ) {
+                (
+                    Some(business_code),
+                    Some(applyment_id),
+                    Some(brand_id),
+                    Some(applyment_state),
+                    Some(scheduled_publish_time),
+                    Some(reject_reason),
+                    Some(actual_publish_time),
+                ) => {
+                    Ok(Self {
+                        business_code,
+                        applyment_id,
+                        brand_id,
+                        applyment_state,
+                        scheduled_publish_time,
+                        reject_reason,
+                        actual_publish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请单状态
@@ -267,13 +300,30 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.req("business_code")?,
-                brand_id: o.req("brand_id")?,
-                brand_mini_program_info: o.opt("brand_mini_program_info")?,
-                brand_customer_service: o.req("brand_customer_service")?,
-                service_list: o.opt("service_list")?,
-            })
+            match (
+                o.req("business_code"),
+                o.req("brand_id"),
+                o.opt("brand_mini_program_info"),
+                o.req("brand_customer_service"),
+                o.opt("service_list"),
+            ) {
+                (
+                    Some(business_code),
+                    Some(brand_id),
+                    Some(brand_mini_program_info),
+                    Some(brand_customer_service),
+                    Some(service_list),
+                ) => {
+                    Ok(Self {
+                        business_code,
+                        brand_id,
+                        brand_mini_program_info,
+                        brand_customer_service,
+                        service_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 品牌客服信息
@@ -314,12 +364,27 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                customer_service_type: o.req("customer_service_type")?,
-                customer_service_phone: o.opt("customer_service_phone")?,
-                customer_service_path: o.opt("customer_service_path")?,
-                appid: o.opt("appid")?,
-            })
+            match (
+                o.req("customer_service_type"),
+                o.opt("customer_service_phone"),
+                o.opt("customer_service_path"),
+                o.opt("appid"),
+            ) {
+                (
+                    Some(customer_service_type),
+                    Some(customer_service_phone),
+                    Some(customer_service_path),
+                    Some(appid),
+                ) => {
+                    Ok(Self {
+                        customer_service_type,
+                        customer_service_phone,
+                        customer_service_path,
+                        appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 客服类型
@@ -412,10 +477,12 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                default_jump_path: o.opt("default_jump_path")?,
-            })
+            match (o.req("appid"), o.opt("default_jump_path")) {
+                (Some(appid), Some(default_jump_path)) => {
+                    Ok(Self { appid, default_jump_path })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestServiceList
@@ -461,13 +528,30 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_classify_name: o.opt("service_classify_name")?,
-                service_name: o.opt("service_name")?,
-                service_jump_type: o.req("service_jump_type")?,
-                service_jump_path: o.req("service_jump_path")?,
-                appid: o.opt("appid")?,
-            })
+            match (
+                o.opt("service_classify_name"),
+                o.opt("service_name"),
+                o.req("service_jump_type"),
+                o.req("service_jump_path"),
+                o.opt("appid"),
+            ) {
+                (
+                    Some(service_classify_name),
+                    Some(service_name),
+                    Some(service_jump_type),
+                    Some(service_jump_path),
+                    Some(appid),
+                ) => {
+                    Ok(Self {
+                        service_classify_name,
+                        service_name,
+                        service_jump_type,
+                        service_jump_path,
+                        appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务跳转类型
@@ -560,12 +644,27 @@ pub mod card_configs {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.req("business_code")?,
-                brand_id: o.req("brand_id")?,
-                applyment_id: o.req("applyment_id")?,
-                card_preview_url: o.req("card_preview_url")?,
-            })
+            match (
+                o.req("business_code"),
+                o.req("brand_id"),
+                o.req("applyment_id"),
+                o.req("card_preview_url"),
+            ) {
+                (
+                    Some(business_code),
+                    Some(brand_id),
+                    Some(applyment_id),
+                    Some(card_preview_url),
+                ) => {
+                    Ok(Self {
+                        business_code,
+                        brand_id,
+                        applyment_id,
+                        card_preview_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/brand/card/card-configs/cancel-applyment`
@@ -578,6 +677,7 @@ pub mod card_configs {
             /// 平台服务商可调用本接口撤销处于非发布状态的配置申请。
             ///
             /// `POST /v3/brand/card/card-configs/cancel-applyment`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -621,11 +721,20 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.opt("business_code")?,
-                    applyment_id: o.opt("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                })
+                match (
+                    o.opt("business_code"),
+                    o.opt("applyment_id"),
+                    o.req("brand_id"),
+                ) {
+                    (Some(business_code), Some(applyment_id), Some(brand_id)) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
@@ -666,12 +775,27 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.req("business_code")?,
-                    applyment_id: o.req("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                    applyment_state: o.req("applyment_state")?,
-                })
+                match (
+                    o.req("business_code"),
+                    o.req("applyment_id"),
+                    o.req("brand_id"),
+                    o.req("applyment_state"),
+                ) {
+                    (
+                        Some(business_code),
+                        Some(applyment_id),
+                        Some(brand_id),
+                        Some(applyment_state),
+                    ) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                            applyment_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请单状态
@@ -759,6 +883,7 @@ pub mod card_configs {
             /// 本接口用于在商家名片配置申请提交后、正式发布提交前，当预览二维码链接失效时，由平台服务商重新获取有效的预览链接，以便商家验证各跳转路径是否符合业务预期。
             ///
             /// `GET /v3/brand/card/card-configs/preview-url`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -801,11 +926,20 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.opt("business_code")?,
-                    applyment_id: o.opt("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                })
+                match (
+                    o.opt("business_code"),
+                    o.opt("applyment_id"),
+                    o.req("brand_id"),
+                ) {
+                    (Some(business_code), Some(applyment_id), Some(brand_id)) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
@@ -851,13 +985,30 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.req("business_code")?,
-                    applyment_id: o.req("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                    card_preview_url: o.req("card_preview_url")?,
-                    url_expired_time: o.req("url_expired_time")?,
-                })
+                match (
+                    o.req("business_code"),
+                    o.req("applyment_id"),
+                    o.req("brand_id"),
+                    o.req("card_preview_url"),
+                    o.req("url_expired_time"),
+                ) {
+                    (
+                        Some(business_code),
+                        Some(applyment_id),
+                        Some(brand_id),
+                        Some(card_preview_url),
+                        Some(url_expired_time),
+                    ) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                            card_preview_url,
+                            url_expired_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -871,6 +1022,7 @@ pub mod card_configs {
             /// 商家在预览确认商家名片配置无误后，平台服务商可通过本接口正式提交发布申请。提交后将启动审核流程，审核通过后商家名片将在指定时间（立即或定时）正式发布生效。服务商可通过查询接口跟踪审核进度和结果。
             ///
             /// `POST /v3/brand/card/card-configs/publish`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -924,13 +1076,30 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.opt("business_code")?,
-                    applyment_id: o.opt("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                    publish_type: o.req("publish_type")?,
-                    scheduled_publish_time: o.opt("scheduled_publish_time")?,
-                })
+                match (
+                    o.opt("business_code"),
+                    o.opt("applyment_id"),
+                    o.req("brand_id"),
+                    o.req("publish_type"),
+                    o.opt("scheduled_publish_time"),
+                ) {
+                    (
+                        Some(business_code),
+                        Some(applyment_id),
+                        Some(brand_id),
+                        Some(publish_type),
+                        Some(scheduled_publish_time),
+                    ) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                            publish_type,
+                            scheduled_publish_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发布方式
@@ -1030,13 +1199,30 @@ pub mod card_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.req("business_code")?,
-                    applyment_id: o.req("applyment_id")?,
-                    brand_id: o.req("brand_id")?,
-                    publish_type: o.req("publish_type")?,
-                    scheduled_publish_time: o.opt("scheduled_publish_time")?,
-                })
+                match (
+                    o.req("business_code"),
+                    o.req("applyment_id"),
+                    o.req("brand_id"),
+                    o.req("publish_type"),
+                    o.opt("scheduled_publish_time"),
+                ) {
+                    (
+                        Some(business_code),
+                        Some(applyment_id),
+                        Some(brand_id),
+                        Some(publish_type),
+                        Some(scheduled_publish_time),
+                    ) => {
+                        Ok(Self {
+                            business_code,
+                            applyment_id,
+                            brand_id,
+                            publish_type,
+                            scheduled_publish_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发布方式
@@ -1101,14 +1287,17 @@ pub mod card_links {
     pub struct CardLinks<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> CardLinks<'a> {
         /// `/v3/brand/card/card-links/business-code`
+        #[inline]
         pub fn business_code(self) -> business_code::BusinessCode<'a> {
             business_code::BusinessCode(self.0.push("business-code"))
         }
         /// `/v3/brand/card/card-links/cancel-applyment`
+        #[inline]
         pub fn cancel_applyment(self) -> cancel_applyment::CancelApplyment<'a> {
             cancel_applyment::CancelApplyment(self.0.push("cancel-applyment"))
         }
         /// `/v3/brand/card/card-links/unbind-card-link`
+        #[inline]
         pub fn unbind_card_link(self) -> unbind_card_link::UnbindCardLink<'a> {
             unbind_card_link::UnbindCardLink(self.0.push("unbind-card-link"))
         }
@@ -1117,6 +1306,7 @@ pub mod card_links {
         /// 服务商可调用该接口查询品牌下已生效的交易连接名片规则列表。
         ///
         /// `GET /v3/brand/card/card-links`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -1134,6 +1324,7 @@ pub mod card_links {
         /// 本接口面向服务商（不包括银行、支付机构、电商平台），用于配置交易连接名片规则，配置完成后，用户在相应交易场景支付成功后，点击微信支付公众号向用户下发的支付凭证，将跳转商家名片。交易连接名片规则是判断“哪个支付凭证可跳转商家名片”的依据。
         ///
         /// `POST /v3/brand/card/card-links`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1175,12 +1366,27 @@ pub mod card_links {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_id: o.req("brand_id")?,
-                payment_scene: o.opt("payment_scene")?,
-                page_index: o.opt("page_index")?,
-                page_size: o.opt("page_size")?,
-            })
+            match (
+                o.req("brand_id"),
+                o.opt("payment_scene"),
+                o.opt("page_index"),
+                o.opt("page_size"),
+            ) {
+                (
+                    Some(brand_id),
+                    Some(payment_scene),
+                    Some(page_index),
+                    Some(page_size),
+                ) => {
+                    Ok(Self {
+                        brand_id,
+                        payment_scene,
+                        page_index,
+                        page_size,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易场景类型
@@ -1278,13 +1484,30 @@ pub mod card_links {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_id: o.opt("brand_id")?,
-                page_index: o.opt("page_index")?,
-                page_size: o.opt("page_size")?,
-                total_num: o.opt("total_num")?,
-                active_link_list: o.opt("active_link_list")?,
-            })
+            match (
+                o.opt("brand_id"),
+                o.opt("page_index"),
+                o.opt("page_size"),
+                o.opt("total_num"),
+                o.opt("active_link_list"),
+            ) {
+                (
+                    Some(brand_id),
+                    Some(page_index),
+                    Some(page_size),
+                    Some(total_num),
+                    Some(active_link_list),
+                ) => {
+                    Ok(Self {
+                        brand_id,
+                        page_index,
+                        page_size,
+                        total_num,
+                        active_link_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseActiveLinkList
@@ -1323,12 +1546,27 @@ pub mod card_links {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene: o.req("payment_scene")?,
-                appid_list: o.opt("appid_list")?,
-                card_link_mchid: o.opt("card_link_mchid")?,
-                service_id: o.opt("service_id")?,
-            })
+            match (
+                o.req("payment_scene"),
+                o.opt("appid_list"),
+                o.opt("card_link_mchid"),
+                o.opt("service_id"),
+            ) {
+                (
+                    Some(payment_scene),
+                    Some(appid_list),
+                    Some(card_link_mchid),
+                    Some(service_id),
+                ) => {
+                    Ok(Self {
+                        payment_scene,
+                        appid_list,
+                        card_link_mchid,
+                        service_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易场景类型
@@ -1439,14 +1677,33 @@ pub mod card_links {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.req("business_code")?,
-                brand_id: o.req("brand_id")?,
-                payment_scene: o.req("payment_scene")?,
-                appid: o.opt("appid")?,
-                card_link_mchid: o.opt("card_link_mchid")?,
-                service_id: o.opt("service_id")?,
-            })
+            match (
+                o.req("business_code"),
+                o.req("brand_id"),
+                o.req("payment_scene"),
+                o.opt("appid"),
+                o.opt("card_link_mchid"),
+                o.opt("service_id"),
+            ) {
+                (
+                    Some(business_code),
+                    Some(brand_id),
+                    Some(payment_scene),
+                    Some(appid),
+                    Some(card_link_mchid),
+                    Some(service_id),
+                ) => {
+                    Ok(Self {
+                        business_code,
+                        brand_id,
+                        payment_scene,
+                        appid,
+                        card_link_mchid,
+                        service_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易场景类型
@@ -1557,14 +1814,33 @@ pub mod card_links {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_code: o.req("business_code")?,
-                brand_id: o.req("brand_id")?,
-                payment_scene: o.req("payment_scene")?,
-                appid: o.opt("appid")?,
-                card_link_mchid: o.opt("card_link_mchid")?,
-                service_id: o.opt("service_id")?,
-            })
+            match (
+                o.req("business_code"),
+                o.req("brand_id"),
+                o.req("payment_scene"),
+                o.opt("appid"),
+                o.opt("card_link_mchid"),
+                o.opt("service_id"),
+            ) {
+                (
+                    Some(business_code),
+                    Some(brand_id),
+                    Some(payment_scene),
+                    Some(appid),
+                    Some(card_link_mchid),
+                    Some(service_id),
+                ) => {
+                    Ok(Self {
+                        business_code,
+                        brand_id,
+                        payment_scene,
+                        appid,
+                        card_link_mchid,
+                        service_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易场景类型
@@ -1633,6 +1909,7 @@ pub mod card_links {
         pub struct BusinessCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BusinessCode<'a> {
             /// `/v3/brand/card/card-links/business-code/{business_code}`: `business_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn business_code(
                 self,
                 business_code: &str,
@@ -1650,6 +1927,7 @@ pub mod card_links {
                 /// 接口适用场景：服务商申请添加交易连接名片规则后，可调用此接口查询申请状态。
                 ///
                 /// `GET /v3/brand/card/card-links/business-code/{business_code}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1682,9 +1960,10 @@ pub mod card_links {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
@@ -1745,16 +2024,39 @@ pub mod card_links {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        business_code: o.req("business_code")?,
-                        brand_id: o.req("brand_id")?,
-                        payment_scene: o.req("payment_scene")?,
-                        appid: o.opt("appid")?,
-                        card_link_mchid: o.opt("card_link_mchid")?,
-                        service_id: o.opt("service_id")?,
-                        configuration_state: o.req("configuration_state")?,
-                        reject_reason: o.opt("reject_reason")?,
-                    })
+                    match (
+                        o.req("business_code"),
+                        o.req("brand_id"),
+                        o.req("payment_scene"),
+                        o.opt("appid"),
+                        o.opt("card_link_mchid"),
+                        o.opt("service_id"),
+                        o.req("configuration_state"),
+                        o.opt("reject_reason"),
+                    ) {
+                        (
+                            Some(business_code),
+                            Some(brand_id),
+                            Some(payment_scene),
+                            Some(appid),
+                            Some(card_link_mchid),
+                            Some(service_id),
+                            Some(configuration_state),
+                            Some(reject_reason),
+                        ) => {
+                            Ok(Self {
+                                business_code,
+                                brand_id,
+                                payment_scene,
+                                appid,
+                                card_link_mchid,
+                                service_id,
+                                configuration_state,
+                                reject_reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 交易连接名片配置状态
@@ -1903,6 +2205,7 @@ pub mod card_links {
             /// 接口适用场景：当服务商配置交易连接名片后，可调用该接口撤销“已发起但未生效”状态的交易连接名片申请。
             ///
             /// `POST /v3/brand/card/card-links/cancel-applyment`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1941,10 +2244,12 @@ pub mod card_links {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.req("business_code")?,
-                    brand_id: o.req("brand_id")?,
-                })
+                match (o.req("business_code"), o.req("brand_id")) {
+                    (Some(business_code), Some(brand_id)) => {
+                        Ok(Self { business_code, brand_id })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
@@ -1970,9 +2275,10 @@ pub mod card_links {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    business_code: o.req("business_code")?,
-                })
+                match o.req("business_code") {
+                    Some(business_code) => Ok(Self { business_code }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -1986,6 +2292,7 @@ pub mod card_links {
             /// 接口适用场景：当服务商配置交易连接名片后，交易连接名片配置状态为“已生效”时，可调用该接口请求解除连接关系。
             ///
             /// `POST /v3/brand/card/card-links/unbind-card-link`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2039,13 +2346,30 @@ pub mod card_links {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    payment_scene: o.req("payment_scene")?,
-                    appid: o.opt("appid")?,
-                    card_link_mchid: o.opt("card_link_mchid")?,
-                    service_id: o.opt("service_id")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("payment_scene"),
+                    o.opt("appid"),
+                    o.opt("card_link_mchid"),
+                    o.opt("service_id"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(payment_scene),
+                        Some(appid),
+                        Some(card_link_mchid),
+                        Some(service_id),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            payment_scene,
+                            appid,
+                            card_link_mchid,
+                            service_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 交易场景类型
@@ -2153,13 +2477,30 @@ pub mod card_links {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    payment_scene: o.req("payment_scene")?,
-                    appid: o.opt("appid")?,
-                    card_link_mchid: o.opt("card_link_mchid")?,
-                    service_id: o.opt("service_id")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("payment_scene"),
+                    o.opt("appid"),
+                    o.opt("card_link_mchid"),
+                    o.opt("service_id"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(payment_scene),
+                        Some(appid),
+                        Some(card_link_mchid),
+                        Some(service_id),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            payment_scene,
+                            appid,
+                            card_link_mchid,
+                            service_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 交易场景类型

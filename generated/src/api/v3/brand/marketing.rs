@@ -4,6 +4,7 @@
 pub struct Marketing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Marketing<'a> {
     /// `/v3/brand/marketing/shake-activities`
+    #[inline]
     pub fn shake_activities(self) -> shake_activities::ShakeActivities<'a> {
         shake_activities::ShakeActivities(self.0.push("shake-activities"))
     }
@@ -14,6 +15,7 @@ pub mod shake_activities {
     pub struct ShakeActivities<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ShakeActivities<'a> {
         /// `/v3/brand/marketing/shake-activities/activities`
+        #[inline]
         pub fn activities(self) -> activities::Activities<'a> {
             activities::Activities(self.0.push("activities"))
         }
@@ -28,6 +30,7 @@ pub mod shake_activities {
             /// 通过此接口可查询指定某品牌的所有摇优惠活动列表
             ///
             /// `GET /v3/brand/marketing/shake-activities/activities`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -80,13 +83,30 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    limit: o.req("limit")?,
-                    offset: o.req("offset")?,
-                    activity_state: o.opt("activity_state")?,
-                    audit_state: o.opt("audit_state")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("limit"),
+                    o.req("offset"),
+                    o.opt("activity_state"),
+                    o.opt("audit_state"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(limit),
+                        Some(offset),
+                        Some(activity_state),
+                        Some(audit_state),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            limit,
+                            offset,
+                            activity_state,
+                            audit_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动状态
@@ -243,12 +263,22 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    total_count: o.req("total_count")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.req("total_count"),
+                    o.opt("data"),
+                ) {
+                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
+                        Ok(Self {
+                            offset,
+                            limit,
+                            total_count,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -304,17 +334,42 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.req("id")?,
-                    name: o.req("name")?,
-                    activity_state: o.req("activity_state")?,
-                    audit_state: o.req("audit_state")?,
-                    available_quota: o.req("available_quota")?,
-                    total_quota: o.req("total_quota")?,
-                    delivery_mode: o.req("delivery_mode")?,
-                    time_range: o.req("time_range")?,
-                    product_coupon: o.opt("product_coupon")?,
-                })
+                match (
+                    o.req("id"),
+                    o.req("name"),
+                    o.req("activity_state"),
+                    o.req("audit_state"),
+                    o.req("available_quota"),
+                    o.req("total_quota"),
+                    o.req("delivery_mode"),
+                    o.req("time_range"),
+                    o.opt("product_coupon"),
+                ) {
+                    (
+                        Some(id),
+                        Some(name),
+                        Some(activity_state),
+                        Some(audit_state),
+                        Some(available_quota),
+                        Some(total_quota),
+                        Some(delivery_mode),
+                        Some(time_range),
+                        Some(product_coupon),
+                    ) => {
+                        Ok(Self {
+                            id,
+                            name,
+                            activity_state,
+                            audit_state,
+                            available_quota,
+                            total_quota,
+                            delivery_mode,
+                            time_range,
+                            product_coupon,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动状态
@@ -521,10 +576,15 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    product_coupon_id: o.req("product_coupon_id")?,
-                    stock_list: o.opt("stock_list")?,
-                })
+                match (o.req("product_coupon_id"), o.opt("stock_list")) {
+                    (Some(product_coupon_id), Some(stock_list)) => {
+                        Ok(Self {
+                            product_coupon_id,
+                            stock_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseDataProductCouponStockList
@@ -550,9 +610,10 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                })
+                match o.req("stock_id") {
+                    Some(stock_id) => Ok(Self { stock_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 投放时间范围
@@ -583,10 +644,12 @@ pub mod shake_activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    end_time: o.req("end_time")?,
-                })
+                match (o.req("start_time"), o.req("end_time")) {
+                    (Some(start_time), Some(end_time)) => {
+                        Ok(Self { start_time, end_time })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partner<'a> {
     /// `/v3/brand/partner/card-member`
+    #[inline]
     pub fn card_member(self) -> card_member::CardMember<'a> {
         card_member::CardMember(self.0.push("card-member"))
     }
     /// `/v3/brand/partner/store`
+    #[inline]
     pub fn store(self) -> store::Store<'a> {
         store::Store(self.0.push("store"))
     }
@@ -18,10 +20,12 @@ pub mod card_member {
     pub struct CardMember<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> CardMember<'a> {
         /// `/v3/brand/partner/card-member/cards`
+        #[inline]
         pub fn cards(self) -> cards::Cards<'a> {
             cards::Cards(self.0.push("cards"))
         }
         /// `/v3/brand/partner/card-member/membership-activities`
+        #[inline]
         pub fn membership_activities(
             self,
         ) -> membership_activities::MembershipActivities<'a> {
@@ -30,22 +34,27 @@ pub mod card_member {
             )
         }
         /// `/v3/brand/partner/card-member/pay-view-tokens`
+        #[inline]
         pub fn pay_view_tokens(self) -> pay_view_tokens::PayViewTokens<'a> {
             pay_view_tokens::PayViewTokens(self.0.push("pay-view-tokens"))
         }
         /// `/v3/brand/partner/card-member/pre-auth-tokens`
+        #[inline]
         pub fn pre_auth_tokens(self) -> pre_auth_tokens::PreAuthTokens<'a> {
             pre_auth_tokens::PreAuthTokens(self.0.push("pre-auth-tokens"))
         }
         /// `/v3/brand/partner/card-member/user-cards`
+        #[inline]
         pub fn user_cards(self) -> user_cards::UserCards<'a> {
             user_cards::UserCards(self.0.push("user-cards"))
         }
         /// `/v3/brand/partner/card-member/user-feeds`
+        #[inline]
         pub fn user_feeds(self) -> user_feeds::UserFeeds<'a> {
             user_feeds::UserFeeds(self.0.push("user-feeds"))
         }
         /// `/v3/brand/partner/card-member/user-points`
+        #[inline]
         pub fn user_points(self) -> user_points::UserPoints<'a> {
             user_points::UserPoints(self.0.push("user-points"))
         }
@@ -56,6 +65,7 @@ pub mod card_member {
         pub struct Cards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Cards<'a> {
             /// `/v3/brand/partner/card-member/cards/{card_id}`: `card_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
                 by_card_id::ByCardId(self.0.push_param(&card_id))
             }
@@ -64,6 +74,7 @@ pub mod card_member {
             /// 通过此接口可查询指定某品牌的所有会员卡模板列表
             ///
             /// `GET /v3/brand/partner/card-member/cards`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -81,6 +92,7 @@ pub mod card_member {
             /// 通过此接口可以创建一张会员卡模板，创建成功将获得会员卡模板card_id
             ///
             /// `POST /v3/brand/partner/card-member/cards`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -125,12 +137,22 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    state: o.opt("state")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("state"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (Some(brand_id), Some(state), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            brand_id,
+                            state,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 状态
@@ -223,12 +245,22 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.req("total_count"),
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.opt("data"),
+                ) {
+                    (Some(total_count), Some(offset), Some(limit), Some(data)) => {
+                        Ok(Self {
+                            total_count,
+                            offset,
+                            limit,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -350,33 +382,90 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_id: o.req("card_id")?,
-                    brand_id: o.req("brand_id")?,
-                    appid: o.req("appid")?,
-                    card_type: o.req("card_type")?,
-                    card_title: o.req("card_title")?,
-                    card_color: o.req("card_color")?,
-                    card_picture_url: o.req("card_picture_url")?,
-                    code_mode: o.req("code_mode")?,
-                    code_type: o.req("code_type")?,
-                    code_jump_information: o.opt("code_jump_information")?,
-                    benefits: o.req("benefits")?,
-                    notify_url: o.req("notify_url")?,
-                    need_pinned: o.opt("need_pinned")?,
-                    need_display_level: o.opt("need_display_level")?,
-                    init_level: o.opt("init_level")?,
-                    service_phone: o.opt("service_phone")?,
-                    legal_agreement: o.opt("legal_agreement")?,
-                    valid_date_information: o.req("valid_date_information")?,
-                    points_information: o.opt("points_information")?,
-                    balance_information: o.opt("balance_information")?,
-                    purchase_information: o.opt("purchase_information")?,
-                    user_information: o.opt("user_information")?,
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.req("update_time")?,
-                })
+                match (
+                    o.req("card_id"),
+                    o.req("brand_id"),
+                    o.req("appid"),
+                    o.req("card_type"),
+                    o.req("card_title"),
+                    o.req("card_color"),
+                    o.req("card_picture_url"),
+                    o.req("code_mode"),
+                    o.req("code_type"),
+                    o.opt("code_jump_information"),
+                    o.req("benefits"),
+                    o.req("notify_url"),
+                    o.opt("need_pinned"),
+                    o.opt("need_display_level"),
+                    o.opt("init_level"),
+                    o.opt("service_phone"),
+                    o.opt("legal_agreement"),
+                    o.req("valid_date_information"),
+                    o.opt("points_information"),
+                    o.opt("balance_information"),
+                    o.opt("purchase_information"),
+                    o.opt("user_information"),
+                    o.req("state"),
+                    o.req("create_time"),
+                    o.req("update_time"),
+                ) {
+                    (
+                        Some(card_id),
+                        Some(brand_id),
+                        Some(appid),
+                        Some(card_type),
+                        Some(card_title),
+                        Some(card_color),
+                        Some(card_picture_url),
+                        Some(code_mode),
+                        Some(code_type),
+                        Some(code_jump_information),
+                        Some(benefits),
+                        Some(notify_url),
+                        Some(need_pinned),
+                        Some(need_display_level),
+                        Some(init_level),
+                        Some(service_phone),
+                        Some(legal_agreement),
+                        Some(valid_date_information),
+                        Some(points_information),
+                        Some(balance_information),
+                        Some(purchase_information),
+                        Some(user_information),
+                        Some(state),
+                        Some(create_time),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            card_id,
+                            brand_id,
+                            appid,
+                            card_type,
+                            card_title,
+                            card_color,
+                            card_picture_url,
+                            code_mode,
+                            code_type,
+                            code_jump_information,
+                            benefits,
+                            notify_url,
+                            need_pinned,
+                            need_display_level,
+                            init_level,
+                            service_phone,
+                            legal_agreement,
+                            valid_date_information,
+                            points_information,
+                            balance_information,
+                            purchase_information,
+                            user_information,
+                            state,
+                            create_time,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 储值信息
@@ -407,10 +496,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡类型
@@ -499,10 +590,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡code分配类型
@@ -653,10 +746,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 付费会员信息
@@ -692,11 +787,16 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    price: o.opt("price")?,
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(price), Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self {
+                            price,
+                            jump_appid,
+                            jump_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 状态
@@ -781,10 +881,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                    (Some(common_field_list), Some(custom_field_list)) => {
+                        Ok(Self {
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 平台提供的通用开卡信息字段
@@ -889,11 +994,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    name: o.opt("name")?,
-                    values: o.opt("values")?,
-                })
+                match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                    (Some(type_), Some(name), Some(values)) => {
+                        Ok(Self { type_, name, values })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户自定义的开卡信息字段类型
@@ -988,12 +1094,27 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    available_begin_time: o.opt("available_begin_time")?,
-                    available_end_time: o.opt("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                })
+                match (
+                    o.req("type"),
+                    o.opt("available_begin_time"),
+                    o.opt("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            available_begin_time,
+                            available_end_time,
+                            available_day_after_receive,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 有效期类型
@@ -1155,29 +1276,78 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    appid: o.req("appid")?,
-                    card_type: o.req("card_type")?,
-                    card_title: o.req("card_title")?,
-                    card_color: o.req("card_color")?,
-                    card_picture_url: o.req("card_picture_url")?,
-                    code_mode: o.req("code_mode")?,
-                    code_type: o.req("code_type")?,
-                    code_jump_information: o.opt("code_jump_information")?,
-                    benefits: o.req("benefits")?,
-                    notify_url: o.req("notify_url")?,
-                    need_pinned: o.opt("need_pinned")?,
-                    need_display_level: o.opt("need_display_level")?,
-                    init_level: o.opt("init_level")?,
-                    service_phone: o.opt("service_phone")?,
-                    legal_agreement: o.opt("legal_agreement")?,
-                    valid_date_information: o.req("valid_date_information")?,
-                    points_information: o.opt("points_information")?,
-                    balance_information: o.opt("balance_information")?,
-                    purchase_information: o.opt("purchase_information")?,
-                    user_information: o.opt("user_information")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("appid"),
+                    o.req("card_type"),
+                    o.req("card_title"),
+                    o.req("card_color"),
+                    o.req("card_picture_url"),
+                    o.req("code_mode"),
+                    o.req("code_type"),
+                    o.opt("code_jump_information"),
+                    o.req("benefits"),
+                    o.req("notify_url"),
+                    o.opt("need_pinned"),
+                    o.opt("need_display_level"),
+                    o.opt("init_level"),
+                    o.opt("service_phone"),
+                    o.opt("legal_agreement"),
+                    o.req("valid_date_information"),
+                    o.opt("points_information"),
+                    o.opt("balance_information"),
+                    o.opt("purchase_information"),
+                    o.opt("user_information"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(appid),
+                        Some(card_type),
+                        Some(card_title),
+                        Some(card_color),
+                        Some(card_picture_url),
+                        Some(code_mode),
+                        Some(code_type),
+                        Some(code_jump_information),
+                        Some(benefits),
+                        Some(notify_url),
+                        Some(need_pinned),
+                        Some(need_display_level),
+                        Some(init_level),
+                        Some(service_phone),
+                        Some(legal_agreement),
+                        Some(valid_date_information),
+                        Some(points_information),
+                        Some(balance_information),
+                        Some(purchase_information),
+                        Some(user_information),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            appid,
+                            card_type,
+                            card_title,
+                            card_color,
+                            card_picture_url,
+                            code_mode,
+                            code_type,
+                            code_jump_information,
+                            benefits,
+                            notify_url,
+                            need_pinned,
+                            need_display_level,
+                            init_level,
+                            service_phone,
+                            legal_agreement,
+                            valid_date_information,
+                            points_information,
+                            balance_information,
+                            purchase_information,
+                            user_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 储值信息
@@ -1208,10 +1378,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡类型
@@ -1300,10 +1472,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡code分配类型
@@ -1454,10 +1628,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 付费会员信息
@@ -1493,11 +1669,16 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    price: o.opt("price")?,
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(price), Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self {
+                            price,
+                            jump_appid,
+                            jump_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户开卡信息
@@ -1528,10 +1709,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                    (Some(common_field_list), Some(custom_field_list)) => {
+                        Ok(Self {
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 平台提供的通用开卡信息字段
@@ -1635,11 +1821,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    name: o.opt("name")?,
-                    values: o.opt("values")?,
-                })
+                match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                    (Some(type_), Some(name), Some(values)) => {
+                        Ok(Self { type_, name, values })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户自定义的开卡信息字段类型
@@ -1734,12 +1921,27 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    available_begin_time: o.opt("available_begin_time")?,
-                    available_end_time: o.opt("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                })
+                match (
+                    o.req("type"),
+                    o.opt("available_begin_time"),
+                    o.opt("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            available_begin_time,
+                            available_end_time,
+                            available_day_after_receive,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 有效期类型
@@ -1919,33 +2121,90 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_id: o.req("card_id")?,
-                    brand_id: o.req("brand_id")?,
-                    appid: o.req("appid")?,
-                    card_type: o.req("card_type")?,
-                    card_title: o.req("card_title")?,
-                    card_color: o.req("card_color")?,
-                    card_picture_url: o.req("card_picture_url")?,
-                    code_mode: o.req("code_mode")?,
-                    code_type: o.req("code_type")?,
-                    code_jump_information: o.opt("code_jump_information")?,
-                    benefits: o.req("benefits")?,
-                    notify_url: o.req("notify_url")?,
-                    need_pinned: o.opt("need_pinned")?,
-                    need_display_level: o.opt("need_display_level")?,
-                    init_level: o.opt("init_level")?,
-                    service_phone: o.opt("service_phone")?,
-                    legal_agreement: o.opt("legal_agreement")?,
-                    valid_date_information: o.req("valid_date_information")?,
-                    points_information: o.opt("points_information")?,
-                    balance_information: o.opt("balance_information")?,
-                    purchase_information: o.opt("purchase_information")?,
-                    user_information: o.opt("user_information")?,
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.req("update_time")?,
-                })
+                match (
+                    o.req("card_id"),
+                    o.req("brand_id"),
+                    o.req("appid"),
+                    o.req("card_type"),
+                    o.req("card_title"),
+                    o.req("card_color"),
+                    o.req("card_picture_url"),
+                    o.req("code_mode"),
+                    o.req("code_type"),
+                    o.opt("code_jump_information"),
+                    o.req("benefits"),
+                    o.req("notify_url"),
+                    o.opt("need_pinned"),
+                    o.opt("need_display_level"),
+                    o.opt("init_level"),
+                    o.opt("service_phone"),
+                    o.opt("legal_agreement"),
+                    o.req("valid_date_information"),
+                    o.opt("points_information"),
+                    o.opt("balance_information"),
+                    o.opt("purchase_information"),
+                    o.opt("user_information"),
+                    o.req("state"),
+                    o.req("create_time"),
+                    o.req("update_time"),
+                ) {
+                    (
+                        Some(card_id),
+                        Some(brand_id),
+                        Some(appid),
+                        Some(card_type),
+                        Some(card_title),
+                        Some(card_color),
+                        Some(card_picture_url),
+                        Some(code_mode),
+                        Some(code_type),
+                        Some(code_jump_information),
+                        Some(benefits),
+                        Some(notify_url),
+                        Some(need_pinned),
+                        Some(need_display_level),
+                        Some(init_level),
+                        Some(service_phone),
+                        Some(legal_agreement),
+                        Some(valid_date_information),
+                        Some(points_information),
+                        Some(balance_information),
+                        Some(purchase_information),
+                        Some(user_information),
+                        Some(state),
+                        Some(create_time),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            card_id,
+                            brand_id,
+                            appid,
+                            card_type,
+                            card_title,
+                            card_color,
+                            card_picture_url,
+                            code_mode,
+                            code_type,
+                            code_jump_information,
+                            benefits,
+                            notify_url,
+                            need_pinned,
+                            need_display_level,
+                            init_level,
+                            service_phone,
+                            legal_agreement,
+                            valid_date_information,
+                            points_information,
+                            balance_information,
+                            purchase_information,
+                            user_information,
+                            state,
+                            create_time,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 储值信息
@@ -1976,10 +2235,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡类型
@@ -2068,10 +2329,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡code分配类型
@@ -2222,10 +2485,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self { jump_appid, jump_path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 付费会员信息
@@ -2261,11 +2526,16 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    price: o.opt("price")?,
-                    jump_appid: o.opt("jump_appid")?,
-                    jump_path: o.opt("jump_path")?,
-                })
+                match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                    (Some(price), Some(jump_appid), Some(jump_path)) => {
+                        Ok(Self {
+                            price,
+                            jump_appid,
+                            jump_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 状态
@@ -2350,10 +2620,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                    (Some(common_field_list), Some(custom_field_list)) => {
+                        Ok(Self {
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 平台提供的通用开卡信息字段
@@ -2457,11 +2732,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    name: o.opt("name")?,
-                    values: o.opt("values")?,
-                })
+                match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                    (Some(type_), Some(name), Some(values)) => {
+                        Ok(Self { type_, name, values })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户自定义的开卡信息字段类型
@@ -2556,12 +2832,27 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    available_begin_time: o.opt("available_begin_time")?,
-                    available_end_time: o.opt("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                })
+                match (
+                    o.req("type"),
+                    o.opt("available_begin_time"),
+                    o.opt("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            available_begin_time,
+                            available_end_time,
+                            available_day_after_receive,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 有效期类型
@@ -2628,6 +2919,7 @@ pub mod card_member {
             pub struct ByCardId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByCardId<'a> {
                 /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
+                #[inline]
                 pub fn invalidate(self) -> invalidate::Invalidate<'a> {
                     invalidate::Invalidate(self.0.push("invalidate"))
                 }
@@ -2636,6 +2928,7 @@ pub mod card_member {
                 /// 通过此接口可查询指定会员卡模板的所有信息
                 ///
                 /// `GET /v3/brand/partner/card-member/cards/{card_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2650,6 +2943,7 @@ pub mod card_member {
                 /// 通过此接口可更新会员卡的信息，包括基本信息、储值信息、开卡信息、补充说明
                 ///
                 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -2664,6 +2958,7 @@ pub mod card_member {
                 /// 商户可调用此api删除会员卡。删除后，商家将无法通过任何渠道再投放该会员卡。
                 ///
                 /// `DELETE /v3/brand/partner/card-member/cards/{card_id}`
+                #[inline]
                 pub fn delete(
                     self,
                     request: &DeleteRequest,
@@ -2696,9 +2991,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
@@ -2820,33 +3116,90 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_id: o.req("card_id")?,
-                        brand_id: o.req("brand_id")?,
-                        appid: o.req("appid")?,
-                        card_type: o.req("card_type")?,
-                        card_title: o.req("card_title")?,
-                        card_color: o.req("card_color")?,
-                        card_picture_url: o.req("card_picture_url")?,
-                        code_mode: o.req("code_mode")?,
-                        code_type: o.req("code_type")?,
-                        code_jump_information: o.opt("code_jump_information")?,
-                        benefits: o.req("benefits")?,
-                        notify_url: o.req("notify_url")?,
-                        need_pinned: o.opt("need_pinned")?,
-                        need_display_level: o.opt("need_display_level")?,
-                        init_level: o.opt("init_level")?,
-                        service_phone: o.opt("service_phone")?,
-                        legal_agreement: o.opt("legal_agreement")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        points_information: o.opt("points_information")?,
-                        balance_information: o.opt("balance_information")?,
-                        purchase_information: o.opt("purchase_information")?,
-                        user_information: o.opt("user_information")?,
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("card_id"),
+                        o.req("brand_id"),
+                        o.req("appid"),
+                        o.req("card_type"),
+                        o.req("card_title"),
+                        o.req("card_color"),
+                        o.req("card_picture_url"),
+                        o.req("code_mode"),
+                        o.req("code_type"),
+                        o.opt("code_jump_information"),
+                        o.req("benefits"),
+                        o.req("notify_url"),
+                        o.opt("need_pinned"),
+                        o.opt("need_display_level"),
+                        o.opt("init_level"),
+                        o.opt("service_phone"),
+                        o.opt("legal_agreement"),
+                        o.req("valid_date_information"),
+                        o.opt("points_information"),
+                        o.opt("balance_information"),
+                        o.opt("purchase_information"),
+                        o.opt("user_information"),
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(card_id),
+                            Some(brand_id),
+                            Some(appid),
+                            Some(card_type),
+                            Some(card_title),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(code_mode),
+                            Some(code_type),
+                            Some(code_jump_information),
+                            Some(benefits),
+                            Some(notify_url),
+                            Some(need_pinned),
+                            Some(need_display_level),
+                            Some(init_level),
+                            Some(service_phone),
+                            Some(legal_agreement),
+                            Some(valid_date_information),
+                            Some(points_information),
+                            Some(balance_information),
+                            Some(purchase_information),
+                            Some(user_information),
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                card_id,
+                                brand_id,
+                                appid,
+                                card_type,
+                                card_title,
+                                card_color,
+                                card_picture_url,
+                                code_mode,
+                                code_type,
+                                code_jump_information,
+                                benefits,
+                                notify_url,
+                                need_pinned,
+                                need_display_level,
+                                init_level,
+                                service_phone,
+                                legal_agreement,
+                                valid_date_information,
+                                points_information,
+                                balance_information,
+                                purchase_information,
+                                user_information,
+                                state,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 储值信息
@@ -2877,10 +3230,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -2972,10 +3327,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡code分配类型
@@ -3132,10 +3489,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 付费会员信息
@@ -3171,11 +3530,16 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        price: o.opt("price")?,
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(price), Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self {
+                                price,
+                                jump_appid,
+                                jump_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 状态
@@ -3263,10 +3627,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -3374,11 +3743,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        name: o.opt("name")?,
-                        values: o.opt("values")?,
-                    })
+                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                        (Some(type_), Some(name), Some(values)) => {
+                            Ok(Self { type_, name, values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户自定义的开卡信息字段类型
@@ -3481,13 +3851,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -3574,9 +3958,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
@@ -3698,33 +4083,90 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_id: o.req("card_id")?,
-                        brand_id: o.req("brand_id")?,
-                        appid: o.req("appid")?,
-                        card_type: o.req("card_type")?,
-                        card_title: o.req("card_title")?,
-                        card_color: o.req("card_color")?,
-                        card_picture_url: o.req("card_picture_url")?,
-                        code_mode: o.req("code_mode")?,
-                        code_type: o.req("code_type")?,
-                        code_jump_information: o.opt("code_jump_information")?,
-                        benefits: o.req("benefits")?,
-                        notify_url: o.req("notify_url")?,
-                        need_pinned: o.opt("need_pinned")?,
-                        need_display_level: o.opt("need_display_level")?,
-                        init_level: o.opt("init_level")?,
-                        service_phone: o.opt("service_phone")?,
-                        legal_agreement: o.opt("legal_agreement")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        points_information: o.opt("points_information")?,
-                        balance_information: o.opt("balance_information")?,
-                        purchase_information: o.opt("purchase_information")?,
-                        user_information: o.opt("user_information")?,
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("card_id"),
+                        o.req("brand_id"),
+                        o.req("appid"),
+                        o.req("card_type"),
+                        o.req("card_title"),
+                        o.req("card_color"),
+                        o.req("card_picture_url"),
+                        o.req("code_mode"),
+                        o.req("code_type"),
+                        o.opt("code_jump_information"),
+                        o.req("benefits"),
+                        o.req("notify_url"),
+                        o.opt("need_pinned"),
+                        o.opt("need_display_level"),
+                        o.opt("init_level"),
+                        o.opt("service_phone"),
+                        o.opt("legal_agreement"),
+                        o.req("valid_date_information"),
+                        o.opt("points_information"),
+                        o.opt("balance_information"),
+                        o.opt("purchase_information"),
+                        o.opt("user_information"),
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(card_id),
+                            Some(brand_id),
+                            Some(appid),
+                            Some(card_type),
+                            Some(card_title),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(code_mode),
+                            Some(code_type),
+                            Some(code_jump_information),
+                            Some(benefits),
+                            Some(notify_url),
+                            Some(need_pinned),
+                            Some(need_display_level),
+                            Some(init_level),
+                            Some(service_phone),
+                            Some(legal_agreement),
+                            Some(valid_date_information),
+                            Some(points_information),
+                            Some(balance_information),
+                            Some(purchase_information),
+                            Some(user_information),
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                card_id,
+                                brand_id,
+                                appid,
+                                card_type,
+                                card_title,
+                                card_color,
+                                card_picture_url,
+                                code_mode,
+                                code_type,
+                                code_jump_information,
+                                benefits,
+                                notify_url,
+                                need_pinned,
+                                need_display_level,
+                                init_level,
+                                service_phone,
+                                legal_agreement,
+                                valid_date_information,
+                                points_information,
+                                balance_information,
+                                purchase_information,
+                                user_information,
+                                state,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 储值信息
@@ -3755,10 +4197,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -3850,10 +4294,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡code分配类型
@@ -4010,10 +4456,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 付费会员信息
@@ -4049,11 +4497,16 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        price: o.opt("price")?,
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(price), Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self {
+                                price,
+                                jump_appid,
+                                jump_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 状态
@@ -4141,10 +4594,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -4252,11 +4710,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        name: o.opt("name")?,
-                        values: o.opt("values")?,
-                    })
+                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                        (Some(type_), Some(name), Some(values)) => {
+                            Ok(Self { type_, name, values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户自定义的开卡信息字段类型
@@ -4357,13 +4816,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -4514,25 +4987,66 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        card_title: o.opt("card_title")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        code_jump_information: o.opt("code_jump_information")?,
-                        benefits: o.opt("benefits")?,
-                        notify_url: o.opt("notify_url")?,
-                        need_pinned: o.opt("need_pinned")?,
-                        need_display_level: o.opt("need_display_level")?,
-                        init_level: o.opt("init_level")?,
-                        service_phone: o.opt("service_phone")?,
-                        legal_agreement: o.opt("legal_agreement")?,
-                        valid_date_information: o.opt("valid_date_information")?,
-                        points_information: o.opt("points_information")?,
-                        balance_information: o.opt("balance_information")?,
-                        purchase_information: o.opt("purchase_information")?,
-                        user_information: o.opt("user_information")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.opt("card_title"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.opt("code_jump_information"),
+                        o.opt("benefits"),
+                        o.opt("notify_url"),
+                        o.opt("need_pinned"),
+                        o.opt("need_display_level"),
+                        o.opt("init_level"),
+                        o.opt("service_phone"),
+                        o.opt("legal_agreement"),
+                        o.opt("valid_date_information"),
+                        o.opt("points_information"),
+                        o.opt("balance_information"),
+                        o.opt("purchase_information"),
+                        o.opt("user_information"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(card_title),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(code_jump_information),
+                            Some(benefits),
+                            Some(notify_url),
+                            Some(need_pinned),
+                            Some(need_display_level),
+                            Some(init_level),
+                            Some(service_phone),
+                            Some(legal_agreement),
+                            Some(valid_date_information),
+                            Some(points_information),
+                            Some(balance_information),
+                            Some(purchase_information),
+                            Some(user_information),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                card_title,
+                                card_color,
+                                card_picture_url,
+                                code_jump_information,
+                                benefits,
+                                notify_url,
+                                need_pinned,
+                                need_display_level,
+                                init_level,
+                                service_phone,
+                                legal_agreement,
+                                valid_date_information,
+                                points_information,
+                                balance_information,
+                                purchase_information,
+                                user_information,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 储值信息
@@ -4563,10 +5077,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员码跳转信息
@@ -4597,10 +5113,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 积分信息
@@ -4631,10 +5149,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 付费会员信息
@@ -4670,11 +5190,16 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        price: o.opt("price")?,
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(price), Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self {
+                                price,
+                                jump_appid,
+                                jump_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户开卡信息
@@ -4705,10 +5230,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -4816,11 +5346,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        name: o.opt("name")?,
-                        values: o.opt("values")?,
-                    })
+                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                        (Some(type_), Some(name), Some(values)) => {
+                            Ok(Self { type_, name, values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户自定义的开卡信息字段类型
@@ -4922,13 +5453,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -5112,33 +5657,90 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_id: o.req("card_id")?,
-                        brand_id: o.req("brand_id")?,
-                        appid: o.req("appid")?,
-                        card_type: o.req("card_type")?,
-                        card_title: o.req("card_title")?,
-                        card_color: o.req("card_color")?,
-                        card_picture_url: o.req("card_picture_url")?,
-                        code_mode: o.req("code_mode")?,
-                        code_type: o.req("code_type")?,
-                        code_jump_information: o.opt("code_jump_information")?,
-                        benefits: o.req("benefits")?,
-                        notify_url: o.req("notify_url")?,
-                        need_pinned: o.opt("need_pinned")?,
-                        need_display_level: o.opt("need_display_level")?,
-                        init_level: o.opt("init_level")?,
-                        service_phone: o.opt("service_phone")?,
-                        legal_agreement: o.opt("legal_agreement")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        points_information: o.opt("points_information")?,
-                        balance_information: o.opt("balance_information")?,
-                        purchase_information: o.opt("purchase_information")?,
-                        user_information: o.opt("user_information")?,
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("card_id"),
+                        o.req("brand_id"),
+                        o.req("appid"),
+                        o.req("card_type"),
+                        o.req("card_title"),
+                        o.req("card_color"),
+                        o.req("card_picture_url"),
+                        o.req("code_mode"),
+                        o.req("code_type"),
+                        o.opt("code_jump_information"),
+                        o.req("benefits"),
+                        o.req("notify_url"),
+                        o.opt("need_pinned"),
+                        o.opt("need_display_level"),
+                        o.opt("init_level"),
+                        o.opt("service_phone"),
+                        o.opt("legal_agreement"),
+                        o.req("valid_date_information"),
+                        o.opt("points_information"),
+                        o.opt("balance_information"),
+                        o.opt("purchase_information"),
+                        o.opt("user_information"),
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(card_id),
+                            Some(brand_id),
+                            Some(appid),
+                            Some(card_type),
+                            Some(card_title),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(code_mode),
+                            Some(code_type),
+                            Some(code_jump_information),
+                            Some(benefits),
+                            Some(notify_url),
+                            Some(need_pinned),
+                            Some(need_display_level),
+                            Some(init_level),
+                            Some(service_phone),
+                            Some(legal_agreement),
+                            Some(valid_date_information),
+                            Some(points_information),
+                            Some(balance_information),
+                            Some(purchase_information),
+                            Some(user_information),
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                card_id,
+                                brand_id,
+                                appid,
+                                card_type,
+                                card_title,
+                                card_color,
+                                card_picture_url,
+                                code_mode,
+                                code_type,
+                                code_jump_information,
+                                benefits,
+                                notify_url,
+                                need_pinned,
+                                need_display_level,
+                                init_level,
+                                service_phone,
+                                legal_agreement,
+                                valid_date_information,
+                                points_information,
+                                balance_information,
+                                purchase_information,
+                                user_information,
+                                state,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 储值信息
@@ -5169,10 +5771,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -5264,10 +5868,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡code分配类型
@@ -5424,10 +6030,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self { jump_appid, jump_path })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 付费会员信息
@@ -5463,11 +6071,16 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        price: o.opt("price")?,
-                        jump_appid: o.opt("jump_appid")?,
-                        jump_path: o.opt("jump_path")?,
-                    })
+                    match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                        (Some(price), Some(jump_appid), Some(jump_path)) => {
+                            Ok(Self {
+                                price,
+                                jump_appid,
+                                jump_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 状态
@@ -5555,10 +6168,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -5666,11 +6284,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        name: o.opt("name")?,
-                        values: o.opt("values")?,
-                    })
+                    match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                        (Some(type_), Some(name), Some(values)) => {
+                            Ok(Self { type_, name, values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户自定义的开卡信息字段类型
@@ -5772,13 +6391,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -5853,6 +6486,7 @@ pub mod card_member {
                     /// 商家可调用此 API 作废会员卡模板。作废后，商家将无法通过任何渠道再投放该会员卡。
                     ///
                     /// `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -5886,9 +6520,10 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                        })
+                        match o.req("brand_id") {
+                            Some(brand_id) => Ok(Self { brand_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
@@ -6018,35 +6653,96 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_request_no: o.req("out_request_no")?,
-                            card_id: o.req("card_id")?,
-                            brand_id: o.req("brand_id")?,
-                            appid: o.req("appid")?,
-                            card_type: o.req("card_type")?,
-                            card_title: o.req("card_title")?,
-                            card_color: o.req("card_color")?,
-                            card_picture_url: o.req("card_picture_url")?,
-                            code_mode: o.req("code_mode")?,
-                            code_type: o.req("code_type")?,
-                            code_jump_information: o.opt("code_jump_information")?,
-                            benefits: o.req("benefits")?,
-                            notify_url: o.req("notify_url")?,
-                            need_pinned: o.opt("need_pinned")?,
-                            need_display_level: o.opt("need_display_level")?,
-                            init_level: o.opt("init_level")?,
-                            service_phone: o.opt("service_phone")?,
-                            legal_agreement: o.opt("legal_agreement")?,
-                            valid_date_information: o.req("valid_date_information")?,
-                            member_information: o.req("member_information")?,
-                            points_information: o.opt("points_information")?,
-                            balance_information: o.opt("balance_information")?,
-                            purchase_information: o.opt("purchase_information")?,
-                            user_information: o.opt("user_information")?,
-                            state: o.req("state")?,
-                            create_time: o.req("create_time")?,
-                            update_time: o.req("update_time")?,
-                        })
+                        match (
+                            o.req("out_request_no"),
+                            o.req("card_id"),
+                            o.req("brand_id"),
+                            o.req("appid"),
+                            o.req("card_type"),
+                            o.req("card_title"),
+                            o.req("card_color"),
+                            o.req("card_picture_url"),
+                            o.req("code_mode"),
+                            o.req("code_type"),
+                            o.opt("code_jump_information"),
+                            o.req("benefits"),
+                            o.req("notify_url"),
+                            o.opt("need_pinned"),
+                            o.opt("need_display_level"),
+                            o.opt("init_level"),
+                            o.opt("service_phone"),
+                            o.opt("legal_agreement"),
+                            o.req("valid_date_information"),
+                            o.req("member_information"),
+                            o.opt("points_information"),
+                            o.opt("balance_information"),
+                            o.opt("purchase_information"),
+                            o.opt("user_information"),
+                            o.req("state"),
+                            o.req("create_time"),
+                            o.req("update_time"),
+                        ) {
+                            (
+                                Some(out_request_no),
+                                Some(card_id),
+                                Some(brand_id),
+                                Some(appid),
+                                Some(card_type),
+                                Some(card_title),
+                                Some(card_color),
+                                Some(card_picture_url),
+                                Some(code_mode),
+                                Some(code_type),
+                                Some(code_jump_information),
+                                Some(benefits),
+                                Some(notify_url),
+                                Some(need_pinned),
+                                Some(need_display_level),
+                                Some(init_level),
+                                Some(service_phone),
+                                Some(legal_agreement),
+                                Some(valid_date_information),
+                                Some(member_information),
+                                Some(points_information),
+                                Some(balance_information),
+                                Some(purchase_information),
+                                Some(user_information),
+                                Some(state),
+                                Some(create_time),
+                                Some(update_time),
+                            ) => {
+                                Ok(Self {
+                                    out_request_no,
+                                    card_id,
+                                    brand_id,
+                                    appid,
+                                    card_type,
+                                    card_title,
+                                    card_color,
+                                    card_picture_url,
+                                    code_mode,
+                                    code_type,
+                                    code_jump_information,
+                                    benefits,
+                                    notify_url,
+                                    need_pinned,
+                                    need_display_level,
+                                    init_level,
+                                    service_phone,
+                                    legal_agreement,
+                                    valid_date_information,
+                                    member_information,
+                                    points_information,
+                                    balance_information,
+                                    purchase_information,
+                                    user_information,
+                                    state,
+                                    create_time,
+                                    update_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 储值信息
@@ -6077,10 +6773,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_appid: o.opt("jump_appid")?,
-                            jump_path: o.opt("jump_path")?,
-                        })
+                        match (o.opt("jump_appid"), o.opt("jump_path")) {
+                            (Some(jump_appid), Some(jump_path)) => {
+                                Ok(Self { jump_appid, jump_path })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡类型
@@ -6174,10 +6872,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_appid: o.opt("jump_appid")?,
-                            jump_path: o.opt("jump_path")?,
-                        })
+                        match (o.opt("jump_appid"), o.opt("jump_path")) {
+                            (Some(jump_appid), Some(jump_path)) => {
+                                Ok(Self { jump_appid, jump_path })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡code分配类型
@@ -6338,10 +7038,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_appid: o.opt("jump_appid")?,
-                            jump_path: o.opt("jump_path")?,
-                        })
+                        match (o.opt("jump_appid"), o.opt("jump_path")) {
+                            (Some(jump_appid), Some(jump_path)) => {
+                                Ok(Self { jump_appid, jump_path })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 积分信息
@@ -6372,10 +7074,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_appid: o.opt("jump_appid")?,
-                            jump_path: o.opt("jump_path")?,
-                        })
+                        match (o.opt("jump_appid"), o.opt("jump_path")) {
+                            (Some(jump_appid), Some(jump_path)) => {
+                                Ok(Self { jump_appid, jump_path })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 付费会员信息
@@ -6411,11 +7115,16 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            price: o.opt("price")?,
-                            jump_appid: o.opt("jump_appid")?,
-                            jump_path: o.opt("jump_path")?,
-                        })
+                        match (o.opt("price"), o.opt("jump_appid"), o.opt("jump_path")) {
+                            (Some(price), Some(jump_appid), Some(jump_path)) => {
+                                Ok(Self {
+                                    price,
+                                    jump_appid,
+                                    jump_path,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 状态
@@ -6505,10 +7214,15 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            common_field_list: o.opt("common_field_list")?,
-                            custom_field_list: o.opt("custom_field_list")?,
-                        })
+                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                            (Some(common_field_list), Some(custom_field_list)) => {
+                                Ok(Self {
+                                    common_field_list,
+                                    custom_field_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 平台提供的通用开卡信息字段
@@ -6619,11 +7333,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            name: o.opt("name")?,
-                            values: o.opt("values")?,
-                        })
+                        match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                            (Some(type_), Some(name), Some(values)) => {
+                                Ok(Self { type_, name, values })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 商户自定义的开卡信息字段类型
@@ -6729,13 +7444,27 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.req("type")?,
-                            available_begin_time: o.opt("available_begin_time")?,
-                            available_end_time: o.opt("available_end_time")?,
-                            available_day_after_receive: o
-                                .opt("available_day_after_receive")?,
-                        })
+                        match (
+                            o.req("type"),
+                            o.opt("available_begin_time"),
+                            o.opt("available_end_time"),
+                            o.opt("available_day_after_receive"),
+                        ) {
+                            (
+                                Some(type_),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(available_day_after_receive),
+                            ) => {
+                                Ok(Self {
+                                    type_,
+                                    available_begin_time,
+                                    available_end_time,
+                                    available_day_after_receive,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 有效期类型
@@ -6812,6 +7541,7 @@ pub mod card_member {
         pub struct MembershipActivities<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> MembershipActivities<'a> {
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn activity_id(
                 self,
                 activity_id: &str,
@@ -6823,6 +7553,7 @@ pub mod card_member {
             /// 查询符合条件的品牌会员发券活动列表 接口限频：按服务商商户号维度 5次/秒
             ///
             /// `GET /v3/brand/partner/card-member/membership-activities`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -6841,6 +7572,7 @@ pub mod card_member {
             /// 通过此接口可以创建一个品牌会员发券活动，创建成功将获得活动ID。该接口需要配合品牌会员组件使用，创建活动的中的券，将会在品牌会员组件调用时展示。
             ///
             /// `POST /v3/brand/partner/card-member/membership-activities`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -6889,13 +7621,30 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.opt("card_id")?,
-                    activity_state: o.opt("activity_state")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("card_id"),
+                    o.opt("activity_state"),
+                    o.req("offset"),
+                    o.req("limit"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(activity_state),
+                        Some(offset),
+                        Some(limit),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            card_id,
+                            activity_state,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动状态
@@ -7000,12 +7749,22 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    total_count: o.req("total_count")?,
-                })
+                match (
+                    o.opt("data"),
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.req("total_count"),
+                ) {
+                    (Some(data), Some(offset), Some(limit), Some(total_count)) => {
+                        Ok(Self {
+                            data,
+                            offset,
+                            limit,
+                            total_count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -7099,23 +7858,60 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_request_no: o.req("out_request_no")?,
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    activity_channel: o.req("activity_channel")?,
-                    title: o.req("title")?,
-                    sub_title: o.req("sub_title")?,
-                    begin_time: o.req("begin_time")?,
-                    end_time: o.req("end_time")?,
-                    apply_total: o.req("apply_total")?,
-                    apply_available: o.req("apply_available")?,
-                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
-                    activity_id: o.req("activity_id")?,
-                    activity_state: o.req("activity_state")?,
-                    create_time: o.req("create_time")?,
-                    modify_time: o.req("modify_time")?,
-                })
+                match (
+                    o.req("out_request_no"),
+                    o.req("brand_id"),
+                    o.req("card_id"),
+                    o.req("activity_channel"),
+                    o.req("title"),
+                    o.req("sub_title"),
+                    o.req("begin_time"),
+                    o.req("end_time"),
+                    o.req("apply_total"),
+                    o.req("apply_available"),
+                    o.req("product_coupon_stock_list"),
+                    o.req("activity_id"),
+                    o.req("activity_state"),
+                    o.req("create_time"),
+                    o.req("modify_time"),
+                ) {
+                    (
+                        Some(out_request_no),
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(activity_channel),
+                        Some(title),
+                        Some(sub_title),
+                        Some(begin_time),
+                        Some(end_time),
+                        Some(apply_total),
+                        Some(apply_available),
+                        Some(product_coupon_stock_list),
+                        Some(activity_id),
+                        Some(activity_state),
+                        Some(create_time),
+                        Some(modify_time),
+                    ) => {
+                        Ok(Self {
+                            out_request_no,
+                            brand_id,
+                            card_id,
+                            activity_channel,
+                            title,
+                            sub_title,
+                            begin_time,
+                            end_time,
+                            apply_total,
+                            apply_available,
+                            product_coupon_stock_list,
+                            activity_id,
+                            activity_state,
+                            create_time,
+                            modify_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动渠道
@@ -7262,10 +8058,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    product_coupon_id: o.req("product_coupon_id")?,
-                    stock_id: o.req("stock_id")?,
-                })
+                match (o.req("product_coupon_id"), o.req("stock_id")) {
+                    (Some(product_coupon_id), Some(stock_id)) => {
+                        Ok(Self {
+                            product_coupon_id,
+                            stock_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
@@ -7334,18 +8135,45 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_request_no: o.req("out_request_no")?,
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    activity_channel: o.req("activity_channel")?,
-                    title: o.req("title")?,
-                    sub_title: o.req("sub_title")?,
-                    begin_time: o.req("begin_time")?,
-                    end_time: o.req("end_time")?,
-                    apply_total: o.req("apply_total")?,
-                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
-                })
+                match (
+                    o.req("out_request_no"),
+                    o.req("brand_id"),
+                    o.req("card_id"),
+                    o.req("activity_channel"),
+                    o.req("title"),
+                    o.req("sub_title"),
+                    o.req("begin_time"),
+                    o.req("end_time"),
+                    o.req("apply_total"),
+                    o.req("product_coupon_stock_list"),
+                ) {
+                    (
+                        Some(out_request_no),
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(activity_channel),
+                        Some(title),
+                        Some(sub_title),
+                        Some(begin_time),
+                        Some(end_time),
+                        Some(apply_total),
+                        Some(product_coupon_stock_list),
+                    ) => {
+                        Ok(Self {
+                            out_request_no,
+                            brand_id,
+                            card_id,
+                            activity_channel,
+                            title,
+                            sub_title,
+                            begin_time,
+                            end_time,
+                            apply_total,
+                            product_coupon_stock_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动渠道
@@ -7426,10 +8254,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    product_coupon_id: o.req("product_coupon_id")?,
-                    stock_id: o.req("stock_id")?,
-                })
+                match (o.req("product_coupon_id"), o.req("stock_id")) {
+                    (Some(product_coupon_id), Some(stock_id)) => {
+                        Ok(Self {
+                            product_coupon_id,
+                            stock_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
@@ -7523,23 +8356,60 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_request_no: o.req("out_request_no")?,
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    activity_channel: o.req("activity_channel")?,
-                    title: o.req("title")?,
-                    sub_title: o.req("sub_title")?,
-                    begin_time: o.req("begin_time")?,
-                    end_time: o.req("end_time")?,
-                    apply_total: o.req("apply_total")?,
-                    apply_available: o.req("apply_available")?,
-                    product_coupon_stock_list: o.req("product_coupon_stock_list")?,
-                    activity_id: o.req("activity_id")?,
-                    activity_state: o.req("activity_state")?,
-                    create_time: o.req("create_time")?,
-                    modify_time: o.req("modify_time")?,
-                })
+                match (
+                    o.req("out_request_no"),
+                    o.req("brand_id"),
+                    o.req("card_id"),
+                    o.req("activity_channel"),
+                    o.req("title"),
+                    o.req("sub_title"),
+                    o.req("begin_time"),
+                    o.req("end_time"),
+                    o.req("apply_total"),
+                    o.req("apply_available"),
+                    o.req("product_coupon_stock_list"),
+                    o.req("activity_id"),
+                    o.req("activity_state"),
+                    o.req("create_time"),
+                    o.req("modify_time"),
+                ) {
+                    (
+                        Some(out_request_no),
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(activity_channel),
+                        Some(title),
+                        Some(sub_title),
+                        Some(begin_time),
+                        Some(end_time),
+                        Some(apply_total),
+                        Some(apply_available),
+                        Some(product_coupon_stock_list),
+                        Some(activity_id),
+                        Some(activity_state),
+                        Some(create_time),
+                        Some(modify_time),
+                    ) => {
+                        Ok(Self {
+                            out_request_no,
+                            brand_id,
+                            card_id,
+                            activity_channel,
+                            title,
+                            sub_title,
+                            begin_time,
+                            end_time,
+                            apply_total,
+                            apply_available,
+                            product_coupon_stock_list,
+                            activity_id,
+                            activity_state,
+                            create_time,
+                            modify_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动渠道
@@ -7686,10 +8556,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    product_coupon_id: o.req("product_coupon_id")?,
-                    stock_id: o.req("stock_id")?,
-                })
+                match (o.req("product_coupon_id"), o.req("stock_id")) {
+                    (Some(product_coupon_id), Some(stock_id)) => {
+                        Ok(Self {
+                            product_coupon_id,
+                            stock_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
@@ -7698,6 +8573,7 @@ pub mod card_member {
             pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByActivityId<'a> {
                 /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
+                #[inline]
                 pub fn terminate(self) -> terminate::Terminate<'a> {
                     terminate::Terminate(self.0.push("terminate"))
                 }
@@ -7706,6 +8582,7 @@ pub mod card_member {
                 /// 通过此接口可查询指定品牌会员发券活动的信息。接口限频：按服务商商户号维度 5次/秒
                 ///
                 /// `GET /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -7720,6 +8597,7 @@ pub mod card_member {
                 /// 修改品牌会员发券活动信息，包括活动标题、活动时间、活动库存等。接口限频：按服务商商户号维度 5次/秒
                 ///
                 /// `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -7752,9 +8630,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
@@ -7848,23 +8727,60 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        activity_channel: o.req("activity_channel")?,
-                        title: o.req("title")?,
-                        sub_title: o.req("sub_title")?,
-                        begin_time: o.req("begin_time")?,
-                        end_time: o.req("end_time")?,
-                        apply_total: o.req("apply_total")?,
-                        apply_available: o.req("apply_available")?,
-                        product_coupon_stock_list: o.req("product_coupon_stock_list")?,
-                        activity_id: o.req("activity_id")?,
-                        activity_state: o.req("activity_state")?,
-                        create_time: o.req("create_time")?,
-                        modify_time: o.req("modify_time")?,
-                    })
+                    match (
+                        o.req("out_request_no"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("activity_channel"),
+                        o.req("title"),
+                        o.req("sub_title"),
+                        o.req("begin_time"),
+                        o.req("end_time"),
+                        o.req("apply_total"),
+                        o.req("apply_available"),
+                        o.req("product_coupon_stock_list"),
+                        o.req("activity_id"),
+                        o.req("activity_state"),
+                        o.req("create_time"),
+                        o.req("modify_time"),
+                    ) {
+                        (
+                            Some(out_request_no),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(activity_channel),
+                            Some(title),
+                            Some(sub_title),
+                            Some(begin_time),
+                            Some(end_time),
+                            Some(apply_total),
+                            Some(apply_available),
+                            Some(product_coupon_stock_list),
+                            Some(activity_id),
+                            Some(activity_state),
+                            Some(create_time),
+                            Some(modify_time),
+                        ) => {
+                            Ok(Self {
+                                out_request_no,
+                                brand_id,
+                                card_id,
+                                activity_channel,
+                                title,
+                                sub_title,
+                                begin_time,
+                                end_time,
+                                apply_total,
+                                apply_available,
+                                product_coupon_stock_list,
+                                activity_id,
+                                activity_state,
+                                create_time,
+                                modify_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 活动渠道
@@ -8021,10 +8937,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        product_coupon_id: o.req("product_coupon_id")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("product_coupon_id"), o.req("stock_id")) {
+                        (Some(product_coupon_id), Some(stock_id)) => {
+                            Ok(Self {
+                                product_coupon_id,
+                                stock_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
@@ -8070,13 +8991,30 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        title: o.req("title")?,
-                        sub_title: o.req("sub_title")?,
-                        begin_time: o.req("begin_time")?,
-                        end_time: o.req("end_time")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.req("title"),
+                        o.req("sub_title"),
+                        o.req("begin_time"),
+                        o.req("end_time"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(title),
+                            Some(sub_title),
+                            Some(begin_time),
+                            Some(end_time),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                title,
+                                sub_title,
+                                begin_time,
+                                end_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
@@ -8170,23 +9108,60 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        activity_channel: o.req("activity_channel")?,
-                        title: o.req("title")?,
-                        sub_title: o.req("sub_title")?,
-                        begin_time: o.req("begin_time")?,
-                        end_time: o.req("end_time")?,
-                        apply_total: o.req("apply_total")?,
-                        apply_available: o.req("apply_available")?,
-                        product_coupon_stock_list: o.req("product_coupon_stock_list")?,
-                        activity_id: o.req("activity_id")?,
-                        activity_state: o.req("activity_state")?,
-                        create_time: o.req("create_time")?,
-                        modify_time: o.req("modify_time")?,
-                    })
+                    match (
+                        o.req("out_request_no"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("activity_channel"),
+                        o.req("title"),
+                        o.req("sub_title"),
+                        o.req("begin_time"),
+                        o.req("end_time"),
+                        o.req("apply_total"),
+                        o.req("apply_available"),
+                        o.req("product_coupon_stock_list"),
+                        o.req("activity_id"),
+                        o.req("activity_state"),
+                        o.req("create_time"),
+                        o.req("modify_time"),
+                    ) {
+                        (
+                            Some(out_request_no),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(activity_channel),
+                            Some(title),
+                            Some(sub_title),
+                            Some(begin_time),
+                            Some(end_time),
+                            Some(apply_total),
+                            Some(apply_available),
+                            Some(product_coupon_stock_list),
+                            Some(activity_id),
+                            Some(activity_state),
+                            Some(create_time),
+                            Some(modify_time),
+                        ) => {
+                            Ok(Self {
+                                out_request_no,
+                                brand_id,
+                                card_id,
+                                activity_channel,
+                                title,
+                                sub_title,
+                                begin_time,
+                                end_time,
+                                apply_total,
+                                apply_available,
+                                product_coupon_stock_list,
+                                activity_id,
+                                activity_state,
+                                create_time,
+                                modify_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 活动渠道
@@ -8343,10 +9318,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        product_coupon_id: o.req("product_coupon_id")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("product_coupon_id"), o.req("stock_id")) {
+                        (Some(product_coupon_id), Some(stock_id)) => {
+                            Ok(Self {
+                                product_coupon_id,
+                                stock_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
@@ -8359,6 +9339,7 @@ pub mod card_member {
                     /// 终止指定的品牌会员发券活动，将不再在品牌会员组件中曝光，品牌会员组件不受影响，在正常调用的情况下仍会向用户展示。
                     ///
                     /// `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -8392,9 +9373,10 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                        })
+                        match o.req("brand_id") {
+                            Some(brand_id) => Ok(Self { brand_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
@@ -8493,24 +9475,60 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_request_no: o.req("out_request_no")?,
-                            brand_id: o.req("brand_id")?,
-                            card_id: o.req("card_id")?,
-                            activity_channel: o.req("activity_channel")?,
-                            title: o.req("title")?,
-                            sub_title: o.req("sub_title")?,
-                            begin_time: o.req("begin_time")?,
-                            end_time: o.req("end_time")?,
-                            apply_total: o.req("apply_total")?,
-                            apply_available: o.req("apply_available")?,
-                            product_coupon_stock_list: o
-                                .req("product_coupon_stock_list")?,
-                            activity_id: o.req("activity_id")?,
-                            activity_state: o.req("activity_state")?,
-                            create_time: o.req("create_time")?,
-                            modify_time: o.req("modify_time")?,
-                        })
+                        match (
+                            o.req("out_request_no"),
+                            o.req("brand_id"),
+                            o.req("card_id"),
+                            o.req("activity_channel"),
+                            o.req("title"),
+                            o.req("sub_title"),
+                            o.req("begin_time"),
+                            o.req("end_time"),
+                            o.req("apply_total"),
+                            o.req("apply_available"),
+                            o.req("product_coupon_stock_list"),
+                            o.req("activity_id"),
+                            o.req("activity_state"),
+                            o.req("create_time"),
+                            o.req("modify_time"),
+                        ) {
+                            (
+                                Some(out_request_no),
+                                Some(brand_id),
+                                Some(card_id),
+                                Some(activity_channel),
+                                Some(title),
+                                Some(sub_title),
+                                Some(begin_time),
+                                Some(end_time),
+                                Some(apply_total),
+                                Some(apply_available),
+                                Some(product_coupon_stock_list),
+                                Some(activity_id),
+                                Some(activity_state),
+                                Some(create_time),
+                                Some(modify_time),
+                            ) => {
+                                Ok(Self {
+                                    out_request_no,
+                                    brand_id,
+                                    card_id,
+                                    activity_channel,
+                                    title,
+                                    sub_title,
+                                    begin_time,
+                                    end_time,
+                                    apply_total,
+                                    apply_available,
+                                    product_coupon_stock_list,
+                                    activity_id,
+                                    activity_state,
+                                    create_time,
+                                    modify_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 活动渠道
@@ -8680,10 +9698,15 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            product_coupon_id: o.req("product_coupon_id")?,
-                            stock_id: o.req("stock_id")?,
-                        })
+                        match (o.req("product_coupon_id"), o.req("stock_id")) {
+                            (Some(product_coupon_id), Some(stock_id)) => {
+                                Ok(Self {
+                                    product_coupon_id,
+                                    stock_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -8699,6 +9722,7 @@ pub mod card_member {
             /// 生成用于商家小程序拉起展示付款码组件的凭证。该凭证有效期为 10 分钟，仅限单次使用，每次拉起组件前均需重新获取。接口限频：按服务商商户号维度 5次/秒
             ///
             /// `POST /v3/brand/partner/card-member/pay-view-tokens`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -8742,11 +9766,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    openid: o.req("openid")?,
-                })
+                match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
+                    (Some(brand_id), Some(card_id), Some(openid)) => {
+                        Ok(Self { brand_id, card_id, openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
@@ -8777,10 +9802,10 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    token: o.req("token")?,
-                    expire_time: o.req("expire_time")?,
-                })
+                match (o.req("token"), o.req("expire_time")) {
+                    (Some(token), Some(expire_time)) => Ok(Self { token, expire_time }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -8794,6 +9819,7 @@ pub mod card_member {
             /// 生成用于商家小程序或 H5 拉起入会组件的品牌预授权凭证
             ///
             /// `POST /v3/brand/partner/card-member/pre-auth-tokens`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -8837,11 +9863,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    openid: o.req("openid")?,
-                })
+                match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
+                    (Some(brand_id), Some(card_id), Some(openid)) => {
+                        Ok(Self { brand_id, card_id, openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
@@ -8872,10 +9899,10 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    token: o.req("token")?,
-                    expire_time: o.req("expire_time")?,
-                })
+                match (o.req("token"), o.req("expire_time")) {
+                    (Some(token), Some(expire_time)) => Ok(Self { token, expire_time }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -8885,6 +9912,7 @@ pub mod card_member {
         pub struct UserCards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> UserCards<'a> {
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`: `user_card_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn user_card_code(
                 self,
                 user_card_code: &str,
@@ -8892,10 +9920,12 @@ pub mod card_member {
                 by_user_card_code::ByUserCardCode(self.0.push_param(&user_card_code))
             }
             /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
+            #[inline]
             pub fn import_by_openid(self) -> import_by_openid::ImportByOpenid<'a> {
                 import_by_openid::ImportByOpenid(self.0.push("import-by-openid"))
             }
             /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
+            #[inline]
             pub fn import_by_phone(self) -> import_by_phone::ImportByPhone<'a> {
                 import_by_phone::ImportByPhone(self.0.push("import-by-phone"))
             }
@@ -8904,6 +9934,7 @@ pub mod card_member {
             /// 查询用户在当前品牌下领取的会员卡列表
             ///
             /// `GET /v3/brand/partner/card-member/user-cards`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -8956,13 +9987,30 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    openid: o.req("openid")?,
-                    user_card_state: o.opt("user_card_state")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("openid"),
+                    o.opt("user_card_state"),
+                    o.req("offset"),
+                    o.req("limit"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(openid),
+                        Some(user_card_state),
+                        Some(offset),
+                        Some(limit),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            openid,
+                            user_card_state,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户会员卡状态
@@ -9063,12 +10111,22 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.req("total_count"),
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.opt("data"),
+                ) {
+                    (Some(total_count), Some(offset), Some(limit), Some(data)) => {
+                        Ok(Self {
+                            total_count,
+                            offset,
+                            limit,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -9161,24 +10219,63 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    user_card_code: o.req("user_card_code")?,
-                    card_id: o.req("card_id")?,
-                    openid: o.req("openid")?,
-                    card_color: o.opt("card_color")?,
-                    card_picture_url: o.opt("card_picture_url")?,
-                    brand_id: o.req("brand_id")?,
-                    card_type: o.req("card_type")?,
-                    phone_number: o.opt("phone_number")?,
-                    level: o.opt("level")?,
-                    valid_date_information: o.req("valid_date_information")?,
-                    pickup_time: o.req("pickup_time")?,
-                    user_information: o.opt("user_information")?,
-                    attach: o.opt("attach")?,
-                    user_card_state: o.req("user_card_state")?,
-                    invalid_reason: o.opt("invalid_reason")?,
-                    invalid_time: o.opt("invalid_time")?,
-                })
+                match (
+                    o.req("user_card_code"),
+                    o.req("card_id"),
+                    o.req("openid"),
+                    o.opt("card_color"),
+                    o.opt("card_picture_url"),
+                    o.req("brand_id"),
+                    o.req("card_type"),
+                    o.opt("phone_number"),
+                    o.opt("level"),
+                    o.req("valid_date_information"),
+                    o.req("pickup_time"),
+                    o.opt("user_information"),
+                    o.opt("attach"),
+                    o.req("user_card_state"),
+                    o.opt("invalid_reason"),
+                    o.opt("invalid_time"),
+                ) {
+                    (
+                        Some(user_card_code),
+                        Some(card_id),
+                        Some(openid),
+                        Some(card_color),
+                        Some(card_picture_url),
+                        Some(brand_id),
+                        Some(card_type),
+                        Some(phone_number),
+                        Some(level),
+                        Some(valid_date_information),
+                        Some(pickup_time),
+                        Some(user_information),
+                        Some(attach),
+                        Some(user_card_state),
+                        Some(invalid_reason),
+                        Some(invalid_time),
+                    ) => {
+                        Ok(Self {
+                            user_card_code,
+                            card_id,
+                            openid,
+                            card_color,
+                            card_picture_url,
+                            brand_id,
+                            card_type,
+                            phone_number,
+                            level,
+                            valid_date_information,
+                            pickup_time,
+                            user_information,
+                            attach,
+                            user_card_state,
+                            invalid_reason,
+                            invalid_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡类型
@@ -9329,10 +10426,15 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                    (Some(common_field_list), Some(custom_field_list)) => {
+                        Ok(Self {
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseDataUserInformationCommonFieldList
@@ -9362,10 +10464,10 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    value: o.opt("value")?,
-                })
+                match (o.opt("name"), o.opt("value")) {
+                    (Some(name), Some(value)) => Ok(Self { name, value }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 平台提供的通用开卡信息字段
@@ -9467,10 +10569,12 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    user_chosen_values: o.opt("user_chosen_values")?,
-                })
+                match (o.opt("name"), o.opt("user_chosen_values")) {
+                    (Some(name), Some(user_chosen_values)) => {
+                        Ok(Self { name, user_chosen_values })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡有效期
@@ -9509,12 +10613,27 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    available_begin_time: o.opt("available_begin_time")?,
-                    available_end_time: o.opt("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                })
+                match (
+                    o.req("type"),
+                    o.opt("available_begin_time"),
+                    o.opt("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            available_begin_time,
+                            available_end_time,
+                            available_day_after_receive,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 有效期类型
@@ -9581,10 +10700,12 @@ pub mod card_member {
             pub struct ByUserCardCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByUserCardCode<'a> {
                 /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
+                #[inline]
                 pub fn confirm(self) -> confirm::Confirm<'a> {
                     confirm::Confirm(self.0.push("confirm"))
                 }
                 /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
+                #[inline]
                 pub fn invalidate(self) -> invalidate::Invalidate<'a> {
                     invalidate::Invalidate(self.0.push("invalidate"))
                 }
@@ -9593,6 +10714,7 @@ pub mod card_member {
                 /// 通过此接口可查询指定用户会员卡的信息，如会员积分、储值余额、开卡信息等
                 ///
                 /// `GET /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -9609,6 +10731,7 @@ pub mod card_member {
                 /// 通过此接口可更新指定用户的会员卡背景图、会员卡号、等级等信息
                 ///
                 /// `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -9650,11 +10773,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (o.req("brand_id"), o.req("card_id"), o.req("openid")) {
+                        (Some(brand_id), Some(card_id), Some(openid)) => {
+                            Ok(Self { brand_id, card_id, openid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
@@ -9747,24 +10871,63 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        user_card_code: o.req("user_card_code")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        brand_id: o.req("brand_id")?,
-                        card_type: o.req("card_type")?,
-                        phone_number: o.opt("phone_number")?,
-                        level: o.opt("level")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                        user_information: o.opt("user_information")?,
-                        attach: o.opt("attach")?,
-                        user_card_state: o.req("user_card_state")?,
-                        invalid_reason: o.opt("invalid_reason")?,
-                        invalid_time: o.opt("invalid_time")?,
-                    })
+                    match (
+                        o.req("user_card_code"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.req("brand_id"),
+                        o.req("card_type"),
+                        o.opt("phone_number"),
+                        o.opt("level"),
+                        o.req("valid_date_information"),
+                        o.req("pickup_time"),
+                        o.opt("user_information"),
+                        o.opt("attach"),
+                        o.req("user_card_state"),
+                        o.opt("invalid_reason"),
+                        o.opt("invalid_time"),
+                    ) {
+                        (
+                            Some(user_card_code),
+                            Some(card_id),
+                            Some(openid),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(brand_id),
+                            Some(card_type),
+                            Some(phone_number),
+                            Some(level),
+                            Some(valid_date_information),
+                            Some(pickup_time),
+                            Some(user_information),
+                            Some(attach),
+                            Some(user_card_state),
+                            Some(invalid_reason),
+                            Some(invalid_time),
+                        ) => {
+                            Ok(Self {
+                                user_card_code,
+                                card_id,
+                                openid,
+                                card_color,
+                                card_picture_url,
+                                brand_id,
+                                card_type,
+                                phone_number,
+                                level,
+                                valid_date_information,
+                                pickup_time,
+                                user_information,
+                                attach,
+                                user_card_state,
+                                invalid_reason,
+                                invalid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -9921,10 +11084,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseUserInformationCommonFieldList
@@ -9954,10 +11122,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -10062,10 +11230,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -10107,13 +11277,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -10245,19 +11429,48 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_id: o.req("card_id")?,
-                        brand_id: o.opt("brand_id")?,
-                        openid: o.opt("openid")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        phone_number: o.opt("phone_number")?,
-                        level: o.opt("level")?,
-                        valid_date_information: o.opt("valid_date_information")?,
-                        pickup_time: o.opt("pickup_time")?,
-                        user_information: o.opt("user_information")?,
-                        attach: o.opt("attach")?,
-                    })
+                    match (
+                        o.req("card_id"),
+                        o.opt("brand_id"),
+                        o.opt("openid"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.opt("phone_number"),
+                        o.opt("level"),
+                        o.opt("valid_date_information"),
+                        o.opt("pickup_time"),
+                        o.opt("user_information"),
+                        o.opt("attach"),
+                    ) {
+                        (
+                            Some(card_id),
+                            Some(brand_id),
+                            Some(openid),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(phone_number),
+                            Some(level),
+                            Some(valid_date_information),
+                            Some(pickup_time),
+                            Some(user_information),
+                            Some(attach),
+                        ) => {
+                            Ok(Self {
+                                card_id,
+                                brand_id,
+                                openid,
+                                card_color,
+                                card_picture_url,
+                                phone_number,
+                                level,
+                                valid_date_information,
+                                pickup_time,
+                                user_information,
+                                attach,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户开卡时填写的个人信息
@@ -10288,10 +11501,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PatchRequestUserInformationCommonFieldList
@@ -10321,10 +11539,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -10430,10 +11648,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -10475,13 +11695,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -10636,24 +11870,63 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        user_card_code: o.req("user_card_code")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        brand_id: o.req("brand_id")?,
-                        card_type: o.req("card_type")?,
-                        phone_number: o.opt("phone_number")?,
-                        level: o.opt("level")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                        user_information: o.opt("user_information")?,
-                        attach: o.opt("attach")?,
-                        user_card_state: o.req("user_card_state")?,
-                        invalid_reason: o.opt("invalid_reason")?,
-                        invalid_time: o.opt("invalid_time")?,
-                    })
+                    match (
+                        o.req("user_card_code"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.req("brand_id"),
+                        o.req("card_type"),
+                        o.opt("phone_number"),
+                        o.opt("level"),
+                        o.req("valid_date_information"),
+                        o.req("pickup_time"),
+                        o.opt("user_information"),
+                        o.opt("attach"),
+                        o.req("user_card_state"),
+                        o.opt("invalid_reason"),
+                        o.opt("invalid_time"),
+                    ) {
+                        (
+                            Some(user_card_code),
+                            Some(card_id),
+                            Some(openid),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(brand_id),
+                            Some(card_type),
+                            Some(phone_number),
+                            Some(level),
+                            Some(valid_date_information),
+                            Some(pickup_time),
+                            Some(user_information),
+                            Some(attach),
+                            Some(user_card_state),
+                            Some(invalid_reason),
+                            Some(invalid_time),
+                        ) => {
+                            Ok(Self {
+                                user_card_code,
+                                card_id,
+                                openid,
+                                card_color,
+                                card_picture_url,
+                                brand_id,
+                                card_type,
+                                phone_number,
+                                level,
+                                valid_date_information,
+                                pickup_time,
+                                user_information,
+                                attach,
+                                user_card_state,
+                                invalid_reason,
+                                invalid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -10810,10 +12083,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PatchResponseUserInformationCommonFieldList
@@ -10843,10 +12121,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -10952,10 +12230,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -10997,13 +12277,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -11078,6 +12372,7 @@ pub mod card_member {
                     /// 所有会员卡新开卡，我们回调给商家，商家还需要再同步给我们才算开卡成功（但是导入不用）
                     ///
                     /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -11160,20 +12455,51 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            card_id: o.req("card_id")?,
-                            wechatpay_serial: o.req("Wechatpay-Serial")?,
-                            brand_id: o.req("brand_id")?,
-                            openid: o.req("openid")?,
-                            card_color: o.opt("card_color")?,
-                            card_picture_url: o.opt("card_picture_url")?,
-                            phone_number: o.opt("phone_number")?,
-                            level: o.opt("level")?,
-                            valid_date_information: o.opt("valid_date_information")?,
-                            user_information: o.opt("user_information")?,
-                            attach: o.opt("attach")?,
-                            user_card_confirm_state: o.req("user_card_confirm_state")?,
-                        })
+                        match (
+                            o.req("card_id"),
+                            o.req("Wechatpay-Serial"),
+                            o.req("brand_id"),
+                            o.req("openid"),
+                            o.opt("card_color"),
+                            o.opt("card_picture_url"),
+                            o.opt("phone_number"),
+                            o.opt("level"),
+                            o.opt("valid_date_information"),
+                            o.opt("user_information"),
+                            o.opt("attach"),
+                            o.req("user_card_confirm_state"),
+                        ) {
+                            (
+                                Some(card_id),
+                                Some(wechatpay_serial),
+                                Some(brand_id),
+                                Some(openid),
+                                Some(card_color),
+                                Some(card_picture_url),
+                                Some(phone_number),
+                                Some(level),
+                                Some(valid_date_information),
+                                Some(user_information),
+                                Some(attach),
+                                Some(user_card_confirm_state),
+                            ) => {
+                                Ok(Self {
+                                    card_id,
+                                    wechatpay_serial,
+                                    brand_id,
+                                    openid,
+                                    card_color,
+                                    card_picture_url,
+                                    phone_number,
+                                    level,
+                                    valid_date_information,
+                                    user_information,
+                                    attach,
+                                    user_card_confirm_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员开卡状态
@@ -11263,10 +12589,15 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            common_field_list: o.opt("common_field_list")?,
-                            custom_field_list: o.opt("custom_field_list")?,
-                        })
+                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                            (Some(common_field_list), Some(custom_field_list)) => {
+                                Ok(Self {
+                                    common_field_list,
+                                    custom_field_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostRequestUserInformationCommonFieldList
@@ -11296,10 +12627,10 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            value: o.opt("value")?,
-                        })
+                        match (o.opt("name"), o.opt("value")) {
+                            (Some(name), Some(value)) => Ok(Self { name, value }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 平台提供的通用开卡信息字段
@@ -11408,10 +12739,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            user_chosen_values: o.opt("user_chosen_values")?,
-                        })
+                        match (o.opt("name"), o.opt("user_chosen_values")) {
+                            (Some(name), Some(user_chosen_values)) => {
+                                Ok(Self { name, user_chosen_values })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡有效期
@@ -11453,13 +12786,27 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.req("type")?,
-                            available_begin_time: o.opt("available_begin_time")?,
-                            available_end_time: o.opt("available_end_time")?,
-                            available_day_after_receive: o
-                                .opt("available_day_after_receive")?,
-                        })
+                        match (
+                            o.req("type"),
+                            o.opt("available_begin_time"),
+                            o.opt("available_end_time"),
+                            o.opt("available_day_after_receive"),
+                        ) {
+                            (
+                                Some(type_),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(available_day_after_receive),
+                            ) => {
+                                Ok(Self {
+                                    type_,
+                                    available_begin_time,
+                                    available_end_time,
+                                    available_day_after_receive,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 有效期类型
@@ -11617,24 +12964,63 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            user_card_code: o.req("user_card_code")?,
-                            card_id: o.req("card_id")?,
-                            openid: o.req("openid")?,
-                            card_color: o.opt("card_color")?,
-                            card_picture_url: o.opt("card_picture_url")?,
-                            brand_id: o.req("brand_id")?,
-                            card_type: o.req("card_type")?,
-                            phone_number: o.opt("phone_number")?,
-                            level: o.opt("level")?,
-                            valid_date_information: o.req("valid_date_information")?,
-                            pickup_time: o.req("pickup_time")?,
-                            user_information: o.opt("user_information")?,
-                            attach: o.opt("attach")?,
-                            user_card_state: o.req("user_card_state")?,
-                            invalid_reason: o.opt("invalid_reason")?,
-                            invalid_time: o.opt("invalid_time")?,
-                        })
+                        match (
+                            o.req("user_card_code"),
+                            o.req("card_id"),
+                            o.req("openid"),
+                            o.opt("card_color"),
+                            o.opt("card_picture_url"),
+                            o.req("brand_id"),
+                            o.req("card_type"),
+                            o.opt("phone_number"),
+                            o.opt("level"),
+                            o.req("valid_date_information"),
+                            o.req("pickup_time"),
+                            o.opt("user_information"),
+                            o.opt("attach"),
+                            o.req("user_card_state"),
+                            o.opt("invalid_reason"),
+                            o.opt("invalid_time"),
+                        ) {
+                            (
+                                Some(user_card_code),
+                                Some(card_id),
+                                Some(openid),
+                                Some(card_color),
+                                Some(card_picture_url),
+                                Some(brand_id),
+                                Some(card_type),
+                                Some(phone_number),
+                                Some(level),
+                                Some(valid_date_information),
+                                Some(pickup_time),
+                                Some(user_information),
+                                Some(attach),
+                                Some(user_card_state),
+                                Some(invalid_reason),
+                                Some(invalid_time),
+                            ) => {
+                                Ok(Self {
+                                    user_card_code,
+                                    card_id,
+                                    openid,
+                                    card_color,
+                                    card_picture_url,
+                                    brand_id,
+                                    card_type,
+                                    phone_number,
+                                    level,
+                                    valid_date_information,
+                                    pickup_time,
+                                    user_information,
+                                    attach,
+                                    user_card_state,
+                                    invalid_reason,
+                                    invalid_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡类型
@@ -11795,10 +13181,15 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            common_field_list: o.opt("common_field_list")?,
-                            custom_field_list: o.opt("custom_field_list")?,
-                        })
+                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                            (Some(common_field_list), Some(custom_field_list)) => {
+                                Ok(Self {
+                                    common_field_list,
+                                    custom_field_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponseUserInformationCommonFieldList
@@ -11828,10 +13219,10 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            value: o.opt("value")?,
-                        })
+                        match (o.opt("name"), o.opt("value")) {
+                            (Some(name), Some(value)) => Ok(Self { name, value }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 平台提供的通用开卡信息字段
@@ -11940,10 +13331,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            user_chosen_values: o.opt("user_chosen_values")?,
-                        })
+                        match (o.opt("name"), o.opt("user_chosen_values")) {
+                            (Some(name), Some(user_chosen_values)) => {
+                                Ok(Self { name, user_chosen_values })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡有效期
@@ -11986,13 +13379,27 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.req("type")?,
-                            available_begin_time: o.opt("available_begin_time")?,
-                            available_end_time: o.opt("available_end_time")?,
-                            available_day_after_receive: o
-                                .opt("available_day_after_receive")?,
-                        })
+                        match (
+                            o.req("type"),
+                            o.opt("available_begin_time"),
+                            o.opt("available_end_time"),
+                            o.opt("available_day_after_receive"),
+                        ) {
+                            (
+                                Some(type_),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(available_day_after_receive),
+                            ) => {
+                                Ok(Self {
+                                    type_,
+                                    available_begin_time,
+                                    available_end_time,
+                                    available_day_after_receive,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 有效期类型
@@ -12071,6 +13478,7 @@ pub mod card_member {
                     /// 将用户的会员卡设置为失效状态。注意：1.设置卡券作废的操作不可逆，即无法将设置为作废的卡调回有效状态，商家须慎重调用该接口。2.商家调用作废接口前须与顾客事先告知并取得同意，否则因此带来的顾客投诉，微信将会按照《微信运营处罚规则》
                     ///
                     /// `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -12119,12 +13527,27 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                            card_id: o.req("card_id")?,
-                            openid: o.req("openid")?,
-                            invalid_reason: o.opt("invalid_reason")?,
-                        })
+                        match (
+                            o.req("brand_id"),
+                            o.req("card_id"),
+                            o.req("openid"),
+                            o.opt("invalid_reason"),
+                        ) {
+                            (
+                                Some(brand_id),
+                                Some(card_id),
+                                Some(openid),
+                                Some(invalid_reason),
+                            ) => {
+                                Ok(Self {
+                                    brand_id,
+                                    card_id,
+                                    openid,
+                                    invalid_reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
@@ -12217,24 +13640,63 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            user_card_code: o.req("user_card_code")?,
-                            card_id: o.req("card_id")?,
-                            openid: o.req("openid")?,
-                            card_color: o.opt("card_color")?,
-                            card_picture_url: o.opt("card_picture_url")?,
-                            brand_id: o.req("brand_id")?,
-                            card_type: o.req("card_type")?,
-                            phone_number: o.opt("phone_number")?,
-                            level: o.opt("level")?,
-                            valid_date_information: o.req("valid_date_information")?,
-                            pickup_time: o.req("pickup_time")?,
-                            user_information: o.opt("user_information")?,
-                            attach: o.opt("attach")?,
-                            user_card_state: o.req("user_card_state")?,
-                            invalid_reason: o.opt("invalid_reason")?,
-                            invalid_time: o.opt("invalid_time")?,
-                        })
+                        match (
+                            o.req("user_card_code"),
+                            o.req("card_id"),
+                            o.req("openid"),
+                            o.opt("card_color"),
+                            o.opt("card_picture_url"),
+                            o.req("brand_id"),
+                            o.req("card_type"),
+                            o.opt("phone_number"),
+                            o.opt("level"),
+                            o.req("valid_date_information"),
+                            o.req("pickup_time"),
+                            o.opt("user_information"),
+                            o.opt("attach"),
+                            o.req("user_card_state"),
+                            o.opt("invalid_reason"),
+                            o.opt("invalid_time"),
+                        ) {
+                            (
+                                Some(user_card_code),
+                                Some(card_id),
+                                Some(openid),
+                                Some(card_color),
+                                Some(card_picture_url),
+                                Some(brand_id),
+                                Some(card_type),
+                                Some(phone_number),
+                                Some(level),
+                                Some(valid_date_information),
+                                Some(pickup_time),
+                                Some(user_information),
+                                Some(attach),
+                                Some(user_card_state),
+                                Some(invalid_reason),
+                                Some(invalid_time),
+                            ) => {
+                                Ok(Self {
+                                    user_card_code,
+                                    card_id,
+                                    openid,
+                                    card_color,
+                                    card_picture_url,
+                                    brand_id,
+                                    card_type,
+                                    phone_number,
+                                    level,
+                                    valid_date_information,
+                                    pickup_time,
+                                    user_information,
+                                    attach,
+                                    user_card_state,
+                                    invalid_reason,
+                                    invalid_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡类型
@@ -12395,10 +13857,15 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            common_field_list: o.opt("common_field_list")?,
-                            custom_field_list: o.opt("custom_field_list")?,
-                        })
+                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                            (Some(common_field_list), Some(custom_field_list)) => {
+                                Ok(Self {
+                                    common_field_list,
+                                    custom_field_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponseUserInformationCommonFieldList
@@ -12428,10 +13895,10 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            value: o.opt("value")?,
-                        })
+                        match (o.opt("name"), o.opt("value")) {
+                            (Some(name), Some(value)) => Ok(Self { name, value }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 平台提供的通用开卡信息字段
@@ -12540,10 +14007,12 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            user_chosen_values: o.opt("user_chosen_values")?,
-                        })
+                        match (o.opt("name"), o.opt("user_chosen_values")) {
+                            (Some(name), Some(user_chosen_values)) => {
+                                Ok(Self { name, user_chosen_values })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 会员卡有效期
@@ -12586,13 +14055,27 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.req("type")?,
-                            available_begin_time: o.opt("available_begin_time")?,
-                            available_end_time: o.opt("available_end_time")?,
-                            available_day_after_receive: o
-                                .opt("available_day_after_receive")?,
-                        })
+                        match (
+                            o.req("type"),
+                            o.opt("available_begin_time"),
+                            o.opt("available_end_time"),
+                            o.opt("available_day_after_receive"),
+                        ) {
+                            (
+                                Some(type_),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(available_day_after_receive),
+                            ) => {
+                                Ok(Self {
+                                    type_,
+                                    available_begin_time,
+                                    available_end_time,
+                                    available_day_after_receive,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 有效期类型
@@ -12672,6 +14155,7 @@ pub mod card_member {
                 /// 对于经营会员生意的商户来说，存量会员的注册渠道广泛，包括但不限于线下渠道、微信渠道、APP及其他线上渠道。因而，在微信生态下经营会员时常遇到两类问题：（1）存量会员的身份难统一识别；（2）在应用「开卡有礼」活动能力时，容易对存量（但未同步身份至微信侧的）老会员重复补贴。因而，针对大部分存量会员在微信内的商户，商户可通过用户在微信公众号/小程序内的openid，将存量会员通过接口导入至微信侧后台。
                 ///
                 /// `POST /v3/brand/partner/card-member/user-cards/import-by-openid`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -12741,17 +14225,42 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        user_card_code: o.req("user_card_code")?,
-                        phone_number: o.opt("phone_number")?,
-                        user_information: o.opt("user_information")?,
-                        date_information: o.req("date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.req("user_card_code"),
+                        o.opt("phone_number"),
+                        o.opt("user_information"),
+                        o.req("date_information"),
+                        o.req("pickup_time"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(openid),
+                            Some(user_card_code),
+                            Some(phone_number),
+                            Some(user_information),
+                            Some(date_information),
+                            Some(pickup_time),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                brand_id,
+                                card_id,
+                                openid,
+                                user_card_code,
+                                phone_number,
+                                user_information,
+                                date_information,
+                                pickup_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -12793,13 +14302,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -12891,10 +14414,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestUserInformationCommonFieldList
@@ -12924,10 +14452,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -13032,10 +14560,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
@@ -13128,24 +14658,63 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        user_card_code: o.req("user_card_code")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        brand_id: o.req("brand_id")?,
-                        card_type: o.req("card_type")?,
-                        phone_number: o.opt("phone_number")?,
-                        level: o.opt("level")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                        user_information: o.opt("user_information")?,
-                        attach: o.opt("attach")?,
-                        user_card_state: o.req("user_card_state")?,
-                        invalid_reason: o.opt("invalid_reason")?,
-                        invalid_time: o.opt("invalid_time")?,
-                    })
+                    match (
+                        o.req("user_card_code"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.req("brand_id"),
+                        o.req("card_type"),
+                        o.opt("phone_number"),
+                        o.opt("level"),
+                        o.req("valid_date_information"),
+                        o.req("pickup_time"),
+                        o.opt("user_information"),
+                        o.opt("attach"),
+                        o.req("user_card_state"),
+                        o.opt("invalid_reason"),
+                        o.opt("invalid_time"),
+                    ) {
+                        (
+                            Some(user_card_code),
+                            Some(card_id),
+                            Some(openid),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(brand_id),
+                            Some(card_type),
+                            Some(phone_number),
+                            Some(level),
+                            Some(valid_date_information),
+                            Some(pickup_time),
+                            Some(user_information),
+                            Some(attach),
+                            Some(user_card_state),
+                            Some(invalid_reason),
+                            Some(invalid_time),
+                        ) => {
+                            Ok(Self {
+                                user_card_code,
+                                card_id,
+                                openid,
+                                card_color,
+                                card_picture_url,
+                                brand_id,
+                                card_type,
+                                phone_number,
+                                level,
+                                valid_date_information,
+                                pickup_time,
+                                user_information,
+                                attach,
+                                user_card_state,
+                                invalid_reason,
+                                invalid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -13302,10 +14871,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseUserInformationCommonFieldList
@@ -13335,10 +14909,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -13444,10 +15018,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -13489,13 +15065,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -13571,6 +15161,7 @@ pub mod card_member {
                 /// 对于经营会员生意的商家来说，存量会员的注册渠道广泛，包括但不限于线下渠道、微信渠道、App及其他线上渠道。因而，在微信生态下经营会员时常遇到两类问题：（1）存量会员的身份难统一识别；（2）在应用「开卡有礼」活动能力时，容易对存量（但未同步身份至微信侧的）老会员重复补贴。因而，若商家侧存在较多线下渠道注册的存量会员，则商家可通过加密后的用户手机号，将存量会员通过接口导入至微信侧后台。注意：1、“导入”仅为后台操作，微信会员卡系统会在后台将用户的会员卡静默激活，但不会在用户卡包中自动出现该会员卡，建议商家侧后续在其他路径引导用户主动添加会员卡到卡包；2、用户手机号，需调用方按接口文档要求加密后再传入。
                 ///
                 /// `POST /v3/brand/partner/card-member/user-cards/import-by-phone`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -13635,16 +15226,39 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        phone_number: o.req("phone_number")?,
-                        user_card_code: o.req("user_card_code")?,
-                        user_information: o.opt("user_information")?,
-                        date_information: o.req("date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("phone_number"),
+                        o.req("user_card_code"),
+                        o.opt("user_information"),
+                        o.req("date_information"),
+                        o.req("pickup_time"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(phone_number),
+                            Some(user_card_code),
+                            Some(user_information),
+                            Some(date_information),
+                            Some(pickup_time),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                brand_id,
+                                card_id,
+                                phone_number,
+                                user_card_code,
+                                user_information,
+                                date_information,
+                                pickup_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -13686,13 +15300,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -13784,10 +15412,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestUserInformationCommonFieldList
@@ -13817,10 +15450,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -13925,10 +15558,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
@@ -14021,24 +15656,63 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        user_card_code: o.req("user_card_code")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        card_color: o.opt("card_color")?,
-                        card_picture_url: o.opt("card_picture_url")?,
-                        brand_id: o.req("brand_id")?,
-                        card_type: o.req("card_type")?,
-                        phone_number: o.opt("phone_number")?,
-                        level: o.opt("level")?,
-                        valid_date_information: o.req("valid_date_information")?,
-                        pickup_time: o.req("pickup_time")?,
-                        user_information: o.opt("user_information")?,
-                        attach: o.opt("attach")?,
-                        user_card_state: o.req("user_card_state")?,
-                        invalid_reason: o.opt("invalid_reason")?,
-                        invalid_time: o.opt("invalid_time")?,
-                    })
+                    match (
+                        o.req("user_card_code"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.opt("card_color"),
+                        o.opt("card_picture_url"),
+                        o.req("brand_id"),
+                        o.req("card_type"),
+                        o.opt("phone_number"),
+                        o.opt("level"),
+                        o.req("valid_date_information"),
+                        o.req("pickup_time"),
+                        o.opt("user_information"),
+                        o.opt("attach"),
+                        o.req("user_card_state"),
+                        o.opt("invalid_reason"),
+                        o.opt("invalid_time"),
+                    ) {
+                        (
+                            Some(user_card_code),
+                            Some(card_id),
+                            Some(openid),
+                            Some(card_color),
+                            Some(card_picture_url),
+                            Some(brand_id),
+                            Some(card_type),
+                            Some(phone_number),
+                            Some(level),
+                            Some(valid_date_information),
+                            Some(pickup_time),
+                            Some(user_information),
+                            Some(attach),
+                            Some(user_card_state),
+                            Some(invalid_reason),
+                            Some(invalid_time),
+                        ) => {
+                            Ok(Self {
+                                user_card_code,
+                                card_id,
+                                openid,
+                                card_color,
+                                card_picture_url,
+                                brand_id,
+                                card_type,
+                                phone_number,
+                                level,
+                                valid_date_information,
+                                pickup_time,
+                                user_information,
+                                attach,
+                                user_card_state,
+                                invalid_reason,
+                                invalid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡类型
@@ -14195,10 +15869,15 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        common_field_list: o.opt("common_field_list")?,
-                        custom_field_list: o.opt("custom_field_list")?,
-                    })
+                    match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                        (Some(common_field_list), Some(custom_field_list)) => {
+                            Ok(Self {
+                                common_field_list,
+                                custom_field_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseUserInformationCommonFieldList
@@ -14228,10 +15907,10 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("name"), o.opt("value")) {
+                        (Some(name), Some(value)) => Ok(Self { name, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 平台提供的通用开卡信息字段
@@ -14337,10 +16016,12 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        user_chosen_values: o.opt("user_chosen_values")?,
-                    })
+                    match (o.opt("name"), o.opt("user_chosen_values")) {
+                        (Some(name), Some(user_chosen_values)) => {
+                            Ok(Self { name, user_chosen_values })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡有效期
@@ -14382,13 +16063,27 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.req("type")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.req("type"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(type_),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                type_,
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 有效期类型
@@ -14465,6 +16160,7 @@ pub mod card_member {
             /// 通过此接口同步非微信支付渠道的会员动态信息到微信支付商家名片会员
             ///
             /// `POST /v3/brand/partner/card-member/user-feeds`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -14523,14 +16219,33 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    user_card_code: o.req("user_card_code")?,
-                    openid: o.req("openid")?,
-                    out_request_no: o.req("out_request_no")?,
-                    cell_message: o.req("cell_message")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("card_id"),
+                    o.req("user_card_code"),
+                    o.req("openid"),
+                    o.req("out_request_no"),
+                    o.req("cell_message"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(user_card_code),
+                        Some(openid),
+                        Some(out_request_no),
+                        Some(cell_message),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            card_id,
+                            user_card_code,
+                            openid,
+                            out_request_no,
+                            cell_message,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
@@ -14581,14 +16296,33 @@ pub mod card_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    card_id: o.req("card_id")?,
-                    user_card_code: o.req("user_card_code")?,
-                    openid: o.req("openid")?,
-                    out_request_no: o.req("out_request_no")?,
-                    cell_message: o.req("cell_message")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.req("card_id"),
+                    o.req("user_card_code"),
+                    o.req("openid"),
+                    o.req("out_request_no"),
+                    o.req("cell_message"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(card_id),
+                        Some(user_card_code),
+                        Some(openid),
+                        Some(out_request_no),
+                        Some(cell_message),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            card_id,
+                            user_card_code,
+                            openid,
+                            out_request_no,
+                            cell_message,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -14598,10 +16332,12 @@ pub mod card_member {
         pub struct UserPoints<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> UserPoints<'a> {
             /// `/v3/brand/partner/card-member/user-points/exchange-coupon`
+            #[inline]
             pub fn exchange_coupon(self) -> exchange_coupon::ExchangeCoupon<'a> {
                 exchange_coupon::ExchangeCoupon(self.0.push("exchange-coupon"))
             }
             /// `/v3/brand/partner/card-member/user-points/sync`
+            #[inline]
             pub fn sync(self) -> sync::Sync<'a> {
                 sync::Sync(self.0.push("sync"))
             }
@@ -14612,6 +16348,7 @@ pub mod card_member {
             pub struct ExchangeCoupon<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ExchangeCoupon<'a> {
                 /// `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
+                #[inline]
                 pub fn confirm(self) -> confirm::Confirm<'a> {
                     confirm::Confirm(self.0.push("confirm"))
                 }
@@ -14626,6 +16363,7 @@ pub mod card_member {
                     /// 当用户触发积分兑券后，微信支付将通过用户积分兑券事件通知接口回调给商家。商家处理完成后，必须把积分兑券处理结果同步给微信支付侧。接口限频：按服务商商户号维度 5次/秒
                     ///
                     /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -14702,18 +16440,42 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            record_id: o.req("record_id")?,
-                            exchange_coupon_template_id: o
-                                .req("exchange_coupon_template_id")?,
-                            brand_id: o.req("brand_id")?,
-                            card_id: o.req("card_id")?,
-                            openid: o.req("openid")?,
-                            user_card_code: o.req("user_card_code")?,
-                            state: o.req("state")?,
-                            coupon_code: o.opt("coupon_code")?,
-                            fail_reason: o.opt("fail_reason")?,
-                        })
+                        match (
+                            o.req("record_id"),
+                            o.req("exchange_coupon_template_id"),
+                            o.req("brand_id"),
+                            o.req("card_id"),
+                            o.req("openid"),
+                            o.req("user_card_code"),
+                            o.req("state"),
+                            o.opt("coupon_code"),
+                            o.opt("fail_reason"),
+                        ) {
+                            (
+                                Some(record_id),
+                                Some(exchange_coupon_template_id),
+                                Some(brand_id),
+                                Some(card_id),
+                                Some(openid),
+                                Some(user_card_code),
+                                Some(state),
+                                Some(coupon_code),
+                                Some(fail_reason),
+                            ) => {
+                                Ok(Self {
+                                    record_id,
+                                    exchange_coupon_template_id,
+                                    brand_id,
+                                    card_id,
+                                    openid,
+                                    user_card_code,
+                                    state,
+                                    coupon_code,
+                                    fail_reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 积分兑券状态
@@ -14845,18 +16607,42 @@ pub mod card_member {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            record_id: o.req("record_id")?,
-                            exchange_coupon_template_id: o
-                                .req("exchange_coupon_template_id")?,
-                            brand_id: o.req("brand_id")?,
-                            card_id: o.req("card_id")?,
-                            openid: o.req("openid")?,
-                            user_card_code: o.req("user_card_code")?,
-                            state: o.req("state")?,
-                            coupon_code: o.opt("coupon_code")?,
-                            fail_reason: o.opt("fail_reason")?,
-                        })
+                        match (
+                            o.req("record_id"),
+                            o.req("exchange_coupon_template_id"),
+                            o.req("brand_id"),
+                            o.req("card_id"),
+                            o.req("openid"),
+                            o.req("user_card_code"),
+                            o.req("state"),
+                            o.opt("coupon_code"),
+                            o.opt("fail_reason"),
+                        ) {
+                            (
+                                Some(record_id),
+                                Some(exchange_coupon_template_id),
+                                Some(brand_id),
+                                Some(card_id),
+                                Some(openid),
+                                Some(user_card_code),
+                                Some(state),
+                                Some(coupon_code),
+                                Some(fail_reason),
+                            ) => {
+                                Ok(Self {
+                                    record_id,
+                                    exchange_coupon_template_id,
+                                    brand_id,
+                                    card_id,
+                                    openid,
+                                    user_card_code,
+                                    state,
+                                    coupon_code,
+                                    fail_reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 积分兑券状态
@@ -14934,6 +16720,7 @@ pub mod card_member {
                 /// 通过此接口可同步指定用户的会员卡积分余额。接口限频：按服务商商户号维度 5次/秒
                 ///
                 /// `POST /v3/brand/partner/card-member/user-points/sync`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -14992,14 +16779,33 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        user_card_code: o.req("user_card_code")?,
-                        point_balance: o.req("point_balance")?,
-                    })
+                    match (
+                        o.req("out_request_no"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.req("user_card_code"),
+                        o.req("point_balance"),
+                    ) {
+                        (
+                            Some(out_request_no),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(openid),
+                            Some(user_card_code),
+                            Some(point_balance),
+                        ) => {
+                            Ok(Self {
+                                out_request_no,
+                                brand_id,
+                                card_id,
+                                openid,
+                                user_card_code,
+                                point_balance,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
@@ -15050,14 +16856,33 @@ pub mod card_member {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        brand_id: o.req("brand_id")?,
-                        card_id: o.req("card_id")?,
-                        openid: o.req("openid")?,
-                        user_card_code: o.req("user_card_code")?,
-                        point_balance: o.req("point_balance")?,
-                    })
+                    match (
+                        o.req("out_request_no"),
+                        o.req("brand_id"),
+                        o.req("card_id"),
+                        o.req("openid"),
+                        o.req("user_card_code"),
+                        o.req("point_balance"),
+                    ) {
+                        (
+                            Some(out_request_no),
+                            Some(brand_id),
+                            Some(card_id),
+                            Some(openid),
+                            Some(user_card_code),
+                            Some(point_balance),
+                        ) => {
+                            Ok(Self {
+                                out_request_no,
+                                brand_id,
+                                card_id,
+                                openid,
+                                user_card_code,
+                                point_balance,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -15069,6 +16894,7 @@ pub mod store {
     pub struct Store<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Store<'a> {
         /// `/v3/brand/partner/store/brandstores`
+        #[inline]
         pub fn brandstores(self) -> brandstores::Brandstores<'a> {
             brandstores::Brandstores(self.0.push("brandstores"))
         }
@@ -15079,6 +16905,7 @@ pub mod store {
         pub struct Brandstores<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Brandstores<'a> {
             /// `/v3/brand/partner/store/brandstores/{store_id}`: `store_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn store_id(self, store_id: &str) -> by_store_id::ByStoreId<'a> {
                 by_store_id::ByStoreId(self.0.push_param(&store_id))
             }
@@ -15087,6 +16914,7 @@ pub mod store {
             /// 查询品牌门店列表。
             ///
             /// `GET /v3/brand/partner/store/brandstores`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -15104,6 +16932,7 @@ pub mod store {
             /// 填入品牌门店资料，并创建门店。
             ///
             /// `POST /v3/brand/partner/store/brandstores`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -15148,12 +16977,22 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    store_state: o.opt("store_state")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("store_state"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (Some(brand_id), Some(store_state), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            brand_id,
+                            store_state,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店状态
@@ -15249,13 +17088,30 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    total_count: o.opt("total_count")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("total_count"),
+                    o.opt("data"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(offset),
+                        Some(limit),
+                        Some(total_count),
+                        Some(data),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            offset,
+                            limit,
+                            total_count,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -15313,17 +17169,42 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    store_id: o.opt("store_id")?,
-                    store_state: o.opt("store_state")?,
-                    audit_state: o.opt("audit_state")?,
-                    review_reject_reason: o.opt("review_reject_reason")?,
-                    store_basics: o.opt("store_basics")?,
-                    store_address: o.opt("store_address")?,
-                    store_business: o.opt("store_business")?,
-                    store_recipient: o.opt("store_recipient")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("store_id"),
+                    o.opt("store_state"),
+                    o.opt("audit_state"),
+                    o.opt("review_reject_reason"),
+                    o.opt("store_basics"),
+                    o.opt("store_address"),
+                    o.opt("store_business"),
+                    o.opt("store_recipient"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(store_id),
+                        Some(store_state),
+                        Some(audit_state),
+                        Some(review_reject_reason),
+                        Some(store_basics),
+                        Some(store_address),
+                        Some(store_business),
+                        Some(store_recipient),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            store_id,
+                            store_state,
+                            audit_state,
+                            review_reject_reason,
+                            store_basics,
+                            store_address,
+                            store_business,
+                            store_recipient,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 审核状态
@@ -15427,13 +17308,30 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    address_code: o.req("address_code")?,
-                    address_detail: o.req("address_detail")?,
-                    address_complements: o.opt("address_complements")?,
-                    longitude: o.opt("longitude")?,
-                    latitude: o.opt("latitude")?,
-                })
+                match (
+                    o.req("address_code"),
+                    o.req("address_detail"),
+                    o.opt("address_complements"),
+                    o.opt("longitude"),
+                    o.opt("latitude"),
+                ) {
+                    (
+                        Some(address_code),
+                        Some(address_detail),
+                        Some(address_complements),
+                        Some(longitude),
+                        Some(latitude),
+                    ) => {
+                        Ok(Self {
+                            address_code,
+                            address_detail,
+                            address_complements,
+                            longitude,
+                            latitude,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店基础信息
@@ -15464,10 +17362,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    store_reference_id: o.opt("store_reference_id")?,
-                    branch_name: o.opt("branch_name")?,
-                })
+                match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                    (Some(store_reference_id), Some(branch_name)) => {
+                        Ok(Self {
+                            store_reference_id,
+                            branch_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店经营信息
@@ -15498,10 +17401,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_phone: o.opt("service_phone")?,
-                    business_hours: o.opt("business_hours")?,
-                })
+                match (o.opt("service_phone"), o.opt("business_hours")) {
+                    (Some(service_phone), Some(business_hours)) => {
+                        Ok(Self {
+                            service_phone,
+                            business_hours,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseDataStoreRecipient
@@ -15537,11 +17445,16 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.opt("mchid")?,
-                    company_name: o.opt("company_name")?,
-                    recipient_state: o.opt("recipient_state")?,
-                })
+                match (o.opt("mchid"), o.opt("company_name"), o.opt("recipient_state")) {
+                    (Some(mchid), Some(company_name), Some(recipient_state)) => {
+                        Ok(Self {
+                            mchid,
+                            company_name,
+                            recipient_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款绑定状态
@@ -15698,12 +17611,27 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    store_basics: o.opt("store_basics")?,
-                    store_address: o.req("store_address")?,
-                    store_business: o.opt("store_business")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("store_basics"),
+                    o.req("store_address"),
+                    o.opt("store_business"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(store_basics),
+                        Some(store_address),
+                        Some(store_business),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            store_basics,
+                            store_address,
+                            store_business,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店地址信息
@@ -15749,13 +17677,30 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    address_code: o.req("address_code")?,
-                    address_detail: o.req("address_detail")?,
-                    address_complements: o.opt("address_complements")?,
-                    longitude: o.opt("longitude")?,
-                    latitude: o.opt("latitude")?,
-                })
+                match (
+                    o.req("address_code"),
+                    o.req("address_detail"),
+                    o.opt("address_complements"),
+                    o.opt("longitude"),
+                    o.opt("latitude"),
+                ) {
+                    (
+                        Some(address_code),
+                        Some(address_detail),
+                        Some(address_complements),
+                        Some(longitude),
+                        Some(latitude),
+                    ) => {
+                        Ok(Self {
+                            address_code,
+                            address_detail,
+                            address_complements,
+                            longitude,
+                            latitude,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店基础信息
@@ -15786,10 +17731,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    store_reference_id: o.opt("store_reference_id")?,
-                    branch_name: o.opt("branch_name")?,
-                })
+                match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                    (Some(store_reference_id), Some(branch_name)) => {
+                        Ok(Self {
+                            store_reference_id,
+                            branch_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店经营信息
@@ -15820,10 +17770,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_phone: o.opt("service_phone")?,
-                    business_hours: o.opt("business_hours")?,
-                })
+                match (o.opt("service_phone"), o.opt("business_hours")) {
+                    (Some(service_phone), Some(business_hours)) => {
+                        Ok(Self {
+                            service_phone,
+                            business_hours,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
@@ -15881,17 +17836,42 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_id: o.req("brand_id")?,
-                    store_id: o.opt("store_id")?,
-                    store_state: o.opt("store_state")?,
-                    audit_state: o.opt("audit_state")?,
-                    review_reject_reason: o.opt("review_reject_reason")?,
-                    store_basics: o.opt("store_basics")?,
-                    store_address: o.opt("store_address")?,
-                    store_business: o.opt("store_business")?,
-                    store_recipient: o.opt("store_recipient")?,
-                })
+                match (
+                    o.req("brand_id"),
+                    o.opt("store_id"),
+                    o.opt("store_state"),
+                    o.opt("audit_state"),
+                    o.opt("review_reject_reason"),
+                    o.opt("store_basics"),
+                    o.opt("store_address"),
+                    o.opt("store_business"),
+                    o.opt("store_recipient"),
+                ) {
+                    (
+                        Some(brand_id),
+                        Some(store_id),
+                        Some(store_state),
+                        Some(audit_state),
+                        Some(review_reject_reason),
+                        Some(store_basics),
+                        Some(store_address),
+                        Some(store_business),
+                        Some(store_recipient),
+                    ) => {
+                        Ok(Self {
+                            brand_id,
+                            store_id,
+                            store_state,
+                            audit_state,
+                            review_reject_reason,
+                            store_basics,
+                            store_address,
+                            store_business,
+                            store_recipient,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 审核状态
@@ -15995,13 +17975,30 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    address_code: o.req("address_code")?,
-                    address_detail: o.req("address_detail")?,
-                    address_complements: o.opt("address_complements")?,
-                    longitude: o.opt("longitude")?,
-                    latitude: o.opt("latitude")?,
-                })
+                match (
+                    o.req("address_code"),
+                    o.req("address_detail"),
+                    o.opt("address_complements"),
+                    o.opt("longitude"),
+                    o.opt("latitude"),
+                ) {
+                    (
+                        Some(address_code),
+                        Some(address_detail),
+                        Some(address_complements),
+                        Some(longitude),
+                        Some(latitude),
+                    ) => {
+                        Ok(Self {
+                            address_code,
+                            address_detail,
+                            address_complements,
+                            longitude,
+                            latitude,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店基础信息
@@ -16032,10 +18029,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    store_reference_id: o.opt("store_reference_id")?,
-                    branch_name: o.opt("branch_name")?,
-                })
+                match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                    (Some(store_reference_id), Some(branch_name)) => {
+                        Ok(Self {
+                            store_reference_id,
+                            branch_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 门店经营信息
@@ -16066,10 +18068,15 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_phone: o.opt("service_phone")?,
-                    business_hours: o.opt("business_hours")?,
-                })
+                match (o.opt("service_phone"), o.opt("business_hours")) {
+                    (Some(service_phone), Some(business_hours)) => {
+                        Ok(Self {
+                            service_phone,
+                            business_hours,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseStoreRecipient
@@ -16105,11 +18112,16 @@ pub mod store {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    company_name: o.opt("company_name")?,
-                    recipient_state: o.opt("recipient_state")?,
-                })
+                match (o.req("mchid"), o.opt("company_name"), o.opt("recipient_state")) {
+                    (Some(mchid), Some(company_name), Some(recipient_state)) => {
+                        Ok(Self {
+                            mchid,
+                            company_name,
+                            recipient_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款绑定状态
@@ -16239,18 +18251,22 @@ pub mod store {
             pub struct ByStoreId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByStoreId<'a> {
                 /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
+                #[inline]
                 pub fn bindrecipient(self) -> bindrecipient::Bindrecipient<'a> {
                     bindrecipient::Bindrecipient(self.0.push("bindrecipient"))
                 }
                 /// `/v3/brand/partner/store/brandstores/{store_id}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
                 /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
+                #[inline]
                 pub fn resume(self) -> resume::Resume<'a> {
                     resume::Resume(self.0.push("resume"))
                 }
                 /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
+                #[inline]
                 pub fn unbindrecipient(self) -> unbindrecipient::Unbindrecipient<'a> {
                     unbindrecipient::Unbindrecipient(self.0.push("unbindrecipient"))
                 }
@@ -16259,6 +18275,7 @@ pub mod store {
                 /// 根据品牌门店ID，查询品牌门店。
                 ///
                 /// `GET /v3/brand/partner/store/brandstores/{store_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -16273,6 +18290,7 @@ pub mod store {
                 /// 根据品牌门店ID，修改品牌门店资料。
                 ///
                 /// `PATCH /v3/brand/partner/store/brandstores/{store_id}`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -16287,6 +18305,7 @@ pub mod store {
                 /// 根据品牌门店ID，删除品牌门店。
                 ///
                 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}`
+                #[inline]
                 pub fn delete(
                     self,
                     request: &DeleteRequest,
@@ -16320,9 +18339,10 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
@@ -16347,9 +18367,10 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                    })
+                    match o.req("brand_id") {
+                        Some(brand_id) => Ok(Self { brand_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
@@ -16407,17 +18428,42 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        store_id: o.req("store_id")?,
-                        store_state: o.opt("store_state")?,
-                        audit_state: o.opt("audit_state")?,
-                        review_reject_reason: o.opt("review_reject_reason")?,
-                        store_basics: o.opt("store_basics")?,
-                        store_address: o.opt("store_address")?,
-                        store_business: o.opt("store_business")?,
-                        store_recipient: o.opt("store_recipient")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.req("store_id"),
+                        o.opt("store_state"),
+                        o.opt("audit_state"),
+                        o.opt("review_reject_reason"),
+                        o.opt("store_basics"),
+                        o.opt("store_address"),
+                        o.opt("store_business"),
+                        o.opt("store_recipient"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(store_id),
+                            Some(store_state),
+                            Some(audit_state),
+                            Some(review_reject_reason),
+                            Some(store_basics),
+                            Some(store_address),
+                            Some(store_business),
+                            Some(store_recipient),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                store_id,
+                                store_state,
+                                audit_state,
+                                review_reject_reason,
+                                store_basics,
+                                store_address,
+                                store_business,
+                                store_recipient,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 审核状态
@@ -16524,13 +18570,30 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        address_code: o.req("address_code")?,
-                        address_detail: o.req("address_detail")?,
-                        address_complements: o.opt("address_complements")?,
-                        longitude: o.opt("longitude")?,
-                        latitude: o.opt("latitude")?,
-                    })
+                    match (
+                        o.req("address_code"),
+                        o.req("address_detail"),
+                        o.opt("address_complements"),
+                        o.opt("longitude"),
+                        o.opt("latitude"),
+                    ) {
+                        (
+                            Some(address_code),
+                            Some(address_detail),
+                            Some(address_complements),
+                            Some(longitude),
+                            Some(latitude),
+                        ) => {
+                            Ok(Self {
+                                address_code,
+                                address_detail,
+                                address_complements,
+                                longitude,
+                                latitude,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店基础信息
@@ -16561,10 +18624,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_reference_id: o.opt("store_reference_id")?,
-                        branch_name: o.opt("branch_name")?,
-                    })
+                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                        (Some(store_reference_id), Some(branch_name)) => {
+                            Ok(Self {
+                                store_reference_id,
+                                branch_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店经营信息
@@ -16595,10 +18663,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_phone: o.opt("service_phone")?,
-                        business_hours: o.opt("business_hours")?,
-                    })
+                    match (o.opt("service_phone"), o.opt("business_hours")) {
+                        (Some(service_phone), Some(business_hours)) => {
+                            Ok(Self {
+                                service_phone,
+                                business_hours,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseStoreRecipient
@@ -16634,11 +18707,20 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        company_name: o.opt("company_name")?,
-                        recipient_state: o.opt("recipient_state")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("company_name"),
+                        o.opt("recipient_state"),
+                    ) {
+                        (Some(mchid), Some(company_name), Some(recipient_state)) => {
+                            Ok(Self {
+                                mchid,
+                                company_name,
+                                recipient_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款绑定状态
@@ -16801,12 +18883,27 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        store_basics: o.opt("store_basics")?,
-                        store_address: o.opt("store_address")?,
-                        store_business: o.opt("store_business")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.opt("store_basics"),
+                        o.opt("store_address"),
+                        o.opt("store_business"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(store_basics),
+                            Some(store_address),
+                            Some(store_business),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                store_basics,
+                                store_address,
+                                store_business,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店地址信息
@@ -16852,13 +18949,30 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        address_code: o.req("address_code")?,
-                        address_detail: o.req("address_detail")?,
-                        address_complements: o.opt("address_complements")?,
-                        longitude: o.opt("longitude")?,
-                        latitude: o.opt("latitude")?,
-                    })
+                    match (
+                        o.req("address_code"),
+                        o.req("address_detail"),
+                        o.opt("address_complements"),
+                        o.opt("longitude"),
+                        o.opt("latitude"),
+                    ) {
+                        (
+                            Some(address_code),
+                            Some(address_detail),
+                            Some(address_complements),
+                            Some(longitude),
+                            Some(latitude),
+                        ) => {
+                            Ok(Self {
+                                address_code,
+                                address_detail,
+                                address_complements,
+                                longitude,
+                                latitude,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店基础信息
@@ -16889,10 +19003,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_reference_id: o.opt("store_reference_id")?,
-                        branch_name: o.opt("branch_name")?,
-                    })
+                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                        (Some(store_reference_id), Some(branch_name)) => {
+                            Ok(Self {
+                                store_reference_id,
+                                branch_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店经营信息
@@ -16923,10 +19042,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_phone: o.opt("service_phone")?,
-                        business_hours: o.opt("business_hours")?,
-                    })
+                    match (o.opt("service_phone"), o.opt("business_hours")) {
+                        (Some(service_phone), Some(business_hours)) => {
+                            Ok(Self {
+                                service_phone,
+                                business_hours,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
@@ -16984,17 +19108,42 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        store_id: o.req("store_id")?,
-                        store_state: o.opt("store_state")?,
-                        audit_state: o.opt("audit_state")?,
-                        review_reject_reason: o.opt("review_reject_reason")?,
-                        store_basics: o.opt("store_basics")?,
-                        store_address: o.opt("store_address")?,
-                        store_business: o.opt("store_business")?,
-                        store_recipient: o.opt("store_recipient")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.req("store_id"),
+                        o.opt("store_state"),
+                        o.opt("audit_state"),
+                        o.opt("review_reject_reason"),
+                        o.opt("store_basics"),
+                        o.opt("store_address"),
+                        o.opt("store_business"),
+                        o.opt("store_recipient"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(store_id),
+                            Some(store_state),
+                            Some(audit_state),
+                            Some(review_reject_reason),
+                            Some(store_basics),
+                            Some(store_address),
+                            Some(store_business),
+                            Some(store_recipient),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                store_id,
+                                store_state,
+                                audit_state,
+                                review_reject_reason,
+                                store_basics,
+                                store_address,
+                                store_business,
+                                store_recipient,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 审核状态
@@ -17101,13 +19250,30 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        address_code: o.req("address_code")?,
-                        address_detail: o.req("address_detail")?,
-                        address_complements: o.opt("address_complements")?,
-                        longitude: o.opt("longitude")?,
-                        latitude: o.opt("latitude")?,
-                    })
+                    match (
+                        o.req("address_code"),
+                        o.req("address_detail"),
+                        o.opt("address_complements"),
+                        o.opt("longitude"),
+                        o.opt("latitude"),
+                    ) {
+                        (
+                            Some(address_code),
+                            Some(address_detail),
+                            Some(address_complements),
+                            Some(longitude),
+                            Some(latitude),
+                        ) => {
+                            Ok(Self {
+                                address_code,
+                                address_detail,
+                                address_complements,
+                                longitude,
+                                latitude,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店基础信息
@@ -17138,10 +19304,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_reference_id: o.opt("store_reference_id")?,
-                        branch_name: o.opt("branch_name")?,
-                    })
+                    match (o.opt("store_reference_id"), o.opt("branch_name")) {
+                        (Some(store_reference_id), Some(branch_name)) => {
+                            Ok(Self {
+                                store_reference_id,
+                                branch_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店经营信息
@@ -17172,10 +19343,15 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_phone: o.opt("service_phone")?,
-                        business_hours: o.opt("business_hours")?,
-                    })
+                    match (o.opt("service_phone"), o.opt("business_hours")) {
+                        (Some(service_phone), Some(business_hours)) => {
+                            Ok(Self {
+                                service_phone,
+                                business_hours,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PatchResponseStoreRecipient
@@ -17211,11 +19387,20 @@ pub mod store {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        company_name: o.opt("company_name")?,
-                        recipient_state: o.opt("recipient_state")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("company_name"),
+                        o.opt("recipient_state"),
+                    ) {
+                        (Some(mchid), Some(company_name), Some(recipient_state)) => {
+                            Ok(Self {
+                                mchid,
+                                company_name,
+                                recipient_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款绑定状态
@@ -17356,6 +19541,7 @@ pub mod store {
                     /// 给品牌门店绑定收款商户号。绑定成功后，商户号可为门店收款。一个门店目前最多只能绑定三个收款商户号。
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -17399,11 +19585,20 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                            mchid: o.req("mchid")?,
-                            company_name: o.req("company_name")?,
-                        })
+                        match (
+                            o.req("brand_id"),
+                            o.req("mchid"),
+                            o.req("company_name"),
+                        ) {
+                            (Some(brand_id), Some(mchid), Some(company_name)) => {
+                                Ok(Self {
+                                    brand_id,
+                                    mchid,
+                                    company_name,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
@@ -17449,13 +19644,30 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.opt("brand_id")?,
-                            store_id: o.opt("store_id")?,
-                            mchid: o.opt("mchid")?,
-                            company_name: o.opt("company_name")?,
-                            recipient_state: o.opt("recipient_state")?,
-                        })
+                        match (
+                            o.opt("brand_id"),
+                            o.opt("store_id"),
+                            o.opt("mchid"),
+                            o.opt("company_name"),
+                            o.opt("recipient_state"),
+                        ) {
+                            (
+                                Some(brand_id),
+                                Some(store_id),
+                                Some(mchid),
+                                Some(company_name),
+                                Some(recipient_state),
+                            ) => {
+                                Ok(Self {
+                                    brand_id,
+                                    store_id,
+                                    mchid,
+                                    company_name,
+                                    recipient_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 收款绑定状态
@@ -17536,6 +19748,7 @@ pub mod store {
                     /// 将门店状态从“营业中”变更为“停业中”，暂停营业后，门店相关信息将对用户隐藏。
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/close`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -17569,9 +19782,10 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                        })
+                        match o.req("brand_id") {
+                            Some(brand_id) => Ok(Self { brand_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
@@ -17607,11 +19821,20 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                            store_id: o.opt("store_id")?,
-                            store_state: o.opt("store_state")?,
-                        })
+                        match (
+                            o.req("brand_id"),
+                            o.opt("store_id"),
+                            o.opt("store_state"),
+                        ) {
+                            (Some(brand_id), Some(store_id), Some(store_state)) => {
+                                Ok(Self {
+                                    brand_id,
+                                    store_id,
+                                    store_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 门店状态
@@ -17688,6 +19911,7 @@ pub mod store {
                     /// 将门店状态从“停业中”变更为“营业中”，门店信息将重新对用户展示。
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/resume`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -17721,9 +19945,10 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                        })
+                        match o.req("brand_id") {
+                            Some(brand_id) => Ok(Self { brand_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
@@ -17759,11 +19984,20 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                            store_id: o.opt("store_id")?,
-                            store_state: o.opt("store_state")?,
-                        })
+                        match (
+                            o.req("brand_id"),
+                            o.opt("store_id"),
+                            o.opt("store_state"),
+                        ) {
+                            (Some(brand_id), Some(store_id), Some(store_state)) => {
+                                Ok(Self {
+                                    brand_id,
+                                    store_id,
+                                    store_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 门店状态
@@ -17842,6 +20076,7 @@ pub mod store {
                     /// 解绑品牌门店的收款商户号。解绑成功后，商户号不能再为门店收款。
                     ///
                     /// `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -17880,10 +20115,10 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_id: o.req("brand_id")?,
-                            mchid: o.req("mchid")?,
-                        })
+                        match (o.req("brand_id"), o.req("mchid")) {
+                            (Some(brand_id), Some(mchid)) => Ok(Self { brand_id, mchid }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
@@ -17909,9 +20144,10 @@ pub mod store {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            failed_reason: o.opt("failed_reason")?,
-                        })
+                        match o.opt("failed_reason") {
+                            Some(failed_reason) => Ok(Self { failed_reason }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }

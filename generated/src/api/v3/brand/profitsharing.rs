@@ -4,22 +4,27 @@
 pub struct Profitsharing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Profitsharing<'a> {
     /// `/v3/brand/profitsharing/brand-configs`
+    #[inline]
     pub fn brand_configs(self) -> brand_configs::BrandConfigs<'a> {
         brand_configs::BrandConfigs(self.0.push("brand-configs"))
     }
     /// `/v3/brand/profitsharing/finish-order`
+    #[inline]
     pub fn finish_order(self) -> finish_order::FinishOrder<'a> {
         finish_order::FinishOrder(self.0.push("finish-order"))
     }
     /// `/v3/brand/profitsharing/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/brand/profitsharing/receivers`
+    #[inline]
     pub fn receivers(self) -> receivers::Receivers<'a> {
         receivers::Receivers(self.0.push("receivers"))
     }
     /// `/v3/brand/profitsharing/returnorders`
+    #[inline]
     pub fn returnorders(self) -> returnorders::Returnorders<'a> {
         returnorders::Returnorders(self.0.push("returnorders"))
     }
@@ -30,6 +35,7 @@ pub mod brand_configs {
     pub struct BrandConfigs<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BrandConfigs<'a> {
         /// `/v3/brand/profitsharing/brand-configs/{brand_mchid}`: `brand_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn brand_mchid(self, brand_mchid: &str) -> by_brand_mchid::ByBrandMchid<'a> {
             by_brand_mchid::ByBrandMchid(self.0.push_param(&brand_mchid))
         }
@@ -44,6 +50,7 @@ pub mod brand_configs {
             /// 可调用此接口查询品牌商户设置的允许服务商分账的最大比例 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_10.shtml)
             ///
             /// `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -76,10 +83,12 @@ pub mod brand_configs {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    max_ratio: o.req("max_ratio")?,
-                })
+                match (o.req("brand_mchid"), o.req("max_ratio")) {
+                    (Some(brand_mchid), Some(max_ratio)) => {
+                        Ok(Self { brand_mchid, max_ratio })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -94,6 +103,7 @@ pub mod finish_order {
         /// 不需要进行分账的订单，可直接调用本接口将订单的金额全部解冻给分账方商户 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_5.shtml)
         ///
         /// `POST /v3/brand/profitsharing/finish-order`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -139,12 +149,27 @@ pub mod finish_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
@@ -185,12 +210,27 @@ pub mod finish_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -200,6 +240,7 @@ pub mod orders {
     pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Orders<'a> {
         /// `/v3/brand/profitsharing/orders/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -211,6 +252,7 @@ pub mod orders {
         /// 发起分账请求后，可调用此接口查询分账结果。发起分账完结请求后，可调用此接口查询分账完结的结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_2.shtml)
         ///
         /// `GET /v3/brand/profitsharing/orders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -227,6 +269,7 @@ pub mod orders {
         /// 微信订单支付成功后，由服务商发起分账请求，将结算后的资金分给分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_1.shtml)
         ///
         /// `POST /v3/brand/profitsharing/orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -268,11 +311,16 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-            })
+            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("out_order_no")) {
+                (Some(sub_mchid), Some(transaction_id), Some(out_order_no)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
@@ -331,16 +379,39 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                status: o.req("status")?,
-                receivers: o.req("receivers")?,
-                finish_amount: o.opt("finish_amount")?,
-                finish_description: o.opt("finish_description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.req("status"),
+                o.req("receivers"),
+                o.opt("finish_amount"),
+                o.opt("finish_description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(status),
+                    Some(receivers),
+                    Some(finish_amount),
+                    Some(finish_description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        status,
+                        receivers,
+                        finish_amount,
+                        finish_description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseReceivers
@@ -401,16 +472,39 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.req("result")?,
-                finish_time: o.req("finish_time")?,
-                fail_reason: o.opt("fail_reason")?,
-                detail_id: o.req("detail_id")?,
-            })
+            match (
+                o.req("type"),
+                o.req("account"),
+                o.req("amount"),
+                o.req("description"),
+                o.req("result"),
+                o.req("finish_time"),
+                o.opt("fail_reason"),
+                o.req("detail_id"),
+            ) {
+                (
+                    Some(type_),
+                    Some(account),
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(finish_time),
+                    Some(fail_reason),
+                    Some(detail_id),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        account,
+                        amount,
+                        description,
+                        result,
+                        finish_time,
+                        fail_reason,
+                        detail_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账失败原因
@@ -711,17 +805,42 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                brand_mchid: o.req("brand_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                receivers: o.req("receivers")?,
-                finish: o.req("finish")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("brand_mchid"),
+                o.req("sub_mchid"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("receivers"),
+                o.req("finish"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(brand_mchid),
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(receivers),
+                    Some(finish),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        brand_mchid,
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        transaction_id,
+                        out_order_no,
+                        receivers,
+                        finish,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestReceivers
@@ -767,13 +886,30 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                name: o.opt("name")?,
-            })
+            match (
+                o.req("type"),
+                o.req("account"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("name"),
+            ) {
+                (
+                    Some(type_),
+                    Some(account),
+                    Some(amount),
+                    Some(description),
+                    Some(name),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        account,
+                        amount,
+                        description,
+                        name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账接收方类型
@@ -883,15 +1019,36 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_mchid: o.req("brand_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                receivers: o.opt("receivers")?,
-                status: o.opt("status")?,
-            })
+            match (
+                o.req("brand_mchid"),
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.opt("receivers"),
+                o.opt("status"),
+            ) {
+                (
+                    Some(brand_mchid),
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(receivers),
+                    Some(status),
+                ) => {
+                    Ok(Self {
+                        brand_mchid,
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        receivers,
+                        status,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseReceivers
@@ -952,16 +1109,39 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.req("result")?,
-                finish_time: o.req("finish_time")?,
-                fail_reason: o.opt("fail_reason")?,
-                detail_id: o.req("detail_id")?,
-            })
+            match (
+                o.req("type"),
+                o.req("account"),
+                o.req("amount"),
+                o.req("description"),
+                o.req("result"),
+                o.req("finish_time"),
+                o.opt("fail_reason"),
+                o.req("detail_id"),
+            ) {
+                (
+                    Some(type_),
+                    Some(account),
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(finish_time),
+                    Some(fail_reason),
+                    Some(detail_id),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        account,
+                        amount,
+                        description,
+                        result,
+                        finish_time,
+                        fail_reason,
+                        detail_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账失败原因
@@ -1210,6 +1390,7 @@ pub mod orders {
         pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByTransactionId<'a> {
             /// `/v3/brand/profitsharing/orders/{transaction_id}/amounts`
+            #[inline]
             pub fn amounts(self) -> amounts::Amounts<'a> {
                 amounts::Amounts(self.0.push("amounts"))
             }
@@ -1224,6 +1405,7 @@ pub mod orders {
                 /// 可调用此接口查询订单剩余待分金额 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_7_9.shtml)
                 ///
                 /// `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1256,10 +1438,15 @@ pub mod orders {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        unsplit_amount: o.req("unsplit_amount")?,
-                    })
+                    match (o.req("transaction_id"), o.req("unsplit_amount")) {
+                        (Some(transaction_id), Some(unsplit_amount)) => {
+                            Ok(Self {
+                                transaction_id,
+                                unsplit_amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1271,10 +1458,12 @@ pub mod receivers {
     pub struct Receivers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Receivers<'a> {
         /// `/v3/brand/profitsharing/receivers/add`
+        #[inline]
         pub fn add(self) -> add::Add<'a> {
             add::Add(self.0.push("add"))
         }
         /// `/v3/brand/profitsharing/receivers/delete`
+        #[inline]
         pub fn delete_(self) -> delete_::Delete<'a> {
             delete_::Delete(self.0.push("delete"))
         }
@@ -1289,6 +1478,7 @@ pub mod receivers {
             /// 服务商可通过此接口添加分账接收方，建立分账接收方列表。连锁加盟模式下，服务商添加的分账接收方统一在品牌主商户号维度进行管理。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_7.shtml)
             ///
             /// `POST /v3/brand/profitsharing/receivers/add`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1352,15 +1542,36 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                    name: o.opt("name")?,
-                    relation_type: o.req("relation_type")?,
-                })
+                match (
+                    o.req("brand_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("type"),
+                    o.req("account"),
+                    o.opt("name"),
+                    o.req("relation_type"),
+                ) {
+                    (
+                        Some(brand_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(type_),
+                        Some(account),
+                        Some(name),
+                        Some(relation_type),
+                    ) => {
+                        Ok(Self {
+                            brand_mchid,
+                            appid,
+                            sub_appid,
+                            type_,
+                            account,
+                            name,
+                            relation_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 与品牌主商户的的关系类型
@@ -1524,11 +1735,16 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (o.req("brand_mchid"), o.req("type"), o.req("account")) {
+                    (Some(brand_mchid), Some(type_), Some(account)) => {
+                        Ok(Self {
+                            brand_mchid,
+                            type_,
+                            account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -1600,6 +1816,7 @@ pub mod receivers {
             /// 服务商发起删除分账接收方请求。删除后，不再支持品牌主或门店分到该分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_8.shtml)
             ///
             /// `POST /v3/brand/profitsharing/receivers/delete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1653,13 +1870,30 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (
+                    o.req("brand_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("type"),
+                    o.req("account"),
+                ) {
+                    (
+                        Some(brand_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(type_),
+                        Some(account),
+                    ) => {
+                        Ok(Self {
+                            brand_mchid,
+                            appid,
+                            sub_appid,
+                            type_,
+                            account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -1753,11 +1987,16 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (o.req("brand_mchid"), o.req("type"), o.req("account")) {
+                    (Some(brand_mchid), Some(type_), Some(account)) => {
+                        Ok(Self {
+                            brand_mchid,
+                            type_,
+                            account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -1830,6 +2069,7 @@ pub mod returnorders {
         /// 商户需要核实回退结果，可调用此接口查询回退结果。如果分账回退接口返回状态为处理中，可调用此接口查询回退结果 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_4.shtml)
         ///
         /// `GET /v3/brand/profitsharing/returnorders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -1847,6 +2087,7 @@ pub mod returnorders {
         /// 如果订单已经分账，在退款时，可以先调此接口，将已分账的资金从商户类型的分账接收方的账户回退给分账方，再发起退款。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/brand/chapter3_3.shtml)
         ///
         /// `POST /v3/brand/profitsharing/returnorders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1888,12 +2129,27 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_return_no: o.req("out_return_no")?,
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_return_no"),
+                o.opt("order_id"),
+                o.opt("out_order_no"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(out_return_no),
+                    Some(order_id),
+                    Some(out_order_no),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_return_no,
+                        order_id,
+                        out_order_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
@@ -1964,18 +2220,45 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                out_order_no: o.req("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                return_no: o.req("return_no")?,
-                amount: o.req("amount")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("order_id"),
+                o.req("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("return_no"),
+                o.req("amount"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(return_no),
+                    Some(amount),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        return_no,
+                        amount,
+                        result,
+                        fail_reason,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 失败原因
@@ -2147,15 +2430,36 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.opt("order_id"),
+                o.opt("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        amount,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
@@ -2226,18 +2530,45 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                out_order_no: o.req("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                return_no: o.req("return_no")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("order_id"),
+                o.req("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("return_no"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(return_no),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        amount,
+                        return_no,
+                        result,
+                        fail_reason,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 失败原因

@@ -4,6 +4,7 @@
 pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partner<'a> {
     /// `/v3/brand-basic/partner/brands`
+    #[inline]
     pub fn brands(self) -> brands::Brands<'a> {
         brands::Brands(self.0.push("brands"))
     }
@@ -14,6 +15,7 @@ pub mod brands {
     pub struct Brands<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Brands<'a> {
         /// `/v3/brand-basic/partner/brands/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
             by_brand_id::ByBrandId(self.0.push_param(&brand_id))
         }
@@ -24,6 +26,7 @@ pub mod brands {
         pub struct ByBrandId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBrandId<'a> {
             /// `/v3/brand-basic/partner/brands/{brand_id}/product-authorities`
+            #[inline]
             pub fn product_authorities(
                 self,
             ) -> product_authorities::ProductAuthorities<'a> {
@@ -44,6 +47,7 @@ pub mod brands {
                 /// 获得品牌已授权且在生效中的产品权限信息
                 ///
                 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -84,12 +88,27 @@ pub mod brands {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        authorization_type: o.req("authorization_type")?,
-                        authorization_product: o.opt("authorization_product")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("brand_id"),
+                        o.req("authorization_type"),
+                        o.opt("authorization_product"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(brand_id),
+                            Some(authorization_type),
+                            Some(authorization_product),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                brand_id,
+                                authorization_type,
+                                authorization_product,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseAuthorizationProduct

@@ -8,6 +8,7 @@ impl<'a> Parkings<'a> {
     /// 通过此API，商圈商户/服务商可将会员的停车状态同步给微信支付，以辅助判断用户到场，用户在商圈内门店消费可自动积商圈会员积分。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/smart-business-circle/parkings/update-parkings.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/parkings/update-parkings.html)
     ///
     /// `POST /v3/businesscircle/parkings`
+    #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
     }
@@ -65,14 +66,35 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            brandid: o.req("brandid")?,
-            appid: o.req("appid")?,
-            openid: o.req("openid")?,
-            plate_number: o.req("plate_number")?,
-            state: o.req("state")?,
-            time: o.req("time")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.req("brandid"),
+            o.req("appid"),
+            o.req("openid"),
+            o.req("plate_number"),
+            o.req("state"),
+            o.req("time"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(brandid),
+                Some(appid),
+                Some(openid),
+                Some(plate_number),
+                Some(state),
+                Some(time),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    brandid,
+                    appid,
+                    openid,
+                    plate_number,
+                    state,
+                    time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

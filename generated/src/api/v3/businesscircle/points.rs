@@ -4,6 +4,7 @@
 pub struct Points<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Points<'a> {
     /// `/v3/businesscircle/points/notify`
+    #[inline]
     pub fn notify(self) -> notify::Notify<'a> {
         notify::Notify(self.0.push("notify"))
     }
@@ -18,6 +19,7 @@ pub mod notify {
         /// 通过积分通知回调API，商圈商户/服务商可针对微信支付前序推送给商圈系统的顾客商圈内交易通知，告知微信支付系统该笔交易的积分情况 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/smart-business-circle/points/notify-points.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/notify-points.html)
         ///
         /// `POST /v3/businesscircle/points/notify`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -83,17 +85,42 @@ pub mod notify {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                earn_points: o.req("earn_points")?,
-                increased_points: o.req("increased_points")?,
-                points_update_time: o.req("points_update_time")?,
-                no_points_remarks: o.opt("no_points_remarks")?,
-                total_points: o.opt("total_points")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("earn_points"),
+                o.req("increased_points"),
+                o.req("points_update_time"),
+                o.opt("no_points_remarks"),
+                o.opt("total_points"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(appid),
+                    Some(openid),
+                    Some(earn_points),
+                    Some(increased_points),
+                    Some(points_update_time),
+                    Some(no_points_remarks),
+                    Some(total_points),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        appid,
+                        openid,
+                        earn_points,
+                        increased_points,
+                        points_update_time,
+                        no_points_remarks,
+                        total_points,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct UserAuthorizations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserAuthorizations<'a> {
     /// `/v3/businesscircle/user-authorizations/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -18,6 +19,7 @@ pub mod by_openid {
         /// 通过积分授权查询API，商圈商户可自行查询用户积分功能开通情况 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/smart-business-circle/user-authorizations/query-user-authorization.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/user-authorizations/query-user-authorization.html)
         ///
         /// `GET /v3/businesscircle/user-authorizations/{openid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -55,10 +57,10 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.req("appid")?,
-            })
+            match (o.opt("sub_mchid"), o.req("appid")) {
+                (Some(sub_mchid), Some(appid)) => Ok(Self { sub_mchid, appid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
@@ -99,12 +101,27 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                authorize_state: o.req("authorize_state")?,
-                authorize_time: o.opt("authorize_time")?,
-                deauthorize_time: o.opt("deauthorize_time")?,
-            })
+            match (
+                o.req("openid"),
+                o.req("authorize_state"),
+                o.opt("authorize_time"),
+                o.opt("deauthorize_time"),
+            ) {
+                (
+                    Some(openid),
+                    Some(authorize_state),
+                    Some(authorize_time),
+                    Some(deauthorize_time),
+                ) => {
+                    Ok(Self {
+                        openid,
+                        authorize_state,
+                        authorize_time,
+                        deauthorize_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

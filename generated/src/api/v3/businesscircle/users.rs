@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/businesscircle/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/businesscircle/users/{openid}/points`
+        #[inline]
         pub fn points(self) -> points::Points<'a> {
             points::Points(self.0.push("points"))
         }
@@ -24,6 +26,7 @@ pub mod by_openid {
         pub struct Points<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Points<'a> {
             /// `/v3/businesscircle/users/{openid}/points/commit_status`
+            #[inline]
             pub fn commit_status(self) -> commit_status::CommitStatus<'a> {
                 commit_status::CommitStatus(self.0.push("commit_status"))
             }
@@ -38,6 +41,7 @@ pub mod by_openid {
                 /// 通过此API，商圈商户/服务商可以自行查询已授权“商圈会员积分服务”的会员用户当日在该商圈的待积分状态。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/smart-business-circle/points/get-points-commit-status.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/smart-business-circle/points/get-points-commit-status.html)
                 ///
                 /// `GET /v3/businesscircle/users/{openid}/points/commit_status`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -80,11 +84,12 @@ pub mod by_openid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        brandid: o.req("brandid")?,
-                        appid: o.req("appid")?,
-                    })
+                    match (o.opt("sub_mchid"), o.req("brandid"), o.req("appid")) {
+                        (Some(sub_mchid), Some(brandid), Some(appid)) => {
+                            Ok(Self { sub_mchid, brandid, appid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

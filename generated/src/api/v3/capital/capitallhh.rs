@@ -4,10 +4,12 @@
 pub struct Capitallhh<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Capitallhh<'a> {
     /// `/v3/capital/capitallhh/areas`
+    #[inline]
     pub fn areas(self) -> areas::Areas<'a> {
         areas::Areas(self.0.push("areas"))
     }
     /// `/v3/capital/capitallhh/banks`
+    #[inline]
     pub fn banks(self) -> banks::Banks<'a> {
         banks::Banks(self.0.push("banks"))
     }
@@ -18,6 +20,7 @@ pub mod areas {
     pub struct Areas<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Areas<'a> {
         /// `/v3/capital/capitallhh/areas/provinces`
+        #[inline]
         pub fn provinces(self) -> provinces::Provinces<'a> {
             provinces::Provinces(self.0.push("provinces"))
         }
@@ -28,6 +31,7 @@ pub mod areas {
         pub struct Provinces<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Provinces<'a> {
             /// `/v3/capital/capitallhh/areas/provinces/{province_code}`: `province_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn province_code(
                 self,
                 province_code: i64,
@@ -39,6 +43,7 @@ pub mod areas {
             /// 通过本接口获取省份列表数据（不包含中国港澳台地区），可用于省份下的城市数据查询 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_4.shtml)
             ///
             /// `GET /v3/capital/capitallhh/areas/provinces`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -69,10 +74,10 @@ pub mod areas {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    total_count: o.req("total_count")?,
-                })
+                match (o.opt("data"), o.req("total_count")) {
+                    (Some(data), Some(total_count)) => Ok(Self { data, total_count }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -103,10 +108,15 @@ pub mod areas {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    province_name: o.req("province_name")?,
-                    province_code: o.req("province_code")?,
-                })
+                match (o.req("province_name"), o.req("province_code")) {
+                    (Some(province_name), Some(province_code)) => {
+                        Ok(Self {
+                            province_name,
+                            province_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/capital/capitallhh/areas/provinces/{province_code}`
@@ -115,6 +125,7 @@ pub mod areas {
             pub struct ByProvinceCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByProvinceCode<'a> {
                 /// `/v3/capital/capitallhh/areas/provinces/{province_code}/cities`
+                #[inline]
                 pub fn cities(self) -> cities::Cities<'a> {
                     cities::Cities(self.0.push("cities"))
                 }
@@ -129,6 +140,7 @@ pub mod areas {
                     /// 通过本接口根据省份编码获取省份下的城市列表信息，不包含中国港澳台地区城市信息，可用于支行数据过滤查询 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_5.shtml)
                     ///
                     /// `GET /v3/capital/capitallhh/areas/provinces/{province_code}/cities`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -159,10 +171,12 @@ pub mod areas {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            data: o.opt("data")?,
-                            total_count: o.req("total_count")?,
-                        })
+                        match (o.opt("data"), o.req("total_count")) {
+                            (Some(data), Some(total_count)) => {
+                                Ok(Self { data, total_count })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseData
@@ -193,10 +207,12 @@ pub mod areas {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            city_name: o.req("city_name")?,
-                            city_code: o.req("city_code")?,
-                        })
+                        match (o.req("city_name"), o.req("city_code")) {
+                            (Some(city_name), Some(city_code)) => {
+                                Ok(Self { city_name, city_code })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -209,6 +225,7 @@ pub mod banks {
     pub struct Banks<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Banks<'a> {
         /// `/v3/capital/capitallhh/banks/{bank_alias_code}`: `bank_alias_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn bank_alias_code(
             self,
             bank_alias_code: &str,
@@ -216,14 +233,17 @@ pub mod banks {
             by_bank_alias_code::ByBankAliasCode(self.0.push_param(&bank_alias_code))
         }
         /// `/v3/capital/capitallhh/banks/corporate-banking`
+        #[inline]
         pub fn corporate_banking(self) -> corporate_banking::CorporateBanking<'a> {
             corporate_banking::CorporateBanking(self.0.push("corporate-banking"))
         }
         /// `/v3/capital/capitallhh/banks/personal-banking`
+        #[inline]
         pub fn personal_banking(self) -> personal_banking::PersonalBanking<'a> {
             personal_banking::PersonalBanking(self.0.push("personal-banking"))
         }
         /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
+        #[inline]
         pub fn search_banks_by_bank_account(
             self,
         ) -> search_banks_by_bank_account::SearchBanksByBankAccount<'a> {
@@ -238,6 +258,7 @@ pub mod banks {
         pub struct ByBankAliasCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBankAliasCode<'a> {
             /// `/v3/capital/capitallhh/banks/{bank_alias_code}/branches`
+            #[inline]
             pub fn branches(self) -> branches::Branches<'a> {
                 branches::Branches(self.0.push("branches"))
             }
@@ -252,6 +273,7 @@ pub mod banks {
                 /// 本接口可以用于根据银行别名编码（仅支持需要填写支行的银行别名编码）和城市编码过滤查询支行列表数据 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_6.shtml)
                 ///
                 /// `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -294,11 +316,12 @@ pub mod banks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        city_code: o.req("city_code")?,
-                        offset: o.opt("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (o.req("city_code"), o.opt("offset"), o.req("limit")) {
+                        (Some(city_code), Some(offset), Some(limit)) => {
+                            Ok(Self { city_code, offset, limit })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
@@ -360,17 +383,42 @@ pub mod banks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.req("total_count")?,
-                        count: o.req("count")?,
-                        data: o.opt("data")?,
-                        offset: o.req("offset")?,
-                        links: o.req("links")?,
-                        account_bank: o.req("account_bank")?,
-                        account_bank_code: o.req("account_bank_code")?,
-                        bank_alias: o.req("bank_alias")?,
-                        bank_alias_code: o.req("bank_alias_code")?,
-                    })
+                    match (
+                        o.req("total_count"),
+                        o.req("count"),
+                        o.opt("data"),
+                        o.req("offset"),
+                        o.req("links"),
+                        o.req("account_bank"),
+                        o.req("account_bank_code"),
+                        o.req("bank_alias"),
+                        o.req("bank_alias_code"),
+                    ) {
+                        (
+                            Some(total_count),
+                            Some(count),
+                            Some(data),
+                            Some(offset),
+                            Some(links),
+                            Some(account_bank),
+                            Some(account_bank_code),
+                            Some(bank_alias),
+                            Some(bank_alias_code),
+                        ) => {
+                            Ok(Self {
+                                total_count,
+                                count,
+                                data,
+                                offset,
+                                links,
+                                account_bank,
+                                account_bank_code,
+                                bank_alias,
+                                bank_alias_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -401,10 +449,15 @@ pub mod banks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bank_branch_name: o.req("bank_branch_name")?,
-                        bank_branch_id: o.req("bank_branch_id")?,
-                    })
+                    match (o.req("bank_branch_name"), o.req("bank_branch_id")) {
+                        (Some(bank_branch_name), Some(bank_branch_id)) => {
+                            Ok(Self {
+                                bank_branch_name,
+                                bank_branch_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 分页链接
@@ -440,11 +493,12 @@ pub mod banks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        next: o.opt("next")?,
-                        prev: o.opt("prev")?,
-                        self_: o.opt("self")?,
-                    })
+                    match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+                        (Some(next), Some(prev), Some(self_)) => {
+                            Ok(Self { next, prev, self_ })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -459,6 +513,7 @@ pub mod banks {
             /// 通过本接口可以查询支持对公业务的银行列表 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_3.shtml)
             ///
             /// `GET /v3/capital/capitallhh/banks/corporate-banking`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -496,10 +551,10 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.opt("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (o.opt("offset"), o.req("limit")) {
+                    (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
@@ -541,13 +596,30 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    count: o.req("count")?,
-                    data: o.opt("data")?,
-                    offset: o.req("offset")?,
-                    links: o.req("links")?,
-                })
+                match (
+                    o.req("total_count"),
+                    o.req("count"),
+                    o.opt("data"),
+                    o.req("offset"),
+                    o.req("links"),
+                ) {
+                    (
+                        Some(total_count),
+                        Some(count),
+                        Some(data),
+                        Some(offset),
+                        Some(links),
+                    ) => {
+                        Ok(Self {
+                            total_count,
+                            count,
+                            data,
+                            offset,
+                            links,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -591,13 +663,30 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_alias: o.req("bank_alias")?,
-                    bank_alias_code: o.req("bank_alias_code")?,
-                    account_bank: o.req("account_bank")?,
-                    account_bank_code: o.req("account_bank_code")?,
-                    need_bank_branch: o.req("need_bank_branch")?,
-                })
+                match (
+                    o.req("bank_alias"),
+                    o.req("bank_alias_code"),
+                    o.req("account_bank"),
+                    o.req("account_bank_code"),
+                    o.req("need_bank_branch"),
+                ) {
+                    (
+                        Some(bank_alias),
+                        Some(bank_alias_code),
+                        Some(account_bank),
+                        Some(account_bank_code),
+                        Some(need_bank_branch),
+                    ) => {
+                        Ok(Self {
+                            bank_alias,
+                            bank_alias_code,
+                            account_bank,
+                            account_bank_code,
+                            need_bank_branch,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分页链接
@@ -633,11 +722,12 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    next: o.opt("next")?,
-                    prev: o.opt("prev")?,
-                    self_: o.opt("self")?,
-                })
+                match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+                    (Some(next), Some(prev), Some(self_)) => {
+                        Ok(Self { next, prev, self_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -651,6 +741,7 @@ pub mod banks {
             /// 通过本接口可以查询支持个人业务的银行列表 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_2.shtml)
             ///
             /// `GET /v3/capital/capitallhh/banks/personal-banking`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -688,10 +779,10 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.opt("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (o.opt("offset"), o.req("limit")) {
+                    (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
@@ -733,13 +824,30 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    count: o.req("count")?,
-                    data: o.opt("data")?,
-                    offset: o.req("offset")?,
-                    links: o.req("links")?,
-                })
+                match (
+                    o.req("total_count"),
+                    o.req("count"),
+                    o.opt("data"),
+                    o.req("offset"),
+                    o.req("links"),
+                ) {
+                    (
+                        Some(total_count),
+                        Some(count),
+                        Some(data),
+                        Some(offset),
+                        Some(links),
+                    ) => {
+                        Ok(Self {
+                            total_count,
+                            count,
+                            data,
+                            offset,
+                            links,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -783,13 +891,30 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_alias: o.req("bank_alias")?,
-                    bank_alias_code: o.req("bank_alias_code")?,
-                    account_bank: o.req("account_bank")?,
-                    account_bank_code: o.req("account_bank_code")?,
-                    need_bank_branch: o.req("need_bank_branch")?,
-                })
+                match (
+                    o.req("bank_alias"),
+                    o.req("bank_alias_code"),
+                    o.req("account_bank"),
+                    o.req("account_bank_code"),
+                    o.req("need_bank_branch"),
+                ) {
+                    (
+                        Some(bank_alias),
+                        Some(bank_alias_code),
+                        Some(account_bank),
+                        Some(account_bank_code),
+                        Some(need_bank_branch),
+                    ) => {
+                        Ok(Self {
+                            bank_alias,
+                            bank_alias_code,
+                            account_bank,
+                            account_bank_code,
+                            need_bank_branch,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分页链接
@@ -825,11 +950,12 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    next: o.opt("next")?,
-                    prev: o.opt("prev")?,
-                    self_: o.opt("self")?,
-                })
+                match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+                    (Some(next), Some(prev), Some(self_)) => {
+                        Ok(Self { next, prev, self_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -845,6 +971,7 @@ pub mod banks {
             /// 查询对私银行卡号对应的开户银行信息（仅支持部分银行的对私银行卡） [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter11_2_1.shtml)
             ///
             /// `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -882,10 +1009,15 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account_number: o.req("account_number")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (o.req("account_number"), o.req("Wechatpay-Serial")) {
+                    (Some(account_number), Some(wechatpay_serial)) => {
+                        Ok(Self {
+                            account_number,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
@@ -914,10 +1046,10 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    data: o.opt("data")?,
-                })
+                match (o.req("total_count"), o.opt("data")) {
+                    (Some(total_count), Some(data)) => Ok(Self { total_count, data }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -961,13 +1093,30 @@ pub mod banks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_alias: o.req("bank_alias")?,
-                    bank_alias_code: o.req("bank_alias_code")?,
-                    account_bank: o.req("account_bank")?,
-                    account_bank_code: o.req("account_bank_code")?,
-                    need_bank_branch: o.req("need_bank_branch")?,
-                })
+                match (
+                    o.req("bank_alias"),
+                    o.req("bank_alias_code"),
+                    o.req("account_bank"),
+                    o.req("account_bank_code"),
+                    o.req("need_bank_branch"),
+                ) {
+                    (
+                        Some(bank_alias),
+                        Some(bank_alias_code),
+                        Some(account_bank),
+                        Some(account_bank_code),
+                        Some(need_bank_branch),
+                    ) => {
+                        Ok(Self {
+                            bank_alias,
+                            bank_alias_code,
+                            account_bank,
+                            account_bank_code,
+                            need_bank_branch,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Orders<'a> {
     /// `/v3/catering/orders/sync-status`
+    #[inline]
     pub fn sync_status(self) -> sync_status::SyncStatus<'a> {
         sync_status::SyncStatus(self.0.push("sync-status"))
     }
@@ -18,6 +19,7 @@ pub mod sync_status {
         /// 当点餐订单状态发生变化时，都上传全量的订单明细。1、用户在扫码点餐小程序/h5页面中下单时，上报用户的下单信息，此时status为CREATE_DEAL;2、确定支付成功后上报用户的支付信息，此时status为PAY_SUCCESS[渠道商模式](https://pay.weixin.qq.com/wiki/doc/apiv3/catering_sl.php?chapter=26_3&index=1) [服务商模式](https://pay.weixin.qq.com/wiki/doc/apiv3/catering.php?chapter=26_1)
         ///
         /// `POST /v3/catering/orders/sync-status`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -143,29 +145,78 @@ pub mod sync_status {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.opt("sp_mchid")?,
-                sp_appid: o.opt("sp_appid")?,
-                channel_id: o.req("channel_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.req("sub_appid")?,
-                out_shop_no: o.req("out_shop_no")?,
-                sub_openid: o.req("sub_openid")?,
-                login_token: o.req("login_token")?,
-                order_entry: o.req("order_entry")?,
-                total_amount: o.req("total_amount")?,
-                discount_amount: o.req("discount_amount")?,
-                user_amount: o.req("user_amount")?,
-                status: o.req("status")?,
-                action_time: o.req("action_time")?,
-                pay_time: o.opt("pay_time")?,
-                transaction_id: o.opt("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                out_order_no: o.req("out_order_no")?,
-                out_table_no: o.opt("out_table_no")?,
-                people_count: o.opt("people_count")?,
-                dish_list: o.req("dish_list")?,
-            })
+            match (
+                o.opt("sp_mchid"),
+                o.opt("sp_appid"),
+                o.req("channel_id"),
+                o.req("sub_mchid"),
+                o.req("sub_appid"),
+                o.req("out_shop_no"),
+                o.req("sub_openid"),
+                o.req("login_token"),
+                o.req("order_entry"),
+                o.req("total_amount"),
+                o.req("discount_amount"),
+                o.req("user_amount"),
+                o.req("status"),
+                o.req("action_time"),
+                o.opt("pay_time"),
+                o.opt("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("out_order_no"),
+                o.opt("out_table_no"),
+                o.opt("people_count"),
+                o.req("dish_list"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(channel_id),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(out_shop_no),
+                    Some(sub_openid),
+                    Some(login_token),
+                    Some(order_entry),
+                    Some(total_amount),
+                    Some(discount_amount),
+                    Some(user_amount),
+                    Some(status),
+                    Some(action_time),
+                    Some(pay_time),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(out_order_no),
+                    Some(out_table_no),
+                    Some(people_count),
+                    Some(dish_list),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sp_appid,
+                        channel_id,
+                        sub_mchid,
+                        sub_appid,
+                        out_shop_no,
+                        sub_openid,
+                        login_token,
+                        order_entry,
+                        total_amount,
+                        discount_amount,
+                        user_amount,
+                        status,
+                        action_time,
+                        pay_time,
+                        transaction_id,
+                        out_trade_no,
+                        out_order_no,
+                        out_table_no,
+                        people_count,
+                        dish_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户菜品信息
@@ -229,17 +280,42 @@ pub mod sync_status {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_dish_no: o.req("out_dish_no")?,
-                name: o.req("name")?,
-                price: o.req("price")?,
-                unit: o.req("unit")?,
-                count: o.req("count")?,
-                discount: o.opt("discount")?,
-                type_: o.opt("type")?,
-                priority: o.opt("priority")?,
-                properties: o.opt("properties")?,
-            })
+            match (
+                o.req("out_dish_no"),
+                o.req("name"),
+                o.req("price"),
+                o.req("unit"),
+                o.req("count"),
+                o.opt("discount"),
+                o.opt("type"),
+                o.opt("priority"),
+                o.opt("properties"),
+            ) {
+                (
+                    Some(out_dish_no),
+                    Some(name),
+                    Some(price),
+                    Some(unit),
+                    Some(count),
+                    Some(discount),
+                    Some(type_),
+                    Some(priority),
+                    Some(properties),
+                ) => {
+                    Ok(Self {
+                        out_dish_no,
+                        name,
+                        price,
+                        unit,
+                        count,
+                        discount,
+                        type_,
+                        priority,
+                        properties,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 菜品属性
@@ -285,13 +361,30 @@ pub mod sync_status {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                taste: o.req("taste")?,
-                cuisine: o.req("cuisine")?,
-                main_material: o.req("main_material")?,
-                ingredients: o.req("ingredients")?,
-                others: o.opt("others")?,
-            })
+            match (
+                o.req("taste"),
+                o.req("cuisine"),
+                o.req("main_material"),
+                o.req("ingredients"),
+                o.opt("others"),
+            ) {
+                (
+                    Some(taste),
+                    Some(cuisine),
+                    Some(main_material),
+                    Some(ingredients),
+                    Some(others),
+                ) => {
+                    Ok(Self {
+                        taste,
+                        cuisine,
+                        main_material,
+                        ingredients,
+                        others,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量

@@ -8,6 +8,7 @@ impl<'a> App<'a> {
     /// 使用合单支付接口，用户只输入一次密码，即可完成多个订单的支付。目前最多一次可支持50笔订单进行合单支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/combine/chapter3_1.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012556944) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012758021) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012760622) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012545465) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707307)
     ///
     /// `POST /v3/combine-transactions/app`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -99,23 +100,60 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            combine_appid: o.req("combine_appid")?,
-            combine_mchid: o.req("combine_mchid")?,
-            combine_out_trade_no: o.req("combine_out_trade_no")?,
-            scene_info: o.opt("scene_info")?,
-            sub_orders: o.req("sub_orders")?,
-            combine_payer_info: o.opt("combine_payer_info")?,
-            time_start: o.opt("time_start")?,
-            time_expire: o.opt("time_expire")?,
-            prepay_id: o.opt("prepay_id")?,
-            notify_url: o.req("notify_url")?,
-            trade_scenario: o.opt("trade_scenario")?,
-            limit_pay: o.opt("limit_pay")?,
-            contract_info: o.opt("contract_info")?,
-            subsidy_info: o.opt("subsidy_info")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("combine_appid"),
+            o.req("combine_mchid"),
+            o.req("combine_out_trade_no"),
+            o.opt("scene_info"),
+            o.req("sub_orders"),
+            o.opt("combine_payer_info"),
+            o.opt("time_start"),
+            o.opt("time_expire"),
+            o.opt("prepay_id"),
+            o.req("notify_url"),
+            o.opt("trade_scenario"),
+            o.opt("limit_pay"),
+            o.opt("contract_info"),
+            o.opt("subsidy_info"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(combine_appid),
+                Some(combine_mchid),
+                Some(combine_out_trade_no),
+                Some(scene_info),
+                Some(sub_orders),
+                Some(combine_payer_info),
+                Some(time_start),
+                Some(time_expire),
+                Some(prepay_id),
+                Some(notify_url),
+                Some(trade_scenario),
+                Some(limit_pay),
+                Some(contract_info),
+                Some(subsidy_info),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    combine_appid,
+                    combine_mchid,
+                    combine_out_trade_no,
+                    scene_info,
+                    sub_orders,
+                    combine_payer_info,
+                    time_start,
+                    time_expire,
+                    prepay_id,
+                    notify_url,
+                    trade_scenario,
+                    limit_pay,
+                    contract_info,
+                    subsidy_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -139,9 +177,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            identity: o.opt("identity")?,
-        })
+        match o.opt("identity") {
+            Some(identity) => Ok(Self { identity }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 实名支付(需单独申请权限)
@@ -175,11 +214,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            number: o.req("number")?,
-            name: o.req("name")?,
-        })
+        match (o.req("type"), o.req("number"), o.req("name")) {
+            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -302,14 +340,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContractInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            appid: o.req("appid")?,
-            out_contract_code: o.req("out_contract_code")?,
-            plan_id: o.req("plan_id")?,
-            contract_display_account: o.req("contract_display_account")?,
-            notify_url: o.req("notify_url")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("appid"),
+            o.req("out_contract_code"),
+            o.req("plan_id"),
+            o.req("contract_display_account"),
+            o.req("notify_url"),
+        ) {
+            (
+                Some(mchid),
+                Some(appid),
+                Some(out_contract_code),
+                Some(plan_id),
+                Some(contract_display_account),
+                Some(notify_url),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    appid,
+                    out_contract_code,
+                    plan_id,
+                    contract_display_account,
+                    notify_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestLimitPay
@@ -396,10 +453,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            payer_client_ip: o.req("payer_client_ip")?,
-        })
+        match (o.opt("device_id"), o.req("payer_client_ip")) {
+            (Some(device_id), Some(payer_client_ip)) => {
+                Ok(Self { device_id, payer_client_ip })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -479,21 +538,54 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            individual_auth_id: o.opt("individual_auth_id")?,
-            individual_name: o.opt("individual_name")?,
-            attach: o.req("attach")?,
-            amount: o.req("amount")?,
-            out_trade_no: o.req("out_trade_no")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            detail: o.opt("detail")?,
-            goods_tag: o.opt("goods_tag")?,
-            description: o.req("description")?,
-            settle_info: o.opt("settle_info")?,
-            sub_appid: o.opt("sub_appid")?,
-            profit_sharing: o.opt("profit_sharing")?,
-        })
+        match (
+            o.req("mchid"),
+            o.opt("individual_auth_id"),
+            o.opt("individual_name"),
+            o.req("attach"),
+            o.req("amount"),
+            o.req("out_trade_no"),
+            o.opt("sub_mchid"),
+            o.opt("detail"),
+            o.opt("goods_tag"),
+            o.req("description"),
+            o.opt("settle_info"),
+            o.opt("sub_appid"),
+            o.opt("profit_sharing"),
+        ) {
+            (
+                Some(mchid),
+                Some(individual_auth_id),
+                Some(individual_name),
+                Some(attach),
+                Some(amount),
+                Some(out_trade_no),
+                Some(sub_mchid),
+                Some(detail),
+                Some(goods_tag),
+                Some(description),
+                Some(settle_info),
+                Some(sub_appid),
+                Some(profit_sharing),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    individual_auth_id,
+                    individual_name,
+                    attach,
+                    amount,
+                    out_trade_no,
+                    sub_mchid,
+                    detail,
+                    goods_tag,
+                    description,
+                    settle_info,
+                    sub_appid,
+                    profit_sharing,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -524,10 +616,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_amount: o.req("total_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total_amount"), o.req("currency")) {
+            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 结算信息
@@ -556,10 +648,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-            subsidy_amount: o.opt("subsidy_amount")?,
-        })
+        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+            (Some(profit_sharing), Some(subsidy_amount)) => {
+                Ok(Self {
+                    profit_sharing,
+                    subsidy_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 贴息信息(微信分付)
@@ -583,9 +680,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_detail: o.opt("subsidy_detail")?,
-        })
+        match o.opt("subsidy_detail") {
+            Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+            None => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubsidyInfoSubsidyDetail
@@ -614,10 +712,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_period_type: o.req("subsidy_period_type")?,
-            subsidy_plan: o.req("subsidy_plan")?,
-        })
+        match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+            (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                Ok(Self {
+                    subsidy_period_type,
+                    subsidy_plan,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 贴息方案类型
@@ -712,10 +815,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetailSubsi
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_installment_num: o.req("subsidy_installment_num")?,
-            subsidy_percent: o.req("subsidy_percent")?,
-        })
+        match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+            (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                Ok(Self {
+                    subsidy_installment_num,
+                    subsidy_percent,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 交易场景
@@ -792,10 +900,12 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            prepay_id: o.req("prepay_id")?,
-            contract_result: o.opt("contract_result")?,
-        })
+        match (o.req("prepay_id"), o.opt("contract_result")) {
+            (Some(prepay_id), Some(contract_result)) => {
+                Ok(Self { prepay_id, contract_result })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 预签约结果
@@ -826,9 +936,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseContractResult {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            code: o.req("code")?,
-            message: o.opt("message")?,
-        })
+        match (o.req("code"), o.opt("message")) {
+            (Some(code), Some(message)) => Ok(Self { code, message }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> H5<'a> {
     /// 使用合单支付接口，用户只输入一次密码，即可完成多个订单的支付。目前最多一次可支持50笔订单进行合单支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/combine/chapter3_9.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012556961) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012758208) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012760626) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012545879) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707565)
     ///
     /// `POST /v3/combine-transactions/h5`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -83,19 +84,48 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            combine_appid: o.req("combine_appid")?,
-            combine_mchid: o.req("combine_mchid")?,
-            combine_out_trade_no: o.req("combine_out_trade_no")?,
-            scene_info: o.req("scene_info")?,
-            sub_orders: o.req("sub_orders")?,
-            time_start: o.opt("time_start")?,
-            time_expire: o.opt("time_expire")?,
-            notify_url: o.req("notify_url")?,
-            limit_pay: o.opt("limit_pay")?,
-            combine_payer_info: o.opt("combine_payer_info")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("combine_appid"),
+            o.req("combine_mchid"),
+            o.req("combine_out_trade_no"),
+            o.req("scene_info"),
+            o.req("sub_orders"),
+            o.opt("time_start"),
+            o.opt("time_expire"),
+            o.req("notify_url"),
+            o.opt("limit_pay"),
+            o.opt("combine_payer_info"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(combine_appid),
+                Some(combine_mchid),
+                Some(combine_out_trade_no),
+                Some(scene_info),
+                Some(sub_orders),
+                Some(time_start),
+                Some(time_expire),
+                Some(notify_url),
+                Some(limit_pay),
+                Some(combine_payer_info),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    combine_appid,
+                    combine_mchid,
+                    combine_out_trade_no,
+                    scene_info,
+                    sub_orders,
+                    time_start,
+                    time_expire,
+                    notify_url,
+                    limit_pay,
+                    combine_payer_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -129,11 +159,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-            identity: o.opt("identity")?,
-        })
+        match (o.opt("openid"), o.opt("sub_openid"), o.opt("identity")) {
+            (Some(openid), Some(sub_openid), Some(identity)) => {
+                Ok(Self {
+                    openid,
+                    sub_openid,
+                    identity,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 实名支付(需单独申请权限)
@@ -167,11 +202,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            number: o.req("number")?,
-            name: o.req("name")?,
-        })
+        match (o.req("type"), o.req("number"), o.req("name")) {
+            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -333,11 +367,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.req("device_id")?,
-            payer_client_ip: o.req("payer_client_ip")?,
-            h5_info: o.req("h5_info")?,
-        })
+        match (o.req("device_id"), o.req("payer_client_ip"), o.req("h5_info")) {
+            (Some(device_id), Some(payer_client_ip), Some(h5_info)) => {
+                Ok(Self {
+                    device_id,
+                    payer_client_ip,
+                    h5_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// H5场景信息
@@ -383,13 +422,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfoH5Info {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            app_name: o.opt("app_name")?,
-            app_url: o.opt("app_url")?,
-            bundle_id: o.opt("bundle_id")?,
-            package_name: o.opt("package_name")?,
-        })
+        match (
+            o.req("type"),
+            o.opt("app_name"),
+            o.opt("app_url"),
+            o.opt("bundle_id"),
+            o.opt("package_name"),
+        ) {
+            (
+                Some(type_),
+                Some(app_name),
+                Some(app_url),
+                Some(bundle_id),
+                Some(package_name),
+            ) => {
+                Ok(Self {
+                    type_,
+                    app_name,
+                    app_url,
+                    bundle_id,
+                    package_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -451,17 +507,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            attach: o.req("attach")?,
-            amount: o.req("amount")?,
-            out_trade_no: o.req("out_trade_no")?,
-            sub_mchid: o.req("sub_mchid")?,
-            goods_tag: o.opt("goods_tag")?,
-            description: o.req("description")?,
-            settle_info: o.opt("settle_info")?,
-            sub_appid: o.opt("sub_appid")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("attach"),
+            o.req("amount"),
+            o.req("out_trade_no"),
+            o.req("sub_mchid"),
+            o.opt("goods_tag"),
+            o.req("description"),
+            o.opt("settle_info"),
+            o.opt("sub_appid"),
+        ) {
+            (
+                Some(mchid),
+                Some(attach),
+                Some(amount),
+                Some(out_trade_no),
+                Some(sub_mchid),
+                Some(goods_tag),
+                Some(description),
+                Some(settle_info),
+                Some(sub_appid),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    attach,
+                    amount,
+                    out_trade_no,
+                    sub_mchid,
+                    goods_tag,
+                    description,
+                    settle_info,
+                    sub_appid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -492,10 +573,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_amount: o.req("total_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total_amount"), o.req("currency")) {
+            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 结算信息
@@ -524,10 +605,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-            subsidy_amount: o.opt("subsidy_amount")?,
-        })
+        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+            (Some(profit_sharing), Some(subsidy_amount)) => {
+                Ok(Self {
+                    profit_sharing,
+                    subsidy_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
@@ -553,6 +639,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { h5_url: o.req("h5_url")? })
+        match o.req("h5_url") {
+            Some(h5_url) => Ok(Self { h5_url }),
+            None => Err(o.error()),
+        }
     }
 }

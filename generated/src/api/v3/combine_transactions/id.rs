@@ -4,6 +4,7 @@
 pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Id<'a> {
     /// `/v3/combine-transactions/id/{combine_transaction_id}`: `combine_transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn combine_transaction_id(
         self,
         combine_transaction_id: &str,
@@ -23,6 +24,7 @@ pub mod by_combine_transaction_id {
         /// 平台通过查询订单API查询订单状态，完成下一步的业务逻辑。需要调用查询接口的情况： - 当商户后台、网络、服务器等出现异常，商户系统最终未接收到支付通知。 - 调用支付接口后，返回系统错误或未知交易状态情况。 - 调用刷卡支付API，返回USERPAYING的状态。 - 调用关单或撤销接口API之前，需确认支付状态。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-wx-trade-no.html)
         ///
         /// `GET /v3/combine-transactions/id/{combine_transaction_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -79,16 +81,39 @@ pub mod by_combine_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                combine_appid: o.req("combine_appid")?,
-                combine_mchid: o.req("combine_mchid")?,
-                combine_out_trade_no: o.req("combine_out_trade_no")?,
-                combine_transaction_id: o.req("combine_transaction_id")?,
-                combine_payer_info: o.opt("combine_payer_info")?,
-                scene_info: o.opt("scene_info")?,
-                sub_orders: o.opt("sub_orders")?,
-                trade_scenario: o.opt("trade_scenario")?,
-            })
+            match (
+                o.req("combine_appid"),
+                o.req("combine_mchid"),
+                o.req("combine_out_trade_no"),
+                o.req("combine_transaction_id"),
+                o.opt("combine_payer_info"),
+                o.opt("scene_info"),
+                o.opt("sub_orders"),
+                o.opt("trade_scenario"),
+            ) {
+                (
+                    Some(combine_appid),
+                    Some(combine_mchid),
+                    Some(combine_out_trade_no),
+                    Some(combine_transaction_id),
+                    Some(combine_payer_info),
+                    Some(scene_info),
+                    Some(sub_orders),
+                    Some(trade_scenario),
+                ) => {
+                    Ok(Self {
+                        combine_appid,
+                        combine_mchid,
+                        combine_out_trade_no,
+                        combine_transaction_id,
+                        combine_payer_info,
+                        scene_info,
+                        sub_orders,
+                        trade_scenario,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -114,7 +139,10 @@ pub mod by_combine_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { openid: o.opt("openid")? })
+            match o.opt("openid") {
+                Some(openid) => Ok(Self { openid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -140,9 +168,10 @@ pub mod by_combine_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-            })
+            match o.opt("device_id") {
+                Some(device_id) => Ok(Self { device_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// GetResponseSubOrders
@@ -216,19 +245,48 @@ pub mod by_combine_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                individual_auth_id: o.req("individual_auth_id")?,
-                individual_name: o.opt("individual_name")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.opt("transaction_id")?,
-                trade_type: o.opt("trade_type")?,
-                trade_state: o.req("trade_state")?,
-                bank_type: o.opt("bank_type")?,
-                attach: o.opt("attach")?,
-                success_time: o.opt("success_time")?,
-                amount: o.opt("amount")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("individual_auth_id"),
+                o.opt("individual_name"),
+                o.req("out_trade_no"),
+                o.opt("transaction_id"),
+                o.opt("trade_type"),
+                o.req("trade_state"),
+                o.opt("bank_type"),
+                o.opt("attach"),
+                o.opt("success_time"),
+                o.opt("amount"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(individual_auth_id),
+                    Some(individual_name),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(trade_type),
+                    Some(trade_state),
+                    Some(bank_type),
+                    Some(attach),
+                    Some(success_time),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        individual_auth_id,
+                        individual_name,
+                        out_trade_no,
+                        transaction_id,
+                        trade_type,
+                        trade_state,
+                        bank_type,
+                        attach,
+                        success_time,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -274,13 +332,30 @@ pub mod by_combine_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_amount: o.req("total_amount")?,
-                payer_amount: o.req("payer_amount")?,
-                currency: o.req("currency")?,
-                payer_currency: o.req("payer_currency")?,
-                settlement_rate: o.opt("settlement_rate")?,
-            })
+            match (
+                o.req("total_amount"),
+                o.req("payer_amount"),
+                o.req("currency"),
+                o.req("payer_currency"),
+                o.opt("settlement_rate"),
+            ) {
+                (
+                    Some(total_amount),
+                    Some(payer_amount),
+                    Some(currency),
+                    Some(payer_currency),
+                    Some(settlement_rate),
+                ) => {
+                    Ok(Self {
+                        total_amount,
+                        payer_amount,
+                        currency,
+                        payer_currency,
+                        settlement_rate,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 交易场景

@@ -8,6 +8,7 @@ impl<'a> Jsapi<'a> {
     /// 使用合单支付接口，用户只输入一次密码，即可完成多个订单的支付。目前最多一次可支持50笔订单进行合单支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/combine/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012760633) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012556926) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012757938) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012760615) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012545654) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012707323)
     ///
     /// `POST /v3/combine-transactions/jsapi`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -86,20 +87,51 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            combine_appid: o.req("combine_appid")?,
-            combine_mchid: o.req("combine_mchid")?,
-            combine_out_trade_no: o.req("combine_out_trade_no")?,
-            scene_info: o.opt("scene_info")?,
-            sub_orders: o.req("sub_orders")?,
-            combine_payer_info: o.req("combine_payer_info")?,
-            time_start: o.opt("time_start")?,
-            time_expire: o.opt("time_expire")?,
-            notify_url: o.req("notify_url")?,
-            limit_pay: o.opt("limit_pay")?,
-            subsidy_info: o.opt("subsidy_info")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("combine_appid"),
+            o.req("combine_mchid"),
+            o.req("combine_out_trade_no"),
+            o.opt("scene_info"),
+            o.req("sub_orders"),
+            o.req("combine_payer_info"),
+            o.opt("time_start"),
+            o.opt("time_expire"),
+            o.req("notify_url"),
+            o.opt("limit_pay"),
+            o.opt("subsidy_info"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(combine_appid),
+                Some(combine_mchid),
+                Some(combine_out_trade_no),
+                Some(scene_info),
+                Some(sub_orders),
+                Some(combine_payer_info),
+                Some(time_start),
+                Some(time_expire),
+                Some(notify_url),
+                Some(limit_pay),
+                Some(subsidy_info),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    combine_appid,
+                    combine_mchid,
+                    combine_out_trade_no,
+                    scene_info,
+                    sub_orders,
+                    combine_payer_info,
+                    time_start,
+                    time_expire,
+                    notify_url,
+                    limit_pay,
+                    subsidy_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -133,11 +165,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-            identity: o.opt("identity")?,
-        })
+        match (o.opt("openid"), o.opt("sub_openid"), o.opt("identity")) {
+            (Some(openid), Some(sub_openid), Some(identity)) => {
+                Ok(Self {
+                    openid,
+                    sub_openid,
+                    identity,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 实名支付(需单独申请权限)
@@ -171,11 +208,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            number: o.req("number")?,
-            name: o.req("name")?,
-        })
+        match (o.req("type"), o.req("number"), o.req("name")) {
+            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -334,10 +370,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            payer_client_ip: o.req("payer_client_ip")?,
-        })
+        match (o.opt("device_id"), o.req("payer_client_ip")) {
+            (Some(device_id), Some(payer_client_ip)) => {
+                Ok(Self { device_id, payer_client_ip })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -407,19 +445,48 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            attach: o.req("attach")?,
-            amount: o.req("amount")?,
-            out_trade_no: o.req("out_trade_no")?,
-            sub_mchid: o.req("sub_mchid")?,
-            detail: o.opt("detail")?,
-            goods_tag: o.opt("goods_tag")?,
-            description: o.req("description")?,
-            settle_info: o.opt("settle_info")?,
-            sub_appid: o.opt("sub_appid")?,
-            profit_sharing: o.opt("profit_sharing")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("attach"),
+            o.req("amount"),
+            o.req("out_trade_no"),
+            o.req("sub_mchid"),
+            o.opt("detail"),
+            o.opt("goods_tag"),
+            o.req("description"),
+            o.opt("settle_info"),
+            o.opt("sub_appid"),
+            o.opt("profit_sharing"),
+        ) {
+            (
+                Some(mchid),
+                Some(attach),
+                Some(amount),
+                Some(out_trade_no),
+                Some(sub_mchid),
+                Some(detail),
+                Some(goods_tag),
+                Some(description),
+                Some(settle_info),
+                Some(sub_appid),
+                Some(profit_sharing),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    attach,
+                    amount,
+                    out_trade_no,
+                    sub_mchid,
+                    detail,
+                    goods_tag,
+                    description,
+                    settle_info,
+                    sub_appid,
+                    profit_sharing,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -450,10 +517,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_amount: o.req("total_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total_amount"), o.req("currency")) {
+            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 结算信息
@@ -482,10 +549,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-            subsidy_amount: o.opt("subsidy_amount")?,
-        })
+        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+            (Some(profit_sharing), Some(subsidy_amount)) => {
+                Ok(Self {
+                    profit_sharing,
+                    subsidy_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 贴息信息(微信分付)
@@ -509,9 +581,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_detail: o.opt("subsidy_detail")?,
-        })
+        match o.opt("subsidy_detail") {
+            Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+            None => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubsidyInfoSubsidyDetail
@@ -540,10 +613,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_period_type: o.req("subsidy_period_type")?,
-            subsidy_plan: o.req("subsidy_plan")?,
-        })
+        match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+            (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                Ok(Self {
+                    subsidy_period_type,
+                    subsidy_plan,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 贴息方案类型
@@ -638,10 +716,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubsidyInfoSubsidyDetailSubsi
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            subsidy_installment_num: o.req("subsidy_installment_num")?,
-            subsidy_percent: o.req("subsidy_percent")?,
-        })
+        match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+            (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                Ok(Self {
+                    subsidy_installment_num,
+                    subsidy_percent,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
@@ -667,8 +750,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            prepay_id: o.req("prepay_id")?,
-        })
+        match o.req("prepay_id") {
+            Some(prepay_id) => Ok(Self { prepay_id }),
+            None => Err(o.error()),
+        }
     }
 }

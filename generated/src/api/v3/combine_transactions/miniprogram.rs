@@ -8,6 +8,7 @@ impl<'a> Miniprogram<'a> {
     /// 使用个人收款交易接口，可支持为个人收款方在微信支付服务后台生成与支付交易单，返回正确的预支付交易会话标识后按照交易场景调起支付。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/mini-program-prepay.html)
     ///
     /// `POST /v3/combine-transactions/miniprogram`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -72,17 +73,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            combine_appid: o.req("combine_appid")?,
-            combine_mchid: o.req("combine_mchid")?,
-            combine_out_trade_no: o.req("combine_out_trade_no")?,
-            combine_payer_info: o.req("combine_payer_info")?,
-            scene_info: o.opt("scene_info")?,
-            sub_orders: o.req("sub_orders")?,
-            time_expire: o.opt("time_expire")?,
-            notify_url: o.opt("notify_url")?,
-            trade_scenario: o.opt("trade_scenario")?,
-        })
+        match (
+            o.req("combine_appid"),
+            o.req("combine_mchid"),
+            o.req("combine_out_trade_no"),
+            o.req("combine_payer_info"),
+            o.opt("scene_info"),
+            o.req("sub_orders"),
+            o.opt("time_expire"),
+            o.opt("notify_url"),
+            o.opt("trade_scenario"),
+        ) {
+            (
+                Some(combine_appid),
+                Some(combine_mchid),
+                Some(combine_out_trade_no),
+                Some(combine_payer_info),
+                Some(scene_info),
+                Some(sub_orders),
+                Some(time_expire),
+                Some(notify_url),
+                Some(trade_scenario),
+            ) => {
+                Ok(Self {
+                    combine_appid,
+                    combine_mchid,
+                    combine_out_trade_no,
+                    combine_payer_info,
+                    scene_info,
+                    sub_orders,
+                    time_expire,
+                    notify_url,
+                    trade_scenario,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -108,7 +134,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+        match o.req("openid") {
+            Some(openid) => Ok(Self { openid }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 场景信息
@@ -139,10 +168,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            payer_client_ip: o.req("payer_client_ip")?,
-        })
+        match (o.opt("device_id"), o.req("payer_client_ip")) {
+            (Some(device_id), Some(payer_client_ip)) => {
+                Ok(Self { device_id, payer_client_ip })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -199,16 +230,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            order_service_type: o.opt("order_service_type")?,
-            individual_auth_id: o.req("individual_auth_id")?,
-            individual_name: o.opt("individual_name")?,
-            out_trade_no: o.req("out_trade_no")?,
-            amount: o.req("amount")?,
-            attach: o.req("attach")?,
-            description: o.req("description")?,
-        })
+        match (
+            o.req("mchid"),
+            o.opt("order_service_type"),
+            o.req("individual_auth_id"),
+            o.opt("individual_name"),
+            o.req("out_trade_no"),
+            o.req("amount"),
+            o.req("attach"),
+            o.req("description"),
+        ) {
+            (
+                Some(mchid),
+                Some(order_service_type),
+                Some(individual_auth_id),
+                Some(individual_name),
+                Some(out_trade_no),
+                Some(amount),
+                Some(attach),
+                Some(description),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    order_service_type,
+                    individual_auth_id,
+                    individual_name,
+                    out_trade_no,
+                    amount,
+                    attach,
+                    description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商品单金额
@@ -239,10 +293,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_amount: o.req("total_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total_amount"), o.req("currency")) {
+            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商品服务类型
@@ -364,8 +418,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            prepay_id: o.req("prepay_id")?,
-        })
+        match o.req("prepay_id") {
+            Some(prepay_id) => Ok(Self { prepay_id }),
+            None => Err(o.error()),
+        }
     }
 }

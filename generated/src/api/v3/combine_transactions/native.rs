@@ -8,6 +8,7 @@ impl<'a> Native<'a> {
     /// 使用合单支付接口，用户只输入一次密码，即可完成多个订单的支付。目前最多一次可支持50笔订单进行合单支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/combine/chapter3_10.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012556982) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012758240) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012760629) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012545465) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012708704)
     ///
     /// `POST /v3/combine-transactions/native`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -83,19 +84,48 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            combine_appid: o.req("combine_appid")?,
-            combine_mchid: o.req("combine_mchid")?,
-            combine_out_trade_no: o.req("combine_out_trade_no")?,
-            scene_info: o.opt("scene_info")?,
-            sub_orders: o.req("sub_orders")?,
-            time_start: o.opt("time_start")?,
-            time_expire: o.opt("time_expire")?,
-            notify_url: o.req("notify_url")?,
-            limit_pay: o.opt("limit_pay")?,
-            combine_payer_info: o.opt("combine_payer_info")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("combine_appid"),
+            o.req("combine_mchid"),
+            o.req("combine_out_trade_no"),
+            o.opt("scene_info"),
+            o.req("sub_orders"),
+            o.opt("time_start"),
+            o.opt("time_expire"),
+            o.req("notify_url"),
+            o.opt("limit_pay"),
+            o.opt("combine_payer_info"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(combine_appid),
+                Some(combine_mchid),
+                Some(combine_out_trade_no),
+                Some(scene_info),
+                Some(sub_orders),
+                Some(time_start),
+                Some(time_expire),
+                Some(notify_url),
+                Some(limit_pay),
+                Some(combine_payer_info),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    combine_appid,
+                    combine_mchid,
+                    combine_out_trade_no,
+                    scene_info,
+                    sub_orders,
+                    time_start,
+                    time_expire,
+                    notify_url,
+                    limit_pay,
+                    combine_payer_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -129,11 +159,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-            identity: o.opt("identity")?,
-        })
+        match (o.opt("openid"), o.opt("sub_openid"), o.opt("identity")) {
+            (Some(openid), Some(sub_openid), Some(identity)) => {
+                Ok(Self {
+                    openid,
+                    sub_openid,
+                    identity,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 实名支付(需单独申请权限)
@@ -167,11 +202,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCombinePayerInfoIdentity {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            number: o.req("number")?,
-            name: o.req("name")?,
-        })
+        match (o.req("type"), o.req("number"), o.req("name")) {
+            (Some(type_), Some(number), Some(name)) => Ok(Self { type_, number, name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -330,10 +364,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            payer_client_ip: o.req("payer_client_ip")?,
-        })
+        match (o.opt("device_id"), o.req("payer_client_ip")) {
+            (Some(device_id), Some(payer_client_ip)) => {
+                Ok(Self { device_id, payer_client_ip })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -395,17 +431,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            attach: o.req("attach")?,
-            amount: o.req("amount")?,
-            out_trade_no: o.req("out_trade_no")?,
-            sub_mchid: o.req("sub_mchid")?,
-            goods_tag: o.opt("goods_tag")?,
-            description: o.req("description")?,
-            settle_info: o.opt("settle_info")?,
-            sub_appid: o.opt("sub_appid")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("attach"),
+            o.req("amount"),
+            o.req("out_trade_no"),
+            o.req("sub_mchid"),
+            o.opt("goods_tag"),
+            o.req("description"),
+            o.opt("settle_info"),
+            o.opt("sub_appid"),
+        ) {
+            (
+                Some(mchid),
+                Some(attach),
+                Some(amount),
+                Some(out_trade_no),
+                Some(sub_mchid),
+                Some(goods_tag),
+                Some(description),
+                Some(settle_info),
+                Some(sub_appid),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    attach,
+                    amount,
+                    out_trade_no,
+                    sub_mchid,
+                    goods_tag,
+                    description,
+                    settle_info,
+                    sub_appid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -436,10 +497,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_amount: o.req("total_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total_amount"), o.req("currency")) {
+            (Some(total_amount), Some(currency)) => Ok(Self { total_amount, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 结算信息
@@ -468,10 +529,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrdersSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-            subsidy_amount: o.opt("subsidy_amount")?,
-        })
+        match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+            (Some(profit_sharing), Some(subsidy_amount)) => {
+                Ok(Self {
+                    profit_sharing,
+                    subsidy_amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
@@ -497,8 +563,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            code_url: o.req("code_url")?,
-        })
+        match o.req("code_url") {
+            Some(code_url) => Ok(Self { code_url }),
+            None => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> OutTradeNo<'a> {
     /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`: `combine_out_trade_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn combine_out_trade_no(
         self,
         combine_out_trade_no: &str,
@@ -19,6 +20,7 @@ pub mod by_combine_out_trade_no {
     pub struct ByCombineOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByCombineOutTradeNo<'a> {
         /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
+        #[inline]
         pub fn close(self) -> close::Close<'a> {
             close::Close(self.0.push("close"))
         }
@@ -27,6 +29,7 @@ pub mod by_combine_out_trade_no {
         /// 电商平台通过合单查询订单API查询订单状态，完成下一步的业务逻辑。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-by-out-trade-no.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/combine/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/combine-payment/orders/query-order.html)
         ///
         /// `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -86,17 +89,42 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                combine_appid: o.req("combine_appid")?,
-                combine_mchid: o.req("combine_mchid")?,
-                combine_out_trade_no: o.req("combine_out_trade_no")?,
-                combine_transaction_id: o.req("combine_transaction_id")?,
-                scene_info: o.opt("scene_info")?,
-                sub_orders: o.opt("sub_orders")?,
-                combine_payer_info: o.opt("combine_payer_info")?,
-                trade_scenario: o.opt("trade_scenario")?,
-                installment_info: o.opt("installment_info")?,
-            })
+            match (
+                o.req("combine_appid"),
+                o.req("combine_mchid"),
+                o.req("combine_out_trade_no"),
+                o.req("combine_transaction_id"),
+                o.opt("scene_info"),
+                o.opt("sub_orders"),
+                o.opt("combine_payer_info"),
+                o.opt("trade_scenario"),
+                o.opt("installment_info"),
+            ) {
+                (
+                    Some(combine_appid),
+                    Some(combine_mchid),
+                    Some(combine_out_trade_no),
+                    Some(combine_transaction_id),
+                    Some(scene_info),
+                    Some(sub_orders),
+                    Some(combine_payer_info),
+                    Some(trade_scenario),
+                    Some(installment_info),
+                ) => {
+                    Ok(Self {
+                        combine_appid,
+                        combine_mchid,
+                        combine_out_trade_no,
+                        combine_transaction_id,
+                        scene_info,
+                        sub_orders,
+                        combine_payer_info,
+                        trade_scenario,
+                        installment_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -122,7 +150,10 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+            match o.req("openid") {
+                Some(openid) => Ok(Self { openid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 使用的商户贴息信息(微信分付)
@@ -151,10 +182,15 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                use_subsidy: o.req("use_subsidy")?,
-                selected_installment_number: o.req("selected_installment_number")?,
-            })
+            match (o.req("use_subsidy"), o.req("selected_installment_number")) {
+                (Some(use_subsidy), Some(selected_installment_number)) => {
+                    Ok(Self {
+                        use_subsidy,
+                        selected_installment_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -180,9 +216,10 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-            })
+            match o.opt("device_id") {
+                Some(device_id) => Ok(Self { device_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// GetResponseSubOrders
@@ -274,23 +311,60 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                individual_auth_id: o.opt("individual_auth_id")?,
-                individual_name: o.opt("individual_name")?,
-                trade_type: o.opt("trade_type")?,
-                trade_state: o.opt("trade_state")?,
-                bank_type: o.opt("bank_type")?,
-                attach: o.opt("attach")?,
-                success_time: o.opt("success_time")?,
-                transaction_id: o.opt("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_openid: o.opt("sub_openid")?,
-                promotion_detail: o.opt("promotion_detail")?,
-                amount: o.opt("amount")?,
-            })
+            match (
+                o.req("mchid"),
+                o.opt("individual_auth_id"),
+                o.opt("individual_name"),
+                o.opt("trade_type"),
+                o.opt("trade_state"),
+                o.opt("bank_type"),
+                o.opt("attach"),
+                o.opt("success_time"),
+                o.opt("transaction_id"),
+                o.req("out_trade_no"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.opt("sub_openid"),
+                o.opt("promotion_detail"),
+                o.opt("amount"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(individual_auth_id),
+                    Some(individual_name),
+                    Some(trade_type),
+                    Some(trade_state),
+                    Some(bank_type),
+                    Some(attach),
+                    Some(success_time),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(sub_openid),
+                    Some(promotion_detail),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        individual_auth_id,
+                        individual_name,
+                        trade_type,
+                        trade_state,
+                        bank_type,
+                        attach,
+                        success_time,
+                        transaction_id,
+                        out_trade_no,
+                        sub_mchid,
+                        sub_appid,
+                        sub_openid,
+                        promotion_detail,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -336,13 +410,30 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_amount: o.req("total_amount")?,
-                currency: o.opt("currency")?,
-                payer_amount: o.req("payer_amount")?,
-                payer_currency: o.opt("payer_currency")?,
-                settlement_rate: o.opt("settlement_rate")?,
-            })
+            match (
+                o.req("total_amount"),
+                o.opt("currency"),
+                o.req("payer_amount"),
+                o.opt("payer_currency"),
+                o.opt("settlement_rate"),
+            ) {
+                (
+                    Some(total_amount),
+                    Some(currency),
+                    Some(payer_amount),
+                    Some(payer_currency),
+                    Some(settlement_rate),
+                ) => {
+                    Ok(Self {
+                        total_amount,
+                        currency,
+                        payer_amount,
+                        payer_currency,
+                        settlement_rate,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseSubOrdersPromotionDetail
@@ -398,19 +489,48 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_id: o.opt("coupon_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.opt("amount")?,
-                stock_id: o.opt("stock_id")?,
-                wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                merchant_contribute: o.opt("merchant_contribute")?,
-                other_contribute: o.opt("other_contribute")?,
-                currency: o.opt("currency")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.opt("coupon_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.opt("amount"),
+                o.opt("stock_id"),
+                o.opt("wechatpay_contribute"),
+                o.opt("merchant_contribute"),
+                o.opt("other_contribute"),
+                o.opt("currency"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(coupon_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(stock_id),
+                    Some(wechatpay_contribute),
+                    Some(merchant_contribute),
+                    Some(other_contribute),
+                    Some(currency),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        coupon_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        stock_id,
+                        wechatpay_contribute,
+                        merchant_contribute,
+                        other_contribute,
+                        currency,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
@@ -457,13 +577,30 @@ pub mod by_combine_out_trade_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-                discount_amount: o.opt("discount_amount")?,
-                goods_remark: o.opt("goods_remark")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.req("quantity"),
+                o.req("unit_price"),
+                o.opt("discount_amount"),
+                o.opt("goods_remark"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(quantity),
+                    Some(unit_price),
+                    Some(discount_amount),
+                    Some(goods_remark),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        quantity,
+                        unit_price,
+                        discount_amount,
+                        goods_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠范围
@@ -752,6 +889,7 @@ pub mod by_combine_out_trade_no {
             /// 合单支付订单只能使用此合单关单api完成关单。合单支付关单接口不支持关闭部分商品单， 关单的平台商户号、交易单订单号、商品单个数、商品单发起商户号、商品单订单号必须与下单时完全一致。
             ///
             /// `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -788,10 +926,12 @@ pub mod by_combine_out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.req("combine_appid")?,
-                    sub_orders: o.req("sub_orders")?,
-                })
+                match (o.req("combine_appid"), o.req("sub_orders")) {
+                    (Some(combine_appid), Some(sub_orders)) => {
+                        Ok(Self { combine_appid, sub_orders })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestSubOrders
@@ -837,13 +977,30 @@ pub mod by_combine_out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    individual_auth_id: o.opt("individual_auth_id")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("out_trade_no"),
+                    o.opt("individual_auth_id"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(out_trade_no),
+                        Some(individual_auth_id),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            out_trade_no,
+                            individual_auth_id,
+                            sub_mchid,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -6,6 +6,7 @@ pub struct InactiveMerchantIdentityVerification<'a>(
 );
 impl<'a> InactiveMerchantIdentityVerification<'a> {
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants`
+    #[inline]
     pub fn merchants(self) -> merchants::Merchants<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }
@@ -16,6 +17,7 @@ pub mod merchants {
     pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Merchants<'a> {
         /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -24,6 +26,7 @@ pub mod merchants {
         /// 服务商可以通过该接口，代特约商户发起不活跃商户身份核实，并得到核实单单号。 此接口采用异步处理模式，即在接收到服务商请求后，优先受理请求再异步处理，最终的核实结果可以通过“查询不活跃商户身份核实结果”接口获取。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/create-inactive-merchant-identity-verification.html)
         ///
         /// `POST /v3/compliance/inactive-merchant-identity-verification/merchants`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -54,9 +57,10 @@ pub mod merchants {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
@@ -82,9 +86,10 @@ pub mod merchants {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                verification_id: o.req("verification_id")?,
-            })
+            match o.req("verification_id") {
+                Some(verification_id) => Ok(Self { verification_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
@@ -93,6 +98,7 @@ pub mod merchants {
         pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BySubMchid<'a> {
             /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications`
+            #[inline]
             pub fn verifications(self) -> verifications::Verifications<'a> {
                 verifications::Verifications(self.0.push("verifications"))
             }
@@ -103,6 +109,7 @@ pub mod merchants {
             pub struct Verifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Verifications<'a> {
                 /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}`: `verification_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn verification_id(
                     self,
                     verification_id: &str,
@@ -124,6 +131,7 @@ pub mod merchants {
                     /// 在代特约商户发起不活跃商户身份核实后，服务商可以通过该接口，查询特定特约商户下单笔核实单的核实结果。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/inactive-merchant-identity-verification/inactive-mch-identity-verification/query-inactive-merchant-identity-verification.html)
                     ///
                     /// `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -172,14 +180,33 @@ pub mod merchants {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            verification_id: o.req("verification_id")?,
-                            state: o.req("state")?,
-                            fail_reason: o.opt("fail_reason")?,
-                            create_time: o.opt("create_time")?,
-                            finish_time: o.opt("finish_time")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("verification_id"),
+                            o.req("state"),
+                            o.opt("fail_reason"),
+                            o.opt("create_time"),
+                            o.opt("finish_time"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(verification_id),
+                                Some(state),
+                                Some(fail_reason),
+                                Some(create_time),
+                                Some(finish_time),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    verification_id,
+                                    state,
+                                    fail_reason,
+                                    create_time,
+                                    finish_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 失败原因

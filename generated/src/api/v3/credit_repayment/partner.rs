@@ -4,14 +4,17 @@
 pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partner<'a> {
     /// `/v3/credit-repayment/partner/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/credit-repayment/partner/deduct-orders`
+    #[inline]
     pub fn deduct_orders(self) -> deduct_orders::DeductOrders<'a> {
         deduct_orders::DeductOrders(self.0.push("deduct-orders"))
     }
     /// `/v3/credit-repayment/partner/schedule-records`
+    #[inline]
     pub fn schedule_records(self) -> schedule_records::ScheduleRecords<'a> {
         schedule_records::ScheduleRecords(self.0.push("schedule-records"))
     }
@@ -22,10 +25,12 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/credit-repayment/partner/contracts/app-presign`
+        #[inline]
         pub fn app_presign(self) -> app_presign::AppPresign<'a> {
             app_presign::AppPresign(self.0.push("app-presign"))
         }
         /// `/v3/credit-repayment/partner/contracts/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_contract_code(
             self,
             out_contract_code: &str,
@@ -35,10 +40,12 @@ pub mod contracts {
             )
         }
         /// `/v3/credit-repayment/partner/contracts/h5-presign`
+        #[inline]
         pub fn h5_presign(self) -> h5_presign::H5Presign<'a> {
             h5_presign::H5Presign(self.0.push("h5-presign"))
         }
         /// `/v3/credit-repayment/partner/contracts/terminate`
+        #[inline]
         pub fn terminate(self) -> terminate::Terminate<'a> {
             terminate::Terminate(self.0.push("terminate"))
         }
@@ -53,6 +60,7 @@ pub mod contracts {
             /// APP预签约
             ///
             /// `POST /v3/credit-repayment/partner/contracts/app-presign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -137,20 +145,51 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    display_name: o.req("display_name")?,
-                    contract_notify_url: o.req("contract_notify_url")?,
-                    repayment_day: o.req("repayment_day")?,
-                    repayment_amount_limit: o.req("repayment_amount_limit")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    real_identity: o.req("real_identity")?,
-                    trade_info: o.opt("trade_info")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("display_name"),
+                    o.req("contract_notify_url"),
+                    o.req("repayment_day"),
+                    o.req("repayment_amount_limit"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("real_identity"),
+                    o.opt("trade_info"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(display_name),
+                        Some(contract_notify_url),
+                        Some(repayment_day),
+                        Some(repayment_amount_limit),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(real_identity),
+                        Some(trade_info),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            plan_id,
+                            out_contract_code,
+                            display_name,
+                            contract_notify_url,
+                            repayment_day,
+                            repayment_amount_limit,
+                            sub_mchid,
+                            sub_appid,
+                            real_identity,
+                            trade_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户实名信息
@@ -186,11 +225,20 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity_type: o.req("identity_type")?,
-                    identity_id: o.req("identity_id")?,
-                    real_name: o.req("real_name")?,
-                })
+                match (
+                    o.req("identity_type"),
+                    o.req("identity_id"),
+                    o.req("real_name"),
+                ) {
+                    (Some(identity_type), Some(identity_id), Some(real_name)) => {
+                        Ok(Self {
+                            identity_type,
+                            identity_id,
+                            real_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 实名验证类型
@@ -290,13 +338,30 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    deduct_amount: o.req("deduct_amount")?,
-                    description: o.opt("description")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                })
+                match (
+                    o.req("out_trade_no"),
+                    o.req("deduct_amount"),
+                    o.opt("description"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                ) {
+                    (
+                        Some(out_trade_no),
+                        Some(deduct_amount),
+                        Some(description),
+                        Some(attach),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_trade_no,
+                            deduct_amount,
+                            description,
+                            attach,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
@@ -327,10 +392,15 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    presign_token: o.req("presign_token")?,
-                    redirect_service: o.opt("redirect_service")?,
-                })
+                match (o.req("presign_token"), o.opt("redirect_service")) {
+                    (Some(presign_token), Some(redirect_service)) => {
+                        Ok(Self {
+                            presign_token,
+                            redirect_service,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -344,6 +414,7 @@ pub mod contracts {
             /// 使用服务商签约协议号查询自动还款协议详情
             ///
             /// `GET /v3/credit-repayment/partner/contracts/{out_contract_code}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -431,21 +502,54 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.req("contract_id")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    display_name: o.req("display_name")?,
-                    contract_state: o.req("contract_state")?,
-                    contract_signed_time: o.opt("contract_signed_time")?,
-                    contract_terminated_time: o.opt("contract_terminated_time")?,
-                    contract_terminated_mode: o.opt("contract_terminated_mode")?,
-                    contract_termination_remark: o.opt("contract_termination_remark")?,
-                    repayment_day: o.opt("repayment_day")?,
-                    openid: o.opt("openid")?,
-                    appid: o.opt("appid")?,
-                    repayment_amount_limit: o.req("repayment_amount_limit")?,
-                })
+                match (
+                    o.req("contract_id"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("display_name"),
+                    o.req("contract_state"),
+                    o.opt("contract_signed_time"),
+                    o.opt("contract_terminated_time"),
+                    o.opt("contract_terminated_mode"),
+                    o.opt("contract_termination_remark"),
+                    o.opt("repayment_day"),
+                    o.opt("openid"),
+                    o.opt("appid"),
+                    o.req("repayment_amount_limit"),
+                ) {
+                    (
+                        Some(contract_id),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(display_name),
+                        Some(contract_state),
+                        Some(contract_signed_time),
+                        Some(contract_terminated_time),
+                        Some(contract_terminated_mode),
+                        Some(contract_termination_remark),
+                        Some(repayment_day),
+                        Some(openid),
+                        Some(appid),
+                        Some(repayment_amount_limit),
+                    ) => {
+                        Ok(Self {
+                            contract_id,
+                            plan_id,
+                            out_contract_code,
+                            display_name,
+                            contract_state,
+                            contract_signed_time,
+                            contract_terminated_time,
+                            contract_terminated_mode,
+                            contract_termination_remark,
+                            repayment_day,
+                            openid,
+                            appid,
+                            repayment_amount_limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 协议状态
@@ -583,6 +687,7 @@ pub mod contracts {
             /// 服务商调用本接口预先指定签约信息，进行预签约。在完成预签约后，服务商会得到对应的预签约码（presign_token）。服务商H5再携带预签约码参数拉起微信客户端的签约页面，让用户完成签约。签约完成后，将返回服务商H5。若用户同意本次流程，则微信支付会通过服务商指定的回调地址通知签约结果；若用户未同意或者流程执行失败，则不通知签约结果。在发起签约后，服务商签约协议号不能再重复使用，包括签约失败的协议、签约成功后解约的协议及签约成功生效中的协议。服务商可通过查询协议接口确认服务商签约协议号是否已经使用。注意：服务商获取到的预签约码有效期为10分钟。10分钟后，预签约码失效。此时，如果再携带预签约ID跳转到微信客户端进行签约，则将报错。
             ///
             /// `POST /v3/credit-repayment/partner/contracts/h5-presign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -670,21 +775,54 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    display_name: o.req("display_name")?,
-                    contract_notify_url: o.req("contract_notify_url")?,
-                    repayment_day: o.req("repayment_day")?,
-                    repayment_amount_limit: o.req("repayment_amount_limit")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    real_identity: o.req("real_identity")?,
-                    trade_info: o.opt("trade_info")?,
-                    jump_info: o.opt("jump_info")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("display_name"),
+                    o.req("contract_notify_url"),
+                    o.req("repayment_day"),
+                    o.req("repayment_amount_limit"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("real_identity"),
+                    o.opt("trade_info"),
+                    o.opt("jump_info"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(display_name),
+                        Some(contract_notify_url),
+                        Some(repayment_day),
+                        Some(repayment_amount_limit),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(real_identity),
+                        Some(trade_info),
+                        Some(jump_info),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            plan_id,
+                            out_contract_code,
+                            display_name,
+                            contract_notify_url,
+                            repayment_day,
+                            repayment_amount_limit,
+                            sub_mchid,
+                            sub_appid,
+                            real_identity,
+                            trade_info,
+                            jump_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转控制信息
@@ -710,9 +848,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    jump_appid: o.opt("jump_appid")?,
-                })
+                match o.opt("jump_appid") {
+                    Some(jump_appid) => Ok(Self { jump_appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 用户实名信息
@@ -748,11 +887,20 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity_type: o.req("identity_type")?,
-                    identity_id: o.req("identity_id")?,
-                    real_name: o.req("real_name")?,
-                })
+                match (
+                    o.req("identity_type"),
+                    o.req("identity_id"),
+                    o.req("real_name"),
+                ) {
+                    (Some(identity_type), Some(identity_id), Some(real_name)) => {
+                        Ok(Self {
+                            identity_type,
+                            identity_id,
+                            real_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 实名验证类型
@@ -852,13 +1000,30 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    deduct_amount: o.req("deduct_amount")?,
-                    description: o.opt("description")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                })
+                match (
+                    o.req("out_trade_no"),
+                    o.req("deduct_amount"),
+                    o.opt("description"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                ) {
+                    (
+                        Some(out_trade_no),
+                        Some(deduct_amount),
+                        Some(description),
+                        Some(attach),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_trade_no,
+                            deduct_amount,
+                            description,
+                            attach,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
@@ -884,9 +1049,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    redirect_url: o.req("redirect_url")?,
-                })
+                match o.req("redirect_url") {
+                    Some(redirect_url) => Ok(Self { redirect_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -900,6 +1066,7 @@ pub mod contracts {
             /// 服务商可通过本接口使用服务商签约协议号来解除已经签订的自动还款协议
             ///
             /// `POST /v3/credit-repayment/partner/contracts/terminate`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -938,10 +1105,18 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_contract_code: o.req("out_contract_code")?,
-                    contract_termination_remark: o.req("contract_termination_remark")?,
-                })
+                match (
+                    o.req("out_contract_code"),
+                    o.req("contract_termination_remark"),
+                ) {
+                    (Some(out_contract_code), Some(contract_termination_remark)) => {
+                        Ok(Self {
+                            out_contract_code,
+                            contract_termination_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
@@ -965,9 +1140,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_info: o.opt("contract_info")?,
-                })
+                match o.opt("contract_info") {
+                    Some(contract_info) => Ok(Self { contract_info }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 协议信息
@@ -1055,21 +1231,54 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.req("contract_id")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    display_name: o.req("display_name")?,
-                    contract_state: o.req("contract_state")?,
-                    contract_signed_time: o.opt("contract_signed_time")?,
-                    contract_terminated_time: o.opt("contract_terminated_time")?,
-                    contract_terminated_mode: o.opt("contract_terminated_mode")?,
-                    contract_termination_remark: o.opt("contract_termination_remark")?,
-                    repayment_day: o.opt("repayment_day")?,
-                    openid: o.opt("openid")?,
-                    appid: o.opt("appid")?,
-                    repayment_amount_limit: o.req("repayment_amount_limit")?,
-                })
+                match (
+                    o.req("contract_id"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("display_name"),
+                    o.req("contract_state"),
+                    o.opt("contract_signed_time"),
+                    o.opt("contract_terminated_time"),
+                    o.opt("contract_terminated_mode"),
+                    o.opt("contract_termination_remark"),
+                    o.opt("repayment_day"),
+                    o.opt("openid"),
+                    o.opt("appid"),
+                    o.req("repayment_amount_limit"),
+                ) {
+                    (
+                        Some(contract_id),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(display_name),
+                        Some(contract_state),
+                        Some(contract_signed_time),
+                        Some(contract_terminated_time),
+                        Some(contract_terminated_mode),
+                        Some(contract_termination_remark),
+                        Some(repayment_day),
+                        Some(openid),
+                        Some(appid),
+                        Some(repayment_amount_limit),
+                    ) => {
+                        Ok(Self {
+                            contract_id,
+                            plan_id,
+                            out_contract_code,
+                            display_name,
+                            contract_state,
+                            contract_signed_time,
+                            contract_terminated_time,
+                            contract_terminated_mode,
+                            contract_termination_remark,
+                            repayment_day,
+                            openid,
+                            appid,
+                            repayment_amount_limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 协议状态
@@ -1206,6 +1415,7 @@ pub mod deduct_orders {
     pub struct DeductOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> DeductOrders<'a> {
         /// `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -1217,6 +1427,7 @@ pub mod deduct_orders {
         /// 商户在发起还款之前，需要先调用预约还款接口；只有成功预约还款之后才能发起还款
         ///
         /// `POST /v3/credit-repayment/partner/deduct-orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1277,15 +1488,36 @@ pub mod deduct_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contract_id: o.req("contract_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                out_record_id: o.req("out_record_id")?,
-                deduct_amount: o.req("deduct_amount")?,
-                notify_url: o.req("notify_url")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-            })
+            match (
+                o.req("contract_id"),
+                o.req("out_trade_no"),
+                o.req("out_record_id"),
+                o.req("deduct_amount"),
+                o.req("notify_url"),
+                o.req("description"),
+                o.opt("attach"),
+            ) {
+                (
+                    Some(contract_id),
+                    Some(out_trade_no),
+                    Some(out_record_id),
+                    Some(deduct_amount),
+                    Some(notify_url),
+                    Some(description),
+                    Some(attach),
+                ) => {
+                    Ok(Self {
+                        contract_id,
+                        out_trade_no,
+                        out_record_id,
+                        deduct_amount,
+                        notify_url,
+                        description,
+                        attach,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
@@ -1366,20 +1598,51 @@ pub mod deduct_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_trade_no: o.req("out_trade_no")?,
-                out_record_id: o.req("out_record_id")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                openid: o.req("openid")?,
-                contract_id: o.req("contract_id")?,
-                order_state: o.req("order_state")?,
-                deduct_amount: o.req("deduct_amount")?,
-                pay_success_amount: o.opt("pay_success_amount")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                transaction_id: o.opt("transaction_id")?,
-            })
+            match (
+                o.req("out_trade_no"),
+                o.req("out_record_id"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("openid"),
+                o.req("contract_id"),
+                o.req("order_state"),
+                o.req("deduct_amount"),
+                o.opt("pay_success_amount"),
+                o.req("description"),
+                o.opt("attach"),
+                o.opt("transaction_id"),
+            ) {
+                (
+                    Some(out_trade_no),
+                    Some(out_record_id),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(openid),
+                    Some(contract_id),
+                    Some(order_state),
+                    Some(deduct_amount),
+                    Some(pay_success_amount),
+                    Some(description),
+                    Some(attach),
+                    Some(transaction_id),
+                ) => {
+                    Ok(Self {
+                        out_trade_no,
+                        out_record_id,
+                        appid,
+                        sub_appid,
+                        openid,
+                        contract_id,
+                        order_state,
+                        deduct_amount,
+                        pay_success_amount,
+                        description,
+                        attach,
+                        transaction_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 还款单状态
@@ -1452,6 +1715,7 @@ pub mod deduct_orders {
             /// 商户可调用该接口来获取还款单的详细信息
             ///
             /// `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -1534,20 +1798,51 @@ pub mod deduct_orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    out_record_id: o.req("out_record_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.req("openid")?,
-                    contract_id: o.req("contract_id")?,
-                    order_state: o.req("order_state")?,
-                    deduct_amount: o.req("deduct_amount")?,
-                    pay_success_amount: o.opt("pay_success_amount")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    transaction_id: o.opt("transaction_id")?,
-                })
+                match (
+                    o.req("out_trade_no"),
+                    o.req("out_record_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("openid"),
+                    o.req("contract_id"),
+                    o.req("order_state"),
+                    o.req("deduct_amount"),
+                    o.opt("pay_success_amount"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.opt("transaction_id"),
+                ) {
+                    (
+                        Some(out_trade_no),
+                        Some(out_record_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(contract_id),
+                        Some(order_state),
+                        Some(deduct_amount),
+                        Some(pay_success_amount),
+                        Some(description),
+                        Some(attach),
+                        Some(transaction_id),
+                    ) => {
+                        Ok(Self {
+                            out_trade_no,
+                            out_record_id,
+                            appid,
+                            sub_appid,
+                            openid,
+                            contract_id,
+                            order_state,
+                            deduct_amount,
+                            pay_success_amount,
+                            description,
+                            attach,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 还款单状态
@@ -1620,10 +1915,12 @@ pub mod schedule_records {
     pub struct ScheduleRecords<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ScheduleRecords<'a> {
         /// `/v3/credit-repayment/partner/schedule-records/batch-create`
+        #[inline]
         pub fn batch_create(self) -> batch_create::BatchCreate<'a> {
             batch_create::BatchCreate(self.0.push("batch-create"))
         }
         /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`: `out_record_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_record_id(
             self,
             out_record_id: &str,
@@ -1641,6 +1938,7 @@ pub mod schedule_records {
             /// 商户在发起还款前，需要调用该接口进行预约还款
             ///
             /// `POST /v3/credit-repayment/partner/schedule-records/batch-create`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1687,12 +1985,27 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.req("contract_id")?,
-                    appid: o.req("appid")?,
-                    openid: o.req("openid")?,
-                    schedule_items: o.req("schedule_items")?,
-                })
+                match (
+                    o.req("contract_id"),
+                    o.req("appid"),
+                    o.req("openid"),
+                    o.req("schedule_items"),
+                ) {
+                    (
+                        Some(contract_id),
+                        Some(appid),
+                        Some(openid),
+                        Some(schedule_items),
+                    ) => {
+                        Ok(Self {
+                            contract_id,
+                            appid,
+                            openid,
+                            schedule_items,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestScheduleItems
@@ -1743,14 +2056,33 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_record_id: o.req("out_record_id")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    repayment_amount: o.req("repayment_amount")?,
-                    min_repayment_amount: o.opt("min_repayment_amount")?,
-                    repayment_date: o.req("repayment_date")?,
-                })
+                match (
+                    o.req("out_record_id"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("repayment_amount"),
+                    o.opt("min_repayment_amount"),
+                    o.req("repayment_date"),
+                ) {
+                    (
+                        Some(out_record_id),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(repayment_amount),
+                        Some(min_repayment_amount),
+                        Some(repayment_date),
+                    ) => {
+                        Ok(Self {
+                            out_record_id,
+                            sub_mchid,
+                            sub_appid,
+                            repayment_amount,
+                            min_repayment_amount,
+                            repayment_date,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
@@ -1774,9 +2106,10 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    schedule_records: o.opt("schedule_records")?,
-                })
+                match o.opt("schedule_records") {
+                    Some(schedule_records) => Ok(Self { schedule_records }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostResponseScheduleRecords
@@ -1837,16 +2170,39 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_record_id: o.req("out_record_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    contract_id: o.opt("contract_id")?,
-                    repayment_amount: o.req("repayment_amount")?,
-                    min_repayment_amount: o.req("min_repayment_amount")?,
-                    repayment_date: o.req("repayment_date")?,
-                    openid: o.req("openid")?,
-                })
+                match (
+                    o.req("out_record_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("contract_id"),
+                    o.req("repayment_amount"),
+                    o.req("min_repayment_amount"),
+                    o.req("repayment_date"),
+                    o.req("openid"),
+                ) {
+                    (
+                        Some(out_record_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(contract_id),
+                        Some(repayment_amount),
+                        Some(min_repayment_amount),
+                        Some(repayment_date),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            out_record_id,
+                            appid,
+                            sub_appid,
+                            contract_id,
+                            repayment_amount,
+                            min_repayment_amount,
+                            repayment_date,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1860,6 +2216,7 @@ pub mod schedule_records {
             /// 商户可调用该接口来查询之前发起的预约还款记录
             ///
             /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1892,9 +2249,10 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.req("contract_id")?,
-                })
+                match o.req("contract_id") {
+                    Some(contract_id) => Ok(Self { contract_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
@@ -1955,16 +2313,39 @@ pub mod schedule_records {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_record_id: o.req("out_record_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    contract_id: o.opt("contract_id")?,
-                    repayment_amount: o.req("repayment_amount")?,
-                    min_repayment_amount: o.req("min_repayment_amount")?,
-                    repayment_date: o.req("repayment_date")?,
-                    openid: o.req("openid")?,
-                })
+                match (
+                    o.req("out_record_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("contract_id"),
+                    o.req("repayment_amount"),
+                    o.req("min_repayment_amount"),
+                    o.req("repayment_date"),
+                    o.req("openid"),
+                ) {
+                    (
+                        Some(out_record_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(contract_id),
+                        Some(repayment_amount),
+                        Some(min_repayment_amount),
+                        Some(repayment_date),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            out_record_id,
+                            appid,
+                            sub_appid,
+                            contract_id,
+                            repayment_amount,
+                            min_repayment_amount,
+                            repayment_date,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

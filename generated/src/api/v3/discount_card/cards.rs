@@ -4,6 +4,7 @@
 pub struct Cards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Cards<'a> {
     /// `/v3/discount-card/cards/{out_card_code}`: `out_card_code` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_card_code(
         self,
         out_card_code: &str,
@@ -15,6 +16,7 @@ impl<'a> Cards<'a> {
     /// 商户在引导用户跳转先享卡领卡前，需要请求先享卡预受理领卡请求接口，再根据返回数据引导用户跳转领卡。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
     ///
     /// `POST /v3/discount-card/cards`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -60,12 +62,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_card_code: o.req("out_card_code")?,
-            card_template_id: o.req("card_template_id")?,
-            appid: o.req("appid")?,
-            notify_url: o.req("notify_url")?,
-        })
+        match (
+            o.req("out_card_code"),
+            o.req("card_template_id"),
+            o.req("appid"),
+            o.req("notify_url"),
+        ) {
+            (
+                Some(out_card_code),
+                Some(card_template_id),
+                Some(appid),
+                Some(notify_url),
+            ) => {
+                Ok(Self {
+                    out_card_code,
+                    card_template_id,
+                    appid,
+                    notify_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
@@ -91,9 +108,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            prepare_card_token: o.req("prepare_card_token")?,
-        })
+        match o.req("prepare_card_token") {
+            Some(prepare_card_token) => Ok(Self { prepare_card_token }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/discount-card/cards/{out_card_code}`
@@ -102,6 +120,7 @@ pub mod by_out_card_code {
     pub struct ByOutCardCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOutCardCode<'a> {
         /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
+        #[inline]
         pub fn add_user_records(self) -> add_user_records::AddUserRecords<'a> {
             add_user_records::AddUserRecords(self.0.push("add-user-records"))
         }
@@ -110,6 +129,7 @@ pub mod by_out_card_code {
         /// 商户可以通过商户领卡号查询指定的先享卡，可用于对账或者界面展示。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_3.shtml)
         ///
         /// `GET /v3/discount-card/cards/{out_card_code}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -199,23 +219,60 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                card_id: o.req("card_id")?,
-                card_template_id: o.req("card_template_id")?,
-                openid: o.req("openid")?,
-                out_card_code: o.req("out_card_code")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                time_range: o.req("time_range")?,
-                state: o.req("state")?,
-                unfinished_reason: o.opt("unfinished_reason")?,
-                total_amount: o.opt("total_amount")?,
-                pay_information: o.opt("pay_information")?,
-                create_time: o.req("create_time")?,
-                objectives: o.opt("objectives")?,
-                rewards: o.opt("rewards")?,
-                sharer_openid: o.opt("sharer_openid")?,
-            })
+            match (
+                o.req("card_id"),
+                o.req("card_template_id"),
+                o.req("openid"),
+                o.req("out_card_code"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("time_range"),
+                o.req("state"),
+                o.opt("unfinished_reason"),
+                o.opt("total_amount"),
+                o.opt("pay_information"),
+                o.req("create_time"),
+                o.opt("objectives"),
+                o.opt("rewards"),
+                o.opt("sharer_openid"),
+            ) {
+                (
+                    Some(card_id),
+                    Some(card_template_id),
+                    Some(openid),
+                    Some(out_card_code),
+                    Some(appid),
+                    Some(mchid),
+                    Some(time_range),
+                    Some(state),
+                    Some(unfinished_reason),
+                    Some(total_amount),
+                    Some(pay_information),
+                    Some(create_time),
+                    Some(objectives),
+                    Some(rewards),
+                    Some(sharer_openid),
+                ) => {
+                    Ok(Self {
+                        card_id,
+                        card_template_id,
+                        openid,
+                        out_card_code,
+                        appid,
+                        mchid,
+                        time_range,
+                        state,
+                        unfinished_reason,
+                        total_amount,
+                        pay_information,
+                        create_time,
+                        objectives,
+                        rewards,
+                        sharer_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseObjectives
@@ -266,14 +323,33 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                objective_id: o.req("objective_id")?,
-                name: o.req("name")?,
-                count: o.req("count")?,
-                unit: o.req("unit")?,
-                description: o.opt("description")?,
-                objective_completion_records: o.opt("objective_completion_records")?,
-            })
+            match (
+                o.req("objective_id"),
+                o.req("name"),
+                o.req("count"),
+                o.req("unit"),
+                o.opt("description"),
+                o.opt("objective_completion_records"),
+            ) {
+                (
+                    Some(objective_id),
+                    Some(name),
+                    Some(count),
+                    Some(unit),
+                    Some(description),
+                    Some(objective_completion_records),
+                ) => {
+                    Ok(Self {
+                        objective_id,
+                        name,
+                        count,
+                        unit,
+                        description,
+                        objective_completion_records,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseObjectivesObjectiveCompletionRecords
@@ -333,15 +409,36 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                objective_completion_serial_no: o.req("objective_completion_serial_no")?,
-                objective_id: o.req("objective_id")?,
-                completion_time: o.req("completion_time")?,
-                completion_type: o.req("completion_type")?,
-                description: o.req("description")?,
-                completion_count: o.req("completion_count")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("objective_completion_serial_no"),
+                o.req("objective_id"),
+                o.req("completion_time"),
+                o.req("completion_type"),
+                o.req("description"),
+                o.req("completion_count"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(objective_completion_serial_no),
+                    Some(objective_id),
+                    Some(completion_time),
+                    Some(completion_type),
+                    Some(description),
+                    Some(completion_count),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        objective_completion_serial_no,
+                        objective_id,
+                        completion_time,
+                        completion_type,
+                        description,
+                        completion_count,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户退回优惠的付款信息
@@ -382,12 +479,27 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                pay_amount: o.req("pay_amount")?,
-                pay_state: o.req("pay_state")?,
-                transaction_id: o.opt("transaction_id")?,
-                pay_time: o.opt("pay_time")?,
-            })
+            match (
+                o.req("pay_amount"),
+                o.req("pay_state"),
+                o.opt("transaction_id"),
+                o.opt("pay_time"),
+            ) {
+                (
+                    Some(pay_amount),
+                    Some(pay_state),
+                    Some(transaction_id),
+                    Some(pay_time),
+                ) => {
+                    Ok(Self {
+                        pay_amount,
+                        pay_state,
+                        transaction_id,
+                        pay_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseRewards
@@ -446,16 +558,39 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                reward_id: o.req("reward_id")?,
-                name: o.req("name")?,
-                count_type: o.req("count_type")?,
-                count: o.req("count")?,
-                unit: o.req("unit")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-                reward_usage_records: o.opt("reward_usage_records")?,
-            })
+            match (
+                o.req("reward_id"),
+                o.req("name"),
+                o.req("count_type"),
+                o.req("count"),
+                o.req("unit"),
+                o.req("amount"),
+                o.opt("description"),
+                o.opt("reward_usage_records"),
+            ) {
+                (
+                    Some(reward_id),
+                    Some(name),
+                    Some(count_type),
+                    Some(count),
+                    Some(unit),
+                    Some(amount),
+                    Some(description),
+                    Some(reward_usage_records),
+                ) => {
+                    Ok(Self {
+                        reward_id,
+                        name,
+                        count_type,
+                        count,
+                        unit,
+                        amount,
+                        description,
+                        reward_usage_records,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseRewardsRewardUsageRecords
@@ -516,16 +651,39 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                reward_usage_serial_no: o.req("reward_usage_serial_no")?,
-                reward_id: o.req("reward_id")?,
-                usage_time: o.req("usage_time")?,
-                usage_type: o.req("usage_type")?,
-                description: o.req("description")?,
-                usage_count: o.req("usage_count")?,
-                amount: o.req("amount")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("reward_usage_serial_no"),
+                o.req("reward_id"),
+                o.req("usage_time"),
+                o.req("usage_type"),
+                o.req("description"),
+                o.req("usage_count"),
+                o.req("amount"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(reward_usage_serial_no),
+                    Some(reward_id),
+                    Some(usage_time),
+                    Some(usage_type),
+                    Some(description),
+                    Some(usage_count),
+                    Some(amount),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        reward_usage_serial_no,
+                        reward_id,
+                        usage_time,
+                        usage_type,
+                        description,
+                        usage_count,
+                        amount,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 约定时间期限
@@ -556,10 +714,10 @@ pub mod by_out_card_code {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.req("begin_time")?,
-                end_time: o.req("end_time")?,
-            })
+            match (o.req("begin_time"), o.req("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
@@ -572,6 +730,7 @@ pub mod by_out_card_code {
             /// 当用户在商户侧消费时，用户完成了微信先享卡的目标或者获取使用优惠时，商户需要把这个信息同步给微信先享卡平台，用于在微信先享卡小程序展示及先享卡到期后的用户结算。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
             ///
             /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -616,11 +775,24 @@ pub mod by_out_card_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_template_id: o.req("card_template_id")?,
-                    objective_completion_records: o.opt("objective_completion_records")?,
-                    reward_usage_records: o.opt("reward_usage_records")?,
-                })
+                match (
+                    o.req("card_template_id"),
+                    o.opt("objective_completion_records"),
+                    o.opt("reward_usage_records"),
+                ) {
+                    (
+                        Some(card_template_id),
+                        Some(objective_completion_records),
+                        Some(reward_usage_records),
+                    ) => {
+                        Ok(Self {
+                            card_template_id,
+                            objective_completion_records,
+                            reward_usage_records,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestObjectiveCompletionRecords
@@ -679,16 +851,36 @@ pub mod by_out_card_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    objective_completion_serial_no: o
-                        .req("objective_completion_serial_no")?,
-                    objective_id: o.req("objective_id")?,
-                    completion_time: o.req("completion_time")?,
-                    completion_type: o.req("completion_type")?,
-                    description: o.req("description")?,
-                    completion_count: o.req("completion_count")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("objective_completion_serial_no"),
+                    o.req("objective_id"),
+                    o.req("completion_time"),
+                    o.req("completion_type"),
+                    o.req("description"),
+                    o.req("completion_count"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(objective_completion_serial_no),
+                        Some(objective_id),
+                        Some(completion_time),
+                        Some(completion_type),
+                        Some(description),
+                        Some(completion_count),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            objective_completion_serial_no,
+                            objective_id,
+                            completion_time,
+                            completion_type,
+                            description,
+                            completion_count,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestRewardUsageRecords
@@ -749,16 +941,39 @@ pub mod by_out_card_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    reward_usage_serial_no: o.req("reward_usage_serial_no")?,
-                    reward_id: o.req("reward_id")?,
-                    usage_time: o.req("usage_time")?,
-                    usage_type: o.req("usage_type")?,
-                    description: o.req("description")?,
-                    usage_count: o.req("usage_count")?,
-                    amount: o.req("amount")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("reward_usage_serial_no"),
+                    o.req("reward_id"),
+                    o.req("usage_time"),
+                    o.req("usage_type"),
+                    o.req("description"),
+                    o.req("usage_count"),
+                    o.req("amount"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(reward_usage_serial_no),
+                        Some(reward_id),
+                        Some(usage_time),
+                        Some(usage_type),
+                        Some(description),
+                        Some(usage_count),
+                        Some(amount),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            reward_usage_serial_no,
+                            reward_id,
+                            usage_time,
+                            usage_type,
+                            description,
+                            usage_count,
+                            amount,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Orders<'a> {
     /// `/v3/discount-card/orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
     /// `/v3/discount-card/orders/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -23,6 +25,7 @@ pub mod by_out_order_no {
         ///
         /// `GET /v3/discount-card/orders/{out_order_no}`
         #[deprecated]
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -32,6 +35,7 @@ pub mod by_out_order_no {
         ///
         /// `PATCH /v3/discount-card/orders/{out_order_no}`
         #[deprecated]
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -171,32 +175,87 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                discount_card_id: o.req("discount_card_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                appid: o.req("appid")?,
-                service_id: o.req("service_id")?,
-                order_id: o.req("order_id")?,
-                transaction_id: o.opt("transaction_id")?,
-                openid: o.req("openid")?,
-                card_begin_time: o.req("card_begin_time")?,
-                card_end_time: o.req("card_end_time")?,
-                card_name: o.req("card_name")?,
-                objective_description: o.req("objective_description")?,
-                reward_description: o.req("reward_description")?,
-                estimated_reward_amount: o.req("estimated_reward_amount")?,
-                online_instructions: o.opt("online_instructions")?,
-                offline_instructions: o.opt("offline_instructions")?,
-                state: o.req("state")?,
-                total_amount: o.opt("total_amount")?,
-                deduction_amount: o.opt("deduction_amount")?,
-                settlement_amount: o.opt("settlement_amount")?,
-                create_time: o.req("create_time")?,
-                pay_time: o.opt("pay_time")?,
-                objectives: o.opt("objectives")?,
-                rewards: o.opt("rewards")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("discount_card_id"),
+                o.req("out_trade_no"),
+                o.req("appid"),
+                o.req("service_id"),
+                o.req("order_id"),
+                o.opt("transaction_id"),
+                o.req("openid"),
+                o.req("card_begin_time"),
+                o.req("card_end_time"),
+                o.req("card_name"),
+                o.req("objective_description"),
+                o.req("reward_description"),
+                o.req("estimated_reward_amount"),
+                o.opt("online_instructions"),
+                o.opt("offline_instructions"),
+                o.req("state"),
+                o.opt("total_amount"),
+                o.opt("deduction_amount"),
+                o.opt("settlement_amount"),
+                o.req("create_time"),
+                o.opt("pay_time"),
+                o.opt("objectives"),
+                o.opt("rewards"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(discount_card_id),
+                    Some(out_trade_no),
+                    Some(appid),
+                    Some(service_id),
+                    Some(order_id),
+                    Some(transaction_id),
+                    Some(openid),
+                    Some(card_begin_time),
+                    Some(card_end_time),
+                    Some(card_name),
+                    Some(objective_description),
+                    Some(reward_description),
+                    Some(estimated_reward_amount),
+                    Some(online_instructions),
+                    Some(offline_instructions),
+                    Some(state),
+                    Some(total_amount),
+                    Some(deduction_amount),
+                    Some(settlement_amount),
+                    Some(create_time),
+                    Some(pay_time),
+                    Some(objectives),
+                    Some(rewards),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        discount_card_id,
+                        out_trade_no,
+                        appid,
+                        service_id,
+                        order_id,
+                        transaction_id,
+                        openid,
+                        card_begin_time,
+                        card_end_time,
+                        card_name,
+                        objective_description,
+                        reward_description,
+                        estimated_reward_amount,
+                        online_instructions,
+                        offline_instructions,
+                        state,
+                        total_amount,
+                        deduction_amount,
+                        settlement_amount,
+                        create_time,
+                        pay_time,
+                        objectives,
+                        rewards,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseObjectives
@@ -260,17 +319,42 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                objective_serial_no: o.req("objective_serial_no")?,
-                objective_id: o.req("objective_id")?,
-                name: o.opt("name")?,
-                unit: o.opt("unit")?,
-                performance_description: o.req("performance_description")?,
-                performance_type: o.req("performance_type")?,
-                count: o.req("count")?,
-                performance_time: o.req("performance_time")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("objective_serial_no"),
+                o.req("objective_id"),
+                o.opt("name"),
+                o.opt("unit"),
+                o.req("performance_description"),
+                o.req("performance_type"),
+                o.req("count"),
+                o.req("performance_time"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(objective_serial_no),
+                    Some(objective_id),
+                    Some(name),
+                    Some(unit),
+                    Some(performance_description),
+                    Some(performance_type),
+                    Some(count),
+                    Some(performance_time),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        objective_serial_no,
+                        objective_id,
+                        name,
+                        unit,
+                        performance_description,
+                        performance_type,
+                        count,
+                        performance_time,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseRewards
@@ -339,18 +423,45 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                reward_serial_no: o.req("reward_serial_no")?,
-                reward_id: o.req("reward_id")?,
-                name: o.opt("name")?,
-                unit: o.opt("unit")?,
-                description: o.req("description")?,
-                reward_type: o.req("reward_type")?,
-                count: o.req("count")?,
-                amount: o.req("amount")?,
-                reward_time: o.req("reward_time")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("reward_serial_no"),
+                o.req("reward_id"),
+                o.opt("name"),
+                o.opt("unit"),
+                o.req("description"),
+                o.req("reward_type"),
+                o.req("count"),
+                o.req("amount"),
+                o.req("reward_time"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(reward_serial_no),
+                    Some(reward_id),
+                    Some(name),
+                    Some(unit),
+                    Some(description),
+                    Some(reward_type),
+                    Some(count),
+                    Some(amount),
+                    Some(reward_time),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        reward_serial_no,
+                        reward_id,
+                        name,
+                        unit,
+                        description,
+                        reward_type,
+                        count,
+                        amount,
+                        reward_time,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
@@ -377,10 +488,10 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                objectives: o.opt("objectives")?,
-                rewards: o.opt("rewards")?,
-            })
+            match (o.opt("objectives"), o.opt("rewards")) {
+                (Some(objectives), Some(rewards)) => Ok(Self { objectives, rewards }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PatchRequestObjectives
@@ -434,15 +545,36 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                objective_serial_no: o.req("objective_serial_no")?,
-                objective_id: o.req("objective_id")?,
-                performance_description: o.req("performance_description")?,
-                performance_type: o.req("performance_type")?,
-                count: o.req("count")?,
-                performance_time: o.req("performance_time")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("objective_serial_no"),
+                o.req("objective_id"),
+                o.req("performance_description"),
+                o.req("performance_type"),
+                o.req("count"),
+                o.req("performance_time"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(objective_serial_no),
+                    Some(objective_id),
+                    Some(performance_description),
+                    Some(performance_type),
+                    Some(count),
+                    Some(performance_time),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        objective_serial_no,
+                        objective_id,
+                        performance_description,
+                        performance_type,
+                        count,
+                        performance_time,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PatchRequestRewards
@@ -501,16 +633,39 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                reward_serial_no: o.req("reward_serial_no")?,
-                reward_id: o.req("reward_id")?,
-                description: o.req("description")?,
-                reward_type: o.req("reward_type")?,
-                count: o.req("count")?,
-                amount: o.req("amount")?,
-                reward_time: o.req("reward_time")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("reward_serial_no"),
+                o.req("reward_id"),
+                o.req("description"),
+                o.req("reward_type"),
+                o.req("count"),
+                o.req("amount"),
+                o.req("reward_time"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(reward_serial_no),
+                    Some(reward_id),
+                    Some(description),
+                    Some(reward_type),
+                    Some(count),
+                    Some(amount),
+                    Some(reward_time),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        reward_serial_no,
+                        reward_id,
+                        description,
+                        reward_type,
+                        count,
+                        amount,
+                        reward_time,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
@@ -541,10 +696,12 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-            })
+            match (o.req("out_order_no"), o.req("order_id")) {
+                (Some(out_order_no), Some(order_id)) => {
+                    Ok(Self { out_order_no, order_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -554,6 +711,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/discount-card/orders/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -572,6 +730,7 @@ pub mod out_trade_no {
             ///
             /// `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}`
             #[deprecated]
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -708,32 +867,87 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    discount_card_id: o.req("discount_card_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    openid: o.req("openid")?,
-                    card_begin_time: o.req("card_begin_time")?,
-                    card_end_time: o.req("card_end_time")?,
-                    card_name: o.req("card_name")?,
-                    objective_description: o.req("objective_description")?,
-                    reward_description: o.req("reward_description")?,
-                    estimated_reward_amount: o.req("estimated_reward_amount")?,
-                    online_instructions: o.opt("online_instructions")?,
-                    offline_instructions: o.opt("offline_instructions")?,
-                    state: o.req("state")?,
-                    total_amount: o.opt("total_amount")?,
-                    deduction_amount: o.opt("deduction_amount")?,
-                    settlement_amount: o.opt("settlement_amount")?,
-                    create_time: o.req("create_time")?,
-                    pay_time: o.opt("pay_time")?,
-                    objectives: o.opt("objectives")?,
-                    rewards: o.opt("rewards")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("discount_card_id"),
+                    o.req("out_trade_no"),
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                    o.opt("transaction_id"),
+                    o.req("openid"),
+                    o.req("card_begin_time"),
+                    o.req("card_end_time"),
+                    o.req("card_name"),
+                    o.req("objective_description"),
+                    o.req("reward_description"),
+                    o.req("estimated_reward_amount"),
+                    o.opt("online_instructions"),
+                    o.opt("offline_instructions"),
+                    o.req("state"),
+                    o.opt("total_amount"),
+                    o.opt("deduction_amount"),
+                    o.opt("settlement_amount"),
+                    o.req("create_time"),
+                    o.opt("pay_time"),
+                    o.opt("objectives"),
+                    o.opt("rewards"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(discount_card_id),
+                        Some(out_trade_no),
+                        Some(appid),
+                        Some(service_id),
+                        Some(order_id),
+                        Some(transaction_id),
+                        Some(openid),
+                        Some(card_begin_time),
+                        Some(card_end_time),
+                        Some(card_name),
+                        Some(objective_description),
+                        Some(reward_description),
+                        Some(estimated_reward_amount),
+                        Some(online_instructions),
+                        Some(offline_instructions),
+                        Some(state),
+                        Some(total_amount),
+                        Some(deduction_amount),
+                        Some(settlement_amount),
+                        Some(create_time),
+                        Some(pay_time),
+                        Some(objectives),
+                        Some(rewards),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            discount_card_id,
+                            out_trade_no,
+                            appid,
+                            service_id,
+                            order_id,
+                            transaction_id,
+                            openid,
+                            card_begin_time,
+                            card_end_time,
+                            card_name,
+                            objective_description,
+                            reward_description,
+                            estimated_reward_amount,
+                            online_instructions,
+                            offline_instructions,
+                            state,
+                            total_amount,
+                            deduction_amount,
+                            settlement_amount,
+                            create_time,
+                            pay_time,
+                            objectives,
+                            rewards,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseObjectives
@@ -797,17 +1011,42 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    objective_serial_no: o.req("objective_serial_no")?,
-                    objective_id: o.req("objective_id")?,
-                    name: o.opt("name")?,
-                    unit: o.opt("unit")?,
-                    performance_description: o.req("performance_description")?,
-                    performance_type: o.req("performance_type")?,
-                    count: o.req("count")?,
-                    performance_time: o.req("performance_time")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("objective_serial_no"),
+                    o.req("objective_id"),
+                    o.opt("name"),
+                    o.opt("unit"),
+                    o.req("performance_description"),
+                    o.req("performance_type"),
+                    o.req("count"),
+                    o.req("performance_time"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(objective_serial_no),
+                        Some(objective_id),
+                        Some(name),
+                        Some(unit),
+                        Some(performance_description),
+                        Some(performance_type),
+                        Some(count),
+                        Some(performance_time),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            objective_serial_no,
+                            objective_id,
+                            name,
+                            unit,
+                            performance_description,
+                            performance_type,
+                            count,
+                            performance_time,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseRewards
@@ -876,18 +1115,45 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    reward_serial_no: o.req("reward_serial_no")?,
-                    reward_id: o.req("reward_id")?,
-                    name: o.opt("name")?,
-                    unit: o.opt("unit")?,
-                    description: o.req("description")?,
-                    reward_type: o.req("reward_type")?,
-                    count: o.req("count")?,
-                    amount: o.req("amount")?,
-                    reward_time: o.req("reward_time")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("reward_serial_no"),
+                    o.req("reward_id"),
+                    o.opt("name"),
+                    o.opt("unit"),
+                    o.req("description"),
+                    o.req("reward_type"),
+                    o.req("count"),
+                    o.req("amount"),
+                    o.req("reward_time"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(reward_serial_no),
+                        Some(reward_id),
+                        Some(name),
+                        Some(unit),
+                        Some(description),
+                        Some(reward_type),
+                        Some(count),
+                        Some(amount),
+                        Some(reward_time),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            reward_serial_no,
+                            reward_id,
+                            name,
+                            unit,
+                            description,
+                            reward_type,
+                            count,
+                            amount,
+                            reward_time,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,14 +4,17 @@
 pub struct Charge<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Charge<'a> {
     /// `/v3/ebike/charge/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/ebike/charge/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/ebike/charge/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -22,10 +25,12 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/ebike/charge/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
             by_contract_id::ByContractId(self.0.push_param(&contract_id))
         }
         /// `/v3/ebike/charge/contracts/preopen`
+        #[inline]
         pub fn preopen(self) -> preopen::Preopen<'a> {
             preopen::Preopen(self.0.push("preopen"))
         }
@@ -36,6 +41,7 @@ pub mod contracts {
         pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByContractId<'a> {
             /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
+            #[inline]
             pub fn confirm(self) -> confirm::Confirm<'a> {
                 confirm::Confirm(self.0.push("confirm"))
             }
@@ -45,6 +51,7 @@ pub mod contracts {
             ///
             /// `GET /v3/ebike/charge/contracts/{contract_id}`
             #[deprecated]
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -77,9 +84,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
@@ -125,13 +133,30 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    openid: o.req("openid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    contract_id: o.opt("contract_id")?,
-                    contract_state: o.req("contract_state")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("openid"),
+                    o.opt("sub_mchid"),
+                    o.opt("contract_id"),
+                    o.req("contract_state"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(openid),
+                        Some(sub_mchid),
+                        Some(contract_id),
+                        Some(contract_state),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            openid,
+                            sub_mchid,
+                            contract_id,
+                            contract_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
@@ -145,6 +170,7 @@ pub mod contracts {
                 ///
                 /// `POST /v3/ebike/charge/contracts/{contract_id}/confirm`
                 #[deprecated]
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -191,12 +217,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        charge_info: o.req("charge_info")?,
-                    })
+                    match (
+                        o.opt("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("charge_info"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(charge_info),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                charge_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充电场景信息
@@ -237,12 +278,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_time: o.req("start_time")?,
-                        charging_station_name: o.req("charging_station_name")?,
-                        charging_gun_number: o.req("charging_gun_number")?,
-                        device_id: o.req("device_id")?,
-                    })
+                    match (
+                        o.req("start_time"),
+                        o.req("charging_station_name"),
+                        o.req("charging_gun_number"),
+                        o.req("device_id"),
+                    ) {
+                        (
+                            Some(start_time),
+                            Some(charging_station_name),
+                            Some(charging_gun_number),
+                            Some(device_id),
+                        ) => {
+                            Ok(Self {
+                                start_time,
+                                charging_station_name,
+                                charging_gun_number,
+                                device_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
@@ -268,9 +324,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        charging_token: o.req("charging_token")?,
-                    })
+                    match o.req("charging_token") {
+                        Some(charging_token) => Ok(Self { charging_token }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -286,6 +343,7 @@ pub mod contracts {
             ///
             /// `POST /v3/ebike/charge/contracts/preopen`
             #[deprecated]
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -339,13 +397,30 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    trade_scene: o.req("trade_scene")?,
-                    openid: o.req("openid")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("trade_scene"),
+                    o.req("openid"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(trade_scene),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            appid,
+                            sub_appid,
+                            trade_scene,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
@@ -371,9 +446,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    preopen_id: o.req("preopen_id")?,
-                })
+                match o.req("preopen_id") {
+                    Some(preopen_id) => Ok(Self { preopen_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -384,10 +460,12 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/ebike/charge/transactions/id`
+        #[inline]
         pub fn id(self) -> id::Id<'a> {
             id::Id(self.0.push("id"))
         }
         /// `/v3/ebike/charge/transactions/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
@@ -397,6 +475,7 @@ pub mod transactions {
         ///
         /// `POST /v3/ebike/charge/transactions`
         #[deprecated]
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -476,20 +555,51 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                attach: o.opt("attach")?,
-                goods_tag: o.opt("goods_tag")?,
-                notify_url: o.req("notify_url")?,
-                description: o.req("description")?,
-                charging_token: o.req("charging_token")?,
-                amount: o.req("amount")?,
-                charge_info: o.req("charge_info")?,
-                device_info: o.req("device_info")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("out_trade_no"),
+                o.opt("attach"),
+                o.opt("goods_tag"),
+                o.req("notify_url"),
+                o.req("description"),
+                o.req("charging_token"),
+                o.req("amount"),
+                o.req("charge_info"),
+                o.req("device_info"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(out_trade_no),
+                    Some(attach),
+                    Some(goods_tag),
+                    Some(notify_url),
+                    Some(description),
+                    Some(charging_token),
+                    Some(amount),
+                    Some(charge_info),
+                    Some(device_info),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        out_trade_no,
+                        attach,
+                        goods_tag,
+                        notify_url,
+                        description,
+                        charging_token,
+                        amount,
+                        charge_info,
+                        device_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额信息
@@ -520,10 +630,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 充电自行车场景信息
@@ -579,15 +689,36 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                end_time: o.req("end_time")?,
-                charging_station_name: o.req("charging_station_name")?,
-                charging_gun_number: o.req("charging_gun_number")?,
-                charged_capacity: o.req("charged_capacity")?,
-                park_duration: o.opt("park_duration")?,
-                park_fee: o.opt("park_fee")?,
-            })
+            match (
+                o.req("start_time"),
+                o.req("end_time"),
+                o.req("charging_station_name"),
+                o.req("charging_gun_number"),
+                o.req("charged_capacity"),
+                o.opt("park_duration"),
+                o.opt("park_fee"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(end_time),
+                    Some(charging_station_name),
+                    Some(charging_gun_number),
+                    Some(charged_capacity),
+                    Some(park_duration),
+                    Some(park_fee),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        end_time,
+                        charging_station_name,
+                        charging_gun_number,
+                        charged_capacity,
+                        park_duration,
+                        park_fee,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 设备信息
@@ -618,10 +749,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.req("device_id")?,
-                device_ip: o.req("device_ip")?,
-            })
+            match (o.req("device_id"), o.req("device_ip")) {
+                (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
@@ -652,10 +783,12 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                accept_state: o.req("accept_state")?,
-                create_time: o.opt("create_time")?,
-            })
+            match (o.req("accept_state"), o.opt("create_time")) {
+                (Some(accept_state), Some(create_time)) => {
+                    Ok(Self { accept_state, create_time })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/ebike/charge/transactions/id`
@@ -664,6 +797,7 @@ pub mod transactions {
         pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Id<'a> {
             /// `/v3/ebike/charge/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transaction_id(
                 self,
                 transaction_id: &str,
@@ -682,6 +816,7 @@ pub mod transactions {
                 ///
                 /// `GET /v3/ebike/charge/transactions/id/{transaction_id}`
                 #[deprecated]
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -714,9 +849,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
@@ -814,25 +950,66 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        attach: o.opt("attach")?,
-                        trade_type: o.req("trade_type")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        trade_state: o.req("trade_state")?,
-                        trade_state_des: o.opt("trade_state_des")?,
-                        contract_id: o.req("contract_id")?,
-                        payer: o.opt("payer")?,
-                        amount: o.req("amount")?,
-                        device_info: o.req("device_info")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.opt("transaction_id"),
+                        o.opt("attach"),
+                        o.req("trade_type"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("trade_state"),
+                        o.opt("trade_state_des"),
+                        o.req("contract_id"),
+                        o.opt("payer"),
+                        o.req("amount"),
+                        o.req("device_info"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(attach),
+                            Some(trade_type),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(trade_state),
+                            Some(trade_state_des),
+                            Some(contract_id),
+                            Some(payer),
+                            Some(amount),
+                            Some(device_info),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                out_trade_no,
+                                transaction_id,
+                                attach,
+                                trade_type,
+                                bank_type,
+                                success_time,
+                                trade_state,
+                                trade_state_des,
+                                contract_id,
+                                payer,
+                                amount,
+                                device_info,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 订单金额信息
@@ -871,12 +1048,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.opt("payer_total")?,
-                        discount_total: o.opt("discount_total")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.opt("payer_total"),
+                        o.opt("discount_total"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(discount_total),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                discount_total,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -907,10 +1099,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        device_id: o.req("device_id")?,
-                        device_ip: o.req("device_ip")?,
-                    })
+                    match (o.req("device_id"), o.req("device_ip")) {
+                        (Some(device_id), Some(device_ip)) => {
+                            Ok(Self { device_id, device_ip })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 支付者信息
@@ -941,10 +1135,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        openid: o.opt("openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (o.opt("openid"), o.opt("sub_openid")) {
+                        (Some(openid), Some(sub_openid)) => {
+                            Ok(Self { openid, sub_openid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetail
@@ -1010,17 +1206,42 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        name: o.opt("name")?,
-                        scope: o.opt("scope")?,
-                        type_: o.opt("type")?,
-                        activity_id: o.opt("activity_id")?,
-                        amount: o.req("amount")?,
-                        wxpay_contribute: o.opt("wxpay_contribute")?,
-                        merchant_contribute: o.opt("merchant_contribute")?,
-                        other_contribute: o.opt("other_contribute")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.opt("name"),
+                        o.opt("scope"),
+                        o.opt("type"),
+                        o.opt("activity_id"),
+                        o.req("amount"),
+                        o.opt("wxpay_contribute"),
+                        o.opt("merchant_contribute"),
+                        o.opt("other_contribute"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(name),
+                            Some(scope),
+                            Some(type_),
+                            Some(activity_id),
+                            Some(amount),
+                            Some(wxpay_contribute),
+                            Some(merchant_contribute),
+                            Some(other_contribute),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                name,
+                                scope,
+                                type_,
+                                activity_id,
+                                amount,
+                                wxpay_contribute,
+                                merchant_contribute,
+                                other_contribute,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1031,6 +1252,7 @@ pub mod transactions {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_trade_no(
                 self,
                 out_trade_no: &str,
@@ -1049,6 +1271,7 @@ pub mod transactions {
                 ///
                 /// `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`
                 #[deprecated]
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1081,9 +1304,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
@@ -1181,25 +1405,66 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        attach: o.opt("attach")?,
-                        trade_type: o.req("trade_type")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        trade_state: o.req("trade_state")?,
-                        trade_state_des: o.opt("trade_state_des")?,
-                        contract_id: o.req("contract_id")?,
-                        payer: o.opt("payer")?,
-                        amount: o.req("amount")?,
-                        device_info: o.req("device_info")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.opt("transaction_id"),
+                        o.opt("attach"),
+                        o.req("trade_type"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("trade_state"),
+                        o.opt("trade_state_des"),
+                        o.req("contract_id"),
+                        o.opt("payer"),
+                        o.req("amount"),
+                        o.req("device_info"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(attach),
+                            Some(trade_type),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(trade_state),
+                            Some(trade_state_des),
+                            Some(contract_id),
+                            Some(payer),
+                            Some(amount),
+                            Some(device_info),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                out_trade_no,
+                                transaction_id,
+                                attach,
+                                trade_type,
+                                bank_type,
+                                success_time,
+                                trade_state,
+                                trade_state_des,
+                                contract_id,
+                                payer,
+                                amount,
+                                device_info,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 订单金额信息
@@ -1238,12 +1503,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.opt("payer_total")?,
-                        discount_total: o.opt("discount_total")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.opt("payer_total"),
+                        o.opt("discount_total"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(discount_total),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                discount_total,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -1274,10 +1554,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        device_id: o.req("device_id")?,
-                        device_ip: o.req("device_ip")?,
-                    })
+                    match (o.req("device_id"), o.req("device_ip")) {
+                        (Some(device_id), Some(device_ip)) => {
+                            Ok(Self { device_id, device_ip })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 支付者信息
@@ -1308,10 +1590,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        openid: o.opt("openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (o.opt("openid"), o.opt("sub_openid")) {
+                        (Some(openid), Some(sub_openid)) => {
+                            Ok(Self { openid, sub_openid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetail
@@ -1377,17 +1661,42 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        name: o.opt("name")?,
-                        scope: o.opt("scope")?,
-                        type_: o.opt("type")?,
-                        activity_id: o.opt("activity_id")?,
-                        amount: o.req("amount")?,
-                        wxpay_contribute: o.opt("wxpay_contribute")?,
-                        merchant_contribute: o.opt("merchant_contribute")?,
-                        other_contribute: o.opt("other_contribute")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.opt("name"),
+                        o.opt("scope"),
+                        o.opt("type"),
+                        o.opt("activity_id"),
+                        o.req("amount"),
+                        o.opt("wxpay_contribute"),
+                        o.opt("merchant_contribute"),
+                        o.opt("other_contribute"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(name),
+                            Some(scope),
+                            Some(type_),
+                            Some(activity_id),
+                            Some(amount),
+                            Some(wxpay_contribute),
+                            Some(merchant_contribute),
+                            Some(other_contribute),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                name,
+                                scope,
+                                type_,
+                                activity_id,
+                                amount,
+                                wxpay_contribute,
+                                merchant_contribute,
+                                other_contribute,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1399,6 +1708,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/ebike/charge/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -1409,6 +1719,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/ebike/charge/users/{openid}/contract`
+            #[inline]
             pub fn contract(self) -> contract::Contract<'a> {
                 contract::Contract(self.0.push("contract"))
             }
@@ -1424,6 +1735,7 @@ pub mod users {
                 ///
                 /// `GET /v3/ebike/charge/users/{openid}/contract`
                 #[deprecated]
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1461,10 +1773,12 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        trade_scene: o.req("trade_scene")?,
-                    })
+                    match (o.opt("sub_mchid"), o.req("trade_scene")) {
+                        (Some(sub_mchid), Some(trade_scene)) => {
+                            Ok(Self { sub_mchid, trade_scene })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
@@ -1510,13 +1824,30 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        openid: o.req("openid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        contract_id: o.opt("contract_id")?,
-                        contract_state: o.req("contract_state")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("openid"),
+                        o.opt("sub_mchid"),
+                        o.opt("contract_id"),
+                        o.req("contract_state"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(openid),
+                            Some(sub_mchid),
+                            Some(contract_id),
+                            Some(contract_state),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                openid,
+                                sub_mchid,
+                                contract_id,
+                                contract_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

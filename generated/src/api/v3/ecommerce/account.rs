@@ -4,12 +4,14 @@
 pub struct Account<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Account<'a> {
     /// `/v3/ecommerce/account/apply-cancel-withdraw`
+    #[inline]
     pub fn apply_cancel_withdraw(
         self,
     ) -> apply_cancel_withdraw::ApplyCancelWithdraw<'a> {
         apply_cancel_withdraw::ApplyCancelWithdraw(self.0.push("apply-cancel-withdraw"))
     }
     /// `/v3/ecommerce/account/cancel-applications`
+    #[inline]
     pub fn cancel_applications(self) -> cancel_applications::CancelApplications<'a> {
         cancel_applications::CancelApplications(self.0.push("cancel-applications"))
     }
@@ -20,18 +22,22 @@ pub mod apply_cancel_withdraw {
     pub struct ApplyCancelWithdraw<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ApplyCancelWithdraw<'a> {
         /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
+        #[inline]
         pub fn applyment_id(self) -> applyment_id::ApplymentId<'a> {
             applyment_id::ApplymentId(self.0.push("applyment-id"))
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/confirm`
+        #[inline]
         pub fn confirm(self) -> confirm::Confirm<'a> {
             confirm::Confirm(self.0.push("confirm"))
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
+        #[inline]
         pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
             out_request_no::OutRequestNo(self.0.push("out-request-no"))
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
+        #[inline]
         pub fn validate_cancel(self) -> validate_cancel::ValidateCancel<'a> {
             validate_cancel::ValidateCancel(self.0.push("validate-cancel"))
         }
@@ -40,6 +46,7 @@ pub mod apply_cancel_withdraw {
         /// 本接口用于商户号注销、商户号注销及提现。当平台二级商户需要注销商户号，或需要注销商户号并提现商户号可用余额的商户，由其所属的平台商户调用此接口发起申请。
         ///
         /// `POST /v3/ecommerce/account/apply-cancel-withdraw`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -102,16 +109,39 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                out_request_no: o.req("out_request_no")?,
-                withdraw: o.opt("withdraw")?,
-                payee_info: o.req("payee_info")?,
-                proof_medias: o.opt("proof_medias")?,
-                additional_materials: o.opt("additional_materials")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("out_request_no"),
+                o.opt("withdraw"),
+                o.req("payee_info"),
+                o.opt("proof_medias"),
+                o.opt("additional_materials"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(out_request_no),
+                    Some(withdraw),
+                    Some(payee_info),
+                    Some(proof_medias),
+                    Some(additional_materials),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        out_request_no,
+                        withdraw,
+                        payee_info,
+                        proof_medias,
+                        additional_materials,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款账号信息
@@ -143,11 +173,20 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_type: o.req("account_type")?,
-                bank_account_info: o.req("bank_account_info")?,
-                identity_info: o.opt("identity_info")?,
-            })
+            match (
+                o.req("account_type"),
+                o.req("bank_account_info"),
+                o.opt("identity_info"),
+            ) {
+                (Some(account_type), Some(bank_account_info), Some(identity_info)) => {
+                    Ok(Self {
+                        account_type,
+                        bank_account_info,
+                        identity_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -248,14 +287,33 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_name: o.req("account_name")?,
-                account_bank: o.req("account_bank")?,
-                bank_branch_id: o.opt("bank_branch_id")?,
-                bank_branch_name: o.opt("bank_branch_name")?,
-                bank_name: o.opt("bank_name")?,
-                account_number: o.req("account_number")?,
-            })
+            match (
+                o.req("account_name"),
+                o.req("account_bank"),
+                o.opt("bank_branch_id"),
+                o.opt("bank_branch_name"),
+                o.opt("bank_name"),
+                o.req("account_number"),
+            ) {
+                (
+                    Some(account_name),
+                    Some(account_bank),
+                    Some(bank_branch_id),
+                    Some(bank_branch_name),
+                    Some(bank_name),
+                    Some(account_number),
+                ) => {
+                    Ok(Self {
+                        account_name,
+                        account_bank,
+                        bank_branch_id,
+                        bank_branch_name,
+                        bank_name,
+                        account_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款人账号对应的证件信息
@@ -291,11 +349,24 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_doc_type: o.opt("id_doc_type")?,
-                identification_name: o.req("identification_name")?,
-                identification_no: o.req("identification_no")?,
-            })
+            match (
+                o.opt("id_doc_type"),
+                o.req("identification_name"),
+                o.req("identification_no"),
+            ) {
+                (
+                    Some(id_doc_type),
+                    Some(identification_name),
+                    Some(identification_no),
+                ) => {
+                    Ok(Self {
+                        id_doc_type,
+                        identification_name,
+                        identification_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -430,10 +501,15 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                proof_media_type: o.req("proof_media_type")?,
-                proof_media: o.req("proof_media")?,
-            })
+            match (o.req("proof_media_type"), o.req("proof_media")) {
+                (Some(proof_media_type), Some(proof_media)) => {
+                    Ok(Self {
+                        proof_media_type,
+                        proof_media,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请证明材料类型
@@ -564,10 +640,15 @@ pub mod apply_cancel_withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.opt("applyment_id")?,
-                out_request_no: o.opt("out_request_no")?,
-            })
+            match (o.opt("applyment_id"), o.opt("out_request_no")) {
+                (Some(applyment_id), Some(out_request_no)) => {
+                    Ok(Self {
+                        applyment_id,
+                        out_request_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
@@ -576,6 +657,7 @@ pub mod apply_cancel_withdraw {
         pub struct ApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ApplymentId<'a> {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn applyment_id(
                 self,
                 applyment_id: &str,
@@ -593,6 +675,7 @@ pub mod apply_cancel_withdraw {
                 /// 微信支付申请单号查询注销申请单状态,电商平台发起申请后, 电商平台调用此接口查询审批和出款进度
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -674,20 +757,51 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applyment_id: o.req("applyment_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        cancel_state: o.req("cancel_state")?,
-                        cancel_state_description: o.req("cancel_state_description")?,
-                        withdraw: o.opt("withdraw")?,
-                        withdraw_state: o.opt("withdraw_state")?,
-                        withdraw_state_description: o.opt("withdraw_state_description")?,
-                        account_withdraw_result: o.opt("account_withdraw_result")?,
-                        modify_time: o.opt("modify_time")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        account_info: o.opt("account_info")?,
-                        confirm_cancel: o.opt("confirm_cancel")?,
-                    })
+                    match (
+                        o.req("applyment_id"),
+                        o.req("out_request_no"),
+                        o.req("cancel_state"),
+                        o.req("cancel_state_description"),
+                        o.opt("withdraw"),
+                        o.opt("withdraw_state"),
+                        o.opt("withdraw_state_description"),
+                        o.opt("account_withdraw_result"),
+                        o.opt("modify_time"),
+                        o.req("sub_mchid"),
+                        o.opt("account_info"),
+                        o.opt("confirm_cancel"),
+                    ) {
+                        (
+                            Some(applyment_id),
+                            Some(out_request_no),
+                            Some(cancel_state),
+                            Some(cancel_state_description),
+                            Some(withdraw),
+                            Some(withdraw_state),
+                            Some(withdraw_state_description),
+                            Some(account_withdraw_result),
+                            Some(modify_time),
+                            Some(sub_mchid),
+                            Some(account_info),
+                            Some(confirm_cancel),
+                        ) => {
+                            Ok(Self {
+                                applyment_id,
+                                out_request_no,
+                                cancel_state,
+                                cancel_state_description,
+                                withdraw,
+                                withdraw_state,
+                                withdraw_state_description,
+                                account_withdraw_result,
+                                modify_time,
+                                sub_mchid,
+                                account_info,
+                                confirm_cancel,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseAccountInfo
@@ -716,10 +830,12 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_account_type: o.req("out_account_type")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("out_account_type"), o.req("amount")) {
+                        (Some(out_account_type), Some(amount)) => {
+                            Ok(Self { out_account_type, amount })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 二级商户号的出款子账户类型
@@ -819,11 +935,24 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_account_type: o.req("out_account_type")?,
-                        pay_state: o.req("pay_state")?,
-                        state_description: o.req("state_description")?,
-                    })
+                    match (
+                        o.req("out_account_type"),
+                        o.req("pay_state"),
+                        o.req("state_description"),
+                    ) {
+                        (
+                            Some(out_account_type),
+                            Some(pay_state),
+                            Some(state_description),
+                        ) => {
+                            Ok(Self {
+                                out_account_type,
+                                pay_state,
+                                state_description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 二级商户号的出款子账户类型
@@ -1069,9 +1198,10 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        confirm_cancel_url: o.opt("confirm_cancel_url")?,
-                    })
+                    match o.opt("confirm_cancel_url") {
+                        Some(confirm_cancel_url) => Ok(Self { confirm_cancel_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 是否提取资金
@@ -1204,6 +1334,7 @@ pub mod apply_cancel_withdraw {
             /// 电商平台发起申请后, 单据为待商户确认注销状态时，通过该接口代替商户执行确认操作
             ///
             /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1262,14 +1393,33 @@ pub mod apply_cancel_withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_id: o.opt("applyment_id")?,
-                    out_request_no: o.opt("out_request_no")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    operator_identification: o.req("operator_identification")?,
-                    confirm_time: o.req("confirm_time")?,
-                    cancel_contract_version: o.req("cancel_contract_version")?,
-                })
+                match (
+                    o.opt("applyment_id"),
+                    o.opt("out_request_no"),
+                    o.req("sub_mchid"),
+                    o.req("operator_identification"),
+                    o.req("confirm_time"),
+                    o.req("cancel_contract_version"),
+                ) {
+                    (
+                        Some(applyment_id),
+                        Some(out_request_no),
+                        Some(sub_mchid),
+                        Some(operator_identification),
+                        Some(confirm_time),
+                        Some(cancel_contract_version),
+                    ) => {
+                        Ok(Self {
+                            applyment_id,
+                            out_request_no,
+                            sub_mchid,
+                            operator_identification,
+                            confirm_time,
+                            cancel_contract_version,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
@@ -1305,11 +1455,20 @@ pub mod apply_cancel_withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_id: o.opt("applyment_id")?,
-                    out_request_no: o.opt("out_request_no")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match (
+                    o.opt("applyment_id"),
+                    o.opt("out_request_no"),
+                    o.opt("sub_mchid"),
+                ) {
+                    (Some(applyment_id), Some(out_request_no), Some(sub_mchid)) => {
+                        Ok(Self {
+                            applyment_id,
+                            out_request_no,
+                            sub_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1319,6 +1478,7 @@ pub mod apply_cancel_withdraw {
         pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRequestNo<'a> {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_request_no(
                 self,
                 out_request_no: &str,
@@ -1336,6 +1496,7 @@ pub mod apply_cancel_withdraw {
                 /// 电商平台发起申请后, 电商平台调用此接口查询审批和出款进度
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1417,20 +1578,51 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applyment_id: o.req("applyment_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        cancel_state: o.req("cancel_state")?,
-                        cancel_state_description: o.req("cancel_state_description")?,
-                        withdraw: o.opt("withdraw")?,
-                        withdraw_state: o.opt("withdraw_state")?,
-                        withdraw_state_description: o.opt("withdraw_state_description")?,
-                        account_withdraw_result: o.opt("account_withdraw_result")?,
-                        modify_time: o.opt("modify_time")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        account_info: o.opt("account_info")?,
-                        confirm_cancel: o.opt("confirm_cancel")?,
-                    })
+                    match (
+                        o.req("applyment_id"),
+                        o.req("out_request_no"),
+                        o.req("cancel_state"),
+                        o.req("cancel_state_description"),
+                        o.opt("withdraw"),
+                        o.opt("withdraw_state"),
+                        o.opt("withdraw_state_description"),
+                        o.opt("account_withdraw_result"),
+                        o.opt("modify_time"),
+                        o.req("sub_mchid"),
+                        o.opt("account_info"),
+                        o.opt("confirm_cancel"),
+                    ) {
+                        (
+                            Some(applyment_id),
+                            Some(out_request_no),
+                            Some(cancel_state),
+                            Some(cancel_state_description),
+                            Some(withdraw),
+                            Some(withdraw_state),
+                            Some(withdraw_state_description),
+                            Some(account_withdraw_result),
+                            Some(modify_time),
+                            Some(sub_mchid),
+                            Some(account_info),
+                            Some(confirm_cancel),
+                        ) => {
+                            Ok(Self {
+                                applyment_id,
+                                out_request_no,
+                                cancel_state,
+                                cancel_state_description,
+                                withdraw,
+                                withdraw_state,
+                                withdraw_state_description,
+                                account_withdraw_result,
+                                modify_time,
+                                sub_mchid,
+                                account_info,
+                                confirm_cancel,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseAccountInfo
@@ -1459,10 +1651,12 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_account_type: o.req("out_account_type")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("out_account_type"), o.req("amount")) {
+                        (Some(out_account_type), Some(amount)) => {
+                            Ok(Self { out_account_type, amount })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 二级商户号的出款子账户类型
@@ -1562,11 +1756,24 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_account_type: o.req("out_account_type")?,
-                        pay_state: o.req("pay_state")?,
-                        state_description: o.req("state_description")?,
-                    })
+                    match (
+                        o.req("out_account_type"),
+                        o.req("pay_state"),
+                        o.req("state_description"),
+                    ) {
+                        (
+                            Some(out_account_type),
+                            Some(pay_state),
+                            Some(state_description),
+                        ) => {
+                            Ok(Self {
+                                out_account_type,
+                                pay_state,
+                                state_description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 二级商户号的出款子账户类型
@@ -1812,9 +2019,10 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        confirm_cancel_url: o.opt("confirm_cancel_url")?,
-                    })
+                    match o.opt("confirm_cancel_url") {
+                        Some(confirm_cancel_url) => Ok(Self { confirm_cancel_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 是否提取资金
@@ -1943,6 +2151,7 @@ pub mod apply_cancel_withdraw {
         pub struct ValidateCancel<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ValidateCancel<'a> {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+            #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                 by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
             }
@@ -1957,6 +2166,7 @@ pub mod apply_cancel_withdraw {
                 /// 电商平台发起注销提现申请前，可通过该接口判断商户是否满足注销条件
                 ///
                 /// `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -2000,13 +2210,30 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        merchant_state: o.req("merchant_state")?,
-                        validate_result: o.req("validate_result")?,
-                        account_info: o.req("account_info")?,
-                        block_reasons: o.opt("block_reasons")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("merchant_state"),
+                        o.req("validate_result"),
+                        o.req("account_info"),
+                        o.opt("block_reasons"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(merchant_state),
+                            Some(validate_result),
+                            Some(account_info),
+                            Some(block_reasons),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                merchant_state,
+                                validate_result,
+                                account_info,
+                                block_reasons,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseAccountInfo
@@ -2035,10 +2262,12 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_account_type: o.req("out_account_type")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("out_account_type"), o.req("amount")) {
+                        (Some(out_account_type), Some(amount)) => {
+                            Ok(Self { out_account_type, amount })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户资金账户余额
@@ -2135,10 +2364,12 @@ pub mod apply_cancel_withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        description: o.opt("description")?,
-                    })
+                    match (o.opt("type"), o.opt("description")) {
+                        (Some(type_), Some(description)) => {
+                            Ok(Self { type_, description })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 二级商户号的出款子账户类型
@@ -2333,10 +2564,12 @@ pub mod cancel_applications {
     pub struct CancelApplications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> CancelApplications<'a> {
         /// `/v3/ecommerce/account/cancel-applications/media`
+        #[inline]
         pub fn media(self) -> media::Media<'a> {
             media::Media(self.0.push("media"))
         }
         /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
+        #[inline]
         pub fn out_apply_no(self) -> out_apply_no::OutApplyNo<'a> {
             out_apply_no::OutApplyNo(self.0.push("out-apply-no"))
         }
@@ -2345,6 +2578,7 @@ pub mod cancel_applications {
         /// 电商子商户需注销商户号时，由其所属电商平台服务商调用本接口发起注销申请。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/create-cancel-application.html)
         ///
         /// `POST /v3/ecommerce/account/cancel-applications`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2383,11 +2617,20 @@ pub mod cancel_applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_apply_no: o.req("out_apply_no")?,
-                application_info: o.req("application_info")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_apply_no"),
+                o.req("application_info"),
+            ) {
+                (Some(sub_mchid), Some(out_apply_no), Some(application_info)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_apply_no,
+                        application_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestApplicationInfo
@@ -2414,10 +2657,15 @@ pub mod cancel_applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                application_type: o.opt("application_type")?,
-                application_media_id: o.opt("application_media_id")?,
-            })
+            match (o.opt("application_type"), o.opt("application_media_id")) {
+                (Some(application_type), Some(application_media_id)) => {
+                    Ok(Self {
+                        application_type,
+                        application_media_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 注销申请材料类型
@@ -2513,13 +2761,30 @@ pub mod cancel_applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_apply_no: o.req("out_apply_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                reject_reason: o.opt("reject_reason")?,
-                cancel_state: o.opt("cancel_state")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("out_apply_no"),
+                o.req("sub_mchid"),
+                o.opt("reject_reason"),
+                o.opt("cancel_state"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(out_apply_no),
+                    Some(sub_mchid),
+                    Some(reject_reason),
+                    Some(cancel_state),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        out_apply_no,
+                        sub_mchid,
+                        reject_reason,
+                        cancel_state,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 注销状态
@@ -2588,6 +2853,7 @@ pub mod cancel_applications {
             /// 电商平台服务商调用注销申请接口时，需要先调用本接口上传相关的资料图片，获取图片ID后，再填写到注销申请请求中。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/media/upload-media.html)
             ///
             /// `POST /v3/ecommerce/account/cancel-applications/media`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2620,7 +2886,10 @@ pub mod cancel_applications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                match o.req("meta") {
+                    Some(meta) => Ok(Self { meta }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
@@ -2647,10 +2916,12 @@ pub mod cancel_applications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    file_digest: o.opt("file_digest")?,
-                    file_name: o.opt("file_name")?,
-                })
+                match (o.opt("file_digest"), o.opt("file_name")) {
+                    (Some(file_digest), Some(file_name)) => {
+                        Ok(Self { file_digest, file_name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
@@ -2676,9 +2947,10 @@ pub mod cancel_applications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_id: o.req("media_id")?,
-                })
+                match o.req("media_id") {
+                    Some(media_id) => Ok(Self { media_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -2688,6 +2960,7 @@ pub mod cancel_applications {
         pub struct OutApplyNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutApplyNo<'a> {
             /// `/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`: `out_apply_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_apply_no(
                 self,
                 out_apply_no: &str,
@@ -2705,6 +2978,7 @@ pub mod cancel_applications {
                 /// 电商平台服务商发起注销申请后，通过本接口查询注销状态、进展。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-cancel/cancel-applications/get-cancel-application.html)
                 ///
                 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -2750,13 +3024,30 @@ pub mod cancel_applications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_apply_no: o.req("out_apply_no")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        reject_reason: o.opt("reject_reason")?,
-                        cancel_state: o.opt("cancel_state")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.req("out_apply_no"),
+                        o.req("sub_mchid"),
+                        o.opt("reject_reason"),
+                        o.opt("cancel_state"),
+                        o.opt("update_time"),
+                    ) {
+                        (
+                            Some(out_apply_no),
+                            Some(sub_mchid),
+                            Some(reject_reason),
+                            Some(cancel_state),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                out_apply_no,
+                                sub_mchid,
+                                reject_reason,
+                                cancel_state,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 注销状态

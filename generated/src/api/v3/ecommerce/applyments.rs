@@ -4,18 +4,22 @@
 pub struct Applyments<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applyments<'a> {
     /// `/v3/ecommerce/applyments/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn applyment_id(self, applyment_id: i64) -> by_applyment_id::ByApplymentId<'a> {
         by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
     }
     /// `/v3/ecommerce/applyments/out-request-no`
+    #[inline]
     pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
         out_request_no::OutRequestNo(self.0.push("out-request-no"))
     }
     /// `/v3/ecommerce/applyments/`
+    #[inline]
     pub fn slash(self) -> slash::Slash<'a> {
         slash::Slash(self.0.push(""))
     }
     /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
+    #[inline]
     pub fn submit_account_hosting_applyment(
         self,
     ) -> submit_account_hosting_applyment::SubmitAccountHostingApplyment<'a> {
@@ -24,6 +28,7 @@ impl<'a> Applyments<'a> {
         )
     }
     /// `/v3/ecommerce/applyments/submit-sign-verify-info`
+    #[inline]
     pub fn submit_sign_verify_info(
         self,
     ) -> submit_sign_verify_info::SubmitSignVerifyInfo<'a> {
@@ -38,6 +43,7 @@ pub mod by_applyment_id {
     pub struct ByApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByApplymentId<'a> {
         /// `/v3/ecommerce/applyments/{applyment_id}/revoke`
+        #[inline]
         pub fn revoke(self) -> revoke::Revoke<'a> {
             revoke::Revoke(self.0.push("revoke"))
         }
@@ -46,6 +52,7 @@ pub mod by_applyment_id {
         /// 电商平台通过查询申请状态API查询二级商户入驻申请结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-applyment-state.html)
         ///
         /// `GET /v3/ecommerce/applyments/{applyment_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -112,18 +119,45 @@ pub mod by_applyment_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_state: o.req("applyment_state")?,
-                applyment_state_desc: o.req("applyment_state_desc")?,
-                sign_url: o.opt("sign_url")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                account_validation: o.opt("account_validation")?,
-                audit_detail: o.opt("audit_detail")?,
-                legal_validation_url: o.opt("legal_validation_url")?,
-                out_request_no: o.req("out_request_no")?,
-                applyment_id: o.req("applyment_id")?,
-                sign_state: o.opt("sign_state")?,
-            })
+            match (
+                o.req("applyment_state"),
+                o.req("applyment_state_desc"),
+                o.opt("sign_url"),
+                o.opt("sub_mchid"),
+                o.opt("account_validation"),
+                o.opt("audit_detail"),
+                o.opt("legal_validation_url"),
+                o.req("out_request_no"),
+                o.req("applyment_id"),
+                o.opt("sign_state"),
+            ) {
+                (
+                    Some(applyment_state),
+                    Some(applyment_state_desc),
+                    Some(sign_url),
+                    Some(sub_mchid),
+                    Some(account_validation),
+                    Some(audit_detail),
+                    Some(legal_validation_url),
+                    Some(out_request_no),
+                    Some(applyment_id),
+                    Some(sign_state),
+                ) => {
+                    Ok(Self {
+                        applyment_state,
+                        applyment_state_desc,
+                        sign_url,
+                        sub_mchid,
+                        account_validation,
+                        audit_detail,
+                        legal_validation_url,
+                        out_request_no,
+                        applyment_id,
+                        sign_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 汇款账户验证信息
@@ -187,17 +221,42 @@ pub mod by_applyment_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_name: o.req("account_name")?,
-                account_no: o.opt("account_no")?,
-                pay_amount: o.req("pay_amount")?,
-                destination_account_number: o.req("destination_account_number")?,
-                destination_account_name: o.req("destination_account_name")?,
-                destination_account_bank: o.req("destination_account_bank")?,
-                city: o.req("city")?,
-                remark: o.req("remark")?,
-                deadline: o.req("deadline")?,
-            })
+            match (
+                o.req("account_name"),
+                o.opt("account_no"),
+                o.req("pay_amount"),
+                o.req("destination_account_number"),
+                o.req("destination_account_name"),
+                o.req("destination_account_bank"),
+                o.req("city"),
+                o.req("remark"),
+                o.req("deadline"),
+            ) {
+                (
+                    Some(account_name),
+                    Some(account_no),
+                    Some(pay_amount),
+                    Some(destination_account_number),
+                    Some(destination_account_name),
+                    Some(destination_account_bank),
+                    Some(city),
+                    Some(remark),
+                    Some(deadline),
+                ) => {
+                    Ok(Self {
+                        account_name,
+                        account_no,
+                        pay_amount,
+                        destination_account_number,
+                        destination_account_name,
+                        destination_account_bank,
+                        city,
+                        remark,
+                        deadline,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseAuditDetail
@@ -228,10 +287,12 @@ pub mod by_applyment_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                param_name: o.req("param_name")?,
-                reject_reason: o.req("reject_reason")?,
-            })
+            match (o.req("param_name"), o.req("reject_reason")) {
+                (Some(param_name), Some(reject_reason)) => {
+                    Ok(Self { param_name, reject_reason })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约状态
@@ -300,6 +361,7 @@ pub mod by_applyment_id {
             /// 平台服务商提交申请单后需要进行撤销操作时，可调用该撤销申请单接口，仅当申请单状态为资料校验中、待账户验证、审核中、已驳回、待签约、已冻结时才允许撤销。
             ///
             /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_json()
             }
@@ -332,10 +394,15 @@ pub mod by_applyment_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_id: o.req("applyment_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (o.req("applyment_id"), o.req("out_request_no")) {
+                    (Some(applyment_id), Some(out_request_no)) => {
+                        Ok(Self {
+                            applyment_id,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -346,6 +413,7 @@ pub mod out_request_no {
     pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutRequestNo<'a> {
         /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_request_no(
             self,
             out_request_no: &str,
@@ -359,6 +427,7 @@ pub mod out_request_no {
         pub struct ByOutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutRequestNo<'a> {
             /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
+            #[inline]
             pub fn revoke(self) -> revoke::Revoke<'a> {
                 revoke::Revoke(self.0.push("revoke"))
             }
@@ -367,6 +436,7 @@ pub mod out_request_no {
             /// 电商平台通过查询申请状态API查询二级商户入驻申请结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/get-state-by-out-request-no.html)
             ///
             /// `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -433,18 +503,45 @@ pub mod out_request_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    applyment_state: o.req("applyment_state")?,
-                    applyment_state_desc: o.req("applyment_state_desc")?,
-                    sign_url: o.opt("sign_url")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    account_validation: o.opt("account_validation")?,
-                    audit_detail: o.opt("audit_detail")?,
-                    legal_validation_url: o.opt("legal_validation_url")?,
-                    out_request_no: o.req("out_request_no")?,
-                    applyment_id: o.req("applyment_id")?,
-                    sign_state: o.opt("sign_state")?,
-                })
+                match (
+                    o.req("applyment_state"),
+                    o.req("applyment_state_desc"),
+                    o.opt("sign_url"),
+                    o.opt("sub_mchid"),
+                    o.opt("account_validation"),
+                    o.opt("audit_detail"),
+                    o.opt("legal_validation_url"),
+                    o.req("out_request_no"),
+                    o.req("applyment_id"),
+                    o.opt("sign_state"),
+                ) {
+                    (
+                        Some(applyment_state),
+                        Some(applyment_state_desc),
+                        Some(sign_url),
+                        Some(sub_mchid),
+                        Some(account_validation),
+                        Some(audit_detail),
+                        Some(legal_validation_url),
+                        Some(out_request_no),
+                        Some(applyment_id),
+                        Some(sign_state),
+                    ) => {
+                        Ok(Self {
+                            applyment_state,
+                            applyment_state_desc,
+                            sign_url,
+                            sub_mchid,
+                            account_validation,
+                            audit_detail,
+                            legal_validation_url,
+                            out_request_no,
+                            applyment_id,
+                            sign_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇款账户验证信息
@@ -508,17 +605,42 @@ pub mod out_request_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account_name: o.opt("account_name")?,
-                    account_no: o.opt("account_no")?,
-                    pay_amount: o.opt("pay_amount")?,
-                    destination_account_number: o.opt("destination_account_number")?,
-                    destination_account_name: o.opt("destination_account_name")?,
-                    destination_account_bank: o.opt("destination_account_bank")?,
-                    city: o.opt("city")?,
-                    remark: o.opt("remark")?,
-                    deadline: o.opt("deadline")?,
-                })
+                match (
+                    o.opt("account_name"),
+                    o.opt("account_no"),
+                    o.opt("pay_amount"),
+                    o.opt("destination_account_number"),
+                    o.opt("destination_account_name"),
+                    o.opt("destination_account_bank"),
+                    o.opt("city"),
+                    o.opt("remark"),
+                    o.opt("deadline"),
+                ) {
+                    (
+                        Some(account_name),
+                        Some(account_no),
+                        Some(pay_amount),
+                        Some(destination_account_number),
+                        Some(destination_account_name),
+                        Some(destination_account_bank),
+                        Some(city),
+                        Some(remark),
+                        Some(deadline),
+                    ) => {
+                        Ok(Self {
+                            account_name,
+                            account_no,
+                            pay_amount,
+                            destination_account_number,
+                            destination_account_name,
+                            destination_account_bank,
+                            city,
+                            remark,
+                            deadline,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAuditDetail
@@ -549,10 +671,12 @@ pub mod out_request_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    param_name: o.req("param_name")?,
-                    reject_reason: o.req("reject_reason")?,
-                })
+                match (o.req("param_name"), o.req("reject_reason")) {
+                    (Some(param_name), Some(reject_reason)) => {
+                        Ok(Self { param_name, reject_reason })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约状态
@@ -623,6 +747,7 @@ pub mod out_request_no {
                 /// 平台服务商提交申请单后需要进行撤销操作时，可调用该撤销申请单接口，仅当申请单状态为资料校验中、待账户验证、审核中、已驳回、待签约、已冻结时才允许撤销。
                 ///
                 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
+                #[inline]
                 pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0.request(::wechatpay::runtime::Method::POST).send_json()
                 }
@@ -655,10 +780,15 @@ pub mod out_request_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applyment_id: o.req("applyment_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                    })
+                    match (o.req("applyment_id"), o.req("out_request_no")) {
+                        (Some(applyment_id), Some(out_request_no)) => {
+                            Ok(Self {
+                                applyment_id,
+                                out_request_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -674,6 +804,7 @@ pub mod slash {
         /// 电商平台通过提交二级商户资料，完成二级商户入驻，入驻成为微信支付商户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_1_1.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-merchant-application/applyment/submit-applyment.html)
         ///
         /// `POST /v3/ecommerce/applyments/`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -783,29 +914,78 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                out_request_no: o.req("out_request_no")?,
-                organization_type: o.req("organization_type")?,
-                finance_institution: o.opt("finance_institution")?,
-                business_license_info: o.opt("business_license_info")?,
-                finance_institution_info: o.opt("finance_institution_info")?,
-                id_holder_type: o.opt("id_holder_type")?,
-                id_doc_type: o.opt("id_doc_type")?,
-                authorize_letter_copy: o.opt("authorize_letter_copy")?,
-                id_card_info: o.opt("id_card_info")?,
-                id_doc_info: o.opt("id_doc_info")?,
-                owner: o.opt("owner")?,
-                ubo_info_list: o.opt("ubo_info_list")?,
-                account_info: o.req("account_info")?,
-                contact_info: o.req("contact_info")?,
-                sales_scene_info: o.req("sales_scene_info")?,
-                settlement_info: o.opt("settlement_info")?,
-                merchant_shortname: o.req("merchant_shortname")?,
-                qualifications: o.opt("qualifications")?,
-                business_addition_pics: o.opt("business_addition_pics")?,
-                business_addition_desc: o.opt("business_addition_desc")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("out_request_no"),
+                o.req("organization_type"),
+                o.opt("finance_institution"),
+                o.opt("business_license_info"),
+                o.opt("finance_institution_info"),
+                o.opt("id_holder_type"),
+                o.opt("id_doc_type"),
+                o.opt("authorize_letter_copy"),
+                o.opt("id_card_info"),
+                o.opt("id_doc_info"),
+                o.opt("owner"),
+                o.opt("ubo_info_list"),
+                o.req("account_info"),
+                o.req("contact_info"),
+                o.req("sales_scene_info"),
+                o.opt("settlement_info"),
+                o.req("merchant_shortname"),
+                o.opt("qualifications"),
+                o.opt("business_addition_pics"),
+                o.opt("business_addition_desc"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(out_request_no),
+                    Some(organization_type),
+                    Some(finance_institution),
+                    Some(business_license_info),
+                    Some(finance_institution_info),
+                    Some(id_holder_type),
+                    Some(id_doc_type),
+                    Some(authorize_letter_copy),
+                    Some(id_card_info),
+                    Some(id_doc_info),
+                    Some(owner),
+                    Some(ubo_info_list),
+                    Some(account_info),
+                    Some(contact_info),
+                    Some(sales_scene_info),
+                    Some(settlement_info),
+                    Some(merchant_shortname),
+                    Some(qualifications),
+                    Some(business_addition_pics),
+                    Some(business_addition_desc),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        out_request_no,
+                        organization_type,
+                        finance_institution,
+                        business_license_info,
+                        finance_institution_info,
+                        id_holder_type,
+                        id_doc_type,
+                        authorize_letter_copy,
+                        id_card_info,
+                        id_doc_info,
+                        owner,
+                        ubo_info_list,
+                        account_info,
+                        contact_info,
+                        sales_scene_info,
+                        settlement_info,
+                        merchant_shortname,
+                        qualifications,
+                        business_addition_pics,
+                        business_addition_desc,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算银行账户
@@ -861,15 +1041,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_account_type: o.opt("bank_account_type")?,
-                account_bank: o.opt("account_bank")?,
-                account_name: o.opt("account_name")?,
-                bank_address_code: o.opt("bank_address_code")?,
-                bank_branch_id: o.opt("bank_branch_id")?,
-                bank_name: o.opt("bank_name")?,
-                account_number: o.opt("account_number")?,
-            })
+            match (
+                o.opt("bank_account_type"),
+                o.opt("account_bank"),
+                o.opt("account_name"),
+                o.opt("bank_address_code"),
+                o.opt("bank_branch_id"),
+                o.opt("bank_name"),
+                o.opt("account_number"),
+            ) {
+                (
+                    Some(bank_account_type),
+                    Some(account_bank),
+                    Some(account_name),
+                    Some(bank_address_code),
+                    Some(bank_branch_id),
+                    Some(bank_name),
+                    Some(account_number),
+                ) => {
+                    Ok(Self {
+                        bank_account_type,
+                        account_bank,
+                        account_name,
+                        bank_address_code,
+                        bank_branch_id,
+                        bank_name,
+                        account_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -975,15 +1176,36 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cert_type: o.opt("cert_type")?,
-                business_license_copy: o.opt("business_license_copy")?,
-                business_license_number: o.opt("business_license_number")?,
-                merchant_name: o.opt("merchant_name")?,
-                legal_person: o.opt("legal_person")?,
-                company_address: o.opt("company_address")?,
-                business_time: o.opt("business_time")?,
-            })
+            match (
+                o.opt("cert_type"),
+                o.opt("business_license_copy"),
+                o.opt("business_license_number"),
+                o.opt("merchant_name"),
+                o.opt("legal_person"),
+                o.opt("company_address"),
+                o.opt("business_time"),
+            ) {
+                (
+                    Some(cert_type),
+                    Some(business_license_copy),
+                    Some(business_license_number),
+                    Some(merchant_name),
+                    Some(legal_person),
+                    Some(company_address),
+                    Some(business_time),
+                ) => {
+                    Ok(Self {
+                        cert_type,
+                        business_license_copy,
+                        business_license_number,
+                        merchant_name,
+                        legal_person,
+                        company_address,
+                        business_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 超级管理员信息
@@ -1042,18 +1264,45 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contact_type: o.opt("contact_type")?,
-                contact_name: o.opt("contact_name")?,
-                contact_id_doc_type: o.opt("contact_id_doc_type")?,
-                contact_id_card_number: o.opt("contact_id_card_number")?,
-                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
-                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
-                contact_period_begin: o.opt("contact_period_begin")?,
-                contact_period_end: o.opt("contact_period_end")?,
-                business_authorization_letter: o.opt("business_authorization_letter")?,
-                mobile_phone: o.opt("mobile_phone")?,
-            })
+            match (
+                o.opt("contact_type"),
+                o.opt("contact_name"),
+                o.opt("contact_id_doc_type"),
+                o.opt("contact_id_card_number"),
+                o.opt("contact_id_doc_copy"),
+                o.opt("contact_id_doc_copy_back"),
+                o.opt("contact_period_begin"),
+                o.opt("contact_period_end"),
+                o.opt("business_authorization_letter"),
+                o.opt("mobile_phone"),
+            ) {
+                (
+                    Some(contact_type),
+                    Some(contact_name),
+                    Some(contact_id_doc_type),
+                    Some(contact_id_card_number),
+                    Some(contact_id_doc_copy),
+                    Some(contact_id_doc_copy_back),
+                    Some(contact_period_begin),
+                    Some(contact_period_end),
+                    Some(business_authorization_letter),
+                    Some(mobile_phone),
+                ) => {
+                    Ok(Self {
+                        contact_type,
+                        contact_name,
+                        contact_id_doc_type,
+                        contact_id_card_number,
+                        contact_id_doc_copy,
+                        contact_id_doc_copy_back,
+                        contact_period_begin,
+                        contact_period_end,
+                        business_authorization_letter,
+                        mobile_phone,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 超级管理员类型
@@ -1132,10 +1381,15 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                finance_type: o.opt("finance_type")?,
-                finance_license_pics: o.opt("finance_license_pics")?,
-            })
+            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
+                (Some(finance_type), Some(finance_license_pics)) => {
+                    Ok(Self {
+                        finance_type,
+                        finance_license_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人身份证信息
@@ -1182,14 +1436,33 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_card_copy: o.opt("id_card_copy")?,
-                id_card_national: o.opt("id_card_national")?,
-                id_card_name: o.opt("id_card_name")?,
-                id_card_number: o.opt("id_card_number")?,
-                id_card_valid_time_begin: o.opt("id_card_valid_time_begin")?,
-                id_card_valid_time: o.opt("id_card_valid_time")?,
-            })
+            match (
+                o.opt("id_card_copy"),
+                o.opt("id_card_national"),
+                o.opt("id_card_name"),
+                o.opt("id_card_number"),
+                o.opt("id_card_valid_time_begin"),
+                o.opt("id_card_valid_time"),
+            ) {
+                (
+                    Some(id_card_copy),
+                    Some(id_card_national),
+                    Some(id_card_name),
+                    Some(id_card_number),
+                    Some(id_card_valid_time_begin),
+                    Some(id_card_valid_time),
+                ) => {
+                    Ok(Self {
+                        id_card_copy,
+                        id_card_national,
+                        id_card_name,
+                        id_card_number,
+                        id_card_valid_time_begin,
+                        id_card_valid_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人其他类型证件信息
@@ -1240,14 +1513,33 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_doc_name: o.opt("id_doc_name")?,
-                id_doc_number: o.opt("id_doc_number")?,
-                id_doc_copy: o.opt("id_doc_copy")?,
-                id_doc_copy_back: o.opt("id_doc_copy_back")?,
-                doc_period_begin: o.opt("doc_period_begin")?,
-                doc_period_end: o.opt("doc_period_end")?,
-            })
+            match (
+                o.opt("id_doc_name"),
+                o.opt("id_doc_number"),
+                o.opt("id_doc_copy"),
+                o.opt("id_doc_copy_back"),
+                o.opt("doc_period_begin"),
+                o.opt("doc_period_end"),
+            ) {
+                (
+                    Some(id_doc_name),
+                    Some(id_doc_number),
+                    Some(id_doc_copy),
+                    Some(id_doc_copy_back),
+                    Some(doc_period_begin),
+                    Some(doc_period_end),
+                ) => {
+                    Ok(Self {
+                        id_doc_name,
+                        id_doc_number,
+                        id_doc_copy,
+                        id_doc_copy_back,
+                        doc_period_begin,
+                        doc_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 主体类型
@@ -1356,12 +1648,27 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_name: o.opt("store_name")?,
-                store_url: o.opt("store_url")?,
-                store_qr_code: o.opt("store_qr_code")?,
-                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
-            })
+            match (
+                o.opt("store_name"),
+                o.opt("store_url"),
+                o.opt("store_qr_code"),
+                o.opt("mini_program_sub_appid"),
+            ) {
+                (
+                    Some(store_name),
+                    Some(store_url),
+                    Some(store_qr_code),
+                    Some(mini_program_sub_appid),
+                ) => {
+                    Ok(Self {
+                        store_name,
+                        store_url,
+                        store_qr_code,
+                        mini_program_sub_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算规则
@@ -1388,10 +1695,15 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                settlement_id: o.opt("settlement_id")?,
-                qualification_type: o.opt("qualification_type")?,
-            })
+            match (o.opt("settlement_id"), o.opt("qualification_type")) {
+                (Some(settlement_id), Some(qualification_type)) => {
+                    Ok(Self {
+                        settlement_id,
+                        qualification_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestUboInfoList
@@ -1442,16 +1754,39 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                ubo_id_doc_type: o.req("ubo_id_doc_type")?,
-                ubo_id_doc_copy: o.req("ubo_id_doc_copy")?,
-                ubo_id_doc_copy_back: o.req("ubo_id_doc_copy_back")?,
-                ubo_id_doc_name: o.req("ubo_id_doc_name")?,
-                ubo_id_doc_number: o.req("ubo_id_doc_number")?,
-                ubo_id_doc_address: o.req("ubo_id_doc_address")?,
-                ubo_period_begin: o.req("ubo_period_begin")?,
-                ubo_period_end: o.req("ubo_period_end")?,
-            })
+            match (
+                o.req("ubo_id_doc_type"),
+                o.req("ubo_id_doc_copy"),
+                o.req("ubo_id_doc_copy_back"),
+                o.req("ubo_id_doc_name"),
+                o.req("ubo_id_doc_number"),
+                o.req("ubo_id_doc_address"),
+                o.req("ubo_period_begin"),
+                o.req("ubo_period_end"),
+            ) {
+                (
+                    Some(ubo_id_doc_type),
+                    Some(ubo_id_doc_copy),
+                    Some(ubo_id_doc_copy_back),
+                    Some(ubo_id_doc_name),
+                    Some(ubo_id_doc_number),
+                    Some(ubo_id_doc_address),
+                    Some(ubo_period_begin),
+                    Some(ubo_period_end),
+                ) => {
+                    Ok(Self {
+                        ubo_id_doc_type,
+                        ubo_id_doc_copy,
+                        ubo_id_doc_copy_back,
+                        ubo_id_doc_name,
+                        ubo_id_doc_number,
+                        ubo_id_doc_address,
+                        ubo_period_begin,
+                        ubo_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
@@ -1482,10 +1817,15 @@ pub mod slash {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.req("applyment_id")?,
-                out_request_no: o.req("out_request_no")?,
-            })
+            match (o.req("applyment_id"), o.req("out_request_no")) {
+                (Some(applyment_id), Some(out_request_no)) => {
+                    Ok(Self {
+                        applyment_id,
+                        out_request_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -1501,6 +1841,7 @@ pub mod submit_account_hosting_applyment {
         /// 接口适用场景：电商平台，可使用该接口，帮助其二级商户进件成为微信支付商户。本接口不支持进件境外个人小微商户。
         ///
         /// `POST /v3/ecommerce/applyments/submit-account-hosting-applyment`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1597,30 +1938,81 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                out_request_no: o.req("out_request_no")?,
-                organization_type: o.req("organization_type")?,
-                finance_institution: o.opt("finance_institution")?,
-                business_license_info: o.opt("business_license_info")?,
-                finance_institution_info: o.opt("finance_institution_info")?,
-                id_holder_type: o.opt("id_holder_type")?,
-                id_doc_type: o.opt("id_doc_type")?,
-                authorize_letter_copy: o.opt("authorize_letter_copy")?,
-                id_card_info: o.opt("id_card_info")?,
-                id_doc_info: o.opt("id_doc_info")?,
-                ubo_info_list: o.opt("ubo_info_list")?,
-                account_info: o.req("account_info")?,
-                contact_info: o.req("contact_info")?,
-                sales_scene_info: o.req("sales_scene_info")?,
-                settlement_info: o.opt("settlement_info")?,
-                merchant_shortname: o.req("merchant_shortname")?,
-                qualifications: o.opt("qualifications")?,
-                business_addition_pics: o.opt("business_addition_pics")?,
-                business_addition_desc: o.opt("business_addition_desc")?,
-                proxy_sign_verify_mode: o.opt("proxy_sign_verify_mode")?,
-                id_card_complete_statement: o.opt("id_card_complete_statement")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("out_request_no"),
+                o.req("organization_type"),
+                o.opt("finance_institution"),
+                o.opt("business_license_info"),
+                o.opt("finance_institution_info"),
+                o.opt("id_holder_type"),
+                o.opt("id_doc_type"),
+                o.opt("authorize_letter_copy"),
+                o.opt("id_card_info"),
+                o.opt("id_doc_info"),
+                o.opt("ubo_info_list"),
+                o.req("account_info"),
+                o.req("contact_info"),
+                o.req("sales_scene_info"),
+                o.opt("settlement_info"),
+                o.req("merchant_shortname"),
+                o.opt("qualifications"),
+                o.opt("business_addition_pics"),
+                o.opt("business_addition_desc"),
+                o.opt("proxy_sign_verify_mode"),
+                o.opt("id_card_complete_statement"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(out_request_no),
+                    Some(organization_type),
+                    Some(finance_institution),
+                    Some(business_license_info),
+                    Some(finance_institution_info),
+                    Some(id_holder_type),
+                    Some(id_doc_type),
+                    Some(authorize_letter_copy),
+                    Some(id_card_info),
+                    Some(id_doc_info),
+                    Some(ubo_info_list),
+                    Some(account_info),
+                    Some(contact_info),
+                    Some(sales_scene_info),
+                    Some(settlement_info),
+                    Some(merchant_shortname),
+                    Some(qualifications),
+                    Some(business_addition_pics),
+                    Some(business_addition_desc),
+                    Some(proxy_sign_verify_mode),
+                    Some(id_card_complete_statement),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        out_request_no,
+                        organization_type,
+                        finance_institution,
+                        business_license_info,
+                        finance_institution_info,
+                        id_holder_type,
+                        id_doc_type,
+                        authorize_letter_copy,
+                        id_card_info,
+                        id_doc_info,
+                        ubo_info_list,
+                        account_info,
+                        contact_info,
+                        sales_scene_info,
+                        settlement_info,
+                        merchant_shortname,
+                        qualifications,
+                        business_addition_pics,
+                        business_addition_desc,
+                        proxy_sign_verify_mode,
+                        id_card_complete_statement,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算银行账户
@@ -1671,14 +2063,33 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_account_type: o.req("bank_account_type")?,
-                account_bank: o.req("account_bank")?,
-                account_name: o.req("account_name")?,
-                bank_branch_id: o.opt("bank_branch_id")?,
-                bank_name: o.opt("bank_name")?,
-                account_number: o.req("account_number")?,
-            })
+            match (
+                o.req("bank_account_type"),
+                o.req("account_bank"),
+                o.req("account_name"),
+                o.opt("bank_branch_id"),
+                o.opt("bank_name"),
+                o.req("account_number"),
+            ) {
+                (
+                    Some(bank_account_type),
+                    Some(account_bank),
+                    Some(account_name),
+                    Some(bank_branch_id),
+                    Some(bank_name),
+                    Some(account_number),
+                ) => {
+                    Ok(Self {
+                        bank_account_type,
+                        account_bank,
+                        account_name,
+                        bank_branch_id,
+                        bank_name,
+                        account_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -1784,15 +2195,36 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cert_type: o.opt("cert_type")?,
-                business_license_copy: o.opt("business_license_copy")?,
-                business_license_number: o.opt("business_license_number")?,
-                merchant_name: o.opt("merchant_name")?,
-                legal_person: o.opt("legal_person")?,
-                company_address: o.opt("company_address")?,
-                business_time: o.opt("business_time")?,
-            })
+            match (
+                o.opt("cert_type"),
+                o.opt("business_license_copy"),
+                o.opt("business_license_number"),
+                o.opt("merchant_name"),
+                o.opt("legal_person"),
+                o.opt("company_address"),
+                o.opt("business_time"),
+            ) {
+                (
+                    Some(cert_type),
+                    Some(business_license_copy),
+                    Some(business_license_number),
+                    Some(merchant_name),
+                    Some(legal_person),
+                    Some(company_address),
+                    Some(business_time),
+                ) => {
+                    Ok(Self {
+                        cert_type,
+                        business_license_copy,
+                        business_license_number,
+                        merchant_name,
+                        legal_person,
+                        company_address,
+                        business_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 超级管理员信息
@@ -1861,20 +2293,51 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contact_type: o.req("contact_type")?,
-                contact_name: o.req("contact_name")?,
-                contact_id_doc_type: o.opt("contact_id_doc_type")?,
-                contact_id_card_number: o.opt("contact_id_card_number")?,
-                contact_id_doc_copy: o.opt("contact_id_doc_copy")?,
-                contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
-                contact_period_begin: o.opt("contact_period_begin")?,
-                contact_period_end: o.opt("contact_period_end")?,
-                business_authorization_letter: o.opt("business_authorization_letter")?,
-                contact_id_doc_period_begin: o.opt("contact_id_doc_period_begin")?,
-                contact_id_doc_period_end: o.opt("contact_id_doc_period_end")?,
-                mobile_phone: o.opt("mobile_phone")?,
-            })
+            match (
+                o.req("contact_type"),
+                o.req("contact_name"),
+                o.opt("contact_id_doc_type"),
+                o.opt("contact_id_card_number"),
+                o.opt("contact_id_doc_copy"),
+                o.opt("contact_id_doc_copy_back"),
+                o.opt("contact_period_begin"),
+                o.opt("contact_period_end"),
+                o.opt("business_authorization_letter"),
+                o.opt("contact_id_doc_period_begin"),
+                o.opt("contact_id_doc_period_end"),
+                o.opt("mobile_phone"),
+            ) {
+                (
+                    Some(contact_type),
+                    Some(contact_name),
+                    Some(contact_id_doc_type),
+                    Some(contact_id_card_number),
+                    Some(contact_id_doc_copy),
+                    Some(contact_id_doc_copy_back),
+                    Some(contact_period_begin),
+                    Some(contact_period_end),
+                    Some(business_authorization_letter),
+                    Some(contact_id_doc_period_begin),
+                    Some(contact_id_doc_period_end),
+                    Some(mobile_phone),
+                ) => {
+                    Ok(Self {
+                        contact_type,
+                        contact_name,
+                        contact_id_doc_type,
+                        contact_id_card_number,
+                        contact_id_doc_copy,
+                        contact_id_doc_copy_back,
+                        contact_period_begin,
+                        contact_period_end,
+                        business_authorization_letter,
+                        contact_id_doc_period_begin,
+                        contact_id_doc_period_end,
+                        mobile_phone,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 超级管理员类型
@@ -1953,10 +2416,15 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                finance_type: o.opt("finance_type")?,
-                finance_license_pics: o.opt("finance_license_pics")?,
-            })
+            match (o.opt("finance_type"), o.opt("finance_license_pics")) {
+                (Some(finance_type), Some(finance_license_pics)) => {
+                    Ok(Self {
+                        finance_type,
+                        finance_license_pics,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人身份证信息
@@ -2003,14 +2471,33 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_card_copy: o.req("id_card_copy")?,
-                id_card_national: o.req("id_card_national")?,
-                id_card_name: o.req("id_card_name")?,
-                id_card_number: o.req("id_card_number")?,
-                id_card_valid_time_begin: o.req("id_card_valid_time_begin")?,
-                id_card_valid_time: o.req("id_card_valid_time")?,
-            })
+            match (
+                o.req("id_card_copy"),
+                o.req("id_card_national"),
+                o.req("id_card_name"),
+                o.req("id_card_number"),
+                o.req("id_card_valid_time_begin"),
+                o.req("id_card_valid_time"),
+            ) {
+                (
+                    Some(id_card_copy),
+                    Some(id_card_national),
+                    Some(id_card_name),
+                    Some(id_card_number),
+                    Some(id_card_valid_time_begin),
+                    Some(id_card_valid_time),
+                ) => {
+                    Ok(Self {
+                        id_card_copy,
+                        id_card_national,
+                        id_card_name,
+                        id_card_number,
+                        id_card_valid_time_begin,
+                        id_card_valid_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 经营者/法人其他类型证件信息
@@ -2061,14 +2548,33 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_doc_name: o.req("id_doc_name")?,
-                id_doc_number: o.req("id_doc_number")?,
-                id_doc_copy: o.req("id_doc_copy")?,
-                id_doc_copy_back: o.opt("id_doc_copy_back")?,
-                doc_period_begin: o.req("doc_period_begin")?,
-                doc_period_end: o.req("doc_period_end")?,
-            })
+            match (
+                o.req("id_doc_name"),
+                o.req("id_doc_number"),
+                o.req("id_doc_copy"),
+                o.opt("id_doc_copy_back"),
+                o.req("doc_period_begin"),
+                o.req("doc_period_end"),
+            ) {
+                (
+                    Some(id_doc_name),
+                    Some(id_doc_number),
+                    Some(id_doc_copy),
+                    Some(id_doc_copy_back),
+                    Some(doc_period_begin),
+                    Some(doc_period_end),
+                ) => {
+                    Ok(Self {
+                        id_doc_name,
+                        id_doc_number,
+                        id_doc_copy,
+                        id_doc_copy_back,
+                        doc_period_begin,
+                        doc_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 主体类型
@@ -2177,12 +2683,27 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_name: o.opt("store_name")?,
-                store_url: o.opt("store_url")?,
-                store_qr_code: o.opt("store_qr_code")?,
-                mini_program_sub_appid: o.opt("mini_program_sub_appid")?,
-            })
+            match (
+                o.opt("store_name"),
+                o.opt("store_url"),
+                o.opt("store_qr_code"),
+                o.opt("mini_program_sub_appid"),
+            ) {
+                (
+                    Some(store_name),
+                    Some(store_url),
+                    Some(store_qr_code),
+                    Some(mini_program_sub_appid),
+                ) => {
+                    Ok(Self {
+                        store_name,
+                        store_url,
+                        store_qr_code,
+                        mini_program_sub_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算规则
@@ -2209,10 +2730,15 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                settlement_id: o.opt("settlement_id")?,
-                qualification_type: o.opt("qualification_type")?,
-            })
+            match (o.opt("settlement_id"), o.opt("qualification_type")) {
+                (Some(settlement_id), Some(qualification_type)) => {
+                    Ok(Self {
+                        settlement_id,
+                        qualification_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestUboInfoList
@@ -2263,18 +2789,45 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                ubo_id_doc_type: o.opt("ubo_id_doc_type")?,
-                ubo_id_doc_copy: o.opt("ubo_id_doc_copy")?,
-                ubo_id_doc_copy_back: o.opt("ubo_id_doc_copy_back")?,
-                ubo_id_doc_name: o.opt("ubo_id_doc_name")?,
-                ubo_id_doc_number: o.opt("ubo_id_doc_number")?,
-                ubo_id_doc_address: o.opt("ubo_id_doc_address")?,
-                ubo_period_begin: o.opt("ubo_period_begin")?,
-                ubo_period_end: o.opt("ubo_period_end")?,
-                ubo_id_doc_period_begin: o.opt("ubo_id_doc_period_begin")?,
-                ubo_id_doc_period_end: o.opt("ubo_id_doc_period_end")?,
-            })
+            match (
+                o.opt("ubo_id_doc_type"),
+                o.opt("ubo_id_doc_copy"),
+                o.opt("ubo_id_doc_copy_back"),
+                o.opt("ubo_id_doc_name"),
+                o.opt("ubo_id_doc_number"),
+                o.opt("ubo_id_doc_address"),
+                o.opt("ubo_period_begin"),
+                o.opt("ubo_period_end"),
+                o.opt("ubo_id_doc_period_begin"),
+                o.opt("ubo_id_doc_period_end"),
+            ) {
+                (
+                    Some(ubo_id_doc_type),
+                    Some(ubo_id_doc_copy),
+                    Some(ubo_id_doc_copy_back),
+                    Some(ubo_id_doc_name),
+                    Some(ubo_id_doc_number),
+                    Some(ubo_id_doc_address),
+                    Some(ubo_period_begin),
+                    Some(ubo_period_end),
+                    Some(ubo_id_doc_period_begin),
+                    Some(ubo_id_doc_period_end),
+                ) => {
+                    Ok(Self {
+                        ubo_id_doc_type,
+                        ubo_id_doc_copy,
+                        ubo_id_doc_copy_back,
+                        ubo_id_doc_name,
+                        ubo_id_doc_number,
+                        ubo_id_doc_address,
+                        ubo_period_begin,
+                        ubo_period_end,
+                        ubo_id_doc_period_begin,
+                        ubo_id_doc_period_end,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
@@ -2305,10 +2858,15 @@ pub mod submit_account_hosting_applyment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.req("applyment_id")?,
-                out_request_no: o.req("out_request_no")?,
-            })
+            match (o.req("applyment_id"), o.req("out_request_no")) {
+                (Some(applyment_id), Some(out_request_no)) => {
+                    Ok(Self {
+                        applyment_id,
+                        out_request_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -2322,6 +2880,7 @@ pub mod submit_sign_verify_info {
         /// 接口适用场景：账号托管类平台商户进件申请流程中，在申请单中声明“走平台代理签约和代理核身入驻模式”时，可使用该接口传入代理签约和代理核身的信息。
         ///
         /// `POST /v3/ecommerce/applyments/submit-sign-verify-info`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2365,12 +2924,27 @@ pub mod submit_sign_verify_info {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_request_no: o.req("out_request_no")?,
-                applyment_id: o.opt("applyment_id")?,
-                pre_sign_time: o.opt("pre_sign_time")?,
-                proxy_verify_identity_info: o.opt("proxy_verify_identity_info")?,
-            })
+            match (
+                o.req("out_request_no"),
+                o.opt("applyment_id"),
+                o.opt("pre_sign_time"),
+                o.opt("proxy_verify_identity_info"),
+            ) {
+                (
+                    Some(out_request_no),
+                    Some(applyment_id),
+                    Some(pre_sign_time),
+                    Some(proxy_verify_identity_info),
+                ) => {
+                    Ok(Self {
+                        out_request_no,
+                        applyment_id,
+                        pre_sign_time,
+                        proxy_verify_identity_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 平台代理核身信息
@@ -2399,10 +2973,15 @@ pub mod submit_sign_verify_info {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                verify_identity_type: o.req("verify_identity_type")?,
-                verify_identity_result: o.req("verify_identity_result")?,
-            })
+            match (o.req("verify_identity_type"), o.req("verify_identity_result")) {
+                (Some(verify_identity_type), Some(verify_identity_result)) => {
+                    Ok(Self {
+                        verify_identity_type,
+                        verify_identity_result,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核身方式
@@ -2482,9 +3061,10 @@ pub mod submit_sign_verify_info {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.req("applyment_id")?,
-            })
+            match o.req("applyment_id") {
+                Some(applyment_id) => Ok(Self { applyment_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Bill<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Bill<'a> {
     /// `/v3/ecommerce/bill/fundflowbill`
+    #[inline]
     pub fn fundflowbill(self) -> fundflowbill::Fundflowbill<'a> {
         fundflowbill::Fundflowbill(self.0.push("fundflowbill"))
     }
@@ -18,6 +19,7 @@ pub mod fundflowbill {
         /// 微信支付按天提供微信支付账户的资金流水账单文件，电商平台可以通过该接口获取二级商户账单文件的下载地址。文件内包含电商平台二级商户资金操作相关的业务单号、收支金额、记账时间等信息，供电商平台进行核对。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/bill-download/sub-merchant-fund-flow-bill/get-sub-merchant-fund-flow-bill.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_5.shtml)
         ///
         /// `GET /v3/ecommerce/bill/fundflowbill`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -65,12 +67,27 @@ pub mod fundflowbill {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bill_date: o.req("bill_date")?,
-                account_type: o.req("account_type")?,
-                tar_type: o.opt("tar_type")?,
-                algorithm: o.req("algorithm")?,
-            })
+            match (
+                o.req("bill_date"),
+                o.req("account_type"),
+                o.opt("tar_type"),
+                o.req("algorithm"),
+            ) {
+                (
+                    Some(bill_date),
+                    Some(account_type),
+                    Some(tar_type),
+                    Some(algorithm),
+                ) => {
+                    Ok(Self {
+                        bill_date,
+                        account_type,
+                        tar_type,
+                        algorithm,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 资金账户类型
@@ -247,10 +264,15 @@ pub mod fundflowbill {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                download_bill_count: o.req("download_bill_count")?,
-                download_bill_list: o.opt("download_bill_list")?,
-            })
+            match (o.req("download_bill_count"), o.opt("download_bill_list")) {
+                (Some(download_bill_count), Some(download_bill_list)) => {
+                    Ok(Self {
+                        download_bill_count,
+                        download_bill_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDownloadBillList
@@ -301,14 +323,33 @@ pub mod fundflowbill {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bill_sequence: o.req("bill_sequence")?,
-                hash_type: o.req("hash_type")?,
-                hash_value: o.req("hash_value")?,
-                download_url: o.req("download_url")?,
-                encrypt_key: o.req("encrypt_key")?,
-                nonce: o.req("nonce")?,
-            })
+            match (
+                o.req("bill_sequence"),
+                o.req("hash_type"),
+                o.req("hash_value"),
+                o.req("download_url"),
+                o.req("encrypt_key"),
+                o.req("nonce"),
+            ) {
+                (
+                    Some(bill_sequence),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                    Some(encrypt_key),
+                    Some(nonce),
+                ) => {
+                    Ok(Self {
+                        bill_sequence,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                        encrypt_key,
+                        nonce,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 哈希类型

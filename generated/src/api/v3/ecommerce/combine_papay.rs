@@ -4,10 +4,12 @@
 pub struct CombinePapay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> CombinePapay<'a> {
     /// `/v3/ecommerce/combine-papay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/ecommerce/combine-papay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -18,10 +20,12 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/ecommerce/combine-papay/contracts/plan-id`
+        #[inline]
         pub fn plan_id(self) -> plan_id::PlanId<'a> {
             plan_id::PlanId(self.0.push("plan-id"))
         }
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -32,6 +36,7 @@ pub mod contracts {
         pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PlanId<'a> {
             /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -42,6 +47,7 @@ pub mod contracts {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code`
+                #[inline]
                 pub fn out_contract_code(
                     self,
                 ) -> out_contract_code::OutContractCode<'a> {
@@ -56,6 +62,7 @@ pub mod contracts {
                 );
                 impl<'a> OutContractCode<'a> {
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                         out_contract_code: &str,
@@ -73,6 +80,7 @@ pub mod contracts {
                     );
                     impl<'a> ByOutContractCode<'a> {
                         /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                        #[inline]
                         pub fn terminate(self) -> terminate::Terminate<'a> {
                             terminate::Terminate(self.0.push("terminate"))
                         }
@@ -81,6 +89,7 @@ pub mod contracts {
                         /// 电商服务商可以通过该接口发起签约协议的查询。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_2.shtml)
                         ///
                         /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -164,20 +173,48 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                contract_id: o.req("contract_id")?,
-                                appid: o.req("appid")?,
-                                plan_id: o.req("plan_id")?,
-                                out_contract_code: o.req("out_contract_code")?,
-                                contract_display_account: o
-                                    .req("contract_display_account")?,
-                                contract_state: o.req("contract_state")?,
-                                contract_signed_time: o.req("contract_signed_time")?,
-                                contract_expired_time: o.req("contract_expired_time")?,
-                                contract_terminate_info: o.opt("contract_terminate_info")?,
-                                openid: o.req("openid")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("contract_id"),
+                                o.req("appid"),
+                                o.req("plan_id"),
+                                o.req("out_contract_code"),
+                                o.req("contract_display_account"),
+                                o.req("contract_state"),
+                                o.req("contract_signed_time"),
+                                o.req("contract_expired_time"),
+                                o.opt("contract_terminate_info"),
+                                o.req("openid"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(contract_id),
+                                    Some(appid),
+                                    Some(plan_id),
+                                    Some(out_contract_code),
+                                    Some(contract_display_account),
+                                    Some(contract_state),
+                                    Some(contract_signed_time),
+                                    Some(contract_expired_time),
+                                    Some(contract_terminate_info),
+                                    Some(openid),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        contract_id,
+                                        appid,
+                                        plan_id,
+                                        out_contract_code,
+                                        contract_display_account,
+                                        contract_state,
+                                        contract_signed_time,
+                                        contract_expired_time,
+                                        contract_terminate_info,
+                                        openid,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 协议解约信息
@@ -223,14 +260,24 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                contract_termination_mode: o
-                                    .req("contract_termination_mode")?,
-                                contract_terminated_time: o
-                                    .req("contract_terminated_time")?,
-                                contract_termination_remark: o
-                                    .req("contract_termination_remark")?,
-                            })
+                            match (
+                                o.req("contract_termination_mode"),
+                                o.req("contract_terminated_time"),
+                                o.req("contract_termination_remark"),
+                            ) {
+                                (
+                                    Some(contract_termination_mode),
+                                    Some(contract_terminated_time),
+                                    Some(contract_termination_remark),
+                                ) => {
+                                    Ok(Self {
+                                        contract_termination_mode,
+                                        contract_terminated_time,
+                                        contract_termination_remark,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
@@ -245,6 +292,7 @@ pub mod contracts {
                             /// 电商服务商可以通过该接口发起签约协议的解约。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_3.shtml)
                             ///
                             /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -283,10 +331,14 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_remark: o
-                                        .req("contract_termination_remark")?,
-                                })
+                                match o.req("contract_termination_remark") {
+                                    Some(contract_termination_remark) => {
+                                        Ok(Self {
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    None => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
@@ -324,11 +376,20 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    mchid: o.req("mchid")?,
-                                    plan_id: o.req("plan_id")?,
-                                    out_contract_code: o.req("out_contract_code")?,
-                                })
+                                match (
+                                    o.req("mchid"),
+                                    o.req("plan_id"),
+                                    o.req("out_contract_code"),
+                                ) {
+                                    (Some(mchid), Some(plan_id), Some(out_contract_code)) => {
+                                        Ok(Self {
+                                            mchid,
+                                            plan_id,
+                                            out_contract_code,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -342,6 +403,7 @@ pub mod contracts {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
@@ -350,6 +412,7 @@ pub mod contracts {
             /// 电商服务商从外部App拉起微信客户端发起签约前，需先后台调用预签约接口完成预签约，获取pre_entrustweb_id，再拉起微信客户端；用户完成签约授权后，再返回App。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_1.shtml)
             ///
             /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -411,15 +474,36 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    contract_display_account: o.req("contract_display_account")?,
-                    notify_url: o.req("notify_url")?,
-                    return_app: o.opt("return_app")?,
-                    attach: o.opt("attach")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("contract_display_account"),
+                    o.req("notify_url"),
+                    o.opt("return_app"),
+                    o.opt("attach"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(contract_display_account),
+                        Some(notify_url),
+                        Some(return_app),
+                        Some(attach),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            plan_id,
+                            out_contract_code,
+                            contract_display_account,
+                            notify_url,
+                            return_app,
+                            attach,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
@@ -460,12 +544,27 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                    mchid: o.req("mchid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                })
+                match (
+                    o.req("pre_entrustweb_id"),
+                    o.req("mchid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                ) {
+                    (
+                        Some(pre_entrustweb_id),
+                        Some(mchid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                    ) => {
+                        Ok(Self {
+                            pre_entrustweb_id,
+                            mchid,
+                            plan_id,
+                            out_contract_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
@@ -478,6 +577,7 @@ pub mod contracts {
                 /// 电商服务商从商户小程序拉起微信签约小程序发起签约前，需先后台调用预签约接口完成预签约，获取pre_entrustweb_id，再拉起微信签约小程序；用户完成签约授权后，再返回商户小程序。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_8.shtml)
                 ///
                 /// `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -531,13 +631,30 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        notify_url: o.req("notify_url")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("contract_display_account"),
+                        o.req("notify_url"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(contract_display_account),
+                            Some(notify_url),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                plan_id,
+                                out_contract_code,
+                                contract_display_account,
+                                notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
@@ -578,12 +695,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        mchid: o.req("mchid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("mchid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(mchid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                mchid,
+                                plan_id,
+                                out_contract_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -595,6 +727,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`: `combine_out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn combine_out_trade_no(
             self,
             combine_out_trade_no: &str,
@@ -608,6 +741,7 @@ pub mod transactions {
         /// 商户可以通过该接口发起免密的合单支付 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_4.shtml)
         ///
         /// `POST /v3/ecommerce/combine-papay/transactions`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -661,14 +795,33 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                combine_appid: o.req("combine_appid")?,
-                combine_mchid: o.req("combine_mchid")?,
-                combine_out_trade_no: o.req("combine_out_trade_no")?,
-                contract_id: o.req("contract_id")?,
-                sub_orders: o.opt("sub_orders")?,
-                risk_info: o.opt("risk_info")?,
-            })
+            match (
+                o.req("combine_appid"),
+                o.req("combine_mchid"),
+                o.req("combine_out_trade_no"),
+                o.req("contract_id"),
+                o.opt("sub_orders"),
+                o.opt("risk_info"),
+            ) {
+                (
+                    Some(combine_appid),
+                    Some(combine_mchid),
+                    Some(combine_out_trade_no),
+                    Some(contract_id),
+                    Some(sub_orders),
+                    Some(risk_info),
+                ) => {
+                    Ok(Self {
+                        combine_appid,
+                        combine_mchid,
+                        combine_out_trade_no,
+                        contract_id,
+                        sub_orders,
+                        risk_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestSubOrders
@@ -730,17 +883,42 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                attach: o.opt("attach")?,
-                amount: o.req("amount")?,
-                out_trade_no: o.req("out_trade_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                settle_info: o.opt("settle_info")?,
-                sub_risk_info: o.opt("sub_risk_info")?,
-            })
+            match (
+                o.req("mchid"),
+                o.opt("attach"),
+                o.req("amount"),
+                o.req("out_trade_no"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("settle_info"),
+                o.opt("sub_risk_info"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(attach),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(settle_info),
+                    Some(sub_risk_info),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        attach,
+                        amount,
+                        out_trade_no,
+                        sub_mchid,
+                        sub_appid,
+                        description,
+                        settle_info,
+                        sub_risk_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -771,10 +949,12 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_amount: o.req("total_amount")?,
-                currency: o.req("currency")?,
-            })
+            match (o.req("total_amount"), o.req("currency")) {
+                (Some(total_amount), Some(currency)) => {
+                    Ok(Self { total_amount, currency })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算信息
@@ -803,10 +983,15 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-                subsidy_amount: o.opt("subsidy_amount")?,
-            })
+            match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+                (Some(profit_sharing), Some(subsidy_amount)) => {
+                    Ok(Self {
+                        profit_sharing,
+                        subsidy_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
@@ -848,13 +1033,30 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                combine_appid: o.req("combine_appid")?,
-                combine_mchid: o.req("combine_mchid")?,
-                combine_out_trade_no: o.req("combine_out_trade_no")?,
-                sub_orders: o.opt("sub_orders")?,
-                combine_payer_info: o.opt("combine_payer_info")?,
-            })
+            match (
+                o.req("combine_appid"),
+                o.req("combine_mchid"),
+                o.req("combine_out_trade_no"),
+                o.opt("sub_orders"),
+                o.opt("combine_payer_info"),
+            ) {
+                (
+                    Some(combine_appid),
+                    Some(combine_mchid),
+                    Some(combine_out_trade_no),
+                    Some(sub_orders),
+                    Some(combine_payer_info),
+                ) => {
+                    Ok(Self {
+                        combine_appid,
+                        combine_mchid,
+                        combine_out_trade_no,
+                        sub_orders,
+                        combine_payer_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -880,7 +1082,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+            match o.req("openid") {
+                Some(openid) => Ok(Self { openid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostResponseSubOrders
@@ -954,19 +1159,48 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                trade_type: o.req("trade_type")?,
-                trade_state: o.req("trade_state")?,
-                bank_type: o.opt("bank_type")?,
-                attach: o.opt("attach")?,
-                success_time: o.opt("success_time")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                amount: o.opt("amount")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("trade_type"),
+                o.req("trade_state"),
+                o.opt("bank_type"),
+                o.opt("attach"),
+                o.opt("success_time"),
+                o.req("transaction_id"),
+                o.req("out_trade_no"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.opt("amount"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(trade_type),
+                    Some(trade_state),
+                    Some(bank_type),
+                    Some(attach),
+                    Some(success_time),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        trade_type,
+                        trade_state,
+                        bank_type,
+                        attach,
+                        success_time,
+                        transaction_id,
+                        out_trade_no,
+                        sub_mchid,
+                        sub_appid,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1007,12 +1241,27 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_amount: o.req("total_amount")?,
-                currency: o.req("currency")?,
-                payer_amount: o.opt("payer_amount")?,
-                payer_currency: o.opt("payer_currency")?,
-            })
+            match (
+                o.req("total_amount"),
+                o.req("currency"),
+                o.opt("payer_amount"),
+                o.opt("payer_currency"),
+            ) {
+                (
+                    Some(total_amount),
+                    Some(currency),
+                    Some(payer_amount),
+                    Some(payer_currency),
+                ) => {
+                    Ok(Self {
+                        total_amount,
+                        currency,
+                        payer_amount,
+                        payer_currency,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
@@ -1021,6 +1270,7 @@ pub mod transactions {
         pub struct ByCombineOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByCombineOutTradeNo<'a> {
             /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
+            #[inline]
             pub fn reverse(self) -> reverse::Reverse<'a> {
                 reverse::Reverse(self.0.push("reverse"))
             }
@@ -1029,6 +1279,7 @@ pub mod transactions {
             /// 商户可以通过该接口发起免密的合单查询 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_6.shtml)
             ///
             /// `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -1072,13 +1323,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.req("combine_appid")?,
-                    combine_mchid: o.req("combine_mchid")?,
-                    combine_out_trade_no: o.req("combine_out_trade_no")?,
-                    sub_orders: o.opt("sub_orders")?,
-                    combine_payer_info: o.opt("combine_payer_info")?,
-                })
+                match (
+                    o.req("combine_appid"),
+                    o.req("combine_mchid"),
+                    o.req("combine_out_trade_no"),
+                    o.opt("sub_orders"),
+                    o.opt("combine_payer_info"),
+                ) {
+                    (
+                        Some(combine_appid),
+                        Some(combine_mchid),
+                        Some(combine_out_trade_no),
+                        Some(sub_orders),
+                        Some(combine_payer_info),
+                    ) => {
+                        Ok(Self {
+                            combine_appid,
+                            combine_mchid,
+                            combine_out_trade_no,
+                            sub_orders,
+                            combine_payer_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1104,7 +1372,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                match o.req("openid") {
+                    Some(openid) => Ok(Self { openid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponseSubOrders
@@ -1178,19 +1449,48 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    trade_type: o.req("trade_type")?,
-                    trade_state: o.req("trade_state")?,
-                    bank_type: o.opt("bank_type")?,
-                    attach: o.opt("attach")?,
-                    success_time: o.opt("success_time")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    amount: o.opt("amount")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("trade_type"),
+                    o.req("trade_state"),
+                    o.opt("bank_type"),
+                    o.opt("attach"),
+                    o.opt("success_time"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("amount"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(bank_type),
+                        Some(attach),
+                        Some(success_time),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(amount),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            trade_type,
+                            trade_state,
+                            bank_type,
+                            attach,
+                            success_time,
+                            transaction_id,
+                            out_trade_no,
+                            sub_mchid,
+                            sub_appid,
+                            amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -1231,12 +1531,27 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_amount: o.req("total_amount")?,
-                    currency: o.req("currency")?,
-                    payer_amount: o.opt("payer_amount")?,
-                    payer_currency: o.opt("payer_currency")?,
-                })
+                match (
+                    o.req("total_amount"),
+                    o.req("currency"),
+                    o.opt("payer_amount"),
+                    o.opt("payer_currency"),
+                ) {
+                    (
+                        Some(total_amount),
+                        Some(currency),
+                        Some(payer_amount),
+                        Some(payer_currency),
+                    ) => {
+                        Ok(Self {
+                            total_amount,
+                            currency,
+                            payer_amount,
+                            payer_currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
@@ -1249,6 +1564,7 @@ pub mod transactions {
                 /// 商户可以通过该接口发起免密的合单撤销 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter5_5_5.shtml)
                 ///
                 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1285,10 +1601,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        combine_appid: o.req("combine_appid")?,
-                        sub_orders: o.opt("sub_orders")?,
-                    })
+                    match (o.req("combine_appid"), o.opt("sub_orders")) {
+                        (Some(combine_appid), Some(sub_orders)) => {
+                            Ok(Self { combine_appid, sub_orders })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestSubOrders
@@ -1329,12 +1647,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("out_trade_no"),
+                        o.req("sub_mchid"),
+                        o.opt("sub_appid"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(out_trade_no),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                out_trade_no,
+                                sub_mchid,
+                                sub_appid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

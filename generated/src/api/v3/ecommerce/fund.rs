@@ -4,14 +4,17 @@
 pub struct Fund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Fund<'a> {
     /// `/v3/ecommerce/fund/balance`
+    #[inline]
     pub fn balance(self) -> balance::Balance<'a> {
         balance::Balance(self.0.push("balance"))
     }
     /// `/v3/ecommerce/fund/enddaybalance`
+    #[inline]
     pub fn enddaybalance(self) -> enddaybalance::Enddaybalance<'a> {
         enddaybalance::Enddaybalance(self.0.push("enddaybalance"))
     }
     /// `/v3/ecommerce/fund/withdraw`
+    #[inline]
     pub fn withdraw(self) -> withdraw::Withdraw<'a> {
         withdraw::Withdraw(self.0.push("withdraw"))
     }
@@ -22,6 +25,7 @@ pub mod balance {
     pub struct Balance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Balance<'a> {
         /// `/v3/ecommerce/fund/balance/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -36,6 +40,7 @@ pub mod balance {
             /// 服务商通过此接口可以查询特约商户账户余额信息。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-e-commerce-balance.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_19.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_1.shtml)
             ///
             /// `GET /v3/ecommerce/fund/balance/{sub_mchid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -68,9 +73,10 @@ pub mod balance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account_type: o.opt("account_type")?,
-                })
+                match o.opt("account_type") {
+                    Some(account_type) => Ok(Self { account_type }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 账户类型
@@ -159,12 +165,27 @@ pub mod balance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    account_type: o.opt("account_type")?,
-                    available_amount: o.req("available_amount")?,
-                    pending_amount: o.opt("pending_amount")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.opt("account_type"),
+                    o.req("available_amount"),
+                    o.opt("pending_amount"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(account_type),
+                        Some(available_amount),
+                        Some(pending_amount),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            account_type,
+                            available_amount,
+                            pending_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 资金账户类型
@@ -225,6 +246,7 @@ pub mod enddaybalance {
     pub struct Enddaybalance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Enddaybalance<'a> {
         /// `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -239,6 +261,7 @@ pub mod enddaybalance {
             /// 电商服务商通过该接口可以查询二级商户指定日期当天24点的账户余额。 **注意：**• 可查询90天内的日终余额。• 当日日终余额在次日生成，建议商户在上午 10 点以后查询。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-e-commerce-day-end-balance.html)
             ///
             /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -276,10 +299,10 @@ pub mod enddaybalance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    date: o.req("date")?,
-                    account_type: o.opt("account_type")?,
-                })
+                match (o.req("date"), o.opt("account_type")) {
+                    (Some(date), Some(account_type)) => Ok(Self { date, account_type }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 账户类型
@@ -374,12 +397,27 @@ pub mod enddaybalance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    available_amount: o.req("available_amount")?,
-                    pending_amount: o.opt("pending_amount")?,
-                    account_type: o.opt("account_type")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("available_amount"),
+                    o.opt("pending_amount"),
+                    o.opt("account_type"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(available_amount),
+                        Some(pending_amount),
+                        Some(account_type),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            available_amount,
+                            pending_amount,
+                            account_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 账户类型
@@ -444,10 +482,12 @@ pub mod withdraw {
     pub struct Withdraw<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Withdraw<'a> {
         /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`: `withdraw_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn withdraw_id(self, withdraw_id: &str) -> by_withdraw_id::ByWithdrawId<'a> {
             by_withdraw_id::ByWithdrawId(self.0.push_param(&withdraw_id))
         }
         /// `/v3/ecommerce/fund/withdraw/out-request-no`
+        #[inline]
         pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
             out_request_no::OutRequestNo(self.0.push("out-request-no"))
         }
@@ -456,6 +496,7 @@ pub mod withdraw {
         /// 电商平台通过余额提现API帮助二级商户发起账户余额提现申请，完成账户余额提现。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_22.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_2.shtml)
         ///
         /// `POST /v3/ecommerce/fund/withdraw`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -516,15 +557,36 @@ pub mod withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_request_no: o.req("out_request_no")?,
-                amount: o.req("amount")?,
-                remark: o.opt("remark")?,
-                bank_memo: o.opt("bank_memo")?,
-                account_type: o.opt("account_type")?,
-                notify_url: o.opt("notify_url")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_request_no"),
+                o.req("amount"),
+                o.opt("remark"),
+                o.opt("bank_memo"),
+                o.opt("account_type"),
+                o.opt("notify_url"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(out_request_no),
+                    Some(amount),
+                    Some(remark),
+                    Some(bank_memo),
+                    Some(account_type),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_request_no,
+                        amount,
+                        remark,
+                        bank_memo,
+                        account_type,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出款账户类型
@@ -621,12 +683,27 @@ pub mod withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                withdraw_id: o.req("withdraw_id")?,
-                out_request_no: o.req("out_request_no")?,
-                account_type: o.opt("account_type")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("withdraw_id"),
+                o.req("out_request_no"),
+                o.opt("account_type"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(withdraw_id),
+                    Some(out_request_no),
+                    Some(account_type),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        withdraw_id,
+                        out_request_no,
+                        account_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出款账户类型
@@ -695,6 +772,7 @@ pub mod withdraw {
             /// 电商平台通过该接口查询其提现结果 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_23.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
             ///
             /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -727,9 +805,10 @@ pub mod withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match o.req("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
@@ -819,23 +898,60 @@ pub mod withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    status: o.req("status")?,
-                    withdraw_id: o.req("withdraw_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    amount: o.req("amount")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    reason: o.opt("reason")?,
-                    remark: o.opt("remark")?,
-                    bank_memo: o.opt("bank_memo")?,
-                    account_type: o.opt("account_type")?,
-                    account_number: o.opt("account_number")?,
-                    account_bank: o.opt("account_bank")?,
-                    bank_name: o.opt("bank_name")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("sp_mchid"),
+                    o.req("status"),
+                    o.req("withdraw_id"),
+                    o.req("out_request_no"),
+                    o.req("amount"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("reason"),
+                    o.opt("remark"),
+                    o.opt("bank_memo"),
+                    o.opt("account_type"),
+                    o.opt("account_number"),
+                    o.opt("account_bank"),
+                    o.opt("bank_name"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(sp_mchid),
+                        Some(status),
+                        Some(withdraw_id),
+                        Some(out_request_no),
+                        Some(amount),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(reason),
+                        Some(remark),
+                        Some(bank_memo),
+                        Some(account_type),
+                        Some(account_number),
+                        Some(account_bank),
+                        Some(bank_name),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            sp_mchid,
+                            status,
+                            withdraw_id,
+                            out_request_no,
+                            amount,
+                            create_time,
+                            update_time,
+                            reason,
+                            remark,
+                            bank_memo,
+                            account_type,
+                            account_number,
+                            account_bank,
+                            bank_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 出款账户类型
@@ -973,6 +1089,7 @@ pub mod withdraw {
         pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRequestNo<'a> {
             /// `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_request_no(
                 self,
                 out_request_no: &str,
@@ -990,6 +1107,7 @@ pub mod withdraw {
                 /// 电商平台通过查询提现状态API查询二级商户提现单的提现结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_23.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_3.shtml)
                 ///
                 /// `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1022,9 +1140,10 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
@@ -1114,23 +1233,60 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        status: o.req("status")?,
-                        withdraw_id: o.req("withdraw_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        amount: o.req("amount")?,
-                        create_time: o.opt("create_time")?,
-                        update_time: o.opt("update_time")?,
-                        reason: o.opt("reason")?,
-                        remark: o.opt("remark")?,
-                        bank_memo: o.opt("bank_memo")?,
-                        account_type: o.opt("account_type")?,
-                        account_number: o.opt("account_number")?,
-                        account_bank: o.opt("account_bank")?,
-                        bank_name: o.opt("bank_name")?,
-                    })
+                    match (
+                        o.opt("sub_mchid"),
+                        o.req("sp_mchid"),
+                        o.req("status"),
+                        o.req("withdraw_id"),
+                        o.req("out_request_no"),
+                        o.req("amount"),
+                        o.opt("create_time"),
+                        o.opt("update_time"),
+                        o.opt("reason"),
+                        o.opt("remark"),
+                        o.opt("bank_memo"),
+                        o.opt("account_type"),
+                        o.opt("account_number"),
+                        o.opt("account_bank"),
+                        o.opt("bank_name"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(sp_mchid),
+                            Some(status),
+                            Some(withdraw_id),
+                            Some(out_request_no),
+                            Some(amount),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(reason),
+                            Some(remark),
+                            Some(bank_memo),
+                            Some(account_type),
+                            Some(account_number),
+                            Some(account_bank),
+                            Some(bank_name),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                sp_mchid,
+                                status,
+                                withdraw_id,
+                                out_request_no,
+                                amount,
+                                create_time,
+                                update_time,
+                                reason,
+                                remark,
+                                bank_memo,
+                                account_type,
+                                account_number,
+                                account_bank,
+                                bank_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 出款账户类型

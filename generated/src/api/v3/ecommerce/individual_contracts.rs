@@ -4,18 +4,22 @@
 pub struct IndividualContracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> IndividualContracts<'a> {
     /// `/v3/ecommerce/individual-contracts/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
     /// `/v3/ecommerce/individual-contracts/out-contract-code`
+    #[inline]
     pub fn out_contract_code(self) -> out_contract_code::OutContractCode<'a> {
         out_contract_code::OutContractCode(self.0.push("out-contract-code"))
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign`
+    #[inline]
     pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
         pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
+    #[inline]
     pub fn pre_entrust_sign_with_real_name_identity(
         self,
     ) -> pre_entrust_sign_with_real_name_identity::PreEntrustSignWithRealNameIdentity<
@@ -36,6 +40,7 @@ pub mod by_openid {
         /// 查询个人收款方授权结果，以下情况需要调用：1. 个人卖家开通授权收款；2. 交易下单前，需要individual_auth_id [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-contracts.html)
         ///
         /// `GET /v3/ecommerce/individual-contracts/{openid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -73,10 +78,12 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                permission_type: o.req("permission_type")?,
-            })
+            match (o.req("appid"), o.req("permission_type")) {
+                (Some(appid), Some(permission_type)) => {
+                    Ok(Self { appid, permission_type })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 权限类型
@@ -160,11 +167,20 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                individual_auth_id: o.req("individual_auth_id")?,
-                operation_time: o.req("operation_time")?,
-                auth_state: o.req("auth_state")?,
-            })
+            match (
+                o.req("individual_auth_id"),
+                o.req("operation_time"),
+                o.req("auth_state"),
+            ) {
+                (Some(individual_auth_id), Some(operation_time), Some(auth_state)) => {
+                    Ok(Self {
+                        individual_auth_id,
+                        operation_time,
+                        auth_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权状态
@@ -226,6 +242,7 @@ pub mod out_contract_code {
     pub struct OutContractCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutContractCode<'a> {
         /// `/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_contract_code(
             self,
             out_contract_code: &str,
@@ -245,6 +262,7 @@ pub mod out_contract_code {
             /// 商户通过预签约接口生成预签约id，当用户通过微信SDK拉起微信支付客户端的签约页面并完成签约后，可以通过预签约id查询到对应的签约信息和用户openid
             ///
             /// `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -277,7 +295,10 @@ pub mod out_contract_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                match o.req("appid") {
+                    Some(appid) => Ok(Self { appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
@@ -321,13 +342,30 @@ pub mod out_contract_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    individual_auth_id: o.opt("individual_auth_id")?,
-                    signed_time: o.req("signed_time")?,
-                    auth_state: o.req("auth_state")?,
-                    individual_openid: o.opt("individual_openid")?,
-                    real_name_auth_result: o.opt("real_name_auth_result")?,
-                })
+                match (
+                    o.opt("individual_auth_id"),
+                    o.req("signed_time"),
+                    o.req("auth_state"),
+                    o.opt("individual_openid"),
+                    o.opt("real_name_auth_result"),
+                ) {
+                    (
+                        Some(individual_auth_id),
+                        Some(signed_time),
+                        Some(auth_state),
+                        Some(individual_openid),
+                        Some(real_name_auth_result),
+                    ) => {
+                        Ok(Self {
+                            individual_auth_id,
+                            signed_time,
+                            auth_state,
+                            individual_openid,
+                            real_name_auth_result,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 授权状态
@@ -415,11 +453,20 @@ pub mod out_contract_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    scope: o.req("scope")?,
-                    access_token: o.req("access_token")?,
-                    access_token_expire_time: o.req("access_token_expire_time")?,
-                })
+                match (
+                    o.req("scope"),
+                    o.req("access_token"),
+                    o.req("access_token_expire_time"),
+                ) {
+                    (Some(scope), Some(access_token), Some(access_token_expire_time)) => {
+                        Ok(Self {
+                            scope,
+                            access_token,
+                            access_token_expire_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 应用授权作用域
@@ -480,10 +527,12 @@ pub mod pre_entrust_sign {
     pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PreEntrustSign<'a> {
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/app`
+        #[inline]
         pub fn app(self) -> app::App<'a> {
             app::App(self.0.push("app"))
         }
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
+        #[inline]
         pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
             mini_program::MiniProgram(self.0.push("mini-program"))
         }
@@ -498,6 +547,7 @@ pub mod pre_entrust_sign {
             /// 商户可调用本接口预先指定签约，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -536,10 +586,12 @@ pub mod pre_entrust_sign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                })
+                match (o.req("appid"), o.req("out_contract_code")) {
+                    (Some(appid), Some(out_contract_code)) => {
+                        Ok(Self { appid, out_contract_code })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
@@ -565,9 +617,10 @@ pub mod pre_entrust_sign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                })
+                match o.req("pre_entrustweb_id") {
+                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -581,6 +634,7 @@ pub mod pre_entrust_sign {
             /// 商户可调用本接口预先指定签约，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -624,11 +678,16 @@ pub mod pre_entrust_sign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    openid: o.req("openid")?,
-                })
+                match (o.req("appid"), o.req("out_contract_code"), o.req("openid")) {
+                    (Some(appid), Some(out_contract_code), Some(openid)) => {
+                        Ok(Self {
+                            appid,
+                            out_contract_code,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
@@ -654,9 +713,10 @@ pub mod pre_entrust_sign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                })
+                match o.req("pre_entrustweb_id") {
+                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -669,10 +729,12 @@ pub mod pre_entrust_sign_with_real_name_identity {
     );
     impl<'a> PreEntrustSignWithRealNameIdentity<'a> {
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`
+        #[inline]
         pub fn app(self) -> app::App<'a> {
             app::App(self.0.push("app"))
         }
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
+        #[inline]
         pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
             mini_program::MiniProgram(self.0.push("mini-program"))
         }
@@ -687,6 +749,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 商户可调用本接口预先指定签约，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。通过本接口预签约时，商户需具备实名验证产品权限，要求用户在签约时完成实名验证授权，仅当用户的微信支付实名信息与商户预留一致时才能完成签约。
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -745,14 +808,33 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    real_name: o.req("real_name")?,
-                    cred_type: o.req("cred_type")?,
-                    cred_id: o.req("cred_id")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("out_contract_code"),
+                    o.req("real_name"),
+                    o.req("cred_type"),
+                    o.req("cred_id"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(out_contract_code),
+                        Some(real_name),
+                        Some(cred_type),
+                        Some(cred_id),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            out_contract_code,
+                            real_name,
+                            cred_type,
+                            cred_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -828,9 +910,10 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                })
+                match o.req("pre_entrustweb_id") {
+                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -844,6 +927,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 商户可调用本接口预先指定签约，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。通过本接口预签约时，商户需具备实名验证产品权限，要求用户在签约时完成实名验证授权，仅当用户的微信支付实名信息与商户预留一致时才能完成签约。
             ///
             /// `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -907,15 +991,36 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    openid: o.req("openid")?,
-                    real_name: o.req("real_name")?,
-                    cred_type: o.req("cred_type")?,
-                    cred_id: o.req("cred_id")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("out_contract_code"),
+                    o.req("openid"),
+                    o.req("real_name"),
+                    o.req("cred_type"),
+                    o.req("cred_id"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(out_contract_code),
+                        Some(openid),
+                        Some(real_name),
+                        Some(cred_type),
+                        Some(cred_id),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            out_contract_code,
+                            openid,
+                            real_name,
+                            cred_type,
+                            cred_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -991,9 +1096,10 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                })
+                match o.req("pre_entrustweb_id") {
+                    Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

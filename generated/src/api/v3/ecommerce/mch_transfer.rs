@@ -4,10 +4,12 @@
 pub struct MchTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchTransfer<'a> {
     /// `/v3/ecommerce/mch-transfer/authorizations`
+    #[inline]
     pub fn authorizations(self) -> authorizations::Authorizations<'a> {
         authorizations::Authorizations(self.0.push("authorizations"))
     }
     /// `/v3/ecommerce/mch-transfer/transfer-bills`
+    #[inline]
     pub fn transfer_bills(self) -> transfer_bills::TransferBills<'a> {
         transfer_bills::TransferBills(self.0.push("transfer-bills"))
     }
@@ -18,6 +20,7 @@ pub mod authorizations {
     pub struct Authorizations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Authorizations<'a> {
         /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -26,6 +29,7 @@ pub mod authorizations {
         /// 申请二级商户商家转账授权。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/create-authorization.html)
         ///
         /// `POST /v3/ecommerce/mch-transfer/authorizations`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -59,10 +63,12 @@ pub mod authorizations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                agreement_list: o.req("agreement_list")?,
-            })
+            match (o.req("sub_mchid"), o.req("agreement_list")) {
+                (Some(sub_mchid), Some(agreement_list)) => {
+                    Ok(Self { sub_mchid, agreement_list })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAgreementList
@@ -103,12 +109,27 @@ pub mod authorizations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                agreement_code: o.req("agreement_code")?,
-                agreement_version: o.req("agreement_version")?,
-                sign_organization: o.req("sign_organization")?,
-                sign_time: o.req("sign_time")?,
-            })
+            match (
+                o.req("agreement_code"),
+                o.req("agreement_version"),
+                o.req("sign_organization"),
+                o.req("sign_time"),
+            ) {
+                (
+                    Some(agreement_code),
+                    Some(agreement_version),
+                    Some(sign_organization),
+                    Some(sign_time),
+                ) => {
+                    Ok(Self {
+                        agreement_code,
+                        agreement_version,
+                        sign_organization,
+                        sign_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
@@ -149,12 +170,27 @@ pub mod authorizations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                authorization_state: o.req("authorization_state")?,
-                accept_time: o.req("accept_time")?,
-                authorize_time: o.opt("authorize_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("authorization_state"),
+                o.req("accept_time"),
+                o.opt("authorize_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(authorization_state),
+                    Some(accept_time),
+                    Some(authorize_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        authorization_state,
+                        accept_time,
+                        authorize_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
@@ -167,6 +203,7 @@ pub mod authorizations {
             /// 查询二级商户商家转账授权状态。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/authorization/get-authorization.html)
             ///
             /// `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -204,11 +241,24 @@ pub mod authorizations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    authorization_state: o.req("authorization_state")?,
-                    authorize_time: o.opt("authorize_time")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("authorization_state"),
+                    o.opt("authorize_time"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(authorization_state),
+                        Some(authorize_time),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            authorization_state,
+                            authorize_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -219,10 +269,12 @@ pub mod transfer_bills {
     pub struct TransferBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> TransferBills<'a> {
         /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
+        #[inline]
         pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
             out_bill_no::OutBillNo(self.0.push("out-bill-no"))
         }
         /// `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no`
+        #[inline]
         pub fn transfer_bill_no(self) -> transfer_bill_no::TransferBillNo<'a> {
             transfer_bill_no::TransferBillNo(self.0.push("transfer-bill-no"))
         }
@@ -231,6 +283,7 @@ pub mod transfer_bills {
         /// 商户可通过此接口申请创建商家转账订单。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/transfer-to-user.html)
         ///
         /// `POST /v3/ecommerce/mch-transfer/transfer-bills`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -309,18 +362,45 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                appid: o.req("appid")?,
-                out_bill_no: o.req("out_bill_no")?,
-                transfer_scene_id: o.req("transfer_scene_id")?,
-                openid: o.req("openid")?,
-                user_name: o.opt("user_name")?,
-                transfer_amount: o.req("transfer_amount")?,
-                transfer_remark: o.req("transfer_remark")?,
-                notify_url: o.opt("notify_url")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("appid"),
+                o.req("out_bill_no"),
+                o.req("transfer_scene_id"),
+                o.req("openid"),
+                o.opt("user_name"),
+                o.req("transfer_amount"),
+                o.req("transfer_remark"),
+                o.opt("notify_url"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(out_bill_no),
+                    Some(transfer_scene_id),
+                    Some(openid),
+                    Some(user_name),
+                    Some(transfer_amount),
+                    Some(transfer_remark),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        appid,
+                        out_bill_no,
+                        transfer_scene_id,
+                        openid,
+                        user_name,
+                        transfer_amount,
+                        transfer_remark,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
@@ -376,15 +456,36 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_bill_no: o.req("out_bill_no")?,
-                transfer_bill_no: o.req("transfer_bill_no")?,
-                create_time: o.req("create_time")?,
-                state: o.req("state")?,
-                fail_reason: o.opt("fail_reason")?,
-                package_info: o.opt("package_info")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_bill_no"),
+                o.req("transfer_bill_no"),
+                o.req("create_time"),
+                o.req("state"),
+                o.opt("fail_reason"),
+                o.opt("package_info"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(out_bill_no),
+                    Some(transfer_bill_no),
+                    Some(create_time),
+                    Some(state),
+                    Some(fail_reason),
+                    Some(package_info),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_bill_no,
+                        transfer_bill_no,
+                        create_time,
+                        state,
+                        fail_reason,
+                        package_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -393,6 +494,7 @@ pub mod transfer_bills {
         pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutBillNo<'a> {
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -406,6 +508,7 @@ pub mod transfer_bills {
             pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutBillNo<'a> {
                 /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                #[inline]
                 pub fn cancel(self) -> cancel::Cancel<'a> {
                     cancel::Cancel(self.0.push("cancel"))
                 }
@@ -414,6 +517,7 @@ pub mod transfer_bills {
                 /// 根据商户单号查询商家转账订单的详细信息。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-out-no.html)
                 ///
                 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -446,9 +550,10 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
@@ -539,22 +644,57 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.req("appid")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("sub_mchid"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.req("appid"),
+                        o.req("transfer_scene_id"),
+                        o.req("state"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_name"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(transfer_scene_id),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                transfer_scene_id,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
@@ -567,6 +707,7 @@ pub mod transfer_bills {
                     /// 商户通过转账接口发起转账后，在**用户确认收款**之前可以通过该接口撤销转账。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，以最终查询单据返回状态为准。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/cancel-transfer.html)
                     ///
                     /// `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -600,9 +741,10 @@ pub mod transfer_bills {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
@@ -648,13 +790,30 @@ pub mod transfer_bills {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            transfer_bill_no: o.req("transfer_bill_no")?,
-                            state: o.req("state")?,
-                            update_time: o.req("update_time")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("out_bill_no"),
+                            o.req("transfer_bill_no"),
+                            o.req("state"),
+                            o.req("update_time"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(out_bill_no),
+                                Some(transfer_bill_no),
+                                Some(state),
+                                Some(update_time),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    out_bill_no,
+                                    transfer_bill_no,
+                                    state,
+                                    update_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -666,6 +825,7 @@ pub mod transfer_bills {
         pub struct TransferBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferBillNo<'a> {
             /// `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`: `transfer_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transfer_bill_no(
                 self,
                 transfer_bill_no: &str,
@@ -685,6 +845,7 @@ pub mod transfer_bills {
                 /// 根据微信转账单号查询商家转账订单的详细信息。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-bill/get-transfer-bill-by-no.html)
                 ///
                 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -717,9 +878,10 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
@@ -810,22 +972,57 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.req("appid")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("sub_mchid"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.req("appid"),
+                        o.req("transfer_scene_id"),
+                        o.req("state"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_name"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(transfer_scene_id),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                transfer_scene_id,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,22 +4,27 @@
 pub struct Profitsharing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Profitsharing<'a> {
     /// `/v3/ecommerce/profitsharing/after-sales-orders`
+    #[inline]
     pub fn after_sales_orders(self) -> after_sales_orders::AfterSalesOrders<'a> {
         after_sales_orders::AfterSalesOrders(self.0.push("after-sales-orders"))
     }
     /// `/v3/ecommerce/profitsharing/finish-order`
+    #[inline]
     pub fn finish_order(self) -> finish_order::FinishOrder<'a> {
         finish_order::FinishOrder(self.0.push("finish-order"))
     }
     /// `/v3/ecommerce/profitsharing/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/ecommerce/profitsharing/receivers`
+    #[inline]
     pub fn receivers(self) -> receivers::Receivers<'a> {
         receivers::Receivers(self.0.push("receivers"))
     }
     /// `/v3/ecommerce/profitsharing/returnorders`
+    #[inline]
     pub fn returnorders(self) -> returnorders::Returnorders<'a> {
         returnorders::Returnorders(self.0.push("returnorders"))
     }
@@ -34,6 +39,7 @@ pub mod after_sales_orders {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
         ///
         /// `GET /v3/ecommerce/profitsharing/after-sales-orders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -49,6 +55,7 @@ pub mod after_sales_orders {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
         ///
         /// `POST /v3/ecommerce/profitsharing/after-sales-orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -82,10 +89,12 @@ pub mod after_sales_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.opt("transaction_id")?,
-            })
+            match (o.req("sub_mchid"), o.opt("transaction_id")) {
+                (Some(sub_mchid), Some(transaction_id)) => {
+                    Ok(Self { sub_mchid, transaction_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
@@ -136,14 +145,33 @@ pub mod after_sales_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                amount: o.req("amount")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("amount"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(amount),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        amount,
+                        result,
+                        fail_reason,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账失败原因
@@ -300,14 +328,33 @@ pub mod after_sales_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                amount: o.req("amount")?,
-                type_: o.req("type")?,
-                scene: o.req("scene")?,
-                refund_id: o.req("refund_id")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("amount"),
+                o.req("type"),
+                o.req("scene"),
+                o.req("refund_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(amount),
+                    Some(type_),
+                    Some(scene),
+                    Some(refund_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        amount,
+                        type_,
+                        scene,
+                        refund_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景
@@ -447,11 +494,16 @@ pub mod after_sales_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("amount")) {
+                (Some(sub_mchid), Some(transaction_id), Some(amount)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -465,6 +517,7 @@ pub mod finish_order {
         /// 不需要进行分账的订单，可直接调用本接口将订单的金额全部解冻给二级商户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_5.shtml)
         ///
         /// `POST /v3/ecommerce/profitsharing/finish-order`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -510,12 +563,27 @@ pub mod finish_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
@@ -556,12 +624,27 @@ pub mod finish_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -571,6 +654,7 @@ pub mod orders {
     pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Orders<'a> {
         /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -582,6 +666,7 @@ pub mod orders {
         /// 发起分账请求后，可调用此接口查询分账结果 ;发起分账完结请求后，可调用此接口查询分账完结的结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_2.shtml)
         ///
         /// `GET /v3/ecommerce/profitsharing/orders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -598,6 +683,7 @@ pub mod orders {
         /// 微信订单支付成功后，由电商平台发起分账请求，将结算后的资金分给分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_1.shtml)
         ///
         /// `POST /v3/ecommerce/profitsharing/orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -639,11 +725,16 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-            })
+            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("out_order_no")) {
+                (Some(sub_mchid), Some(transaction_id), Some(out_order_no)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
@@ -719,21 +810,54 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                status: o.opt("status")?,
-                receivers: o.opt("receivers")?,
-                close_reason: o.opt("close_reason")?,
-                abnormal_status: o.opt("abnormal_status")?,
-                funds_abnormal_closed_reason: o.opt("funds_abnormal_closed_reason")?,
-                funds_abnormal_redirect_id: o.opt("funds_abnormal_redirect_id")?,
-                funds_abnormal_receivers: o.opt("funds_abnormal_receivers")?,
-                finish_amount: o.opt("finish_amount")?,
-                finish_description: o.opt("finish_description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.opt("status"),
+                o.opt("receivers"),
+                o.opt("close_reason"),
+                o.opt("abnormal_status"),
+                o.opt("funds_abnormal_closed_reason"),
+                o.opt("funds_abnormal_redirect_id"),
+                o.opt("funds_abnormal_receivers"),
+                o.opt("finish_amount"),
+                o.opt("finish_description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(status),
+                    Some(receivers),
+                    Some(close_reason),
+                    Some(abnormal_status),
+                    Some(funds_abnormal_closed_reason),
+                    Some(funds_abnormal_redirect_id),
+                    Some(funds_abnormal_receivers),
+                    Some(finish_amount),
+                    Some(finish_description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        status,
+                        receivers,
+                        close_reason,
+                        abnormal_status,
+                        funds_abnormal_closed_reason,
+                        funds_abnormal_redirect_id,
+                        funds_abnormal_receivers,
+                        finish_amount,
+                        finish_description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 异常处理状态
@@ -867,7 +991,10 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+            match o.opt("mchid") {
+                Some(mchid) => Ok(Self { mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// GetResponseReceivers
@@ -927,17 +1054,42 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                receiver_mchid: o.opt("receiver_mchid")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.opt("result")?,
-                finish_time: o.req("finish_time")?,
-                fail_reason: o.opt("fail_reason")?,
-                type_: o.req("type")?,
-                receiver_account: o.req("receiver_account")?,
-                detail_id: o.req("detail_id")?,
-            })
+            match (
+                o.opt("receiver_mchid"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("result"),
+                o.req("finish_time"),
+                o.opt("fail_reason"),
+                o.req("type"),
+                o.req("receiver_account"),
+                o.req("detail_id"),
+            ) {
+                (
+                    Some(receiver_mchid),
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(finish_time),
+                    Some(fail_reason),
+                    Some(type_),
+                    Some(receiver_account),
+                    Some(detail_id),
+                ) => {
+                    Ok(Self {
+                        receiver_mchid,
+                        amount,
+                        description,
+                        result,
+                        finish_time,
+                        fail_reason,
+                        type_,
+                        receiver_account,
+                        detail_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
@@ -988,15 +1140,36 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.opt("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                receivers: o.req("receivers")?,
-                finish: o.req("finish")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.opt("appid"),
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("receivers"),
+                o.req("finish"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(receivers),
+                    Some(finish),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        receivers,
+                        finish,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestReceivers
@@ -1040,13 +1213,30 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                receiver_account: o.req("receiver_account")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                receiver_name: o.opt("receiver_name")?,
-            })
+            match (
+                o.req("type"),
+                o.req("receiver_account"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("receiver_name"),
+            ) {
+                (
+                    Some(type_),
+                    Some(receiver_account),
+                    Some(amount),
+                    Some(description),
+                    Some(receiver_name),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        receiver_account,
+                        amount,
+                        description,
+                        receiver_name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
@@ -1093,14 +1283,33 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                status: o.opt("status")?,
-                receivers: o.req("receivers")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.opt("status"),
+                o.req("receivers"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(status),
+                    Some(receivers),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        status,
+                        receivers,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseReceivers
@@ -1173,20 +1382,51 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.opt("result")?,
-                finish_time: o.req("finish_time")?,
-                fail_reason: o.opt("fail_reason")?,
-                type_: o.req("type")?,
-                receiver_account: o.req("receiver_account")?,
-                detail_id: o.req("detail_id")?,
-                abnormal_status: o.opt("abnormal_status")?,
-                funds_abnormal_closed_reason: o.opt("funds_abnormal_closed_reason")?,
-                funds_abnormal_redirect_id: o.opt("funds_abnormal_redirect_id")?,
-                funds_abnormal_receivers: o.opt("funds_abnormal_receivers")?,
-            })
+            match (
+                o.req("amount"),
+                o.req("description"),
+                o.opt("result"),
+                o.req("finish_time"),
+                o.opt("fail_reason"),
+                o.req("type"),
+                o.req("receiver_account"),
+                o.req("detail_id"),
+                o.opt("abnormal_status"),
+                o.opt("funds_abnormal_closed_reason"),
+                o.opt("funds_abnormal_redirect_id"),
+                o.opt("funds_abnormal_receivers"),
+            ) {
+                (
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(finish_time),
+                    Some(fail_reason),
+                    Some(type_),
+                    Some(receiver_account),
+                    Some(detail_id),
+                    Some(abnormal_status),
+                    Some(funds_abnormal_closed_reason),
+                    Some(funds_abnormal_redirect_id),
+                    Some(funds_abnormal_receivers),
+                ) => {
+                    Ok(Self {
+                        amount,
+                        description,
+                        result,
+                        finish_time,
+                        fail_reason,
+                        type_,
+                        receiver_account,
+                        detail_id,
+                        abnormal_status,
+                        funds_abnormal_closed_reason,
+                        funds_abnormal_redirect_id,
+                        funds_abnormal_receivers,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 异常处理状态
@@ -1321,7 +1561,10 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+            match o.opt("mchid") {
+                Some(mchid) => Ok(Self { mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
@@ -1330,6 +1573,7 @@ pub mod orders {
         pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByTransactionId<'a> {
             /// `/v3/ecommerce/profitsharing/orders/{transaction_id}/amounts`
+            #[inline]
             pub fn amounts(self) -> amounts::Amounts<'a> {
                 amounts::Amounts(self.0.push("amounts"))
             }
@@ -1344,6 +1588,7 @@ pub mod orders {
                 /// 可调用此接口查询订单剩余待分金额 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_4_9.shtml)
                 ///
                 /// `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1376,10 +1621,15 @@ pub mod orders {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        unsplit_amount: o.req("unsplit_amount")?,
-                    })
+                    match (o.req("transaction_id"), o.req("unsplit_amount")) {
+                        (Some(transaction_id), Some(unsplit_amount)) => {
+                            Ok(Self {
+                                transaction_id,
+                                unsplit_amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1391,10 +1641,12 @@ pub mod receivers {
     pub struct Receivers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Receivers<'a> {
         /// `/v3/ecommerce/profitsharing/receivers/add`
+        #[inline]
         pub fn add(self) -> add::Add<'a> {
             add::Add(self.0.push("add"))
         }
         /// `/v3/ecommerce/profitsharing/receivers/delete`
+        #[inline]
         pub fn delete_(self) -> delete_::Delete<'a> {
             delete_::Delete(self.0.push("delete"))
         }
@@ -1409,6 +1661,7 @@ pub mod receivers {
             /// 电商平台可通过此接口添加分账接收方，建立分账接收方列表。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_7.shtml)
             ///
             /// `POST /v3/ecommerce/profitsharing/receivers/add`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1469,15 +1722,36 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                    name: o.opt("name")?,
-                    encrypted_name: o.opt("encrypted_name")?,
-                    relation_type: o.req("relation_type")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("type"),
+                    o.req("account"),
+                    o.opt("name"),
+                    o.opt("encrypted_name"),
+                    o.req("relation_type"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(type_),
+                        Some(account),
+                        Some(name),
+                        Some(encrypted_name),
+                        Some(relation_type),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            type_,
+                            account,
+                            name,
+                            encrypted_name,
+                            relation_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
@@ -1506,10 +1780,10 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (o.req("type"), o.req("account")) {
+                    (Some(type_), Some(account)) => Ok(Self { type_, account }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1523,6 +1797,7 @@ pub mod receivers {
             /// 电商平台发起删除分账接收方请求。删除后，不支持将电商平台下二级商户结算后的资金，分到该分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_8.shtml)
             ///
             /// `POST /v3/ecommerce/profitsharing/receivers/delete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1564,11 +1839,12 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (o.req("appid"), o.req("type"), o.req("account")) {
+                    (Some(appid), Some(type_), Some(account)) => {
+                        Ok(Self { appid, type_, account })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
@@ -1597,10 +1873,10 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                })
+                match (o.req("type"), o.req("account")) {
+                    (Some(type_), Some(account)) => Ok(Self { type_, account }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1615,6 +1891,7 @@ pub mod returnorders {
         /// 商户需要核实回退结果，可调用此接口查询回退结果;如果分账回退接口返回状态为处理中，可调用此接口查询回退结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_4.shtml)
         ///
         /// `GET /v3/ecommerce/profitsharing/returnorders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -1632,6 +1909,7 @@ pub mod returnorders {
         /// 订单已经分账，在退款时，可以先调此接口，将已分账的资金从分账接收方的账户回退给分账方，再发起退款。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/profitsharing/chapter3_3.shtml)
         ///
         /// `POST /v3/ecommerce/profitsharing/returnorders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1673,12 +1951,27 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.opt("order_id"),
+                o.opt("out_order_no"),
+                o.req("out_return_no"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
@@ -1745,18 +2038,45 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                out_order_no: o.req("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                return_no: o.req("return_no")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("order_id"),
+                o.req("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("return_no"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(return_no),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        amount,
+                        return_no,
+                        result,
+                        fail_reason,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
@@ -1813,16 +2133,39 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                transaction_id: o.opt("transaction_id")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.opt("order_id"),
+                o.opt("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("transaction_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(description),
+                    Some(transaction_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        amount,
+                        description,
+                        transaction_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
@@ -1889,18 +2232,45 @@ pub mod returnorders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                out_order_no: o.req("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                return_no: o.req("return_no")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("order_id"),
+                o.req("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("return_no"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(return_no),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_mchid,
+                        amount,
+                        return_no,
+                        result,
+                        fail_reason,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

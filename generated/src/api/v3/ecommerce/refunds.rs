@@ -4,18 +4,22 @@
 pub struct Refunds<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Refunds<'a> {
     /// `/v3/ecommerce/refunds/apply`
+    #[inline]
     pub fn apply(self) -> apply::Apply<'a> {
         apply::Apply(self.0.push("apply"))
     }
     /// `/v3/ecommerce/refunds/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
         by_refund_id::ByRefundId(self.0.push_param(&refund_id))
     }
     /// `/v3/ecommerce/refunds/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/ecommerce/refunds/out-refund-no`
+    #[inline]
     pub fn out_refund_no(self) -> out_refund_no::OutRefundNo<'a> {
         out_refund_no::OutRefundNo(self.0.push("out-refund-no"))
     }
@@ -30,6 +34,7 @@ pub mod apply {
         /// 当交易发生之后一段时间内，由于买家或者卖家的原因需要退款时，卖家可以通过退款接口将支付款退还给买家，微信支付将在收到退款请求并且验证成功之后，按照退款规则将支付款按原路退到买家帐号上。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/create-refund.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/refunds/chapter3_1.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-refund.html)
         ///
         /// `POST /v3/ecommerce/refunds/apply`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -126,23 +131,60 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                individual_auth_id: o.opt("individual_auth_id")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                combine_mchid: o.opt("combine_mchid")?,
-                combine_out_trade_no: o.opt("combine_out_trade_no")?,
-                combine_transaction_id: o.req("combine_transaction_id")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                out_refund_no: o.req("out_refund_no")?,
-                reason: o.opt("reason")?,
-                amount: o.req("amount")?,
-                notify_url: o.opt("notify_url")?,
-                refund_account: o.opt("refund_account")?,
-                funds_account: o.req("funds_account")?,
-            })
+            match (
+                o.opt("individual_auth_id"),
+                o.opt("sub_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.opt("combine_mchid"),
+                o.opt("combine_out_trade_no"),
+                o.req("combine_transaction_id"),
+                o.req("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("out_refund_no"),
+                o.opt("reason"),
+                o.req("amount"),
+                o.opt("notify_url"),
+                o.opt("refund_account"),
+                o.req("funds_account"),
+            ) {
+                (
+                    Some(individual_auth_id),
+                    Some(sub_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(combine_mchid),
+                    Some(combine_out_trade_no),
+                    Some(combine_transaction_id),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(out_refund_no),
+                    Some(reason),
+                    Some(amount),
+                    Some(notify_url),
+                    Some(refund_account),
+                    Some(funds_account),
+                ) => {
+                    Ok(Self {
+                        individual_auth_id,
+                        sub_mchid,
+                        sp_appid,
+                        sub_appid,
+                        combine_mchid,
+                        combine_out_trade_no,
+                        combine_transaction_id,
+                        transaction_id,
+                        out_trade_no,
+                        out_refund_no,
+                        reason,
+                        amount,
+                        notify_url,
+                        refund_account,
+                        funds_account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -181,12 +223,17 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                refund: o.req("refund")?,
-                from: o.opt("from")?,
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("refund"), o.opt("from"), o.req("total"), o.opt("currency")) {
+                (Some(refund), Some(from), Some(total), Some(currency)) => {
+                    Ok(Self {
+                        refund,
+                        from,
+                        total,
+                        currency,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAmountFrom
@@ -215,10 +262,10 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("account"), o.req("amount")) {
+                (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出资账户类型
@@ -425,14 +472,33 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                refund_id: o.req("refund_id")?,
-                out_refund_no: o.req("out_refund_no")?,
-                create_time: o.req("create_time")?,
-                amount: o.req("amount")?,
-                promotion_detail: o.opt("promotion_detail")?,
-                refund_account: o.opt("refund_account")?,
-            })
+            match (
+                o.req("refund_id"),
+                o.req("out_refund_no"),
+                o.req("create_time"),
+                o.req("amount"),
+                o.opt("promotion_detail"),
+                o.opt("refund_account"),
+            ) {
+                (
+                    Some(refund_id),
+                    Some(out_refund_no),
+                    Some(create_time),
+                    Some(amount),
+                    Some(promotion_detail),
+                    Some(refund_account),
+                ) => {
+                    Ok(Self {
+                        refund_id,
+                        out_refund_no,
+                        create_time,
+                        amount,
+                        promotion_detail,
+                        refund_account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -481,14 +547,33 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                refund: o.req("refund")?,
-                from: o.opt("from")?,
-                payer_refund: o.req("payer_refund")?,
-                discount_refund: o.opt("discount_refund")?,
-                currency: o.opt("currency")?,
-                advance: o.opt("advance")?,
-            })
+            match (
+                o.req("refund"),
+                o.opt("from"),
+                o.req("payer_refund"),
+                o.opt("discount_refund"),
+                o.opt("currency"),
+                o.opt("advance"),
+            ) {
+                (
+                    Some(refund),
+                    Some(from),
+                    Some(payer_refund),
+                    Some(discount_refund),
+                    Some(currency),
+                    Some(advance),
+                ) => {
+                    Ok(Self {
+                        refund,
+                        from,
+                        payer_refund,
+                        discount_refund,
+                        currency,
+                        advance,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseAmountFrom
@@ -519,10 +604,10 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("account"), o.req("amount")) {
+                (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetail
@@ -564,13 +649,30 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                promotion_id: o.req("promotion_id")?,
-                scope: o.req("scope")?,
-                type_: o.req("type")?,
-                amount: o.req("amount")?,
-                refund_amount: o.req("refund_amount")?,
-            })
+            match (
+                o.req("promotion_id"),
+                o.req("scope"),
+                o.req("type"),
+                o.req("amount"),
+                o.req("refund_amount"),
+            ) {
+                (
+                    Some(promotion_id),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(refund_amount),
+                ) => {
+                    Ok(Self {
+                        promotion_id,
+                        scope,
+                        type_,
+                        amount,
+                        refund_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 退款出资商户
@@ -632,6 +734,7 @@ pub mod by_refund_id {
     pub struct ByRefundId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByRefundId<'a> {
         /// `/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund`
+        #[inline]
         pub fn apply_abnormal_refund(
             self,
         ) -> apply_abnormal_refund::ApplyAbnormalRefund<'a> {
@@ -640,6 +743,7 @@ pub mod by_refund_id {
             )
         }
         /// `/v3/ecommerce/refunds/{refund_id}/return-advance`
+        #[inline]
         pub fn return_advance(self) -> return_advance::ReturnAdvance<'a> {
             return_advance::ReturnAdvance(self.0.push("return-advance"))
         }
@@ -654,6 +758,7 @@ pub mod by_refund_id {
             /// 提交退款申请后，查询退款确认状态为退款异常，可调用此接口发起异常退款处理。支持退款至用户、退款至交易商户银行账户两种处理方式。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-abnormal-refund.html)
             ///
             /// `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -720,16 +825,39 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    individual_auth_id: o.opt("individual_auth_id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    type_: o.req("type")?,
-                    bank_type: o.opt("bank_type")?,
-                    bank_account: o.opt("bank_account")?,
-                    real_name: o.opt("real_name")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("sub_mchid"),
+                    o.opt("individual_auth_id"),
+                    o.req("out_refund_no"),
+                    o.req("type"),
+                    o.opt("bank_type"),
+                    o.opt("bank_account"),
+                    o.opt("real_name"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sub_mchid),
+                        Some(individual_auth_id),
+                        Some(out_refund_no),
+                        Some(type_),
+                        Some(bank_type),
+                        Some(bank_account),
+                        Some(real_name),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sub_mchid,
+                            individual_auth_id,
+                            out_refund_no,
+                            type_,
+                            bank_type,
+                            bank_account,
+                            real_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 开户银行
@@ -969,21 +1097,54 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.opt("channel")?,
-                    user_received_account: o.opt("user_received_account")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    funds_account: o.opt("funds_account")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                    refund_account: o.opt("refund_account")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.opt("channel"),
+                    o.opt("user_received_account"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.opt("funds_account"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                    o.opt("refund_account"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(user_received_account),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(funds_account),
+                        Some(amount),
+                        Some(promotion_detail),
+                        Some(refund_account),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            user_received_account,
+                            success_time,
+                            create_time,
+                            status,
+                            funds_account,
+                            amount,
+                            promotion_detail,
+                            refund_account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 金额信息
@@ -1032,14 +1193,33 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund: o.req("refund")?,
-                    from: o.opt("from")?,
-                    payer_refund: o.req("payer_refund")?,
-                    discount_refund: o.req("discount_refund")?,
-                    currency: o.req("currency")?,
-                    refund_fee: o.opt("refund_fee")?,
-                })
+                match (
+                    o.req("refund"),
+                    o.opt("from"),
+                    o.req("payer_refund"),
+                    o.req("discount_refund"),
+                    o.req("currency"),
+                    o.opt("refund_fee"),
+                ) {
+                    (
+                        Some(refund),
+                        Some(from),
+                        Some(payer_refund),
+                        Some(discount_refund),
+                        Some(currency),
+                        Some(refund_fee),
+                    ) => {
+                        Ok(Self {
+                            refund,
+                            from,
+                            payer_refund,
+                            discount_refund,
+                            currency,
+                            refund_fee,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseAmountFrom
@@ -1070,10 +1250,10 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account: o.req("account")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("account"), o.req("amount")) {
+                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 资金账户
@@ -1176,14 +1356,33 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.req("scope")?,
-                    type_: o.req("type")?,
-                    amount: o.req("amount")?,
-                    refund_amount: o.req("refund_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.req("scope"),
+                    o.req("type"),
+                    o.req("amount"),
+                    o.req("refund_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePromotionDetailGoodsDetail
@@ -1234,14 +1433,33 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    unit_price: o.req("unit_price")?,
-                    refund_amount: o.req("refund_amount")?,
-                    refund_quantity: o.req("refund_quantity")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("unit_price"),
+                    o.req("refund_amount"),
+                    o.req("refund_quantity"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(unit_price),
+                        Some(refund_amount),
+                        Some(refund_quantity),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            unit_price,
+                            refund_amount,
+                            refund_quantity,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款出资商户
@@ -1309,6 +1527,7 @@ pub mod by_refund_id {
             /// 提交垫付退款回补后，通过调用该接口查询垫付回补结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_6_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-return-advance.html)
             ///
             /// `GET /v3/ecommerce/refunds/{refund_id}/return-advance`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1323,6 +1542,7 @@ pub mod by_refund_id {
             /// 提交垫付退款后，发起退款方可通过该接口发起垫付退款资金回补，把退款垫付的资金从二级商户回补到电商平台账户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_6_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/create-return-advance.html)
             ///
             /// `POST /v3/ecommerce/refunds/{refund_id}/return-advance`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1355,9 +1575,10 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match o.req("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
@@ -1423,17 +1644,42 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    advance_return_id: o.req("advance_return_id")?,
-                    return_amount: o.req("return_amount")?,
-                    payer_mchid: o.req("payer_mchid")?,
-                    payer_account: o.req("payer_account")?,
-                    payee_mchid: o.req("payee_mchid")?,
-                    payee_account: o.req("payee_account")?,
-                    result: o.req("result")?,
-                    success_time: o.opt("success_time")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("advance_return_id"),
+                    o.req("return_amount"),
+                    o.req("payer_mchid"),
+                    o.req("payer_account"),
+                    o.req("payee_mchid"),
+                    o.req("payee_account"),
+                    o.req("result"),
+                    o.opt("success_time"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(advance_return_id),
+                        Some(return_amount),
+                        Some(payer_mchid),
+                        Some(payer_account),
+                        Some(payee_mchid),
+                        Some(payee_account),
+                        Some(result),
+                        Some(success_time),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            advance_return_id,
+                            return_amount,
+                            payer_mchid,
+                            payer_account,
+                            payee_mchid,
+                            payee_account,
+                            result,
+                            success_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
@@ -1459,9 +1705,10 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match o.req("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
@@ -1527,17 +1774,42 @@ pub mod by_refund_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    advance_return_id: o.req("advance_return_id")?,
-                    return_amount: o.req("return_amount")?,
-                    payer_mchid: o.req("payer_mchid")?,
-                    payer_account: o.req("payer_account")?,
-                    payee_mchid: o.req("payee_mchid")?,
-                    payee_account: o.req("payee_account")?,
-                    result: o.req("result")?,
-                    success_time: o.opt("success_time")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("advance_return_id"),
+                    o.req("return_amount"),
+                    o.req("payer_mchid"),
+                    o.req("payer_account"),
+                    o.req("payee_mchid"),
+                    o.req("payee_account"),
+                    o.req("result"),
+                    o.opt("success_time"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(advance_return_id),
+                        Some(return_amount),
+                        Some(payer_mchid),
+                        Some(payer_account),
+                        Some(payee_mchid),
+                        Some(payee_account),
+                        Some(result),
+                        Some(success_time),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            advance_return_id,
+                            return_amount,
+                            payer_mchid,
+                            payer_account,
+                            payee_mchid,
+                            payee_account,
+                            result,
+                            success_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1548,6 +1820,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/ecommerce/refunds/id/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
             by_refund_id::ByRefundId(self.0.push_param(&refund_id))
         }
@@ -1562,6 +1835,7 @@ pub mod id {
             /// 提交退款申请后，通过调用该接口查询退款状态。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-refund.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/refunds/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund.html)
             ///
             /// `GET /v3/ecommerce/refunds/id/{refund_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1599,10 +1873,15 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    individual_auth_id: o.opt("individual_auth_id")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match (o.opt("individual_auth_id"), o.opt("sub_mchid")) {
+                    (Some(individual_auth_id), Some(sub_mchid)) => {
+                        Ok(Self {
+                            individual_auth_id,
+                            sub_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
@@ -1680,21 +1959,54 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.opt("channel")?,
-                    user_received_account: o.opt("user_received_account")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                    refund_account: o.opt("refund_account")?,
-                    funds_account: o.opt("funds_account")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.opt("channel"),
+                    o.opt("user_received_account"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                    o.opt("refund_account"),
+                    o.opt("funds_account"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(user_received_account),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(amount),
+                        Some(promotion_detail),
+                        Some(refund_account),
+                        Some(funds_account),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            user_received_account,
+                            success_time,
+                            create_time,
+                            status,
+                            amount,
+                            promotion_detail,
+                            refund_account,
+                            funds_account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款金额信息
@@ -1743,14 +2055,33 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund: o.req("refund")?,
-                    from: o.opt("from")?,
-                    payer_refund: o.req("payer_refund")?,
-                    discount_refund: o.opt("discount_refund")?,
-                    currency: o.opt("currency")?,
-                    advance: o.opt("advance")?,
-                })
+                match (
+                    o.req("refund"),
+                    o.opt("from"),
+                    o.req("payer_refund"),
+                    o.opt("discount_refund"),
+                    o.opt("currency"),
+                    o.opt("advance"),
+                ) {
+                    (
+                        Some(refund),
+                        Some(from),
+                        Some(payer_refund),
+                        Some(discount_refund),
+                        Some(currency),
+                        Some(advance),
+                    ) => {
+                        Ok(Self {
+                            refund,
+                            from,
+                            payer_refund,
+                            discount_refund,
+                            currency,
+                            advance,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAmountFrom
@@ -1781,10 +2112,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account: o.req("account")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("account"), o.req("amount")) {
+                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 出资账户类型
@@ -1946,13 +2277,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.req("scope")?,
-                    type_: o.req("type")?,
-                    amount: o.req("amount")?,
-                    refund_amount: o.req("refund_amount")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.req("scope"),
+                    o.req("type"),
+                    o.req("amount"),
+                    o.req("refund_amount"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款出资商户
@@ -2017,6 +2365,7 @@ pub mod out_refund_no {
     pub struct OutRefundNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutRefundNo<'a> {
         /// `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`: `out_refund_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_refund_no(
             self,
             out_refund_no: &str,
@@ -2034,6 +2383,7 @@ pub mod out_refund_no {
             /// 提交退款申请后，通过调用该接口查询退款状态。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/query-refund-by-out-refund-no.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/refunds/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-refund/refunds/query-refund-by-out-refund-no.html)
             ///
             /// `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2071,10 +2421,15 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    individual_auth_id: o.opt("individual_auth_id")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match (o.opt("individual_auth_id"), o.opt("sub_mchid")) {
+                    (Some(individual_auth_id), Some(sub_mchid)) => {
+                        Ok(Self {
+                            individual_auth_id,
+                            sub_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
@@ -2152,21 +2507,54 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.opt("channel")?,
-                    user_received_account: o.opt("user_received_account")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                    refund_account: o.opt("refund_account")?,
-                    funds_account: o.opt("funds_account")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.opt("channel"),
+                    o.opt("user_received_account"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                    o.opt("refund_account"),
+                    o.opt("funds_account"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(user_received_account),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(amount),
+                        Some(promotion_detail),
+                        Some(refund_account),
+                        Some(funds_account),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            user_received_account,
+                            success_time,
+                            create_time,
+                            status,
+                            amount,
+                            promotion_detail,
+                            refund_account,
+                            funds_account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款金额信息
@@ -2215,14 +2603,33 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund: o.req("refund")?,
-                    from: o.opt("from")?,
-                    payer_refund: o.req("payer_refund")?,
-                    discount_refund: o.opt("discount_refund")?,
-                    currency: o.opt("currency")?,
-                    advance: o.opt("advance")?,
-                })
+                match (
+                    o.req("refund"),
+                    o.opt("from"),
+                    o.req("payer_refund"),
+                    o.opt("discount_refund"),
+                    o.opt("currency"),
+                    o.opt("advance"),
+                ) {
+                    (
+                        Some(refund),
+                        Some(from),
+                        Some(payer_refund),
+                        Some(discount_refund),
+                        Some(currency),
+                        Some(advance),
+                    ) => {
+                        Ok(Self {
+                            refund,
+                            from,
+                            payer_refund,
+                            discount_refund,
+                            currency,
+                            advance,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAmountFrom
@@ -2253,10 +2660,10 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account: o.req("account")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("account"), o.req("amount")) {
+                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 出资账户类型
@@ -2418,13 +2825,30 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.req("scope")?,
-                    type_: o.req("type")?,
-                    amount: o.req("amount")?,
-                    refund_amount: o.req("refund_amount")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.req("scope"),
+                    o.req("type"),
+                    o.req("amount"),
+                    o.req("refund_amount"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款出资商户

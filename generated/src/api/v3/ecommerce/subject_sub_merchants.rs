@@ -8,6 +8,7 @@ impl<'a> SubjectSubMerchants<'a> {
     /// 接口适用场景：收付通（平台）服务商可通过本接口，查询其名下指定主体的子商户列表。1、通过organization_type与cert_number定位主体。2、仅返回属于指定主体、与当前服务商存在有效父子绑定关系且未注销的子商户。3、支持limit/offset分页查询。
     ///
     /// `GET /v3/ecommerce/subject-sub-merchants`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -60,13 +61,30 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            organization_type: o.req("organization_type")?,
-            cert_number: o.req("cert_number")?,
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-        })
+        match (
+            o.req("organization_type"),
+            o.req("cert_number"),
+            o.opt("limit"),
+            o.opt("offset"),
+            o.req("Wechatpay-Serial"),
+        ) {
+            (
+                Some(organization_type),
+                Some(cert_number),
+                Some(limit),
+                Some(offset),
+                Some(wechatpay_serial),
+            ) => {
+                Ok(Self {
+                    organization_type,
+                    cert_number,
+                    limit,
+                    offset,
+                    wechatpay_serial,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体类型
@@ -173,12 +191,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.req("data")?,
-            offset: o.req("offset")?,
-            limit: o.req("limit")?,
-            total_count: o.req("total_count")?,
-        })
+        match (o.req("data"), o.req("offset"), o.req("limit"), o.req("total_count")) {
+            (Some(data), Some(offset), Some(limit), Some(total_count)) => {
+                Ok(Self {
+                    data,
+                    offset,
+                    limit,
+                    total_count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -214,10 +237,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-            merchant_shortname: o.req("merchant_shortname")?,
-            sign_time: o.req("sign_time")?,
-        })
+        match (o.req("sub_mchid"), o.req("merchant_shortname"), o.req("sign_time")) {
+            (Some(sub_mchid), Some(merchant_shortname), Some(sign_time)) => {
+                Ok(Self {
+                    sub_mchid,
+                    merchant_shortname,
+                    sign_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

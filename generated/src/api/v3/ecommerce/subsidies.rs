@@ -4,14 +4,17 @@
 pub struct Subsidies<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Subsidies<'a> {
     /// `/v3/ecommerce/subsidies/cancel`
+    #[inline]
     pub fn cancel(self) -> cancel::Cancel<'a> {
         cancel::Cancel(self.0.push("cancel"))
     }
     /// `/v3/ecommerce/subsidies/create`
+    #[inline]
     pub fn create(self) -> create::Create<'a> {
         create::Create(self.0.push("create"))
     }
     /// `/v3/ecommerce/subsidies/return`
+    #[inline]
     pub fn return_(self) -> return_::Return<'a> {
         return_::Return(self.0.push("return"))
     }
@@ -26,6 +29,7 @@ pub mod cancel {
         /// 对带有补差标识的订单，如果不需要补差，可在发起发起分账前，可调用这个接口进行取消补差。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_3.shtml)
         ///
         /// `POST /v3/ecommerce/subsidies/cancel`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -66,11 +70,16 @@ pub mod cancel {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                description: o.req("description")?,
-            })
+            match (o.req("sub_mchid"), o.req("transaction_id"), o.req("description")) {
+                (Some(sub_mchid), Some(transaction_id), Some(description)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
@@ -109,12 +118,27 @@ pub mod cancel {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                result: o.req("result")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("result"),
+                o.req("description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(result),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        result,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 取消补差结果
@@ -180,6 +204,7 @@ pub mod create {
         /// 服务商下单的时候带上补差标识，微信订单支付成功并结算完成后，发起分账前，调用该口进行补差。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_1.shtml)
         ///
         /// `POST /v3/ecommerce/subsidies/create`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -235,14 +260,33 @@ pub mod create {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                refund_id: o.opt("refund_id")?,
-                out_subsidy_no: o.opt("out_subsidy_no")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("refund_id"),
+                o.opt("out_subsidy_no"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(amount),
+                    Some(description),
+                    Some(refund_id),
+                    Some(out_subsidy_no),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        amount,
+                        description,
+                        refund_id,
+                        out_subsidy_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
@@ -296,15 +340,36 @@ pub mod create {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                subsidy_id: o.req("subsidy_id")?,
-                description: o.req("description")?,
-                amount: o.req("amount")?,
-                result: o.req("result")?,
-                success_time: o.req("success_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("subsidy_id"),
+                o.req("description"),
+                o.req("amount"),
+                o.req("result"),
+                o.req("success_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(subsidy_id),
+                    Some(description),
+                    Some(amount),
+                    Some(result),
+                    Some(success_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        subsidy_id,
+                        description,
+                        amount,
+                        result,
+                        success_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -318,6 +383,7 @@ pub mod return_ {
         /// 订单发送退款的时候，可以对补贴成功的补差单发起回退。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/subsidies/chapter3_2.shtml)
         ///
         /// `POST /v3/ecommerce/subsidies/return`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -381,16 +447,39 @@ pub mod return_ {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_order_no: o.req("out_order_no")?,
-                transaction_id: o.req("transaction_id")?,
-                refund_id: o.req("refund_id")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                subsidy_id: o.opt("subsidy_id")?,
-                from: o.opt("from")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_order_no"),
+                o.req("transaction_id"),
+                o.req("refund_id"),
+                o.req("amount"),
+                o.req("description"),
+                o.opt("subsidy_id"),
+                o.opt("from"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(out_order_no),
+                    Some(transaction_id),
+                    Some(refund_id),
+                    Some(amount),
+                    Some(description),
+                    Some(subsidy_id),
+                    Some(from),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_order_no,
+                        transaction_id,
+                        refund_id,
+                        amount,
+                        description,
+                        subsidy_id,
+                        from,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestFrom
@@ -419,10 +508,10 @@ pub mod return_ {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account: o.opt("account")?,
-                amount: o.opt("amount")?,
-            })
+            match (o.opt("account"), o.opt("amount")) {
+                (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出资账户类型
@@ -538,17 +627,42 @@ pub mod return_ {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                subsidy_refund_id: o.req("subsidy_refund_id")?,
-                refund_id: o.req("refund_id")?,
-                out_order_no: o.req("out_order_no")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.req("result")?,
-                success_time: o.req("success_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("subsidy_refund_id"),
+                o.req("refund_id"),
+                o.req("out_order_no"),
+                o.req("amount"),
+                o.req("description"),
+                o.req("result"),
+                o.req("success_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(subsidy_refund_id),
+                    Some(refund_id),
+                    Some(out_order_no),
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(success_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        subsidy_refund_id,
+                        refund_id,
+                        out_order_no,
+                        amount,
+                        description,
+                        result,
+                        success_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,14 +4,17 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/edu-papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
     /// `/v3/edu-papay/contracts/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/edu-papay/contracts/presign`
+    #[inline]
     pub fn presign(self) -> presign::Presign<'a> {
         presign::Presign(self.0.push("presign"))
     }
@@ -26,6 +29,7 @@ pub mod by_contract_id {
         /// 商户通过调用该接口可主动解除与用户的签约关系，在商户查询时不会返回已解约的信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_4.shtml)
         ///
         /// `DELETE /v3/edu-papay/contracts/{contract_id}`
+        #[inline]
         pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
         }
@@ -37,6 +41,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/edu-papay/contracts/id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
             by_contract_id::ByContractId(self.0.push_param(&contract_id))
         }
@@ -51,6 +56,7 @@ pub mod id {
             /// 商户通过签约协议号可查询签约信息，如果对应签约状态为“已签约”，返回签约信息，如果对应签约状态为“已解约”，返回明确错误码 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_2.shtml)
             ///
             /// `GET /v3/edu-papay/contracts/id/{contract_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -93,11 +99,16 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (o.req("appid"), o.opt("sub_mchid"), o.opt("sub_appid")) {
+                    (Some(appid), Some(sub_mchid), Some(sub_appid)) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
@@ -152,16 +163,39 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    plan_id: o.opt("plan_id")?,
-                    contract_information: o.opt("contract_information")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("plan_id"),
+                    o.opt("contract_information"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(plan_id),
+                        Some(contract_information),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            openid,
+                            sub_openid,
+                            plan_id,
+                            contract_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约信息
@@ -197,11 +231,20 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.opt("contract_id")?,
-                    contract_status: o.opt("contract_status")?,
-                    create_time: o.opt("create_time")?,
-                })
+                match (
+                    o.opt("contract_id"),
+                    o.opt("contract_status"),
+                    o.opt("create_time"),
+                ) {
+                    (Some(contract_id), Some(contract_status), Some(create_time)) => {
+                        Ok(Self {
+                            contract_id,
+                            contract_status,
+                            create_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -216,6 +259,7 @@ pub mod presign {
         /// 商户通过调用该接口可获取预签约号（“presign_token”），预签约号对应用户一次的签约信息，之后用户可以从商户小程序跳转到微信签约小程序时使用该预签约号进行签约 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_1.shtml)
         ///
         /// `POST /v3/edu-papay/contracts/presign`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -286,17 +330,42 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                openid: o.req("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                plan_id: o.req("plan_id")?,
-                user_id: o.req("user_id")?,
-                period_start_date: o.req("period_start_date")?,
-                trade_scene: o.req("trade_scene")?,
-            })
+            match (
+                o.req("appid"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("openid"),
+                o.opt("sub_openid"),
+                o.req("plan_id"),
+                o.req("user_id"),
+                o.req("period_start_date"),
+                o.req("trade_scene"),
+            ) {
+                (
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(plan_id),
+                    Some(user_id),
+                    Some(period_start_date),
+                    Some(trade_scene),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        openid,
+                        sub_openid,
+                        plan_id,
+                        user_id,
+                        period_start_date,
+                        trade_scene,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
@@ -322,9 +391,10 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                presign_token: o.req("presign_token")?,
-            })
+            match o.req("presign_token") {
+                Some(presign_token) => Ok(Self { presign_token }),
+                None => Err(o.error()),
+            }
         }
     }
 }

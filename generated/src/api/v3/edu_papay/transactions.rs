@@ -4,10 +4,12 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/edu-papay/transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/edu-papay/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Transactions<'a> {
     /// 扣款受理接口，支付结果以回调为准，或者超时以后主动查单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_7.shtml)
     ///
     /// `POST /v3/edu-papay/transactions`
+    #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
     }
@@ -94,20 +97,51 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            body: o.req("body")?,
-            attach: o.opt("attach")?,
-            out_trade_no: o.req("out_trade_no")?,
-            goods_tag: o.opt("goods_tag")?,
-            notify_url: o.req("notify_url")?,
-            contract_id: o.req("contract_id")?,
-            trade_scene: o.req("trade_scene")?,
-            amount: o.req("amount")?,
-            device_information: o.req("device_information")?,
-        })
+        match (
+            o.req("appid"),
+            o.opt("sub_mchid"),
+            o.opt("sub_appid"),
+            o.req("body"),
+            o.opt("attach"),
+            o.req("out_trade_no"),
+            o.opt("goods_tag"),
+            o.req("notify_url"),
+            o.req("contract_id"),
+            o.req("trade_scene"),
+            o.req("amount"),
+            o.req("device_information"),
+        ) {
+            (
+                Some(appid),
+                Some(sub_mchid),
+                Some(sub_appid),
+                Some(body),
+                Some(attach),
+                Some(out_trade_no),
+                Some(goods_tag),
+                Some(notify_url),
+                Some(contract_id),
+                Some(trade_scene),
+                Some(amount),
+                Some(device_information),
+            ) => {
+                Ok(Self {
+                    appid,
+                    sub_mchid,
+                    sub_appid,
+                    body,
+                    attach,
+                    out_trade_no,
+                    goods_tag,
+                    notify_url,
+                    contract_id,
+                    trade_scene,
+                    amount,
+                    device_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -138,10 +172,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.opt("currency")?,
-        })
+        match (o.req("total"), o.opt("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 设备信息
@@ -172,10 +206,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            device_ip: o.req("device_ip")?,
-        })
+        match (o.opt("device_id"), o.req("device_ip")) {
+            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/edu-papay/transactions/id`
@@ -184,6 +218,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/edu-papay/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -201,6 +236,7 @@ pub mod id {
             /// 通过微信订单号查单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_8.shtml)
             ///
             /// `GET /v3/edu-papay/transactions/id/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -233,9 +269,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
@@ -323,23 +360,60 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    attach: o.opt("attach")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_description: o.opt("trade_state_description")?,
-                    payer: o.opt("payer")?,
-                    amount: o.req("amount")?,
-                    device_information: o.req("device_information")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("attach"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_description"),
+                    o.opt("payer"),
+                    o.req("amount"),
+                    o.req("device_information"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(attach),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_description),
+                        Some(payer),
+                        Some(amount),
+                        Some(device_information),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            attach,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_description,
+                            payer,
+                            amount,
+                            device_information,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -380,12 +454,27 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                    o.opt("currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(discount_total),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            discount_total,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -416,10 +505,12 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.req("device_ip")?,
-                })
+                match (o.opt("device_id"), o.req("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -450,10 +541,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -519,17 +610,42 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.opt("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    stock_id: o.opt("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                })
+                match (
+                    o.opt("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.opt("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -540,6 +656,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -557,6 +674,7 @@ pub mod out_trade_no {
             /// 通过商户订单号查单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_9.shtml)
             ///
             /// `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -589,9 +707,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
@@ -679,23 +798,60 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    attach: o.opt("attach")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_description: o.opt("trade_state_description")?,
-                    payer: o.opt("payer")?,
-                    amount: o.req("amount")?,
-                    device_information: o.req("device_information")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("attach"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_description"),
+                    o.opt("payer"),
+                    o.req("amount"),
+                    o.req("device_information"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(attach),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_description),
+                        Some(payer),
+                        Some(amount),
+                        Some(device_information),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            attach,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_description,
+                            payer,
+                            amount,
+                            device_information,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -736,12 +892,27 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                    o.opt("currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(discount_total),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            discount_total,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -772,10 +943,12 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.req("device_ip")?,
-                })
+                match (o.opt("device_id"), o.req("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -806,10 +979,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -875,17 +1048,42 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.opt("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    stock_id: o.opt("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                })
+                match (
+                    o.opt("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.opt("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

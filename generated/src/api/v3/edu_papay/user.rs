@@ -4,6 +4,7 @@
 pub struct User<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> User<'a> {
     /// `/v3/edu-papay/user/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/edu-papay/user/{openid}/contracts`
+        #[inline]
         pub fn contracts(self) -> contracts::Contracts<'a> {
             contracts::Contracts(self.0.push("contracts"))
         }
@@ -28,6 +30,7 @@ pub mod by_openid {
             /// 商户通过用户标识+签约模板号来查询用户签约信息，只返回用户在该签约模板下的有效签约（一个签约模板仅会存在一个有效签约）；若用户未与该签约模板签约，返回明确错误码 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_3.shtml)
             ///
             /// `GET /v3/edu-papay/user/{openid}/contracts`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -95,16 +98,39 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    plan_id: o.req("plan_id")?,
-                    contract_status: o.opt("contract_status")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_openid"),
+                    o.req("plan_id"),
+                    o.opt("contract_status"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(sub_openid),
+                        Some(plan_id),
+                        Some(contract_status),
+                        Some(offset),
+                        Some(limit),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            sub_openid,
+                            plan_id,
+                            contract_status,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约状态
@@ -195,12 +221,22 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    total_count: o.opt("total_count")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.opt("data"),
+                    o.opt("total_count"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            data,
+                            total_count,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -259,16 +295,39 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    plan_id: o.opt("plan_id")?,
-                    contract_information: o.opt("contract_information")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("plan_id"),
+                    o.opt("contract_information"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(plan_id),
+                        Some(contract_information),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            openid,
+                            sub_openid,
+                            plan_id,
+                            contract_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约信息
@@ -304,11 +363,20 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.opt("contract_id")?,
-                    contract_status: o.opt("contract_status")?,
-                    create_time: o.opt("create_time")?,
-                })
+                match (
+                    o.opt("contract_id"),
+                    o.opt("contract_status"),
+                    o.opt("create_time"),
+                ) {
+                    (Some(contract_id), Some(contract_status), Some(create_time)) => {
+                        Ok(Self {
+                            contract_id,
+                            contract_status,
+                            create_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

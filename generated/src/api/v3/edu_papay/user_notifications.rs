@@ -4,6 +4,7 @@
 pub struct UserNotifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserNotifications<'a> {
     /// `/v3/edu-papay/user-notifications/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
@@ -14,6 +15,7 @@ pub mod by_contract_id {
     pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByContractId<'a> {
         /// `/v3/edu-papay/user-notifications/{contract_id}/send`
+        #[inline]
         pub fn send(self) -> send::Send<'a> {
             send::Send(self.0.push("send"))
         }
@@ -28,6 +30,7 @@ pub mod by_contract_id {
             /// 给用户发送扣款预通知 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter5_2_6.shtml)
             ///
             /// `POST /v3/edu-papay/user-notifications/{contract_id}/send`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -71,11 +74,16 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (o.req("appid"), o.opt("sub_mchid"), o.opt("sub_appid")) {
+                    (Some(appid), Some(sub_mchid), Some(sub_appid)) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

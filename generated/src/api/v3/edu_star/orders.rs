@@ -8,6 +8,7 @@ impl<'a> Orders<'a> {
     /// 合作方通过调用该接口可获取核销订单信息。 [官方流程图](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
     ///
     /// `GET /v3/edu-star/orders`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -26,6 +27,7 @@ impl<'a> Orders<'a> {
     /// 用户完成充值后，合作方必须调用该接口创建核销记录，并确保得到明确应答。 若调用失败，必须间隔一定时间后重试，否则会导致用户在集星光小程序中看到权益的使用状态与实际不符，进而引发用户投诉。 [官方流程图](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
     ///
     /// `POST /v3/edu-star/orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -71,13 +73,24 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            wechat_openid: o.opt("wechat_openid")?,
-            qq: o.opt("qq")?,
-            offset: o.opt("offset")?,
-            limit: o.opt("limit")?,
-        })
+        match (
+            o.req("appid"),
+            o.opt("wechat_openid"),
+            o.opt("qq"),
+            o.opt("offset"),
+            o.opt("limit"),
+        ) {
+            (Some(appid), Some(wechat_openid), Some(qq), Some(offset), Some(limit)) => {
+                Ok(Self {
+                    appid,
+                    wechat_openid,
+                    qq,
+                    offset,
+                    limit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
@@ -114,12 +127,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.req("data")?,
-            total_count: o.req("total_count")?,
-            offset: o.opt("offset")?,
-            limit: o.opt("limit")?,
-        })
+        match (o.req("data"), o.req("total_count"), o.opt("offset"), o.opt("limit")) {
+            (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                Ok(Self {
+                    data,
+                    total_count,
+                    offset,
+                    limit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -175,15 +193,36 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            wechat_openid: o.req("wechat_openid")?,
-            qq: o.opt("qq")?,
-            right_id: o.req("right_id")?,
-            create_time: o.req("create_time")?,
-            order_state: o.req("order_state")?,
-            order_id: o.req("order_id")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("wechat_openid"),
+            o.opt("qq"),
+            o.req("right_id"),
+            o.req("create_time"),
+            o.req("order_state"),
+            o.req("order_id"),
+        ) {
+            (
+                Some(appid),
+                Some(wechat_openid),
+                Some(qq),
+                Some(right_id),
+                Some(create_time),
+                Some(order_state),
+                Some(order_id),
+            ) => {
+                Ok(Self {
+                    appid,
+                    wechat_openid,
+                    qq,
+                    right_id,
+                    create_time,
+                    order_state,
+                    order_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
@@ -227,13 +266,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            wechat_openid: o.opt("wechat_openid")?,
-            qq: o.opt("qq")?,
-            right_id: o.req("right_id")?,
-            create_time: o.req("create_time")?,
-        })
+        match (
+            o.req("appid"),
+            o.opt("wechat_openid"),
+            o.opt("qq"),
+            o.req("right_id"),
+            o.req("create_time"),
+        ) {
+            (
+                Some(appid),
+                Some(wechat_openid),
+                Some(qq),
+                Some(right_id),
+                Some(create_time),
+            ) => {
+                Ok(Self {
+                    appid,
+                    wechat_openid,
+                    qq,
+                    right_id,
+                    create_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
@@ -289,14 +345,35 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            wechat_openid: o.req("wechat_openid")?,
-            qq: o.opt("qq")?,
-            right_id: o.req("right_id")?,
-            create_time: o.req("create_time")?,
-            order_state: o.req("order_state")?,
-            order_id: o.req("order_id")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("wechat_openid"),
+            o.opt("qq"),
+            o.req("right_id"),
+            o.req("create_time"),
+            o.req("order_state"),
+            o.req("order_id"),
+        ) {
+            (
+                Some(appid),
+                Some(wechat_openid),
+                Some(qq),
+                Some(right_id),
+                Some(create_time),
+                Some(order_state),
+                Some(order_id),
+            ) => {
+                Ok(Self {
+                    appid,
+                    wechat_openid,
+                    qq,
+                    right_id,
+                    create_time,
+                    order_state,
+                    order_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/edu-star/users/openid`
+    #[inline]
     pub fn openid(self) -> openid::Openid<'a> {
         openid::Openid(self.0.push("openid"))
     }
     /// `/v3/edu-star/users/qq`
+    #[inline]
     pub fn qq(self) -> qq::Qq<'a> {
         qq::Qq(self.0.push("qq"))
     }
@@ -18,6 +20,7 @@ pub mod openid {
     pub struct Openid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Openid<'a> {
         /// `/v3/edu-star/users/openid/{wechat_openid}`: `wechat_openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn wechat_openid(
             self,
             wechat_openid: &str,
@@ -35,6 +38,7 @@ pub mod openid {
             /// 该接口用于获取微信支付集星光用户信息。合作方可根据该用户信息判断该用户是否为学生身份。 [官方流程图](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
             ///
             /// `GET /v3/edu-star/users/openid/{wechat_openid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -67,7 +71,10 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                match o.req("appid") {
+                    Some(appid) => Ok(Self { appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
@@ -111,13 +118,30 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    education_star_student: o.req("education_star_student")?,
-                    appid: o.req("appid")?,
-                    wechat_openid: o.req("wechat_openid")?,
-                    qq: o.opt("qq")?,
-                    register_time: o.opt("register_time")?,
-                })
+                match (
+                    o.req("education_star_student"),
+                    o.req("appid"),
+                    o.req("wechat_openid"),
+                    o.opt("qq"),
+                    o.opt("register_time"),
+                ) {
+                    (
+                        Some(education_star_student),
+                        Some(appid),
+                        Some(wechat_openid),
+                        Some(qq),
+                        Some(register_time),
+                    ) => {
+                        Ok(Self {
+                            education_star_student,
+                            appid,
+                            wechat_openid,
+                            qq,
+                            register_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -128,6 +152,7 @@ pub mod qq {
     pub struct Qq<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Qq<'a> {
         /// `/v3/edu-star/users/qq/{qq}`: `qq` is percent-encoded, never case-converted.
+        #[inline]
         pub fn qq(self, qq: &str) -> by_qq::ByQq<'a> {
             by_qq::ByQq(self.0.push_param(&qq))
         }
@@ -142,6 +167,7 @@ pub mod qq {
             /// 该接口用于获取微信支付集星光用户信息。合作方可根据该用户信息判断该用户是否为学生身份。 [官方流程图](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
             ///
             /// `GET /v3/edu-star/users/qq/{qq}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -174,7 +200,10 @@ pub mod qq {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                match o.req("appid") {
+                    Some(appid) => Ok(Self { appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
@@ -218,13 +247,30 @@ pub mod qq {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    education_star_student: o.req("education_star_student")?,
-                    appid: o.req("appid")?,
-                    wechat_openid: o.req("wechat_openid")?,
-                    qq: o.req("qq")?,
-                    register_time: o.opt("register_time")?,
-                })
+                match (
+                    o.req("education_star_student"),
+                    o.req("appid"),
+                    o.req("wechat_openid"),
+                    o.req("qq"),
+                    o.opt("register_time"),
+                ) {
+                    (
+                        Some(education_star_student),
+                        Some(appid),
+                        Some(wechat_openid),
+                        Some(qq),
+                        Some(register_time),
+                    ) => {
+                        Ok(Self {
+                            education_star_student,
+                            appid,
+                            wechat_openid,
+                            qq,
+                            register_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

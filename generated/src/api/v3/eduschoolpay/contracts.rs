@@ -4,10 +4,12 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/eduschoolpay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
     /// `/v3/eduschoolpay/contracts/presign`
+    #[inline]
     pub fn presign(self) -> presign::Presign<'a> {
         presign::Presign(self.0.push("presign"))
     }
@@ -18,6 +20,7 @@ pub mod by_contract_id {
     pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByContractId<'a> {
         /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
+        #[inline]
         pub fn terminate(self) -> terminate::Terminate<'a> {
             terminate::Terminate(self.0.push("terminate"))
         }
@@ -26,6 +29,7 @@ pub mod by_contract_id {
         /// 商户通过签约协议号可查询签约信息，当合约不存在时返回NOT_FOUND错误码 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_2.shtml)
         ///
         /// `GET /v3/eduschoolpay/contracts/{contract_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -88,16 +92,39 @@ pub mod by_contract_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contract_id: o.req("contract_id")?,
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                plan_id: o.req("plan_id")?,
-                contract_status: o.req("contract_status")?,
-                create_time: o.req("create_time")?,
-                out_contract_code: o.req("out_contract_code")?,
-            })
+            match (
+                o.req("contract_id"),
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("plan_id"),
+                o.req("contract_status"),
+                o.req("create_time"),
+                o.req("out_contract_code"),
+            ) {
+                (
+                    Some(contract_id),
+                    Some(mchid),
+                    Some(appid),
+                    Some(openid),
+                    Some(plan_id),
+                    Some(contract_status),
+                    Some(create_time),
+                    Some(out_contract_code),
+                ) => {
+                    Ok(Self {
+                        contract_id,
+                        mchid,
+                        appid,
+                        openid,
+                        plan_id,
+                        contract_status,
+                        create_time,
+                        out_contract_code,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
@@ -110,6 +137,7 @@ pub mod by_contract_id {
             /// 商户通过调用该接口可主动解除与用户的签约关系。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_3.shtml)
             ///
             /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_empty()
             }
@@ -126,6 +154,7 @@ pub mod presign {
         /// 商户调用该接口可获取预签约码（presign_token），预签约码对应用户一次的签约信息，之后用户可以从商户小程序跳转到微信签约小程序时使用该预签约码进行签约。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_1.shtml)
         ///
         /// `POST /v3/eduschoolpay/contracts/presign`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -203,19 +232,48 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                plan_id: o.req("plan_id")?,
-                user_id: o.req("user_id")?,
-                school_id: o.req("school_id")?,
-                out_contract_code: o.req("out_contract_code")?,
-                contract_mode: o.opt("contract_mode")?,
-                downgrade_default_contract: o.opt("downgrade_default_contract")?,
-                identity: o.opt("identity")?,
-                bank_card: o.opt("bank_card")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("plan_id"),
+                o.req("user_id"),
+                o.req("school_id"),
+                o.req("out_contract_code"),
+                o.opt("contract_mode"),
+                o.opt("downgrade_default_contract"),
+                o.opt("identity"),
+                o.opt("bank_card"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(openid),
+                    Some(plan_id),
+                    Some(user_id),
+                    Some(school_id),
+                    Some(out_contract_code),
+                    Some(contract_mode),
+                    Some(downgrade_default_contract),
+                    Some(identity),
+                    Some(bank_card),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        openid,
+                        plan_id,
+                        user_id,
+                        school_id,
+                        out_contract_code,
+                        contract_mode,
+                        downgrade_default_contract,
+                        identity,
+                        bank_card,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约银行卡
@@ -256,12 +314,22 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_card_no: o.req("bank_card_no")?,
-                valid_thru: o.opt("valid_thru")?,
-                phone: o.opt("phone")?,
-                bank_type: o.opt("bank_type")?,
-            })
+            match (
+                o.req("bank_card_no"),
+                o.opt("valid_thru"),
+                o.opt("phone"),
+                o.opt("bank_type"),
+            ) {
+                (Some(bank_card_no), Some(valid_thru), Some(phone), Some(bank_type)) => {
+                    Ok(Self {
+                        bank_card_no,
+                        valid_thru,
+                        phone,
+                        bank_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 实名信息
@@ -297,11 +365,20 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_name: o.req("real_name")?,
-                credential_type: o.req("credential_type")?,
-                id_card_number: o.opt("id_card_number")?,
-            })
+            match (
+                o.req("real_name"),
+                o.req("credential_type"),
+                o.opt("id_card_number"),
+            ) {
+                (Some(real_name), Some(credential_type), Some(id_card_number)) => {
+                    Ok(Self {
+                        real_name,
+                        credential_type,
+                        id_card_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
@@ -327,9 +404,10 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                presign_token: o.req("presign_token")?,
-            })
+            match o.req("presign_token") {
+                Some(presign_token) => Ok(Self { presign_token }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/eduschoolpay/transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/eduschoolpay/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Transactions<'a> {
     /// 使用签约协议号发起扣款，本接口支持两种模式，通过参数模式（payment_mode）进行选择。 同步扣款模式会立即返回扣款结果，异步扣款模式会立即返回受理结果，最终的扣款结果会通过回调的方式通知给商户 两种模式下，若出现超时或未回调时，商户均可调用商户订单号查单接口查询订单扣款结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_1.shtml)
     ///
     /// `POST /v3/eduschoolpay/transactions`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -108,23 +111,60 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            description: o.req("description")?,
-            attach: o.opt("attach")?,
-            out_trade_no: o.req("out_trade_no")?,
-            goods_tag: o.opt("goods_tag")?,
-            notify_url: o.req("notify_url")?,
-            contract_id: o.req("contract_id")?,
-            user_id: o.req("user_id")?,
-            amount: o.req("amount")?,
-            scene_info: o.req("scene_info")?,
-            device_info: o.req("device_info")?,
-            settle_info: o.opt("settle_info")?,
-            payment_mode: o.opt("payment_mode")?,
-        })
+        match (
+            o.req("appid"),
+            o.opt("sub_mchid"),
+            o.opt("sub_appid"),
+            o.req("description"),
+            o.opt("attach"),
+            o.req("out_trade_no"),
+            o.opt("goods_tag"),
+            o.req("notify_url"),
+            o.req("contract_id"),
+            o.req("user_id"),
+            o.req("amount"),
+            o.req("scene_info"),
+            o.req("device_info"),
+            o.opt("settle_info"),
+            o.opt("payment_mode"),
+        ) {
+            (
+                Some(appid),
+                Some(sub_mchid),
+                Some(sub_appid),
+                Some(description),
+                Some(attach),
+                Some(out_trade_no),
+                Some(goods_tag),
+                Some(notify_url),
+                Some(contract_id),
+                Some(user_id),
+                Some(amount),
+                Some(scene_info),
+                Some(device_info),
+                Some(settle_info),
+                Some(payment_mode),
+            ) => {
+                Ok(Self {
+                    appid,
+                    sub_mchid,
+                    sub_appid,
+                    description,
+                    attach,
+                    out_trade_no,
+                    goods_tag,
+                    notify_url,
+                    contract_id,
+                    user_id,
+                    amount,
+                    scene_info,
+                    device_info,
+                    settle_info,
+                    payment_mode,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -155,10 +195,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total"), o.req("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 设备信息
@@ -189,10 +229,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDeviceInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            device_ip: o.req("device_ip")?,
-        })
+        match (o.opt("device_id"), o.req("device_ip")) {
+            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 场景信息
@@ -228,11 +268,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.req("start_time")?,
-            school_id: o.req("school_id")?,
-            scene_type: o.req("scene_type")?,
-        })
+        match (o.req("start_time"), o.req("school_id"), o.req("scene_type")) {
+            (Some(start_time), Some(school_id), Some(scene_type)) => {
+                Ok(Self {
+                    start_time,
+                    school_id,
+                    scene_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 分账结算信息
@@ -256,9 +301,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-        })
+        match o.opt("profit_sharing") {
+            Some(profit_sharing) => Ok(Self { profit_sharing }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
@@ -351,24 +397,63 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            appid: o.req("appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            out_trade_no: o.req("out_trade_no")?,
-            transaction_id: o.opt("transaction_id")?,
-            trade_type: o.opt("trade_type")?,
-            trade_state: o.req("trade_state")?,
-            trade_state_desc: o.opt("trade_state_desc")?,
-            bank_type: o.opt("bank_type")?,
-            attach: o.opt("attach")?,
-            success_time: o.opt("success_time")?,
-            payer: o.opt("payer")?,
-            amount: o.req("amount")?,
-            device_info: o.req("device_info")?,
-            promotion_detail: o.opt("promotion_detail")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("appid"),
+            o.opt("sub_mchid"),
+            o.opt("sub_appid"),
+            o.req("out_trade_no"),
+            o.opt("transaction_id"),
+            o.opt("trade_type"),
+            o.req("trade_state"),
+            o.opt("trade_state_desc"),
+            o.opt("bank_type"),
+            o.opt("attach"),
+            o.opt("success_time"),
+            o.opt("payer"),
+            o.req("amount"),
+            o.req("device_info"),
+            o.opt("promotion_detail"),
+        ) {
+            (
+                Some(mchid),
+                Some(appid),
+                Some(sub_mchid),
+                Some(sub_appid),
+                Some(out_trade_no),
+                Some(transaction_id),
+                Some(trade_type),
+                Some(trade_state),
+                Some(trade_state_desc),
+                Some(bank_type),
+                Some(attach),
+                Some(success_time),
+                Some(payer),
+                Some(amount),
+                Some(device_info),
+                Some(promotion_detail),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    appid,
+                    sub_mchid,
+                    sub_appid,
+                    out_trade_no,
+                    transaction_id,
+                    trade_type,
+                    trade_state,
+                    trade_state_desc,
+                    bank_type,
+                    attach,
+                    success_time,
+                    payer,
+                    amount,
+                    device_info,
+                    promotion_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -409,12 +494,22 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            payer_total: o.opt("payer_total")?,
-            discount_total: o.opt("discount_total")?,
-            currency: o.opt("currency")?,
-        })
+        match (
+            o.req("total"),
+            o.opt("payer_total"),
+            o.opt("discount_total"),
+            o.opt("currency"),
+        ) {
+            (Some(total), Some(payer_total), Some(discount_total), Some(currency)) => {
+                Ok(Self {
+                    total,
+                    payer_total,
+                    discount_total,
+                    currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 设备信息
@@ -445,10 +540,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseDeviceInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_id: o.opt("device_id")?,
-            device_ip: o.req("device_ip")?,
-        })
+        match (o.opt("device_id"), o.req("device_ip")) {
+            (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付者
@@ -479,10 +574,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-        })
+        match (o.opt("openid"), o.opt("sub_openid")) {
+            (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponsePromotionDetail
@@ -548,17 +643,42 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            coupon_id: o.opt("coupon_id")?,
-            name: o.opt("name")?,
-            scope: o.opt("scope")?,
-            type_: o.opt("type")?,
-            amount: o.opt("amount")?,
-            stock_id: o.opt("stock_id")?,
-            wechatpay_contribute: o.opt("wechatpay_contribute")?,
-            merchant_contribute: o.opt("merchant_contribute")?,
-            other_contribute: o.opt("other_contribute")?,
-        })
+        match (
+            o.opt("coupon_id"),
+            o.opt("name"),
+            o.opt("scope"),
+            o.opt("type"),
+            o.opt("amount"),
+            o.opt("stock_id"),
+            o.opt("wechatpay_contribute"),
+            o.opt("merchant_contribute"),
+            o.opt("other_contribute"),
+        ) {
+            (
+                Some(coupon_id),
+                Some(name),
+                Some(scope),
+                Some(type_),
+                Some(amount),
+                Some(stock_id),
+                Some(wechatpay_contribute),
+                Some(merchant_contribute),
+                Some(other_contribute),
+            ) => {
+                Ok(Self {
+                    coupon_id,
+                    name,
+                    scope,
+                    type_,
+                    amount,
+                    stock_id,
+                    wechatpay_contribute,
+                    merchant_contribute,
+                    other_contribute,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/eduschoolpay/transactions/id`
@@ -567,6 +687,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/eduschoolpay/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -584,6 +705,7 @@ pub mod id {
             /// 通过微信订单号查询微信支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_2.shtml)
             ///
             /// `GET /v3/eduschoolpay/transactions/id/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -616,9 +738,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
@@ -711,24 +834,63 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_type: o.opt("trade_type")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    bank_type: o.opt("bank_type")?,
-                    attach: o.opt("attach")?,
-                    success_time: o.opt("success_time")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    device_info: o.req("device_info")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("trade_type"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("bank_type"),
+                    o.opt("attach"),
+                    o.opt("success_time"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.req("device_info"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(bank_type),
+                        Some(attach),
+                        Some(success_time),
+                        Some(payer),
+                        Some(amount),
+                        Some(device_info),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            trade_type,
+                            trade_state,
+                            trade_state_desc,
+                            bank_type,
+                            attach,
+                            success_time,
+                            payer,
+                            amount,
+                            device_info,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -769,12 +931,27 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                    currency: o.req("currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                    o.req("currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(discount_total),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            discount_total,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -805,10 +982,12 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.req("device_ip")?,
-                })
+                match (o.opt("device_id"), o.req("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -839,10 +1018,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.req("openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -908,17 +1087,42 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    stock_id: o.req("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                })
+                match (
+                    o.req("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.req("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -929,6 +1133,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -946,6 +1151,7 @@ pub mod out_trade_no {
             /// 通过商户订单号查询微信支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_3.shtml)
             ///
             /// `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -978,9 +1184,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
@@ -1073,24 +1280,63 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_type: o.opt("trade_type")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    bank_type: o.opt("bank_type")?,
-                    attach: o.opt("attach")?,
-                    success_time: o.opt("success_time")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    device_info: o.req("device_info")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("trade_type"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("bank_type"),
+                    o.opt("attach"),
+                    o.opt("success_time"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.req("device_info"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(bank_type),
+                        Some(attach),
+                        Some(success_time),
+                        Some(payer),
+                        Some(amount),
+                        Some(device_info),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            trade_type,
+                            trade_state,
+                            trade_state_desc,
+                            bank_type,
+                            attach,
+                            success_time,
+                            payer,
+                            amount,
+                            device_info,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -1131,12 +1377,27 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                    currency: o.req("currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                    o.req("currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(discount_total),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            discount_total,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -1167,10 +1428,12 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.req("device_ip")?,
-                })
+                match (o.opt("device_id"), o.req("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1201,10 +1464,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.req("openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -1270,17 +1533,42 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    stock_id: o.req("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                })
+                match (
+                    o.req("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.req("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/eduschoolpay/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,10 +15,12 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/eduschoolpay/users/{openid}/contracts`
+        #[inline]
         pub fn contracts(self) -> contracts::Contracts<'a> {
             contracts::Contracts(self.0.push("contracts"))
         }
         /// `/v3/eduschoolpay/users/{openid}/debt-state`
+        #[inline]
         pub fn debt_state(self) -> debt_state::DebtState<'a> {
             debt_state::DebtState(self.0.push("debt-state"))
         }
@@ -32,6 +35,7 @@ pub mod by_openid {
             /// 商户使用本接口来查询用户签约信息，返回用户在该签约模板下的合约列表（包括处于「已解约」状态下的合约）；被用户主动删除的合约无法被查询到。结果中「已签约」合约排列于「已解约」合约之前。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter3_4.shtml)
             ///
             /// `GET /v3/eduschoolpay/users/{openid}/contracts`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -79,12 +83,22 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_id: o.req("plan_id")?,
-                    contract_status: o.req("contract_status")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.req("plan_id"),
+                    o.req("contract_status"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (Some(plan_id), Some(contract_status), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            plan_id,
+                            contract_status,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
@@ -126,13 +140,30 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    total_count: o.req("total_count")?,
-                    links: o.req("links")?,
-                })
+                match (
+                    o.opt("data"),
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.req("total_count"),
+                    o.req("links"),
+                ) {
+                    (
+                        Some(data),
+                        Some(offset),
+                        Some(limit),
+                        Some(total_count),
+                        Some(links),
+                    ) => {
+                        Ok(Self {
+                            data,
+                            offset,
+                            limit,
+                            total_count,
+                            links,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -193,16 +224,39 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.req("contract_id")?,
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    openid: o.req("openid")?,
-                    plan_id: o.req("plan_id")?,
-                    contract_status: o.req("contract_status")?,
-                    create_time: o.req("create_time")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                })
+                match (
+                    o.req("contract_id"),
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("openid"),
+                    o.req("plan_id"),
+                    o.req("contract_status"),
+                    o.req("create_time"),
+                    o.req("out_contract_code"),
+                ) {
+                    (
+                        Some(contract_id),
+                        Some(mchid),
+                        Some(appid),
+                        Some(openid),
+                        Some(plan_id),
+                        Some(contract_status),
+                        Some(create_time),
+                        Some(out_contract_code),
+                    ) => {
+                        Ok(Self {
+                            contract_id,
+                            mchid,
+                            appid,
+                            openid,
+                            plan_id,
+                            contract_status,
+                            create_time,
+                            out_contract_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 相关链接
@@ -238,11 +292,12 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    next: o.opt("next")?,
-                    prev: o.opt("prev")?,
-                    self_: o.req("self")?,
-                })
+                match (o.opt("next"), o.opt("prev"), o.req("self")) {
+                    (Some(next), Some(prev), Some(self_)) => {
+                        Ok(Self { next, prev, self_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -256,6 +311,7 @@ pub mod by_openid {
             /// 商户通过调用该接口可主动查询微信用户的欠款状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/edu/eduschoolpay/chapter4_4.shtml)
             ///
             /// `GET /v3/eduschoolpay/users/{openid}/debt-state`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -303,13 +359,30 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    openid: o.req("openid")?,
-                    state: o.req("state")?,
-                    debt_count: o.req("debt_count")?,
-                    update_time: o.req("update_time")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("openid"),
+                    o.req("state"),
+                    o.req("debt_count"),
+                    o.req("update_time"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(openid),
+                        Some(state),
+                        Some(debt_count),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            openid,
+                            state,
+                            debt_count,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

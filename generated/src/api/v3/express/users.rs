@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/express/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/express/users/{openid}/transform`
+        #[inline]
         pub fn transform(self) -> transform::Transform<'a> {
             transform::Transform(self.0.push("transform"))
         }
@@ -28,6 +30,7 @@ pub mod by_openid {
             /// 将另一个应用的用户openid转换为指定appid应用下的用户openid [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_9_1.shtml)
             ///
             /// `POST /v3/express/users/{openid}/transform`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -61,7 +64,10 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                match o.req("appid") {
+                    Some(appid) => Ok(Self { appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
@@ -87,7 +93,10 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                match o.req("openid") {
+                    Some(openid) => Ok(Self { openid }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/facemch/users/{face_sid}`: `face_sid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn face_sid(self, face_sid: &str) -> by_face_sid::ByFaceSid<'a> {
         by_face_sid::ByFaceSid(self.0.push_param(&face_sid))
     }
@@ -18,6 +19,7 @@ pub mod by_face_sid {
         /// 商户可以根据face_sid查询用户UnionId，调用该接口获取授权的实名信息商户需要先申请权限。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
         ///
         /// `GET /v3/facemch/users/{face_sid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -70,13 +72,30 @@ pub mod by_face_sid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                info_type: o.req("info_type")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_serial_no: o.opt("sub_serial_no")?,
-            })
+            match (
+                o.req("info_type"),
+                o.req("appid"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.opt("sub_serial_no"),
+            ) {
+                (
+                    Some(info_type),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(sub_serial_no),
+                ) => {
+                    Ok(Self {
+                        info_type,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        sub_serial_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 标识本次请求获取的信息类型
@@ -161,12 +180,27 @@ pub mod by_face_sid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                union_id: o.opt("union_id")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                real_name_info: o.opt("real_name_info")?,
-            })
+            match (
+                o.opt("union_id"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("real_name_info"),
+            ) {
+                (
+                    Some(union_id),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(real_name_info),
+                ) => {
+                    Ok(Self {
+                        union_id,
+                        openid,
+                        sub_openid,
+                        real_name_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 姓名信息
@@ -218,11 +252,24 @@ pub mod by_face_sid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                encrypted_real_name: o.opt("encrypted_real_name")?,
-                credential_type: o.opt("credential_type")?,
-                encrypted_credential_id: o.opt("encrypted_credential_id")?,
-            })
+            match (
+                o.opt("encrypted_real_name"),
+                o.opt("credential_type"),
+                o.opt("encrypted_credential_id"),
+            ) {
+                (
+                    Some(encrypted_real_name),
+                    Some(credential_type),
+                    Some(encrypted_credential_id),
+                ) => {
+                    Ok(Self {
+                        encrypted_real_name,
+                        credential_type,
+                        encrypted_credential_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

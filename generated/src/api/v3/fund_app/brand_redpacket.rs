@@ -4,6 +4,7 @@
 pub struct BrandRedpacket<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BrandRedpacket<'a> {
     /// `/v3/fund-app/brand-redpacket/brand-merchant-batches`
+    #[inline]
     pub fn brand_merchant_batches(
         self,
     ) -> brand_merchant_batches::BrandMerchantBatches<'a> {
@@ -12,6 +13,7 @@ impl<'a> BrandRedpacket<'a> {
         )
     }
     /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches`
+    #[inline]
     pub fn brand_merchant_out_batches(
         self,
     ) -> brand_merchant_out_batches::BrandMerchantOutBatches<'a> {
@@ -26,6 +28,7 @@ pub mod brand_merchant_batches {
     pub struct BrandMerchantBatches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BrandMerchantBatches<'a> {
         /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`: `batch_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn batch_no(self, batch_no: &str) -> by_batch_no::ByBatchNo<'a> {
             by_batch_no::ByBatchNo(self.0.push_param(&batch_no))
         }
@@ -34,6 +37,7 @@ pub mod brand_merchant_batches {
         /// 普通直连商户可以通过该接口，向多个用户发放品牌红包，微信支付视任何不同“发起的普通直连商户商户号+商家品牌红包批次单号（out_batch_no）”的请求为一个全新的批次。在未查询到明确的品牌红包批次单处理结果之前，请勿修改商家品牌红包批次单号重新提交！如有发生，普通直连商户应当自行承担因此产生的所有损失和责任。
         ///
         /// `POST /v3/fund-app/brand-redpacket/brand-merchant-batches`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -115,19 +119,48 @@ pub mod brand_merchant_batches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                brand_id: o.req("brand_id")?,
-                brand_appid: o.req("brand_appid")?,
-                scene: o.req("scene")?,
-                template_id: o.req("template_id")?,
-                out_batch_no: o.req("out_batch_no")?,
-                batch_name: o.req("batch_name")?,
-                batch_remark: o.req("batch_remark")?,
-                total_amount: o.req("total_amount")?,
-                total_num: o.req("total_num")?,
-                detail_list: o.req("detail_list")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("brand_id"),
+                o.req("brand_appid"),
+                o.req("scene"),
+                o.req("template_id"),
+                o.req("out_batch_no"),
+                o.req("batch_name"),
+                o.req("batch_remark"),
+                o.req("total_amount"),
+                o.req("total_num"),
+                o.req("detail_list"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(brand_id),
+                    Some(brand_appid),
+                    Some(scene),
+                    Some(template_id),
+                    Some(out_batch_no),
+                    Some(batch_name),
+                    Some(batch_remark),
+                    Some(total_amount),
+                    Some(total_num),
+                    Some(detail_list),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        brand_id,
+                        brand_appid,
+                        scene,
+                        template_id,
+                        out_batch_no,
+                        batch_name,
+                        batch_remark,
+                        total_amount,
+                        total_num,
+                        detail_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailList
@@ -173,13 +206,30 @@ pub mod brand_merchant_batches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_detail_no: o.req("out_detail_no")?,
-                amount: o.req("amount")?,
-                openid: o.req("openid")?,
-                user_name: o.opt("user_name")?,
-                remark: o.req("remark")?,
-            })
+            match (
+                o.req("out_detail_no"),
+                o.req("amount"),
+                o.req("openid"),
+                o.opt("user_name"),
+                o.req("remark"),
+            ) {
+                (
+                    Some(out_detail_no),
+                    Some(amount),
+                    Some(openid),
+                    Some(user_name),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        out_detail_no,
+                        amount,
+                        openid,
+                        user_name,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 品牌红包发放场景
@@ -268,12 +318,27 @@ pub mod brand_merchant_batches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                batch_no: o.opt("batch_no")?,
-                create_time: o.req("create_time")?,
-                batch_state: o.opt("batch_state")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.opt("batch_no"),
+                o.req("create_time"),
+                o.opt("batch_state"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(batch_no),
+                    Some(create_time),
+                    Some(batch_state),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        batch_no,
+                        create_time,
+                        batch_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 批次单状态
@@ -346,6 +411,7 @@ pub mod brand_merchant_batches {
         pub struct ByBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBatchNo<'a> {
             /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -354,6 +420,7 @@ pub mod brand_merchant_batches {
             /// 普通直连商户可以通过该接口查询品牌红包批次单以及指定状态的品牌红包明细单
             ///
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -391,10 +458,15 @@ pub mod brand_merchant_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.opt("need_query_detail")?,
-                    detail_state: o.opt("detail_state")?,
-                })
+                match (o.opt("need_query_detail"), o.opt("detail_state")) {
+                    (Some(need_query_detail), Some(detail_state)) => {
+                        Ok(Self {
+                            need_query_detail,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品牌红包明细单状态
@@ -566,27 +638,72 @@ pub mod brand_merchant_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    batch_no: o.req("batch_no")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    brand_id: o.opt("brand_id")?,
-                    template_id: o.opt("template_id")?,
-                    brand_appid: o.opt("brand_appid")?,
-                    batch_state: o.req("batch_state")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.req("success_amount")?,
-                    success_num: o.req("success_num")?,
-                    fail_amount: o.req("fail_amount")?,
-                    fail_num: o.req("fail_num")?,
-                    detail_list: o.opt("detail_list")?,
-                })
+                match (
+                    o.req("brand_mchid"),
+                    o.req("batch_no"),
+                    o.req("out_batch_no"),
+                    o.opt("brand_id"),
+                    o.opt("template_id"),
+                    o.opt("brand_appid"),
+                    o.req("batch_state"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.req("create_time"),
+                    o.opt("update_time"),
+                    o.req("success_amount"),
+                    o.req("success_num"),
+                    o.req("fail_amount"),
+                    o.req("fail_num"),
+                    o.opt("detail_list"),
+                ) {
+                    (
+                        Some(brand_mchid),
+                        Some(batch_no),
+                        Some(out_batch_no),
+                        Some(brand_id),
+                        Some(template_id),
+                        Some(brand_appid),
+                        Some(batch_state),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(detail_list),
+                    ) => {
+                        Ok(Self {
+                            brand_mchid,
+                            batch_no,
+                            out_batch_no,
+                            brand_id,
+                            template_id,
+                            brand_appid,
+                            batch_state,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            detail_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次单状态
@@ -742,11 +859,24 @@ pub mod brand_merchant_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transfer_detail_no: o.req("transfer_detail_no")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_state: o.req("detail_state")?,
-                })
+                match (
+                    o.req("transfer_detail_no"),
+                    o.req("out_detail_no"),
+                    o.req("detail_state"),
+                ) {
+                    (
+                        Some(transfer_detail_no),
+                        Some(out_detail_no),
+                        Some(detail_state),
+                    ) => {
+                        Ok(Self {
+                            transfer_detail_no,
+                            out_detail_no,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品牌红包明细单状态
@@ -821,6 +951,7 @@ pub mod brand_merchant_batches {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`: `detail_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn detail_no(self, detail_no: &str) -> by_detail_no::ByDetailNo<'a> {
                     by_detail_no::ByDetailNo(self.0.push_param(&detail_no))
                 }
@@ -835,6 +966,7 @@ pub mod brand_merchant_batches {
                     /// 普通直连商户可以通过该接口查询单笔品牌红包明细单。建议商户发放品牌红包后，间隔1分钟以上再调用该接口查单，避免查询失败
                     ///
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -937,24 +1069,63 @@ pub mod brand_merchant_batches {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_mchid: o.req("brand_mchid")?,
-                            out_batch_no: o.req("out_batch_no")?,
-                            batch_no: o.req("batch_no")?,
-                            out_detail_no: o.req("out_detail_no")?,
-                            detail_no: o.req("detail_no")?,
-                            detail_state: o.req("detail_state")?,
-                            amount: o.req("amount")?,
-                            remark: o.req("remark")?,
-                            fail_reason: o.opt("fail_reason")?,
-                            openid: o.req("openid")?,
-                            user_name: o.opt("user_name")?,
-                            initiate_time: o.opt("initiate_time")?,
-                            update_time: o.req("update_time")?,
-                            brand_id: o.req("brand_id")?,
-                            template_id: o.req("template_id")?,
-                            brand_appid: o.opt("brand_appid")?,
-                        })
+                        match (
+                            o.req("brand_mchid"),
+                            o.req("out_batch_no"),
+                            o.req("batch_no"),
+                            o.req("out_detail_no"),
+                            o.req("detail_no"),
+                            o.req("detail_state"),
+                            o.req("amount"),
+                            o.req("remark"),
+                            o.opt("fail_reason"),
+                            o.req("openid"),
+                            o.opt("user_name"),
+                            o.opt("initiate_time"),
+                            o.req("update_time"),
+                            o.req("brand_id"),
+                            o.req("template_id"),
+                            o.opt("brand_appid"),
+                        ) {
+                            (
+                                Some(brand_mchid),
+                                Some(out_batch_no),
+                                Some(batch_no),
+                                Some(out_detail_no),
+                                Some(detail_no),
+                                Some(detail_state),
+                                Some(amount),
+                                Some(remark),
+                                Some(fail_reason),
+                                Some(openid),
+                                Some(user_name),
+                                Some(initiate_time),
+                                Some(update_time),
+                                Some(brand_id),
+                                Some(template_id),
+                                Some(brand_appid),
+                            ) => {
+                                Ok(Self {
+                                    brand_mchid,
+                                    out_batch_no,
+                                    batch_no,
+                                    out_detail_no,
+                                    detail_no,
+                                    detail_state,
+                                    amount,
+                                    remark,
+                                    fail_reason,
+                                    openid,
+                                    user_name,
+                                    initiate_time,
+                                    update_time,
+                                    brand_id,
+                                    template_id,
+                                    brand_appid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 品牌红包明细单状态
@@ -1173,6 +1344,7 @@ pub mod brand_merchant_out_batches {
     pub struct BrandMerchantOutBatches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BrandMerchantOutBatches<'a> {
         /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_batch_no(
             self,
             out_batch_no: &str,
@@ -1186,6 +1358,7 @@ pub mod brand_merchant_out_batches {
         pub struct ByOutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutBatchNo<'a> {
             /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`
+            #[inline]
             pub fn out_details(self) -> out_details::OutDetails<'a> {
                 out_details::OutDetails(self.0.push("out-details"))
             }
@@ -1194,6 +1367,7 @@ pub mod brand_merchant_out_batches {
             /// 普通直连商户可以通过该接口查询品牌红包批次单以及指定状态的品牌红包明细单。
             ///
             /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1231,10 +1405,15 @@ pub mod brand_merchant_out_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.opt("need_query_detail")?,
-                    detail_state: o.opt("detail_state")?,
-                })
+                match (o.opt("need_query_detail"), o.opt("detail_state")) {
+                    (Some(need_query_detail), Some(detail_state)) => {
+                        Ok(Self {
+                            need_query_detail,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品牌红包明细单状态
@@ -1406,27 +1585,72 @@ pub mod brand_merchant_out_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    brand_mchid: o.req("brand_mchid")?,
-                    batch_no: o.req("batch_no")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    brand_id: o.opt("brand_id")?,
-                    template_id: o.opt("template_id")?,
-                    brand_appid: o.opt("brand_appid")?,
-                    batch_state: o.req("batch_state")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.req("success_amount")?,
-                    success_num: o.req("success_num")?,
-                    fail_amount: o.req("fail_amount")?,
-                    fail_num: o.req("fail_num")?,
-                    detail_list: o.opt("detail_list")?,
-                })
+                match (
+                    o.req("brand_mchid"),
+                    o.req("batch_no"),
+                    o.req("out_batch_no"),
+                    o.opt("brand_id"),
+                    o.opt("template_id"),
+                    o.opt("brand_appid"),
+                    o.req("batch_state"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.req("create_time"),
+                    o.opt("update_time"),
+                    o.req("success_amount"),
+                    o.req("success_num"),
+                    o.req("fail_amount"),
+                    o.req("fail_num"),
+                    o.opt("detail_list"),
+                ) {
+                    (
+                        Some(brand_mchid),
+                        Some(batch_no),
+                        Some(out_batch_no),
+                        Some(brand_id),
+                        Some(template_id),
+                        Some(brand_appid),
+                        Some(batch_state),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(detail_list),
+                    ) => {
+                        Ok(Self {
+                            brand_mchid,
+                            batch_no,
+                            out_batch_no,
+                            brand_id,
+                            template_id,
+                            brand_appid,
+                            batch_state,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            detail_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次单状态
@@ -1582,11 +1806,24 @@ pub mod brand_merchant_out_batches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transfer_detail_no: o.req("transfer_detail_no")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_state: o.req("detail_state")?,
-                })
+                match (
+                    o.req("transfer_detail_no"),
+                    o.req("out_detail_no"),
+                    o.req("detail_state"),
+                ) {
+                    (
+                        Some(transfer_detail_no),
+                        Some(out_detail_no),
+                        Some(detail_state),
+                    ) => {
+                        Ok(Self {
+                            transfer_detail_no,
+                            out_detail_no,
+                            detail_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品牌红包明细单状态
@@ -1661,6 +1898,7 @@ pub mod brand_merchant_out_batches {
             pub struct OutDetails<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutDetails<'a> {
                 /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_detail_no(
                     self,
                     out_detail_no: &str,
@@ -1678,6 +1916,7 @@ pub mod brand_merchant_out_batches {
                     /// 普通直连商户可以通过该接口查询单笔品牌红包明细单。建议商户发放品牌红包后，间隔1分钟以上再调用该接口查单，避免查询失败
                     ///
                     /// `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1780,24 +2019,63 @@ pub mod brand_merchant_out_batches {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            brand_mchid: o.req("brand_mchid")?,
-                            out_batch_no: o.req("out_batch_no")?,
-                            batch_no: o.req("batch_no")?,
-                            out_detail_no: o.req("out_detail_no")?,
-                            detail_no: o.req("detail_no")?,
-                            detail_state: o.req("detail_state")?,
-                            amount: o.req("amount")?,
-                            remark: o.req("remark")?,
-                            fail_reason: o.opt("fail_reason")?,
-                            openid: o.req("openid")?,
-                            user_name: o.opt("user_name")?,
-                            initiate_time: o.opt("initiate_time")?,
-                            update_time: o.req("update_time")?,
-                            brand_id: o.req("brand_id")?,
-                            template_id: o.req("template_id")?,
-                            brand_appid: o.opt("brand_appid")?,
-                        })
+                        match (
+                            o.req("brand_mchid"),
+                            o.req("out_batch_no"),
+                            o.req("batch_no"),
+                            o.req("out_detail_no"),
+                            o.req("detail_no"),
+                            o.req("detail_state"),
+                            o.req("amount"),
+                            o.req("remark"),
+                            o.opt("fail_reason"),
+                            o.req("openid"),
+                            o.opt("user_name"),
+                            o.opt("initiate_time"),
+                            o.req("update_time"),
+                            o.req("brand_id"),
+                            o.req("template_id"),
+                            o.opt("brand_appid"),
+                        ) {
+                            (
+                                Some(brand_mchid),
+                                Some(out_batch_no),
+                                Some(batch_no),
+                                Some(out_detail_no),
+                                Some(detail_no),
+                                Some(detail_state),
+                                Some(amount),
+                                Some(remark),
+                                Some(fail_reason),
+                                Some(openid),
+                                Some(user_name),
+                                Some(initiate_time),
+                                Some(update_time),
+                                Some(brand_id),
+                                Some(template_id),
+                                Some(brand_appid),
+                            ) => {
+                                Ok(Self {
+                                    brand_mchid,
+                                    out_batch_no,
+                                    batch_no,
+                                    out_detail_no,
+                                    detail_no,
+                                    detail_state,
+                                    amount,
+                                    remark,
+                                    fail_reason,
+                                    openid,
+                                    user_name,
+                                    initiate_time,
+                                    update_time,
+                                    brand_id,
+                                    template_id,
+                                    brand_appid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 品牌红包明细单状态

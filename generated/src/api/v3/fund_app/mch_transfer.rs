@@ -4,18 +4,22 @@
 pub struct MchTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchTransfer<'a> {
     /// `/v3/fund-app/mch-transfer/elecsign`
+    #[inline]
     pub fn elecsign(self) -> elecsign::Elecsign<'a> {
         elecsign::Elecsign(self.0.push("elecsign"))
     }
     /// `/v3/fund-app/mch-transfer/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/fund-app/mch-transfer/transfer-bills`
+    #[inline]
     pub fn transfer_bills(self) -> transfer_bills::TransferBills<'a> {
         transfer_bills::TransferBills(self.0.push("transfer-bills"))
     }
     /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`
+    #[inline]
     pub fn transfer_to_qq_wallet_bills(
         self,
     ) -> transfer_to_qq_wallet_bills::TransferToQqWalletBills<'a> {
@@ -24,6 +28,7 @@ impl<'a> MchTransfer<'a> {
         )
     }
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization`
+    #[inline]
     pub fn user_confirm_authorization(
         self,
     ) -> user_confirm_authorization::UserConfirmAuthorization<'a> {
@@ -38,10 +43,12 @@ pub mod elecsign {
     pub struct Elecsign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Elecsign<'a> {
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no`
+        #[inline]
         pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
             out_bill_no::OutBillNo(self.0.push("out-bill-no"))
         }
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
+        #[inline]
         pub fn transfer_bill_no(self) -> transfer_bill_no::TransferBillNo<'a> {
             transfer_bill_no::TransferBillNo(self.0.push("transfer-bill-no"))
         }
@@ -52,6 +59,7 @@ pub mod elecsign {
         pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutBillNo<'a> {
             /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -63,6 +71,7 @@ pub mod elecsign {
             /// 商户可以 指定商户转账单号通过该接口申请 商家转账用户确认模式转账单据 对应的电子回单。微信支付会在校验满足回单申请条件后受理回单的申请，商户后续可以通过电子回单查询接口查询回单处理进度。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-out-no.html)
             ///
             /// `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -96,9 +105,10 @@ pub mod elecsign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_bill_no: o.req("out_bill_no")?,
-                })
+                match o.req("out_bill_no") {
+                    Some(out_bill_no) => Ok(Self { out_bill_no }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
@@ -129,10 +139,10 @@ pub mod elecsign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                })
+                match (o.req("state"), o.req("create_time")) {
+                    (Some(state), Some(create_time)) => Ok(Self { state, create_time }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
@@ -145,6 +155,7 @@ pub mod elecsign {
                 /// 商户可以通过该接口查看回单申请进度；请务必对比下载的回单文件的摘要值与查询接口返回的摘要值的一致性，确保得到的回单文件的真实性和完整性。下载地址的有效期为10分钟，超过10分钟后需要重新通过该接口获取下载地址（不需要重新申请）。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/query-elecsign-by-out-no.html) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716436)
                 ///
                 /// `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -202,15 +213,36 @@ pub mod elecsign {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                        hash_type: o.opt("hash_type")?,
-                        hash_value: o.opt("hash_value")?,
-                        download_url: o.opt("download_url")?,
-                        fail_reason: o.opt("fail_reason")?,
-                    })
+                    match (
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                        o.opt("hash_type"),
+                        o.opt("hash_value"),
+                        o.opt("download_url"),
+                        o.opt("fail_reason"),
+                    ) {
+                        (
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(hash_type),
+                            Some(hash_value),
+                            Some(download_url),
+                            Some(fail_reason),
+                        ) => {
+                            Ok(Self {
+                                state,
+                                create_time,
+                                update_time,
+                                hash_type,
+                                hash_value,
+                                download_url,
+                                fail_reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 回单文件摘要类型
@@ -339,6 +371,7 @@ pub mod elecsign {
         pub struct TransferBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferBillNo<'a> {
             /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`: `transfer_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transfer_bill_no(
                 self,
                 transfer_bill_no: &str,
@@ -352,6 +385,7 @@ pub mod elecsign {
             /// 商户可以 指定微信转账单号通过该接口申请 **商家转账用户确认模式转账单据** 对应的电子回单。微信支付会在校验满足回单申请条件后受理回单的申请，商户后续可以通过电子回单查询接口查询回单处理进度。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/accept-elecsign-by-no.html)
             ///
             /// `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -385,9 +419,10 @@ pub mod elecsign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transfer_bill_no: o.req("transfer_bill_no")?,
-                })
+                match o.req("transfer_bill_no") {
+                    Some(transfer_bill_no) => Ok(Self { transfer_bill_no }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
@@ -418,10 +453,10 @@ pub mod elecsign {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                })
+                match (o.req("state"), o.req("create_time")) {
+                    (Some(state), Some(create_time)) => Ok(Self { state, create_time }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
@@ -434,6 +469,7 @@ pub mod elecsign {
                 /// 商户可以通过该接口查看回单申请进度；请务必对比下载的回单文件的摘要值与查询接口返回的摘要值的一致性，确保得到的回单文件的真实性和完整性。下载地址的有效期为10分钟，超过10分钟后需要重新通过该接口获取下载地址（不需要重新申请）。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/elecsign/query-elecsign-by-no.html) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
                 ///
                 /// `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -491,15 +527,36 @@ pub mod elecsign {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                        hash_type: o.opt("hash_type")?,
-                        hash_value: o.opt("hash_value")?,
-                        download_url: o.opt("download_url")?,
-                        fail_reason: o.opt("fail_reason")?,
-                    })
+                    match (
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                        o.opt("hash_type"),
+                        o.opt("hash_value"),
+                        o.opt("download_url"),
+                        o.opt("fail_reason"),
+                    ) {
+                        (
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(hash_type),
+                            Some(hash_value),
+                            Some(download_url),
+                            Some(fail_reason),
+                        ) => {
+                            Ok(Self {
+                                state,
+                                create_time,
+                                update_time,
+                                hash_type,
+                                hash_value,
+                                download_url,
+                                fail_reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 回单文件摘要类型
@@ -629,14 +686,17 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/fund-app/mch-transfer/partner/budget`
+        #[inline]
         pub fn budget(self) -> budget::Budget<'a> {
             budget::Budget(self.0.push("budget"))
         }
         /// `/v3/fund-app/mch-transfer/partner/charity-budget`
+        #[inline]
         pub fn charity_budget(self) -> charity_budget::CharityBudget<'a> {
             charity_budget::CharityBudget(self.0.push("charity-budget"))
         }
         /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills`
+        #[inline]
         pub fn charity_transfer_bills(
             self,
         ) -> charity_transfer_bills::CharityTransferBills<'a> {
@@ -645,10 +705,12 @@ pub mod partner {
             )
         }
         /// `/v3/fund-app/mch-transfer/partner/electronic-receipts`
+        #[inline]
         pub fn electronic_receipts(self) -> electronic_receipts::ElectronicReceipts<'a> {
             electronic_receipts::ElectronicReceipts(self.0.push("electronic-receipts"))
         }
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
+        #[inline]
         pub fn sub_mch_authorizations(
             self,
         ) -> sub_mch_authorizations::SubMchAuthorizations<'a> {
@@ -657,10 +719,12 @@ pub mod partner {
             )
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills`
+        #[inline]
         pub fn transfer_bills(self) -> transfer_bills::TransferBills<'a> {
             transfer_bills::TransferBills(self.0.push("transfer-bills"))
         }
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
+        #[inline]
         pub fn user_confirm_authorizations(
             self,
         ) -> user_confirm_authorizations::UserConfirmAuthorizations<'a> {
@@ -675,6 +739,7 @@ pub mod partner {
         pub struct Budget<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Budget<'a> {
             /// `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}`: `out_budget_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_budget_no(
                 self,
                 out_budget_no: &str,
@@ -688,6 +753,7 @@ pub mod partner {
             pub struct ByOutBudgetNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutBudgetNo<'a> {
                 /// `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
+                #[inline]
                 pub fn electronic_receipts(
                     self,
                 ) -> electronic_receipts::ElectronicReceipts<'a> {
@@ -708,6 +774,7 @@ pub mod partner {
                     /// 查询预算出资的电子回单。 注：单个服务商商户的接口频率限制为50次/s
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -722,6 +789,7 @@ pub mod partner {
                     /// 申请预算出资的电子回单。指定了收款商户号，表示获取按日及按收款方汇总的电子回单，否则表示获取仅按日汇总的电子回单。前置条件：只支持查询T-1的最近180天内的汇总电子回单。 注：单个服务商商户的接口频率限制为20次/s
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -754,9 +822,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            accept_id: o.req("accept_id")?,
-                        })
+                        match o.req("accept_id") {
+                            Some(accept_id) => Ok(Self { accept_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
@@ -827,18 +896,45 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_budget_no: o.req("out_budget_no")?,
-                            start_date: o.req("start_date")?,
-                            end_date: o.req("end_date")?,
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            receiver_mchid: o.opt("receiver_mchid")?,
-                            receipt_state: o.req("receipt_state")?,
-                            accept_id: o.req("accept_id")?,
-                            hash_type: o.opt("hash_type")?,
-                            hash_value: o.opt("hash_value")?,
-                            download_url: o.opt("download_url")?,
-                        })
+                        match (
+                            o.req("out_budget_no"),
+                            o.req("start_date"),
+                            o.req("end_date"),
+                            o.req("sponsor_mchid"),
+                            o.opt("receiver_mchid"),
+                            o.req("receipt_state"),
+                            o.req("accept_id"),
+                            o.opt("hash_type"),
+                            o.opt("hash_value"),
+                            o.opt("download_url"),
+                        ) {
+                            (
+                                Some(out_budget_no),
+                                Some(start_date),
+                                Some(end_date),
+                                Some(sponsor_mchid),
+                                Some(receiver_mchid),
+                                Some(receipt_state),
+                                Some(accept_id),
+                                Some(hash_type),
+                                Some(hash_value),
+                                Some(download_url),
+                            ) => {
+                                Ok(Self {
+                                    out_budget_no,
+                                    start_date,
+                                    end_date,
+                                    sponsor_mchid,
+                                    receiver_mchid,
+                                    receipt_state,
+                                    accept_id,
+                                    hash_type,
+                                    hash_value,
+                                    download_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 电子回单文件的hash方法
@@ -997,12 +1093,27 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            start_date: o.req("start_date")?,
-                            end_date: o.req("end_date")?,
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            receiver_mchid: o.opt("receiver_mchid")?,
-                        })
+                        match (
+                            o.req("start_date"),
+                            o.req("end_date"),
+                            o.req("sponsor_mchid"),
+                            o.opt("receiver_mchid"),
+                        ) {
+                            (
+                                Some(start_date),
+                                Some(end_date),
+                                Some(sponsor_mchid),
+                                Some(receiver_mchid),
+                            ) => {
+                                Ok(Self {
+                                    start_date,
+                                    end_date,
+                                    sponsor_mchid,
+                                    receiver_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
@@ -1073,18 +1184,45 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_budget_no: o.req("out_budget_no")?,
-                            start_date: o.req("start_date")?,
-                            end_date: o.req("end_date")?,
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            receiver_mchid: o.opt("receiver_mchid")?,
-                            receipt_state: o.req("receipt_state")?,
-                            accept_id: o.req("accept_id")?,
-                            hash_type: o.opt("hash_type")?,
-                            hash_value: o.opt("hash_value")?,
-                            download_url: o.opt("download_url")?,
-                        })
+                        match (
+                            o.req("out_budget_no"),
+                            o.req("start_date"),
+                            o.req("end_date"),
+                            o.req("sponsor_mchid"),
+                            o.opt("receiver_mchid"),
+                            o.req("receipt_state"),
+                            o.req("accept_id"),
+                            o.opt("hash_type"),
+                            o.opt("hash_value"),
+                            o.opt("download_url"),
+                        ) {
+                            (
+                                Some(out_budget_no),
+                                Some(start_date),
+                                Some(end_date),
+                                Some(sponsor_mchid),
+                                Some(receiver_mchid),
+                                Some(receipt_state),
+                                Some(accept_id),
+                                Some(hash_type),
+                                Some(hash_value),
+                                Some(download_url),
+                            ) => {
+                                Ok(Self {
+                                    out_budget_no,
+                                    start_date,
+                                    end_date,
+                                    sponsor_mchid,
+                                    receiver_mchid,
+                                    receipt_state,
+                                    accept_id,
+                                    hash_type,
+                                    hash_value,
+                                    download_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 电子回单文件的hash方法
@@ -1214,6 +1352,7 @@ pub mod partner {
         pub struct CharityBudget<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> CharityBudget<'a> {
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`: `out_budget_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_budget_no(
                 self,
                 out_budget_no: &str,
@@ -1225,6 +1364,7 @@ pub mod partner {
             /// 申请公益捐赠预算 注：单个商户的接口频率限制为50次/s
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/charity-budget`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1288,15 +1428,36 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_budget_no: o.req("out_budget_no")?,
-                    sponsor_mchid: o.req("sponsor_mchid")?,
-                    sponsor_subject_name: o.req("sponsor_subject_name")?,
-                    activity_name: o.req("activity_name")?,
-                    activity_remark: o.req("activity_remark")?,
-                    amount: o.req("amount")?,
-                    notify_url: o.opt("notify_url")?,
-                })
+                match (
+                    o.req("out_budget_no"),
+                    o.req("sponsor_mchid"),
+                    o.req("sponsor_subject_name"),
+                    o.req("activity_name"),
+                    o.req("activity_remark"),
+                    o.req("amount"),
+                    o.opt("notify_url"),
+                ) {
+                    (
+                        Some(out_budget_no),
+                        Some(sponsor_mchid),
+                        Some(sponsor_subject_name),
+                        Some(activity_name),
+                        Some(activity_remark),
+                        Some(amount),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_budget_no,
+                            sponsor_mchid,
+                            sponsor_subject_name,
+                            activity_name,
+                            activity_remark,
+                            amount,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
@@ -1390,23 +1551,60 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    out_budget_no: o.req("out_budget_no")?,
-                    budget_id: o.req("budget_id")?,
-                    amount: o.req("amount")?,
-                    sponsor_mchid: o.req("sponsor_mchid")?,
-                    activity_name: o.req("activity_name")?,
-                    activity_remark: o.req("activity_remark")?,
-                    state: o.opt("state")?,
-                    confirm_url: o.opt("confirm_url")?,
-                    super_admin_wxid_mask: o.opt("super_admin_wxid_mask")?,
-                    remain_amount: o.opt("remain_amount")?,
-                    unlock_remark: o.opt("unlock_remark")?,
-                    locked_time: o.opt("locked_time")?,
-                    finished_time: o.opt("finished_time")?,
-                    closed_time: o.opt("closed_time")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("out_budget_no"),
+                    o.req("budget_id"),
+                    o.req("amount"),
+                    o.req("sponsor_mchid"),
+                    o.req("activity_name"),
+                    o.req("activity_remark"),
+                    o.opt("state"),
+                    o.opt("confirm_url"),
+                    o.opt("super_admin_wxid_mask"),
+                    o.opt("remain_amount"),
+                    o.opt("unlock_remark"),
+                    o.opt("locked_time"),
+                    o.opt("finished_time"),
+                    o.opt("closed_time"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(out_budget_no),
+                        Some(budget_id),
+                        Some(amount),
+                        Some(sponsor_mchid),
+                        Some(activity_name),
+                        Some(activity_remark),
+                        Some(state),
+                        Some(confirm_url),
+                        Some(super_admin_wxid_mask),
+                        Some(remain_amount),
+                        Some(unlock_remark),
+                        Some(locked_time),
+                        Some(finished_time),
+                        Some(closed_time),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            out_budget_no,
+                            budget_id,
+                            amount,
+                            sponsor_mchid,
+                            activity_name,
+                            activity_remark,
+                            state,
+                            confirm_url,
+                            super_admin_wxid_mask,
+                            remain_amount,
+                            unlock_remark,
+                            locked_time,
+                            finished_time,
+                            closed_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 预算单状态
@@ -1477,6 +1675,7 @@ pub mod partner {
             pub struct ByOutBudgetNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutBudgetNo<'a> {
                 /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
+                #[inline]
                 pub fn unlock(self) -> unlock::Unlock<'a> {
                     unlock::Unlock(self.0.push("unlock"))
                 }
@@ -1485,6 +1684,7 @@ pub mod partner {
                 /// 商户单号查询公益捐赠预算详情 注：单个商户的接口频率限制为50次/s
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1517,9 +1717,10 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sponsor_mchid: o.req("sponsor_mchid")?,
-                    })
+                    match o.req("sponsor_mchid") {
+                        Some(sponsor_mchid) => Ok(Self { sponsor_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
@@ -1613,23 +1814,60 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        out_budget_no: o.req("out_budget_no")?,
-                        budget_id: o.req("budget_id")?,
-                        amount: o.req("amount")?,
-                        sponsor_mchid: o.req("sponsor_mchid")?,
-                        activity_name: o.req("activity_name")?,
-                        activity_remark: o.req("activity_remark")?,
-                        state: o.opt("state")?,
-                        confirm_url: o.opt("confirm_url")?,
-                        super_admin_wxid_mask: o.opt("super_admin_wxid_mask")?,
-                        remain_amount: o.opt("remain_amount")?,
-                        unlock_remark: o.opt("unlock_remark")?,
-                        locked_time: o.opt("locked_time")?,
-                        finished_time: o.opt("finished_time")?,
-                        closed_time: o.opt("closed_time")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.req("out_budget_no"),
+                        o.req("budget_id"),
+                        o.req("amount"),
+                        o.req("sponsor_mchid"),
+                        o.req("activity_name"),
+                        o.req("activity_remark"),
+                        o.opt("state"),
+                        o.opt("confirm_url"),
+                        o.opt("super_admin_wxid_mask"),
+                        o.opt("remain_amount"),
+                        o.opt("unlock_remark"),
+                        o.opt("locked_time"),
+                        o.opt("finished_time"),
+                        o.opt("closed_time"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(out_budget_no),
+                            Some(budget_id),
+                            Some(amount),
+                            Some(sponsor_mchid),
+                            Some(activity_name),
+                            Some(activity_remark),
+                            Some(state),
+                            Some(confirm_url),
+                            Some(super_admin_wxid_mask),
+                            Some(remain_amount),
+                            Some(unlock_remark),
+                            Some(locked_time),
+                            Some(finished_time),
+                            Some(closed_time),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                out_budget_no,
+                                budget_id,
+                                amount,
+                                sponsor_mchid,
+                                activity_name,
+                                activity_remark,
+                                state,
+                                confirm_url,
+                                super_admin_wxid_mask,
+                                remain_amount,
+                                unlock_remark,
+                                locked_time,
+                                finished_time,
+                                closed_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预算单状态
@@ -1707,6 +1945,7 @@ pub mod partner {
                     /// 解锁公益捐赠预算 注：单个商户的接口频率限制为100次/s
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1745,10 +1984,15 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            activity_remark: o.req("activity_remark")?,
-                        })
+                        match (o.req("sponsor_mchid"), o.req("activity_remark")) {
+                            (Some(sponsor_mchid), Some(activity_remark)) => {
+                                Ok(Self {
+                                    sponsor_mchid,
+                                    activity_remark,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
@@ -1827,20 +2071,51 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            out_budget_no: o.req("out_budget_no")?,
-                            budget_id: o.req("budget_id")?,
-                            amount: o.req("amount")?,
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            activity_name: o.req("activity_name")?,
-                            activity_remark: o.req("activity_remark")?,
-                            state: o.req("state")?,
-                            unlock_remark: o.req("unlock_remark")?,
-                            locked_time: o.req("locked_time")?,
-                            finished_time: o.req("finished_time")?,
-                            unlocked_amount: o.opt("unlocked_amount")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("out_budget_no"),
+                            o.req("budget_id"),
+                            o.req("amount"),
+                            o.req("sponsor_mchid"),
+                            o.req("activity_name"),
+                            o.req("activity_remark"),
+                            o.req("state"),
+                            o.req("unlock_remark"),
+                            o.req("locked_time"),
+                            o.req("finished_time"),
+                            o.opt("unlocked_amount"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(out_budget_no),
+                                Some(budget_id),
+                                Some(amount),
+                                Some(sponsor_mchid),
+                                Some(activity_name),
+                                Some(activity_remark),
+                                Some(state),
+                                Some(unlock_remark),
+                                Some(locked_time),
+                                Some(finished_time),
+                                Some(unlocked_amount),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    out_budget_no,
+                                    budget_id,
+                                    amount,
+                                    sponsor_mchid,
+                                    activity_name,
+                                    activity_remark,
+                                    state,
+                                    unlock_remark,
+                                    locked_time,
+                                    finished_time,
+                                    unlocked_amount,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预算单状态
@@ -1907,6 +2182,7 @@ pub mod partner {
         pub struct CharityTransferBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> CharityTransferBills<'a> {
             /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`
+            #[inline]
             pub fn out_transfer_no(self) -> out_transfer_no::OutTransferNo<'a> {
                 out_transfer_no::OutTransferNo(self.0.push("out-transfer-no"))
             }
@@ -1915,6 +2191,7 @@ pub mod partner {
             /// 服务商商户可通过此接口发起公益捐赠 接口返回的HTTP状态码及错误码，仅代表本次请求的结果，不能代表订单状态。接口返回的HTTP状态码为200，且状态为ACCEPT时，可认为发起公益捐赠。接口返回的HTTP状态码不为200时，请商户务必不要立即更换商户订单单号重试。注：单个商户的接口频率限制为100次/s
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1976,15 +2253,36 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_budget_no: o.req("out_budget_no")?,
-                    out_transfer_no: o.req("out_transfer_no")?,
-                    transaction_info: o.opt("transaction_info")?,
-                    sponsor_mchid: o.req("sponsor_mchid")?,
-                    receive_mchid: o.req("receive_mchid")?,
-                    amount: o.req("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                })
+                match (
+                    o.req("out_budget_no"),
+                    o.req("out_transfer_no"),
+                    o.opt("transaction_info"),
+                    o.req("sponsor_mchid"),
+                    o.req("receive_mchid"),
+                    o.req("amount"),
+                    o.req("transfer_remark"),
+                ) {
+                    (
+                        Some(out_budget_no),
+                        Some(out_transfer_no),
+                        Some(transaction_info),
+                        Some(sponsor_mchid),
+                        Some(receive_mchid),
+                        Some(amount),
+                        Some(transfer_remark),
+                    ) => {
+                        Ok(Self {
+                            out_budget_no,
+                            out_transfer_no,
+                            transaction_info,
+                            sponsor_mchid,
+                            receive_mchid,
+                            amount,
+                            transfer_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 关联的交易单号
@@ -2015,10 +2313,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_type: o.req("transaction_type")?,
-                    transaction_id: o.req("transaction_id")?,
-                })
+                match (o.req("transaction_type"), o.req("transaction_id")) {
+                    (Some(transaction_type), Some(transaction_id)) => {
+                        Ok(Self {
+                            transaction_type,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单类型
@@ -2140,18 +2443,45 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_budget_no: o.req("out_budget_no")?,
-                    budget_id: o.req("budget_id")?,
-                    out_transfer_no: o.req("out_transfer_no")?,
-                    transfer_id: o.req("transfer_id")?,
-                    amount: o.req("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    receive_mchid: o.req("receive_mchid")?,
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                    success_time: o.opt("success_time")?,
-                })
+                match (
+                    o.req("out_budget_no"),
+                    o.req("budget_id"),
+                    o.req("out_transfer_no"),
+                    o.req("transfer_id"),
+                    o.req("amount"),
+                    o.req("transfer_remark"),
+                    o.req("receive_mchid"),
+                    o.req("state"),
+                    o.req("create_time"),
+                    o.opt("success_time"),
+                ) {
+                    (
+                        Some(out_budget_no),
+                        Some(budget_id),
+                        Some(out_transfer_no),
+                        Some(transfer_id),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(receive_mchid),
+                        Some(state),
+                        Some(create_time),
+                        Some(success_time),
+                    ) => {
+                        Ok(Self {
+                            out_budget_no,
+                            budget_id,
+                            out_transfer_no,
+                            transfer_id,
+                            amount,
+                            transfer_remark,
+                            receive_mchid,
+                            state,
+                            create_time,
+                            success_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 捐赠状态
@@ -2218,6 +2548,7 @@ pub mod partner {
             pub struct OutTransferNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutTransferNo<'a> {
                 /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`: `out_transfer_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_transfer_no(
                     self,
                     out_transfer_no: &str,
@@ -2239,6 +2570,7 @@ pub mod partner {
                     /// 根据商户单号查询公益捐赠单的详细信息。 注意 API只支持查询最近30天内的捐赠单，超过30天可以通过资金账单对账确认。转账单中涉及金额的字段单位为“分”。单个商户100QPS
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -2276,10 +2608,15 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sponsor_mchid: o.req("sponsor_mchid")?,
-                            out_budget_no: o.req("out_budget_no")?,
-                        })
+                        match (o.req("sponsor_mchid"), o.req("out_budget_no")) {
+                            (Some(sponsor_mchid), Some(out_budget_no)) => {
+                                Ok(Self {
+                                    sponsor_mchid,
+                                    out_budget_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
@@ -2350,18 +2687,45 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_budget_no: o.req("out_budget_no")?,
-                            budget_id: o.req("budget_id")?,
-                            out_transfer_no: o.req("out_transfer_no")?,
-                            transfer_id: o.req("transfer_id")?,
-                            amount: o.req("amount")?,
-                            transfer_remark: o.req("transfer_remark")?,
-                            receive_mchid: o.req("receive_mchid")?,
-                            state: o.req("state")?,
-                            create_time: o.req("create_time")?,
-                            success_time: o.opt("success_time")?,
-                        })
+                        match (
+                            o.req("out_budget_no"),
+                            o.req("budget_id"),
+                            o.req("out_transfer_no"),
+                            o.req("transfer_id"),
+                            o.req("amount"),
+                            o.req("transfer_remark"),
+                            o.req("receive_mchid"),
+                            o.req("state"),
+                            o.req("create_time"),
+                            o.opt("success_time"),
+                        ) {
+                            (
+                                Some(out_budget_no),
+                                Some(budget_id),
+                                Some(out_transfer_no),
+                                Some(transfer_id),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(receive_mchid),
+                                Some(state),
+                                Some(create_time),
+                                Some(success_time),
+                            ) => {
+                                Ok(Self {
+                                    out_budget_no,
+                                    budget_id,
+                                    out_transfer_no,
+                                    transfer_id,
+                                    amount,
+                                    transfer_remark,
+                                    receive_mchid,
+                                    state,
+                                    create_time,
+                                    success_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 捐赠状态
@@ -2436,6 +2800,7 @@ pub mod partner {
         pub struct ElectronicReceipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ElectronicReceipts<'a> {
             /// `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -2447,6 +2812,7 @@ pub mod partner {
             /// 商户可以 指定商户单号通过该接口申请 商家转账用户确认模式转账单据 对应的电子回单。微信支付会在校验满足回单申请条件后受理回单的申请，商户后续可以通过电子回单查询接口查询回单处理进度。
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/electronic-receipts`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2485,10 +2851,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                })
+                match (o.req("sub_mchid"), o.req("out_bill_no")) {
+                    (Some(sub_mchid), Some(out_bill_no)) => {
+                        Ok(Self { sub_mchid, out_bill_no })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
@@ -2549,16 +2917,39 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    hash_type: o.opt("hash_type")?,
-                    hash_value: o.opt("hash_value")?,
-                    download_url: o.opt("download_url")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("out_bill_no"),
+                    o.req("state"),
+                    o.req("create_time"),
+                    o.opt("update_time"),
+                    o.opt("hash_type"),
+                    o.opt("hash_value"),
+                    o.opt("download_url"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(out_bill_no),
+                        Some(state),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(hash_type),
+                        Some(hash_value),
+                        Some(download_url),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_bill_no,
+                            state,
+                            create_time,
+                            update_time,
+                            hash_type,
+                            hash_value,
+                            download_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 回单文件摘要类型
@@ -2675,6 +3066,7 @@ pub mod partner {
                 /// 商户可以通过该接口查看回单申请进度。请务必对比下载的回单文件的摘要值与查询接口返回的摘要值的一致性，确保得到的回单文件的真实性和完整性。下载地址的有效期为10分钟，超过10分钟后需要重新通过该接口获取下载地址（不需要重新申请）。
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2707,9 +3099,10 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
@@ -2770,16 +3163,39 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.opt("update_time")?,
-                        hash_type: o.opt("hash_type")?,
-                        hash_value: o.opt("hash_value")?,
-                        download_url: o.opt("download_url")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("out_bill_no"),
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.opt("update_time"),
+                        o.opt("hash_type"),
+                        o.opt("hash_value"),
+                        o.opt("download_url"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(out_bill_no),
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(hash_type),
+                            Some(hash_value),
+                            Some(download_url),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                out_bill_no,
+                                state,
+                                create_time,
+                                update_time,
+                                hash_type,
+                                hash_value,
+                                download_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 回单文件摘要类型
@@ -2900,6 +3316,7 @@ pub mod partner {
         pub struct SubMchAuthorizations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> SubMchAuthorizations<'a> {
             /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+            #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                 by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
             }
@@ -2908,6 +3325,7 @@ pub mod partner {
             /// 申请子商户商家转账授权 注：单个商户的接口频率限制为100次/s
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2946,10 +3364,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_apply_no: o.req("out_apply_no")?,
-                })
+                match (o.req("sub_mchid"), o.req("out_apply_no")) {
+                    (Some(sub_mchid), Some(out_apply_no)) => {
+                        Ok(Self { sub_mchid, out_apply_no })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
@@ -2995,13 +3415,30 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_apply_no: o.req("out_apply_no")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    update_time: o.req("update_time")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("out_apply_no"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.req("update_time"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(out_apply_no),
+                        Some(state),
+                        Some(accept_time),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_apply_no,
+                            state,
+                            accept_time,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 授权申请单状态
@@ -3076,6 +3513,7 @@ pub mod partner {
                 /// 查询子商户商家转账授权状态 注：单个商户的接口频率限制为100次/s
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -3121,13 +3559,30 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        state: o.req("state")?,
-                        apply_order: o.opt("apply_order")?,
-                        authorization_time: o.opt("authorization_time")?,
-                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("state"),
+                        o.opt("apply_order"),
+                        o.opt("authorization_time"),
+                        o.opt("cancel_authorization_time"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(state),
+                            Some(apply_order),
+                            Some(authorization_time),
+                            Some(cancel_authorization_time),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                state,
+                                apply_order,
+                                authorization_time,
+                                cancel_authorization_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 授权申请单
@@ -3173,13 +3628,30 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_apply_no: o.req("out_apply_no")?,
-                        state: o.req("state")?,
-                        accept_time: o.req("accept_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("out_apply_no"),
+                        o.req("state"),
+                        o.req("accept_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(out_apply_no),
+                            Some(state),
+                            Some(accept_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                out_apply_no,
+                                state,
+                                accept_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 授权申请单状态
@@ -3316,10 +3788,12 @@ pub mod partner {
         pub struct TransferBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferBills<'a> {
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`
+            #[inline]
             pub fn pre_transfer_with_authorization(
                 self,
             ) -> pre_transfer_with_authorization::PreTransferWithAuthorization<'a> {
@@ -3328,6 +3802,7 @@ pub mod partner {
                 )
             }
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
+            #[inline]
             pub fn transfer(self) -> transfer::Transfer<'a> {
                 transfer::Transfer(self.0.push("transfer"))
             }
@@ -3336,6 +3811,7 @@ pub mod partner {
             /// 服务商商户可通过此接口申请创建转账单
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3422,20 +3898,51 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    openid: o.req("openid")?,
-                    user_name: o.opt("user_name")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    notify_url: o.opt("notify_url")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                    transfer_scene_id: o.req("transfer_scene_id")?,
-                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("sub_mchid"),
+                    o.req("appid"),
+                    o.req("out_bill_no"),
+                    o.req("openid"),
+                    o.opt("user_name"),
+                    o.req("transfer_amount"),
+                    o.req("transfer_remark"),
+                    o.opt("notify_url"),
+                    o.opt("user_recv_perception"),
+                    o.req("transfer_scene_id"),
+                    o.req("transfer_scene_report_infos"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(out_bill_no),
+                        Some(openid),
+                        Some(user_name),
+                        Some(transfer_amount),
+                        Some(transfer_remark),
+                        Some(notify_url),
+                        Some(user_recv_perception),
+                        Some(transfer_scene_id),
+                        Some(transfer_scene_report_infos),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sub_mchid,
+                            appid,
+                            out_bill_no,
+                            openid,
+                            user_name,
+                            transfer_amount,
+                            transfer_remark,
+                            notify_url,
+                            user_recv_perception,
+                            transfer_scene_id,
+                            transfer_scene_report_infos,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账场景ID
@@ -3544,10 +4051,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    info_type: o.req("info_type")?,
-                    info_content: o.req("info_content")?,
-                })
+                match (o.req("info_type"), o.req("info_content")) {
+                    (Some(info_type), Some(info_content)) => {
+                        Ok(Self { info_type, info_content })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
@@ -3593,13 +4102,30 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    transfer_bill_no: o.req("transfer_bill_no")?,
-                    create_time: o.req("create_time")?,
-                    package_info: o.req("package_info")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("out_bill_no"),
+                    o.req("transfer_bill_no"),
+                    o.req("create_time"),
+                    o.req("package_info"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(out_bill_no),
+                        Some(transfer_bill_no),
+                        Some(create_time),
+                        Some(package_info),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_bill_no,
+                            transfer_bill_no,
+                            create_time,
+                            package_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
@@ -3608,6 +4134,7 @@ pub mod partner {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -3621,6 +4148,7 @@ pub mod partner {
                 pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByOutBillNo<'a> {
                     /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                    #[inline]
                     pub fn cancel(self) -> cancel::Cancel<'a> {
                         cancel::Cancel(self.0.push("cancel"))
                     }
@@ -3629,6 +4157,7 @@ pub mod partner {
                     /// 商家转账用户确认模式下，根据商户单号查询转账单的详细信息
                     ///
                     /// `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -3661,9 +4190,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
@@ -3749,21 +4279,54 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            mchid: o.req("mchid")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            transfer_bill_no: o.req("transfer_bill_no")?,
-                            appid: o.req("appid")?,
-                            state: o.req("state")?,
-                            transfer_amount: o.req("transfer_amount")?,
-                            transfer_remark: o.req("transfer_remark")?,
-                            fail_reason: o.opt("fail_reason")?,
-                            openid: o.opt("openid")?,
-                            user_name: o.opt("user_name")?,
-                            create_time: o.req("create_time")?,
-                            update_time: o.req("update_time")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("mchid"),
+                            o.req("out_bill_no"),
+                            o.req("transfer_bill_no"),
+                            o.req("appid"),
+                            o.req("state"),
+                            o.req("transfer_amount"),
+                            o.req("transfer_remark"),
+                            o.opt("fail_reason"),
+                            o.opt("openid"),
+                            o.opt("user_name"),
+                            o.req("create_time"),
+                            o.req("update_time"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(mchid),
+                                Some(out_bill_no),
+                                Some(transfer_bill_no),
+                                Some(appid),
+                                Some(state),
+                                Some(transfer_amount),
+                                Some(transfer_remark),
+                                Some(fail_reason),
+                                Some(openid),
+                                Some(user_name),
+                                Some(create_time),
+                                Some(update_time),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    mchid,
+                                    out_bill_no,
+                                    transfer_bill_no,
+                                    appid,
+                                    state,
+                                    transfer_amount,
+                                    transfer_remark,
+                                    fail_reason,
+                                    openid,
+                                    user_name,
+                                    create_time,
+                                    update_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 单据状态
@@ -3859,6 +4422,7 @@ pub mod partner {
                         /// 商户通过转账接口发起付款后，在用户确认收款之前可以通过该接口撤销付款。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，以最终查询单据返回状态为准。
                         ///
                         /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -3892,9 +4456,10 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                            })
+                            match o.req("sub_mchid") {
+                                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
@@ -3970,19 +4535,48 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                                out_bill_no: o.req("out_bill_no")?,
-                                transfer_bill_no: o.req("transfer_bill_no")?,
-                                state: o.req("state")?,
-                                transfer_amount: o.opt("transfer_amount")?,
-                                transfer_remark: o.opt("transfer_remark")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                openid: o.opt("openid")?,
-                                user_name: o.opt("user_name")?,
-                                create_time: o.opt("create_time")?,
-                                update_time: o.req("update_time")?,
-                            })
+                            match (
+                                o.req("sub_mchid"),
+                                o.req("out_bill_no"),
+                                o.req("transfer_bill_no"),
+                                o.req("state"),
+                                o.opt("transfer_amount"),
+                                o.opt("transfer_remark"),
+                                o.opt("fail_reason"),
+                                o.opt("openid"),
+                                o.opt("user_name"),
+                                o.opt("create_time"),
+                                o.req("update_time"),
+                            ) {
+                                (
+                                    Some(sub_mchid),
+                                    Some(out_bill_no),
+                                    Some(transfer_bill_no),
+                                    Some(state),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(fail_reason),
+                                    Some(openid),
+                                    Some(user_name),
+                                    Some(create_time),
+                                    Some(update_time),
+                                ) => {
+                                    Ok(Self {
+                                        sub_mchid,
+                                        out_bill_no,
+                                        transfer_bill_no,
+                                        state,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        fail_reason,
+                                        openid,
+                                        user_name,
+                                        create_time,
+                                        update_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 单据状态
@@ -4083,6 +4677,7 @@ pub mod partner {
                 /// 商家转账用户确认模式下，用户申请收款时，商户可通过此接口申请创建转账单。若传入自动收款授权信息，在用户确认收款的过程中会同时引导用户确认自动收款授权。
                 ///
                 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4177,22 +4772,54 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        openid: o.req("openid")?,
-                        user_name: o.opt("user_name")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        notify_url: o.opt("notify_url")?,
-                        user_recv_perception: o.opt("user_recv_perception")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        transfer_scene_report_infos: o
-                            .req("transfer_scene_report_infos")?,
-                        authorization_info: o.opt("authorization_info")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("sub_mchid"),
+                        o.req("appid"),
+                        o.req("out_bill_no"),
+                        o.req("openid"),
+                        o.opt("user_name"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("notify_url"),
+                        o.opt("user_recv_perception"),
+                        o.req("transfer_scene_id"),
+                        o.req("transfer_scene_report_infos"),
+                        o.opt("authorization_info"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(out_bill_no),
+                            Some(openid),
+                            Some(user_name),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(notify_url),
+                            Some(user_recv_perception),
+                            Some(transfer_scene_id),
+                            Some(transfer_scene_report_infos),
+                            Some(authorization_info),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                sub_mchid,
+                                appid,
+                                out_bill_no,
+                                openid,
+                                user_name,
+                                transfer_amount,
+                                transfer_remark,
+                                notify_url,
+                                user_recv_perception,
+                                transfer_scene_id,
+                                transfer_scene_report_infos,
+                                authorization_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自动收款授权信息
@@ -4228,11 +4855,24 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        user_display_name: o.req("user_display_name")?,
-                        out_authorization_no: o.req("out_authorization_no")?,
-                        authorization_notify_url: o.req("authorization_notify_url")?,
-                    })
+                    match (
+                        o.req("user_display_name"),
+                        o.req("out_authorization_no"),
+                        o.req("authorization_notify_url"),
+                    ) {
+                        (
+                            Some(user_display_name),
+                            Some(out_authorization_no),
+                            Some(authorization_notify_url),
+                        ) => {
+                            Ok(Self {
+                                user_display_name,
+                                out_authorization_no,
+                                authorization_notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账场景ID
@@ -4344,10 +4984,12 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        info_type: o.req("info_type")?,
-                        info_content: o.req("info_content")?,
-                    })
+                    match (o.req("info_type"), o.req("info_content")) {
+                        (Some(info_type), Some(info_content)) => {
+                            Ok(Self { info_type, info_content })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
@@ -4393,13 +5035,30 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        create_time: o.req("create_time")?,
-                        package_info: o.req("package_info")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.req("create_time"),
+                        o.req("package_info"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(create_time),
+                            Some(package_info),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                out_bill_no,
+                                transfer_bill_no,
+                                create_time,
+                                package_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4413,6 +5072,7 @@ pub mod partner {
                 /// 商户可调用该接口转账给自动收款授权对应的用户。
                 ///
                 /// `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4504,21 +5164,51 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        user_name: o.opt("user_name")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        notify_url: o.opt("notify_url")?,
-                        user_recv_perception: o.opt("user_recv_perception")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        transfer_scene_report_infos: o
-                            .req("transfer_scene_report_infos")?,
-                        authorization_id: o.req("authorization_id")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("sub_mchid"),
+                        o.req("appid"),
+                        o.req("out_bill_no"),
+                        o.opt("user_name"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("notify_url"),
+                        o.opt("user_recv_perception"),
+                        o.req("transfer_scene_id"),
+                        o.req("transfer_scene_report_infos"),
+                        o.req("authorization_id"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(out_bill_no),
+                            Some(user_name),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(notify_url),
+                            Some(user_recv_perception),
+                            Some(transfer_scene_id),
+                            Some(transfer_scene_report_infos),
+                            Some(authorization_id),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                sub_mchid,
+                                appid,
+                                out_bill_no,
+                                user_name,
+                                transfer_amount,
+                                transfer_remark,
+                                notify_url,
+                                user_recv_perception,
+                                transfer_scene_id,
+                                transfer_scene_report_infos,
+                                authorization_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账场景ID
@@ -4630,10 +5320,12 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        info_type: o.req("info_type")?,
-                        info_content: o.req("info_content")?,
-                    })
+                    match (o.req("info_type"), o.req("info_content")) {
+                        (Some(info_type), Some(info_content)) => {
+                            Ok(Self { info_type, info_content })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
@@ -4719,21 +5411,54 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        mchid: o.opt("mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.opt("appid")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.opt("mchid"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.opt("appid"),
+                        o.req("state"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_name"),
+                        o.req("create_time"),
+                        o.opt("update_time"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(mchid),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                mchid,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 单据状态
@@ -4803,6 +5528,7 @@ pub mod partner {
         );
         impl<'a> UserConfirmAuthorizations<'a> {
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`: `out_authorization_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_authorization_no(
                 self,
                 out_authorization_no: &str,
@@ -4816,6 +5542,7 @@ pub mod partner {
             /// 商户调用该接口申请免确认收款授权，用户需在24小时内完成授权，过期未完成需更换单号重新操作。注：单个商户的接口频率限制为50次/s
             ///
             /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4879,15 +5606,36 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_authorization_no: o.req("out_authorization_no")?,
-                    appid: o.req("appid")?,
-                    openid: o.req("openid")?,
-                    transfer_scene_id: o.req("transfer_scene_id")?,
-                    user_display_name: o.req("user_display_name")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                    notify_url: o.req("notify_url")?,
-                })
+                match (
+                    o.req("out_authorization_no"),
+                    o.req("appid"),
+                    o.req("openid"),
+                    o.req("transfer_scene_id"),
+                    o.req("user_display_name"),
+                    o.opt("user_recv_perception"),
+                    o.req("notify_url"),
+                ) {
+                    (
+                        Some(out_authorization_no),
+                        Some(appid),
+                        Some(openid),
+                        Some(transfer_scene_id),
+                        Some(user_display_name),
+                        Some(user_recv_perception),
+                        Some(notify_url),
+                    ) => {
+                        Ok(Self {
+                            out_authorization_no,
+                            appid,
+                            openid,
+                            transfer_scene_id,
+                            user_display_name,
+                            user_recv_perception,
+                            notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账场景ID
@@ -5006,12 +5754,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_authorization_no: o.req("out_authorization_no")?,
-                    state: o.req("state")?,
-                    create_time: o.req("create_time")?,
-                    package_info: o.req("package_info")?,
-                })
+                match (
+                    o.req("out_authorization_no"),
+                    o.req("state"),
+                    o.req("create_time"),
+                    o.req("package_info"),
+                ) {
+                    (
+                        Some(out_authorization_no),
+                        Some(state),
+                        Some(create_time),
+                        Some(package_info),
+                    ) => {
+                        Ok(Self {
+                            out_authorization_no,
+                            state,
+                            create_time,
+                            package_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 单据状态
@@ -5072,6 +5835,7 @@ pub mod partner {
             );
             impl<'a> ByOutAuthorizationNo<'a> {
                 /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
@@ -5080,6 +5844,7 @@ pub mod partner {
                 /// 根据商户单号用户自动收款授权的详细信息。
                 ///
                 /// `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -5155,19 +5920,48 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_authorization_no: o.req("out_authorization_no")?,
-                        appid: o.req("appid")?,
-                        openid: o.req("openid")?,
-                        user_display_name: o.req("user_display_name")?,
-                        authorization_id: o.req("authorization_id")?,
-                        state: o.req("state")?,
-                        authorize_time: o.req("authorize_time")?,
-                        close_info: o.opt("close_info")?,
-                        transfer_scene_id: o.opt("transfer_scene_id")?,
-                        user_recv_perception: o.opt("user_recv_perception")?,
-                        create_time: o.opt("create_time")?,
-                    })
+                    match (
+                        o.req("out_authorization_no"),
+                        o.req("appid"),
+                        o.req("openid"),
+                        o.req("user_display_name"),
+                        o.req("authorization_id"),
+                        o.req("state"),
+                        o.req("authorize_time"),
+                        o.opt("close_info"),
+                        o.opt("transfer_scene_id"),
+                        o.opt("user_recv_perception"),
+                        o.opt("create_time"),
+                    ) {
+                        (
+                            Some(out_authorization_no),
+                            Some(appid),
+                            Some(openid),
+                            Some(user_display_name),
+                            Some(authorization_id),
+                            Some(state),
+                            Some(authorize_time),
+                            Some(close_info),
+                            Some(transfer_scene_id),
+                            Some(user_recv_perception),
+                            Some(create_time),
+                        ) => {
+                            Ok(Self {
+                                out_authorization_no,
+                                appid,
+                                openid,
+                                user_display_name,
+                                authorization_id,
+                                state,
+                                authorize_time,
+                                close_info,
+                                transfer_scene_id,
+                                user_recv_perception,
+                                create_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自动收款授权的关闭信息
@@ -5198,10 +5992,12 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        close_time: o.req("close_time")?,
-                        close_reason: o.req("close_reason")?,
-                    })
+                    match (o.req("close_time"), o.req("close_reason")) {
+                        (Some(close_time), Some(close_reason)) => {
+                            Ok(Self { close_time, close_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自动收款授权的原因
@@ -5413,6 +6209,7 @@ pub mod partner {
                     /// 根据商户单号解除免确认收款授权。注：单个商户的接口频率限制为50次/s
                     ///
                     /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
+                    #[inline]
                     pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0.request(::wechatpay::runtime::Method::POST).send_json()
                     }
@@ -5488,19 +6285,48 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_authorization_no: o.req("out_authorization_no")?,
-                            appid: o.req("appid")?,
-                            openid: o.req("openid")?,
-                            user_display_name: o.req("user_display_name")?,
-                            authorization_id: o.req("authorization_id")?,
-                            state: o.req("state")?,
-                            authorize_time: o.req("authorize_time")?,
-                            close_info: o.opt("close_info")?,
-                            transfer_scene_id: o.opt("transfer_scene_id")?,
-                            user_recv_perception: o.opt("user_recv_perception")?,
-                            create_time: o.opt("create_time")?,
-                        })
+                        match (
+                            o.req("out_authorization_no"),
+                            o.req("appid"),
+                            o.req("openid"),
+                            o.req("user_display_name"),
+                            o.req("authorization_id"),
+                            o.req("state"),
+                            o.req("authorize_time"),
+                            o.opt("close_info"),
+                            o.opt("transfer_scene_id"),
+                            o.opt("user_recv_perception"),
+                            o.opt("create_time"),
+                        ) {
+                            (
+                                Some(out_authorization_no),
+                                Some(appid),
+                                Some(openid),
+                                Some(user_display_name),
+                                Some(authorization_id),
+                                Some(state),
+                                Some(authorize_time),
+                                Some(close_info),
+                                Some(transfer_scene_id),
+                                Some(user_recv_perception),
+                                Some(create_time),
+                            ) => {
+                                Ok(Self {
+                                    out_authorization_no,
+                                    appid,
+                                    openid,
+                                    user_display_name,
+                                    authorization_id,
+                                    state,
+                                    authorize_time,
+                                    close_info,
+                                    transfer_scene_id,
+                                    user_recv_perception,
+                                    create_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 自动收款授权的关闭信息
@@ -5531,10 +6357,12 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.req("close_time")?,
-                            close_reason: o.req("close_reason")?,
-                        })
+                        match (o.req("close_time"), o.req("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 自动收款授权的原因
@@ -5741,10 +6569,12 @@ pub mod transfer_bills {
     pub struct TransferBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> TransferBills<'a> {
         /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
+        #[inline]
         pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
             out_bill_no::OutBillNo(self.0.push("out-bill-no"))
         }
         /// `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`
+        #[inline]
         pub fn pre_transfer_with_authorization(
             self,
         ) -> pre_transfer_with_authorization::PreTransferWithAuthorization<'a> {
@@ -5753,10 +6583,12 @@ pub mod transfer_bills {
             )
         }
         /// `/v3/fund-app/mch-transfer/transfer-bills/transfer`
+        #[inline]
         pub fn transfer(self) -> transfer::Transfer<'a> {
             transfer::Transfer(self.0.push("transfer"))
         }
         /// `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no`
+        #[inline]
         pub fn transfer_bill_no(self) -> transfer_bill_no::TransferBillNo<'a> {
             transfer_bill_no::TransferBillNo(self.0.push("transfer-bill-no"))
         }
@@ -5765,6 +6597,7 @@ pub mod transfer_bills {
         /// 商家转账用户确认模式下，用户申请收款时，商户可通过此接口申请创建转账单 [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716434) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/transfer-to-user.html)
         ///
         /// `POST /v3/fund-app/mch-transfer/transfer-bills`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -5849,20 +6682,51 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                out_bill_no: o.req("out_bill_no")?,
-                openid: o.req("openid")?,
-                user_name: o.opt("user_name")?,
-                transfer_amount: o.req("transfer_amount")?,
-                transfer_remark: o.req("transfer_remark")?,
-                notify_url: o.opt("notify_url")?,
-                user_recv_perception: o.opt("user_recv_perception")?,
-                transfer_scene_id: o.req("transfer_scene_id")?,
-                transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
-                user_recv_style: o.opt("user_recv_style")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("out_bill_no"),
+                o.req("openid"),
+                o.opt("user_name"),
+                o.req("transfer_amount"),
+                o.req("transfer_remark"),
+                o.opt("notify_url"),
+                o.opt("user_recv_perception"),
+                o.req("transfer_scene_id"),
+                o.req("transfer_scene_report_infos"),
+                o.opt("user_recv_style"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(out_bill_no),
+                    Some(openid),
+                    Some(user_name),
+                    Some(transfer_amount),
+                    Some(transfer_remark),
+                    Some(notify_url),
+                    Some(user_recv_perception),
+                    Some(transfer_scene_id),
+                    Some(transfer_scene_report_infos),
+                    Some(user_recv_style),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        out_bill_no,
+                        openid,
+                        user_name,
+                        transfer_amount,
+                        transfer_remark,
+                        notify_url,
+                        user_recv_perception,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                        user_recv_style,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 转账场景ID
@@ -5969,10 +6833,12 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                info_type: o.req("info_type")?,
-                info_content: o.req("info_content")?,
-            })
+            match (o.req("info_type"), o.req("info_content")) {
+                (Some(info_type), Some(info_content)) => {
+                    Ok(Self { info_type, info_content })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户收款样式
@@ -5996,7 +6862,10 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { type_: o.req("type")? })
+            match o.req("type") {
+                Some(type_) => Ok(Self { type_ }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 用户收款样式类型
@@ -6099,14 +6968,33 @@ pub mod transfer_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_bill_no: o.req("out_bill_no")?,
-                transfer_bill_no: o.req("transfer_bill_no")?,
-                create_time: o.req("create_time")?,
-                state: o.req("state")?,
-                fail_reason: o.opt("fail_reason")?,
-                package_info: o.opt("package_info")?,
-            })
+            match (
+                o.req("out_bill_no"),
+                o.req("transfer_bill_no"),
+                o.req("create_time"),
+                o.req("state"),
+                o.opt("fail_reason"),
+                o.opt("package_info"),
+            ) {
+                (
+                    Some(out_bill_no),
+                    Some(transfer_bill_no),
+                    Some(create_time),
+                    Some(state),
+                    Some(fail_reason),
+                    Some(package_info),
+                ) => {
+                    Ok(Self {
+                        out_bill_no,
+                        transfer_bill_no,
+                        create_time,
+                        state,
+                        fail_reason,
+                        package_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单据状态
@@ -6191,6 +7079,7 @@ pub mod transfer_bills {
         pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutBillNo<'a> {
             /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -6204,6 +7093,7 @@ pub mod transfer_bills {
             pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutBillNo<'a> {
                 /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                #[inline]
                 pub fn cancel(self) -> cancel::Cancel<'a> {
                     cancel::Cancel(self.0.push("cancel"))
                 }
@@ -6212,6 +7102,7 @@ pub mod transfer_bills {
                 /// 商家转账用户确认模式下，根据商户单号查询转账单的详细信息 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-out-no.html)
                 ///
                 /// `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -6294,20 +7185,51 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mch_id: o.req("mch_id")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.req("appid")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("mch_id"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.req("appid"),
+                        o.req("state"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_name"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(mch_id),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mch_id,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 单据状态
@@ -6401,6 +7323,7 @@ pub mod transfer_bills {
                     /// 商户通过转账接口发起付款后，在用户确认收款之前可以通过该接口撤销付款。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，以最终查询单据返回状态为准。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/cancel-transfer.html)
                     ///
                     /// `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
+                    #[inline]
                     pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0.request(::wechatpay::runtime::Method::POST).send_json()
                     }
@@ -6443,12 +7366,27 @@ pub mod transfer_bills {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_bill_no: o.req("out_bill_no")?,
-                            transfer_bill_no: o.req("transfer_bill_no")?,
-                            state: o.req("state")?,
-                            update_time: o.req("update_time")?,
-                        })
+                        match (
+                            o.req("out_bill_no"),
+                            o.req("transfer_bill_no"),
+                            o.req("state"),
+                            o.req("update_time"),
+                        ) {
+                            (
+                                Some(out_bill_no),
+                                Some(transfer_bill_no),
+                                Some(state),
+                                Some(update_time),
+                            ) => {
+                                Ok(Self {
+                                    out_bill_no,
+                                    transfer_bill_no,
+                                    state,
+                                    update_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 单据状态
@@ -6525,6 +7463,7 @@ pub mod transfer_bills {
             /// 商家转账用户确认模式下，用户申请收款时，商户可通过此接口申请创建转账单。若传入自动收款授权信息，在用户确认收款的过程中会同时引导用户确认自动收款授权。
             ///
             /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -6614,21 +7553,54 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    openid: o.req("openid")?,
-                    user_name: o.opt("user_name")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    notify_url: o.opt("notify_url")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                    transfer_scene_id: o.req("transfer_scene_id")?,
-                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
-                    authorization_info: o.opt("authorization_info")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("out_bill_no"),
+                    o.req("openid"),
+                    o.opt("user_name"),
+                    o.req("transfer_amount"),
+                    o.req("transfer_remark"),
+                    o.opt("notify_url"),
+                    o.opt("user_recv_perception"),
+                    o.req("transfer_scene_id"),
+                    o.req("transfer_scene_report_infos"),
+                    o.opt("authorization_info"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(out_bill_no),
+                        Some(openid),
+                        Some(user_name),
+                        Some(transfer_amount),
+                        Some(transfer_remark),
+                        Some(notify_url),
+                        Some(user_recv_perception),
+                        Some(transfer_scene_id),
+                        Some(transfer_scene_report_infos),
+                        Some(authorization_info),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            out_bill_no,
+                            openid,
+                            user_name,
+                            transfer_amount,
+                            transfer_remark,
+                            notify_url,
+                            user_recv_perception,
+                            transfer_scene_id,
+                            transfer_scene_report_infos,
+                            authorization_info,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 自动收款授权信息
@@ -6664,11 +7636,24 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    user_display_name: o.req("user_display_name")?,
-                    out_authorization_no: o.req("out_authorization_no")?,
-                    authorization_notify_url: o.req("authorization_notify_url")?,
-                })
+                match (
+                    o.req("user_display_name"),
+                    o.req("out_authorization_no"),
+                    o.req("authorization_notify_url"),
+                ) {
+                    (
+                        Some(user_display_name),
+                        Some(out_authorization_no),
+                        Some(authorization_notify_url),
+                    ) => {
+                        Ok(Self {
+                            user_display_name,
+                            out_authorization_no,
+                            authorization_notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账场景ID
@@ -6777,10 +7762,12 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    info_type: o.req("info_type")?,
-                    info_content: o.req("info_content")?,
-                })
+                match (o.req("info_type"), o.req("info_content")) {
+                    (Some(info_type), Some(info_content)) => {
+                        Ok(Self { info_type, info_content })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
@@ -6836,15 +7823,36 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_bill_no: o.req("out_bill_no")?,
-                    transfer_bill_no: o.req("transfer_bill_no")?,
-                    create_time: o.req("create_time")?,
-                    state: o.req("state")?,
-                    package_info: o.opt("package_info")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    out_authorization_no: o.opt("out_authorization_no")?,
-                })
+                match (
+                    o.req("out_bill_no"),
+                    o.req("transfer_bill_no"),
+                    o.req("create_time"),
+                    o.req("state"),
+                    o.opt("package_info"),
+                    o.opt("user_display_name"),
+                    o.opt("out_authorization_no"),
+                ) {
+                    (
+                        Some(out_bill_no),
+                        Some(transfer_bill_no),
+                        Some(create_time),
+                        Some(state),
+                        Some(package_info),
+                        Some(user_display_name),
+                        Some(out_authorization_no),
+                    ) => {
+                        Ok(Self {
+                            out_bill_no,
+                            transfer_bill_no,
+                            create_time,
+                            state,
+                            package_info,
+                            user_display_name,
+                            out_authorization_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 单据状态
@@ -6928,6 +7936,7 @@ pub mod transfer_bills {
             /// 商户可调用该接口转账给自动收款授权对应的用户。
             ///
             /// `POST /v3/fund-app/mch-transfer/transfer-bills/transfer`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -7019,21 +8028,54 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    appid: o.req("appid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    user_name: o.opt("user_name")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    notify_url: o.opt("notify_url")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                    transfer_scene_id: o.req("transfer_scene_id")?,
-                    transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
-                    authorization_id: o.opt("authorization_id")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                    out_authorization_no: o.opt("out_authorization_no")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("appid"),
+                    o.req("out_bill_no"),
+                    o.opt("user_name"),
+                    o.req("transfer_amount"),
+                    o.req("transfer_remark"),
+                    o.opt("notify_url"),
+                    o.opt("user_recv_perception"),
+                    o.req("transfer_scene_id"),
+                    o.req("transfer_scene_report_infos"),
+                    o.opt("authorization_id"),
+                    o.opt("sponsor_mchid"),
+                    o.opt("out_authorization_no"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(appid),
+                        Some(out_bill_no),
+                        Some(user_name),
+                        Some(transfer_amount),
+                        Some(transfer_remark),
+                        Some(notify_url),
+                        Some(user_recv_perception),
+                        Some(transfer_scene_id),
+                        Some(transfer_scene_report_infos),
+                        Some(authorization_id),
+                        Some(sponsor_mchid),
+                        Some(out_authorization_no),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            appid,
+                            out_bill_no,
+                            user_name,
+                            transfer_amount,
+                            transfer_remark,
+                            notify_url,
+                            user_recv_perception,
+                            transfer_scene_id,
+                            transfer_scene_report_infos,
+                            authorization_id,
+                            sponsor_mchid,
+                            out_authorization_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账场景ID
@@ -7142,10 +8184,12 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    info_type: o.req("info_type")?,
-                    info_content: o.req("info_content")?,
-                })
+                match (o.req("info_type"), o.req("info_content")) {
+                    (Some(info_type), Some(info_content)) => {
+                        Ok(Self { info_type, info_content })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
@@ -7226,20 +8270,51 @@ pub mod transfer_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mch_id: o.req("mch_id")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    transfer_bill_no: o.req("transfer_bill_no")?,
-                    appid: o.opt("appid")?,
-                    state: o.req("state")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    fail_reason: o.opt("fail_reason")?,
-                    openid: o.opt("openid")?,
-                    user_name: o.opt("user_name")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.opt("update_time")?,
-                })
+                match (
+                    o.req("mch_id"),
+                    o.req("out_bill_no"),
+                    o.req("transfer_bill_no"),
+                    o.opt("appid"),
+                    o.req("state"),
+                    o.req("transfer_amount"),
+                    o.req("transfer_remark"),
+                    o.opt("fail_reason"),
+                    o.opt("openid"),
+                    o.opt("user_name"),
+                    o.req("create_time"),
+                    o.opt("update_time"),
+                ) {
+                    (
+                        Some(mch_id),
+                        Some(out_bill_no),
+                        Some(transfer_bill_no),
+                        Some(appid),
+                        Some(state),
+                        Some(transfer_amount),
+                        Some(transfer_remark),
+                        Some(fail_reason),
+                        Some(openid),
+                        Some(user_name),
+                        Some(create_time),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            mch_id,
+                            out_bill_no,
+                            transfer_bill_no,
+                            appid,
+                            state,
+                            transfer_amount,
+                            transfer_remark,
+                            fail_reason,
+                            openid,
+                            user_name,
+                            create_time,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 单据状态
@@ -7311,6 +8386,7 @@ pub mod transfer_bills {
         pub struct TransferBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferBillNo<'a> {
             /// `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`: `transfer_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transfer_bill_no(
                 self,
                 transfer_bill_no: &str,
@@ -7330,6 +8406,7 @@ pub mod transfer_bills {
                 /// 商家转账用户确认模式下，根据微信转账单号查询转账单的详细信息 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-trans/transfer-bill/get-transfer-bill-by-no.html)
                 ///
                 /// `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -7412,20 +8489,51 @@ pub mod transfer_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mch_id: o.req("mch_id")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.req("appid")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.req("mch_id"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.req("appid"),
+                        o.req("state"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_name"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(mch_id),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mch_id,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 单据状态
@@ -7518,6 +8626,7 @@ pub mod transfer_to_qq_wallet_bills {
     pub struct TransferToQqWalletBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> TransferToQqWalletBills<'a> {
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_bill_no(self, out_bill_no: &str) -> by_out_bill_no::ByOutBillNo<'a> {
             by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
         }
@@ -7526,6 +8635,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 当QQ用户参与商户提供的活动并且商户需要转账到QQ钱包时，商户需调用发起转账到QQ钱包接口发起申请转账。同时，支持商户指定回调的URL接收对应的通知信息。
         ///
         /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -7607,19 +8717,48 @@ pub mod transfer_to_qq_wallet_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                out_bill_no: o.req("out_bill_no")?,
-                openid: o.req("openid")?,
-                user_qq: o.opt("user_qq")?,
-                user_name: o.opt("user_name")?,
-                transfer_amount: o.req("transfer_amount")?,
-                transfer_remark: o.req("transfer_remark")?,
-                notify_url: o.opt("notify_url")?,
-                transfer_scene_id: o.req("transfer_scene_id")?,
-                transfer_scene_report_infos: o.req("transfer_scene_report_infos")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("out_bill_no"),
+                o.req("openid"),
+                o.opt("user_qq"),
+                o.opt("user_name"),
+                o.req("transfer_amount"),
+                o.req("transfer_remark"),
+                o.opt("notify_url"),
+                o.req("transfer_scene_id"),
+                o.req("transfer_scene_report_infos"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(out_bill_no),
+                    Some(openid),
+                    Some(user_qq),
+                    Some(user_name),
+                    Some(transfer_amount),
+                    Some(transfer_remark),
+                    Some(notify_url),
+                    Some(transfer_scene_id),
+                    Some(transfer_scene_report_infos),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        out_bill_no,
+                        openid,
+                        user_qq,
+                        user_name,
+                        transfer_amount,
+                        transfer_remark,
+                        notify_url,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 转账场景ID
@@ -7698,10 +8837,12 @@ pub mod transfer_to_qq_wallet_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                info_type: o.req("info_type")?,
-                info_content: o.req("info_content")?,
-            })
+            match (o.req("info_type"), o.req("info_content")) {
+                (Some(info_type), Some(info_content)) => {
+                    Ok(Self { info_type, info_content })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
@@ -7787,21 +8928,54 @@ pub mod transfer_to_qq_wallet_bills {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                out_bill_no: o.req("out_bill_no")?,
-                transfer_bill_no: o.req("transfer_bill_no")?,
-                appid: o.opt("appid")?,
-                state: o.req("state")?,
-                transfer_amount: o.req("transfer_amount")?,
-                transfer_remark: o.req("transfer_remark")?,
-                openid: o.opt("openid")?,
-                user_qq: o.opt("user_qq")?,
-                user_name: o.opt("user_name")?,
-                fail_reason: o.opt("fail_reason")?,
-                create_time: o.req("create_time")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("out_bill_no"),
+                o.req("transfer_bill_no"),
+                o.opt("appid"),
+                o.req("state"),
+                o.req("transfer_amount"),
+                o.req("transfer_remark"),
+                o.opt("openid"),
+                o.opt("user_qq"),
+                o.opt("user_name"),
+                o.opt("fail_reason"),
+                o.req("create_time"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(out_bill_no),
+                    Some(transfer_bill_no),
+                    Some(appid),
+                    Some(state),
+                    Some(transfer_amount),
+                    Some(transfer_remark),
+                    Some(openid),
+                    Some(user_qq),
+                    Some(user_name),
+                    Some(fail_reason),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        out_bill_no,
+                        transfer_bill_no,
+                        appid,
+                        state,
+                        transfer_amount,
+                        transfer_remark,
+                        openid,
+                        user_qq,
+                        user_name,
+                        fail_reason,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单据状态
@@ -7886,6 +9060,7 @@ pub mod transfer_to_qq_wallet_bills {
         pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutBillNo<'a> {
             /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
+            #[inline]
             pub fn cancel(self) -> cancel::Cancel<'a> {
                 cancel::Cancel(self.0.push("cancel"))
             }
@@ -7894,6 +9069,7 @@ pub mod transfer_to_qq_wallet_bills {
             /// 从转账单据创建成功后开始计算，如果24h内用户未完成入账，系统会自动关单并退款至商户资金。系统关单时间可能超过24小时，商户需通过查询转账到QQ钱包的结果接口核实转账单是否已成功关闭，若该笔转账单还未关闭，请勿换单发起转账，商户也可通过撤销转账到QQ钱包接口主动撤销该订单。
             ///
             /// `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -7981,21 +9157,54 @@ pub mod transfer_to_qq_wallet_bills {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    transfer_bill_no: o.req("transfer_bill_no")?,
-                    appid: o.opt("appid")?,
-                    state: o.req("state")?,
-                    transfer_amount: o.req("transfer_amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    openid: o.opt("openid")?,
-                    user_qq: o.opt("user_qq")?,
-                    user_name: o.opt("user_name")?,
-                    fail_reason: o.opt("fail_reason")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.opt("update_time")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("out_bill_no"),
+                    o.req("transfer_bill_no"),
+                    o.opt("appid"),
+                    o.req("state"),
+                    o.req("transfer_amount"),
+                    o.req("transfer_remark"),
+                    o.opt("openid"),
+                    o.opt("user_qq"),
+                    o.opt("user_name"),
+                    o.opt("fail_reason"),
+                    o.req("create_time"),
+                    o.opt("update_time"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(out_bill_no),
+                        Some(transfer_bill_no),
+                        Some(appid),
+                        Some(state),
+                        Some(transfer_amount),
+                        Some(transfer_remark),
+                        Some(openid),
+                        Some(user_qq),
+                        Some(user_name),
+                        Some(fail_reason),
+                        Some(create_time),
+                        Some(update_time),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            out_bill_no,
+                            transfer_bill_no,
+                            appid,
+                            state,
+                            transfer_amount,
+                            transfer_remark,
+                            openid,
+                            user_qq,
+                            user_name,
+                            fail_reason,
+                            create_time,
+                            update_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 单据状态
@@ -8086,6 +9295,7 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 商户通过转账接口发起付款后，在转账成功之前可以通过该接口撤销付款。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，最终以查询单据返回的状态为准。
                 ///
                 /// `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
+                #[inline]
                 pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0.request(::wechatpay::runtime::Method::POST).send_json()
                 }
@@ -8173,21 +9383,54 @@ pub mod transfer_to_qq_wallet_bills {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.opt("mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        transfer_bill_no: o.req("transfer_bill_no")?,
-                        appid: o.opt("appid")?,
-                        state: o.req("state")?,
-                        transfer_amount: o.opt("transfer_amount")?,
-                        transfer_remark: o.opt("transfer_remark")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        openid: o.opt("openid")?,
-                        user_qq: o.opt("user_qq")?,
-                        user_name: o.opt("user_name")?,
-                        create_time: o.opt("create_time")?,
-                        update_time: o.req("update_time")?,
-                    })
+                    match (
+                        o.opt("mchid"),
+                        o.req("out_bill_no"),
+                        o.req("transfer_bill_no"),
+                        o.opt("appid"),
+                        o.req("state"),
+                        o.opt("transfer_amount"),
+                        o.opt("transfer_remark"),
+                        o.opt("fail_reason"),
+                        o.opt("openid"),
+                        o.opt("user_qq"),
+                        o.opt("user_name"),
+                        o.opt("create_time"),
+                        o.req("update_time"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(out_bill_no),
+                            Some(transfer_bill_no),
+                            Some(appid),
+                            Some(state),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(fail_reason),
+                            Some(openid),
+                            Some(user_qq),
+                            Some(user_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                out_bill_no,
+                                transfer_bill_no,
+                                appid,
+                                state,
+                                transfer_amount,
+                                transfer_remark,
+                                fail_reason,
+                                openid,
+                                user_qq,
+                                user_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 单据状态
@@ -8280,6 +9523,7 @@ pub mod user_confirm_authorization {
     pub struct UserConfirmAuthorization<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> UserConfirmAuthorization<'a> {
         /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
+        #[inline]
         pub fn out_authorization_no(
             self,
         ) -> out_authorization_no::OutAuthorizationNo<'a> {
@@ -8290,6 +9534,7 @@ pub mod user_confirm_authorization {
         /// 商户调用该接口申请免确认收款授权，用户需在24小时内完成授权，过期未完成需更换单号重新操作。注：单个商户的接口频率限制为50次/s
         ///
         /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -8353,16 +9598,39 @@ pub mod user_confirm_authorization {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_authorization_no: o.req("out_authorization_no")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                transfer_scene_id: o.req("transfer_scene_id")?,
-                user_display_name: o.req("user_display_name")?,
-                user_recv_perception: o.opt("user_recv_perception")?,
-                authorization_notify_url: o.req("authorization_notify_url")?,
-                scene_info: o.opt("scene_info")?,
-            })
+            match (
+                o.req("out_authorization_no"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("transfer_scene_id"),
+                o.req("user_display_name"),
+                o.opt("user_recv_perception"),
+                o.req("authorization_notify_url"),
+                o.opt("scene_info"),
+            ) {
+                (
+                    Some(out_authorization_no),
+                    Some(appid),
+                    Some(openid),
+                    Some(transfer_scene_id),
+                    Some(user_display_name),
+                    Some(user_recv_perception),
+                    Some(authorization_notify_url),
+                    Some(scene_info),
+                ) => {
+                    Ok(Self {
+                        out_authorization_no,
+                        appid,
+                        openid,
+                        transfer_scene_id,
+                        user_display_name,
+                        user_recv_perception,
+                        authorization_notify_url,
+                        scene_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -8398,11 +9666,16 @@ pub mod user_confirm_authorization {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                client_ip: o.opt("client_ip")?,
-                device_id: o.opt("device_id")?,
-                device_type: o.opt("device_type")?,
-            })
+            match (o.opt("client_ip"), o.opt("device_id"), o.opt("device_type")) {
+                (Some(client_ip), Some(device_id), Some(device_type)) => {
+                    Ok(Self {
+                        client_ip,
+                        device_id,
+                        device_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户设备类型
@@ -8579,12 +9852,27 @@ pub mod user_confirm_authorization {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_authorization_no: o.req("out_authorization_no")?,
-                state: o.req("state")?,
-                create_time: o.req("create_time")?,
-                package_info: o.req("package_info")?,
-            })
+            match (
+                o.req("out_authorization_no"),
+                o.req("state"),
+                o.req("create_time"),
+                o.req("package_info"),
+            ) {
+                (
+                    Some(out_authorization_no),
+                    Some(state),
+                    Some(create_time),
+                    Some(package_info),
+                ) => {
+                    Ok(Self {
+                        out_authorization_no,
+                        state,
+                        create_time,
+                        package_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单据状态
@@ -8641,6 +9929,7 @@ pub mod user_confirm_authorization {
         pub struct OutAuthorizationNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutAuthorizationNo<'a> {
             /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`: `out_authorization_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_authorization_no(
                 self,
                 out_authorization_no: &str,
@@ -8658,6 +9947,7 @@ pub mod user_confirm_authorization {
             );
             impl<'a> ByOutAuthorizationNo<'a> {
                 /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
@@ -8666,6 +9956,7 @@ pub mod user_confirm_authorization {
                 /// 根据商户单号用户自动收款授权的详细信息。
                 ///
                 /// `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -8701,9 +9992,12 @@ pub mod user_confirm_authorization {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        is_display_authorization: o.opt("is_display_authorization")?,
-                    })
+                    match o.opt("is_display_authorization") {
+                        Some(is_display_authorization) => {
+                            Ok(Self { is_display_authorization })
+                        }
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
@@ -8776,20 +10070,51 @@ pub mod user_confirm_authorization {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_authorization_no: o.req("out_authorization_no")?,
-                        appid: o.req("appid")?,
-                        openid: o.req("openid")?,
-                        user_display_name: o.req("user_display_name")?,
-                        authorization_id: o.opt("authorization_id")?,
-                        state: o.req("state")?,
-                        authorize_time: o.opt("authorize_time")?,
-                        close_info: o.opt("close_info")?,
-                        transfer_scene_id: o.opt("transfer_scene_id")?,
-                        user_recv_perception: o.opt("user_recv_perception")?,
-                        create_time: o.opt("create_time")?,
-                        package_info: o.opt("package_info")?,
-                    })
+                    match (
+                        o.req("out_authorization_no"),
+                        o.req("appid"),
+                        o.req("openid"),
+                        o.req("user_display_name"),
+                        o.opt("authorization_id"),
+                        o.req("state"),
+                        o.opt("authorize_time"),
+                        o.opt("close_info"),
+                        o.opt("transfer_scene_id"),
+                        o.opt("user_recv_perception"),
+                        o.opt("create_time"),
+                        o.opt("package_info"),
+                    ) {
+                        (
+                            Some(out_authorization_no),
+                            Some(appid),
+                            Some(openid),
+                            Some(user_display_name),
+                            Some(authorization_id),
+                            Some(state),
+                            Some(authorize_time),
+                            Some(close_info),
+                            Some(transfer_scene_id),
+                            Some(user_recv_perception),
+                            Some(create_time),
+                            Some(package_info),
+                        ) => {
+                            Ok(Self {
+                                out_authorization_no,
+                                appid,
+                                openid,
+                                user_display_name,
+                                authorization_id,
+                                state,
+                                authorize_time,
+                                close_info,
+                                transfer_scene_id,
+                                user_recv_perception,
+                                create_time,
+                                package_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自动收款授权的关闭信息
@@ -8820,10 +10145,12 @@ pub mod user_confirm_authorization {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        close_time: o.req("close_time")?,
-                        close_reason: o.req("close_reason")?,
-                    })
+                    match (o.req("close_time"), o.req("close_reason")) {
+                        (Some(close_time), Some(close_reason)) => {
+                            Ok(Self { close_time, close_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自动收款授权的原因
@@ -8966,6 +10293,7 @@ pub mod user_confirm_authorization {
                     /// 根据商户单号解除免确认收款授权。注：单个商户的接口频率限制为50次/s
                     ///
                     /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
+                    #[inline]
                     pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0.request(::wechatpay::runtime::Method::POST).send_json()
                     }
@@ -9041,19 +10369,48 @@ pub mod user_confirm_authorization {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_authorization_no: o.req("out_authorization_no")?,
-                            appid: o.req("appid")?,
-                            openid: o.req("openid")?,
-                            user_display_name: o.req("user_display_name")?,
-                            authorization_id: o.opt("authorization_id")?,
-                            state: o.req("state")?,
-                            authorize_time: o.opt("authorize_time")?,
-                            close_info: o.opt("close_info")?,
-                            transfer_scene_id: o.opt("transfer_scene_id")?,
-                            user_recv_perception: o.opt("user_recv_perception")?,
-                            create_time: o.opt("create_time")?,
-                        })
+                        match (
+                            o.req("out_authorization_no"),
+                            o.req("appid"),
+                            o.req("openid"),
+                            o.req("user_display_name"),
+                            o.opt("authorization_id"),
+                            o.req("state"),
+                            o.opt("authorize_time"),
+                            o.opt("close_info"),
+                            o.opt("transfer_scene_id"),
+                            o.opt("user_recv_perception"),
+                            o.opt("create_time"),
+                        ) {
+                            (
+                                Some(out_authorization_no),
+                                Some(appid),
+                                Some(openid),
+                                Some(user_display_name),
+                                Some(authorization_id),
+                                Some(state),
+                                Some(authorize_time),
+                                Some(close_info),
+                                Some(transfer_scene_id),
+                                Some(user_recv_perception),
+                                Some(create_time),
+                            ) => {
+                                Ok(Self {
+                                    out_authorization_no,
+                                    appid,
+                                    openid,
+                                    user_display_name,
+                                    authorization_id,
+                                    state,
+                                    authorize_time,
+                                    close_info,
+                                    transfer_scene_id,
+                                    user_recv_perception,
+                                    create_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 自动收款授权的关闭信息
@@ -9084,10 +10441,12 @@ pub mod user_confirm_authorization {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.req("close_time")?,
-                            close_reason: o.req("close_reason")?,
-                        })
+                        match (o.req("close_time"), o.req("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 自动收款授权的原因

@@ -8,6 +8,7 @@ impl<'a> BillDownloadUrl<'a> {
     /// 服务商可以调用此接口获取购付汇账单文件下载链接。在有效期内请求下载链接可以下载出账日为指定日期的购付汇账单文件。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_4.shtml)
     ///
     /// `GET /v3/funds-to-oversea/bill-download-url`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -45,10 +46,10 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_date: o.req("bill_date")?,
-            sub_mchid: o.opt("sub_mchid")?,
-        })
+        match (o.req("bill_date"), o.opt("sub_mchid")) {
+            (Some(bill_date), Some(sub_mchid)) => Ok(Self { bill_date, sub_mchid }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
@@ -84,10 +85,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-            download_url: o.req("download_url")?,
-        })
+        match (o.req("hash_type"), o.req("hash_value"), o.req("download_url")) {
+            (Some(hash_type), Some(hash_value), Some(download_url)) => {
+                Ok(Self {
+                    hash_type,
+                    hash_value,
+                    download_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Orders<'a> {
     /// `/v3/funds-to-oversea/orders/{out_order_id}`: `out_order_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_id(self, out_order_id: &str) -> by_out_order_id::ByOutOrderId<'a> {
         by_out_order_id::ByOutOrderId(self.0.push_param(&out_order_id))
     }
@@ -12,6 +13,7 @@ impl<'a> Orders<'a> {
     /// 商户发起资金出境请求，需要传微信支付单号，商户出境单号，出境金额等信息成功，接口请求成功仅代表受理，如需知晓业务执行情况请通过查询接口获取。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_2.shtml)
     ///
     /// `POST /v3/funds-to-oversea/orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -77,18 +79,45 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_id: o.req("out_order_id")?,
-            sub_mchid: o.req("sub_mchid")?,
-            transaction_id: o.req("transaction_id")?,
-            amount: o.req("amount")?,
-            foreign_currency: o.req("foreign_currency")?,
-            goods_info: o.opt("goods_info")?,
-            seller_info: o.req("seller_info")?,
-            express_info: o.req("express_info")?,
-            payee_info: o.req("payee_info")?,
-            presale_info: o.opt("presale_info")?,
-        })
+        match (
+            o.req("out_order_id"),
+            o.req("sub_mchid"),
+            o.req("transaction_id"),
+            o.req("amount"),
+            o.req("foreign_currency"),
+            o.opt("goods_info"),
+            o.req("seller_info"),
+            o.req("express_info"),
+            o.req("payee_info"),
+            o.opt("presale_info"),
+        ) {
+            (
+                Some(out_order_id),
+                Some(sub_mchid),
+                Some(transaction_id),
+                Some(amount),
+                Some(foreign_currency),
+                Some(goods_info),
+                Some(seller_info),
+                Some(express_info),
+                Some(payee_info),
+                Some(presale_info),
+            ) => {
+                Ok(Self {
+                    out_order_id,
+                    sub_mchid,
+                    transaction_id,
+                    amount,
+                    foreign_currency,
+                    goods_info,
+                    seller_info,
+                    express_info,
+                    payee_info,
+                    presale_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 物流信息
@@ -119,10 +148,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestExpressInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            courier_number: o.req("courier_number")?,
-            express_company_name: o.req("express_company_name")?,
-        })
+        match (o.req("courier_number"), o.req("express_company_name")) {
+            (Some(courier_number), Some(express_company_name)) => {
+                Ok(Self {
+                    courier_number,
+                    express_company_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestGoodsInfo
@@ -163,12 +197,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestGoodsInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            goods_name: o.req("goods_name")?,
-            goods_category: o.req("goods_category")?,
-            goods_unit_price: o.req("goods_unit_price")?,
-            goods_quantity: o.req("goods_quantity")?,
-        })
+        match (
+            o.req("goods_name"),
+            o.req("goods_category"),
+            o.req("goods_unit_price"),
+            o.req("goods_quantity"),
+        ) {
+            (
+                Some(goods_name),
+                Some(goods_category),
+                Some(goods_unit_price),
+                Some(goods_quantity),
+            ) => {
+                Ok(Self {
+                    goods_name,
+                    goods_category,
+                    goods_unit_price,
+                    goods_quantity,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 收款人信息
@@ -194,9 +243,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPayeeInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            payee_id: o.req("payee_id")?,
-        })
+        match o.req("payee_id") {
+            Some(payee_id) => Ok(Self { payee_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 预售信息
@@ -235,12 +285,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPresaleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            total_amount: o.req("total_amount")?,
-            deposit_transaction_id: o.opt("deposit_transaction_id")?,
-            balance_transaction_id: o.opt("balance_transaction_id")?,
-        })
+        match (
+            o.req("type"),
+            o.req("total_amount"),
+            o.opt("deposit_transaction_id"),
+            o.opt("balance_transaction_id"),
+        ) {
+            (
+                Some(type_),
+                Some(total_amount),
+                Some(deposit_transaction_id),
+                Some(balance_transaction_id),
+            ) => {
+                Ok(Self {
+                    type_,
+                    total_amount,
+                    deposit_transaction_id,
+                    balance_transaction_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单类型
@@ -328,11 +393,20 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSellerInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            oversea_business_name: o.req("oversea_business_name")?,
-            oversea_shop_name: o.req("oversea_shop_name")?,
-            seller_id: o.req("seller_id")?,
-        })
+        match (
+            o.req("oversea_business_name"),
+            o.req("oversea_shop_name"),
+            o.req("seller_id"),
+        ) {
+            (Some(oversea_business_name), Some(oversea_shop_name), Some(seller_id)) => {
+                Ok(Self {
+                    oversea_business_name,
+                    oversea_shop_name,
+                    seller_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
@@ -428,23 +502,60 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_id: o.req("out_order_id")?,
-            sub_mchid: o.req("sub_mchid")?,
-            order_id: o.req("order_id")?,
-            result: o.req("result")?,
-            fail_reason: o.opt("fail_reason")?,
-            amount: o.req("amount")?,
-            foreign_amount: o.opt("foreign_amount")?,
-            foreign_currency: o.req("foreign_currency")?,
-            rate: o.opt("rate")?,
-            exchange_rate_time: o.opt("exchange_rate_time")?,
-            estimate_exchange_rate_time: o.opt("estimate_exchange_rate_time")?,
-            departure_amount: o.opt("departure_amount")?,
-            fee: o.opt("fee")?,
-            charge_mchid: o.opt("charge_mchid")?,
-            charge_account_type: o.opt("charge_account_type")?,
-        })
+        match (
+            o.req("out_order_id"),
+            o.req("sub_mchid"),
+            o.req("order_id"),
+            o.req("result"),
+            o.opt("fail_reason"),
+            o.req("amount"),
+            o.opt("foreign_amount"),
+            o.req("foreign_currency"),
+            o.opt("rate"),
+            o.opt("exchange_rate_time"),
+            o.opt("estimate_exchange_rate_time"),
+            o.opt("departure_amount"),
+            o.opt("fee"),
+            o.opt("charge_mchid"),
+            o.opt("charge_account_type"),
+        ) {
+            (
+                Some(out_order_id),
+                Some(sub_mchid),
+                Some(order_id),
+                Some(result),
+                Some(fail_reason),
+                Some(amount),
+                Some(foreign_amount),
+                Some(foreign_currency),
+                Some(rate),
+                Some(exchange_rate_time),
+                Some(estimate_exchange_rate_time),
+                Some(departure_amount),
+                Some(fee),
+                Some(charge_mchid),
+                Some(charge_account_type),
+            ) => {
+                Ok(Self {
+                    out_order_id,
+                    sub_mchid,
+                    order_id,
+                    result,
+                    fail_reason,
+                    amount,
+                    foreign_amount,
+                    foreign_currency,
+                    rate,
+                    exchange_rate_time,
+                    estimate_exchange_rate_time,
+                    departure_amount,
+                    fee,
+                    charge_mchid,
+                    charge_account_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
@@ -457,6 +568,7 @@ pub mod by_out_order_id {
         /// 根据微信支付单号+商户出境单号，查询出境结果，出境失败会返回错误码 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_3.shtml)
         ///
         /// `GET /v3/funds-to-oversea/orders/{out_order_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -494,10 +606,12 @@ pub mod by_out_order_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-            })
+            match (o.req("sub_mchid"), o.req("transaction_id")) {
+                (Some(sub_mchid), Some(transaction_id)) => {
+                    Ok(Self { sub_mchid, transaction_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
@@ -593,23 +707,60 @@ pub mod by_out_order_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_id: o.req("out_order_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                amount: o.req("amount")?,
-                foreign_amount: o.opt("foreign_amount")?,
-                foreign_currency: o.req("foreign_currency")?,
-                rate: o.opt("rate")?,
-                exchange_rate_time: o.opt("exchange_rate_time")?,
-                estimate_exchange_rate_time: o.opt("estimate_exchange_rate_time")?,
-                departure_amount: o.opt("departure_amount")?,
-                fee: o.opt("fee")?,
-                charge_mchid: o.opt("charge_mchid")?,
-                charge_account_type: o.opt("charge_account_type")?,
-            })
+            match (
+                o.req("out_order_id"),
+                o.req("sub_mchid"),
+                o.req("order_id"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("amount"),
+                o.opt("foreign_amount"),
+                o.req("foreign_currency"),
+                o.opt("rate"),
+                o.opt("exchange_rate_time"),
+                o.opt("estimate_exchange_rate_time"),
+                o.opt("departure_amount"),
+                o.opt("fee"),
+                o.opt("charge_mchid"),
+                o.opt("charge_account_type"),
+            ) {
+                (
+                    Some(out_order_id),
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(amount),
+                    Some(foreign_amount),
+                    Some(foreign_currency),
+                    Some(rate),
+                    Some(exchange_rate_time),
+                    Some(estimate_exchange_rate_time),
+                    Some(departure_amount),
+                    Some(fee),
+                    Some(charge_mchid),
+                    Some(charge_account_type),
+                ) => {
+                    Ok(Self {
+                        out_order_id,
+                        sub_mchid,
+                        order_id,
+                        result,
+                        fail_reason,
+                        amount,
+                        foreign_amount,
+                        foreign_currency,
+                        rate,
+                        exchange_rate_time,
+                        estimate_exchange_rate_time,
+                        departure_amount,
+                        fee,
+                        charge_mchid,
+                        charge_account_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

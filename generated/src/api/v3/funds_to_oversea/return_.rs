@@ -4,6 +4,7 @@
 pub struct Return<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Return<'a> {
     /// `/v3/funds-to-oversea/return/return-orders`
+    #[inline]
     pub fn return_orders(self) -> return_orders::ReturnOrders<'a> {
         return_orders::ReturnOrders(self.0.push("return-orders"))
     }
@@ -14,6 +15,7 @@ pub mod return_orders {
     pub struct ReturnOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ReturnOrders<'a> {
         /// `/v3/funds-to-oversea/return/return-orders/out-return-no`
+        #[inline]
         pub fn out_return_no(self) -> out_return_no::OutReturnNo<'a> {
             out_return_no::OutReturnNo(self.0.push("out-return-no"))
         }
@@ -22,6 +24,7 @@ pub mod return_orders {
         /// 商户可通过该接口发起资金出境退回申请，用于上报已跨境订单的退款信息。默认接口限频150/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
         ///
         /// `POST /v3/funds-to-oversea/return/return-orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -77,14 +80,33 @@ pub mod return_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_return_no: o.req("out_return_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                out_order_id: o.req("out_order_id")?,
-                transaction_id: o.req("transaction_id")?,
-                supplement_info: o.req("supplement_info")?,
-                amount: o.req("amount")?,
-            })
+            match (
+                o.req("out_return_no"),
+                o.req("sub_mchid"),
+                o.req("out_order_id"),
+                o.req("transaction_id"),
+                o.req("supplement_info"),
+                o.req("amount"),
+            ) {
+                (
+                    Some(out_return_no),
+                    Some(sub_mchid),
+                    Some(out_order_id),
+                    Some(transaction_id),
+                    Some(supplement_info),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        out_return_no,
+                        sub_mchid,
+                        out_order_id,
+                        transaction_id,
+                        supplement_info,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
@@ -160,19 +182,48 @@ pub mod return_orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_return_no: o.req("out_return_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                return_id: o.req("return_id")?,
-                out_order_id: o.req("out_order_id")?,
-                transaction_id: o.req("transaction_id")?,
-                supplement_info: o.opt("supplement_info")?,
-                amount: o.req("amount")?,
-                state: o.req("state")?,
-                create_time: o.req("create_time")?,
-                success_time: o.opt("success_time")?,
-                fail_reason: o.opt("fail_reason")?,
-            })
+            match (
+                o.req("out_return_no"),
+                o.req("sub_mchid"),
+                o.req("return_id"),
+                o.req("out_order_id"),
+                o.req("transaction_id"),
+                o.opt("supplement_info"),
+                o.req("amount"),
+                o.req("state"),
+                o.req("create_time"),
+                o.opt("success_time"),
+                o.opt("fail_reason"),
+            ) {
+                (
+                    Some(out_return_no),
+                    Some(sub_mchid),
+                    Some(return_id),
+                    Some(out_order_id),
+                    Some(transaction_id),
+                    Some(supplement_info),
+                    Some(amount),
+                    Some(state),
+                    Some(create_time),
+                    Some(success_time),
+                    Some(fail_reason),
+                ) => {
+                    Ok(Self {
+                        out_return_no,
+                        sub_mchid,
+                        return_id,
+                        out_order_id,
+                        transaction_id,
+                        supplement_info,
+                        amount,
+                        state,
+                        create_time,
+                        success_time,
+                        fail_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 失败原因
@@ -285,6 +336,7 @@ pub mod return_orders {
         pub struct OutReturnNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutReturnNo<'a> {
             /// `/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`: `out_return_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_return_no(
                 self,
                 out_return_no: &str,
@@ -302,6 +354,7 @@ pub mod return_orders {
                 /// 通过商户出境退回单号查询出境退回处理结果。默认接口限频300/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
                 ///
                 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -334,9 +387,10 @@ pub mod return_orders {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
@@ -412,19 +466,48 @@ pub mod return_orders {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_return_no: o.req("out_return_no")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        return_id: o.req("return_id")?,
-                        out_order_id: o.req("out_order_id")?,
-                        transaction_id: o.req("transaction_id")?,
-                        refund_id: o.req("refund_id")?,
-                        amount: o.req("amount")?,
-                        state: o.req("state")?,
-                        create_time: o.req("create_time")?,
-                        success_time: o.opt("success_time")?,
-                        fail_reason: o.opt("fail_reason")?,
-                    })
+                    match (
+                        o.req("out_return_no"),
+                        o.req("sub_mchid"),
+                        o.req("return_id"),
+                        o.req("out_order_id"),
+                        o.req("transaction_id"),
+                        o.req("refund_id"),
+                        o.req("amount"),
+                        o.req("state"),
+                        o.req("create_time"),
+                        o.opt("success_time"),
+                        o.opt("fail_reason"),
+                    ) {
+                        (
+                            Some(out_return_no),
+                            Some(sub_mchid),
+                            Some(return_id),
+                            Some(out_order_id),
+                            Some(transaction_id),
+                            Some(refund_id),
+                            Some(amount),
+                            Some(state),
+                            Some(create_time),
+                            Some(success_time),
+                            Some(fail_reason),
+                        ) => {
+                            Ok(Self {
+                                out_return_no,
+                                sub_mchid,
+                                return_id,
+                                out_order_id,
+                                transaction_id,
+                                refund_id,
+                                amount,
+                                state,
+                                create_time,
+                                success_time,
+                                fail_reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 出境退回状态

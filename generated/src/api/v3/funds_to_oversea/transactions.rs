@@ -4,6 +4,7 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/funds-to-oversea/transactions/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn transaction_id(
         self,
         transaction_id: &str,
@@ -17,6 +18,7 @@ pub mod by_transaction_id {
     pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByTransactionId<'a> {
         /// `/v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts`
+        #[inline]
         pub fn available_abroad_amounts(
             self,
         ) -> available_abroad_amounts::AvailableAbroadAmounts<'a> {
@@ -37,6 +39,7 @@ pub mod by_transaction_id {
             /// 电商收付通中，针对多次请求出境的场景，商家需要查询可出境金额之后再进行出境请求其中：订单剩余可出境金额=订单可出境金额-已累计出境金额 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_10_1.shtml)
             ///
             /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -69,9 +72,10 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match o.req("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
@@ -102,10 +106,15 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    available_abroad_amount: o.req("available_abroad_amount")?,
-                })
+                match (o.req("transaction_id"), o.req("available_abroad_amount")) {
+                    (Some(transaction_id), Some(available_abroad_amount)) => {
+                        Ok(Self {
+                            transaction_id,
+                            available_abroad_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ impl<'a> Certificates<'a> {
     /// 获取商户当前可用的平台证书列表。微信支付提供该接口，帮助商户后台系统实现平台证书的平滑更换。 [官方开发文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_8.shtml)
     ///
     /// `GET /v3/global/certificates`
+    #[inline]
     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
         self.0
             .request(::wechatpay::runtime::Method::GET)
@@ -36,7 +37,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { data: o.req("data")? })
+        match o.req("data") {
+            Some(data) => Ok(Self { data }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 平台证书列表
@@ -75,12 +79,27 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            serial_no: o.opt("serial_no")?,
-            effective_time: o.opt("effective_time")?,
-            expire_time: o.opt("expire_time")?,
-            encrypt_certificate: o.opt("encrypt_certificate")?,
-        })
+        match (
+            o.opt("serial_no"),
+            o.opt("effective_time"),
+            o.opt("expire_time"),
+            o.opt("encrypt_certificate"),
+        ) {
+            (
+                Some(serial_no),
+                Some(effective_time),
+                Some(expire_time),
+                Some(encrypt_certificate),
+            ) => {
+                Ok(Self {
+                    serial_no,
+                    effective_time,
+                    expire_time,
+                    encrypt_certificate,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证书信息
@@ -121,11 +140,21 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataEncryptCertificate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            algorithm: o.opt("algorithm")?,
-            nonce: o.opt("nonce")?,
-            associated_data: o.opt("associated_data")?,
-            ciphertext: o.opt("ciphertext")?,
-        })
+        match (
+            o.opt("algorithm"),
+            o.opt("nonce"),
+            o.opt("associated_data"),
+            o.opt("ciphertext"),
+        ) {
+            (Some(algorithm), Some(nonce), Some(associated_data), Some(ciphertext)) => {
+                Ok(Self {
+                    algorithm,
+                    nonce,
+                    associated_data,
+                    ciphertext,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,14 +4,17 @@
 pub struct Customs<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Customs<'a> {
     /// `/v3/global/customs/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/global/customs/redeclare`
+    #[inline]
     pub fn redeclare(self) -> redeclare::Redeclare<'a> {
         redeclare::Redeclare(self.0.push("redeclare"))
     }
     /// `/v3/global/customs/verify-certificate`
+    #[inline]
     pub fn verify_certificate(self) -> verify_certificate::VerifyCertificate<'a> {
         verify_certificate::VerifyCertificate(self.0.push("verify-certificate"))
     }
@@ -26,6 +29,7 @@ pub mod orders {
         /// 商户通过订单号查询提交的订单附加信息及订单报关状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_3.shtml)
         ///
         /// `GET /v3/global/customs/orders`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -46,6 +50,7 @@ pub mod orders {
         /// 该接口用于商户提交海关需要的订单附加信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_1.shtml)
         ///
         /// `POST /v3/global/customs/orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -57,6 +62,7 @@ pub mod orders {
         /// 该接口用于商户修改订单附加信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_5.shtml)
         ///
         /// `PATCH /v3/global/customs/orders`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -110,15 +116,36 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                order_type: o.req("order_type")?,
-                order_no: o.req("order_no")?,
-                customs: o.req("customs")?,
-                offset: o.opt("offset")?,
-                limit: o.opt("limit")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("order_type"),
+                o.req("order_no"),
+                o.req("customs"),
+                o.opt("offset"),
+                o.opt("limit"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(order_type),
+                    Some(order_no),
+                    Some(customs),
+                    Some(offset),
+                    Some(limit),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        order_type,
+                        order_no,
+                        customs,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 海关
@@ -322,17 +349,42 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                verify_department: o.req("verify_department")?,
-                verify_department_trade_id: o.req("verify_department_trade_id")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                total_count: o.req("total_count")?,
-                data: o.req("data")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("transaction_id"),
+                o.req("verify_department"),
+                o.req("verify_department_trade_id"),
+                o.req("offset"),
+                o.req("limit"),
+                o.req("total_count"),
+                o.req("data"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(transaction_id),
+                    Some(verify_department),
+                    Some(verify_department_trade_id),
+                    Some(offset),
+                    Some(limit),
+                    Some(total_count),
+                    Some(data),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        transaction_id,
+                        verify_department,
+                        verify_department_trade_id,
+                        offset,
+                        limit,
+                        total_count,
+                        data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -413,20 +465,51 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_order_no: o.opt("sub_order_no")?,
-                sub_order_id: o.opt("sub_order_id")?,
-                mch_customs_no: o.opt("mch_customs_no")?,
-                customs: o.req("customs")?,
-                fee_type: o.opt("fee_type")?,
-                order_fee: o.opt("order_fee")?,
-                duty: o.opt("duty")?,
-                transport_fee: o.opt("transport_fee")?,
-                product_fee: o.opt("product_fee")?,
-                state: o.req("state")?,
-                explanation: o.opt("explanation")?,
-                modify_time: o.req("modify_time")?,
-            })
+            match (
+                o.opt("sub_order_no"),
+                o.opt("sub_order_id"),
+                o.opt("mch_customs_no"),
+                o.req("customs"),
+                o.opt("fee_type"),
+                o.opt("order_fee"),
+                o.opt("duty"),
+                o.opt("transport_fee"),
+                o.opt("product_fee"),
+                o.req("state"),
+                o.opt("explanation"),
+                o.req("modify_time"),
+            ) {
+                (
+                    Some(sub_order_no),
+                    Some(sub_order_id),
+                    Some(mch_customs_no),
+                    Some(customs),
+                    Some(fee_type),
+                    Some(order_fee),
+                    Some(duty),
+                    Some(transport_fee),
+                    Some(product_fee),
+                    Some(state),
+                    Some(explanation),
+                    Some(modify_time),
+                ) => {
+                    Ok(Self {
+                        sub_order_no,
+                        sub_order_id,
+                        mch_customs_no,
+                        customs,
+                        fee_type,
+                        order_fee,
+                        duty,
+                        transport_fee,
+                        product_fee,
+                        state,
+                        explanation,
+                        modify_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 海关代码
@@ -706,19 +789,48 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                customs: o.req("customs")?,
-                merchant_customs_no: o.req("merchant_customs_no")?,
-                duty: o.opt("duty")?,
-                order_fee: o.opt("order_fee")?,
-                transport_fee: o.opt("transport_fee")?,
-                product_fee: o.opt("product_fee")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("sub_order_no"),
+                o.req("customs"),
+                o.req("merchant_customs_no"),
+                o.opt("duty"),
+                o.opt("order_fee"),
+                o.opt("transport_fee"),
+                o.opt("product_fee"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(customs),
+                    Some(merchant_customs_no),
+                    Some(duty),
+                    Some(order_fee),
+                    Some(transport_fee),
+                    Some(product_fee),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        customs,
+                        merchant_customs_no,
+                        duty,
+                        order_fee,
+                        transport_fee,
+                        product_fee,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 海关编码
@@ -869,18 +981,45 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                state: o.req("state")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                sub_order_id: o.opt("sub_order_id")?,
-                modify_time: o.req("modify_time")?,
-                verify_department: o.req("verify_department")?,
-                verify_department_trade_id: o.req("verify_department_trade_id")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("state"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("sub_order_no"),
+                o.opt("sub_order_id"),
+                o.req("modify_time"),
+                o.req("verify_department"),
+                o.req("verify_department_trade_id"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(state),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(sub_order_id),
+                    Some(modify_time),
+                    Some(verify_department),
+                    Some(verify_department_trade_id),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        state,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        sub_order_id,
+                        modify_time,
+                        verify_department,
+                        verify_department_trade_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 报关状态
@@ -1085,20 +1224,51 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                customs: o.req("customs")?,
-                merchant_customs_no: o.req("merchant_customs_no")?,
-                duty: o.opt("duty")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                fee_type: o.opt("fee_type")?,
-                order_fee: o.opt("order_fee")?,
-                transport_fee: o.opt("transport_fee")?,
-                product_fee: o.opt("product_fee")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.req("customs"),
+                o.req("merchant_customs_no"),
+                o.opt("duty"),
+                o.opt("sub_order_no"),
+                o.opt("fee_type"),
+                o.opt("order_fee"),
+                o.opt("transport_fee"),
+                o.opt("product_fee"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(customs),
+                    Some(merchant_customs_no),
+                    Some(duty),
+                    Some(sub_order_no),
+                    Some(fee_type),
+                    Some(order_fee),
+                    Some(transport_fee),
+                    Some(product_fee),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        customs,
+                        merchant_customs_no,
+                        duty,
+                        sub_order_no,
+                        fee_type,
+                        order_fee,
+                        transport_fee,
+                        product_fee,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 海关
@@ -1244,17 +1414,42 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                state: o.req("state")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                sub_order_id: o.opt("sub_order_id")?,
-                verify_department: o.req("verify_department")?,
-                verify_department_trade_id: o.req("verify_department_trade_id")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("state"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("sub_order_no"),
+                o.opt("sub_order_id"),
+                o.req("verify_department"),
+                o.req("verify_department_trade_id"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(state),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(sub_order_id),
+                    Some(verify_department),
+                    Some(verify_department_trade_id),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        state,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        sub_order_id,
+                        verify_department,
+                        verify_department_trade_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 报关状态
@@ -1392,6 +1587,7 @@ pub mod redeclare {
         /// 如果订单附加信息已请求报送海关，但电子口岸丢单，则可以使用报关重推接口重新向海关推送（订单附加信息的state必须为SUCCESS或者EXCEPT）。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_4.shtml)
         ///
         /// `POST /v3/global/customs/redeclare`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1457,16 +1653,39 @@ pub mod redeclare {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                transaction_id: o.opt("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                sub_order_id: o.opt("sub_order_id")?,
-                customs: o.req("customs")?,
-                merchant_customs_no: o.req("merchant_customs_no")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("out_trade_no"),
+                o.opt("transaction_id"),
+                o.opt("sub_order_no"),
+                o.opt("sub_order_id"),
+                o.req("customs"),
+                o.req("merchant_customs_no"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(sub_order_id),
+                    Some(customs),
+                    Some(merchant_customs_no),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        sub_order_id,
+                        customs,
+                        merchant_customs_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 海关编码
@@ -1612,17 +1831,42 @@ pub mod redeclare {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                state: o.req("state")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                sub_order_id: o.opt("sub_order_id")?,
-                modify_time: o.req("modify_time")?,
-                explanation: o.opt("explanation")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("state"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("sub_order_no"),
+                o.opt("sub_order_id"),
+                o.req("modify_time"),
+                o.opt("explanation"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(state),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(sub_order_id),
+                    Some(modify_time),
+                    Some(explanation),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        state,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        sub_order_id,
+                        modify_time,
+                        explanation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 报关状态
@@ -1704,6 +1948,7 @@ pub mod verify_certificate {
         /// 该接口用于商户上传用户身份信息，微信支付会重新校验返回订购人和支付人身份信息校验结果，用于商户纠正报关订单里的信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_3_2.shtml)
         ///
         /// `POST /v3/global/customs/verify-certificate`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1787,19 +2032,48 @@ pub mod verify_certificate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                sub_order_no: o.opt("sub_order_no")?,
-                customs: o.req("customs")?,
-                merchant_customs_no: o.req("merchant_customs_no")?,
-                certificate_type: o.req("certificate_type")?,
-                certificate_id: o.req("certificate_id")?,
-                certificate_name: o.req("certificate_name")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("sub_order_no"),
+                o.req("customs"),
+                o.req("merchant_customs_no"),
+                o.req("certificate_type"),
+                o.req("certificate_id"),
+                o.req("certificate_name"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(sub_order_no),
+                    Some(customs),
+                    Some(merchant_customs_no),
+                    Some(certificate_type),
+                    Some(certificate_id),
+                    Some(certificate_name),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        sub_order_no,
+                        customs,
+                        merchant_customs_no,
+                        certificate_type,
+                        certificate_id,
+                        certificate_name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -1973,13 +2247,30 @@ pub mod verify_certificate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                certificate_check_result: o.req("certificate_check_result")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.req("certificate_check_result"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(certificate_check_result),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        certificate_check_result,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 身份核验结果

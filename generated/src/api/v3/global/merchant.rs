@@ -4,6 +4,7 @@
 pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchant<'a> {
     /// `/v3/global/merchant/h5`
+    #[inline]
     pub fn h5(self) -> h5::H5<'a> {
         h5::H5(self.0.push("h5"))
     }
@@ -14,6 +15,7 @@ pub mod h5 {
     pub struct H5<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> H5<'a> {
         /// `/v3/global/merchant/h5/permission`
+        #[inline]
         pub fn permission(self) -> permission::Permission<'a> {
             permission::Permission(self.0.push("permission"))
         }
@@ -24,14 +26,17 @@ pub mod h5 {
         pub struct Permission<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Permission<'a> {
             /// `/v3/global/merchant/h5/permission/applications`
+            #[inline]
             pub fn applications(self) -> applications::Applications<'a> {
                 applications::Applications(self.0.push("applications"))
             }
             /// `/v3/global/merchant/h5/permission/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+            #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                 by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
             }
             /// `/v3/global/merchant/h5/permission/domain`
+            #[inline]
             pub fn domain(self) -> domain::Domain<'a> {
                 domain::Domain(self.0.push("domain"))
             }
@@ -42,6 +47,7 @@ pub mod h5 {
             pub struct Applications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Applications<'a> {
                 /// `/v3/global/merchant/h5/permission/applications/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn applyment_id(
                     self,
                     applyment_id: i64,
@@ -53,6 +59,7 @@ pub mod h5 {
                 /// 商户可以通过调用此接口为子商户申请H5支付权限。调用之前需要先签署批量提交协议。如果限额类型（transaction_limit_type）选择不限额度（NO_LIMIT），则在此申请单创建完成后，系统会未子商户自动创建解除限额申请单。发起解除限额申请时，需要确保商户已经获得了普通限额的支付权限。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_1.shtml)
                 ///
                 /// `POST /v3/global/merchant/h5/permission/applications`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -137,19 +144,48 @@ pub mod h5 {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        business_description: o.opt("business_description")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        domains: o.req("domains")?,
-                        company_register_cert: o.opt("company_register_cert")?,
-                        transaction_limit_type: o.opt("transaction_limit_type")?,
-                        website_business_page_pics: o.opt("website_business_page_pics")?,
-                        website_homepage_pics: o.opt("website_homepage_pics")?,
-                        website_state: o.opt("website_state")?,
-                        website_url: o.req("website_url")?,
-                        notify_url: o.opt("notify_url")?,
-                        applyment_type: o.opt("applyment_type")?,
-                    })
+                    match (
+                        o.opt("business_description"),
+                        o.req("sub_mchid"),
+                        o.req("domains"),
+                        o.opt("company_register_cert"),
+                        o.opt("transaction_limit_type"),
+                        o.opt("website_business_page_pics"),
+                        o.opt("website_homepage_pics"),
+                        o.opt("website_state"),
+                        o.req("website_url"),
+                        o.opt("notify_url"),
+                        o.opt("applyment_type"),
+                    ) {
+                        (
+                            Some(business_description),
+                            Some(sub_mchid),
+                            Some(domains),
+                            Some(company_register_cert),
+                            Some(transaction_limit_type),
+                            Some(website_business_page_pics),
+                            Some(website_homepage_pics),
+                            Some(website_state),
+                            Some(website_url),
+                            Some(notify_url),
+                            Some(applyment_type),
+                        ) => {
+                            Ok(Self {
+                                business_description,
+                                sub_mchid,
+                                domains,
+                                company_register_cert,
+                                transaction_limit_type,
+                                website_business_page_pics,
+                                website_homepage_pics,
+                                website_state,
+                                website_url,
+                                notify_url,
+                                applyment_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 申请单类型
@@ -416,22 +452,57 @@ pub mod h5 {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        domains: o.req("domains")?,
-                        business_description: o.opt("business_description")?,
-                        transaction_limit_type: o.req("transaction_limit_type")?,
-                        company_register_cert: o.opt("company_register_cert")?,
-                        website_business_page_pics: o.opt("website_business_page_pics")?,
-                        website_homepage_pics: o.opt("website_homepage_pics")?,
-                        website_state: o.req("website_state")?,
-                        website_url: o.req("website_url")?,
-                        applyment_id: o.req("applyment_id")?,
-                        audit_reject_detail: o.opt("audit_reject_detail")?,
-                        applyment_state: o.req("applyment_state")?,
-                        applyment_type: o.req("applyment_type")?,
-                        notify_url: o.opt("notify_url")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("domains"),
+                        o.opt("business_description"),
+                        o.req("transaction_limit_type"),
+                        o.opt("company_register_cert"),
+                        o.opt("website_business_page_pics"),
+                        o.opt("website_homepage_pics"),
+                        o.req("website_state"),
+                        o.req("website_url"),
+                        o.req("applyment_id"),
+                        o.opt("audit_reject_detail"),
+                        o.req("applyment_state"),
+                        o.req("applyment_type"),
+                        o.opt("notify_url"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(domains),
+                            Some(business_description),
+                            Some(transaction_limit_type),
+                            Some(company_register_cert),
+                            Some(website_business_page_pics),
+                            Some(website_homepage_pics),
+                            Some(website_state),
+                            Some(website_url),
+                            Some(applyment_id),
+                            Some(audit_reject_detail),
+                            Some(applyment_state),
+                            Some(applyment_type),
+                            Some(notify_url),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                domains,
+                                business_description,
+                                transaction_limit_type,
+                                company_register_cert,
+                                website_business_page_pics,
+                                website_homepage_pics,
+                                website_state,
+                                website_url,
+                                applyment_id,
+                                audit_reject_detail,
+                                applyment_state,
+                                applyment_type,
+                                notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 申请单状态
@@ -684,6 +755,7 @@ pub mod h5 {
                     /// 商户可以通过该接口查询已经创建的H5支付申请单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_2.shtml)
                     ///
                     /// `GET /v3/global/merchant/h5/permission/applications/{applyment_id}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -692,6 +764,7 @@ pub mod h5 {
                     /// 商户可以通过该接口修改已经被驳回H5支付申请单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_3.shtml)
                     ///
                     /// `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}`
+                    #[inline]
                     pub fn patch(
                         self,
                         request: &PatchRequest,
@@ -791,23 +864,57 @@ pub mod h5 {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            domains: o.req("domains")?,
-                            business_description: o.opt("business_description")?,
-                            transaction_limit_type: o.req("transaction_limit_type")?,
-                            company_register_cert: o.opt("company_register_cert")?,
-                            website_business_page_pics: o
-                                .opt("website_business_page_pics")?,
-                            website_homepage_pics: o.opt("website_homepage_pics")?,
-                            website_state: o.req("website_state")?,
-                            website_url: o.req("website_url")?,
-                            applyment_id: o.req("applyment_id")?,
-                            audit_reject_detail: o.opt("audit_reject_detail")?,
-                            applyment_state: o.req("applyment_state")?,
-                            applyment_type: o.req("applyment_type")?,
-                            notify_url: o.opt("notify_url")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("domains"),
+                            o.opt("business_description"),
+                            o.req("transaction_limit_type"),
+                            o.opt("company_register_cert"),
+                            o.opt("website_business_page_pics"),
+                            o.opt("website_homepage_pics"),
+                            o.req("website_state"),
+                            o.req("website_url"),
+                            o.req("applyment_id"),
+                            o.opt("audit_reject_detail"),
+                            o.req("applyment_state"),
+                            o.req("applyment_type"),
+                            o.opt("notify_url"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(domains),
+                                Some(business_description),
+                                Some(transaction_limit_type),
+                                Some(company_register_cert),
+                                Some(website_business_page_pics),
+                                Some(website_homepage_pics),
+                                Some(website_state),
+                                Some(website_url),
+                                Some(applyment_id),
+                                Some(audit_reject_detail),
+                                Some(applyment_state),
+                                Some(applyment_type),
+                                Some(notify_url),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    domains,
+                                    business_description,
+                                    transaction_limit_type,
+                                    company_register_cert,
+                                    website_business_page_pics,
+                                    website_homepage_pics,
+                                    website_state,
+                                    website_url,
+                                    applyment_id,
+                                    audit_reject_detail,
+                                    applyment_state,
+                                    applyment_type,
+                                    notify_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态
@@ -1116,16 +1223,36 @@ pub mod h5 {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            domains: o.req("domains")?,
-                            business_description: o.opt("business_description")?,
-                            company_register_cert: o.opt("company_register_cert")?,
-                            website_business_page_pics: o
-                                .opt("website_business_page_pics")?,
-                            website_homepage_pics: o.opt("website_homepage_pics")?,
-                            website_state: o.opt("website_state")?,
-                            website_url: o.opt("website_url")?,
-                        })
+                        match (
+                            o.req("domains"),
+                            o.opt("business_description"),
+                            o.opt("company_register_cert"),
+                            o.opt("website_business_page_pics"),
+                            o.opt("website_homepage_pics"),
+                            o.opt("website_state"),
+                            o.opt("website_url"),
+                        ) {
+                            (
+                                Some(domains),
+                                Some(business_description),
+                                Some(company_register_cert),
+                                Some(website_business_page_pics),
+                                Some(website_homepage_pics),
+                                Some(website_state),
+                                Some(website_url),
+                            ) => {
+                                Ok(Self {
+                                    domains,
+                                    business_description,
+                                    company_register_cert,
+                                    website_business_page_pics,
+                                    website_homepage_pics,
+                                    website_state,
+                                    website_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 子商户经营网址状态
@@ -1276,23 +1403,57 @@ pub mod h5 {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            domains: o.req("domains")?,
-                            business_description: o.opt("business_description")?,
-                            transaction_limit_type: o.req("transaction_limit_type")?,
-                            company_register_cert: o.opt("company_register_cert")?,
-                            website_business_page_pics: o
-                                .opt("website_business_page_pics")?,
-                            website_homepage_pics: o.opt("website_homepage_pics")?,
-                            website_state: o.req("website_state")?,
-                            website_url: o.req("website_url")?,
-                            applyment_id: o.req("applyment_id")?,
-                            audit_reject_detail: o.opt("audit_reject_detail")?,
-                            applyment_state: o.req("applyment_state")?,
-                            applyment_type: o.req("applyment_type")?,
-                            notify_url: o.opt("notify_url")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("domains"),
+                            o.opt("business_description"),
+                            o.req("transaction_limit_type"),
+                            o.opt("company_register_cert"),
+                            o.opt("website_business_page_pics"),
+                            o.opt("website_homepage_pics"),
+                            o.req("website_state"),
+                            o.req("website_url"),
+                            o.req("applyment_id"),
+                            o.opt("audit_reject_detail"),
+                            o.req("applyment_state"),
+                            o.req("applyment_type"),
+                            o.opt("notify_url"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(domains),
+                                Some(business_description),
+                                Some(transaction_limit_type),
+                                Some(company_register_cert),
+                                Some(website_business_page_pics),
+                                Some(website_homepage_pics),
+                                Some(website_state),
+                                Some(website_url),
+                                Some(applyment_id),
+                                Some(audit_reject_detail),
+                                Some(applyment_state),
+                                Some(applyment_type),
+                                Some(notify_url),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    domains,
+                                    business_description,
+                                    transaction_limit_type,
+                                    company_register_cert,
+                                    website_business_page_pics,
+                                    website_homepage_pics,
+                                    website_state,
+                                    website_url,
+                                    applyment_id,
+                                    audit_reject_detail,
+                                    applyment_state,
+                                    applyment_type,
+                                    notify_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态
@@ -1560,6 +1721,7 @@ pub mod h5 {
                 /// 商户可以通过该接口查询子商户的H5支付权限状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_7.shtml)
                 ///
                 /// `GET /v3/global/merchant/h5/permission/{sub_mchid}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1592,10 +1754,15 @@ pub mod h5 {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        authorization_state: o.req("authorization_state")?,
-                    })
+                    match (o.req("sub_mchid"), o.req("authorization_state")) {
+                        (Some(sub_mchid), Some(authorization_state)) => {
+                            Ok(Self {
+                                sub_mchid,
+                                authorization_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// H5支付权限状态
@@ -1674,6 +1841,7 @@ pub mod h5 {
             pub struct Domain<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Domain<'a> {
                 /// `/v3/global/merchant/h5/permission/domain/applications`
+                #[inline]
                 pub fn applications(self) -> applications::Applications<'a> {
                     applications::Applications(self.0.push("applications"))
                 }
@@ -1684,6 +1852,7 @@ pub mod h5 {
                 pub struct Applications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> Applications<'a> {
                     /// `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn applyment_id(
                         self,
                         applyment_id: i64,
@@ -1695,6 +1864,7 @@ pub mod h5 {
                     /// 商户可以通过该接口为自身和子商户发起H5支付域名修改申请。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_4.shtml)
                     ///
                     /// `POST /v3/global/merchant/h5/permission/domain/applications`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1766,17 +1936,39 @@ pub mod h5 {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                            domains: o.req("domains")?,
-                            website_url: o.req("website_url")?,
-                            website_business_page_pics: o
-                                .opt("website_business_page_pics")?,
-                            website_homepage_pics: o.opt("website_homepage_pics")?,
-                            website_state: o.opt("website_state")?,
-                            notify_url: o.opt("notify_url")?,
-                            out_applyment_id: o.req("out_applyment_id")?,
-                        })
+                        match (
+                            o.opt("sub_mchid"),
+                            o.req("domains"),
+                            o.req("website_url"),
+                            o.opt("website_business_page_pics"),
+                            o.opt("website_homepage_pics"),
+                            o.opt("website_state"),
+                            o.opt("notify_url"),
+                            o.req("out_applyment_id"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(domains),
+                                Some(website_url),
+                                Some(website_business_page_pics),
+                                Some(website_homepage_pics),
+                                Some(website_state),
+                                Some(notify_url),
+                                Some(out_applyment_id),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    domains,
+                                    website_url,
+                                    website_business_page_pics,
+                                    website_homepage_pics,
+                                    website_state,
+                                    notify_url,
+                                    out_applyment_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 子商户经营网址状态
@@ -1914,20 +2106,48 @@ pub mod h5 {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            website_state: o.req("website_state")?,
-                            domains: o.req("domains")?,
-                            webiste_url: o.req("webiste_url")?,
-                            website_business_page_pics: o
-                                .opt("website_business_page_pics")?,
-                            website_homepage_pics: o.opt("website_homepage_pics")?,
-                            applyment_id: o.req("applyment_id")?,
-                            audit_reject_detail: o.opt("audit_reject_detail")?,
-                            applyment_state: o.opt("applyment_state")?,
-                            notify_url: o.opt("notify_url")?,
-                            out_applyment_id: o.req("out_applyment_id")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("website_state"),
+                            o.req("domains"),
+                            o.req("webiste_url"),
+                            o.opt("website_business_page_pics"),
+                            o.opt("website_homepage_pics"),
+                            o.req("applyment_id"),
+                            o.opt("audit_reject_detail"),
+                            o.opt("applyment_state"),
+                            o.opt("notify_url"),
+                            o.req("out_applyment_id"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(website_state),
+                                Some(domains),
+                                Some(webiste_url),
+                                Some(website_business_page_pics),
+                                Some(website_homepage_pics),
+                                Some(applyment_id),
+                                Some(audit_reject_detail),
+                                Some(applyment_state),
+                                Some(notify_url),
+                                Some(out_applyment_id),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    website_state,
+                                    domains,
+                                    webiste_url,
+                                    website_business_page_pics,
+                                    website_homepage_pics,
+                                    applyment_id,
+                                    audit_reject_detail,
+                                    applyment_state,
+                                    notify_url,
+                                    out_applyment_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态
@@ -2068,6 +2288,7 @@ pub mod h5 {
                         /// 商户可以通过该接口查询H5支付域名修改申请单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_5.shtml)
                         ///
                         /// `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -2076,6 +2297,7 @@ pub mod h5 {
                         /// 商户可以通过该接口修改已被驳回的H5支付域名修改申请单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_4_6.shtml)
                         ///
                         /// `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
+                        #[inline]
                         pub fn patch(
                             self,
                             request: &PatchRequest,
@@ -2162,20 +2384,48 @@ pub mod h5 {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                                website_state: o.req("website_state")?,
-                                domains: o.req("domains")?,
-                                webiste_url: o.req("webiste_url")?,
-                                website_business_page_pics: o
-                                    .opt("website_business_page_pics")?,
-                                website_homepage_pics: o.opt("website_homepage_pics")?,
-                                applyment_id: o.req("applyment_id")?,
-                                audit_reject_detail: o.opt("audit_reject_detail")?,
-                                applyment_state: o.opt("applyment_state")?,
-                                notify_url: o.opt("notify_url")?,
-                                out_applyment_id: o.req("out_applyment_id")?,
-                            })
+                            match (
+                                o.req("sub_mchid"),
+                                o.req("website_state"),
+                                o.req("domains"),
+                                o.req("webiste_url"),
+                                o.opt("website_business_page_pics"),
+                                o.opt("website_homepage_pics"),
+                                o.req("applyment_id"),
+                                o.opt("audit_reject_detail"),
+                                o.opt("applyment_state"),
+                                o.opt("notify_url"),
+                                o.req("out_applyment_id"),
+                            ) {
+                                (
+                                    Some(sub_mchid),
+                                    Some(website_state),
+                                    Some(domains),
+                                    Some(webiste_url),
+                                    Some(website_business_page_pics),
+                                    Some(website_homepage_pics),
+                                    Some(applyment_id),
+                                    Some(audit_reject_detail),
+                                    Some(applyment_state),
+                                    Some(notify_url),
+                                    Some(out_applyment_id),
+                                ) => {
+                                    Ok(Self {
+                                        sub_mchid,
+                                        website_state,
+                                        domains,
+                                        webiste_url,
+                                        website_business_page_pics,
+                                        website_homepage_pics,
+                                        applyment_id,
+                                        audit_reject_detail,
+                                        applyment_state,
+                                        notify_url,
+                                        out_applyment_id,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 申请单状态
@@ -2350,14 +2600,30 @@ pub mod h5 {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                domains: o.req("domains")?,
-                                website_state: o.opt("website_state")?,
-                                website_url: o.opt("website_url")?,
-                                website_business_page_pics: o
-                                    .opt("website_business_page_pics")?,
-                                website_homepage_pics: o.opt("website_homepage_pics")?,
-                            })
+                            match (
+                                o.req("domains"),
+                                o.opt("website_state"),
+                                o.opt("website_url"),
+                                o.opt("website_business_page_pics"),
+                                o.opt("website_homepage_pics"),
+                            ) {
+                                (
+                                    Some(domains),
+                                    Some(website_state),
+                                    Some(website_url),
+                                    Some(website_business_page_pics),
+                                    Some(website_homepage_pics),
+                                ) => {
+                                    Ok(Self {
+                                        domains,
+                                        website_state,
+                                        website_url,
+                                        website_business_page_pics,
+                                        website_homepage_pics,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 子商户经营网址状态
@@ -2495,20 +2761,48 @@ pub mod h5 {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                                website_state: o.req("website_state")?,
-                                domains: o.req("domains")?,
-                                webiste_url: o.req("webiste_url")?,
-                                website_business_page_pics: o
-                                    .opt("website_business_page_pics")?,
-                                website_homepage_pics: o.opt("website_homepage_pics")?,
-                                applyment_id: o.req("applyment_id")?,
-                                audit_reject_detail: o.opt("audit_reject_detail")?,
-                                applyment_state: o.opt("applyment_state")?,
-                                notify_url: o.opt("notify_url")?,
-                                out_applyment_id: o.req("out_applyment_id")?,
-                            })
+                            match (
+                                o.req("sub_mchid"),
+                                o.req("website_state"),
+                                o.req("domains"),
+                                o.req("webiste_url"),
+                                o.opt("website_business_page_pics"),
+                                o.opt("website_homepage_pics"),
+                                o.req("applyment_id"),
+                                o.opt("audit_reject_detail"),
+                                o.opt("applyment_state"),
+                                o.opt("notify_url"),
+                                o.req("out_applyment_id"),
+                            ) {
+                                (
+                                    Some(sub_mchid),
+                                    Some(website_state),
+                                    Some(domains),
+                                    Some(webiste_url),
+                                    Some(website_business_page_pics),
+                                    Some(website_homepage_pics),
+                                    Some(applyment_id),
+                                    Some(audit_reject_detail),
+                                    Some(applyment_state),
+                                    Some(notify_url),
+                                    Some(out_applyment_id),
+                                ) => {
+                                    Ok(Self {
+                                        sub_mchid,
+                                        website_state,
+                                        domains,
+                                        webiste_url,
+                                        website_business_page_pics,
+                                        website_homepage_pics,
+                                        applyment_id,
+                                        audit_reject_detail,
+                                        applyment_state,
+                                        notify_url,
+                                        out_applyment_id,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 申请单状态

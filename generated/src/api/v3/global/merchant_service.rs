@@ -4,6 +4,7 @@
 pub struct MerchantService<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantService<'a> {
     /// `/v3/global/merchant-service/complaint-notifications`
+    #[inline]
     pub fn complaint_notifications(
         self,
     ) -> complaint_notifications::ComplaintNotifications<'a> {
@@ -12,10 +13,12 @@ impl<'a> MerchantService<'a> {
         )
     }
     /// `/v3/global/merchant-service/complaints`
+    #[inline]
     pub fn complaints(self) -> complaints::Complaints<'a> {
         complaints::Complaints(self.0.push("complaints"))
     }
     /// `/v3/global/merchant-service/images`
+    #[inline]
     pub fn images(self) -> images::Images<'a> {
         images::Images(self.0.push("images"))
     }
@@ -30,6 +33,7 @@ pub mod complaint_notifications {
         /// 商户通过调用此接口查询投诉通知的回调URL。
         ///
         /// `GET /v3/global/merchant-service/complaint-notifications`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -38,6 +42,7 @@ pub mod complaint_notifications {
         /// 商户通过调用此接口创建投诉通知回调URL，当用户产生新投诉且投诉状态已变更时，微信支付会通过回 调URL通知商户。对于服务商、渠道商，会收到所有子商户的投诉信息推送。
         ///
         /// `POST /v3/global/merchant-service/complaint-notifications`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -49,6 +54,7 @@ pub mod complaint_notifications {
         /// 商户通过调用此接口更新投诉通知的回调URL。
         ///
         /// `PUT /v3/global/merchant-service/complaint-notifications`
+        #[inline]
         pub fn put(
             self,
             request: &PutRequest,
@@ -60,6 +66,7 @@ pub mod complaint_notifications {
         /// 当商户不再需要推送通知时，可通过调用此接口删除投诉通知的回调URL，取消通知回调。
         ///
         /// `DELETE /v3/global/merchant-service/complaint-notifications`
+        #[inline]
         pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
         }
@@ -92,10 +99,10 @@ pub mod complaint_notifications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                url: o.req("url")?,
-            })
+            match (o.req("mchid"), o.req("url")) {
+                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
@@ -121,7 +128,10 @@ pub mod complaint_notifications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { url: o.req("url")? })
+            match o.req("url") {
+                Some(url) => Ok(Self { url }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
@@ -152,10 +162,10 @@ pub mod complaint_notifications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                url: o.req("url")?,
-            })
+            match (o.req("mchid"), o.req("url")) {
+                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
@@ -181,7 +191,10 @@ pub mod complaint_notifications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { url: o.req("url")? })
+            match o.req("url") {
+                Some(url) => Ok(Self { url }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
@@ -212,10 +225,10 @@ pub mod complaint_notifications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                url: o.req("url")?,
-            })
+            match (o.req("mchid"), o.req("url")) {
+                (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -225,6 +238,7 @@ pub mod complaints {
     pub struct Complaints<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Complaints<'a> {
         /// `/v3/global/merchant-service/complaints/{complaint_id}`: `complaint_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn complaint_id(
             self,
             complaint_id: &str,
@@ -236,6 +250,7 @@ pub mod complaints {
         /// 商户可通过调用此接口，查询指定时间段的所有用户投诉信息，以分页输出查询结果。对于服务商、渠道商，可通过调用此接口，查询指定特约商户号下的投诉信息，若不指定，则查询的是名下所有特约商户投诉信息。
         ///
         /// `GET /v3/global/merchant-service/complaints`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -293,14 +308,33 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                limit: o.opt("limit")?,
-                offset: o.opt("offset")?,
-                begin_date: o.req("begin_date")?,
-                end_date: o.req("end_date")?,
-                complainted_mchid: o.opt("complainted_mchid")?,
-                mch_language: o.opt("mch_language")?,
-            })
+            match (
+                o.opt("limit"),
+                o.opt("offset"),
+                o.req("begin_date"),
+                o.req("end_date"),
+                o.opt("complainted_mchid"),
+                o.opt("mch_language"),
+            ) {
+                (
+                    Some(limit),
+                    Some(offset),
+                    Some(begin_date),
+                    Some(end_date),
+                    Some(complainted_mchid),
+                    Some(mch_language),
+                ) => {
+                    Ok(Self {
+                        limit,
+                        offset,
+                        begin_date,
+                        end_date,
+                        complainted_mchid,
+                        mch_language,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户语言
@@ -435,12 +469,22 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                data: o.opt("data")?,
-                limit: o.req("limit")?,
-                offset: o.req("offset")?,
-                total_count: o.opt("total_count")?,
-            })
+            match (
+                o.opt("data"),
+                o.req("limit"),
+                o.req("offset"),
+                o.opt("total_count"),
+            ) {
+                (Some(data), Some(limit), Some(offset), Some(total_count)) => {
+                    Ok(Self {
+                        data,
+                        limit,
+                        offset,
+                        total_count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -529,24 +573,63 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                complaint_id: o.req("complaint_id")?,
-                complaint_time: o.req("complaint_time")?,
-                complaint_detail: o.req("complaint_detail")?,
-                complaint_state: o.req("complaint_state")?,
-                complainted_mchid: o.req("complainted_mchid")?,
-                payer_phone: o.opt("payer_phone")?,
-                complaint_order_info: o.opt("complaint_order_info")?,
-                complaint_full_refunded: o.req("complaint_full_refunded")?,
-                is_overdue: o.opt("is_overdue")?,
-                priority: o.opt("priority")?,
-                incoming_user_response: o.req("incoming_user_response")?,
-                user_complaint_times: o.req("user_complaint_times")?,
-                complaint_media_list: o.opt("complaint_media_list")?,
-                problem_description: o.opt("problem_description")?,
-                complaint_detail_trans: o.opt("complaint_detail_trans")?,
-                service_order_info: o.opt("service_order_info")?,
-            })
+            match (
+                o.req("complaint_id"),
+                o.req("complaint_time"),
+                o.req("complaint_detail"),
+                o.req("complaint_state"),
+                o.req("complainted_mchid"),
+                o.opt("payer_phone"),
+                o.opt("complaint_order_info"),
+                o.req("complaint_full_refunded"),
+                o.opt("is_overdue"),
+                o.opt("priority"),
+                o.req("incoming_user_response"),
+                o.req("user_complaint_times"),
+                o.opt("complaint_media_list"),
+                o.opt("problem_description"),
+                o.opt("complaint_detail_trans"),
+                o.opt("service_order_info"),
+            ) {
+                (
+                    Some(complaint_id),
+                    Some(complaint_time),
+                    Some(complaint_detail),
+                    Some(complaint_state),
+                    Some(complainted_mchid),
+                    Some(payer_phone),
+                    Some(complaint_order_info),
+                    Some(complaint_full_refunded),
+                    Some(is_overdue),
+                    Some(priority),
+                    Some(incoming_user_response),
+                    Some(user_complaint_times),
+                    Some(complaint_media_list),
+                    Some(problem_description),
+                    Some(complaint_detail_trans),
+                    Some(service_order_info),
+                ) => {
+                    Ok(Self {
+                        complaint_id,
+                        complaint_time,
+                        complaint_detail,
+                        complaint_state,
+                        complainted_mchid,
+                        payer_phone,
+                        complaint_order_info,
+                        complaint_full_refunded,
+                        is_overdue,
+                        priority,
+                        incoming_user_response,
+                        user_complaint_times,
+                        complaint_media_list,
+                        problem_description,
+                        complaint_detail_trans,
+                        service_order_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataComplaintMediaList
@@ -575,10 +658,10 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                media_type: o.req("media_type")?,
-                media_url: o.req("media_url")?,
-            })
+            match (o.req("media_type"), o.req("media_url")) {
+                (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 媒体文件业务类型
@@ -696,17 +779,42 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                settlement_amount: o.req("settlement_amount")?,
-                settlement_refunded_amount: o.req("settlement_refunded_amount")?,
-                settlement_currency: o.req("settlement_currency")?,
-                payer_amount: o.req("payer_amount")?,
-                payer_refunded_amount: o.req("payer_refunded_amount")?,
-                payer_currency: o.req("payer_currency")?,
-                trade_time: o.req("trade_time")?,
-            })
+            match (
+                o.req("transaction_id"),
+                o.req("out_trade_no"),
+                o.req("settlement_amount"),
+                o.req("settlement_refunded_amount"),
+                o.req("settlement_currency"),
+                o.req("payer_amount"),
+                o.req("payer_refunded_amount"),
+                o.req("payer_currency"),
+                o.req("trade_time"),
+            ) {
+                (
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(settlement_amount),
+                    Some(settlement_refunded_amount),
+                    Some(settlement_currency),
+                    Some(payer_amount),
+                    Some(payer_refunded_amount),
+                    Some(payer_currency),
+                    Some(trade_time),
+                ) => {
+                    Ok(Self {
+                        transaction_id,
+                        out_trade_no,
+                        settlement_amount,
+                        settlement_refunded_amount,
+                        settlement_currency,
+                        payer_amount,
+                        payer_refunded_amount,
+                        payer_currency,
+                        trade_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 投诉单状态
@@ -850,11 +958,16 @@ pub mod complaints {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                state: o.opt("state")?,
-            })
+            match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
+                (Some(order_id), Some(out_order_no), Some(state)) => {
+                    Ok(Self {
+                        order_id,
+                        out_order_no,
+                        state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付分服务单状态
@@ -923,10 +1036,12 @@ pub mod complaints {
         pub struct ByComplaintId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByComplaintId<'a> {
             /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
+            #[inline]
             pub fn complete(self) -> complete::Complete<'a> {
                 complete::Complete(self.0.push("complete"))
             }
             /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
+            #[inline]
             pub fn negotiation_historys(
                 self,
             ) -> negotiation_historys::NegotiationHistorys<'a> {
@@ -935,6 +1050,7 @@ pub mod complaints {
                 )
             }
             /// `/v3/global/merchant-service/complaints/{complaint_id}/response`
+            #[inline]
             pub fn response(self) -> response::Response<'a> {
                 response::Response(self.0.push("response"))
             }
@@ -943,6 +1059,7 @@ pub mod complaints {
             /// 商户可通过调用此接口，查询指定投诉单的用户投诉详情，包含投诉内容、投诉关联订单、投诉人联系方式等信息，方便商户处理投诉。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
             ///
             /// `GET /v3/global/merchant-service/complaints/{complaint_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -975,9 +1092,10 @@ pub mod complaints {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mch_language: o.opt("mch_language")?,
-                })
+                match o.opt("mch_language") {
+                    Some(mch_language) => Ok(Self { mch_language }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 商户语言
@@ -1164,24 +1282,63 @@ pub mod complaints {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complaint_id: o.req("complaint_id")?,
-                    complaint_time: o.req("complaint_time")?,
-                    complaint_detail: o.req("complaint_detail")?,
-                    complaint_state: o.req("complaint_state")?,
-                    complainted_mchid: o.req("complainted_mchid")?,
-                    payer_phone: o.opt("payer_phone")?,
-                    complaint_order_info: o.opt("complaint_order_info")?,
-                    complaint_full_refunded: o.req("complaint_full_refunded")?,
-                    is_overdue: o.opt("is_overdue")?,
-                    priority: o.opt("priority")?,
-                    incoming_user_response: o.req("incoming_user_response")?,
-                    user_complaint_times: o.req("user_complaint_times")?,
-                    complaint_media_list: o.opt("complaint_media_list")?,
-                    problem_description: o.opt("problem_description")?,
-                    complaint_detail_trans: o.opt("complaint_detail_trans")?,
-                    service_order_info: o.opt("service_order_info")?,
-                })
+                match (
+                    o.req("complaint_id"),
+                    o.req("complaint_time"),
+                    o.req("complaint_detail"),
+                    o.req("complaint_state"),
+                    o.req("complainted_mchid"),
+                    o.opt("payer_phone"),
+                    o.opt("complaint_order_info"),
+                    o.req("complaint_full_refunded"),
+                    o.opt("is_overdue"),
+                    o.opt("priority"),
+                    o.req("incoming_user_response"),
+                    o.req("user_complaint_times"),
+                    o.opt("complaint_media_list"),
+                    o.opt("problem_description"),
+                    o.opt("complaint_detail_trans"),
+                    o.opt("service_order_info"),
+                ) {
+                    (
+                        Some(complaint_id),
+                        Some(complaint_time),
+                        Some(complaint_detail),
+                        Some(complaint_state),
+                        Some(complainted_mchid),
+                        Some(payer_phone),
+                        Some(complaint_order_info),
+                        Some(complaint_full_refunded),
+                        Some(is_overdue),
+                        Some(priority),
+                        Some(incoming_user_response),
+                        Some(user_complaint_times),
+                        Some(complaint_media_list),
+                        Some(problem_description),
+                        Some(complaint_detail_trans),
+                        Some(service_order_info),
+                    ) => {
+                        Ok(Self {
+                            complaint_id,
+                            complaint_time,
+                            complaint_detail,
+                            complaint_state,
+                            complainted_mchid,
+                            payer_phone,
+                            complaint_order_info,
+                            complaint_full_refunded,
+                            is_overdue,
+                            priority,
+                            incoming_user_response,
+                            user_complaint_times,
+                            complaint_media_list,
+                            problem_description,
+                            complaint_detail_trans,
+                            service_order_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseComplaintMediaList
@@ -1210,10 +1367,12 @@ pub mod complaints {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_type: o.req("media_type")?,
-                    media_url: o.req("media_url")?,
-                })
+                match (o.req("media_type"), o.req("media_url")) {
+                    (Some(media_type), Some(media_url)) => {
+                        Ok(Self { media_type, media_url })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 媒体文件业务类型
@@ -1333,17 +1492,42 @@ pub mod complaints {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    settlement_amount: o.req("settlement_amount")?,
-                    settlement_refunded_amount: o.req("settlement_refunded_amount")?,
-                    settlement_currency: o.req("settlement_currency")?,
-                    payer_amount: o.req("payer_amount")?,
-                    payer_refunded_amount: o.req("payer_refunded_amount")?,
-                    payer_currency: o.req("payer_currency")?,
-                    trade_time: o.req("trade_time")?,
-                })
+                match (
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.req("settlement_amount"),
+                    o.req("settlement_refunded_amount"),
+                    o.req("settlement_currency"),
+                    o.req("payer_amount"),
+                    o.req("payer_refunded_amount"),
+                    o.req("payer_currency"),
+                    o.req("trade_time"),
+                ) {
+                    (
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(settlement_amount),
+                        Some(settlement_refunded_amount),
+                        Some(settlement_currency),
+                        Some(payer_amount),
+                        Some(payer_refunded_amount),
+                        Some(payer_currency),
+                        Some(trade_time),
+                    ) => {
+                        Ok(Self {
+                            transaction_id,
+                            out_trade_no,
+                            settlement_amount,
+                            settlement_refunded_amount,
+                            settlement_currency,
+                            payer_amount,
+                            payer_refunded_amount,
+                            payer_currency,
+                            trade_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 投诉单状态
@@ -1491,11 +1675,16 @@ pub mod complaints {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    order_id: o.opt("order_id")?,
-                    out_order_no: o.opt("out_order_no")?,
-                    state: o.opt("state")?,
-                })
+                match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
+                    (Some(order_id), Some(out_order_no), Some(state)) => {
+                        Ok(Self {
+                            order_id,
+                            out_order_no,
+                            state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付分服务单状态
@@ -1570,6 +1759,7 @@ pub mod complaints {
                 /// 商户可通过调用此接口，反馈投诉单已处理完成。投诉单处理完成后系统将对用户下发满意度评价。请务必在真实处理完用户投诉后再调此接口，避免因投诉未妥善处理造成用户重复投诉。重复投诉率将是考核客诉处理质量的重要指标之一。
                 ///
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/complete`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1603,9 +1793,10 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        complainted_mchid: o.req("complainted_mchid")?,
-                    })
+                    match o.req("complainted_mchid") {
+                        Some(complainted_mchid) => Ok(Self { complainted_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1621,6 +1812,7 @@ pub mod complaints {
                 /// 商户可通过调用此接口，查询指定投诉的用户商户协商历史，以分页输出查询结果，方便商户根据处理历史来制定后续处理方案。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
                 ///
                 /// `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1663,11 +1855,16 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        limit: o.opt("limit")?,
-                        offset: o.opt("offset")?,
-                        mch_language: o.opt("mch_language")?,
-                    })
+                    match (o.opt("limit"), o.opt("offset"), o.opt("mch_language")) {
+                        (Some(limit), Some(offset), Some(mch_language)) => {
+                            Ok(Self {
+                                limit,
+                                offset,
+                                mch_language,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 商户语言
@@ -1805,12 +2002,22 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        data: o.opt("data")?,
-                        limit: o.req("limit")?,
-                        offset: o.req("offset")?,
-                        total_count: o.opt("total_count")?,
-                    })
+                    match (
+                        o.opt("data"),
+                        o.req("limit"),
+                        o.req("offset"),
+                        o.opt("total_count"),
+                    ) {
+                        (Some(data), Some(limit), Some(offset), Some(total_count)) => {
+                            Ok(Self {
+                                data,
+                                limit,
+                                offset,
+                                total_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -1862,15 +2069,36 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        log_id: o.req("log_id")?,
-                        operator: o.req("operator")?,
-                        operate_time: o.req("operate_time")?,
-                        operate_type: o.req("operate_type")?,
-                        operate_details: o.opt("operate_details")?,
-                        image_list: o.opt("image_list")?,
-                        complaint_media_list: o.opt("complaint_media_list")?,
-                    })
+                    match (
+                        o.req("log_id"),
+                        o.req("operator"),
+                        o.req("operate_time"),
+                        o.req("operate_type"),
+                        o.opt("operate_details"),
+                        o.opt("image_list"),
+                        o.opt("complaint_media_list"),
+                    ) {
+                        (
+                            Some(log_id),
+                            Some(operator),
+                            Some(operate_time),
+                            Some(operate_type),
+                            Some(operate_details),
+                            Some(image_list),
+                            Some(complaint_media_list),
+                        ) => {
+                            Ok(Self {
+                                log_id,
+                                operator,
+                                operate_time,
+                                operate_type,
+                                operate_details,
+                                image_list,
+                                complaint_media_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 操作资料列表
@@ -1899,10 +2127,12 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        media_type: o.req("media_type")?,
-                        media_url: o.req("media_url")?,
-                    })
+                    match (o.req("media_type"), o.req("media_url")) {
+                        (Some(media_type), Some(media_url)) => {
+                            Ok(Self { media_type, media_url })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 媒体文件业务类型
@@ -2132,6 +2362,7 @@ pub mod complaints {
                 /// 商户可通过调用此接口，提交回复内容。其中上传图片凭证需首先调用商户上传反馈图片接口，得到图片id，再将id填入请求。
                 ///
                 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2183,13 +2414,30 @@ pub mod complaints {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        complainted_mchid: o.req("complainted_mchid")?,
-                        response_content: o.req("response_content")?,
-                        response_images: o.opt("response_images")?,
-                        jump_url: o.opt("jump_url")?,
-                        jump_url_text: o.opt("jump_url_text")?,
-                    })
+                    match (
+                        o.req("complainted_mchid"),
+                        o.req("response_content"),
+                        o.opt("response_images"),
+                        o.opt("jump_url"),
+                        o.opt("jump_url_text"),
+                    ) {
+                        (
+                            Some(complainted_mchid),
+                            Some(response_content),
+                            Some(response_images),
+                            Some(jump_url),
+                            Some(jump_url_text),
+                        ) => {
+                            Ok(Self {
+                                complainted_mchid,
+                                response_content,
+                                response_images,
+                                jump_url,
+                                jump_url_text,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2201,10 +2449,12 @@ pub mod images {
     pub struct Images<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Images<'a> {
         /// `/v3/global/merchant-service/images/{media_id}`: `media_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn media_id(self, media_id: &str) -> by_media_id::ByMediaId<'a> {
             by_media_id::ByMediaId(self.0.push_param(&media_id))
         }
         /// `/v3/global/merchant-service/images/upload`
+        #[inline]
         pub fn upload(self) -> upload::Upload<'a> {
             upload::Upload(self.0.push("upload"))
         }
@@ -2219,6 +2469,7 @@ pub mod images {
             /// 下载图片API为通用接口，消费者投诉相关图片都可以通过该接口进行下载。
             ///
             /// `GET /v3/global/merchant-service/images/{media_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2252,9 +2503,10 @@ pub mod images {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complaint_id: o.req("complaint_id")?,
-                })
+                match o.req("complaint_id") {
+                    Some(complaint_id) => Ok(Self { complaint_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -2268,6 +2520,7 @@ pub mod images {
             /// 商户上传反馈图片的接口。 将媒体图片进行二进制转换，得到的媒体图片二进制内容，在请求body中上传此二进制内容。 媒体图片只支持jpg、png、bmp格式，文件大小不能超过2M。
             ///
             /// `POST /v3/global/merchant-service/images/upload`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2300,7 +2553,10 @@ pub mod images {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                match o.req("meta") {
+                    Some(meta) => Ok(Self { meta }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
@@ -2327,10 +2583,10 @@ pub mod images {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    filename: o.opt("filename")?,
-                    sha256: o.opt("sha256")?,
-                })
+                match (o.opt("filename"), o.opt("sha256")) {
+                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
@@ -2356,9 +2612,10 @@ pub mod images {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_id: o.req("media_id")?,
-                })
+                match o.req("media_id") {
+                    Some(media_id) => Ok(Self { media_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

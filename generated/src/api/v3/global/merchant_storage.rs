@@ -4,6 +4,7 @@
 pub struct MerchantStorage<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantStorage<'a> {
     /// `/v3/global/merchant-storage/file`
+    #[inline]
     pub fn file(self) -> file::File<'a> {
         file::File(self.0.push("file"))
     }
@@ -14,6 +15,7 @@ pub mod file {
     pub struct File<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> File<'a> {
         /// `/v3/global/merchant-storage/file/upload`
+        #[inline]
         pub fn upload(self) -> upload::Upload<'a> {
             upload::Upload(self.0.push("upload"))
         }
@@ -28,6 +30,7 @@ pub mod file {
             /// 部分微信支付境外业务指定商户需要上传文件资料，可使用本API来提交资料，获取其他业务API所需的FileID值。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_11.shtml)
             ///
             /// `POST /v3/global/merchant-storage/file/upload`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -60,7 +63,10 @@ pub mod file {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                match o.req("meta") {
+                    Some(meta) => Ok(Self { meta }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
@@ -87,10 +93,10 @@ pub mod file {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    filename: o.opt("filename")?,
-                    sha256: o.opt("sha256")?,
-                })
+                match (o.opt("filename"), o.opt("sha256")) {
+                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
@@ -116,7 +122,10 @@ pub mod file {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { file_id: o.req("file_id")? })
+                match o.req("file_id") {
+                    Some(file_id) => Ok(Self { file_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

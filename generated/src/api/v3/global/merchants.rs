@@ -4,6 +4,7 @@
 pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchants<'a> {
     /// `/v3/global/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
         by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
     }
@@ -12,6 +13,7 @@ impl<'a> Merchants<'a> {
     /// 机构提交子商户资料，微信支付系统会为每个子商户创建子商户号。
     ///
     /// `POST /v3/global/merchants`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -138,30 +140,81 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            idempotency_key: o.opt("Idempotency-Key")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sp_appid: o.req("sp_appid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            name: o.req("name")?,
-            shortname: o.req("shortname")?,
-            office_phone: o.req("office_phone")?,
-            contact: o.req("contact")?,
-            business_category: o.req("business_category")?,
-            channel_id: o.opt("channel_id")?,
-            merchant_country_code: o.req("merchant_country_code")?,
-            merchant_type: o.req("merchant_type")?,
-            registration_certificate_number: o.opt("registration_certificate_number")?,
-            registration_certificate_date: o.opt("registration_certificate_date")?,
-            registration_certificate_copy: o.opt("registration_certificate_copy")?,
-            settlement_bank_number: o.opt("settlement_bank_number")?,
-            business: o.req("business")?,
-            director: o.opt("director")?,
-            principal: o.opt("principal")?,
-            apply_h5_payment: o.opt("apply_h5_payment")?,
-            h5_payment_apply_info: o.opt("h5_payment_apply_info")?,
-            attach: o.opt("attach")?,
-        })
+        match (
+            o.opt("Idempotency-Key"),
+            o.req("Wechatpay-Serial"),
+            o.req("sp_appid"),
+            o.req("sp_mchid"),
+            o.req("name"),
+            o.req("shortname"),
+            o.req("office_phone"),
+            o.req("contact"),
+            o.req("business_category"),
+            o.opt("channel_id"),
+            o.req("merchant_country_code"),
+            o.req("merchant_type"),
+            o.opt("registration_certificate_number"),
+            o.opt("registration_certificate_date"),
+            o.opt("registration_certificate_copy"),
+            o.opt("settlement_bank_number"),
+            o.req("business"),
+            o.opt("director"),
+            o.opt("principal"),
+            o.opt("apply_h5_payment"),
+            o.opt("h5_payment_apply_info"),
+            o.opt("attach"),
+        ) {
+            (
+                Some(idempotency_key),
+                Some(wechatpay_serial),
+                Some(sp_appid),
+                Some(sp_mchid),
+                Some(name),
+                Some(shortname),
+                Some(office_phone),
+                Some(contact),
+                Some(business_category),
+                Some(channel_id),
+                Some(merchant_country_code),
+                Some(merchant_type),
+                Some(registration_certificate_number),
+                Some(registration_certificate_date),
+                Some(registration_certificate_copy),
+                Some(settlement_bank_number),
+                Some(business),
+                Some(director),
+                Some(principal),
+                Some(apply_h5_payment),
+                Some(h5_payment_apply_info),
+                Some(attach),
+            ) => {
+                Ok(Self {
+                    idempotency_key,
+                    wechatpay_serial,
+                    sp_appid,
+                    sp_mchid,
+                    name,
+                    shortname,
+                    office_phone,
+                    contact,
+                    business_category,
+                    channel_id,
+                    merchant_country_code,
+                    merchant_type,
+                    registration_certificate_number,
+                    registration_certificate_date,
+                    registration_certificate_copy,
+                    settlement_bank_number,
+                    business,
+                    director,
+                    principal,
+                    apply_h5_payment,
+                    h5_payment_apply_info,
+                    attach,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务信息
@@ -222,16 +275,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_type: o.req("business_type")?,
-            app_download: o.opt("app_download")?,
-            website: o.opt("website")?,
-            office_account: o.opt("office_account")?,
-            mini_program: o.opt("mini_program")?,
-            store_address: o.opt("store_address")?,
-            store_photos: o.opt("store_photos")?,
-            mcc: o.opt("mcc")?,
-        })
+        match (
+            o.req("business_type"),
+            o.opt("app_download"),
+            o.opt("website"),
+            o.opt("office_account"),
+            o.opt("mini_program"),
+            o.opt("store_address"),
+            o.opt("store_photos"),
+            o.opt("mcc"),
+        ) {
+            (
+                Some(business_type),
+                Some(app_download),
+                Some(website),
+                Some(office_account),
+                Some(mini_program),
+                Some(store_address),
+                Some(store_photos),
+                Some(mcc),
+            ) => {
+                Ok(Self {
+                    business_type,
+                    app_download,
+                    website,
+                    office_account,
+                    mini_program,
+                    store_address,
+                    store_photos,
+                    mcc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 业务类型
@@ -323,11 +399,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContact {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            phone: o.req("phone")?,
-            email: o.req("email")?,
-        })
+        match (o.req("name"), o.req("phone"), o.req("email")) {
+            (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 董事信息
@@ -358,10 +433,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDirector {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// H5申请资料
@@ -390,10 +465,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestH5PaymentApplyInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            h5_website_url: o.req("h5_website_url")?,
-            domains: o.req("domains")?,
-        })
+        match (o.req("h5_website_url"), o.req("domains")) {
+            (Some(h5_website_url), Some(domains)) => Ok(Self { h5_website_url, domains }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户类型
@@ -476,10 +551,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPrincipal {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            number: o.opt("number")?,
-        })
+        match (o.opt("name"), o.opt("number")) {
+            (Some(name), Some(number)) => Ok(Self { name, number }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
@@ -520,12 +595,27 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-            verification_status: o.opt("verification_status")?,
-            description: o.opt("description")?,
-            h5_authorization_state: o.opt("h5_authorization_state")?,
-        })
+        match (
+            o.req("sub_mchid"),
+            o.opt("verification_status"),
+            o.opt("description"),
+            o.opt("h5_authorization_state"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(verification_status),
+                Some(description),
+                Some(h5_authorization_state),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    verification_status,
+                    description,
+                    h5_authorization_state,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// H5支付权限状态
@@ -658,6 +748,7 @@ pub mod by_sub_mchid {
         /// 用于机构查询子商户创建是否成功，接口只提供单个子商户信息查询。
         ///
         /// `GET /v3/global/merchants/{sub_mchid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -673,6 +764,7 @@ pub mod by_sub_mchid {
         /// 用于机构子商户创建成功后，接口提供子商户信息修改
         ///
         /// `PATCH /v3/global/merchants/{sub_mchid}`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -710,10 +802,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_appid: o.req("sp_appid")?,
-                sp_mchid: o.req("sp_mchid")?,
-            })
+            match (o.req("sp_appid"), o.req("sp_mchid")) {
+                (Some(sp_appid), Some(sp_mchid)) => Ok(Self { sp_appid, sp_mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
@@ -810,26 +902,66 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                name: o.req("name")?,
-                shortname: o.req("shortname")?,
-                office_phone: o.req("office_phone")?,
-                merchant_country_code: o.req("merchant_country_code")?,
-                business_category: o.req("business_category")?,
-                contact: o.opt("contact")?,
-                merchant_type: o.opt("merchant_type")?,
-                registration_certificate_number: o
-                    .opt("registration_certificate_number")?,
-                registration_certificate_date: o.opt("registration_certificate_date")?,
-                settlement_bank_number: o.opt("settlement_bank_number")?,
-                business: o.opt("business")?,
-                director: o.opt("director")?,
-                principal: o.opt("principal")?,
-                h5_payment: o.opt("h5_payment")?,
-                sub_merchant_state: o.opt("sub_merchant_state")?,
-                attach: o.opt("attach")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("name"),
+                o.req("shortname"),
+                o.req("office_phone"),
+                o.req("merchant_country_code"),
+                o.req("business_category"),
+                o.opt("contact"),
+                o.opt("merchant_type"),
+                o.opt("registration_certificate_number"),
+                o.opt("registration_certificate_date"),
+                o.opt("settlement_bank_number"),
+                o.opt("business"),
+                o.opt("director"),
+                o.opt("principal"),
+                o.opt("h5_payment"),
+                o.opt("sub_merchant_state"),
+                o.opt("attach"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(name),
+                    Some(shortname),
+                    Some(office_phone),
+                    Some(merchant_country_code),
+                    Some(business_category),
+                    Some(contact),
+                    Some(merchant_type),
+                    Some(registration_certificate_number),
+                    Some(registration_certificate_date),
+                    Some(settlement_bank_number),
+                    Some(business),
+                    Some(director),
+                    Some(principal),
+                    Some(h5_payment),
+                    Some(sub_merchant_state),
+                    Some(attach),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        name,
+                        shortname,
+                        office_phone,
+                        merchant_country_code,
+                        business_category,
+                        contact,
+                        merchant_type,
+                        registration_certificate_number,
+                        registration_certificate_date,
+                        settlement_bank_number,
+                        business,
+                        director,
+                        principal,
+                        h5_payment,
+                        sub_merchant_state,
+                        attach,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务信息
@@ -885,15 +1017,36 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.opt("business_type")?,
-                app_download: o.opt("app_download")?,
-                website: o.opt("website")?,
-                office_account: o.opt("office_account")?,
-                mini_program: o.opt("mini_program")?,
-                store_address: o.opt("store_address")?,
-                mcc: o.opt("mcc")?,
-            })
+            match (
+                o.opt("business_type"),
+                o.opt("app_download"),
+                o.opt("website"),
+                o.opt("office_account"),
+                o.opt("mini_program"),
+                o.opt("store_address"),
+                o.opt("mcc"),
+            ) {
+                (
+                    Some(business_type),
+                    Some(app_download),
+                    Some(website),
+                    Some(office_account),
+                    Some(mini_program),
+                    Some(store_address),
+                    Some(mcc),
+                ) => {
+                    Ok(Self {
+                        business_type,
+                        app_download,
+                        website,
+                        office_account,
+                        mini_program,
+                        store_address,
+                        mcc,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务类型
@@ -985,11 +1138,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-            })
+            match (o.opt("name"), o.opt("phone"), o.opt("email")) {
+                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 董事信息
@@ -1020,10 +1172,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// H5支付权限详情
@@ -1054,10 +1206,15 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                audit_reject_detail: o.opt("audit_reject_detail")?,
-                h5_authorization_state: o.opt("h5_authorization_state")?,
-            })
+            match (o.opt("audit_reject_detail"), o.opt("h5_authorization_state")) {
+                (Some(audit_reject_detail), Some(h5_authorization_state)) => {
+                    Ok(Self {
+                        audit_reject_detail,
+                        h5_authorization_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// H5支付权限状态
@@ -1208,10 +1365,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 子商户状态信息
@@ -1247,11 +1404,24 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_merchant_status: o.opt("sub_merchant_status")?,
-                application_status: o.opt("application_status")?,
-                application_reject_detail: o.opt("application_reject_detail")?,
-            })
+            match (
+                o.opt("sub_merchant_status"),
+                o.opt("application_status"),
+                o.opt("application_reject_detail"),
+            ) {
+                (
+                    Some(sub_merchant_status),
+                    Some(application_status),
+                    Some(application_reject_detail),
+                ) => {
+                    Ok(Self {
+                        sub_merchant_status,
+                        application_status,
+                        application_reject_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 子商户入驻驳回详情
@@ -1283,10 +1453,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                field: o.opt("field")?,
-                reason: o.opt("reason")?,
-            })
+            match (o.opt("field"), o.opt("reason")) {
+                (Some(field), Some(reason)) => Ok(Self { field, reason }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 子商户入驻状态
@@ -1524,30 +1694,78 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sp_appid: o.req("sp_appid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                name: o.req("name")?,
-                sub_mchid: o.req("sub_mchid")?,
-                shortname: o.req("shortname")?,
-                office_phone: o.req("office_phone")?,
-                contact: o.req("contact")?,
-                business_category: o.req("business_category")?,
-                channel_id: o.opt("channel_id")?,
-                merchant_country_code: o.req("merchant_country_code")?,
-                merchant_type: o.req("merchant_type")?,
-                registration_certificate_number: o
-                    .req("registration_certificate_number")?,
-                registration_certificate_date: o.req("registration_certificate_date")?,
-                registration_certificate_copy: o.opt("registration_certificate_copy")?,
-                settlement_bank_number: o.opt("settlement_bank_number")?,
-                business: o.req("business")?,
-                director: o.opt("director")?,
-                principal: o.opt("principal")?,
-                apply_h5_payment: o.opt("apply_h5_payment")?,
-                h5_payment_apply_info: o.opt("h5_payment_apply_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sp_appid"),
+                o.req("sp_mchid"),
+                o.req("name"),
+                o.req("sub_mchid"),
+                o.req("shortname"),
+                o.req("office_phone"),
+                o.req("contact"),
+                o.req("business_category"),
+                o.opt("channel_id"),
+                o.req("merchant_country_code"),
+                o.req("merchant_type"),
+                o.req("registration_certificate_number"),
+                o.req("registration_certificate_date"),
+                o.opt("registration_certificate_copy"),
+                o.opt("settlement_bank_number"),
+                o.req("business"),
+                o.opt("director"),
+                o.opt("principal"),
+                o.opt("apply_h5_payment"),
+                o.opt("h5_payment_apply_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sp_appid),
+                    Some(sp_mchid),
+                    Some(name),
+                    Some(sub_mchid),
+                    Some(shortname),
+                    Some(office_phone),
+                    Some(contact),
+                    Some(business_category),
+                    Some(channel_id),
+                    Some(merchant_country_code),
+                    Some(merchant_type),
+                    Some(registration_certificate_number),
+                    Some(registration_certificate_date),
+                    Some(registration_certificate_copy),
+                    Some(settlement_bank_number),
+                    Some(business),
+                    Some(director),
+                    Some(principal),
+                    Some(apply_h5_payment),
+                    Some(h5_payment_apply_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sp_appid,
+                        sp_mchid,
+                        name,
+                        sub_mchid,
+                        shortname,
+                        office_phone,
+                        contact,
+                        business_category,
+                        channel_id,
+                        merchant_country_code,
+                        merchant_type,
+                        registration_certificate_number,
+                        registration_certificate_date,
+                        registration_certificate_copy,
+                        settlement_bank_number,
+                        business,
+                        director,
+                        principal,
+                        apply_h5_payment,
+                        h5_payment_apply_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务信息
@@ -1608,16 +1826,39 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.req("business_type")?,
-                app_download: o.opt("app_download")?,
-                website: o.opt("website")?,
-                office_account: o.opt("office_account")?,
-                mini_program: o.opt("mini_program")?,
-                store_address: o.opt("store_address")?,
-                store_photos: o.opt("store_photos")?,
-                mcc: o.opt("mcc")?,
-            })
+            match (
+                o.req("business_type"),
+                o.opt("app_download"),
+                o.opt("website"),
+                o.opt("office_account"),
+                o.opt("mini_program"),
+                o.opt("store_address"),
+                o.opt("store_photos"),
+                o.opt("mcc"),
+            ) {
+                (
+                    Some(business_type),
+                    Some(app_download),
+                    Some(website),
+                    Some(office_account),
+                    Some(mini_program),
+                    Some(store_address),
+                    Some(store_photos),
+                    Some(mcc),
+                ) => {
+                    Ok(Self {
+                        business_type,
+                        app_download,
+                        website,
+                        office_account,
+                        mini_program,
+                        store_address,
+                        store_photos,
+                        mcc,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务类型
@@ -1709,11 +1950,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                phone: o.req("phone")?,
-                email: o.req("email")?,
-            })
+            match (o.req("name"), o.req("phone"), o.req("email")) {
+                (Some(name), Some(phone), Some(email)) => Ok(Self { name, phone, email }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 董事信息
@@ -1744,10 +1984,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// H5支付申请资料资料
@@ -1776,10 +2016,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                website_url: o.opt("website_url")?,
-                domains: o.opt("domains")?,
-            })
+            match (o.opt("website_url"), o.opt("domains")) {
+                (Some(website_url), Some(domains)) => Ok(Self { website_url, domains }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户类型
@@ -1862,10 +2102,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                number: o.opt("number")?,
-            })
+            match (o.opt("name"), o.opt("number")) {
+                (Some(name), Some(number)) => Ok(Self { name, number }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
@@ -1896,10 +2136,15 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                h5_authorization_state: o.opt("h5_authorization_state")?,
-            })
+            match (o.req("sub_mchid"), o.opt("h5_authorization_state")) {
+                (Some(sub_mchid), Some(h5_authorization_state)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        h5_authorization_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// H5支付权限状态

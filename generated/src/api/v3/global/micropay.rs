@@ -4,6 +4,7 @@
 pub struct Micropay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Micropay<'a> {
     /// `/v3/global/micropay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -14,14 +15,17 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/global/micropay/transactions/id`
+        #[inline]
         pub fn id(self) -> id::Id<'a> {
             id::Id(self.0.push("id"))
         }
         /// `/v3/global/micropay/transactions/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
         /// `/v3/global/micropay/transactions/pay`
+        #[inline]
         pub fn pay(self) -> pay::Pay<'a> {
             pay::Pay(self.0.push("pay"))
         }
@@ -32,6 +36,7 @@ pub mod transactions {
         pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Id<'a> {
             /// `/v3/global/micropay/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transaction_id(
                 self,
                 transaction_id: &str,
@@ -45,6 +50,7 @@ pub mod transactions {
             pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByTransactionId<'a> {
                 /// `/v3/global/micropay/transactions/id/{transaction_id}/reverse`
+                #[inline]
                 pub fn reverse(self) -> reverse::Reverse<'a> {
                     reverse::Reverse(self.0.push("reverse"))
                 }
@@ -59,6 +65,7 @@ pub mod transactions {
                     /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
                     ///
                     /// `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -102,11 +109,12 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mchid: o.req("mchid")?,
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
+                            (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
+                                Ok(Self { mchid, sp_mchid, sub_mchid })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -118,6 +126,7 @@ pub mod transactions {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_trade_no(
                 self,
                 out_trade_no: &str,
@@ -131,6 +140,7 @@ pub mod transactions {
             pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutTradeNo<'a> {
                 /// `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`
+                #[inline]
                 pub fn reverse(self) -> reverse::Reverse<'a> {
                     reverse::Reverse(self.0.push("reverse"))
                 }
@@ -145,6 +155,7 @@ pub mod transactions {
                     /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_7.shtml)
                     ///
                     /// `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -188,11 +199,12 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mchid: o.req("mchid")?,
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match (o.req("mchid"), o.req("sp_mchid"), o.req("sub_mchid")) {
+                            (Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
+                                Ok(Self { mchid, sp_mchid, sub_mchid })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -208,6 +220,7 @@ pub mod transactions {
             /// 通过本接口提交微信支付付款码支付订单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_1.shtml)
             ///
             /// `POST /v3/global/micropay/transactions/pay`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -313,25 +326,66 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    trade_type: o.req("trade_type")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    merchant_category_code: o.req("merchant_category_code")?,
-                    payer: o.opt("payer")?,
-                    amount: o.req("amount")?,
-                    scene_info: o.opt("scene_info")?,
-                    detail: o.opt("detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.opt("goods_tag"),
+                    o.req("trade_type"),
+                    o.opt("limit_pay"),
+                    o.req("merchant_category_code"),
+                    o.opt("payer"),
+                    o.req("amount"),
+                    o.opt("scene_info"),
+                    o.opt("detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(goods_tag),
+                        Some(trade_type),
+                        Some(limit_pay),
+                        Some(merchant_category_code),
+                        Some(payer),
+                        Some(amount),
+                        Some(scene_info),
+                        Some(detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sub_mchid,
+                            sp_mchid,
+                            sp_appid,
+                            sub_appid,
+                            description,
+                            attach,
+                            out_trade_no,
+                            goods_tag,
+                            trade_type,
+                            limit_pay,
+                            merchant_category_code,
+                            payer,
+                            amount,
+                            scene_info,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -362,10 +416,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetail
@@ -399,11 +453,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    receipt_id: o.opt("receipt_id")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                    (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            receipt_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -449,13 +508,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("wxpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(wxpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            wxpay_goods_id,
+                            goods_name,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -481,9 +557,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    auth_code: o.req("auth_code")?,
-                })
+                match o.req("auth_code") {
+                    Some(auth_code) => Ok(Self { auth_code }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -527,13 +604,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.opt("device_ip")?,
-                    payer_client_ip: o.opt("payer_client_ip")?,
-                    operator_id: o.opt("operator_id")?,
-                    store_info: o.opt("store_info")?,
-                })
+                match (
+                    o.opt("device_id"),
+                    o.opt("device_ip"),
+                    o.opt("payer_client_ip"),
+                    o.opt("operator_id"),
+                    o.opt("store_info"),
+                ) {
+                    (
+                        Some(device_id),
+                        Some(device_ip),
+                        Some(payer_client_ip),
+                        Some(operator_id),
+                        Some(store_info),
+                    ) => {
+                        Ok(Self {
+                            device_id,
+                            device_ip,
+                            payer_client_ip,
+                            operator_id,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -569,11 +663,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    name: o.req("name")?,
-                    address: o.req("address")?,
-                })
+                match (o.opt("id"), o.req("name"), o.req("address")) {
+                    (Some(id), Some(name), Some(address)) => {
+                        Ok(Self { id, name, address })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
@@ -673,25 +768,66 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.req("id")?,
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    trade_type: o.req("trade_type")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    bank_type: o.req("bank_type")?,
-                    attach: o.opt("attach")?,
-                    success_time: o.req("success_time")?,
-                    payer: o.opt("payer")?,
-                    amount: o.req("amount")?,
-                    detail: o.opt("detail")?,
-                })
+                match (
+                    o.req("id"),
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("trade_type"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("bank_type"),
+                    o.opt("attach"),
+                    o.req("success_time"),
+                    o.opt("payer"),
+                    o.req("amount"),
+                    o.opt("detail"),
+                ) {
+                    (
+                        Some(id),
+                        Some(mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(bank_type),
+                        Some(attach),
+                        Some(success_time),
+                        Some(payer),
+                        Some(amount),
+                        Some(detail),
+                    ) => {
+                        Ok(Self {
+                            id,
+                            mchid,
+                            appid,
+                            sub_mchid,
+                            sp_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            trade_type,
+                            trade_state,
+                            trade_state_desc,
+                            bank_type,
+                            attach,
+                            success_time,
+                            payer,
+                            amount,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -735,13 +871,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                    payer_total: o.req("payer_total")?,
-                    payer_currency: o.opt("payer _currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("currency"),
+                    o.req("payer_total"),
+                    o.opt("payer _currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(currency),
+                        Some(payer_total),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            currency,
+                            payer_total,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率
@@ -772,10 +925,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -899,19 +1052,48 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.opt("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wechatpay_contribute_amount: o.opt("wechatpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.opt("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wechatpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wechatpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wechatpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseDetailGoodsDetail
@@ -952,12 +1134,22 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (Some(goods_id), Some(goods_remark), Some(quantity), Some(price)) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -1101,11 +1293,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct Papay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Papay<'a> {
     /// `/v3/global/papay/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/global/papay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -18,20 +20,24 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/global/papay/contracts/app-pre-entrust-sign`
+        #[inline]
         pub fn app_pre_entrust_sign(
             self,
         ) -> app_pre_entrust_sign::AppPreEntrustSign<'a> {
             app_pre_entrust_sign::AppPreEntrustSign(self.0.push("app-pre-entrust-sign"))
         }
         /// `/v3/global/papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
             by_contract_id::ByContractId(self.0.push_param(&contract_id))
         }
         /// `/v3/global/papay/contracts/h5-pre-entrust-sign`
+        #[inline]
         pub fn h5_pre_entrust_sign(self) -> h5_pre_entrust_sign::H5PreEntrustSign<'a> {
             h5_pre_entrust_sign::H5PreEntrustSign(self.0.push("h5-pre-entrust-sign"))
         }
         /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
+        #[inline]
         pub fn jsapi_pre_entrust_sign(
             self,
         ) -> jsapi_pre_entrust_sign::JsapiPreEntrustSign<'a> {
@@ -40,6 +46,7 @@ pub mod contracts {
             )
         }
         /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
+        #[inline]
         pub fn miniprogram_pre_entrust_sign(
             self,
         ) -> miniprogram_pre_entrust_sign::MiniprogramPreEntrustSign<'a> {
@@ -48,10 +55,12 @@ pub mod contracts {
             )
         }
         /// `/v3/global/papay/contracts/out-contract-code`
+        #[inline]
         pub fn out_contract_code(self) -> out_contract_code::OutContractCode<'a> {
             out_contract_code::OutContractCode(self.0.push("out-contract-code"))
         }
         /// `/v3/global/papay/contracts/web-pre-entrust-sign`
+        #[inline]
         pub fn web_pre_entrust_sign(
             self,
         ) -> web_pre_entrust_sign::WebPreEntrustSign<'a> {
@@ -68,6 +77,7 @@ pub mod contracts {
             /// 用户在商户的APP中发起签约，跳转到微信客户端签约小程序完成签约，签约完成后重新打开商户APP。 移动应用（APP）接入开放平台SDK后，用户即可以在 APP 中跳转至微信某一小程序的指定页面，完成服务后再跳回至商户APP 。[官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_18.shtml)
             ///
             /// `POST /v3/global/papay/contracts/app-pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -156,20 +166,51 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    success_notify_url: o.opt("success_notify_url")?,
-                    openid: o.opt("openid")?,
-                    user_client_ip: o.opt("user_client_ip")?,
-                    expired_time: o.opt("expired_time")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("success_notify_url"),
+                    o.opt("openid"),
+                    o.opt("user_client_ip"),
+                    o.opt("expired_time"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(success_notify_url),
+                        Some(openid),
+                        Some(user_client_ip),
+                        Some(expired_time),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            success_notify_url,
+                            openid,
+                            user_client_ip,
+                            expired_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
@@ -195,9 +236,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    session_id: o.req("session_id")?,
-                })
+                match o.req("session_id") {
+                    Some(session_id) => Ok(Self { session_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -207,6 +249,7 @@ pub mod contracts {
         pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByContractId<'a> {
             /// `/v3/global/papay/contracts/{contract_id}/terminate`
+            #[inline]
             pub fn terminate(self) -> terminate::Terminate<'a> {
                 terminate::Terminate(self.0.push("terminate"))
             }
@@ -215,6 +258,7 @@ pub mod contracts {
             /// 查询签约关系接口提供单笔签约关系查询， 查询方式：使用微信返回的委托代扣协议contract_id进行查询。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_2.shtml)
             ///
             /// `GET /v3/global/papay/contracts/{contract_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -272,14 +316,33 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
@@ -380,24 +443,63 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.opt("mchid")?,
-                    appid: o.opt("appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    contract_id: o.opt("contract_id")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    state: o.opt("state")?,
-                    signed_time: o.opt("signed_time")?,
-                    terminated_time: o.opt("terminated_time")?,
-                    termination_mode: o.opt("termination_mode")?,
-                    termination_note: o.opt("termination_note")?,
-                    openid: o.opt("openid")?,
-                })
+                match (
+                    o.opt("mchid"),
+                    o.opt("appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.opt("contract_id"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("state"),
+                    o.opt("signed_time"),
+                    o.opt("terminated_time"),
+                    o.opt("termination_mode"),
+                    o.opt("termination_note"),
+                    o.opt("openid"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(contract_id),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(state),
+                        Some(signed_time),
+                        Some(terminated_time),
+                        Some(termination_mode),
+                        Some(termination_note),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            contract_id,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            state,
+                            signed_time,
+                            terminated_time,
+                            termination_mode,
+                            termination_note,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
@@ -410,6 +512,7 @@ pub mod contracts {
                 /// 商户与用户的签约关系有误或者商户主动要求与用户之前的签约协议时可调用此接口完成解约。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_4.shtml)
                 ///
                 /// `POST /v3/global/papay/contracts/{contract_id}/terminate`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -463,13 +566,30 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.opt("appid")?,
-                        sp_appid: o.opt("sp_appid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        termination_note: o.opt("termination_note")?,
-                    })
+                    match (
+                        o.opt("appid"),
+                        o.opt("sp_appid"),
+                        o.opt("sub_mchid"),
+                        o.opt("sub_appid"),
+                        o.opt("termination_note"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(sp_appid),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(termination_note),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                sp_appid,
+                                sub_mchid,
+                                sub_appid,
+                                termination_note,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -484,6 +604,7 @@ pub mod contracts {
             /// 该方式适用于手机、平板电脑等使用H5浏览器的设备场景使用微信签约扣款。商户在网站前端通过微信支付H5纯签约接口与用户签订委托扣款协议，再通过后台接口申请扣款来完成代扣交易。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_14.shtml)
             ///
             /// `POST /v3/global/papay/contracts/h5-pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -577,21 +698,54 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    success_notify_url: o.opt("success_notify_url")?,
-                    return_appid: o.opt("return_appid")?,
-                    user_client_ip: o.opt("user_client_ip")?,
-                    expired_time: o.opt("expired_time")?,
-                    return_url: o.opt("return_url")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("success_notify_url"),
+                    o.opt("return_appid"),
+                    o.opt("user_client_ip"),
+                    o.opt("expired_time"),
+                    o.opt("return_url"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(success_notify_url),
+                        Some(return_appid),
+                        Some(user_client_ip),
+                        Some(expired_time),
+                        Some(return_url),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            success_notify_url,
+                            return_appid,
+                            user_client_ip,
+                            expired_time,
+                            return_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
@@ -617,9 +771,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sign_url: o.req("sign_url")?,
-                })
+                match o.req("sign_url") {
+                    Some(sign_url) => Ok(Self { sign_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -633,6 +788,7 @@ pub mod contracts {
             /// 该方式适用于微信公众号内发起签约。用户在完成签约后可返回商户签约页面。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_15.shtml)
             ///
             /// `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -721,20 +877,51 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    success_notify_url: o.opt("success_notify_url")?,
-                    openid: o.opt("openid")?,
-                    return_url: o.opt("return_url")?,
-                    expired_time: o.opt("expired_time")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("success_notify_url"),
+                    o.opt("openid"),
+                    o.opt("return_url"),
+                    o.opt("expired_time"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(success_notify_url),
+                        Some(openid),
+                        Some(return_url),
+                        Some(expired_time),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            success_notify_url,
+                            openid,
+                            return_url,
+                            expired_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
@@ -760,9 +947,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sign_url: o.req("sign_url")?,
-                })
+                match o.req("sign_url") {
+                    Some(sign_url) => Ok(Self { sign_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -778,6 +966,7 @@ pub mod contracts {
             /// 商户后台通过请求此接口获取到签约会话id，然后再通过小程序签约接口唤起小程序委托代扣的签约页面。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_1.shtml)
             ///
             /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -866,20 +1055,51 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    success_notify_url: o.opt("success_notify_url")?,
-                    openid: o.opt("openid")?,
-                    user_client_ip: o.opt("user_client_ip")?,
-                    expired_time: o.opt("expired_time")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("success_notify_url"),
+                    o.opt("openid"),
+                    o.opt("user_client_ip"),
+                    o.opt("expired_time"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(success_notify_url),
+                        Some(openid),
+                        Some(user_client_ip),
+                        Some(expired_time),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            success_notify_url,
+                            openid,
+                            user_client_ip,
+                            expired_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
@@ -905,9 +1125,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    session_id: o.req("session_id")?,
-                })
+                match o.req("session_id") {
+                    Some(session_id) => Ok(Self { session_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -917,6 +1138,7 @@ pub mod contracts {
         pub struct OutContractCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutContractCode<'a> {
             /// `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_contract_code(
                 self,
                 out_contract_code: &str,
@@ -936,6 +1158,7 @@ pub mod contracts {
                 /// 查询签约关系接口提供单笔签约关系查询， 查询方式：plan_id + out_contract_no模式：传入模板ID和委托代扣协议号进行查询。[官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_3.shtml)
                 ///
                 /// `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -988,13 +1211,30 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.opt("appid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_appid: o.opt("sp_appid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                    })
+                    match (
+                        o.opt("appid"),
+                        o.opt("sub_mchid"),
+                        o.opt("sp_appid"),
+                        o.opt("sp_mchid"),
+                        o.opt("sub_appid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(sub_mchid),
+                            Some(sp_appid),
+                            Some(sp_mchid),
+                            Some(sub_appid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                sub_mchid,
+                                sp_appid,
+                                sp_mchid,
+                                sub_appid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
@@ -1095,24 +1335,63 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.opt("mchid")?,
-                        appid: o.opt("appid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_appid: o.opt("sp_appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        contract_id: o.opt("contract_id")?,
-                        plan_id: o.opt("plan_id")?,
-                        out_contract_code: o.opt("out_contract_code")?,
-                        user_display_name: o.opt("user_display_name")?,
-                        state: o.opt("state")?,
-                        signed_time: o.opt("signed_time")?,
-                        terminated_time: o.opt("terminated_time")?,
-                        termination_mode: o.opt("termination_mode")?,
-                        termination_note: o.opt("termination_note")?,
-                        openid: o.opt("openid")?,
-                    })
+                    match (
+                        o.opt("mchid"),
+                        o.opt("appid"),
+                        o.opt("sp_mchid"),
+                        o.opt("sub_mchid"),
+                        o.opt("sp_appid"),
+                        o.opt("sub_appid"),
+                        o.opt("contract_id"),
+                        o.opt("plan_id"),
+                        o.opt("out_contract_code"),
+                        o.opt("user_display_name"),
+                        o.opt("state"),
+                        o.opt("signed_time"),
+                        o.opt("terminated_time"),
+                        o.opt("termination_mode"),
+                        o.opt("termination_note"),
+                        o.opt("openid"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(appid),
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(sp_appid),
+                            Some(sub_appid),
+                            Some(contract_id),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(user_display_name),
+                            Some(state),
+                            Some(signed_time),
+                            Some(terminated_time),
+                            Some(termination_mode),
+                            Some(termination_note),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                appid,
+                                sp_mchid,
+                                sub_mchid,
+                                sp_appid,
+                                sub_appid,
+                                contract_id,
+                                plan_id,
+                                out_contract_code,
+                                user_display_name,
+                                state,
+                                signed_time,
+                                terminated_time,
+                                termination_mode,
+                                termination_note,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1127,6 +1406,7 @@ pub mod contracts {
             /// 该方式适用于PC等使用浏览器的设备场景使用微信签约扣款。商户在网站后端通过微信支付WEB签约接口获取到签约链接，在网站前端将签约链接生成二维码，引导用户扫码识别该链接，用户访问该链接进入代扣签约页面；用户签约完成后留在微信。WEB 端等待签约回调通知，或者定时轮询查询用户签约状态，更新页面内容。
             ///
             /// `POST /v3/global/papay/contracts/web-pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1210,19 +1490,48 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    user_display_name: o.opt("user_display_name")?,
-                    success_notify_url: o.opt("success_notify_url")?,
-                    expired_time: o.opt("expired_time")?,
-                    return_url: o.opt("return_url")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("user_display_name"),
+                    o.opt("success_notify_url"),
+                    o.opt("expired_time"),
+                    o.opt("return_url"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(user_display_name),
+                        Some(success_notify_url),
+                        Some(expired_time),
+                        Some(return_url),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            plan_id,
+                            out_contract_code,
+                            user_display_name,
+                            success_notify_url,
+                            expired_time,
+                            return_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
@@ -1248,9 +1557,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    show_code_url: o.req("show_code_url")?,
-                })
+                match o.req("show_code_url") {
+                    Some(show_code_url) => Ok(Self { show_code_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -1261,6 +1571,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/global/papay/transactions/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -1268,6 +1579,7 @@ pub mod transactions {
             by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
         }
         /// `/v3/global/papay/transactions/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
@@ -1276,6 +1588,7 @@ pub mod transactions {
         /// 可应用于定期扣款或需事后扣款以期提高效率的场景。例如：水电煤缴费、话费、充电宝租借等场景。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_6.shtml)
         ///
         /// `POST /v3/global/papay/transactions`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1362,21 +1675,54 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.opt("appid")?,
-                sp_appid: o.opt("sp_appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                contract_id: o.req("contract_id")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-            })
+            match (
+                o.opt("appid"),
+                o.opt("sp_appid"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("merchant_category_code"),
+                o.req("contract_id"),
+                o.req("amount"),
+                o.opt("scene_info"),
+            ) {
+                (
+                    Some(appid),
+                    Some(sp_appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(merchant_category_code),
+                    Some(contract_id),
+                    Some(amount),
+                    Some(scene_info),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        sp_appid,
+                        sub_mchid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        merchant_category_code,
+                        contract_id,
+                        amount,
+                        scene_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1407,10 +1753,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -1441,10 +1787,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-            })
+            match (o.opt("device_id"), o.opt("device_ip")) {
+                (Some(device_id), Some(device_ip)) => Ok(Self { device_id, device_ip }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
@@ -1544,25 +1890,66 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.opt("mchid")?,
-                appid: o.opt("appid")?,
-                sp_mchid: o.opt("sp_mchid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sp_appid: o.opt("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.req("transaction_id")?,
-                attach: o.opt("attach")?,
-                trade_type: o.req("trade_type")?,
-                bank_type: o.req("bank_type")?,
-                success_time: o.req("success_time")?,
-                trade_state: o.req("trade_state")?,
-                trade_state_desc: o.req("trade_state_desc")?,
-                payer: o.req("payer")?,
-                amount: o.req("amount")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.opt("mchid"),
+                o.opt("appid"),
+                o.opt("sp_mchid"),
+                o.opt("sub_mchid"),
+                o.opt("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("out_trade_no"),
+                o.req("transaction_id"),
+                o.opt("attach"),
+                o.req("trade_type"),
+                o.req("bank_type"),
+                o.req("success_time"),
+                o.req("trade_state"),
+                o.req("trade_state_desc"),
+                o.req("payer"),
+                o.req("amount"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(attach),
+                    Some(trade_type),
+                    Some(bank_type),
+                    Some(success_time),
+                    Some(trade_state),
+                    Some(trade_state_desc),
+                    Some(payer),
+                    Some(amount),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sp_mchid,
+                        sub_mchid,
+                        sp_appid,
+                        sub_appid,
+                        out_trade_no,
+                        transaction_id,
+                        attach,
+                        trade_type,
+                        bank_type,
+                        success_time,
+                        trade_state,
+                        trade_state_desc,
+                        payer,
+                        amount,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1606,13 +1993,30 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                payer_total: o.req("payer_total")?,
-                currency: o.req("currency")?,
-                payer_currency: o.req("payer_currency")?,
-                exchange_rate: o.opt("exchange_rate")?,
-            })
+            match (
+                o.req("total"),
+                o.req("payer_total"),
+                o.req("currency"),
+                o.req("payer_currency"),
+                o.opt("exchange_rate"),
+            ) {
+                (
+                    Some(total),
+                    Some(payer_total),
+                    Some(currency),
+                    Some(payer_currency),
+                    Some(exchange_rate),
+                ) => {
+                    Ok(Self {
+                        total,
+                        payer_total,
+                        currency,
+                        payer_currency,
+                        exchange_rate,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 汇率信息
@@ -1643,10 +2047,10 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.opt("type")?,
-                rate: o.opt("rate")?,
-            })
+            match (o.opt("type"), o.opt("rate")) {
+                (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 汇率类型
@@ -1734,11 +2138,16 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetail
@@ -1812,19 +2221,48 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                promotion_id: o.req("promotion_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.req("amount")?,
-                currency: o.req("currency")?,
-                activity_id: o.opt("activity_id")?,
-                wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                other_contribute_amount: o.opt("other_contribute_amount")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("promotion_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.req("amount"),
+                o.req("currency"),
+                o.opt("activity_id"),
+                o.opt("wxpay_contribute_amount"),
+                o.opt("merchant_contribute_amount"),
+                o.opt("other_contribute_amount"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(promotion_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(currency),
+                    Some(activity_id),
+                    Some(wxpay_contribute_amount),
+                    Some(merchant_contribute_amount),
+                    Some(other_contribute_amount),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        promotion_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        currency,
+                        activity_id,
+                        wxpay_contribute_amount,
+                        merchant_contribute_amount,
+                        other_contribute_amount,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetailGoodsDetail
@@ -1870,13 +2308,30 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                goods_remark: o.opt("goods_remark")?,
-                discount_amount: o.req("discount_amount")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("goods_remark"),
+                o.req("discount_amount"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(goods_remark),
+                    Some(discount_amount),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        goods_remark,
+                        discount_amount,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠范围
@@ -2109,6 +2564,7 @@ pub mod transactions {
             /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
             ///
             /// `GET /v3/global/papay/transactions/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2141,9 +2597,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match o.req("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
@@ -2243,25 +2700,66 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.req("bank_type")?,
-                    success_time: o.req("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("transaction_id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.req("bank_type"),
+                    o.req("success_time"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -2305,13 +2803,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.req("payer_total")?,
-                    currency: o.req("currency")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("payer_total"),
+                    o.req("currency"),
+                    o.req("payer_currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率信息
@@ -2342,10 +2857,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -2431,11 +2946,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -2509,19 +3029,48 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.req("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.req("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wxpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wxpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wxpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -2567,13 +3116,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    discount_amount: o.req("discount_amount")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("discount_amount"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(goods_remark),
+                        Some(discount_amount),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            discount_amount,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -2757,6 +3323,7 @@ pub mod transactions {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_trade_no(
                 self,
                 out_trade_no: &str,
@@ -2770,6 +3337,7 @@ pub mod transactions {
             pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutTradeNo<'a> {
                 /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
+                #[inline]
                 pub fn reverse(self) -> reverse::Reverse<'a> {
                     reverse::Reverse(self.0.push("reverse"))
                 }
@@ -2778,6 +3346,7 @@ pub mod transactions {
                 /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_8.shtml)
                 ///
                 /// `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2810,9 +3379,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
@@ -2912,25 +3482,66 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        appid: o.req("appid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sp_appid: o.req("sp_appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.req("transaction_id")?,
-                        attach: o.opt("attach")?,
-                        trade_type: o.req("trade_type")?,
-                        bank_type: o.req("bank_type")?,
-                        success_time: o.req("success_time")?,
-                        trade_state: o.req("trade_state")?,
-                        trade_state_desc: o.req("trade_state_desc")?,
-                        payer: o.req("payer")?,
-                        amount: o.req("amount")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("appid"),
+                        o.req("sp_mchid"),
+                        o.req("sub_mchid"),
+                        o.req("sp_appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.req("transaction_id"),
+                        o.opt("attach"),
+                        o.req("trade_type"),
+                        o.req("bank_type"),
+                        o.req("success_time"),
+                        o.req("trade_state"),
+                        o.req("trade_state_desc"),
+                        o.req("payer"),
+                        o.req("amount"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(appid),
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(sp_appid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(attach),
+                            Some(trade_type),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(trade_state),
+                            Some(trade_state_desc),
+                            Some(payer),
+                            Some(amount),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                appid,
+                                sp_mchid,
+                                sub_mchid,
+                                sp_appid,
+                                sub_appid,
+                                out_trade_no,
+                                transaction_id,
+                                attach,
+                                trade_type,
+                                bank_type,
+                                success_time,
+                                trade_state,
+                                trade_state_desc,
+                                payer,
+                                amount,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 订单金额
@@ -2974,13 +3585,30 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        payer_total: o.req("payer_total")?,
-                        currency: o.req("currency")?,
-                        payer_currency: o.req("payer_currency")?,
-                        exchange_rate: o.opt("exchange_rate")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.req("payer_total"),
+                        o.req("currency"),
+                        o.req("payer_currency"),
+                        o.opt("exchange_rate"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(payer_total),
+                            Some(currency),
+                            Some(payer_currency),
+                            Some(exchange_rate),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                payer_total,
+                                currency,
+                                payer_currency,
+                                exchange_rate,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 汇率信息
@@ -3011,10 +3639,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        rate: o.opt("rate")?,
-                    })
+                    match (o.opt("type"), o.opt("rate")) {
+                        (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 汇率类型
@@ -3103,11 +3731,16 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        openid: o.opt("openid")?,
-                        sp_openid: o.opt("sp_openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                        (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                            Ok(Self {
+                                openid,
+                                sp_openid,
+                                sub_openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetail
@@ -3184,19 +3817,48 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        name: o.opt("name")?,
-                        scope: o.opt("scope")?,
-                        type_: o.opt("type")?,
-                        amount: o.req("amount")?,
-                        currency: o.req("currency")?,
-                        activity_id: o.opt("activity_id")?,
-                        wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                        merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                        other_contribute_amount: o.opt("other_contribute_amount")?,
-                        goods_detail: o.opt("goods_detail")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.opt("name"),
+                        o.opt("scope"),
+                        o.opt("type"),
+                        o.req("amount"),
+                        o.req("currency"),
+                        o.opt("activity_id"),
+                        o.opt("wxpay_contribute_amount"),
+                        o.opt("merchant_contribute_amount"),
+                        o.opt("other_contribute_amount"),
+                        o.opt("goods_detail"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(name),
+                            Some(scope),
+                            Some(type_),
+                            Some(amount),
+                            Some(currency),
+                            Some(activity_id),
+                            Some(wxpay_contribute_amount),
+                            Some(merchant_contribute_amount),
+                            Some(other_contribute_amount),
+                            Some(goods_detail),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                name,
+                                scope,
+                                type_,
+                                amount,
+                                currency,
+                                activity_id,
+                                wxpay_contribute_amount,
+                                merchant_contribute_amount,
+                                other_contribute_amount,
+                                goods_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetailGoodsDetail
@@ -3243,13 +3905,30 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        goods_id: o.req("goods_id")?,
-                        goods_remark: o.opt("goods_remark")?,
-                        discount_amount: o.req("discount_amount")?,
-                        quantity: o.req("quantity")?,
-                        price: o.req("price")?,
-                    })
+                    match (
+                        o.req("goods_id"),
+                        o.opt("goods_remark"),
+                        o.req("discount_amount"),
+                        o.req("quantity"),
+                        o.req("price"),
+                    ) {
+                        (
+                            Some(goods_id),
+                            Some(goods_remark),
+                            Some(discount_amount),
+                            Some(quantity),
+                            Some(price),
+                        ) => {
+                            Ok(Self {
+                                goods_id,
+                                goods_remark,
+                                discount_amount,
+                                quantity,
+                                price,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 优惠范围
@@ -3445,6 +4124,7 @@ pub mod transactions {
                     /// 商户可以通过该接口发起撤销订单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter5_1_10.shtml)
                     ///
                     /// `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -3477,9 +4157,10 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }

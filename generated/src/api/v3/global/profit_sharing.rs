@@ -4,22 +4,27 @@
 pub struct ProfitSharing<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> ProfitSharing<'a> {
     /// `/v3/global/profit-sharing/bill-download-url`
+    #[inline]
     pub fn bill_download_url(self) -> bill_download_url::BillDownloadUrl<'a> {
         bill_download_url::BillDownloadUrl(self.0.push("bill-download-url"))
     }
     /// `/v3/global/profit-sharing/orders`
+    #[inline]
     pub fn orders(self) -> orders::Orders<'a> {
         orders::Orders(self.0.push("orders"))
     }
     /// `/v3/global/profit-sharing/receivers`
+    #[inline]
     pub fn receivers(self) -> receivers::Receivers<'a> {
         receivers::Receivers(self.0.push("receivers"))
     }
     /// `/v3/global/profit-sharing/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
     /// `/v3/global/profit-sharing/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -34,6 +39,7 @@ pub mod bill_download_url {
         /// 微信支付按天提供分账账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含分账相关的金额、时间等信息，供商户核对到账等情况。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_9.shtml)
         ///
         /// `GET /v3/global/profit-sharing/bill-download-url`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -71,10 +77,10 @@ pub mod bill_download_url {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                bill_date: o.opt("bill_date")?,
-            })
+            match (o.opt("sub_mchid"), o.opt("bill_date")) {
+                (Some(sub_mchid), Some(bill_date)) => Ok(Self { sub_mchid, bill_date }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
@@ -100,9 +106,10 @@ pub mod bill_download_url {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                download_url: o.req("download_url")?,
-            })
+            match o.req("download_url") {
+                Some(download_url) => Ok(Self { download_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -112,6 +119,7 @@ pub mod orders {
     pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Orders<'a> {
         /// `/v3/global/profit-sharing/orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_order_no(
             self,
             out_order_no: &str,
@@ -119,6 +127,7 @@ pub mod orders {
             by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
         }
         /// `/v3/global/profit-sharing/orders/unfreeze`
+        #[inline]
         pub fn unfreeze(self) -> unfreeze::Unfreeze<'a> {
             unfreeze::Unfreeze(self.0.push("unfreeze"))
         }
@@ -127,6 +136,7 @@ pub mod orders {
         /// 微信订单支付成功后，商户发起分账请求，将结算后的资金分到分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_2.shtml)
         ///
         /// `POST /v3/global/profit-sharing/orders`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -183,15 +193,36 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                receivers: o.opt("receivers")?,
-                unfreeze_unsplit: o.req("unfreeze_unsplit")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.opt("receivers"),
+                o.req("unfreeze_unsplit"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(receivers),
+                    Some(unfreeze_unsplit),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        transaction_id,
+                        out_order_no,
+                        receivers,
+                        unfreeze_unsplit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestReceivers
@@ -247,15 +278,36 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                currency: o.req("currency")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                name: o.opt("name")?,
-                authorized: o.opt("authorized")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.req("currency"),
+                o.req("type"),
+                o.req("account"),
+                o.opt("name"),
+                o.opt("authorized"),
+                o.req("amount"),
+                o.req("description"),
+            ) {
+                (
+                    Some(currency),
+                    Some(type_),
+                    Some(account),
+                    Some(name),
+                    Some(authorized),
+                    Some(amount),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        currency,
+                        type_,
+                        account,
+                        name,
+                        authorized,
+                        amount,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账币种
@@ -408,14 +460,33 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                state: o.req("state")?,
-                receivers: o.opt("receivers")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.req("state"),
+                o.opt("receivers"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(state),
+                    Some(receivers),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        state,
+                        receivers,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseReceivers
@@ -498,22 +569,57 @@ pub mod orders {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                currency: o.req("currency")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                result: o.req("result")?,
-                fail_reason: o.req("fail_reason")?,
-                create_time: o.req("create_time")?,
-                finish_time: o.req("finish_time")?,
-                detail_id: o.opt("detail_id")?,
-                detail_type: o.opt("detail_type")?,
-                settlement_currency: o.opt("settlement_currency")?,
-                settlement_amount: o.opt("settlement_amount")?,
-                rate: o.opt("rate")?,
-            })
+            match (
+                o.req("currency"),
+                o.req("amount"),
+                o.req("description"),
+                o.req("type"),
+                o.req("account"),
+                o.req("result"),
+                o.req("fail_reason"),
+                o.req("create_time"),
+                o.req("finish_time"),
+                o.opt("detail_id"),
+                o.opt("detail_type"),
+                o.opt("settlement_currency"),
+                o.opt("settlement_amount"),
+                o.opt("rate"),
+            ) {
+                (
+                    Some(currency),
+                    Some(amount),
+                    Some(description),
+                    Some(type_),
+                    Some(account),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(create_time),
+                    Some(finish_time),
+                    Some(detail_id),
+                    Some(detail_type),
+                    Some(settlement_currency),
+                    Some(settlement_amount),
+                    Some(rate),
+                ) => {
+                    Ok(Self {
+                        currency,
+                        amount,
+                        description,
+                        type_,
+                        account,
+                        result,
+                        fail_reason,
+                        create_time,
+                        finish_time,
+                        detail_id,
+                        detail_type,
+                        settlement_currency,
+                        settlement_amount,
+                        rate,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账接收方类型
@@ -582,6 +688,7 @@ pub mod orders {
             /// 发起分账请求后，可调用此接口查询分账结果；发起解冻剩余资金的请求后，可调用此接口查询解冻剩余资金的结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_4.shtml)
             ///
             /// `GET /v3/global/profit-sharing/orders/{out_order_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -619,10 +726,12 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    transaction_id: o.opt("transaction_id")?,
-                })
+                match (o.opt("sub_mchid"), o.opt("transaction_id")) {
+                    (Some(sub_mchid), Some(transaction_id)) => {
+                        Ok(Self { sub_mchid, transaction_id })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
@@ -671,14 +780,33 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_order_no: o.req("out_order_no")?,
-                    order_id: o.req("order_id")?,
-                    state: o.req("state")?,
-                    receivers: o.opt("receivers")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("transaction_id"),
+                    o.req("out_order_no"),
+                    o.req("order_id"),
+                    o.req("state"),
+                    o.opt("receivers"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(transaction_id),
+                        Some(out_order_no),
+                        Some(order_id),
+                        Some(state),
+                        Some(receivers),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            transaction_id,
+                            out_order_no,
+                            order_id,
+                            state,
+                            receivers,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseReceivers
@@ -761,22 +889,57 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    currency: o.req("currency")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                    result: o.req("result")?,
-                    fail_reason: o.req("fail_reason")?,
-                    create_time: o.req("create_time")?,
-                    finish_time: o.req("finish_time")?,
-                    detail_id: o.opt("detail_id")?,
-                    detail_type: o.opt("detail_type")?,
-                    settlement_currency: o.opt("settlement_currency")?,
-                    settlement_amount: o.opt("settlement_amount")?,
-                    rate: o.opt("rate")?,
-                })
+                match (
+                    o.req("currency"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("type"),
+                    o.req("account"),
+                    o.req("result"),
+                    o.req("fail_reason"),
+                    o.req("create_time"),
+                    o.req("finish_time"),
+                    o.opt("detail_id"),
+                    o.opt("detail_type"),
+                    o.opt("settlement_currency"),
+                    o.opt("settlement_amount"),
+                    o.opt("rate"),
+                ) {
+                    (
+                        Some(currency),
+                        Some(amount),
+                        Some(description),
+                        Some(type_),
+                        Some(account),
+                        Some(result),
+                        Some(fail_reason),
+                        Some(create_time),
+                        Some(finish_time),
+                        Some(detail_id),
+                        Some(detail_type),
+                        Some(settlement_currency),
+                        Some(settlement_amount),
+                        Some(rate),
+                    ) => {
+                        Ok(Self {
+                            currency,
+                            amount,
+                            description,
+                            type_,
+                            account,
+                            result,
+                            fail_reason,
+                            create_time,
+                            finish_time,
+                            detail_id,
+                            detail_type,
+                            settlement_currency,
+                            settlement_amount,
+                            rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -848,6 +1011,7 @@ pub mod orders {
             /// 不需要进行分账的订单，可直接调用本接口将订单的金额全部解冻给订单出资方账户（原订单资金结算账户）；调用分账接口后，需要解冻剩余资金时，可调用本接口将剩余的未分账金额全部解冻给订单出资方账户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_3.shtml)
             ///
             /// `POST /v3/global/profit-sharing/orders/unfreeze`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -896,12 +1060,27 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_order_no: o.req("out_order_no")?,
-                    description: o.req("description")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("transaction_id"),
+                    o.req("out_order_no"),
+                    o.req("description"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(transaction_id),
+                        Some(out_order_no),
+                        Some(description),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            transaction_id,
+                            out_order_no,
+                            description,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
@@ -950,14 +1129,33 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_order_no: o.req("out_order_no")?,
-                    order_id: o.req("order_id")?,
-                    state: o.req("state")?,
-                    receivers: o.opt("receivers")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("transaction_id"),
+                    o.req("out_order_no"),
+                    o.req("order_id"),
+                    o.req("state"),
+                    o.opt("receivers"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(transaction_id),
+                        Some(out_order_no),
+                        Some(order_id),
+                        Some(state),
+                        Some(receivers),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            transaction_id,
+                            out_order_no,
+                            order_id,
+                            state,
+                            receivers,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseReceivers
@@ -1040,22 +1238,57 @@ pub mod orders {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    currency: o.req("currency")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                    result: o.req("result")?,
-                    fail_reason: o.req("fail_reason")?,
-                    create_time: o.req("create_time")?,
-                    finish_time: o.req("finish_time")?,
-                    detail_id: o.opt("detail_id")?,
-                    detail_type: o.opt("detail_type")?,
-                    settlement_currency: o.opt("settlement_currency")?,
-                    settlement_amount: o.opt("settlement_amount")?,
-                    rate: o.opt("rate")?,
-                })
+                match (
+                    o.req("currency"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("type"),
+                    o.req("account"),
+                    o.req("result"),
+                    o.req("fail_reason"),
+                    o.req("create_time"),
+                    o.req("finish_time"),
+                    o.opt("detail_id"),
+                    o.opt("detail_type"),
+                    o.opt("settlement_currency"),
+                    o.opt("settlement_amount"),
+                    o.opt("rate"),
+                ) {
+                    (
+                        Some(currency),
+                        Some(amount),
+                        Some(description),
+                        Some(type_),
+                        Some(account),
+                        Some(result),
+                        Some(fail_reason),
+                        Some(create_time),
+                        Some(finish_time),
+                        Some(detail_id),
+                        Some(detail_type),
+                        Some(settlement_currency),
+                        Some(settlement_amount),
+                        Some(rate),
+                    ) => {
+                        Ok(Self {
+                            currency,
+                            amount,
+                            description,
+                            type_,
+                            account,
+                            result,
+                            fail_reason,
+                            create_time,
+                            finish_time,
+                            detail_id,
+                            detail_type,
+                            settlement_currency,
+                            settlement_amount,
+                            rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -1124,6 +1357,7 @@ pub mod receivers {
     pub struct Receivers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Receivers<'a> {
         /// `/v3/global/profit-sharing/receivers/{account}`: `account` is percent-encoded, never case-converted.
+        #[inline]
         pub fn account(self, account: &str) -> by_account::ByAccount<'a> {
             by_account::ByAccount(self.0.push_param(&account))
         }
@@ -1132,6 +1366,7 @@ pub mod receivers {
         /// 商户发起添加分账接收方请求，建立分账接收方列表。后续可通过发起分账请求，将分账方商户结算后的资金，分给该分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_6.shtml)
         ///
         /// `POST /v3/global/profit-sharing/receivers`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1143,6 +1378,7 @@ pub mod receivers {
         /// 商户发起删除分账接收方请求。删除后，不支持将分账方商户结算后的资金再分给该分账接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_8.shtml)
         ///
         /// `DELETE /v3/global/profit-sharing/receivers`
+        #[inline]
         pub fn delete(
             self,
             request: &DeleteRequest,
@@ -1196,13 +1432,30 @@ pub mod receivers {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.opt("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                type_: o.opt("type")?,
-                account: o.opt("account")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.opt("appid"),
+                o.opt("sub_appid"),
+                o.opt("type"),
+                o.opt("account"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(type_),
+                    Some(account),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        type_,
+                        account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账接收方类型
@@ -1349,22 +1602,57 @@ pub mod receivers {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.opt("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                type_: o.opt("type")?,
-                account: o.opt("account")?,
-                name: o.opt("name")?,
-                authorized: o.opt("authorized")?,
-                relation_type: o.opt("relation_type")?,
-                custom_relation: o.opt("custom_relation")?,
-                scene: o.opt("scene")?,
-                major_service: o.opt("major_service")?,
-                expected_ratio: o.opt("expected_ratio")?,
-                application_file_id: o.opt("application_file_id")?,
-                partnership_file_id: o.opt("partnership_file_id")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.opt("appid"),
+                o.opt("sub_appid"),
+                o.opt("type"),
+                o.opt("account"),
+                o.opt("name"),
+                o.opt("authorized"),
+                o.opt("relation_type"),
+                o.opt("custom_relation"),
+                o.opt("scene"),
+                o.opt("major_service"),
+                o.opt("expected_ratio"),
+                o.opt("application_file_id"),
+                o.opt("partnership_file_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(type_),
+                    Some(account),
+                    Some(name),
+                    Some(authorized),
+                    Some(relation_type),
+                    Some(custom_relation),
+                    Some(scene),
+                    Some(major_service),
+                    Some(expected_ratio),
+                    Some(application_file_id),
+                    Some(partnership_file_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        type_,
+                        account,
+                        name,
+                        authorized,
+                        relation_type,
+                        custom_relation,
+                        scene,
+                        major_service,
+                        expected_ratio,
+                        application_file_id,
+                        partnership_file_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 与分账方的关系类型
@@ -1571,22 +1859,57 @@ pub mod receivers {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                name: o.opt("name")?,
-                relation_type: o.req("relation_type")?,
-                custom_relation: o.opt("custom_relation")?,
-                scene: o.opt("scene")?,
-                major_service: o.opt("major_service")?,
-                expected_ratio: o.opt("expected_ratio")?,
-                file_id: o.opt("file_id")?,
-                state: o.opt("state")?,
-                fail_reason: o.opt("fail_reason")?,
-                application_file_id: o.opt("application_file_id")?,
-                partnership_file_id: o.opt("partnership_file_id")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("type"),
+                o.req("account"),
+                o.opt("name"),
+                o.req("relation_type"),
+                o.opt("custom_relation"),
+                o.opt("scene"),
+                o.opt("major_service"),
+                o.opt("expected_ratio"),
+                o.opt("file_id"),
+                o.opt("state"),
+                o.opt("fail_reason"),
+                o.opt("application_file_id"),
+                o.opt("partnership_file_id"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(type_),
+                    Some(account),
+                    Some(name),
+                    Some(relation_type),
+                    Some(custom_relation),
+                    Some(scene),
+                    Some(major_service),
+                    Some(expected_ratio),
+                    Some(file_id),
+                    Some(state),
+                    Some(fail_reason),
+                    Some(application_file_id),
+                    Some(partnership_file_id),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        type_,
+                        account,
+                        name,
+                        relation_type,
+                        custom_relation,
+                        scene,
+                        major_service,
+                        expected_ratio,
+                        file_id,
+                        state,
+                        fail_reason,
+                        application_file_id,
+                        partnership_file_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 与分账方的关系类型
@@ -1719,6 +2042,7 @@ pub mod receivers {
             /// 商户发起添加分账接收方请求后，可通过调用本API来查询分账接收方添加结果。只有当微信审核接收方材料通过，接收方关系状态扭转为EFFECTIVE后，才允许调用请求分账API接口来分给该接收方。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_7.shtml)
             ///
             /// `GET /v3/global/profit-sharing/receivers/{account}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1771,13 +2095,30 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    appid: o.opt("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    type_: o.opt("type")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("transaction_id"),
+                    o.opt("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("type"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(transaction_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(type_),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            transaction_id,
+                            appid,
+                            sub_appid,
+                            type_,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 分账接收方类型
@@ -1912,20 +2253,51 @@ pub mod receivers {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    type_: o.req("type")?,
-                    account: o.req("account")?,
-                    name: o.opt("name")?,
-                    relation_type: o.req("relation_type")?,
-                    custom_relation: o.opt("custom_relation")?,
-                    scene: o.opt("scene")?,
-                    major_service: o.opt("major_service")?,
-                    expected_ratio: o.opt("expected_ratio")?,
-                    file_id: o.opt("file_id")?,
-                    state: o.opt("state")?,
-                    fail_reason: o.opt("fail_reason")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("type"),
+                    o.req("account"),
+                    o.opt("name"),
+                    o.req("relation_type"),
+                    o.opt("custom_relation"),
+                    o.opt("scene"),
+                    o.opt("major_service"),
+                    o.opt("expected_ratio"),
+                    o.opt("file_id"),
+                    o.opt("state"),
+                    o.opt("fail_reason"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(type_),
+                        Some(account),
+                        Some(name),
+                        Some(relation_type),
+                        Some(custom_relation),
+                        Some(scene),
+                        Some(major_service),
+                        Some(expected_ratio),
+                        Some(file_id),
+                        Some(state),
+                        Some(fail_reason),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            type_,
+                            account,
+                            name,
+                            relation_type,
+                            custom_relation,
+                            scene,
+                            major_service,
+                            expected_ratio,
+                            file_id,
+                            state,
+                            fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 与分账方的关系类型
@@ -2060,10 +2432,12 @@ pub mod refunds {
     pub struct Refunds<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Refunds<'a> {
         /// `/v3/global/profit-sharing/refunds/bill-download-url`
+        #[inline]
         pub fn bill_download_url(self) -> bill_download_url::BillDownloadUrl<'a> {
             bill_download_url::BillDownloadUrl(self.0.push("bill-download-url"))
         }
         /// `/v3/global/profit-sharing/refunds/refundable-balance`
+        #[inline]
         pub fn refundable_balance(self) -> refundable_balance::RefundableBalance<'a> {
             refundable_balance::RefundableBalance(self.0.push("refundable-balance"))
         }
@@ -2078,6 +2452,7 @@ pub mod refunds {
             /// 微信支付按天提供分账退款文件，商户可以通过该接口获取账单文件的下载地址。文件内包含分账退款相关的金额、时间等信息，供商户核对到账等情况。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_14.shtml)
             ///
             /// `GET /v3/global/profit-sharing/refunds/bill-download-url`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2115,10 +2490,12 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    bill_date: o.opt("bill_date")?,
-                })
+                match (o.opt("sub_mchid"), o.opt("bill_date")) {
+                    (Some(sub_mchid), Some(bill_date)) => {
+                        Ok(Self { sub_mchid, bill_date })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
@@ -2144,9 +2521,10 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    download_url: o.req("download_url")?,
-                })
+                match o.req("download_url") {
+                    Some(download_url) => Ok(Self { download_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -2160,6 +2538,7 @@ pub mod refunds {
             /// 若商户想对一笔分账支付单的已经解冻出境部分发起退款，境外机构商可通过该接口获取当前【可垫付退款】额度。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_13.shtml)
             ///
             /// `GET /v3/global/profit-sharing/refunds/refundable-balance`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -2197,11 +2576,16 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                    balance: o.opt("balance")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("sponsor_mchid"), o.opt("balance"), o.opt("currency")) {
+                    (Some(sponsor_mchid), Some(balance), Some(currency)) => {
+                        Ok(Self {
+                            sponsor_mchid,
+                            balance,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2212,6 +2596,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/global/profit-sharing/transactions/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -2219,6 +2604,7 @@ pub mod transactions {
             by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
         }
         /// `/v3/global/profit-sharing/transactions/mark`
+        #[inline]
         pub fn mark(self) -> mark::Mark<'a> {
             mark::Mark(self.0.push("mark"))
         }
@@ -2229,10 +2615,12 @@ pub mod transactions {
         pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByTransactionId<'a> {
             /// `/v3/global/profit-sharing/transactions/{transaction_id}/amounts`
+            #[inline]
             pub fn amounts(self) -> amounts::Amounts<'a> {
                 amounts::Amounts(self.0.push("amounts"))
             }
             /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
+            #[inline]
             pub fn refundable_amounts(
                 self,
             ) -> refundable_amounts::RefundableAmounts<'a> {
@@ -2249,6 +2637,7 @@ pub mod transactions {
                 /// 可调用此接口查询微信支付订单的剩余未分账的金额。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_5.shtml)
                 ///
                 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2281,9 +2670,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
@@ -2319,11 +2709,20 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        unsplit_amount: o.opt("unsplit_amount")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (
+                        o.req("transaction_id"),
+                        o.opt("unsplit_amount"),
+                        o.opt("currency"),
+                    ) {
+                        (Some(transaction_id), Some(unsplit_amount), Some(currency)) => {
+                            Ok(Self {
+                                transaction_id,
+                                unsplit_amount,
+                                currency,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2337,6 +2736,7 @@ pub mod transactions {
                 /// 若商户对于一笔分账支付订单发起多次分账后，可通过该API查询该笔订单的剩余未分的可退款金额和可使用垫付资金退款的金额。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_12.shtml)
                 ///
                 /// `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2369,9 +2769,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
@@ -2412,12 +2813,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        refundable_amount: o.opt("refundable_amount")?,
-                        currency: o.opt("currency")?,
-                        funds_refundable_amount: o.opt("funds_refundable_amount")?,
-                    })
+                    match (
+                        o.req("transaction_id"),
+                        o.opt("refundable_amount"),
+                        o.opt("currency"),
+                        o.opt("funds_refundable_amount"),
+                    ) {
+                        (
+                            Some(transaction_id),
+                            Some(refundable_amount),
+                            Some(currency),
+                            Some(funds_refundable_amount),
+                        ) => {
+                            Ok(Self {
+                                transaction_id,
+                                refundable_amount,
+                                currency,
+                                funds_refundable_amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2432,6 +2848,7 @@ pub mod transactions {
             /// 商户在下单之前，调用该API来标记该笔商户订单后续会使用资金分账功能，在支付完成后该笔订单款项会被冻结在商户账户中，等待商户的分账指令或解冻剩余资金指令来执行资金的分发。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter4_1_1.shtml)
             ///
             /// `POST /v3/global/profit-sharing/transactions/mark`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2475,11 +2892,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("sub_mchid"), o.opt("out_trade_no"), o.opt("currency")) {
+                    (Some(sub_mchid), Some(out_trade_no), Some(currency)) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_trade_no,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

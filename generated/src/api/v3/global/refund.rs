@@ -4,10 +4,12 @@
 pub struct Refund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Refund<'a> {
     /// `/v3/global/refund/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/global/refund/recharge-balance`
+    #[inline]
     pub fn recharge_balance(self) -> recharge_balance::RechargeBalance<'a> {
         recharge_balance::RechargeBalance(self.0.push("recharge-balance"))
     }
@@ -18,6 +20,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/global/refund/partner/recharge-balance`
+        #[inline]
         pub fn recharge_balance(self) -> recharge_balance::RechargeBalance<'a> {
             recharge_balance::RechargeBalance(self.0.push("recharge-balance"))
         }
@@ -28,6 +31,7 @@ pub mod partner {
         pub struct RechargeBalance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> RechargeBalance<'a> {
             /// `/v3/global/refund/partner/recharge-balance/sub-mchid`
+            #[inline]
             pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
                 sub_mchid::SubMchid(self.0.push("sub-mchid"))
             }
@@ -38,6 +42,7 @@ pub mod partner {
             pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> SubMchid<'a> {
                 /// `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                     by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
                 }
@@ -52,6 +57,7 @@ pub mod partner {
                     /// 机构可通过调用此接口查询自身的充值退款外币账户实时余额和对应外币币种。[官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
                     ///
                     /// `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -84,10 +90,12 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            remaining_amount: o.req("remaining_amount")?,
-                            currency: o.req("currency")?,
-                        })
+                        match (o.req("remaining_amount"), o.req("currency")) {
+                            (Some(remaining_amount), Some(currency)) => {
+                                Ok(Self { remaining_amount, currency })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -104,6 +112,7 @@ pub mod recharge_balance {
         /// 商户可通过调用此接口查询自身的充值退款外币账户实时余额和对应外币币种。[官方文档](https://pay.weixin.qq.com/doc/global/v3/zh/4013068934)
         ///
         /// `GET /v3/global/refund/recharge-balance`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -136,10 +145,12 @@ pub mod recharge_balance {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                remaining_amount: o.req("remaining_amount")?,
-                currency: o.req("currency")?,
-            })
+            match (o.req("remaining_amount"), o.req("currency")) {
+                (Some(remaining_amount), Some(currency)) => {
+                    Ok(Self { remaining_amount, currency })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Refunds<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Refunds<'a> {
     /// `/v3/global/refunds/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/global/refunds/out-refund-no`
+    #[inline]
     pub fn out_refund_no(self) -> out_refund_no::OutRefundNo<'a> {
         out_refund_no::OutRefundNo(self.0.push("out-refund-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Refunds<'a> {
     /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，用零钱支付的退款20分钟内到账，银行卡支付的退款3个工作日后重新查询退款状态。
     ///
     /// `GET /v3/global/refunds`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -36,6 +39,7 @@ impl<'a> Refunds<'a> {
     /// 当交易发生之后一段时间内，由于买家或者卖家的原因需要退款时，卖家可以通过退款接口将支付款退还给买家，微信支付将在收到退款请求并且验证成功之后，按照退款规则将支付款按原路退到买家账号上。
     ///
     /// `POST /v3/global/refunds`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -89,15 +93,36 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            transaction_id: o.opt("transaction_id")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            mchid: o.req("mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            offset: o.req("offset")?,
-            count: o.req("count")?,
-        })
+        match (
+            o.opt("transaction_id"),
+            o.opt("out_trade_no"),
+            o.req("mchid"),
+            o.req("sub_mchid"),
+            o.req("sp_mchid"),
+            o.req("offset"),
+            o.req("count"),
+        ) {
+            (
+                Some(transaction_id),
+                Some(out_trade_no),
+                Some(mchid),
+                Some(sub_mchid),
+                Some(sp_mchid),
+                Some(offset),
+                Some(count),
+            ) => {
+                Ok(Self {
+                    transaction_id,
+                    out_trade_no,
+                    mchid,
+                    sub_mchid,
+                    sp_mchid,
+                    offset,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/global/refunds` (查询所有退款).
@@ -159,17 +184,42 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id: o.req("id")?,
-            mchid: o.req("mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            out_trade_no: o.req("out_trade_no")?,
-            amount: o.req("amount")?,
-            data: o.req("data")?,
-            total_num: o.req("total_num")?,
-            current_total_num: o.req("current_total_num")?,
-        })
+        match (
+            o.req("id"),
+            o.req("mchid"),
+            o.req("sub_mchid"),
+            o.req("sp_mchid"),
+            o.req("out_trade_no"),
+            o.req("amount"),
+            o.req("data"),
+            o.req("total_num"),
+            o.req("current_total_num"),
+        ) {
+            (
+                Some(id),
+                Some(mchid),
+                Some(sub_mchid),
+                Some(sp_mchid),
+                Some(out_trade_no),
+                Some(amount),
+                Some(data),
+                Some(total_num),
+                Some(current_total_num),
+            ) => {
+                Ok(Self {
+                    id,
+                    mchid,
+                    sub_mchid,
+                    sp_mchid,
+                    out_trade_no,
+                    amount,
+                    data,
+                    total_num,
+                    current_total_num,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -210,12 +260,22 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.opt("currency")?,
-            payer_total: o.req("payer_total")?,
-            payer_currency: o.req("payer_currency")?,
-        })
+        match (
+            o.req("total"),
+            o.opt("currency"),
+            o.req("payer_total"),
+            o.req("payer_currency"),
+        ) {
+            (Some(total), Some(currency), Some(payer_total), Some(payer_currency)) => {
+                Ok(Self {
+                    total,
+                    currency,
+                    payer_total,
+                    payer_currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -282,18 +342,45 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id: o.req("id")?,
-            out_refund_no: o.req("out_refund_no")?,
-            channel: o.opt("channel")?,
-            recv_account: o.opt("recv_account")?,
-            fund_source: o.opt("fund_source")?,
-            success_time: o.opt("success_time")?,
-            create_time: o.req("create_time")?,
-            status: o.req("status")?,
-            amount: o.req("amount")?,
-            refund_detail: o.opt("refund_detail")?,
-        })
+        match (
+            o.req("id"),
+            o.req("out_refund_no"),
+            o.opt("channel"),
+            o.opt("recv_account"),
+            o.opt("fund_source"),
+            o.opt("success_time"),
+            o.req("create_time"),
+            o.req("status"),
+            o.req("amount"),
+            o.opt("refund_detail"),
+        ) {
+            (
+                Some(id),
+                Some(out_refund_no),
+                Some(channel),
+                Some(recv_account),
+                Some(fund_source),
+                Some(success_time),
+                Some(create_time),
+                Some(status),
+                Some(amount),
+                Some(refund_detail),
+            ) => {
+                Ok(Self {
+                    id,
+                    out_refund_no,
+                    channel,
+                    recv_account,
+                    fund_source,
+                    success_time,
+                    create_time,
+                    status,
+                    amount,
+                    refund_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 退款金额
@@ -337,13 +424,30 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            refund: o.req("refund")?,
-            currency: o.opt("currency")?,
-            payer_refund: o.req("payer_refund")?,
-            payer_currency: o.req("payer_currency")?,
-            exchange_rate: o.req("exchange_rate")?,
-        })
+        match (
+            o.req("refund"),
+            o.opt("currency"),
+            o.req("payer_refund"),
+            o.req("payer_currency"),
+            o.req("exchange_rate"),
+        ) {
+            (
+                Some(refund),
+                Some(currency),
+                Some(payer_refund),
+                Some(payer_currency),
+                Some(exchange_rate),
+            ) => {
+                Ok(Self {
+                    refund,
+                    currency,
+                    payer_refund,
+                    payer_currency,
+                    exchange_rate,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 汇率
@@ -374,10 +478,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAmountExchangeRate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.opt("type")?,
-            rate: o.opt("rate")?,
-        })
+        match (o.opt("type"), o.opt("rate")) {
+            (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 汇率类型
@@ -590,14 +694,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataRefundDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            promotion_id: o.req("promotion_id")?,
-            scope: o.opt("scope")?,
-            type_: o.opt("type")?,
-            amount: o.opt("amount")?,
-            refund_amount: o.opt("refund_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (
+            o.req("promotion_id"),
+            o.opt("scope"),
+            o.opt("type"),
+            o.opt("amount"),
+            o.opt("refund_amount"),
+            o.req("currency"),
+        ) {
+            (
+                Some(promotion_id),
+                Some(scope),
+                Some(type_),
+                Some(amount),
+                Some(refund_amount),
+                Some(currency),
+            ) => {
+                Ok(Self {
+                    promotion_id,
+                    scope,
+                    type_,
+                    amount,
+                    refund_amount,
+                    currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 优惠范围
@@ -838,20 +961,51 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            appid: o.req("appid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            sp_appid: o.req("sp_appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            transaction_id: o.opt("transaction_id")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            out_refund_no: o.req("out_refund_no")?,
-            reason: o.opt("reason")?,
-            amount: o.opt("amount")?,
-            notify_url: o.opt("notify_url")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("appid"),
+            o.req("sp_mchid"),
+            o.req("sub_mchid"),
+            o.req("sp_appid"),
+            o.opt("sub_appid"),
+            o.opt("transaction_id"),
+            o.opt("out_trade_no"),
+            o.req("out_refund_no"),
+            o.opt("reason"),
+            o.opt("amount"),
+            o.opt("notify_url"),
+        ) {
+            (
+                Some(mchid),
+                Some(appid),
+                Some(sp_mchid),
+                Some(sub_mchid),
+                Some(sp_appid),
+                Some(sub_appid),
+                Some(transaction_id),
+                Some(out_trade_no),
+                Some(out_refund_no),
+                Some(reason),
+                Some(amount),
+                Some(notify_url),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    appid,
+                    sp_mchid,
+                    sub_mchid,
+                    sp_appid,
+                    sub_appid,
+                    transaction_id,
+                    out_trade_no,
+                    out_refund_no,
+                    reason,
+                    amount,
+                    notify_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额
@@ -887,11 +1041,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            refund: o.req("refund")?,
-            total: o.req("total")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("refund"), o.req("total"), o.req("currency")) {
+            (Some(refund), Some(total), Some(currency)) => {
+                Ok(Self { refund, total, currency })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/global/refunds` (申请退款).
@@ -933,13 +1088,30 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id: o.req("id")?,
-            out_refund_no: o.req("out_refund_no")?,
-            create_time: o.req("create_time")?,
-            amount: o.req("amount")?,
-            detail: o.opt("detail")?,
-        })
+        match (
+            o.req("id"),
+            o.req("out_refund_no"),
+            o.req("create_time"),
+            o.req("amount"),
+            o.opt("detail"),
+        ) {
+            (
+                Some(id),
+                Some(out_refund_no),
+                Some(create_time),
+                Some(amount),
+                Some(detail),
+            ) => {
+                Ok(Self {
+                    id,
+                    out_refund_no,
+                    create_time,
+                    amount,
+                    detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 退款金额
@@ -983,13 +1155,30 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            refund: o.req("refund")?,
-            currency: o.req("currency")?,
-            payer_refund: o.req("payer_refund")?,
-            payer_currency: o.req("payer_currency")?,
-            exchange_rate: o.req("exchange_rate")?,
-        })
+        match (
+            o.req("refund"),
+            o.req("currency"),
+            o.req("payer_refund"),
+            o.req("payer_currency"),
+            o.req("exchange_rate"),
+        ) {
+            (
+                Some(refund),
+                Some(currency),
+                Some(payer_refund),
+                Some(payer_currency),
+                Some(exchange_rate),
+            ) => {
+                Ok(Self {
+                    refund,
+                    currency,
+                    payer_refund,
+                    payer_currency,
+                    exchange_rate,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 汇率
@@ -1020,10 +1209,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmountExchangeRate {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.opt("type")?,
-            rate: o.opt("rate")?,
-        })
+        match (o.opt("type"), o.opt("rate")) {
+            (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 汇率类型
@@ -1126,14 +1315,33 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            promotion_id: o.req("promotion_id")?,
-            scope: o.opt("scope")?,
-            type_: o.opt("type")?,
-            amount: o.opt("amount")?,
-            refund_amount: o.opt("refund_amount")?,
-            currency: o.req("currency")?,
-        })
+        match (
+            o.req("promotion_id"),
+            o.opt("scope"),
+            o.opt("type"),
+            o.opt("amount"),
+            o.opt("refund_amount"),
+            o.req("currency"),
+        ) {
+            (
+                Some(promotion_id),
+                Some(scope),
+                Some(type_),
+                Some(amount),
+                Some(refund_amount),
+                Some(currency),
+            ) => {
+                Ok(Self {
+                    promotion_id,
+                    scope,
+                    type_,
+                    amount,
+                    refund_amount,
+                    currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 优惠范围
@@ -1246,6 +1454,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/global/refunds/id/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
             by_refund_id::ByRefundId(self.0.push_param(&refund_id))
         }
@@ -1260,6 +1469,7 @@ pub mod id {
             /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，用零钱支付的退款20分钟内到账，银行卡支付的退款3个工作日后重新查询退款状态。
             ///
             /// `GET /v3/global/refunds/id/{refund_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1302,11 +1512,12 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
@@ -1383,20 +1594,51 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.req("id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.opt("channel")?,
-                    recv_account: o.opt("recv_account")?,
-                    fund_source: o.opt("fund_source")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    amount: o.req("amount")?,
-                    detail: o.opt("detail")?,
-                })
+                match (
+                    o.req("id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.opt("channel"),
+                    o.opt("recv_account"),
+                    o.opt("fund_source"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.req("amount"),
+                    o.opt("detail"),
+                ) {
+                    (
+                        Some(id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(recv_account),
+                        Some(fund_source),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(amount),
+                        Some(detail),
+                    ) => {
+                        Ok(Self {
+                            id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            recv_account,
+                            fund_source,
+                            success_time,
+                            create_time,
+                            status,
+                            amount,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款金额
@@ -1440,13 +1682,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund: o.req("refund")?,
-                    currency: o.opt("currency")?,
-                    payer_refund: o.req("payer_refund")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.req("exchange_rate")?,
-                })
+                match (
+                    o.req("refund"),
+                    o.opt("currency"),
+                    o.req("payer_refund"),
+                    o.req("payer_currency"),
+                    o.req("exchange_rate"),
+                ) {
+                    (
+                        Some(refund),
+                        Some(currency),
+                        Some(payer_refund),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            refund,
+                            currency,
+                            payer_refund,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率
@@ -1477,10 +1736,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -1647,14 +1906,33 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    refund_amount: o.opt("refund_amount")?,
-                    currency: o.req("currency")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.opt("refund_amount"),
+                    o.req("currency"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -1889,6 +2167,7 @@ pub mod out_refund_no {
     pub struct OutRefundNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutRefundNo<'a> {
         /// `/v3/global/refunds/out-refund-no/{out_refund_no}`: `out_refund_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_refund_no(
             self,
             out_refund_no: &str,
@@ -1906,6 +2185,7 @@ pub mod out_refund_no {
             /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，用零钱支付的退款20分钟内到账，银行卡支付的退款3个工作日后重新查询退款状态。
             ///
             /// `GET /v3/global/refunds/out-refund-no/{out_refund_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1948,11 +2228,12 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
@@ -2029,20 +2310,51 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.req("id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.opt("channel")?,
-                    recv_account: o.opt("recv_account")?,
-                    fund_source: o.opt("fund_source")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    amount: o.req("amount")?,
-                    detail: o.opt("detail")?,
-                })
+                match (
+                    o.req("id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.opt("channel"),
+                    o.opt("recv_account"),
+                    o.opt("fund_source"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.req("amount"),
+                    o.opt("detail"),
+                ) {
+                    (
+                        Some(id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(recv_account),
+                        Some(fund_source),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(amount),
+                        Some(detail),
+                    ) => {
+                        Ok(Self {
+                            id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            recv_account,
+                            fund_source,
+                            success_time,
+                            create_time,
+                            status,
+                            amount,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 退款金额
@@ -2086,13 +2398,30 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund: o.req("refund")?,
-                    currency: o.opt("currency")?,
-                    payer_refund: o.req("payer_refund")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.req("exchange_rate")?,
-                })
+                match (
+                    o.req("refund"),
+                    o.opt("currency"),
+                    o.req("payer_refund"),
+                    o.req("payer_currency"),
+                    o.req("exchange_rate"),
+                ) {
+                    (
+                        Some(refund),
+                        Some(currency),
+                        Some(payer_refund),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            refund,
+                            currency,
+                            payer_refund,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率
@@ -2123,10 +2452,10 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -2293,14 +2622,33 @@ pub mod out_refund_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.opt("amount")?,
-                    refund_amount: o.opt("refund_amount")?,
-                    currency: o.req("currency")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("amount"),
+                    o.opt("refund_amount"),
+                    o.req("currency"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围

@@ -8,6 +8,7 @@ impl<'a> Statements<'a> {
     /// 商户可以通过该接口下载历史交易清单。比如掉单、系统错误等导致商户侧和微信侧数据不一致，通过对账单核对后可校正支付状态。
     ///
     /// `GET /v3/global/statements`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -56,11 +57,16 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            date: o.req("date")?,
-            mchid: o.opt("mchid")?,
-            sp_mchid: o.opt("sp_mchid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-        })
+        match (o.req("date"), o.opt("mchid"), o.opt("sp_mchid"), o.opt("sub_mchid")) {
+            (Some(date), Some(mchid), Some(sp_mchid), Some(sub_mchid)) => {
+                Ok(Self {
+                    date,
+                    mchid,
+                    sp_mchid,
+                    sub_mchid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,26 +4,32 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/global/transactions/app`
+    #[inline]
     pub fn app(self) -> app::App<'a> {
         app::App(self.0.push("app"))
     }
     /// `/v3/global/transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/global/transactions/jsapi`
+    #[inline]
     pub fn jsapi(self) -> jsapi::Jsapi<'a> {
         jsapi::Jsapi(self.0.push("jsapi"))
     }
     /// `/v3/global/transactions/mweb`
+    #[inline]
     pub fn mweb(self) -> mweb::Mweb<'a> {
         mweb::Mweb(self.0.push("mweb"))
     }
     /// `/v3/global/transactions/native`
+    #[inline]
     pub fn native(self) -> native::Native<'a> {
         native::Native(self.0.push("native"))
     }
     /// `/v3/global/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -38,6 +44,7 @@ pub mod app {
         /// 通过本接口提交微信支付APP支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
         ///
         /// `POST /v3/global/transactions/app`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -153,28 +160,75 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -205,10 +259,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -242,11 +296,16 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -292,13 +351,30 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -334,11 +410,16 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -382,13 +463,30 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -424,11 +522,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
@@ -454,9 +551,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -466,6 +564,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/global/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -479,6 +578,7 @@ pub mod id {
         pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByTransactionId<'a> {
             /// `/v3/global/transactions/id/{transaction_id}/close`
+            #[inline]
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
@@ -487,6 +587,7 @@ pub mod id {
             /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
             ///
             /// `GET /v3/global/transactions/id/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -529,11 +630,12 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
@@ -633,25 +735,66 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    id: o.req("id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.req("bank_type")?,
-                    success_time: o.req("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.req("bank_type"),
+                    o.req("success_time"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -695,13 +838,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.req("payer_total")?,
-                    currency: o.req("currency")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("payer_total"),
+                    o.req("currency"),
+                    o.req("payer_currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率信息
@@ -732,10 +892,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -821,11 +981,16 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -899,19 +1064,48 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.req("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.req("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wxpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wxpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wxpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -957,13 +1151,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    discount_amount: o.req("discount_amount")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("discount_amount"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(goods_remark),
+                        Some(discount_amount),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            discount_amount,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠类型
@@ -1096,6 +1307,7 @@ pub mod id {
                 /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
                 ///
                 /// `POST /v3/global/transactions/id/{transaction_id}/close`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1139,11 +1351,12 @@ pub mod id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                    })
+                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
+                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                            Ok(Self { mchid, sub_mchid, sp_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1159,6 +1372,7 @@ pub mod jsapi {
         /// 通过本接口提交微信支付小程序/公众号支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_3_1.shtml)
         ///
         /// `POST /v3/global/transactions/jsapi`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1274,28 +1488,75 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1326,10 +1587,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -1363,11 +1624,16 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -1413,13 +1679,30 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1455,11 +1738,16 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -1503,13 +1791,30 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -1545,11 +1850,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
@@ -1575,9 +1879,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -1591,6 +1896,7 @@ pub mod mweb {
         /// 通过本接口提交微信支付H5支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_4_1.shtml)
         ///
         /// `POST /v3/global/transactions/mweb`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1706,28 +2012,75 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.req("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.req("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1758,10 +2111,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -1795,11 +2148,16 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -1845,13 +2203,30 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1887,11 +2262,16 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -1935,13 +2315,30 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.req("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.req("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.req("payer_client_ip"),
+                o.opt("operator_id"),
+                o.req("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -1977,11 +2374,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
@@ -2007,9 +2403,10 @@ pub mod mweb {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mweb_url: o.req("mweb_url")?,
-            })
+            match o.req("mweb_url") {
+                Some(mweb_url) => Ok(Self { mweb_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -2023,6 +2420,7 @@ pub mod native {
         /// 通过本接口提交微信支付扫码支付订单 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_1.shtml)
         ///
         /// `POST /v3/global/transactions/native`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2138,28 +2536,75 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-                goods_tag: o.opt("goods_tag")?,
-                trade_type: o.req("trade_type")?,
-                limit_pay: o.opt("limit_pay")?,
-                time_start: o.opt("time_start")?,
-                time_expire: o.opt("time_expire")?,
-                merchant_category_code: o.req("merchant_category_code")?,
-                payer: o.opt("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.opt("scene_info")?,
-                detail: o.opt("detail")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.req("sp_mchid"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.req("out_trade_no"),
+                o.opt("goods_tag"),
+                o.req("trade_type"),
+                o.opt("limit_pay"),
+                o.opt("time_start"),
+                o.opt("time_expire"),
+                o.req("merchant_category_code"),
+                o.opt("payer"),
+                o.req("amount"),
+                o.opt("scene_info"),
+                o.opt("detail"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sp_mchid),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(out_trade_no),
+                    Some(goods_tag),
+                    Some(trade_type),
+                    Some(limit_pay),
+                    Some(time_start),
+                    Some(time_expire),
+                    Some(merchant_category_code),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sp_mchid,
+                        sp_appid,
+                        sub_appid,
+                        description,
+                        attach,
+                        notify_url,
+                        out_trade_no,
+                        goods_tag,
+                        trade_type,
+                        limit_pay,
+                        time_start,
+                        time_expire,
+                        merchant_category_code,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -2190,10 +2635,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetail
@@ -2227,11 +2672,16 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                receipt_id: o.opt("receipt_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("receipt_id"), o.opt("goods_detail")) {
+                (Some(cost_price), Some(receipt_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        receipt_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -2277,13 +2727,30 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -2319,11 +2786,16 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                sp_openid: o.opt("sp_openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                    Ok(Self {
+                        openid,
+                        sp_openid,
+                        sub_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -2367,13 +2839,30 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                payer_client_ip: o.opt("payer_client_ip")?,
-                operator_id: o.opt("operator_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (
+                o.opt("device_id"),
+                o.opt("device_ip"),
+                o.opt("payer_client_ip"),
+                o.opt("operator_id"),
+                o.opt("store_info"),
+            ) {
+                (
+                    Some(device_id),
+                    Some(device_ip),
+                    Some(payer_client_ip),
+                    Some(operator_id),
+                    Some(store_info),
+                ) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        payer_client_ip,
+                        operator_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -2409,11 +2898,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("address")) {
+                (Some(id), Some(name), Some(address)) => Ok(Self { id, name, address }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
@@ -2439,9 +2927,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                code_url: o.req("code_url")?,
-            })
+            match o.req("code_url") {
+                Some(code_url) => Ok(Self { code_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -2451,6 +2940,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -2464,6 +2954,7 @@ pub mod out_trade_no {
         pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutTradeNo<'a> {
             /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`
+            #[inline]
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
@@ -2472,6 +2963,7 @@ pub mod out_trade_no {
             /// 该接口提供所有微信支付订单的查询，商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_1_2.shtml)
             ///
             /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2514,11 +3006,12 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid"), o.req("sp_mchid")) {
+                    (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                        Ok(Self { mchid, sub_mchid, sp_mchid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
@@ -2618,25 +3111,66 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    id: o.req("id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.req("bank_type")?,
-                    success_time: o.req("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.req("trade_state_desc")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("sp_appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.req("bank_type"),
+                    o.req("success_time"),
+                    o.req("trade_state"),
+                    o.req("trade_state_desc"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            sp_mchid,
+                            sub_mchid,
+                            sp_appid,
+                            sub_appid,
+                            out_trade_no,
+                            id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -2680,13 +3214,30 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.req("payer_total")?,
-                    currency: o.req("currency")?,
-                    payer_currency: o.req("payer_currency")?,
-                    exchange_rate: o.opt("exchange_rate")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("payer_total"),
+                    o.req("currency"),
+                    o.req("payer_currency"),
+                    o.opt("exchange_rate"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                        Some(exchange_rate),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                            exchange_rate,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率信息
@@ -2717,10 +3268,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    rate: o.opt("rate")?,
-                })
+                match (o.opt("type"), o.opt("rate")) {
+                    (Some(type_), Some(rate)) => Ok(Self { type_, rate }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 汇率类型
@@ -2806,11 +3357,16 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("openid"), o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self {
+                            openid,
+                            sp_openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -2884,19 +3440,48 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    currency: o.req("currency")?,
-                    activity_id: o.opt("activity_id")?,
-                    wxpay_contribute_amount: o.opt("wxpay_contribute_amount")?,
-                    merchant_contribute_amount: o.opt("merchant_contribute_amount")?,
-                    other_contribute_amount: o.opt("other_contribute_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.req("currency"),
+                    o.opt("activity_id"),
+                    o.opt("wxpay_contribute_amount"),
+                    o.opt("merchant_contribute_amount"),
+                    o.opt("other_contribute_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(currency),
+                        Some(activity_id),
+                        Some(wxpay_contribute_amount),
+                        Some(merchant_contribute_amount),
+                        Some(other_contribute_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            currency,
+                            activity_id,
+                            wxpay_contribute_amount,
+                            merchant_contribute_amount,
+                            other_contribute_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -2942,13 +3527,30 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    goods_remark: o.opt("goods_remark")?,
-                    discount_amount: o.req("discount_amount")?,
-                    quantity: o.req("quantity")?,
-                    price: o.req("price")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("goods_remark"),
+                    o.req("discount_amount"),
+                    o.req("quantity"),
+                    o.req("price"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(goods_remark),
+                        Some(discount_amount),
+                        Some(quantity),
+                        Some(price),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            goods_remark,
+                            discount_amount,
+                            quantity,
+                            price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠类型
@@ -3081,6 +3683,7 @@ pub mod out_trade_no {
                 /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api_external/ch/apis/chapter3_2_7.shtml)
                 ///
                 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3124,11 +3727,12 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sp_mchid: o.opt("sp_mchid")?,
-                    })
+                    match (o.req("mchid"), o.opt("sub_mchid"), o.opt("sp_mchid")) {
+                        (Some(mchid), Some(sub_mchid), Some(sp_mchid)) => {
+                            Ok(Self { mchid, sub_mchid, sp_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

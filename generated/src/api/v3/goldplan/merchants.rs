@@ -4,6 +4,7 @@
 pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchants<'a> {
     /// `/v3/goldplan/merchants/changecustompagestatus`
+    #[inline]
     pub fn changecustompagestatus(
         self,
     ) -> changecustompagestatus::Changecustompagestatus<'a> {
@@ -12,10 +13,12 @@ impl<'a> Merchants<'a> {
         )
     }
     /// `/v3/goldplan/merchants/changegoldplanstatus`
+    #[inline]
     pub fn changegoldplanstatus(self) -> changegoldplanstatus::Changegoldplanstatus<'a> {
         changegoldplanstatus::Changegoldplanstatus(self.0.push("changegoldplanstatus"))
     }
     /// `/v3/goldplan/merchants/close-advertising-show`
+    #[inline]
     pub fn close_advertising_show(
         self,
     ) -> close_advertising_show::CloseAdvertisingShow<'a> {
@@ -24,12 +27,14 @@ impl<'a> Merchants<'a> {
         )
     }
     /// `/v3/goldplan/merchants/open-advertising-show`
+    #[inline]
     pub fn open_advertising_show(
         self,
     ) -> open_advertising_show::OpenAdvertisingShow<'a> {
         open_advertising_show::OpenAdvertisingShow(self.0.push("open-advertising-show"))
     }
     /// `/v3/goldplan/merchants/set-advertising-industry-filter`
+    #[inline]
     pub fn set_advertising_industry_filter(
         self,
     ) -> set_advertising_industry_filter::SetAdvertisingIndustryFilter<'a> {
@@ -48,6 +53,7 @@ pub mod changecustompagestatus {
         /// 用于服务商/服务商使用此接口为特约商户开通或关闭商家小票功能。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_2.shtml)
         ///
         /// `POST /v3/goldplan/merchants/changecustompagestatus`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -81,10 +87,12 @@ pub mod changecustompagestatus {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                operation_type: o.req("operation_type")?,
-            })
+            match (o.req("sub_mchid"), o.req("operation_type")) {
+                (Some(sub_mchid), Some(operation_type)) => {
+                    Ok(Self { sub_mchid, operation_type })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
@@ -113,10 +121,12 @@ pub mod changecustompagestatus {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                operation_type: o.req("operation_type")?,
-            })
+            match (o.req("sub_mchid"), o.req("operation_type")) {
+                (Some(sub_mchid), Some(operation_type)) => {
+                    Ok(Self { sub_mchid, operation_type })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -130,6 +140,7 @@ pub mod changegoldplanstatus {
         /// 用于服务商/服务商为特约商户开通或关闭点金计划。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_1.shtml)
         ///
         /// `POST /v3/goldplan/merchants/changegoldplanstatus`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -166,11 +177,20 @@ pub mod changegoldplanstatus {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                operation_type: o.req("operation_type")?,
-                operation_pay_scene: o.opt("operation_pay_scene")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("operation_type"),
+                o.opt("operation_pay_scene"),
+            ) {
+                (Some(sub_mchid), Some(operation_type), Some(operation_pay_scene)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        operation_type,
+                        operation_pay_scene,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付场景
@@ -252,9 +272,10 @@ pub mod changegoldplanstatus {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -268,6 +289,7 @@ pub mod close_advertising_show {
         /// 使用此接口为特约商户的点金计划页面关闭广告展示功能 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_5.shtml)
         ///
         /// `POST /v3/goldplan/merchants/close-advertising-show`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -295,9 +317,10 @@ pub mod close_advertising_show {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -311,6 +334,7 @@ pub mod open_advertising_show {
         /// 此接口为特约商户的点金计划页面开通广告展示功能，可同时配置同业过滤标签，防止特约商户支付后出现同行业的广告内容。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_5_4.shtml)
         ///
         /// `PATCH /v3/goldplan/merchants/open-advertising-show`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -349,10 +373,15 @@ pub mod open_advertising_show {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                advertising_industry_filters: o.opt("advertising_industry_filters")?,
-            })
+            match (o.req("sub_mchid"), o.opt("advertising_industry_filters")) {
+                (Some(sub_mchid), Some(advertising_industry_filters)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        advertising_industry_filters,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -368,6 +397,7 @@ pub mod set_advertising_industry_filter {
         /// 服务商使用此接口为特约商户配置同业过滤标签，防止特约商户支付后出现同行业的广告内容。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/goldplan/chapter3_3.shtml)
         ///
         /// `POST /v3/goldplan/merchants/set-advertising-industry-filter`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -400,10 +430,15 @@ pub mod set_advertising_industry_filter {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                advertising_industry_filters: o.opt("advertising_industry_filters")?,
-            })
+            match (o.req("sub_mchid"), o.opt("advertising_industry_filters")) {
+                (Some(sub_mchid), Some(advertising_industry_filters)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        advertising_industry_filters,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

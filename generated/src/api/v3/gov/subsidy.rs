@@ -4,38 +4,47 @@
 pub struct Subsidy<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Subsidy<'a> {
     /// `/v3/gov/subsidy/audit`
+    #[inline]
     pub fn audit(self) -> audit::Audit<'a> {
         audit::Audit(self.0.push("audit"))
     }
     /// `/v3/gov/subsidy/companies`
+    #[inline]
     pub fn companies(self) -> companies::Companies<'a> {
         companies::Companies(self.0.push("companies"))
     }
     /// `/v3/gov/subsidy/goods`
+    #[inline]
     pub fn goods(self) -> goods::Goods<'a> {
         goods::Goods(self.0.push("goods"))
     }
     /// `/v3/gov/subsidy/n-qualifications`
+    #[inline]
     pub fn n_qualifications(self) -> n_qualifications::NQualifications<'a> {
         n_qualifications::NQualifications(self.0.push("n-qualifications"))
     }
     /// `/v3/gov/subsidy/qualification`
+    #[inline]
     pub fn qualification(self) -> qualification::Qualification<'a> {
         qualification::Qualification(self.0.push("qualification"))
     }
     /// `/v3/gov/subsidy/qualifications`
+    #[inline]
     pub fn qualifications(self) -> qualifications::Qualifications<'a> {
         qualifications::Qualifications(self.0.push("qualifications"))
     }
     /// `/v3/gov/subsidy/sncode`
+    #[inline]
     pub fn sncode(self) -> sncode::Sncode<'a> {
         sncode::Sncode(self.0.push("sncode"))
     }
     /// `/v3/gov/subsidy/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/gov/subsidy/zhejiang`
+    #[inline]
     pub fn zhejiang(self) -> zhejiang::Zhejiang<'a> {
         zhejiang::Zhejiang(self.0.push("zhejiang"))
     }
@@ -46,6 +55,7 @@ pub mod audit {
     pub struct Audit<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Audit<'a> {
         /// `/v3/gov/subsidy/audit/cup`
+        #[inline]
         pub fn cup(self) -> cup::Cup<'a> {
             cup::Cup(self.0.push("cup"))
         }
@@ -56,22 +66,27 @@ pub mod audit {
         pub struct Cup<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Cup<'a> {
             /// `/v3/gov/subsidy/audit/cup/invalid`
+            #[inline]
             pub fn invalid(self) -> invalid::Invalid<'a> {
                 invalid::Invalid(self.0.push("invalid"))
             }
             /// `/v3/gov/subsidy/audit/cup/query`
+            #[inline]
             pub fn query(self) -> query::Query<'a> {
                 query::Query(self.0.push("query"))
             }
             /// `/v3/gov/subsidy/audit/cup/refund`
+            #[inline]
             pub fn refund(self) -> refund::Refund<'a> {
                 refund::Refund(self.0.push("refund"))
             }
             /// `/v3/gov/subsidy/audit/cup/update`
+            #[inline]
             pub fn update(self) -> update::Update<'a> {
                 update::Update(self.0.push("update"))
             }
             /// `/v3/gov/subsidy/audit/cup/upload`
+            #[inline]
             pub fn upload(self) -> upload::Upload<'a> {
                 upload::Upload(self.0.push("upload"))
             }
@@ -86,6 +101,7 @@ pub mod audit {
                 /// 查询审核结果
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/invalid`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -123,11 +139,20 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        org_no: o.req("org_no")?,
-                        mchnt_order_id: o.req("mchnt_order_id")?,
-                        upload_time: o.req("upload_time")?,
-                    })
+                    match (
+                        o.req("org_no"),
+                        o.req("mchnt_order_id"),
+                        o.req("upload_time"),
+                    ) {
+                        (Some(org_no), Some(mchnt_order_id), Some(upload_time)) => {
+                            Ok(Self {
+                                org_no,
+                                mchnt_order_id,
+                                upload_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
@@ -164,12 +189,22 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        msg: o.req("msg")?,
-                        sub_code: o.opt("sub_code")?,
-                        sub_msg: o.opt("sub_msg")?,
-                    })
+                    match (
+                        o.req("code"),
+                        o.req("msg"),
+                        o.opt("sub_code"),
+                        o.opt("sub_msg"),
+                    ) {
+                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
+                            Ok(Self {
+                                code,
+                                msg,
+                                sub_code,
+                                sub_msg,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -183,6 +218,7 @@ pub mod audit {
                 /// 查询审核结果
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/query`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -220,11 +256,20 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        org_no: o.req("org_no")?,
-                        mchnt_order_id: o.req("mchnt_order_id")?,
-                        upload_time: o.req("upload_time")?,
-                    })
+                    match (
+                        o.req("org_no"),
+                        o.req("mchnt_order_id"),
+                        o.req("upload_time"),
+                    ) {
+                        (Some(org_no), Some(mchnt_order_id), Some(upload_time)) => {
+                            Ok(Self {
+                                org_no,
+                                mchnt_order_id,
+                                upload_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
@@ -288,21 +333,54 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        msg: o.opt("msg")?,
-                        sub_code: o.opt("sub_code")?,
-                        sub_msg: o.opt("sub_msg")?,
-                        mchnt_order_id: o.opt("mchnt_order_id")?,
-                        verify_status: o.opt("verify_status")?,
-                        verify_status_desc: o.opt("verify_status_desc")?,
-                        audit_status: o.opt("audit_status")?,
-                        audit_status_desc: o.opt("audit_status_desc")?,
-                        trade_status: o.opt("trade_status")?,
-                        refund_at: o.opt("refund_at")?,
-                        refund_dt: o.opt("refund_dt")?,
-                        org_no: o.opt("org_no")?,
-                    })
+                    match (
+                        o.req("code"),
+                        o.opt("msg"),
+                        o.opt("sub_code"),
+                        o.opt("sub_msg"),
+                        o.opt("mchnt_order_id"),
+                        o.opt("verify_status"),
+                        o.opt("verify_status_desc"),
+                        o.opt("audit_status"),
+                        o.opt("audit_status_desc"),
+                        o.opt("trade_status"),
+                        o.opt("refund_at"),
+                        o.opt("refund_dt"),
+                        o.opt("org_no"),
+                    ) {
+                        (
+                            Some(code),
+                            Some(msg),
+                            Some(sub_code),
+                            Some(sub_msg),
+                            Some(mchnt_order_id),
+                            Some(verify_status),
+                            Some(verify_status_desc),
+                            Some(audit_status),
+                            Some(audit_status_desc),
+                            Some(trade_status),
+                            Some(refund_at),
+                            Some(refund_dt),
+                            Some(org_no),
+                        ) => {
+                            Ok(Self {
+                                code,
+                                msg,
+                                sub_code,
+                                sub_msg,
+                                mchnt_order_id,
+                                verify_status,
+                                verify_status_desc,
+                                audit_status,
+                                audit_status_desc,
+                                trade_status,
+                                refund_at,
+                                refund_dt,
+                                org_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -312,6 +390,7 @@ pub mod audit {
             pub struct Refund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Refund<'a> {
                 /// `/v3/gov/subsidy/audit/cup/refund/sync`
+                #[inline]
                 pub fn sync(self) -> sync::Sync<'a> {
                     sync::Sync(self.0.push("sync"))
                 }
@@ -326,6 +405,7 @@ pub mod audit {
                     /// 同步非银联支付交易退款信息
                     ///
                     /// `POST /v3/gov/subsidy/audit/cup/refund/sync`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -369,13 +449,30 @@ pub mod audit {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            org_no: o.req("org_no")?,
-                            mchnt_order_id: o.req("mchnt_order_id")?,
-                            upload_time: o.req("upload_time")?,
-                            refund_at: o.req("refund_at")?,
-                            refund_dt: o.req("refund_dt")?,
-                        })
+                        match (
+                            o.req("org_no"),
+                            o.req("mchnt_order_id"),
+                            o.req("upload_time"),
+                            o.req("refund_at"),
+                            o.req("refund_dt"),
+                        ) {
+                            (
+                                Some(org_no),
+                                Some(mchnt_order_id),
+                                Some(upload_time),
+                                Some(refund_at),
+                                Some(refund_dt),
+                            ) => {
+                                Ok(Self {
+                                    org_no,
+                                    mchnt_order_id,
+                                    upload_time,
+                                    refund_at,
+                                    refund_dt,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
@@ -412,12 +509,22 @@ pub mod audit {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            code: o.req("code")?,
-                            msg: o.req("msg")?,
-                            sub_code: o.opt("sub_code")?,
-                            sub_msg: o.opt("sub_msg")?,
-                        })
+                        match (
+                            o.req("code"),
+                            o.req("msg"),
+                            o.opt("sub_code"),
+                            o.opt("sub_msg"),
+                        ) {
+                            (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
+                                Ok(Self {
+                                    code,
+                                    msg,
+                                    sub_code,
+                                    sub_msg,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -432,6 +539,7 @@ pub mod audit {
                 /// 更新审核数据
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/update`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -607,57 +715,159 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        org_no: o.req("org_no")?,
-                        sub_mchnt_cd: o.req("sub_mchnt_cd")?,
-                        sub_mchnt_nm: o.req("sub_mchnt_nm")?,
-                        store_nm: o.opt("store_nm")?,
-                        online_no: o.req("online_no")?,
-                        mchnt_order_id: o.req("mchnt_order_id")?,
-                        upload_time: o.req("upload_time")?,
-                        notify_url: o.req("notify_url")?,
-                        prod_id: o.req("prod_id")?,
-                        eng_grade: o.opt("eng_grade")?,
-                        brand_nm: o.req("brand_nm")?,
-                        prod_model: o.req("prod_model")?,
-                        sales_chnl: o.opt("sales_chnl")?,
-                        plat_form: o.req("plat_form")?,
-                        payer_tp: o.req("payer_tp")?,
-                        trade_in_order_id: o.opt("trade_in_order_id")?,
-                        trade_in_at: o.opt("trade_in_at")?,
-                        is_trade_in: o.opt("is_trade_in")?,
-                        sales_at: o.req("sales_at")?,
-                        actual_at: o.req("actual_at")?,
-                        trans_tm: o.req("trans_tm")?,
-                        mchnt_cd: o.req("mchnt_cd")?,
-                        mer_sub_at: o.opt("mer_sub_at")?,
-                        discount_at: o.req("discount_at")?,
-                        image01: o.opt("image01")?,
-                        image02: o.opt("image02")?,
-                        image03: o.opt("image03")?,
-                        image04: o.opt("image04")?,
-                        image05: o.opt("image05")?,
-                        image06: o.opt("image06")?,
-                        image07: o.opt("image07")?,
-                        image08: o.opt("image08")?,
-                        image09: o.opt("image09")?,
-                        image10: o.opt("image10")?,
-                        commitment_letter_photo: o.opt("commitment_letter_photo")?,
-                        commitment_letter_photo_format: o
-                            .opt("commitment_letter_photo_format")?,
-                        device_photo: o.opt("device_photo")?,
-                        device_photo_format: o.opt("device_photo_format")?,
-                        pack_and_active_photo: o.opt("pack_and_active_photo")?,
-                        bar_code: o.opt("bar_code")?,
-                        sn_code: o.req("sn_code")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        register_model: o.opt("register_model")?,
-                        record_number: o.opt("record_number")?,
-                        eng_grade_standard: o.opt("eng_grade_standard")?,
-                        invoice_info: o.req("invoice_info")?,
-                        track_info: o.req("track_info")?,
-                    })
+                    match (
+                        o.req("org_no"),
+                        o.req("sub_mchnt_cd"),
+                        o.req("sub_mchnt_nm"),
+                        o.opt("store_nm"),
+                        o.req("online_no"),
+                        o.req("mchnt_order_id"),
+                        o.req("upload_time"),
+                        o.req("notify_url"),
+                        o.req("prod_id"),
+                        o.opt("eng_grade"),
+                        o.req("brand_nm"),
+                        o.req("prod_model"),
+                        o.opt("sales_chnl"),
+                        o.req("plat_form"),
+                        o.req("payer_tp"),
+                        o.opt("trade_in_order_id"),
+                        o.opt("trade_in_at"),
+                        o.opt("is_trade_in"),
+                        o.req("sales_at"),
+                        o.req("actual_at"),
+                        o.req("trans_tm"),
+                        o.req("mchnt_cd"),
+                        o.opt("mer_sub_at"),
+                        o.req("discount_at"),
+                        o.opt("image01"),
+                        o.opt("image02"),
+                        o.opt("image03"),
+                        o.opt("image04"),
+                        o.opt("image05"),
+                        o.opt("image06"),
+                        o.opt("image07"),
+                        o.opt("image08"),
+                        o.opt("image09"),
+                        o.opt("image10"),
+                        o.opt("commitment_letter_photo"),
+                        o.opt("commitment_letter_photo_format"),
+                        o.opt("device_photo"),
+                        o.opt("device_photo_format"),
+                        o.opt("pack_and_active_photo"),
+                        o.opt("bar_code"),
+                        o.req("sn_code"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.opt("register_model"),
+                        o.opt("record_number"),
+                        o.opt("eng_grade_standard"),
+                        o.req("invoice_info"),
+                        o.req("track_info"),
+                    ) {
+                        (
+                            Some(org_no),
+                            Some(sub_mchnt_cd),
+                            Some(sub_mchnt_nm),
+                            Some(store_nm),
+                            Some(online_no),
+                            Some(mchnt_order_id),
+                            Some(upload_time),
+                            Some(notify_url),
+                            Some(prod_id),
+                            Some(eng_grade),
+                            Some(brand_nm),
+                            Some(prod_model),
+                            Some(sales_chnl),
+                            Some(plat_form),
+                            Some(payer_tp),
+                            Some(trade_in_order_id),
+                            Some(trade_in_at),
+                            Some(is_trade_in),
+                            Some(sales_at),
+                            Some(actual_at),
+                            Some(trans_tm),
+                            Some(mchnt_cd),
+                            Some(mer_sub_at),
+                            Some(discount_at),
+                            Some(image01),
+                            Some(image02),
+                            Some(image03),
+                            Some(image04),
+                            Some(image05),
+                            Some(image06),
+                            Some(image07),
+                            Some(image08),
+                            Some(image09),
+                            Some(image10),
+                            Some(commitment_letter_photo),
+                            Some(commitment_letter_photo_format),
+                            Some(device_photo),
+                            Some(device_photo_format),
+                            Some(pack_and_active_photo),
+                            Some(bar_code),
+                            Some(sn_code),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(register_model),
+                            Some(record_number),
+                            Some(eng_grade_standard),
+                            Some(invoice_info),
+                            Some(track_info),
+                        ) => {
+                            Ok(Self {
+                                org_no,
+                                sub_mchnt_cd,
+                                sub_mchnt_nm,
+                                store_nm,
+                                online_no,
+                                mchnt_order_id,
+                                upload_time,
+                                notify_url,
+                                prod_id,
+                                eng_grade,
+                                brand_nm,
+                                prod_model,
+                                sales_chnl,
+                                plat_form,
+                                payer_tp,
+                                trade_in_order_id,
+                                trade_in_at,
+                                is_trade_in,
+                                sales_at,
+                                actual_at,
+                                trans_tm,
+                                mchnt_cd,
+                                mer_sub_at,
+                                discount_at,
+                                image01,
+                                image02,
+                                image03,
+                                image04,
+                                image05,
+                                image06,
+                                image07,
+                                image08,
+                                image09,
+                                image10,
+                                commitment_letter_photo,
+                                commitment_letter_photo_format,
+                                device_photo,
+                                device_photo_format,
+                                pack_and_active_photo,
+                                bar_code,
+                                sn_code,
+                                imei1,
+                                imei2,
+                                register_model,
+                                record_number,
+                                eng_grade_standard,
+                                invoice_info,
+                                track_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 发票信息
@@ -717,21 +927,54 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        invoice_cd: o.opt("invoice_cd")?,
-                        invoice_no: o.opt("invoice_no")?,
-                        invoice_dt: o.opt("invoice_dt")?,
-                        invoice_link: o.opt("invoice_link")?,
-                        invoice_tp: o.opt("invoice_tp")?,
-                        invoice_ck_cd: o.opt("invoice_ck_cd")?,
-                        nm: o.opt("nm")?,
-                        tax: o.opt("tax")?,
-                        invoice_tax_amt: o.opt("invoice_tax_amt")?,
-                        sales_ent_nm: o.opt("sales_ent_nm")?,
-                        tax_payer: o.opt("tax_payer")?,
-                        num: o.opt("num")?,
-                        service_nm: o.opt("service_nm")?,
-                    })
+                    match (
+                        o.opt("invoice_cd"),
+                        o.opt("invoice_no"),
+                        o.opt("invoice_dt"),
+                        o.opt("invoice_link"),
+                        o.opt("invoice_tp"),
+                        o.opt("invoice_ck_cd"),
+                        o.opt("nm"),
+                        o.opt("tax"),
+                        o.opt("invoice_tax_amt"),
+                        o.opt("sales_ent_nm"),
+                        o.opt("tax_payer"),
+                        o.opt("num"),
+                        o.opt("service_nm"),
+                    ) {
+                        (
+                            Some(invoice_cd),
+                            Some(invoice_no),
+                            Some(invoice_dt),
+                            Some(invoice_link),
+                            Some(invoice_tp),
+                            Some(invoice_ck_cd),
+                            Some(nm),
+                            Some(tax),
+                            Some(invoice_tax_amt),
+                            Some(sales_ent_nm),
+                            Some(tax_payer),
+                            Some(num),
+                            Some(service_nm),
+                        ) => {
+                            Ok(Self {
+                                invoice_cd,
+                                invoice_no,
+                                invoice_dt,
+                                invoice_link,
+                                invoice_tp,
+                                invoice_ck_cd,
+                                nm,
+                                tax,
+                                invoice_tax_amt,
+                                sales_ent_nm,
+                                tax_payer,
+                                num,
+                                service_nm,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 物流信息
@@ -782,18 +1025,45 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        tracking_no: o.opt("tracking_no")?,
-                        tracking_company: o.opt("tracking_company")?,
-                        usr_prov: o.opt("usr_prov")?,
-                        usr_city: o.opt("usr_city")?,
-                        usr_area: o.opt("usr_area")?,
-                        usr_addr: o.opt("usr_addr")?,
-                        tracking_type: o.opt("tracking_type")?,
-                        delivery_method: o.opt("delivery_method")?,
-                        shipping_addr: o.opt("shipping_addr")?,
-                        delivery_time: o.opt("delivery_time")?,
-                    })
+                    match (
+                        o.opt("tracking_no"),
+                        o.opt("tracking_company"),
+                        o.opt("usr_prov"),
+                        o.opt("usr_city"),
+                        o.opt("usr_area"),
+                        o.opt("usr_addr"),
+                        o.opt("tracking_type"),
+                        o.opt("delivery_method"),
+                        o.opt("shipping_addr"),
+                        o.opt("delivery_time"),
+                    ) {
+                        (
+                            Some(tracking_no),
+                            Some(tracking_company),
+                            Some(usr_prov),
+                            Some(usr_city),
+                            Some(usr_area),
+                            Some(usr_addr),
+                            Some(tracking_type),
+                            Some(delivery_method),
+                            Some(shipping_addr),
+                            Some(delivery_time),
+                        ) => {
+                            Ok(Self {
+                                tracking_no,
+                                tracking_company,
+                                usr_prov,
+                                usr_city,
+                                usr_area,
+                                usr_addr,
+                                tracking_type,
+                                delivery_method,
+                                shipping_addr,
+                                delivery_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
@@ -830,12 +1100,22 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        msg: o.req("msg")?,
-                        sub_code: o.opt("sub_code")?,
-                        sub_msg: o.opt("sub_msg")?,
-                    })
+                    match (
+                        o.req("code"),
+                        o.req("msg"),
+                        o.opt("sub_code"),
+                        o.opt("sub_msg"),
+                    ) {
+                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
+                            Ok(Self {
+                                code,
+                                msg,
+                                sub_code,
+                                sub_msg,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -849,6 +1129,7 @@ pub mod audit {
                 /// 上传审核数据
                 ///
                 /// `POST /v3/gov/subsidy/audit/cup/upload`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1024,57 +1305,159 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        org_no: o.req("org_no")?,
-                        sub_mchnt_cd: o.req("sub_mchnt_cd")?,
-                        sub_mchnt_nm: o.req("sub_mchnt_nm")?,
-                        store_nm: o.opt("store_nm")?,
-                        online_no: o.req("online_no")?,
-                        mchnt_order_id: o.req("mchnt_order_id")?,
-                        upload_time: o.req("upload_time")?,
-                        notify_url: o.req("notify_url")?,
-                        prod_id: o.req("prod_id")?,
-                        eng_grade: o.opt("eng_grade")?,
-                        brand_nm: o.req("brand_nm")?,
-                        prod_model: o.req("prod_model")?,
-                        sales_chnl: o.opt("sales_chnl")?,
-                        plat_form: o.req("plat_form")?,
-                        payer_tp: o.req("payer_tp")?,
-                        trade_in_order_id: o.opt("trade_in_order_id")?,
-                        trade_in_at: o.opt("trade_in_at")?,
-                        is_trade_in: o.opt("is_trade_in")?,
-                        sales_at: o.req("sales_at")?,
-                        actual_at: o.req("actual_at")?,
-                        trans_tm: o.req("trans_tm")?,
-                        mchnt_cd: o.req("mchnt_cd")?,
-                        mer_sub_at: o.opt("mer_sub_at")?,
-                        discount_at: o.req("discount_at")?,
-                        image01: o.opt("image01")?,
-                        image02: o.opt("image02")?,
-                        image03: o.opt("image03")?,
-                        image04: o.opt("image04")?,
-                        image05: o.opt("image05")?,
-                        image06: o.opt("image06")?,
-                        image07: o.opt("image07")?,
-                        image08: o.opt("image08")?,
-                        image09: o.opt("image09")?,
-                        image10: o.opt("image10")?,
-                        commitment_letter_photo: o.opt("commitment_letter_photo")?,
-                        commitment_letter_photo_format: o
-                            .opt("commitment_letter_photo_format")?,
-                        device_photo: o.opt("device_photo")?,
-                        device_photo_format: o.opt("device_photo_format")?,
-                        pack_and_active_photo: o.opt("pack_and_active_photo")?,
-                        bar_code: o.opt("bar_code")?,
-                        sn_code: o.req("sn_code")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        register_model: o.opt("register_model")?,
-                        record_number: o.opt("record_number")?,
-                        eng_grade_standard: o.opt("eng_grade_standard")?,
-                        invoice_info: o.req("invoice_info")?,
-                        track_info: o.req("track_info")?,
-                    })
+                    match (
+                        o.req("org_no"),
+                        o.req("sub_mchnt_cd"),
+                        o.req("sub_mchnt_nm"),
+                        o.opt("store_nm"),
+                        o.req("online_no"),
+                        o.req("mchnt_order_id"),
+                        o.req("upload_time"),
+                        o.req("notify_url"),
+                        o.req("prod_id"),
+                        o.opt("eng_grade"),
+                        o.req("brand_nm"),
+                        o.req("prod_model"),
+                        o.opt("sales_chnl"),
+                        o.req("plat_form"),
+                        o.req("payer_tp"),
+                        o.opt("trade_in_order_id"),
+                        o.opt("trade_in_at"),
+                        o.opt("is_trade_in"),
+                        o.req("sales_at"),
+                        o.req("actual_at"),
+                        o.req("trans_tm"),
+                        o.req("mchnt_cd"),
+                        o.opt("mer_sub_at"),
+                        o.req("discount_at"),
+                        o.opt("image01"),
+                        o.opt("image02"),
+                        o.opt("image03"),
+                        o.opt("image04"),
+                        o.opt("image05"),
+                        o.opt("image06"),
+                        o.opt("image07"),
+                        o.opt("image08"),
+                        o.opt("image09"),
+                        o.opt("image10"),
+                        o.opt("commitment_letter_photo"),
+                        o.opt("commitment_letter_photo_format"),
+                        o.opt("device_photo"),
+                        o.opt("device_photo_format"),
+                        o.opt("pack_and_active_photo"),
+                        o.opt("bar_code"),
+                        o.req("sn_code"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.opt("register_model"),
+                        o.opt("record_number"),
+                        o.opt("eng_grade_standard"),
+                        o.req("invoice_info"),
+                        o.req("track_info"),
+                    ) {
+                        (
+                            Some(org_no),
+                            Some(sub_mchnt_cd),
+                            Some(sub_mchnt_nm),
+                            Some(store_nm),
+                            Some(online_no),
+                            Some(mchnt_order_id),
+                            Some(upload_time),
+                            Some(notify_url),
+                            Some(prod_id),
+                            Some(eng_grade),
+                            Some(brand_nm),
+                            Some(prod_model),
+                            Some(sales_chnl),
+                            Some(plat_form),
+                            Some(payer_tp),
+                            Some(trade_in_order_id),
+                            Some(trade_in_at),
+                            Some(is_trade_in),
+                            Some(sales_at),
+                            Some(actual_at),
+                            Some(trans_tm),
+                            Some(mchnt_cd),
+                            Some(mer_sub_at),
+                            Some(discount_at),
+                            Some(image01),
+                            Some(image02),
+                            Some(image03),
+                            Some(image04),
+                            Some(image05),
+                            Some(image06),
+                            Some(image07),
+                            Some(image08),
+                            Some(image09),
+                            Some(image10),
+                            Some(commitment_letter_photo),
+                            Some(commitment_letter_photo_format),
+                            Some(device_photo),
+                            Some(device_photo_format),
+                            Some(pack_and_active_photo),
+                            Some(bar_code),
+                            Some(sn_code),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(register_model),
+                            Some(record_number),
+                            Some(eng_grade_standard),
+                            Some(invoice_info),
+                            Some(track_info),
+                        ) => {
+                            Ok(Self {
+                                org_no,
+                                sub_mchnt_cd,
+                                sub_mchnt_nm,
+                                store_nm,
+                                online_no,
+                                mchnt_order_id,
+                                upload_time,
+                                notify_url,
+                                prod_id,
+                                eng_grade,
+                                brand_nm,
+                                prod_model,
+                                sales_chnl,
+                                plat_form,
+                                payer_tp,
+                                trade_in_order_id,
+                                trade_in_at,
+                                is_trade_in,
+                                sales_at,
+                                actual_at,
+                                trans_tm,
+                                mchnt_cd,
+                                mer_sub_at,
+                                discount_at,
+                                image01,
+                                image02,
+                                image03,
+                                image04,
+                                image05,
+                                image06,
+                                image07,
+                                image08,
+                                image09,
+                                image10,
+                                commitment_letter_photo,
+                                commitment_letter_photo_format,
+                                device_photo,
+                                device_photo_format,
+                                pack_and_active_photo,
+                                bar_code,
+                                sn_code,
+                                imei1,
+                                imei2,
+                                register_model,
+                                record_number,
+                                eng_grade_standard,
+                                invoice_info,
+                                track_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 发票信息
@@ -1134,21 +1517,54 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        invoice_cd: o.opt("invoice_cd")?,
-                        invoice_no: o.opt("invoice_no")?,
-                        invoice_dt: o.opt("invoice_dt")?,
-                        invoice_link: o.opt("invoice_link")?,
-                        invoice_tp: o.opt("invoice_tp")?,
-                        invoice_ck_cd: o.opt("invoice_ck_cd")?,
-                        nm: o.opt("nm")?,
-                        tax: o.opt("tax")?,
-                        invoice_tax_amt: o.opt("invoice_tax_amt")?,
-                        sales_ent_nm: o.opt("sales_ent_nm")?,
-                        tax_payer: o.opt("tax_payer")?,
-                        num: o.opt("num")?,
-                        service_nm: o.opt("service_nm")?,
-                    })
+                    match (
+                        o.opt("invoice_cd"),
+                        o.opt("invoice_no"),
+                        o.opt("invoice_dt"),
+                        o.opt("invoice_link"),
+                        o.opt("invoice_tp"),
+                        o.opt("invoice_ck_cd"),
+                        o.opt("nm"),
+                        o.opt("tax"),
+                        o.opt("invoice_tax_amt"),
+                        o.opt("sales_ent_nm"),
+                        o.opt("tax_payer"),
+                        o.opt("num"),
+                        o.opt("service_nm"),
+                    ) {
+                        (
+                            Some(invoice_cd),
+                            Some(invoice_no),
+                            Some(invoice_dt),
+                            Some(invoice_link),
+                            Some(invoice_tp),
+                            Some(invoice_ck_cd),
+                            Some(nm),
+                            Some(tax),
+                            Some(invoice_tax_amt),
+                            Some(sales_ent_nm),
+                            Some(tax_payer),
+                            Some(num),
+                            Some(service_nm),
+                        ) => {
+                            Ok(Self {
+                                invoice_cd,
+                                invoice_no,
+                                invoice_dt,
+                                invoice_link,
+                                invoice_tp,
+                                invoice_ck_cd,
+                                nm,
+                                tax,
+                                invoice_tax_amt,
+                                sales_ent_nm,
+                                tax_payer,
+                                num,
+                                service_nm,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 物流信息
@@ -1199,18 +1615,45 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        tracking_no: o.opt("tracking_no")?,
-                        tracking_company: o.opt("tracking_company")?,
-                        usr_prov: o.opt("usr_prov")?,
-                        usr_city: o.opt("usr_city")?,
-                        usr_area: o.opt("usr_area")?,
-                        usr_addr: o.opt("usr_addr")?,
-                        tracking_type: o.opt("tracking_type")?,
-                        delivery_method: o.opt("delivery_method")?,
-                        shipping_addr: o.opt("shipping_addr")?,
-                        delivery_time: o.opt("delivery_time")?,
-                    })
+                    match (
+                        o.opt("tracking_no"),
+                        o.opt("tracking_company"),
+                        o.opt("usr_prov"),
+                        o.opt("usr_city"),
+                        o.opt("usr_area"),
+                        o.opt("usr_addr"),
+                        o.opt("tracking_type"),
+                        o.opt("delivery_method"),
+                        o.opt("shipping_addr"),
+                        o.opt("delivery_time"),
+                    ) {
+                        (
+                            Some(tracking_no),
+                            Some(tracking_company),
+                            Some(usr_prov),
+                            Some(usr_city),
+                            Some(usr_area),
+                            Some(usr_addr),
+                            Some(tracking_type),
+                            Some(delivery_method),
+                            Some(shipping_addr),
+                            Some(delivery_time),
+                        ) => {
+                            Ok(Self {
+                                tracking_no,
+                                tracking_company,
+                                usr_prov,
+                                usr_city,
+                                usr_area,
+                                usr_addr,
+                                tracking_type,
+                                delivery_method,
+                                shipping_addr,
+                                delivery_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
@@ -1247,12 +1690,22 @@ pub mod audit {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        msg: o.req("msg")?,
-                        sub_code: o.opt("sub_code")?,
-                        sub_msg: o.opt("sub_msg")?,
-                    })
+                    match (
+                        o.req("code"),
+                        o.req("msg"),
+                        o.opt("sub_code"),
+                        o.opt("sub_msg"),
+                    ) {
+                        (Some(code), Some(msg), Some(sub_code), Some(sub_msg)) => {
+                            Ok(Self {
+                                code,
+                                msg,
+                                sub_code,
+                                sub_msg,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1264,6 +1717,7 @@ pub mod companies {
     pub struct Companies<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Companies<'a> {
         /// `/v3/gov/subsidy/companies/query`
+        #[inline]
         pub fn query(self) -> query::Query<'a> {
             query::Query(self.0.push("query"))
         }
@@ -1278,6 +1732,7 @@ pub mod companies {
             /// 企业信息查询
             ///
             /// `POST /v3/gov/subsidy/companies/query`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1316,10 +1771,15 @@ pub mod companies {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    license_number: o.req("license_number")?,
-                })
+                match (o.req("qualification_region_code"), o.req("license_number")) {
+                    (Some(qualification_region_code), Some(license_number)) => {
+                        Ok(Self {
+                            qualification_region_code,
+                            license_number,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
@@ -1360,12 +1820,27 @@ pub mod companies {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    company_name: o.opt("company_name")?,
-                    collect_state: o.opt("collect_state")?,
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (
+                    o.opt("company_name"),
+                    o.opt("collect_state"),
+                    o.req("code"),
+                    o.req("message"),
+                ) {
+                    (
+                        Some(company_name),
+                        Some(collect_state),
+                        Some(code),
+                        Some(message),
+                    ) => {
+                        Ok(Self {
+                            company_name,
+                            collect_state,
+                            code,
+                            message,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 归集状态枚举
@@ -1438,6 +1913,7 @@ pub mod goods {
     pub struct Goods<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Goods<'a> {
         /// `/v3/gov/subsidy/goods/upload`
+        #[inline]
         pub fn upload(self) -> upload::Upload<'a> {
             upload::Upload(self.0.push("upload"))
         }
@@ -1452,6 +1928,7 @@ pub mod goods {
             /// 地方省平台维护了一个商品库，需要提前把商品信息上传进去。必须要对接，是导入商品库信息，不可以线下通过excel表格导入，只能调用接口处理。重复上传会返回"获取中央平台数据异常_数据重复"错误。
             ///
             /// `POST /v3/gov/subsidy/goods/upload`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1574,20 +2051,51 @@ pub mod goods {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appliance_id: o.req("appliance_id")?,
-                    product_name: o.req("product_name")?,
-                    energy_grade: o.opt("energy_grade")?,
-                    brand: o.req("brand")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    seller_name: o.req("seller_name")?,
-                    license_number: o.req("license_number")?,
-                    base_price: o.req("base_price")?,
-                    average_trading_price: o.req("average_trading_price")?,
-                    product_type: o.req("product_type")?,
-                    product_model: o.opt("product_model")?,
-                    bar_code: o.req("bar_code")?,
-                })
+                match (
+                    o.req("appliance_id"),
+                    o.req("product_name"),
+                    o.opt("energy_grade"),
+                    o.req("brand"),
+                    o.req("qualification_region_code"),
+                    o.req("seller_name"),
+                    o.req("license_number"),
+                    o.req("base_price"),
+                    o.req("average_trading_price"),
+                    o.req("product_type"),
+                    o.opt("product_model"),
+                    o.req("bar_code"),
+                ) {
+                    (
+                        Some(appliance_id),
+                        Some(product_name),
+                        Some(energy_grade),
+                        Some(brand),
+                        Some(qualification_region_code),
+                        Some(seller_name),
+                        Some(license_number),
+                        Some(base_price),
+                        Some(average_trading_price),
+                        Some(product_type),
+                        Some(product_model),
+                        Some(bar_code),
+                    ) => {
+                        Ok(Self {
+                            appliance_id,
+                            product_name,
+                            energy_grade,
+                            brand,
+                            qualification_region_code,
+                            seller_name,
+                            license_number,
+                            base_price,
+                            average_trading_price,
+                            product_type,
+                            product_model,
+                            bar_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 能效等级
@@ -1730,10 +2238,10 @@ pub mod goods {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1744,6 +2252,7 @@ pub mod n_qualifications {
     pub struct NQualifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> NQualifications<'a> {
         /// `/v3/gov/subsidy/n-qualifications/sync`
+        #[inline]
         pub fn sync(self) -> sync::Sync<'a> {
             sync::Sync(self.0.push("sync"))
         }
@@ -1758,6 +2267,7 @@ pub mod n_qualifications {
             /// 给地方补贴用的，同步核销信息。用于核销N品类的资格，3.6的是核销8大品类的，核销的品类不同
             ///
             /// `POST /v3/gov/subsidy/n-qualifications/sync`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1996,44 +2506,123 @@ pub mod n_qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    real_name: o.req("real_name")?,
-                    id_card_number: o.req("id_card_number")?,
-                    phone_number: o.req("phone_number")?,
-                    appliance_id: o.opt("appliance_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    energy_grade: o.opt("energy_grade")?,
-                    receive_region_code: o.req("receive_region_code")?,
-                    brand: o.req("brand")?,
-                    address: o.req("address")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    seller_name: o.req("seller_name")?,
-                    license_number: o.req("license_number")?,
-                    logistics_num: o.opt("logistics_num")?,
-                    delivery_time: o.opt("delivery_time")?,
-                    invoice_num: o.req("invoice_num")?,
-                    product_type: o.req("product_type")?,
-                    pc_type: o.opt("pc_type")?,
-                    order_amount: o.req("order_amount")?,
-                    discount_amount: o.req("discount_amount")?,
-                    mch_order_id: o.req("mch_order_id")?,
-                    invoice_time: o.req("invoice_time")?,
-                    purchaser_name: o.req("purchaser_name")?,
-                    sale_model: o.req("sale_model")?,
-                    identity_document_type: o.req("identity_document_type")?,
-                    invoice_address_code: o.req("invoice_address_code")?,
-                    tax_authority_code: o.req("tax_authority_code")?,
-                    transaction_time: o.req("transaction_time")?,
-                    cate_state: o.req("cate_state")?,
-                    longitude: o.opt("longitude")?,
-                    latitude: o.opt("latitude")?,
-                    cate_code: o.req("cate_code")?,
-                    coupon_code: o.opt("coupon_code")?,
-                    invoice_code: o.opt("invoice_code")?,
-                    refund_id: o.opt("refund_id")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("real_name"),
+                    o.req("id_card_number"),
+                    o.req("phone_number"),
+                    o.opt("appliance_id"),
+                    o.req("out_trade_no"),
+                    o.opt("sub_mchid"),
+                    o.opt("energy_grade"),
+                    o.req("receive_region_code"),
+                    o.req("brand"),
+                    o.req("address"),
+                    o.req("qualification_region_code"),
+                    o.req("seller_name"),
+                    o.req("license_number"),
+                    o.opt("logistics_num"),
+                    o.opt("delivery_time"),
+                    o.req("invoice_num"),
+                    o.req("product_type"),
+                    o.opt("pc_type"),
+                    o.req("order_amount"),
+                    o.req("discount_amount"),
+                    o.req("mch_order_id"),
+                    o.req("invoice_time"),
+                    o.req("purchaser_name"),
+                    o.req("sale_model"),
+                    o.req("identity_document_type"),
+                    o.req("invoice_address_code"),
+                    o.req("tax_authority_code"),
+                    o.req("transaction_time"),
+                    o.req("cate_state"),
+                    o.opt("longitude"),
+                    o.opt("latitude"),
+                    o.req("cate_code"),
+                    o.opt("coupon_code"),
+                    o.opt("invoice_code"),
+                    o.opt("refund_id"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(real_name),
+                        Some(id_card_number),
+                        Some(phone_number),
+                        Some(appliance_id),
+                        Some(out_trade_no),
+                        Some(sub_mchid),
+                        Some(energy_grade),
+                        Some(receive_region_code),
+                        Some(brand),
+                        Some(address),
+                        Some(qualification_region_code),
+                        Some(seller_name),
+                        Some(license_number),
+                        Some(logistics_num),
+                        Some(delivery_time),
+                        Some(invoice_num),
+                        Some(product_type),
+                        Some(pc_type),
+                        Some(order_amount),
+                        Some(discount_amount),
+                        Some(mch_order_id),
+                        Some(invoice_time),
+                        Some(purchaser_name),
+                        Some(sale_model),
+                        Some(identity_document_type),
+                        Some(invoice_address_code),
+                        Some(tax_authority_code),
+                        Some(transaction_time),
+                        Some(cate_state),
+                        Some(longitude),
+                        Some(latitude),
+                        Some(cate_code),
+                        Some(coupon_code),
+                        Some(invoice_code),
+                        Some(refund_id),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            real_name,
+                            id_card_number,
+                            phone_number,
+                            appliance_id,
+                            out_trade_no,
+                            sub_mchid,
+                            energy_grade,
+                            receive_region_code,
+                            brand,
+                            address,
+                            qualification_region_code,
+                            seller_name,
+                            license_number,
+                            logistics_num,
+                            delivery_time,
+                            invoice_num,
+                            product_type,
+                            pc_type,
+                            order_amount,
+                            discount_amount,
+                            mch_order_id,
+                            invoice_time,
+                            purchaser_name,
+                            sale_model,
+                            identity_document_type,
+                            invoice_address_code,
+                            tax_authority_code,
+                            transaction_time,
+                            cate_state,
+                            longitude,
+                            latitude,
+                            cate_code,
+                            coupon_code,
+                            invoice_code,
+                            refund_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品类状态
@@ -2408,10 +2997,10 @@ pub mod n_qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2426,6 +3015,7 @@ pub mod qualification {
         /// 根据品类id+实名信息查询用资格状态。可以是进入国补专区展示时查询，线下场景可以不查询，直接看用户在小程序上领没领券，领券了就直接付款。这个接口不会查省平台。
         ///
         /// `GET /v3/gov/subsidy/qualification`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -2535,17 +3125,42 @@ pub mod qualification {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_name: o.opt("real_name")?,
-                id_card_number: o.opt("id_card_number")?,
-                phone_number: o.opt("phone_number")?,
-                appliance_id: o.req("appliance_id")?,
-                openid: o.opt("openid")?,
-                appid: o.opt("appid")?,
-                qualification_region_code: o.req("qualification_region_code")?,
-                identity_document_type: o.opt("identity_document_type")?,
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-            })
+            match (
+                o.opt("real_name"),
+                o.opt("id_card_number"),
+                o.opt("phone_number"),
+                o.req("appliance_id"),
+                o.opt("openid"),
+                o.opt("appid"),
+                o.req("qualification_region_code"),
+                o.opt("identity_document_type"),
+                o.req("Wechatpay-Serial"),
+            ) {
+                (
+                    Some(real_name),
+                    Some(id_card_number),
+                    Some(phone_number),
+                    Some(appliance_id),
+                    Some(openid),
+                    Some(appid),
+                    Some(qualification_region_code),
+                    Some(identity_document_type),
+                    Some(wechatpay_serial),
+                ) => {
+                    Ok(Self {
+                        real_name,
+                        id_card_number,
+                        phone_number,
+                        appliance_id,
+                        openid,
+                        appid,
+                        qualification_region_code,
+                        identity_document_type,
+                        wechatpay_serial,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -2635,7 +3250,10 @@ pub mod qualification {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { state: o.req("state")? })
+            match o.req("state") {
+                Some(state) => Ok(Self { state }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 资格的状态
@@ -2701,14 +3319,17 @@ pub mod qualifications {
     pub struct Qualifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Qualifications<'a> {
         /// `/v3/gov/subsidy/qualifications/passthrough`
+        #[inline]
         pub fn passthrough(self) -> passthrough::Passthrough<'a> {
             passthrough::Passthrough(self.0.push("passthrough"))
         }
         /// `/v3/gov/subsidy/qualifications/query`
+        #[inline]
         pub fn query(self) -> query::Query<'a> {
             query::Query(self.0.push("query"))
         }
         /// `/v3/gov/subsidy/qualifications/sync`
+        #[inline]
         pub fn sync(self) -> sync::Sync<'a> {
             sync::Sync(self.0.push("sync"))
         }
@@ -2719,14 +3340,17 @@ pub mod qualifications {
         pub struct Passthrough<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Passthrough<'a> {
             /// `/v3/gov/subsidy/qualifications/passthrough/cancel`
+            #[inline]
             pub fn cancel(self) -> cancel::Cancel<'a> {
                 cancel::Cancel(self.0.push("cancel"))
             }
             /// `/v3/gov/subsidy/qualifications/passthrough/claim`
+            #[inline]
             pub fn claim(self) -> claim::Claim<'a> {
                 claim::Claim(self.0.push("claim"))
             }
             /// `/v3/gov/subsidy/qualifications/passthrough/query`
+            #[inline]
             pub fn query(self) -> query::Query<'a> {
                 query::Query(self.0.push("query"))
             }
@@ -2741,6 +3365,7 @@ pub mod qualifications {
                 /// 取消资格
                 ///
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/cancel`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2843,16 +3468,39 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        phone_number: o.req("phone_number")?,
-                        appliance_id: o.req("appliance_id")?,
-                        qualification_region_code: o.req("qualification_region_code")?,
-                        out_request_no: o.opt("out_request_no")?,
-                        identity_document_type: o.req("identity_document_type")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.req("phone_number"),
+                        o.req("appliance_id"),
+                        o.req("qualification_region_code"),
+                        o.opt("out_request_no"),
+                        o.req("identity_document_type"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(real_name),
+                            Some(id_card_number),
+                            Some(phone_number),
+                            Some(appliance_id),
+                            Some(qualification_region_code),
+                            Some(out_request_no),
+                            Some(identity_document_type),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                real_name,
+                                id_card_number,
+                                phone_number,
+                                appliance_id,
+                                qualification_region_code,
+                                out_request_no,
+                                identity_document_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 证件类型
@@ -2952,10 +3600,10 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        message: o.req("message")?,
-                    })
+                    match (o.req("code"), o.req("message")) {
+                        (Some(code), Some(message)) => Ok(Self { code, message }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2969,6 +3617,7 @@ pub mod qualifications {
                 /// 领取资格
                 ///
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/claim`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3072,17 +3721,42 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        phone_number: o.req("phone_number")?,
-                        appliance_id: o.opt("appliance_id")?,
-                        qualification_region_code: o.req("qualification_region_code")?,
-                        identity_document_type: o.req("identity_document_type")?,
-                        longitude: o.req("longitude")?,
-                        latitude: o.req("latitude")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.req("phone_number"),
+                        o.opt("appliance_id"),
+                        o.req("qualification_region_code"),
+                        o.req("identity_document_type"),
+                        o.req("longitude"),
+                        o.req("latitude"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(real_name),
+                            Some(id_card_number),
+                            Some(phone_number),
+                            Some(appliance_id),
+                            Some(qualification_region_code),
+                            Some(identity_document_type),
+                            Some(longitude),
+                            Some(latitude),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                real_name,
+                                id_card_number,
+                                phone_number,
+                                appliance_id,
+                                qualification_region_code,
+                                identity_document_type,
+                                longitude,
+                                latitude,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 证件类型
@@ -3182,10 +3856,10 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        message: o.req("message")?,
-                    })
+                    match (o.req("code"), o.req("message")) {
+                        (Some(code), Some(message)) => Ok(Self { code, message }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3199,6 +3873,7 @@ pub mod qualifications {
                 /// 批量查询用户领取的所有品类的资格，同时兼容接口透传模式和小程序模式的资格。此接口可查询透传模式的资格领取情况，但对接方务必自己存储资格状态。
                 ///
                 /// `POST /v3/gov/subsidy/qualifications/passthrough/query`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3257,14 +3932,33 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        phone_number: o.req("phone_number")?,
-                        qualification_region_code: o.req("qualification_region_code")?,
-                        identity_document_type: o.req("identity_document_type")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.req("phone_number"),
+                        o.req("qualification_region_code"),
+                        o.req("identity_document_type"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(real_name),
+                            Some(id_card_number),
+                            Some(phone_number),
+                            Some(qualification_region_code),
+                            Some(identity_document_type),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                real_name,
+                                id_card_number,
+                                phone_number,
+                                qualification_region_code,
+                                identity_document_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 证件类型
@@ -3357,9 +4051,10 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        qualification_list: o.req("qualification_list")?,
-                    })
+                    match o.req("qualification_list") {
+                        Some(qualification_list) => Ok(Self { qualification_list }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseQualificationList
@@ -3446,14 +4141,33 @@ pub mod qualifications {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appliance_id: o.req("appliance_id")?,
-                        state: o.req("state")?,
-                        unclaimed_reason: o.opt("unclaimed_reason")?,
-                        claim_mode: o.opt("claim_mode")?,
-                        claimed_platform_name: o.opt("claimed_platform_name")?,
-                        claimed_region_name: o.opt("claimed_region_name")?,
-                    })
+                    match (
+                        o.req("appliance_id"),
+                        o.req("state"),
+                        o.opt("unclaimed_reason"),
+                        o.opt("claim_mode"),
+                        o.opt("claimed_platform_name"),
+                        o.opt("claimed_region_name"),
+                    ) {
+                        (
+                            Some(appliance_id),
+                            Some(state),
+                            Some(unclaimed_reason),
+                            Some(claim_mode),
+                            Some(claimed_platform_name),
+                            Some(claimed_region_name),
+                        ) => {
+                            Ok(Self {
+                                appliance_id,
+                                state,
+                                unclaimed_reason,
+                                claim_mode,
+                                claimed_platform_name,
+                                claimed_region_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 区分对接模式
@@ -3666,6 +4380,7 @@ pub mod qualifications {
             /// 直接把实名下的所有品类的资格状态都查出来。这个接口也会查询省平台（非强依赖），但是耗时也比较高
             ///
             /// `POST /v3/gov/subsidy/qualifications/query`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3724,14 +4439,33 @@ pub mod qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    real_name: o.req("real_name")?,
-                    id_card_number: o.req("id_card_number")?,
-                    phone_number: o.req("phone_number")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    identity_document_type: o.req("identity_document_type")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("real_name"),
+                    o.req("id_card_number"),
+                    o.req("phone_number"),
+                    o.req("qualification_region_code"),
+                    o.req("identity_document_type"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(real_name),
+                        Some(id_card_number),
+                        Some(phone_number),
+                        Some(qualification_region_code),
+                        Some(identity_document_type),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            real_name,
+                            id_card_number,
+                            phone_number,
+                            qualification_region_code,
+                            identity_document_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -3821,9 +4555,10 @@ pub mod qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    qualification_list: o.req("qualification_list")?,
-                })
+                match o.req("qualification_list") {
+                    Some(qualification_list) => Ok(Self { qualification_list }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostResponseQualificationList
@@ -3903,13 +4638,30 @@ pub mod qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appliance_id: o.req("appliance_id")?,
-                    state: o.req("state")?,
-                    unclaimed_reason: o.opt("unclaimed_reason")?,
-                    claimed_platform_name: o.opt("claimed_platform_name")?,
-                    claimed_region_name: o.opt("claimed_region_name")?,
-                })
+                match (
+                    o.req("appliance_id"),
+                    o.req("state"),
+                    o.opt("unclaimed_reason"),
+                    o.opt("claimed_platform_name"),
+                    o.opt("claimed_region_name"),
+                ) {
+                    (
+                        Some(appliance_id),
+                        Some(state),
+                        Some(unclaimed_reason),
+                        Some(claimed_platform_name),
+                        Some(claimed_region_name),
+                    ) => {
+                        Ok(Self {
+                            appliance_id,
+                            state,
+                            unclaimed_reason,
+                            claimed_platform_name,
+                            claimed_region_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 状态
@@ -4049,6 +4801,7 @@ pub mod qualifications {
             /// 资格核销后，将收货地址、开票信息等信息同步给微信支付。可离线上传核销信息。
             ///
             /// `POST /v3/gov/subsidy/qualifications/sync`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4306,47 +5059,132 @@ pub mod qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    real_name: o.opt("real_name")?,
-                    id_card_number: o.opt("id_card_number")?,
-                    phone_number: o.opt("phone_number")?,
-                    appliance_id: o.opt("appliance_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    sub_mch_id: o.opt("sub_mch_id")?,
-                    energy_grade: o.opt("energy_grade")?,
-                    receive_region_code: o.req("receive_region_code")?,
-                    brand: o.req("brand")?,
-                    address: o.req("address")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    sn_code: o.req("sn_code")?,
-                    seller_name: o.req("seller_name")?,
-                    license_number: o.req("license_number")?,
-                    barcode: o.req("barcode")?,
-                    item_name: o.req("item_name")?,
-                    spec_model: o.req("spec_model")?,
-                    logistics_num: o.opt("logistics_num")?,
-                    delivery_time: o.opt("delivery_time")?,
-                    invoice_num: o.req("invoice_num")?,
-                    product_type: o.req("product_type")?,
-                    pc_type: o.opt("pc_type")?,
-                    order_amount: o.req("order_amount")?,
-                    discount_amount: o.req("discount_amount")?,
-                    imei1: o.opt("imei1")?,
-                    imei2: o.opt("imei2")?,
-                    mch_order_id: o.req("mch_order_id")?,
-                    refund_id: o.opt("refund_id")?,
-                    invoice_time: o.req("invoice_time")?,
-                    purchaser_name: o.req("purchaser_name")?,
-                    sale_model: o.req("sale_model")?,
-                    identity_document_type: o.req("identity_document_type")?,
-                    invoice_address_code: o.req("invoice_address_code")?,
-                    invoice_code: o.opt("invoice_code")?,
-                    tax_authority_code: o.req("tax_authority_code")?,
-                    transaction_time: o.req("transaction_time")?,
-                    cate_state: o.req("cate_state")?,
-                    mch_name: o.req("mch_name")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("real_name"),
+                    o.opt("id_card_number"),
+                    o.opt("phone_number"),
+                    o.opt("appliance_id"),
+                    o.req("out_trade_no"),
+                    o.opt("sub_mch_id"),
+                    o.opt("energy_grade"),
+                    o.req("receive_region_code"),
+                    o.req("brand"),
+                    o.req("address"),
+                    o.req("qualification_region_code"),
+                    o.req("sn_code"),
+                    o.req("seller_name"),
+                    o.req("license_number"),
+                    o.req("barcode"),
+                    o.req("item_name"),
+                    o.req("spec_model"),
+                    o.opt("logistics_num"),
+                    o.opt("delivery_time"),
+                    o.req("invoice_num"),
+                    o.req("product_type"),
+                    o.opt("pc_type"),
+                    o.req("order_amount"),
+                    o.req("discount_amount"),
+                    o.opt("imei1"),
+                    o.opt("imei2"),
+                    o.req("mch_order_id"),
+                    o.opt("refund_id"),
+                    o.req("invoice_time"),
+                    o.req("purchaser_name"),
+                    o.req("sale_model"),
+                    o.req("identity_document_type"),
+                    o.req("invoice_address_code"),
+                    o.opt("invoice_code"),
+                    o.req("tax_authority_code"),
+                    o.req("transaction_time"),
+                    o.req("cate_state"),
+                    o.req("mch_name"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(real_name),
+                        Some(id_card_number),
+                        Some(phone_number),
+                        Some(appliance_id),
+                        Some(out_trade_no),
+                        Some(sub_mch_id),
+                        Some(energy_grade),
+                        Some(receive_region_code),
+                        Some(brand),
+                        Some(address),
+                        Some(qualification_region_code),
+                        Some(sn_code),
+                        Some(seller_name),
+                        Some(license_number),
+                        Some(barcode),
+                        Some(item_name),
+                        Some(spec_model),
+                        Some(logistics_num),
+                        Some(delivery_time),
+                        Some(invoice_num),
+                        Some(product_type),
+                        Some(pc_type),
+                        Some(order_amount),
+                        Some(discount_amount),
+                        Some(imei1),
+                        Some(imei2),
+                        Some(mch_order_id),
+                        Some(refund_id),
+                        Some(invoice_time),
+                        Some(purchaser_name),
+                        Some(sale_model),
+                        Some(identity_document_type),
+                        Some(invoice_address_code),
+                        Some(invoice_code),
+                        Some(tax_authority_code),
+                        Some(transaction_time),
+                        Some(cate_state),
+                        Some(mch_name),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            real_name,
+                            id_card_number,
+                            phone_number,
+                            appliance_id,
+                            out_trade_no,
+                            sub_mch_id,
+                            energy_grade,
+                            receive_region_code,
+                            brand,
+                            address,
+                            qualification_region_code,
+                            sn_code,
+                            seller_name,
+                            license_number,
+                            barcode,
+                            item_name,
+                            spec_model,
+                            logistics_num,
+                            delivery_time,
+                            invoice_num,
+                            product_type,
+                            pc_type,
+                            order_amount,
+                            discount_amount,
+                            imei1,
+                            imei2,
+                            mch_order_id,
+                            refund_id,
+                            invoice_time,
+                            purchaser_name,
+                            sale_model,
+                            identity_document_type,
+                            invoice_address_code,
+                            invoice_code,
+                            tax_authority_code,
+                            transaction_time,
+                            cate_state,
+                            mch_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品类状态
@@ -4721,10 +5559,10 @@ pub mod qualifications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4735,14 +5573,17 @@ pub mod sncode {
     pub struct Sncode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Sncode<'a> {
         /// `/v3/gov/subsidy/sncode/lock`
+        #[inline]
         pub fn lock(self) -> lock::Lock<'a> {
             lock::Lock(self.0.push("lock"))
         }
         /// `/v3/gov/subsidy/sncode/query`
+        #[inline]
         pub fn query(self) -> query::Query<'a> {
             query::Query(self.0.push("query"))
         }
         /// `/v3/gov/subsidy/sncode/unlock`
+        #[inline]
         pub fn unlock(self) -> unlock::Unlock<'a> {
             unlock::Unlock(self.0.push("unlock"))
         }
@@ -4757,6 +5598,7 @@ pub mod sncode {
             /// 用户支付成功后，在具体的3c商品出库时要调用此接口锁定sn。如果sn被使用过了，就要解锁。
             ///
             /// `POST /v3/gov/subsidy/sncode/lock`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4877,20 +5719,51 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appliance_id: o.req("appliance_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    brand: o.req("brand")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    sn_code: o.req("sn_code")?,
-                    manufacturer_info: o.req("manufacturer_info")?,
-                    barcode: o.req("barcode")?,
-                    spec_model: o.req("spec_model")?,
-                    product_type: o.req("product_type")?,
-                    sale_time: o.opt("sale_time")?,
-                    imei1: o.opt("imei1")?,
-                    imei2: o.opt("imei2")?,
-                })
+                match (
+                    o.req("appliance_id"),
+                    o.req("out_trade_no"),
+                    o.req("brand"),
+                    o.req("qualification_region_code"),
+                    o.req("sn_code"),
+                    o.req("manufacturer_info"),
+                    o.req("barcode"),
+                    o.req("spec_model"),
+                    o.req("product_type"),
+                    o.opt("sale_time"),
+                    o.opt("imei1"),
+                    o.opt("imei2"),
+                ) {
+                    (
+                        Some(appliance_id),
+                        Some(out_trade_no),
+                        Some(brand),
+                        Some(qualification_region_code),
+                        Some(sn_code),
+                        Some(manufacturer_info),
+                        Some(barcode),
+                        Some(spec_model),
+                        Some(product_type),
+                        Some(sale_time),
+                        Some(imei1),
+                        Some(imei2),
+                    ) => {
+                        Ok(Self {
+                            appliance_id,
+                            out_trade_no,
+                            brand,
+                            qualification_region_code,
+                            sn_code,
+                            manufacturer_info,
+                            barcode,
+                            spec_model,
+                            product_type,
+                            sale_time,
+                            imei1,
+                            imei2,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 产品类型
@@ -4975,10 +5848,10 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4992,6 +5865,7 @@ pub mod sncode {
             /// 查询sn码是否被使用了，可以在支付后，3c商品出库前查询，当然不查询直接调用后面的sn锁定也可以。
             ///
             /// `POST /v3/gov/subsidy/sncode/query`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5028,10 +5902,15 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sn_code_list: o.req("sn_code_list")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                })
+                match (o.req("sn_code_list"), o.req("qualification_region_code")) {
+                    (Some(sn_code_list), Some(qualification_region_code)) => {
+                        Ok(Self {
+                            sn_code_list,
+                            qualification_region_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
@@ -5055,9 +5934,10 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_sn_list: o.req("goods_sn_list")?,
-                })
+                match o.req("goods_sn_list") {
+                    Some(goods_sn_list) => Ok(Self { goods_sn_list }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostResponseGoodsSnList
@@ -5093,11 +5973,16 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sn_code: o.req("sn_code")?,
-                    state: o.req("state")?,
-                    not_sellable_reason: o.opt("not_sellable_reason")?,
-                })
+                match (o.req("sn_code"), o.req("state"), o.opt("not_sellable_reason")) {
+                    (Some(sn_code), Some(state), Some(not_sellable_reason)) => {
+                        Ok(Self {
+                            sn_code,
+                            state,
+                            not_sellable_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 不可售的原因
@@ -5224,6 +6109,7 @@ pub mod sncode {
             /// 将锁定的sn解锁，就可以再次锁定给不同的订单号，但是要控制好不会一个sn多次售卖。
             ///
             /// `POST /v3/gov/subsidy/sncode/unlock`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5316,14 +6202,33 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appliance_id: o.req("appliance_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    sn_code: o.req("sn_code")?,
-                    barcode: o.req("barcode")?,
-                    product_type: o.req("product_type")?,
-                })
+                match (
+                    o.req("appliance_id"),
+                    o.req("out_trade_no"),
+                    o.req("qualification_region_code"),
+                    o.req("sn_code"),
+                    o.req("barcode"),
+                    o.req("product_type"),
+                ) {
+                    (
+                        Some(appliance_id),
+                        Some(out_trade_no),
+                        Some(qualification_region_code),
+                        Some(sn_code),
+                        Some(barcode),
+                        Some(product_type),
+                    ) => {
+                        Ok(Self {
+                            appliance_id,
+                            out_trade_no,
+                            qualification_region_code,
+                            sn_code,
+                            barcode,
+                            product_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 产品类型
@@ -5408,10 +6313,10 @@ pub mod sncode {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -5422,14 +6327,17 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/gov/subsidy/transactions/query`
+        #[inline]
         pub fn query(self) -> query::Query<'a> {
             query::Query(self.0.push("query"))
         }
         /// `/v3/gov/subsidy/transactions/summary`
+        #[inline]
         pub fn summary(self) -> summary::Summary<'a> {
             summary::Summary(self.0.push("summary"))
         }
         /// `/v3/gov/subsidy/transactions/sync`
+        #[inline]
         pub fn sync(self) -> sync::Sync<'a> {
             sync::Sync(self.0.push("sync"))
         }
@@ -5444,6 +6352,7 @@ pub mod transactions {
             /// 交易信息查询
             ///
             /// `POST /v3/gov/subsidy/transactions/query`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5480,10 +6389,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    order_number_list: o.req("order_number_list")?,
-                })
+                match (o.req("qualification_region_code"), o.req("order_number_list")) {
+                    (Some(qualification_region_code), Some(order_number_list)) => {
+                        Ok(Self {
+                            qualification_region_code,
+                            order_number_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
@@ -5517,11 +6431,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                    shop_order_list: o.req("shop_order_list")?,
-                })
+                match (o.req("code"), o.req("message"), o.req("shop_order_list")) {
+                    (Some(code), Some(message), Some(shop_order_list)) => {
+                        Ok(Self {
+                            code,
+                            message,
+                            shop_order_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseShopOrderList
@@ -5553,11 +6472,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    shop_order_number: o.opt("shop_order_number")?,
-                    collect_state: o.opt("collect_state")?,
-                    cate_state: o.opt("cate_state")?,
-                })
+                match (
+                    o.opt("shop_order_number"),
+                    o.opt("collect_state"),
+                    o.opt("cate_state"),
+                ) {
+                    (Some(shop_order_number), Some(collect_state), Some(cate_state)) => {
+                        Ok(Self {
+                            shop_order_number,
+                            collect_state,
+                            cate_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品类状态
@@ -5683,6 +6611,7 @@ pub mod transactions {
         pub struct Summary<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Summary<'a> {
             /// `/v3/gov/subsidy/transactions/summary/query-day`
+            #[inline]
             pub fn query_day(self) -> query_day::QueryDay<'a> {
                 query_day::QueryDay(self.0.push("query-day"))
             }
@@ -5697,6 +6626,7 @@ pub mod transactions {
                 /// 查询单日交易汇总
                 ///
                 /// `POST /v3/gov/subsidy/transactions/summary/query-day`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -5784,13 +6714,30 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        qualification_region_code: o.req("qualification_region_code")?,
-                        query_date: o.req("query_date")?,
-                        query_type: o.req("query_type")?,
-                        appliance_id: o.opt("appliance_id")?,
-                        cate_state: o.opt("cate_state")?,
-                    })
+                    match (
+                        o.req("qualification_region_code"),
+                        o.req("query_date"),
+                        o.req("query_type"),
+                        o.opt("appliance_id"),
+                        o.opt("cate_state"),
+                    ) {
+                        (
+                            Some(qualification_region_code),
+                            Some(query_date),
+                            Some(query_type),
+                            Some(appliance_id),
+                            Some(cate_state),
+                        ) => {
+                            Ok(Self {
+                                qualification_region_code,
+                                query_date,
+                                query_type,
+                                appliance_id,
+                                cate_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 品类状态
@@ -5962,13 +6909,30 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.req("code")?,
-                        message: o.req("message")?,
-                        total_trade_count: o.req("total_trade_count")?,
-                        total_trade_amount: o.req("total_trade_amount")?,
-                        total_subsidy_count: o.req("total_subsidy_count")?,
-                    })
+                    match (
+                        o.req("code"),
+                        o.req("message"),
+                        o.req("total_trade_count"),
+                        o.req("total_trade_amount"),
+                        o.req("total_subsidy_count"),
+                    ) {
+                        (
+                            Some(code),
+                            Some(message),
+                            Some(total_trade_count),
+                            Some(total_trade_amount),
+                            Some(total_subsidy_count),
+                        ) => {
+                            Ok(Self {
+                                code,
+                                message,
+                                total_trade_count,
+                                total_trade_amount,
+                                total_subsidy_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -5983,6 +6947,7 @@ pub mod transactions {
             /// 同步支付成功后可得知的信息，必须在完成交易（支付成功后）后实时调用，和同步核销信息解耦，同步核销信息中的字段更全一些。
             ///
             /// `POST /v3/gov/subsidy/transactions/sync`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -6160,31 +7125,84 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    real_name: o.opt("real_name")?,
-                    id_card_number: o.opt("id_card_number")?,
-                    phone_number: o.opt("phone_number")?,
-                    appliance_id: o.opt("appliance_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    energy_grade: o.opt("energy_grade")?,
-                    receive_region_code: o.req("receive_region_code")?,
-                    brand: o.req("brand")?,
-                    address: o.opt("address")?,
-                    qualification_region_code: o.req("qualification_region_code")?,
-                    seller_name: o.req("seller_name")?,
-                    license_number: o.req("license_number")?,
-                    order_amount: o.req("order_amount")?,
-                    discount_amount: o.req("discount_amount")?,
-                    transaction_time: o.req("transaction_time")?,
-                    mch_order_id: o.req("mch_order_id")?,
-                    refund_id: o.opt("refund_id")?,
-                    mch_name: o.req("mch_name")?,
-                    sale_model: o.opt("sale_model")?,
-                    cate_state: o.req("cate_state")?,
-                    identity_document_type: o.req("identity_document_type")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("real_name"),
+                    o.opt("id_card_number"),
+                    o.opt("phone_number"),
+                    o.opt("appliance_id"),
+                    o.req("out_trade_no"),
+                    o.opt("energy_grade"),
+                    o.req("receive_region_code"),
+                    o.req("brand"),
+                    o.opt("address"),
+                    o.req("qualification_region_code"),
+                    o.req("seller_name"),
+                    o.req("license_number"),
+                    o.req("order_amount"),
+                    o.req("discount_amount"),
+                    o.req("transaction_time"),
+                    o.req("mch_order_id"),
+                    o.opt("refund_id"),
+                    o.req("mch_name"),
+                    o.opt("sale_model"),
+                    o.req("cate_state"),
+                    o.req("identity_document_type"),
+                    o.opt("sub_mchid"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(real_name),
+                        Some(id_card_number),
+                        Some(phone_number),
+                        Some(appliance_id),
+                        Some(out_trade_no),
+                        Some(energy_grade),
+                        Some(receive_region_code),
+                        Some(brand),
+                        Some(address),
+                        Some(qualification_region_code),
+                        Some(seller_name),
+                        Some(license_number),
+                        Some(order_amount),
+                        Some(discount_amount),
+                        Some(transaction_time),
+                        Some(mch_order_id),
+                        Some(refund_id),
+                        Some(mch_name),
+                        Some(sale_model),
+                        Some(cate_state),
+                        Some(identity_document_type),
+                        Some(sub_mchid),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            real_name,
+                            id_card_number,
+                            phone_number,
+                            appliance_id,
+                            out_trade_no,
+                            energy_grade,
+                            receive_region_code,
+                            brand,
+                            address,
+                            qualification_region_code,
+                            seller_name,
+                            license_number,
+                            order_amount,
+                            discount_amount,
+                            transaction_time,
+                            mch_order_id,
+                            refund_id,
+                            mch_name,
+                            sale_model,
+                            cate_state,
+                            identity_document_type,
+                            sub_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 品类状态
@@ -6447,10 +7465,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    message: o.req("message")?,
-                })
+                match (o.req("code"), o.req("message")) {
+                    (Some(code), Some(message)) => Ok(Self { code, message }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -6461,22 +7479,27 @@ pub mod zhejiang {
     pub struct Zhejiang<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Zhejiang<'a> {
         /// `/v3/gov/subsidy/zhejiang/authcode`
+        #[inline]
         pub fn authcode(self) -> authcode::Authcode<'a> {
             authcode::Authcode(self.0.push("authcode"))
         }
         /// `/v3/gov/subsidy/zhejiang/goods`
+        #[inline]
         pub fn goods(self) -> goods::Goods<'a> {
             goods::Goods(self.0.push("goods"))
         }
         /// `/v3/gov/subsidy/zhejiang/n-qualifications`
+        #[inline]
         pub fn n_qualifications(self) -> n_qualifications::NQualifications<'a> {
             n_qualifications::NQualifications(self.0.push("n-qualifications"))
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications`
+        #[inline]
         pub fn qualifications(self) -> qualifications::Qualifications<'a> {
             qualifications::Qualifications(self.0.push("qualifications"))
         }
         /// `/v3/gov/subsidy/zhejiang/sncode`
+        #[inline]
         pub fn sncode(self) -> sncode::Sncode<'a> {
             sncode::Sncode(self.0.push("sncode"))
         }
@@ -6487,22 +7510,27 @@ pub mod zhejiang {
         pub struct Authcode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Authcode<'a> {
             /// `/v3/gov/subsidy/zhejiang/authcode/cancel`
+            #[inline]
             pub fn cancel(self) -> cancel::Cancel<'a> {
                 cancel::Cancel(self.0.push("cancel"))
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/commit`
+            #[inline]
             pub fn commit(self) -> commit::Commit<'a> {
                 commit::Commit(self.0.push("commit"))
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/issue`
+            #[inline]
             pub fn issue(self) -> issue::Issue<'a> {
                 issue::Issue(self.0.push("issue"))
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/refund`
+            #[inline]
             pub fn refund(self) -> refund::Refund<'a> {
                 refund::Refund(self.0.push("refund"))
             }
             /// `/v3/gov/subsidy/zhejiang/authcode/try`
+            #[inline]
             pub fn try_(self) -> try_::Try<'a> {
                 try_::Try(self.0.push("try"))
             }
@@ -6517,6 +7545,7 @@ pub mod zhejiang {
                 /// 品类凭证码预核销撤销
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -6565,14 +7594,33 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_serial_no: o.req("sp_serial_no")?,
-                        cred_frozen_no: o.req("cred_frozen_no")?,
-                        trans_date: o.req("trans_date")?,
-                        trans_time: o.req("trans_time")?,
-                        auth_code: o.req("auth_code")?,
-                        req_ssn: o.req("req_ssn")?,
-                    })
+                    match (
+                        o.req("sp_serial_no"),
+                        o.req("cred_frozen_no"),
+                        o.req("trans_date"),
+                        o.req("trans_time"),
+                        o.req("auth_code"),
+                        o.req("req_ssn"),
+                    ) {
+                        (
+                            Some(sp_serial_no),
+                            Some(cred_frozen_no),
+                            Some(trans_date),
+                            Some(trans_time),
+                            Some(auth_code),
+                            Some(req_ssn),
+                        ) => {
+                            Ok(Self {
+                                sp_serial_no,
+                                cred_frozen_no,
+                                trans_date,
+                                trans_time,
+                                auth_code,
+                                req_ssn,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
@@ -6603,10 +7651,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -6620,6 +7670,7 @@ pub mod zhejiang {
                 /// 品类凭证码上报确认
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/commit`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -6715,29 +7766,78 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_serial_no: o.req("sp_serial_no")?,
-                        cred_frozen_no: o.req("cred_frozen_no")?,
-                        trans_date: o.req("trans_date")?,
-                        trans_time: o.req("trans_time")?,
-                        acq_org_order_no: o.opt("acq_org_order_no")?,
-                        order_no: o.opt("order_no")?,
-                        subsidy_amt: o.opt("subsidy_amt")?,
-                        add_code: o.opt("add_code")?,
-                        address: o.opt("address")?,
-                        sale_models: o.opt("sale_models")?,
-                        corp_name: o.opt("corp_name")?,
-                        brand: o.opt("brand")?,
-                        uniscid: o.opt("uniscid")?,
-                        barcode: o.opt("barcode")?,
-                        auth_code: o.req("auth_code")?,
-                        req_ssn: o.req("req_ssn")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_subsidy: o.opt("bank_subsidy")?,
-                        plat_subsidy: o.opt("plat_subsidy")?,
-                        county_code: o.opt("county_code")?,
-                        amount: o.opt("amount")?,
-                    })
+                    match (
+                        o.req("sp_serial_no"),
+                        o.req("cred_frozen_no"),
+                        o.req("trans_date"),
+                        o.req("trans_time"),
+                        o.opt("acq_org_order_no"),
+                        o.opt("order_no"),
+                        o.opt("subsidy_amt"),
+                        o.opt("add_code"),
+                        o.opt("address"),
+                        o.opt("sale_models"),
+                        o.opt("corp_name"),
+                        o.opt("brand"),
+                        o.opt("uniscid"),
+                        o.opt("barcode"),
+                        o.req("auth_code"),
+                        o.req("req_ssn"),
+                        o.opt("bank_name"),
+                        o.opt("bank_subsidy"),
+                        o.opt("plat_subsidy"),
+                        o.opt("county_code"),
+                        o.opt("amount"),
+                    ) {
+                        (
+                            Some(sp_serial_no),
+                            Some(cred_frozen_no),
+                            Some(trans_date),
+                            Some(trans_time),
+                            Some(acq_org_order_no),
+                            Some(order_no),
+                            Some(subsidy_amt),
+                            Some(add_code),
+                            Some(address),
+                            Some(sale_models),
+                            Some(corp_name),
+                            Some(brand),
+                            Some(uniscid),
+                            Some(barcode),
+                            Some(auth_code),
+                            Some(req_ssn),
+                            Some(bank_name),
+                            Some(bank_subsidy),
+                            Some(plat_subsidy),
+                            Some(county_code),
+                            Some(amount),
+                        ) => {
+                            Ok(Self {
+                                sp_serial_no,
+                                cred_frozen_no,
+                                trans_date,
+                                trans_time,
+                                acq_org_order_no,
+                                order_no,
+                                subsidy_amt,
+                                add_code,
+                                address,
+                                sale_models,
+                                corp_name,
+                                brand,
+                                uniscid,
+                                barcode,
+                                auth_code,
+                                req_ssn,
+                                bank_name,
+                                bank_subsidy,
+                                plat_subsidy,
+                                county_code,
+                                amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 销售方式(0-线上/1-线下)
@@ -6825,10 +7925,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -6842,6 +7944,7 @@ pub mod zhejiang {
                 /// 申请品类凭证码
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/issue`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -6916,18 +8019,45 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        category_id: o.req("category_id")?,
-                        openid: o.opt("openid")?,
-                        name: o.req("name")?,
-                        mobile: o.req("mobile")?,
-                        add_code: o.req("add_code")?,
-                        custom_info: o.opt("custom_info")?,
-                        cert_type: o.req("cert_type")?,
-                        cert_no: o.req("cert_no")?,
-                        req_ssn: o.req("req_ssn")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("category_id"),
+                        o.opt("openid"),
+                        o.req("name"),
+                        o.req("mobile"),
+                        o.req("add_code"),
+                        o.opt("custom_info"),
+                        o.req("cert_type"),
+                        o.req("cert_no"),
+                        o.req("req_ssn"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(category_id),
+                            Some(openid),
+                            Some(name),
+                            Some(mobile),
+                            Some(add_code),
+                            Some(custom_info),
+                            Some(cert_type),
+                            Some(cert_no),
+                            Some(req_ssn),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                category_id,
+                                openid,
+                                name,
+                                mobile,
+                                add_code,
+                                custom_info,
+                                cert_type,
+                                cert_no,
+                                req_ssn,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 证件类型
@@ -7032,11 +8162,16 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        auth_code: o.opt("auth_code")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("auth_code")) {
+                        (Some(resp_code), Some(resp_desc), Some(auth_code)) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                auth_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -7050,6 +8185,7 @@ pub mod zhejiang {
                 /// 品类凭证码上报撤销
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/refund`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -7134,26 +8270,69 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_serial_no: o.req("sp_serial_no")?,
-                        cred_frozen_no: o.req("cred_frozen_no")?,
-                        trans_date: o.req("trans_date")?,
-                        trans_time: o.req("trans_time")?,
-                        order_no: o.opt("order_no")?,
-                        subsidy_amt: o.opt("subsidy_amt")?,
-                        add_code: o.opt("add_code")?,
-                        address: o.opt("address")?,
-                        sale_models: o.opt("sale_models")?,
-                        uniscid: o.opt("uniscid")?,
-                        barcode: o.opt("barcode")?,
-                        auth_code: o.req("auth_code")?,
-                        req_ssn: o.req("req_ssn")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_subsidy: o.opt("bank_subsidy")?,
-                        plat_subsidy: o.opt("plat_subsidy")?,
-                        corp_name: o.opt("corp_name")?,
-                        brand: o.opt("brand")?,
-                    })
+                    match (
+                        o.req("sp_serial_no"),
+                        o.req("cred_frozen_no"),
+                        o.req("trans_date"),
+                        o.req("trans_time"),
+                        o.opt("order_no"),
+                        o.opt("subsidy_amt"),
+                        o.opt("add_code"),
+                        o.opt("address"),
+                        o.opt("sale_models"),
+                        o.opt("uniscid"),
+                        o.opt("barcode"),
+                        o.req("auth_code"),
+                        o.req("req_ssn"),
+                        o.opt("bank_name"),
+                        o.opt("bank_subsidy"),
+                        o.opt("plat_subsidy"),
+                        o.opt("corp_name"),
+                        o.opt("brand"),
+                    ) {
+                        (
+                            Some(sp_serial_no),
+                            Some(cred_frozen_no),
+                            Some(trans_date),
+                            Some(trans_time),
+                            Some(order_no),
+                            Some(subsidy_amt),
+                            Some(add_code),
+                            Some(address),
+                            Some(sale_models),
+                            Some(uniscid),
+                            Some(barcode),
+                            Some(auth_code),
+                            Some(req_ssn),
+                            Some(bank_name),
+                            Some(bank_subsidy),
+                            Some(plat_subsidy),
+                            Some(corp_name),
+                            Some(brand),
+                        ) => {
+                            Ok(Self {
+                                sp_serial_no,
+                                cred_frozen_no,
+                                trans_date,
+                                trans_time,
+                                order_no,
+                                subsidy_amt,
+                                add_code,
+                                address,
+                                sale_models,
+                                uniscid,
+                                barcode,
+                                auth_code,
+                                req_ssn,
+                                bank_name,
+                                bank_subsidy,
+                                plat_subsidy,
+                                corp_name,
+                                brand,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 销售方式(0-线上/1-线下)
@@ -7241,10 +8420,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -7258,6 +8439,7 @@ pub mod zhejiang {
                 /// 预核销品类凭证码
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/authcode/try`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -7308,14 +8490,33 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_serial_no: o.req("sp_serial_no")?,
-                        mchnt_no: o.req("mchnt_no")?,
-                        term_no: o.req("term_no")?,
-                        auth_code: o.req("auth_code")?,
-                        category: o.req("category")?,
-                        county_code: o.req("county_code")?,
-                    })
+                    match (
+                        o.req("sp_serial_no"),
+                        o.req("mchnt_no"),
+                        o.req("term_no"),
+                        o.req("auth_code"),
+                        o.req("category"),
+                        o.req("county_code"),
+                    ) {
+                        (
+                            Some(sp_serial_no),
+                            Some(mchnt_no),
+                            Some(term_no),
+                            Some(auth_code),
+                            Some(category),
+                            Some(county_code),
+                        ) => {
+                            Ok(Self {
+                                sp_serial_no,
+                                mchnt_no,
+                                term_no,
+                                auth_code,
+                                category,
+                                county_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
@@ -7376,20 +8577,51 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        cred_frozen_no: o.req("cred_frozen_no")?,
-                        event_id: o.req("event_id")?,
-                        event_title: o.req("event_title")?,
-                        discount_mode: o.req("discount_mode")?,
-                        amount: o.opt("amount")?,
-                        discount_amt: o.opt("discount_amt")?,
-                        pay_amt: o.opt("pay_amt")?,
-                        channel_dis_flag: o.opt("channel_dis_flag")?,
-                        channel_evt_no: o.opt("channel_evt_no")?,
-                        category_id: o.req("category_id")?,
-                    })
+                    match (
+                        o.req("resp_code"),
+                        o.req("resp_desc"),
+                        o.req("cred_frozen_no"),
+                        o.req("event_id"),
+                        o.req("event_title"),
+                        o.req("discount_mode"),
+                        o.opt("amount"),
+                        o.opt("discount_amt"),
+                        o.opt("pay_amt"),
+                        o.opt("channel_dis_flag"),
+                        o.opt("channel_evt_no"),
+                        o.req("category_id"),
+                    ) {
+                        (
+                            Some(resp_code),
+                            Some(resp_desc),
+                            Some(cred_frozen_no),
+                            Some(event_id),
+                            Some(event_title),
+                            Some(discount_mode),
+                            Some(amount),
+                            Some(discount_amt),
+                            Some(pay_amt),
+                            Some(channel_dis_flag),
+                            Some(channel_evt_no),
+                            Some(category_id),
+                        ) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                cred_frozen_no,
+                                event_id,
+                                event_title,
+                                discount_mode,
+                                amount,
+                                discount_amt,
+                                pay_amt,
+                                channel_dis_flag,
+                                channel_evt_no,
+                                category_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 优惠模式
@@ -7461,6 +8693,7 @@ pub mod zhejiang {
         pub struct Goods<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Goods<'a> {
             /// `/v3/gov/subsidy/zhejiang/goods/query`
+            #[inline]
             pub fn query(self) -> query::Query<'a> {
                 query::Query(self.0.push("query"))
             }
@@ -7475,6 +8708,7 @@ pub mod zhejiang {
                 /// 商品信息查询
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/goods/query`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -7517,12 +8751,27 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        goods_bar_code: o.opt("goods_bar_code")?,
-                        province: o.opt("province")?,
-                        req_ssn: o.req("req_ssn")?,
-                        req_time: o.opt("req_time")?,
-                    })
+                    match (
+                        o.opt("goods_bar_code"),
+                        o.opt("province"),
+                        o.req("req_ssn"),
+                        o.opt("req_time"),
+                    ) {
+                        (
+                            Some(goods_bar_code),
+                            Some(province),
+                            Some(req_ssn),
+                            Some(req_time),
+                        ) => {
+                            Ok(Self {
+                                goods_bar_code,
+                                province,
+                                req_ssn,
+                                req_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
@@ -7676,51 +8925,144 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        goods_bar_code: o.req("goods_bar_code")?,
-                        seq_id: o.req("seq_id")?,
-                        province: o.req("province")?,
-                        code_type: o.req("code_type")?,
-                        goods_type: o.req("goods_type")?,
-                        goods_name: o.req("goods_name")?,
-                        logo_name: o.req("logo_name")?,
-                        goods_model: o.req("goods_model")?,
-                        basis_price: o.req("basis_price")?,
-                        manufact_cert_code: o.req("manufact_cert_code")?,
-                        manufact_price: o.req("manufact_price")?,
-                        energy_effciency: o.opt("energy_effciency")?,
-                        energy_reg_code: o.opt("energy_reg_code")?,
-                        energy_reg_model: o.opt("energy_reg_model")?,
-                        reg_3c_code: o.opt("reg_3c_code")?,
-                        water_effciency: o.opt("water_effciency")?,
-                        expire_date: o.opt("expire_date")?,
-                        description: o.opt("description")?,
-                        gpc: o.opt("gpc")?,
-                        net_content: o.opt("net_content")?,
-                        unit_code: o.opt("unit_code")?,
-                        origin: o.opt("origin")?,
-                        city: o.opt("city")?,
-                        county: o.opt("county")?,
-                        data_state: o.opt("data_state")?,
-                        remark: o.opt("remark")?,
-                        upload_state: o.opt("upload_state")?,
-                        expire_time: o.opt("expire_time")?,
-                        is_ai_product: o.opt("is_ai_product")?,
-                        device_type: o.opt("device_type")?,
-                        manufact_code: o.opt("manufact_code")?,
-                        manufact_login_date: o.opt("manufact_login_date")?,
-                        manufact_logout_date: o.opt("manufact_logout_date")?,
-                        manufact_logout_flag: o.opt("manufact_logout_flag")?,
-                        manufact_register_addr: o.opt("manufact_register_addr")?,
-                        manufact_valid_date: o.opt("manufact_valid_date")?,
-                        manufact_firm_name: o.opt("manufact_firm_name")?,
-                        price_unit: o.opt("price_unit")?,
-                        sale_date: o.opt("sale_date")?,
-                        pc_type: o.opt("pc_type")?,
-                        msg_src_platform: o.opt("msg_src_platform")?,
-                    })
+                    match (
+                        o.req("resp_code"),
+                        o.req("resp_desc"),
+                        o.req("goods_bar_code"),
+                        o.req("seq_id"),
+                        o.req("province"),
+                        o.req("code_type"),
+                        o.req("goods_type"),
+                        o.req("goods_name"),
+                        o.req("logo_name"),
+                        o.req("goods_model"),
+                        o.req("basis_price"),
+                        o.req("manufact_cert_code"),
+                        o.req("manufact_price"),
+                        o.opt("energy_effciency"),
+                        o.opt("energy_reg_code"),
+                        o.opt("energy_reg_model"),
+                        o.opt("reg_3c_code"),
+                        o.opt("water_effciency"),
+                        o.opt("expire_date"),
+                        o.opt("description"),
+                        o.opt("gpc"),
+                        o.opt("net_content"),
+                        o.opt("unit_code"),
+                        o.opt("origin"),
+                        o.opt("city"),
+                        o.opt("county"),
+                        o.opt("data_state"),
+                        o.opt("remark"),
+                        o.opt("upload_state"),
+                        o.opt("expire_time"),
+                        o.opt("is_ai_product"),
+                        o.opt("device_type"),
+                        o.opt("manufact_code"),
+                        o.opt("manufact_login_date"),
+                        o.opt("manufact_logout_date"),
+                        o.opt("manufact_logout_flag"),
+                        o.opt("manufact_register_addr"),
+                        o.opt("manufact_valid_date"),
+                        o.opt("manufact_firm_name"),
+                        o.opt("price_unit"),
+                        o.opt("sale_date"),
+                        o.opt("pc_type"),
+                        o.opt("msg_src_platform"),
+                    ) {
+                        (
+                            Some(resp_code),
+                            Some(resp_desc),
+                            Some(goods_bar_code),
+                            Some(seq_id),
+                            Some(province),
+                            Some(code_type),
+                            Some(goods_type),
+                            Some(goods_name),
+                            Some(logo_name),
+                            Some(goods_model),
+                            Some(basis_price),
+                            Some(manufact_cert_code),
+                            Some(manufact_price),
+                            Some(energy_effciency),
+                            Some(energy_reg_code),
+                            Some(energy_reg_model),
+                            Some(reg_3c_code),
+                            Some(water_effciency),
+                            Some(expire_date),
+                            Some(description),
+                            Some(gpc),
+                            Some(net_content),
+                            Some(unit_code),
+                            Some(origin),
+                            Some(city),
+                            Some(county),
+                            Some(data_state),
+                            Some(remark),
+                            Some(upload_state),
+                            Some(expire_time),
+                            Some(is_ai_product),
+                            Some(device_type),
+                            Some(manufact_code),
+                            Some(manufact_login_date),
+                            Some(manufact_logout_date),
+                            Some(manufact_logout_flag),
+                            Some(manufact_register_addr),
+                            Some(manufact_valid_date),
+                            Some(manufact_firm_name),
+                            Some(price_unit),
+                            Some(sale_date),
+                            Some(pc_type),
+                            Some(msg_src_platform),
+                        ) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                goods_bar_code,
+                                seq_id,
+                                province,
+                                code_type,
+                                goods_type,
+                                goods_name,
+                                logo_name,
+                                goods_model,
+                                basis_price,
+                                manufact_cert_code,
+                                manufact_price,
+                                energy_effciency,
+                                energy_reg_code,
+                                energy_reg_model,
+                                reg_3c_code,
+                                water_effciency,
+                                expire_date,
+                                description,
+                                gpc,
+                                net_content,
+                                unit_code,
+                                origin,
+                                city,
+                                county,
+                                data_state,
+                                remark,
+                                upload_state,
+                                expire_time,
+                                is_ai_product,
+                                device_type,
+                                manufact_code,
+                                manufact_login_date,
+                                manufact_logout_date,
+                                manufact_logout_flag,
+                                manufact_register_addr,
+                                manufact_valid_date,
+                                manufact_firm_name,
+                                price_unit,
+                                sale_date,
+                                pc_type,
+                                msg_src_platform,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 条码类型
@@ -7788,6 +9130,7 @@ pub mod zhejiang {
         pub struct NQualifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> NQualifications<'a> {
             /// `/v3/gov/subsidy/zhejiang/n-qualifications/confirm`
+            #[inline]
             pub fn confirm(self) -> confirm::Confirm<'a> {
                 confirm::Confirm(self.0.push("confirm"))
             }
@@ -7802,6 +9145,7 @@ pub mod zhejiang {
                 /// n品类核销
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -7846,12 +9190,27 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        data: o.opt("data")?,
-                        req_ssn: o.req("req_ssn")?,
-                        req_time: o.opt("req_time")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.opt("data"),
+                        o.req("req_ssn"),
+                        o.opt("req_time"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(data),
+                            Some(req_ssn),
+                            Some(req_time),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                data,
+                                req_ssn,
+                                req_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestData
@@ -7932,28 +9291,75 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        cate_code: o.req("cate_code")?,
-                        cert_no: o.req("cert_no")?,
-                        grade: o.opt("grade")?,
-                        name: o.req("name")?,
-                        operation_time: o.req("operation_time")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_subsidy: o.opt("bank_subsidy")?,
-                        plat_subsidy: o.opt("plat_subsidy")?,
-                        sales: o.req("sales")?,
-                        status: o.req("status")?,
-                        subsidy: o.req("subsidy")?,
-                        tel: o.req("tel")?,
-                        add_code: o.req("add_code")?,
-                        address: o.req("address")?,
-                        sale_models: o.req("sale_models")?,
-                        brand: o.req("brand")?,
-                        activity_add_code: o.req("activity_add_code")?,
-                        uniscid: o.req("uniscid")?,
-                        corp_name: o.req("corp_name")?,
-                        serial_num: o.req("serial_num")?,
-                    })
+                    match (
+                        o.req("cate_code"),
+                        o.req("cert_no"),
+                        o.opt("grade"),
+                        o.req("name"),
+                        o.req("operation_time"),
+                        o.opt("bank_name"),
+                        o.opt("bank_subsidy"),
+                        o.opt("plat_subsidy"),
+                        o.req("sales"),
+                        o.req("status"),
+                        o.req("subsidy"),
+                        o.req("tel"),
+                        o.req("add_code"),
+                        o.req("address"),
+                        o.req("sale_models"),
+                        o.req("brand"),
+                        o.req("activity_add_code"),
+                        o.req("uniscid"),
+                        o.req("corp_name"),
+                        o.req("serial_num"),
+                    ) {
+                        (
+                            Some(cate_code),
+                            Some(cert_no),
+                            Some(grade),
+                            Some(name),
+                            Some(operation_time),
+                            Some(bank_name),
+                            Some(bank_subsidy),
+                            Some(plat_subsidy),
+                            Some(sales),
+                            Some(status),
+                            Some(subsidy),
+                            Some(tel),
+                            Some(add_code),
+                            Some(address),
+                            Some(sale_models),
+                            Some(brand),
+                            Some(activity_add_code),
+                            Some(uniscid),
+                            Some(corp_name),
+                            Some(serial_num),
+                        ) => {
+                            Ok(Self {
+                                cate_code,
+                                cert_no,
+                                grade,
+                                name,
+                                operation_time,
+                                bank_name,
+                                bank_subsidy,
+                                plat_subsidy,
+                                sales,
+                                status,
+                                subsidy,
+                                tel,
+                                add_code,
+                                address,
+                                sale_models,
+                                brand,
+                                activity_add_code,
+                                uniscid,
+                                corp_name,
+                                serial_num,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
@@ -7984,10 +9390,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -7998,18 +9406,22 @@ pub mod zhejiang {
         pub struct Qualifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Qualifications<'a> {
             /// `/v3/gov/subsidy/zhejiang/qualifications/alter`
+            #[inline]
             pub fn alter(self) -> alter::Alter<'a> {
                 alter::Alter(self.0.push("alter"))
             }
             /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
+            #[inline]
             pub fn claim(self) -> claim::Claim<'a> {
                 claim::Claim(self.0.push("claim"))
             }
             /// `/v3/gov/subsidy/zhejiang/qualifications/query`
+            #[inline]
             pub fn query(self) -> query::Query<'a> {
                 query::Query(self.0.push("query"))
             }
             /// `/v3/gov/subsidy/zhejiang/qualifications/sync`
+            #[inline]
             pub fn sync(self) -> sync::Sync<'a> {
                 sync::Sync(self.0.push("sync"))
             }
@@ -8024,6 +9436,7 @@ pub mod zhejiang {
                 /// 变更资格
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -8082,14 +9495,33 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        cate_code: o.req("cate_code")?,
-                        cert_no: o.req("cert_no")?,
-                        name: o.req("name")?,
-                        tel: o.req("tel")?,
-                        req_ssn: o.req("req_ssn")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("cate_code"),
+                        o.req("cert_no"),
+                        o.req("name"),
+                        o.req("tel"),
+                        o.req("req_ssn"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(cate_code),
+                            Some(cert_no),
+                            Some(name),
+                            Some(tel),
+                            Some(req_ssn),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                cate_code,
+                                cert_no,
+                                name,
+                                tel,
+                                req_ssn,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
@@ -8125,11 +9557,16 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        auth_code: o.req("auth_code")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc"), o.req("auth_code")) {
+                        (Some(resp_code), Some(resp_desc), Some(auth_code)) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                auth_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -8143,6 +9580,7 @@ pub mod zhejiang {
                 /// 领取资格
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/claim`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -8206,15 +9644,36 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        cate_code: o.req("cate_code")?,
-                        cert_no: o.req("cert_no")?,
-                        name: o.req("name")?,
-                        tel: o.req("tel")?,
-                        cert_type: o.opt("cert_type")?,
-                        req_ssn: o.req("req_ssn")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("cate_code"),
+                        o.req("cert_no"),
+                        o.req("name"),
+                        o.req("tel"),
+                        o.opt("cert_type"),
+                        o.req("req_ssn"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(cate_code),
+                            Some(cert_no),
+                            Some(name),
+                            Some(tel),
+                            Some(cert_type),
+                            Some(req_ssn),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                cate_code,
+                                cert_no,
+                                name,
+                                tel,
+                                cert_type,
+                                req_ssn,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 证件类型
@@ -8314,10 +9773,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -8331,6 +9792,7 @@ pub mod zhejiang {
                 /// 查询补贴资格
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/query`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -8379,12 +9841,27 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        cert_no: o.req("cert_no")?,
-                        cate_code: o.opt("cate_code")?,
-                        req_ssn: o.req("req_ssn")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("cert_no"),
+                        o.opt("cate_code"),
+                        o.req("req_ssn"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(cert_no),
+                            Some(cate_code),
+                            Some(req_ssn),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                cert_no,
+                                cate_code,
+                                req_ssn,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
@@ -8418,11 +9895,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        data: o.opt("data")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("data")) {
+                        (Some(resp_code), Some(resp_desc), Some(data)) => {
+                            Ok(Self { resp_code, resp_desc, data })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseData
@@ -8458,11 +9936,16 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        cate_code: o.req("cate_code")?,
-                        status: o.opt("status")?,
-                        status_code: o.opt("status_code")?,
-                    })
+                    match (o.req("cate_code"), o.opt("status"), o.opt("status_code")) {
+                        (Some(cate_code), Some(status), Some(status_code)) => {
+                            Ok(Self {
+                                cate_code,
+                                status,
+                                status_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 状态编码
@@ -8553,6 +10036,7 @@ pub mod zhejiang {
                 /// 核销资格
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/qualifications/sync`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -8594,11 +10078,16 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        req_ssn: o.opt("req_ssn")?,
-                        data: o.opt("data")?,
-                    })
+                    match (o.req("Wechatpay-Serial"), o.opt("req_ssn"), o.opt("data")) {
+                        (Some(wechatpay_serial), Some(req_ssn), Some(data)) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                req_ssn,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestData
@@ -8733,42 +10222,117 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        auth_code: o.req("auth_code")?,
-                        cate_code: o.req("cate_code")?,
-                        cert_no: o.req("cert_no")?,
-                        grade: o.opt("grade")?,
-                        name: o.req("name")?,
-                        operation_time: o.req("operation_time")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_subsidy: o.opt("bank_subsidy")?,
-                        plat_subsidy: o.opt("plat_subsidy")?,
-                        sales: o.req("sales")?,
-                        status: o.req("status")?,
-                        subsidy: o.req("subsidy")?,
-                        tel: o.req("tel")?,
-                        add_code: o.req("add_code")?,
-                        address: o.req("address")?,
-                        sale_models: o.req("sale_models")?,
-                        sn_code: o.req("sn_code")?,
-                        uniscid: o.req("uniscid")?,
-                        corp_name: o.req("corp_name")?,
-                        barcode: o.req("barcode")?,
-                        item_name: o.req("item_name")?,
-                        spec_model: o.req("spec_model")?,
-                        brand: o.req("brand")?,
-                        logistics_no: o.opt("logistics_no")?,
-                        delivery_time: o.opt("delivery_time")?,
-                        invoice_no: o.opt("invoice_no")?,
-                        is_ai_product: o.req("is_ai_product")?,
-                        pc_type: o.opt("pc_type")?,
-                        order_no: o.req("order_no")?,
-                        origin_order_no: o.opt("origin_order_no")?,
-                        activity_add_code: o.req("activity_add_code")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        ccc_sn_order_no: o.opt("ccc_sn_order_no")?,
-                    })
+                    match (
+                        o.req("auth_code"),
+                        o.req("cate_code"),
+                        o.req("cert_no"),
+                        o.opt("grade"),
+                        o.req("name"),
+                        o.req("operation_time"),
+                        o.opt("bank_name"),
+                        o.opt("bank_subsidy"),
+                        o.opt("plat_subsidy"),
+                        o.req("sales"),
+                        o.req("status"),
+                        o.req("subsidy"),
+                        o.req("tel"),
+                        o.req("add_code"),
+                        o.req("address"),
+                        o.req("sale_models"),
+                        o.req("sn_code"),
+                        o.req("uniscid"),
+                        o.req("corp_name"),
+                        o.req("barcode"),
+                        o.req("item_name"),
+                        o.req("spec_model"),
+                        o.req("brand"),
+                        o.opt("logistics_no"),
+                        o.opt("delivery_time"),
+                        o.opt("invoice_no"),
+                        o.req("is_ai_product"),
+                        o.opt("pc_type"),
+                        o.req("order_no"),
+                        o.opt("origin_order_no"),
+                        o.req("activity_add_code"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.opt("ccc_sn_order_no"),
+                    ) {
+                        (
+                            Some(auth_code),
+                            Some(cate_code),
+                            Some(cert_no),
+                            Some(grade),
+                            Some(name),
+                            Some(operation_time),
+                            Some(bank_name),
+                            Some(bank_subsidy),
+                            Some(plat_subsidy),
+                            Some(sales),
+                            Some(status),
+                            Some(subsidy),
+                            Some(tel),
+                            Some(add_code),
+                            Some(address),
+                            Some(sale_models),
+                            Some(sn_code),
+                            Some(uniscid),
+                            Some(corp_name),
+                            Some(barcode),
+                            Some(item_name),
+                            Some(spec_model),
+                            Some(brand),
+                            Some(logistics_no),
+                            Some(delivery_time),
+                            Some(invoice_no),
+                            Some(is_ai_product),
+                            Some(pc_type),
+                            Some(order_no),
+                            Some(origin_order_no),
+                            Some(activity_add_code),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(ccc_sn_order_no),
+                        ) => {
+                            Ok(Self {
+                                auth_code,
+                                cate_code,
+                                cert_no,
+                                grade,
+                                name,
+                                operation_time,
+                                bank_name,
+                                bank_subsidy,
+                                plat_subsidy,
+                                sales,
+                                status,
+                                subsidy,
+                                tel,
+                                add_code,
+                                address,
+                                sale_models,
+                                sn_code,
+                                uniscid,
+                                corp_name,
+                                barcode,
+                                item_name,
+                                spec_model,
+                                brand,
+                                logistics_no,
+                                delivery_time,
+                                invoice_no,
+                                is_ai_product,
+                                pc_type,
+                                order_no,
+                                origin_order_no,
+                                activity_add_code,
+                                imei1,
+                                imei2,
+                                ccc_sn_order_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 能耗等级
@@ -8973,11 +10537,16 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        error_data: o.opt("error_data")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc"), o.opt("error_data")) {
+                        (Some(resp_code), Some(resp_desc), Some(error_data)) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                error_data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -8988,14 +10557,17 @@ pub mod zhejiang {
         pub struct Sncode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Sncode<'a> {
             /// `/v3/gov/subsidy/zhejiang/sncode/lock`
+            #[inline]
             pub fn lock(self) -> lock::Lock<'a> {
                 lock::Lock(self.0.push("lock"))
             }
             /// `/v3/gov/subsidy/zhejiang/sncode/query`
+            #[inline]
             pub fn query(self) -> query::Query<'a> {
                 query::Query(self.0.push("query"))
             }
             /// `/v3/gov/subsidy/zhejiang/sncode/unlock`
+            #[inline]
             pub fn unlock(self) -> unlock::Unlock<'a> {
                 unlock::Unlock(self.0.push("unlock"))
             }
@@ -9010,6 +10582,7 @@ pub mod zhejiang {
                 /// sn码锁定
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -9107,31 +10680,84 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        create_user: o.req("create_user")?,
-                        province: o.req("province")?,
-                        manufact_cert_code: o.opt("manufact_cert_code")?,
-                        sn: o.req("sn")?,
-                        goods_bar_code: o.req("goods_bar_code")?,
-                        goods_type: o.req("goods_type")?,
-                        goods_name: o.req("goods_name")?,
-                        goods_model: o.opt("goods_model")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        trans_orderid: o.req("trans_orderid")?,
-                        order_price: o.req("order_price")?,
-                        acquire_code: o.opt("acquire_code")?,
-                        sell_orderid: o.req("sell_orderid")?,
-                        city: o.opt("city")?,
-                        county: o.opt("county")?,
-                        is_ai_product: o.opt("is_ai_product")?,
-                        sale_time: o.opt("sale_time")?,
-                        mfr_info: o.opt("mfr_info")?,
-                        brand: o.opt("brand")?,
-                        sale_models: o.opt("sale_models")?,
-                        req_ssn: o.req("req_ssn")?,
-                        req_time: o.req("req_time")?,
-                    })
+                    match (
+                        o.req("create_user"),
+                        o.req("province"),
+                        o.opt("manufact_cert_code"),
+                        o.req("sn"),
+                        o.req("goods_bar_code"),
+                        o.req("goods_type"),
+                        o.req("goods_name"),
+                        o.opt("goods_model"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.req("trans_orderid"),
+                        o.req("order_price"),
+                        o.opt("acquire_code"),
+                        o.req("sell_orderid"),
+                        o.opt("city"),
+                        o.opt("county"),
+                        o.opt("is_ai_product"),
+                        o.opt("sale_time"),
+                        o.opt("mfr_info"),
+                        o.opt("brand"),
+                        o.opt("sale_models"),
+                        o.req("req_ssn"),
+                        o.req("req_time"),
+                    ) {
+                        (
+                            Some(create_user),
+                            Some(province),
+                            Some(manufact_cert_code),
+                            Some(sn),
+                            Some(goods_bar_code),
+                            Some(goods_type),
+                            Some(goods_name),
+                            Some(goods_model),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(trans_orderid),
+                            Some(order_price),
+                            Some(acquire_code),
+                            Some(sell_orderid),
+                            Some(city),
+                            Some(county),
+                            Some(is_ai_product),
+                            Some(sale_time),
+                            Some(mfr_info),
+                            Some(brand),
+                            Some(sale_models),
+                            Some(req_ssn),
+                            Some(req_time),
+                        ) => {
+                            Ok(Self {
+                                create_user,
+                                province,
+                                manufact_cert_code,
+                                sn,
+                                goods_bar_code,
+                                goods_type,
+                                goods_name,
+                                goods_model,
+                                imei1,
+                                imei2,
+                                trans_orderid,
+                                order_price,
+                                acquire_code,
+                                sell_orderid,
+                                city,
+                                county,
+                                is_ai_product,
+                                sale_time,
+                                mfr_info,
+                                brand,
+                                sale_models,
+                                req_ssn,
+                                req_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
@@ -9168,12 +10794,22 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                    })
+                    match (
+                        o.req("resp_code"),
+                        o.req("resp_desc"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                    ) {
+                        (Some(resp_code), Some(resp_desc), Some(imei1), Some(imei2)) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                imei1,
+                                imei2,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -9187,6 +10823,7 @@ pub mod zhejiang {
                 /// sn码销售状态查询
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/query`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -9245,18 +10882,45 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sn: o.req("sn")?,
-                        province: o.req("province")?,
-                        manufact_cert_code: o.opt("manufact_cert_code")?,
-                        goods_type: o.req("goods_type")?,
-                        goods_bar_code: o.req("goods_bar_code")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        sales_models: o.opt("sales_models")?,
-                        req_ssn: o.req("req_ssn")?,
-                        req_time: o.req("req_time")?,
-                    })
+                    match (
+                        o.req("sn"),
+                        o.req("province"),
+                        o.opt("manufact_cert_code"),
+                        o.req("goods_type"),
+                        o.req("goods_bar_code"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.opt("sales_models"),
+                        o.req("req_ssn"),
+                        o.req("req_time"),
+                    ) {
+                        (
+                            Some(sn),
+                            Some(province),
+                            Some(manufact_cert_code),
+                            Some(goods_type),
+                            Some(goods_bar_code),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(sales_models),
+                            Some(req_ssn),
+                            Some(req_time),
+                        ) => {
+                            Ok(Self {
+                                sn,
+                                province,
+                                manufact_cert_code,
+                                goods_type,
+                                goods_bar_code,
+                                imei1,
+                                imei2,
+                                sales_models,
+                                req_ssn,
+                                req_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
@@ -9296,13 +10960,30 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                        sn: o.opt("sn")?,
-                        province: o.opt("province")?,
-                        sell_state: o.opt("sell_state")?,
-                    })
+                    match (
+                        o.req("resp_code"),
+                        o.req("resp_desc"),
+                        o.opt("sn"),
+                        o.opt("province"),
+                        o.opt("sell_state"),
+                    ) {
+                        (
+                            Some(resp_code),
+                            Some(resp_desc),
+                            Some(sn),
+                            Some(province),
+                            Some(sell_state),
+                        ) => {
+                            Ok(Self {
+                                resp_code,
+                                resp_desc,
+                                sn,
+                                province,
+                                sell_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 售卖状态
@@ -9381,6 +11062,7 @@ pub mod zhejiang {
                 /// sn码解锁
                 ///
                 /// `POST /v3/gov/subsidy/zhejiang/sncode/unlock`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -9481,32 +11163,87 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        req_ssn: o.req("req_ssn")?,
-                        req_time: o.req("req_time")?,
-                        create_user: o.req("create_user")?,
-                        province: o.req("province")?,
-                        manufact_cert_code: o.opt("manufact_cert_code")?,
-                        sn: o.req("sn")?,
-                        goods_bar_code: o.req("goods_bar_code")?,
-                        goods_type: o.req("goods_type")?,
-                        goods_name: o.req("goods_name")?,
-                        goods_model: o.opt("goods_model")?,
-                        imei1: o.opt("imei1")?,
-                        imei2: o.opt("imei2")?,
-                        trans_orderid: o.req("trans_orderid")?,
-                        ori_pay_orderid: o.req("ori_pay_orderid")?,
-                        order_price: o.req("order_price")?,
-                        acquire_code: o.opt("acquire_code")?,
-                        sell_orderid: o.req("sell_orderid")?,
-                        city: o.opt("city")?,
-                        county: o.opt("county")?,
-                        is_ai_product: o.opt("is_ai_product")?,
-                        sale_time: o.opt("sale_time")?,
-                        mfr_info: o.opt("mfr_info")?,
-                        brand: o.opt("brand")?,
-                        sales_models: o.opt("sales_models")?,
-                    })
+                    match (
+                        o.req("req_ssn"),
+                        o.req("req_time"),
+                        o.req("create_user"),
+                        o.req("province"),
+                        o.opt("manufact_cert_code"),
+                        o.req("sn"),
+                        o.req("goods_bar_code"),
+                        o.req("goods_type"),
+                        o.req("goods_name"),
+                        o.opt("goods_model"),
+                        o.opt("imei1"),
+                        o.opt("imei2"),
+                        o.req("trans_orderid"),
+                        o.req("ori_pay_orderid"),
+                        o.req("order_price"),
+                        o.opt("acquire_code"),
+                        o.req("sell_orderid"),
+                        o.opt("city"),
+                        o.opt("county"),
+                        o.opt("is_ai_product"),
+                        o.opt("sale_time"),
+                        o.opt("mfr_info"),
+                        o.opt("brand"),
+                        o.opt("sales_models"),
+                    ) {
+                        (
+                            Some(req_ssn),
+                            Some(req_time),
+                            Some(create_user),
+                            Some(province),
+                            Some(manufact_cert_code),
+                            Some(sn),
+                            Some(goods_bar_code),
+                            Some(goods_type),
+                            Some(goods_name),
+                            Some(goods_model),
+                            Some(imei1),
+                            Some(imei2),
+                            Some(trans_orderid),
+                            Some(ori_pay_orderid),
+                            Some(order_price),
+                            Some(acquire_code),
+                            Some(sell_orderid),
+                            Some(city),
+                            Some(county),
+                            Some(is_ai_product),
+                            Some(sale_time),
+                            Some(mfr_info),
+                            Some(brand),
+                            Some(sales_models),
+                        ) => {
+                            Ok(Self {
+                                req_ssn,
+                                req_time,
+                                create_user,
+                                province,
+                                manufact_cert_code,
+                                sn,
+                                goods_bar_code,
+                                goods_type,
+                                goods_name,
+                                goods_model,
+                                imei1,
+                                imei2,
+                                trans_orderid,
+                                ori_pay_orderid,
+                                order_price,
+                                acquire_code,
+                                sell_orderid,
+                                city,
+                                county,
+                                is_ai_product,
+                                sale_time,
+                                mfr_info,
+                                brand,
+                                sales_models,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
@@ -9537,10 +11274,12 @@ pub mod zhejiang {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        resp_code: o.req("resp_code")?,
-                        resp_desc: o.req("resp_desc")?,
-                    })
+                    match (o.req("resp_code"), o.req("resp_desc")) {
+                        (Some(resp_code), Some(resp_desc)) => {
+                            Ok(Self { resp_code, resp_desc })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct InsuranceOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> InsuranceOrders<'a> {
     /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
@@ -12,6 +13,7 @@ impl<'a> InsuranceOrders<'a> {
     /// 商户可通过该接口创建保险订单。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/create-insurance-order.html)
     ///
     /// `POST /v3/hire-power-bank/insurance-orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -57,12 +59,22 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_no: o.opt("out_order_no")?,
-            openid: o.opt("openid")?,
-            notify_url: o.opt("notify_url")?,
-            service_id: o.opt("service_id")?,
-        })
+        match (
+            o.opt("out_order_no"),
+            o.opt("openid"),
+            o.opt("notify_url"),
+            o.opt("service_id"),
+        ) {
+            (Some(out_order_no), Some(openid), Some(notify_url), Some(service_id)) => {
+                Ok(Self {
+                    out_order_no,
+                    openid,
+                    notify_url,
+                    service_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
@@ -128,17 +140,42 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            order_id: o.opt("order_id")?,
-            out_order_no: o.opt("out_order_no")?,
-            openid: o.opt("openid")?,
-            max_claim_count: o.opt("max_claim_count")?,
-            claimed_count: o.opt("claimed_count")?,
-            order_receive_time: o.opt("order_receive_time")?,
-            order_begin_time: o.opt("order_begin_time")?,
-            order_end_time: o.opt("order_end_time")?,
-            order_receive_state: o.opt("order_receive_state")?,
-        })
+        match (
+            o.opt("order_id"),
+            o.opt("out_order_no"),
+            o.opt("openid"),
+            o.opt("max_claim_count"),
+            o.opt("claimed_count"),
+            o.opt("order_receive_time"),
+            o.opt("order_begin_time"),
+            o.opt("order_end_time"),
+            o.opt("order_receive_state"),
+        ) {
+            (
+                Some(order_id),
+                Some(out_order_no),
+                Some(openid),
+                Some(max_claim_count),
+                Some(claimed_count),
+                Some(order_receive_time),
+                Some(order_begin_time),
+                Some(order_end_time),
+                Some(order_receive_state),
+            ) => {
+                Ok(Self {
+                    order_id,
+                    out_order_no,
+                    openid,
+                    max_claim_count,
+                    claimed_count,
+                    order_receive_time,
+                    order_begin_time,
+                    order_end_time,
+                    order_receive_state,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
@@ -151,6 +188,7 @@ pub mod by_out_order_no {
         /// 商户通过该接口可根据商户订单号查询保险订单详情。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-by-out-trade-no.html)
         ///
         /// `GET /v3/hire-power-bank/insurance-orders/{out_order_no}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -218,17 +256,42 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                openid: o.opt("openid")?,
-                max_claim_count: o.opt("max_claim_count")?,
-                claimed_count: o.opt("claimed_count")?,
-                order_receive_time: o.opt("order_receive_time")?,
-                order_begin_time: o.opt("order_begin_time")?,
-                order_end_time: o.opt("order_end_time")?,
-                order_receive_state: o.opt("order_receive_state")?,
-            })
+            match (
+                o.opt("order_id"),
+                o.opt("out_order_no"),
+                o.opt("openid"),
+                o.opt("max_claim_count"),
+                o.opt("claimed_count"),
+                o.opt("order_receive_time"),
+                o.opt("order_begin_time"),
+                o.opt("order_end_time"),
+                o.opt("order_receive_state"),
+            ) {
+                (
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(openid),
+                    Some(max_claim_count),
+                    Some(claimed_count),
+                    Some(order_receive_time),
+                    Some(order_begin_time),
+                    Some(order_end_time),
+                    Some(order_receive_state),
+                ) => {
+                    Ok(Self {
+                        order_id,
+                        out_order_no,
+                        openid,
+                        max_claim_count,
+                        claimed_count,
+                        order_receive_time,
+                        order_begin_time,
+                        order_end_time,
+                        order_receive_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

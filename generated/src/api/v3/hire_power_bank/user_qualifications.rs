@@ -4,6 +4,7 @@
 pub struct UserQualifications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserQualifications<'a> {
     /// `/v3/hire-power-bank/user-qualifications/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -18,6 +19,7 @@ pub mod by_openid {
         /// 商户通过该接口查询用户保险订单领取资格。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/hire-power-bank-insurance/insurance-orders/get-qualification-by-open-id.html)
         ///
         /// `GET /v3/hire-power-bank/user-qualifications/{openid}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -45,9 +47,10 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                qualified_user: o.opt("qualified_user")?,
-            })
+            match o.opt("qualified_user") {
+                Some(qualified_user) => Ok(Self { qualified_user }),
+                None => Err(o.error()),
+            }
         }
     }
 }

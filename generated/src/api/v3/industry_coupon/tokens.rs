@@ -8,6 +8,7 @@ impl<'a> Tokens<'a> {
     /// 商户在拉起快捷切卡小程序前，需要先调用本接口预下单，下单成功后，通过返回的token拉起小程序，本接口的调用商户需要和拉起组件传入的调用商户是同一个。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_9_1.shtml)
     ///
     /// `POST /v3/industry-coupon/tokens`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -41,10 +42,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            open_id: o.req("open_id")?,
-            coupon_list: o.req("coupon_list")?,
-        })
+        match (o.req("open_id"), o.req("coupon_list")) {
+            (Some(open_id), Some(coupon_list)) => Ok(Self { open_id, coupon_list }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestCouponList
@@ -75,10 +76,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCouponList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            stock_id: o.req("stock_id")?,
-            coupon_id: o.req("coupon_id")?,
-        })
+        match (o.req("stock_id"), o.req("coupon_id")) {
+            (Some(stock_id), Some(coupon_id)) => Ok(Self { stock_id, coupon_id }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
@@ -109,9 +110,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            token: o.opt("token")?,
-            expires_time: o.opt("expires_time")?,
-        })
+        match (o.opt("token"), o.opt("expires_time")) {
+            (Some(token), Some(expires_time)) => Ok(Self { token, expires_time }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct RetailIndustry<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> RetailIndustry<'a> {
     /// `/v3/industry-rebate/retail-industry/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -18,6 +19,7 @@ pub mod transactions {
         /// 智慧经营4.0回传SN和商品编码
         ///
         /// `POST /v3/industry-rebate/retail-industry/transactions`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -68,14 +70,33 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_id: o.opt("brand_id")?,
-                transaction_id: o.opt("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                device_id: o.opt("device_id")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.opt("brand_id"),
+                o.opt("transaction_id"),
+                o.req("out_trade_no"),
+                o.req("sub_mchid"),
+                o.opt("device_id"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(brand_id),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(sub_mchid),
+                    Some(device_id),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        brand_id,
+                        transaction_id,
+                        out_trade_no,
+                        sub_mchid,
+                        device_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestGoodsDetail
@@ -121,13 +142,30 @@ pub mod transactions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                barcode: o.req("barcode")?,
-                merchant_goods_id: o.opt("merchant_goods_id")?,
-                goods_name: o.req("goods_name")?,
-                quantity: o.req("quantity")?,
-                price: o.req("price")?,
-            })
+            match (
+                o.req("barcode"),
+                o.opt("merchant_goods_id"),
+                o.req("goods_name"),
+                o.req("quantity"),
+                o.req("price"),
+            ) {
+                (
+                    Some(barcode),
+                    Some(merchant_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(price),
+                ) => {
+                    Ok(Self {
+                        barcode,
+                        merchant_goods_id,
+                        goods_name,
+                        quantity,
+                        price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/industry-rebate/transactions/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn transaction_id(
         self,
         transaction_id: &str,
@@ -21,6 +22,7 @@ pub mod by_transaction_id {
         /// 支付码牌/点餐码牌交易回传
         ///
         /// `POST /v3/industry-rebate/transactions/{transaction_id}`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -58,11 +60,16 @@ pub mod by_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                code_url: o.req("code_url")?,
-                out_trade_no: o.req("out_trade_no")?,
-            })
+            match (o.req("sub_mchid"), o.req("code_url"), o.req("out_trade_no")) {
+                (Some(sub_mchid), Some(code_url), Some(out_trade_no)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        code_url,
+                        out_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Deduct<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Deduct<'a> {
     /// `/v3/inspolicymgr/deduct/authorizations`
+    #[inline]
     pub fn authorizations(self) -> authorizations::Authorizations<'a> {
         authorizations::Authorizations(self.0.push("authorizations"))
     }
     /// `/v3/inspolicymgr/deduct/policies`
+    #[inline]
     pub fn policies(self) -> policies::Policies<'a> {
         policies::Policies(self.0.push("policies"))
     }
@@ -18,6 +20,7 @@ pub mod authorizations {
     pub struct Authorizations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Authorizations<'a> {
         /// `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`: `out_insurance_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_insurance_no(
             self,
             out_insurance_no: &str,
@@ -29,6 +32,7 @@ pub mod authorizations {
         /// 保险代扣预签约时，商户通过此接口预先请求用户授权，在签约完成后微信支付将授权信息转为待授权，用户在微信支付客户端内完成授权操作后，以允许微信支付平台获取并展示该笔保单的详细信息 。
         ///
         /// `POST /v3/inspolicymgr/deduct/authorizations`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -89,15 +93,36 @@ pub mod authorizations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_insurance_no: o.req("out_insurance_no")?,
-                appid: o.req("appid")?,
-                plan_id: o.req("plan_id")?,
-                out_contract_code: o.req("out_contract_code")?,
-                insurance_name: o.req("insurance_name")?,
-                payee_mchid: o.opt("payee_mchid")?,
-                payee_appid: o.opt("payee_appid")?,
-            })
+            match (
+                o.req("out_insurance_no"),
+                o.req("appid"),
+                o.req("plan_id"),
+                o.req("out_contract_code"),
+                o.req("insurance_name"),
+                o.opt("payee_mchid"),
+                o.opt("payee_appid"),
+            ) {
+                (
+                    Some(out_insurance_no),
+                    Some(appid),
+                    Some(plan_id),
+                    Some(out_contract_code),
+                    Some(insurance_name),
+                    Some(payee_mchid),
+                    Some(payee_appid),
+                ) => {
+                    Ok(Self {
+                        out_insurance_no,
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        insurance_name,
+                        payee_mchid,
+                        payee_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
@@ -153,15 +178,36 @@ pub mod authorizations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_insurance_no: o.req("out_insurance_no")?,
-                appid: o.opt("appid")?,
-                plan_id: o.req("plan_id")?,
-                out_contract_code: o.req("out_contract_code")?,
-                insurance_name: o.req("insurance_name")?,
-                auth_state: o.req("auth_state")?,
-                user_auth_time: o.opt("user_auth_time")?,
-            })
+            match (
+                o.req("out_insurance_no"),
+                o.opt("appid"),
+                o.req("plan_id"),
+                o.req("out_contract_code"),
+                o.req("insurance_name"),
+                o.req("auth_state"),
+                o.opt("user_auth_time"),
+            ) {
+                (
+                    Some(out_insurance_no),
+                    Some(appid),
+                    Some(plan_id),
+                    Some(out_contract_code),
+                    Some(insurance_name),
+                    Some(auth_state),
+                    Some(user_auth_time),
+                ) => {
+                    Ok(Self {
+                        out_insurance_no,
+                        appid,
+                        plan_id,
+                        out_contract_code,
+                        insurance_name,
+                        auth_state,
+                        user_auth_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权状态
@@ -238,6 +284,7 @@ pub mod authorizations {
             /// 商户通过商户保险编号查询该笔保单的授权信息。通过此接口，商户可以获知用户是否已完成授权、授权的具体时间，以及当前的授权状态等。
             ///
             /// `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -295,15 +342,36 @@ pub mod authorizations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_insurance_no: o.req("out_insurance_no")?,
-                    appid: o.req("appid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    insurance_name: o.req("insurance_name")?,
-                    auth_state: o.req("auth_state")?,
-                    user_auth_time: o.opt("user_auth_time")?,
-                })
+                match (
+                    o.req("out_insurance_no"),
+                    o.req("appid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("insurance_name"),
+                    o.req("auth_state"),
+                    o.opt("user_auth_time"),
+                ) {
+                    (
+                        Some(out_insurance_no),
+                        Some(appid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(insurance_name),
+                        Some(auth_state),
+                        Some(user_auth_time),
+                    ) => {
+                        Ok(Self {
+                            out_insurance_no,
+                            appid,
+                            plan_id,
+                            out_contract_code,
+                            insurance_name,
+                            auth_state,
+                            user_auth_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 授权状态
@@ -380,6 +448,7 @@ pub mod policies {
     pub struct Policies<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Policies<'a> {
         /// `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`: `out_insurance_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_insurance_no(
             self,
             out_insurance_no: &str,
@@ -391,6 +460,7 @@ pub mod policies {
         /// 在用户完成授权后（商户可通过授权完成回调通知或主动调用查询授权信息接口确认授权状态），商户通过此接口将保单的详细信息同步至微信支付平台。
         ///
         /// `POST /v3/inspolicymgr/deduct/policies`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -561,40 +631,111 @@ pub mod policies {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                out_insurance_no: o.req("out_insurance_no")?,
-                insured_name_list: o.req("insured_name_list")?,
-                insurance_company_code: o.req("insurance_company_code")?,
-                effective_time: o.req("effective_time")?,
-                expired_time: o.req("expired_time")?,
-                coverage_detail: o.req("coverage_detail")?,
-                support_renewal: o.req("support_renewal")?,
-                start_renewal_time: o.opt("start_renewal_time")?,
-                end_renewal_time: o.opt("end_renewal_time")?,
-                policy_type: o.req("policy_type")?,
-                car_number: o.opt("car_number")?,
-                pet_name: o.opt("pet_name")?,
-                address: o.opt("address")?,
-                policy_state: o.req("policy_state")?,
-                policy_code: o.opt("policy_code")?,
-                plan_id: o.req("plan_id")?,
-                out_contract_code: o.req("out_contract_code")?,
-                policy_periods: o.req("policy_periods")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                free_insurance: o.req("free_insurance")?,
-                combined_payment: o.opt("combined_payment")?,
-                payment_method: o.opt("payment_method")?,
-                period_premium_mode: o.opt("period_premium_mode")?,
-                payment_period: o.opt("payment_period")?,
-                first_period_amount: o.opt("first_period_amount")?,
-                subsequent_period_amount: o.opt("subsequent_period_amount")?,
-                coverage_term_type: o.opt("coverage_term_type")?,
-                payee_mchid: o.opt("payee_mchid")?,
-                payee_appid: o.opt("payee_appid")?,
-                payee_openid: o.opt("payee_openid")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("out_insurance_no"),
+                o.req("insured_name_list"),
+                o.req("insurance_company_code"),
+                o.req("effective_time"),
+                o.req("expired_time"),
+                o.req("coverage_detail"),
+                o.req("support_renewal"),
+                o.opt("start_renewal_time"),
+                o.opt("end_renewal_time"),
+                o.req("policy_type"),
+                o.opt("car_number"),
+                o.opt("pet_name"),
+                o.opt("address"),
+                o.req("policy_state"),
+                o.opt("policy_code"),
+                o.req("plan_id"),
+                o.req("out_contract_code"),
+                o.req("policy_periods"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("free_insurance"),
+                o.opt("combined_payment"),
+                o.opt("payment_method"),
+                o.opt("period_premium_mode"),
+                o.opt("payment_period"),
+                o.opt("first_period_amount"),
+                o.opt("subsequent_period_amount"),
+                o.opt("coverage_term_type"),
+                o.opt("payee_mchid"),
+                o.opt("payee_appid"),
+                o.opt("payee_openid"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(out_insurance_no),
+                    Some(insured_name_list),
+                    Some(insurance_company_code),
+                    Some(effective_time),
+                    Some(expired_time),
+                    Some(coverage_detail),
+                    Some(support_renewal),
+                    Some(start_renewal_time),
+                    Some(end_renewal_time),
+                    Some(policy_type),
+                    Some(car_number),
+                    Some(pet_name),
+                    Some(address),
+                    Some(policy_state),
+                    Some(policy_code),
+                    Some(plan_id),
+                    Some(out_contract_code),
+                    Some(policy_periods),
+                    Some(appid),
+                    Some(openid),
+                    Some(free_insurance),
+                    Some(combined_payment),
+                    Some(payment_method),
+                    Some(period_premium_mode),
+                    Some(payment_period),
+                    Some(first_period_amount),
+                    Some(subsequent_period_amount),
+                    Some(coverage_term_type),
+                    Some(payee_mchid),
+                    Some(payee_appid),
+                    Some(payee_openid),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        out_insurance_no,
+                        insured_name_list,
+                        insurance_company_code,
+                        effective_time,
+                        expired_time,
+                        coverage_detail,
+                        support_renewal,
+                        start_renewal_time,
+                        end_renewal_time,
+                        policy_type,
+                        car_number,
+                        pet_name,
+                        address,
+                        policy_state,
+                        policy_code,
+                        plan_id,
+                        out_contract_code,
+                        policy_periods,
+                        appid,
+                        openid,
+                        free_insurance,
+                        combined_payment,
+                        payment_method,
+                        period_premium_mode,
+                        payment_period,
+                        first_period_amount,
+                        subsequent_period_amount,
+                        coverage_term_type,
+                        payee_mchid,
+                        payee_appid,
+                        payee_openid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 保障期限类型
@@ -1108,35 +1249,96 @@ pub mod policies {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_insurance_no: o.req("out_insurance_no")?,
-                insurance_name: o.req("insurance_name")?,
-                insured_name_list: o.req("insured_name_list")?,
-                insurance_company_code: o.req("insurance_company_code")?,
-                effective_time: o.req("effective_time")?,
-                expired_time: o.req("expired_time")?,
-                coverage_detail: o.req("coverage_detail")?,
-                support_renewal: o.req("support_renewal")?,
-                start_renewal_time: o.opt("start_renewal_time")?,
-                end_renewal_time: o.opt("end_renewal_time")?,
-                policy_type: o.req("policy_type")?,
-                car_number: o.opt("car_number")?,
-                pet_name: o.opt("pet_name")?,
-                address: o.opt("address")?,
-                policy_state: o.req("policy_state")?,
-                policy_code: o.opt("policy_code")?,
-                plan_id: o.req("plan_id")?,
-                out_contract_code: o.req("out_contract_code")?,
-                policy_periods: o.req("policy_periods")?,
-                free_insurance: o.req("free_insurance")?,
-                combined_payment: o.opt("combined_payment")?,
-                payment_method: o.opt("payment_method")?,
-                period_premium_mode: o.opt("period_premium_mode")?,
-                payment_period: o.opt("payment_period")?,
-                first_period_amount: o.opt("first_period_amount")?,
-                subsequent_period_amount: o.opt("subsequent_period_amount")?,
-                coverage_term_type: o.opt("coverage_term_type")?,
-            })
+            match (
+                o.req("out_insurance_no"),
+                o.req("insurance_name"),
+                o.req("insured_name_list"),
+                o.req("insurance_company_code"),
+                o.req("effective_time"),
+                o.req("expired_time"),
+                o.req("coverage_detail"),
+                o.req("support_renewal"),
+                o.opt("start_renewal_time"),
+                o.opt("end_renewal_time"),
+                o.req("policy_type"),
+                o.opt("car_number"),
+                o.opt("pet_name"),
+                o.opt("address"),
+                o.req("policy_state"),
+                o.opt("policy_code"),
+                o.req("plan_id"),
+                o.req("out_contract_code"),
+                o.req("policy_periods"),
+                o.req("free_insurance"),
+                o.opt("combined_payment"),
+                o.opt("payment_method"),
+                o.opt("period_premium_mode"),
+                o.opt("payment_period"),
+                o.opt("first_period_amount"),
+                o.opt("subsequent_period_amount"),
+                o.opt("coverage_term_type"),
+            ) {
+                (
+                    Some(out_insurance_no),
+                    Some(insurance_name),
+                    Some(insured_name_list),
+                    Some(insurance_company_code),
+                    Some(effective_time),
+                    Some(expired_time),
+                    Some(coverage_detail),
+                    Some(support_renewal),
+                    Some(start_renewal_time),
+                    Some(end_renewal_time),
+                    Some(policy_type),
+                    Some(car_number),
+                    Some(pet_name),
+                    Some(address),
+                    Some(policy_state),
+                    Some(policy_code),
+                    Some(plan_id),
+                    Some(out_contract_code),
+                    Some(policy_periods),
+                    Some(free_insurance),
+                    Some(combined_payment),
+                    Some(payment_method),
+                    Some(period_premium_mode),
+                    Some(payment_period),
+                    Some(first_period_amount),
+                    Some(subsequent_period_amount),
+                    Some(coverage_term_type),
+                ) => {
+                    Ok(Self {
+                        out_insurance_no,
+                        insurance_name,
+                        insured_name_list,
+                        insurance_company_code,
+                        effective_time,
+                        expired_time,
+                        coverage_detail,
+                        support_renewal,
+                        start_renewal_time,
+                        end_renewal_time,
+                        policy_type,
+                        car_number,
+                        pet_name,
+                        address,
+                        policy_state,
+                        policy_code,
+                        plan_id,
+                        out_contract_code,
+                        policy_periods,
+                        free_insurance,
+                        combined_payment,
+                        payment_method,
+                        period_premium_mode,
+                        payment_period,
+                        first_period_amount,
+                        subsequent_period_amount,
+                        coverage_term_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 保障期限类型
@@ -1525,6 +1727,7 @@ pub mod policies {
             /// 商户通过商户保险编号获取在微信支付侧同步的保单信息。信息对账：商户应定期通过此接口，核对微信支付平台记录的保单信息与商户系统内是否一致。
             ///
             /// `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -1533,6 +1736,7 @@ pub mod policies {
             /// 当保单信息变更，如出单成功、用户退保、保单失效等，商户需调用此接口实时同步更新保单信息。
             ///
             /// `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}`
+            #[inline]
             pub fn patch(
                 self,
                 request: &PatchRequest,
@@ -1679,35 +1883,96 @@ pub mod policies {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_insurance_no: o.req("out_insurance_no")?,
-                    insurance_name: o.req("insurance_name")?,
-                    insured_name_list: o.req("insured_name_list")?,
-                    insurance_company_code: o.req("insurance_company_code")?,
-                    effective_time: o.req("effective_time")?,
-                    expired_time: o.req("expired_time")?,
-                    coverage_detail: o.req("coverage_detail")?,
-                    support_renewal: o.req("support_renewal")?,
-                    start_renewal_time: o.opt("start_renewal_time")?,
-                    end_renewal_time: o.opt("end_renewal_time")?,
-                    policy_type: o.req("policy_type")?,
-                    car_number: o.opt("car_number")?,
-                    pet_name: o.opt("pet_name")?,
-                    address: o.opt("address")?,
-                    policy_state: o.req("policy_state")?,
-                    policy_code: o.opt("policy_code")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    policy_periods: o.req("policy_periods")?,
-                    free_insurance: o.req("free_insurance")?,
-                    combined_payment: o.opt("combined_payment")?,
-                    payment_method: o.opt("payment_method")?,
-                    period_premium_mode: o.opt("period_premium_mode")?,
-                    payment_period: o.opt("payment_period")?,
-                    first_period_amount: o.opt("first_period_amount")?,
-                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
-                    coverage_term_type: o.opt("coverage_term_type")?,
-                })
+                match (
+                    o.req("out_insurance_no"),
+                    o.req("insurance_name"),
+                    o.req("insured_name_list"),
+                    o.req("insurance_company_code"),
+                    o.req("effective_time"),
+                    o.req("expired_time"),
+                    o.req("coverage_detail"),
+                    o.req("support_renewal"),
+                    o.opt("start_renewal_time"),
+                    o.opt("end_renewal_time"),
+                    o.req("policy_type"),
+                    o.opt("car_number"),
+                    o.opt("pet_name"),
+                    o.opt("address"),
+                    o.req("policy_state"),
+                    o.opt("policy_code"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("policy_periods"),
+                    o.req("free_insurance"),
+                    o.opt("combined_payment"),
+                    o.opt("payment_method"),
+                    o.opt("period_premium_mode"),
+                    o.opt("payment_period"),
+                    o.opt("first_period_amount"),
+                    o.opt("subsequent_period_amount"),
+                    o.opt("coverage_term_type"),
+                ) {
+                    (
+                        Some(out_insurance_no),
+                        Some(insurance_name),
+                        Some(insured_name_list),
+                        Some(insurance_company_code),
+                        Some(effective_time),
+                        Some(expired_time),
+                        Some(coverage_detail),
+                        Some(support_renewal),
+                        Some(start_renewal_time),
+                        Some(end_renewal_time),
+                        Some(policy_type),
+                        Some(car_number),
+                        Some(pet_name),
+                        Some(address),
+                        Some(policy_state),
+                        Some(policy_code),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(policy_periods),
+                        Some(free_insurance),
+                        Some(combined_payment),
+                        Some(payment_method),
+                        Some(period_premium_mode),
+                        Some(payment_period),
+                        Some(first_period_amount),
+                        Some(subsequent_period_amount),
+                        Some(coverage_term_type),
+                    ) => {
+                        Ok(Self {
+                            out_insurance_no,
+                            insurance_name,
+                            insured_name_list,
+                            insurance_company_code,
+                            effective_time,
+                            expired_time,
+                            coverage_detail,
+                            support_renewal,
+                            start_renewal_time,
+                            end_renewal_time,
+                            policy_type,
+                            car_number,
+                            pet_name,
+                            address,
+                            policy_state,
+                            policy_code,
+                            plan_id,
+                            out_contract_code,
+                            policy_periods,
+                            free_insurance,
+                            combined_payment,
+                            payment_method,
+                            period_premium_mode,
+                            payment_period,
+                            first_period_amount,
+                            subsequent_period_amount,
+                            coverage_term_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 保障期限类型
@@ -2227,34 +2492,93 @@ pub mod policies {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    insured_name_list: o.opt("insured_name_list")?,
-                    insurance_name: o.opt("insurance_name")?,
-                    effective_time: o.opt("effective_time")?,
-                    expired_time: o.opt("expired_time")?,
-                    coverage_detail: o.opt("coverage_detail")?,
-                    support_renewal: o.opt("support_renewal")?,
-                    start_renewal_time: o.opt("start_renewal_time")?,
-                    end_renewal_time: o.opt("end_renewal_time")?,
-                    policy_type: o.opt("policy_type")?,
-                    car_number: o.opt("car_number")?,
-                    pet_name: o.opt("pet_name")?,
-                    address: o.opt("address")?,
-                    policy_state: o.opt("policy_state")?,
-                    policy_code: o.opt("policy_code")?,
-                    plan_id: o.opt("plan_id")?,
-                    out_contract_code: o.opt("out_contract_code")?,
-                    policy_periods: o.opt("policy_periods")?,
-                    free_insurance: o.opt("free_insurance")?,
-                    combined_payment: o.opt("combined_payment")?,
-                    payment_method: o.opt("payment_method")?,
-                    period_premium_mode: o.opt("period_premium_mode")?,
-                    payment_period: o.opt("payment_period")?,
-                    first_period_amount: o.opt("first_period_amount")?,
-                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
-                    coverage_term_type: o.opt("coverage_term_type")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("insured_name_list"),
+                    o.opt("insurance_name"),
+                    o.opt("effective_time"),
+                    o.opt("expired_time"),
+                    o.opt("coverage_detail"),
+                    o.opt("support_renewal"),
+                    o.opt("start_renewal_time"),
+                    o.opt("end_renewal_time"),
+                    o.opt("policy_type"),
+                    o.opt("car_number"),
+                    o.opt("pet_name"),
+                    o.opt("address"),
+                    o.opt("policy_state"),
+                    o.opt("policy_code"),
+                    o.opt("plan_id"),
+                    o.opt("out_contract_code"),
+                    o.opt("policy_periods"),
+                    o.opt("free_insurance"),
+                    o.opt("combined_payment"),
+                    o.opt("payment_method"),
+                    o.opt("period_premium_mode"),
+                    o.opt("payment_period"),
+                    o.opt("first_period_amount"),
+                    o.opt("subsequent_period_amount"),
+                    o.opt("coverage_term_type"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(insured_name_list),
+                        Some(insurance_name),
+                        Some(effective_time),
+                        Some(expired_time),
+                        Some(coverage_detail),
+                        Some(support_renewal),
+                        Some(start_renewal_time),
+                        Some(end_renewal_time),
+                        Some(policy_type),
+                        Some(car_number),
+                        Some(pet_name),
+                        Some(address),
+                        Some(policy_state),
+                        Some(policy_code),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(policy_periods),
+                        Some(free_insurance),
+                        Some(combined_payment),
+                        Some(payment_method),
+                        Some(period_premium_mode),
+                        Some(payment_period),
+                        Some(first_period_amount),
+                        Some(subsequent_period_amount),
+                        Some(coverage_term_type),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            insured_name_list,
+                            insurance_name,
+                            effective_time,
+                            expired_time,
+                            coverage_detail,
+                            support_renewal,
+                            start_renewal_time,
+                            end_renewal_time,
+                            policy_type,
+                            car_number,
+                            pet_name,
+                            address,
+                            policy_state,
+                            policy_code,
+                            plan_id,
+                            out_contract_code,
+                            policy_periods,
+                            free_insurance,
+                            combined_payment,
+                            payment_method,
+                            period_premium_mode,
+                            payment_period,
+                            first_period_amount,
+                            subsequent_period_amount,
+                            coverage_term_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 保障期限类型
@@ -2780,35 +3104,96 @@ pub mod policies {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_insurance_no: o.req("out_insurance_no")?,
-                    insurance_name: o.req("insurance_name")?,
-                    insured_name_list: o.req("insured_name_list")?,
-                    insurance_company_code: o.req("insurance_company_code")?,
-                    effective_time: o.req("effective_time")?,
-                    expired_time: o.req("expired_time")?,
-                    coverage_detail: o.req("coverage_detail")?,
-                    support_renewal: o.req("support_renewal")?,
-                    start_renewal_time: o.opt("start_renewal_time")?,
-                    end_renewal_time: o.opt("end_renewal_time")?,
-                    policy_type: o.req("policy_type")?,
-                    car_number: o.opt("car_number")?,
-                    pet_name: o.opt("pet_name")?,
-                    address: o.opt("address")?,
-                    policy_state: o.req("policy_state")?,
-                    policy_code: o.opt("policy_code")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    policy_periods: o.req("policy_periods")?,
-                    free_insurance: o.req("free_insurance")?,
-                    combined_payment: o.opt("combined_payment")?,
-                    payment_method: o.opt("payment_method")?,
-                    period_premium_mode: o.opt("period_premium_mode")?,
-                    payment_period: o.opt("payment_period")?,
-                    first_period_amount: o.opt("first_period_amount")?,
-                    subsequent_period_amount: o.opt("subsequent_period_amount")?,
-                    coverage_term_type: o.opt("coverage_term_type")?,
-                })
+                match (
+                    o.req("out_insurance_no"),
+                    o.req("insurance_name"),
+                    o.req("insured_name_list"),
+                    o.req("insurance_company_code"),
+                    o.req("effective_time"),
+                    o.req("expired_time"),
+                    o.req("coverage_detail"),
+                    o.req("support_renewal"),
+                    o.opt("start_renewal_time"),
+                    o.opt("end_renewal_time"),
+                    o.req("policy_type"),
+                    o.opt("car_number"),
+                    o.opt("pet_name"),
+                    o.opt("address"),
+                    o.req("policy_state"),
+                    o.opt("policy_code"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("policy_periods"),
+                    o.req("free_insurance"),
+                    o.opt("combined_payment"),
+                    o.opt("payment_method"),
+                    o.opt("period_premium_mode"),
+                    o.opt("payment_period"),
+                    o.opt("first_period_amount"),
+                    o.opt("subsequent_period_amount"),
+                    o.opt("coverage_term_type"),
+                ) {
+                    (
+                        Some(out_insurance_no),
+                        Some(insurance_name),
+                        Some(insured_name_list),
+                        Some(insurance_company_code),
+                        Some(effective_time),
+                        Some(expired_time),
+                        Some(coverage_detail),
+                        Some(support_renewal),
+                        Some(start_renewal_time),
+                        Some(end_renewal_time),
+                        Some(policy_type),
+                        Some(car_number),
+                        Some(pet_name),
+                        Some(address),
+                        Some(policy_state),
+                        Some(policy_code),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(policy_periods),
+                        Some(free_insurance),
+                        Some(combined_payment),
+                        Some(payment_method),
+                        Some(period_premium_mode),
+                        Some(payment_period),
+                        Some(first_period_amount),
+                        Some(subsequent_period_amount),
+                        Some(coverage_term_type),
+                    ) => {
+                        Ok(Self {
+                            out_insurance_no,
+                            insurance_name,
+                            insured_name_list,
+                            insurance_company_code,
+                            effective_time,
+                            expired_time,
+                            coverage_detail,
+                            support_renewal,
+                            start_renewal_time,
+                            end_renewal_time,
+                            policy_type,
+                            car_number,
+                            pet_name,
+                            address,
+                            policy_state,
+                            policy_code,
+                            plan_id,
+                            out_contract_code,
+                            policy_periods,
+                            free_insurance,
+                            combined_payment,
+                            payment_method,
+                            period_premium_mode,
+                            payment_period,
+                            first_period_amount,
+                            subsequent_period_amount,
+                            coverage_term_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 保障期限类型

@@ -4,6 +4,7 @@
 pub struct DeviceInspections<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> DeviceInspections<'a> {
     /// `/v3/iotmanage/device-inspections/{device_sn}`: `device_sn` is percent-encoded, never case-converted.
+    #[inline]
     pub fn device_sn(self, device_sn: &str) -> by_device_sn::ByDeviceSn<'a> {
         by_device_sn::ByDeviceSn(self.0.push_param(&device_sn))
     }
@@ -18,6 +19,7 @@ pub mod by_device_sn {
         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
         ///
         /// `GET /v3/iotmanage/device-inspections/{device_sn}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -73,19 +75,48 @@ pub mod by_device_sn {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_sn: o.req("device_sn")?,
-                wired_mac: o.req("wired_mac")?,
-                wireless_mac: o.req("wireless_mac")?,
-                bluetooth_mac: o.req("bluetooth_mac")?,
-                app_version: o.req("app_version")?,
-                camera_sn: o.req("camera_sn")?,
-                imei: o.req("imei")?,
-                result: o.req("result")?,
-                errors: o.opt("errors")?,
-                warnings: o.opt("warnings")?,
-                inspect_time: o.req("inspect_time")?,
-            })
+            match (
+                o.req("device_sn"),
+                o.req("wired_mac"),
+                o.req("wireless_mac"),
+                o.req("bluetooth_mac"),
+                o.req("app_version"),
+                o.req("camera_sn"),
+                o.req("imei"),
+                o.req("result"),
+                o.opt("errors"),
+                o.opt("warnings"),
+                o.req("inspect_time"),
+            ) {
+                (
+                    Some(device_sn),
+                    Some(wired_mac),
+                    Some(wireless_mac),
+                    Some(bluetooth_mac),
+                    Some(app_version),
+                    Some(camera_sn),
+                    Some(imei),
+                    Some(result),
+                    Some(errors),
+                    Some(warnings),
+                    Some(inspect_time),
+                ) => {
+                    Ok(Self {
+                        device_sn,
+                        wired_mac,
+                        wireless_mac,
+                        bluetooth_mac,
+                        app_version,
+                        camera_sn,
+                        imei,
+                        result,
+                        errors,
+                        warnings,
+                        inspect_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 查询结果

@@ -8,6 +8,7 @@ impl<'a> Devices<'a> {
     /// 商户可以通过该接口分页拉取到自己拥有的设备的列表。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/point/iotmanage-devices.html)
     ///
     /// `GET /v3/iotmanage/devices`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -45,10 +46,10 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            limit: o.req("limit")?,
-            offset: o.req("offset")?,
-        })
+        match (o.req("limit"), o.req("offset")) {
+            (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
@@ -90,13 +91,24 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.req("data")?,
-            offset: o.req("offset")?,
-            limit: o.req("limit")?,
-            total_count: o.req("total_count")?,
-            links: o.req("links")?,
-        })
+        match (
+            o.req("data"),
+            o.req("offset"),
+            o.req("limit"),
+            o.req("total_count"),
+            o.req("links"),
+        ) {
+            (Some(data), Some(offset), Some(limit), Some(total_count), Some(links)) => {
+                Ok(Self {
+                    data,
+                    offset,
+                    limit,
+                    total_count,
+                    links,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 设备信息
@@ -165,24 +177,63 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_sn: o.opt("device_sn")?,
-            camera_sn: o.opt("camera_sn")?,
-            device_category_code: o.opt("device_category_code")?,
-            device_category: o.opt("device_category")?,
-            device_class_code: o.opt("device_class_code")?,
-            device_class: o.opt("device_class")?,
-            device_model: o.opt("device_model")?,
-            app_scene_code: o.opt("app_scene_code")?,
-            app_scene: o.opt("app_scene")?,
-            operating_system: o.opt("operating_system")?,
-            activation_status: o.opt("activation_status")?,
-            activation_time: o.opt("activation_time")?,
-            mchid: o.opt("mchid")?,
-            merchant_shortname: o.opt("merchant_shortname")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            sub_merchant_shortname: o.opt("sub_merchant_shortname")?,
-        })
+        match (
+            o.opt("device_sn"),
+            o.opt("camera_sn"),
+            o.opt("device_category_code"),
+            o.opt("device_category"),
+            o.opt("device_class_code"),
+            o.opt("device_class"),
+            o.opt("device_model"),
+            o.opt("app_scene_code"),
+            o.opt("app_scene"),
+            o.opt("operating_system"),
+            o.opt("activation_status"),
+            o.opt("activation_time"),
+            o.opt("mchid"),
+            o.opt("merchant_shortname"),
+            o.opt("sub_mchid"),
+            o.opt("sub_merchant_shortname"),
+        ) {
+            (
+                Some(device_sn),
+                Some(camera_sn),
+                Some(device_category_code),
+                Some(device_category),
+                Some(device_class_code),
+                Some(device_class),
+                Some(device_model),
+                Some(app_scene_code),
+                Some(app_scene),
+                Some(operating_system),
+                Some(activation_status),
+                Some(activation_time),
+                Some(mchid),
+                Some(merchant_shortname),
+                Some(sub_mchid),
+                Some(sub_merchant_shortname),
+            ) => {
+                Ok(Self {
+                    device_sn,
+                    camera_sn,
+                    device_category_code,
+                    device_category,
+                    device_class_code,
+                    device_class,
+                    device_model,
+                    app_scene_code,
+                    app_scene,
+                    operating_system,
+                    activation_status,
+                    activation_time,
+                    mchid,
+                    merchant_shortname,
+                    sub_mchid,
+                    sub_merchant_shortname,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 激活状态
@@ -264,10 +315,9 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            next: o.opt("next")?,
-            prev: o.opt("prev")?,
-            self_: o.opt("self")?,
-        })
+        match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+            (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
+            _ => Err(o.error()),
+        }
     }
 }

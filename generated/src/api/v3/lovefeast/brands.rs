@@ -4,6 +4,7 @@
 pub struct Brands<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Brands<'a> {
     /// `/v3/lovefeast/brands/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
         by_brand_id::ByBrandId(self.0.push_param(&brand_id))
     }
@@ -18,6 +19,7 @@ pub mod by_brand_id {
         /// 商户根据品牌ID查询爱心餐品牌的捐赠与供餐信息。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/lovefeast/brands/get-brand.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/lovefeast/brands/get-brand.html)
         ///
         /// `GET /v3/lovefeast/brands/{brand_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -46,10 +48,15 @@ pub mod by_brand_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                donate_count: o.req("donate_count")?,
-                consume_count: o.req("consume_count")?,
-            })
+            match (o.req("donate_count"), o.req("consume_count")) {
+                (Some(donate_count), Some(consume_count)) => {
+                    Ok(Self {
+                        donate_count,
+                        consume_count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

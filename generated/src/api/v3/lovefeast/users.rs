@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/lovefeast/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/lovefeast/users/{openid}/orders`
+        #[inline]
         pub fn orders(self) -> orders::Orders<'a> {
             orders::Orders(self.0.push("orders"))
         }
@@ -24,10 +26,12 @@ pub mod by_openid {
         pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Orders<'a> {
             /// `/v3/lovefeast/users/{openid}/orders/brand-id`
+            #[inline]
             pub fn brand_id(self) -> brand_id::BrandId<'a> {
                 brand_id::BrandId(self.0.push("brand-id"))
             }
             /// `/v3/lovefeast/users/{openid}/orders/out-trade-no`
+            #[inline]
             pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
                 out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
             }
@@ -38,6 +42,7 @@ pub mod by_openid {
             pub struct BrandId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BrandId<'a> {
                 /// `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
                     by_brand_id::ByBrandId(self.0.push_param(&brand_id))
                 }
@@ -52,6 +57,7 @@ pub mod by_openid {
                     /// 商户可根据品牌ID与用户标识查询捐赠单列表
                     ///
                     /// `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -89,10 +95,10 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            offset: o.opt("offset")?,
-                            limit: o.opt("limit")?,
-                        })
+                        match (o.opt("offset"), o.opt("limit")) {
+                            (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
@@ -128,13 +134,30 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            count: o.opt("count")?,
-                            limit: o.opt("limit")?,
-                            offset: o.opt("offset")?,
-                            total_count: o.opt("total_count")?,
-                            data: o.opt("data")?,
-                        })
+                        match (
+                            o.opt("count"),
+                            o.opt("limit"),
+                            o.opt("offset"),
+                            o.opt("total_count"),
+                            o.opt("data"),
+                        ) {
+                            (
+                                Some(count),
+                                Some(limit),
+                                Some(offset),
+                                Some(total_count),
+                                Some(data),
+                            ) => {
+                                Ok(Self {
+                                    count,
+                                    limit,
+                                    offset,
+                                    total_count,
+                                    data,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseData
@@ -194,21 +217,54 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            welfare_trade_id: o.opt("welfare_trade_id")?,
-                            appid: o.opt("appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            brand_id: o.opt("brand_id")?,
-                            donate_source: o.opt("donate_source")?,
-                            merchant_order: o.opt("merchant_order")?,
-                            institution_name: o.opt("institution_name")?,
-                            business_id: o.opt("business_id")?,
-                            business_name: o.opt("business_name")?,
-                            success_time: o.opt("success_time")?,
-                            payer: o.opt("payer")?,
-                            amount: o.opt("amount")?,
-                            device_id: o.opt("device_id")?,
-                        })
+                        match (
+                            o.opt("welfare_trade_id"),
+                            o.opt("appid"),
+                            o.opt("sub_appid"),
+                            o.opt("brand_id"),
+                            o.opt("donate_source"),
+                            o.opt("merchant_order"),
+                            o.opt("institution_name"),
+                            o.opt("business_id"),
+                            o.opt("business_name"),
+                            o.opt("success_time"),
+                            o.opt("payer"),
+                            o.opt("amount"),
+                            o.opt("device_id"),
+                        ) {
+                            (
+                                Some(welfare_trade_id),
+                                Some(appid),
+                                Some(sub_appid),
+                                Some(brand_id),
+                                Some(donate_source),
+                                Some(merchant_order),
+                                Some(institution_name),
+                                Some(business_id),
+                                Some(business_name),
+                                Some(success_time),
+                                Some(payer),
+                                Some(amount),
+                                Some(device_id),
+                            ) => {
+                                Ok(Self {
+                                    welfare_trade_id,
+                                    appid,
+                                    sub_appid,
+                                    brand_id,
+                                    donate_source,
+                                    merchant_order,
+                                    institution_name,
+                                    business_id,
+                                    business_name,
+                                    success_time,
+                                    payer,
+                                    amount,
+                                    device_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 订单金额
@@ -241,12 +297,27 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.opt("total")?,
-                            payer_total: o.opt("payer_total")?,
-                            currency: o.opt("currency")?,
-                            payer_currency: o.opt("payer_currency")?,
-                        })
+                        match (
+                            o.opt("total"),
+                            o.opt("payer_total"),
+                            o.opt("currency"),
+                            o.opt("payer_currency"),
+                        ) {
+                            (
+                                Some(total),
+                                Some(payer_total),
+                                Some(currency),
+                                Some(payer_currency),
+                            ) => {
+                                Ok(Self {
+                                    total,
+                                    payer_total,
+                                    currency,
+                                    payer_currency,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 捐赠来源
@@ -338,12 +409,27 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            openid: o.opt("openid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            avatar: o.opt("avatar")?,
-                            nickname: o.opt("nickname")?,
-                        })
+                        match (
+                            o.opt("openid"),
+                            o.opt("sub_openid"),
+                            o.opt("avatar"),
+                            o.opt("nickname"),
+                        ) {
+                            (
+                                Some(openid),
+                                Some(sub_openid),
+                                Some(avatar),
+                                Some(nickname),
+                            ) => {
+                                Ok(Self {
+                                    openid,
+                                    sub_openid,
+                                    avatar,
+                                    nickname,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -354,6 +440,7 @@ pub mod by_openid {
             pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutTradeNo<'a> {
                 /// `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_trade_no(
                     self,
                     out_trade_no: &str,
@@ -371,6 +458,7 @@ pub mod by_openid {
                     /// 商户根据商户订单号与用户标识查询捐赠单详情
                     ///
                     /// `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -432,21 +520,54 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            welfare_trade_id: o.opt("welfare_trade_id")?,
-                            appid: o.opt("appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            brand_id: o.opt("brand_id")?,
-                            donate_source: o.opt("donate_source")?,
-                            merchant_order: o.opt("merchant_order")?,
-                            institution_name: o.opt("institution_name")?,
-                            business_id: o.opt("business_id")?,
-                            business_name: o.opt("business_name")?,
-                            success_time: o.opt("success_time")?,
-                            payer: o.opt("payer")?,
-                            amount: o.opt("amount")?,
-                            device_id: o.opt("device_id")?,
-                        })
+                        match (
+                            o.opt("welfare_trade_id"),
+                            o.opt("appid"),
+                            o.opt("sub_appid"),
+                            o.opt("brand_id"),
+                            o.opt("donate_source"),
+                            o.opt("merchant_order"),
+                            o.opt("institution_name"),
+                            o.opt("business_id"),
+                            o.opt("business_name"),
+                            o.opt("success_time"),
+                            o.opt("payer"),
+                            o.opt("amount"),
+                            o.opt("device_id"),
+                        ) {
+                            (
+                                Some(welfare_trade_id),
+                                Some(appid),
+                                Some(sub_appid),
+                                Some(brand_id),
+                                Some(donate_source),
+                                Some(merchant_order),
+                                Some(institution_name),
+                                Some(business_id),
+                                Some(business_name),
+                                Some(success_time),
+                                Some(payer),
+                                Some(amount),
+                                Some(device_id),
+                            ) => {
+                                Ok(Self {
+                                    welfare_trade_id,
+                                    appid,
+                                    sub_appid,
+                                    brand_id,
+                                    donate_source,
+                                    merchant_order,
+                                    institution_name,
+                                    business_id,
+                                    business_name,
+                                    success_time,
+                                    payer,
+                                    amount,
+                                    device_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 订单金额
@@ -479,12 +600,27 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.opt("total")?,
-                            payer_total: o.opt("payer_total")?,
-                            currency: o.opt("currency")?,
-                            payer_currency: o.opt("payer_currency")?,
-                        })
+                        match (
+                            o.opt("total"),
+                            o.opt("payer_total"),
+                            o.opt("currency"),
+                            o.opt("payer_currency"),
+                        ) {
+                            (
+                                Some(total),
+                                Some(payer_total),
+                                Some(currency),
+                                Some(payer_currency),
+                            ) => {
+                                Ok(Self {
+                                    total,
+                                    payer_total,
+                                    currency,
+                                    payer_currency,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 捐赠来源
@@ -576,12 +712,27 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            openid: o.opt("openid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            avatar: o.opt("avatar")?,
-                            nickname: o.opt("nickname")?,
-                        })
+                        match (
+                            o.opt("openid"),
+                            o.opt("sub_openid"),
+                            o.opt("avatar"),
+                            o.opt("nickname"),
+                        ) {
+                            (
+                                Some(openid),
+                                Some(sub_openid),
+                                Some(avatar),
+                                Some(nickname),
+                            ) => {
+                                Ok(Self {
+                                    openid,
+                                    sub_openid,
+                                    avatar,
+                                    nickname,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

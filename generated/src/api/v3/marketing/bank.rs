@@ -4,6 +4,7 @@
 pub struct Bank<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Bank<'a> {
     /// `/v3/marketing/bank/packages`
+    #[inline]
     pub fn packages(self) -> packages::Packages<'a> {
         packages::Packages(self.0.push("packages"))
     }
@@ -14,6 +15,7 @@ pub mod packages {
     pub struct Packages<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Packages<'a> {
         /// `/v3/marketing/bank/packages/{package_id}`: `package_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn package_id(self, package_id: &str) -> by_package_id::ByPackageId<'a> {
             by_package_id::ByPackageId(self.0.push_param(&package_id))
         }
@@ -24,6 +26,7 @@ pub mod packages {
         pub struct ByPackageId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByPackageId<'a> {
             /// `/v3/marketing/bank/packages/{package_id}/tasks`
+            #[inline]
             pub fn tasks(self) -> tasks::Tasks<'a> {
                 tasks::Tasks(self.0.push("tasks"))
             }
@@ -38,6 +41,7 @@ pub mod packages {
                 /// 查询号码包中符合条件的上传任务 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter9_8_2.shtml)
                 ///
                 /// `GET /v3/marketing/bank/packages/{package_id}/tasks`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -55,6 +59,7 @@ pub mod packages {
                 /// 创建快捷交易协议号上传任务，每个上传任务中需要上传一个快捷交易协议号文件。微信收到快捷交易协议号文件后，会识别出其中的微信用户，保存到指定的号码包中。一个号码包可以包含多个上传任务，这些上传任务导入的用户会被合并去重，再追加写到号码包。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_8_1.shtml)
                 ///
                 /// `POST /v3/marketing/bank/packages/{package_id}/tasks`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -100,12 +105,22 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        status: o.opt("status")?,
-                        filename: o.opt("filename")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (
+                        o.opt("status"),
+                        o.opt("filename"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                    ) {
+                        (Some(status), Some(filename), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                status,
+                                filename,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 任务状态
@@ -201,12 +216,22 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        data: o.req("data")?,
-                        total_count: o.req("total_count")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (
+                        o.req("data"),
+                        o.req("total_count"),
+                        o.req("offset"),
+                        o.req("limit"),
+                    ) {
+                        (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                data,
+                                total_count,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -277,18 +302,45 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        task_id: o.req("task_id")?,
-                        package_id: o.req("package_id")?,
-                        filename: o.req("filename")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.opt("update_time")?,
-                        status: o.opt("status")?,
-                        success_count: o.opt("success_count")?,
-                        fail_count: o.opt("fail_count")?,
-                        success_user_count: o.opt("success_user_count")?,
-                        bank_type: o.opt("bank_type")?,
-                    })
+                    match (
+                        o.req("task_id"),
+                        o.req("package_id"),
+                        o.req("filename"),
+                        o.req("create_time"),
+                        o.opt("update_time"),
+                        o.opt("status"),
+                        o.opt("success_count"),
+                        o.opt("fail_count"),
+                        o.opt("success_user_count"),
+                        o.opt("bank_type"),
+                    ) {
+                        (
+                            Some(task_id),
+                            Some(package_id),
+                            Some(filename),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(status),
+                            Some(success_count),
+                            Some(fail_count),
+                            Some(success_user_count),
+                            Some(bank_type),
+                        ) => {
+                            Ok(Self {
+                                task_id,
+                                package_id,
+                                filename,
+                                create_time,
+                                update_time,
+                                status,
+                                success_count,
+                                fail_count,
+                                success_user_count,
+                                bank_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
@@ -312,7 +364,10 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                    match o.req("meta") {
+                        Some(meta) => Ok(Self { meta }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 文件元信息`JSON`格式字符串
@@ -348,11 +403,16 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bank_type: o.req("bank_type")?,
-                        filename: o.opt("filename")?,
-                        sha256: o.req("sha256")?,
-                    })
+                    match (o.req("bank_type"), o.opt("filename"), o.req("sha256")) {
+                        (Some(bank_type), Some(filename), Some(sha256)) => {
+                            Ok(Self {
+                                bank_type,
+                                filename,
+                                sha256,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
@@ -423,18 +483,45 @@ pub mod packages {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bank_type: o.opt("bank_type")?,
-                        create_time: o.req("create_time")?,
-                        fail_count: o.opt("fail_count")?,
-                        filename: o.req("filename")?,
-                        package_id: o.req("package_id")?,
-                        status: o.opt("status")?,
-                        success_count: o.opt("success_count")?,
-                        success_user_count: o.opt("success_user_count")?,
-                        task_id: o.req("task_id")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.opt("bank_type"),
+                        o.req("create_time"),
+                        o.opt("fail_count"),
+                        o.req("filename"),
+                        o.req("package_id"),
+                        o.opt("status"),
+                        o.opt("success_count"),
+                        o.opt("success_user_count"),
+                        o.req("task_id"),
+                        o.opt("update_time"),
+                    ) {
+                        (
+                            Some(bank_type),
+                            Some(create_time),
+                            Some(fail_count),
+                            Some(filename),
+                            Some(package_id),
+                            Some(status),
+                            Some(success_count),
+                            Some(success_user_count),
+                            Some(task_id),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                bank_type,
+                                create_time,
+                                fail_count,
+                                filename,
+                                package_id,
+                                status,
+                                success_count,
+                                success_user_count,
+                                task_id,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct BankFavor<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BankFavor<'a> {
     /// `/v3/marketing/bank-favor/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -14,6 +15,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/marketing/bank-favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -24,6 +26,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/marketing/bank-favor/users/{openid}/bank-multi-activity`
+            #[inline]
             pub fn bank_multi_activity(
                 self,
             ) -> bank_multi_activity::BankMultiActivity<'a> {
@@ -32,6 +35,7 @@ pub mod users {
                 )
             }
             /// `/v3/marketing/bank-favor/users/{openid}/coupons`
+            #[inline]
             pub fn coupons(self) -> coupons::Coupons<'a> {
                 coupons::Coupons(self.0.push("coupons"))
             }
@@ -46,6 +50,7 @@ pub mod users {
                 /// 商户平台创建活动后，可以调用此接口给指定用户报名多笔立减活动。
                 ///
                 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -99,13 +104,30 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_id: o.req("stock_id")?,
-                        activity_id: o.req("activity_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        appid: o.req("appid")?,
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    })
+                    match (
+                        o.req("stock_id"),
+                        o.req("activity_id"),
+                        o.req("out_request_no"),
+                        o.req("appid"),
+                        o.req("stock_creator_mchid"),
+                    ) {
+                        (
+                            Some(stock_id),
+                            Some(activity_id),
+                            Some(out_request_no),
+                            Some(appid),
+                            Some(stock_creator_mchid),
+                        ) => {
+                            Ok(Self {
+                                stock_id,
+                                activity_id,
+                                out_request_no,
+                                appid,
+                                stock_creator_mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
@@ -131,9 +153,10 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_id: o.req("coupon_id")?,
-                    })
+                    match o.req("coupon_id") {
+                        Some(coupon_id) => Ok(Self { coupon_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -143,6 +166,7 @@ pub mod users {
             pub struct Coupons<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Coupons<'a> {
                 /// `/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`: `coupon_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn coupon_id(self, coupon_id: &str) -> by_coupon_id::ByCouponId<'a> {
                     by_coupon_id::ByCouponId(self.0.push_param(&coupon_id))
                 }
@@ -157,6 +181,7 @@ pub mod users {
                     /// 通过此接口可查询绑定多笔立减活动的代金券信息，包括代金券的基础信息、状态等。
                     ///
                     /// `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -189,7 +214,10 @@ pub mod users {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                        match o.req("appid") {
+                            Some(appid) => Ok(Self { appid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
@@ -278,22 +306,57 @@ pub mod users {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            stock_creator_mchid: o.req("stock_creator_mchid")?,
-                            stock_id: o.req("stock_id")?,
-                            coupon_id: o.req("coupon_id")?,
-                            coupon_name: o.req("coupon_name")?,
-                            coupon_state: o.req("coupon_state")?,
-                            receive_time: o.req("receive_time")?,
-                            available_begin_time: o.req("available_begin_time")?,
-                            available_end_time: o.req("available_end_time")?,
-                            activity_id: o.req("activity_id")?,
-                            max_use_number: o.req("max_use_number")?,
-                            available_number: o.req("available_number")?,
-                            used_number: o.req("used_number")?,
-                            use_amount_list: o.opt("use_amount_list")?,
-                            openid: o.opt("openid")?,
-                        })
+                        match (
+                            o.req("stock_creator_mchid"),
+                            o.req("stock_id"),
+                            o.req("coupon_id"),
+                            o.req("coupon_name"),
+                            o.req("coupon_state"),
+                            o.req("receive_time"),
+                            o.req("available_begin_time"),
+                            o.req("available_end_time"),
+                            o.req("activity_id"),
+                            o.req("max_use_number"),
+                            o.req("available_number"),
+                            o.req("used_number"),
+                            o.opt("use_amount_list"),
+                            o.opt("openid"),
+                        ) {
+                            (
+                                Some(stock_creator_mchid),
+                                Some(stock_id),
+                                Some(coupon_id),
+                                Some(coupon_name),
+                                Some(coupon_state),
+                                Some(receive_time),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(activity_id),
+                                Some(max_use_number),
+                                Some(available_number),
+                                Some(used_number),
+                                Some(use_amount_list),
+                                Some(openid),
+                            ) => {
+                                Ok(Self {
+                                    stock_creator_mchid,
+                                    stock_id,
+                                    coupon_id,
+                                    coupon_name,
+                                    coupon_state,
+                                    receive_time,
+                                    available_begin_time,
+                                    available_end_time,
+                                    activity_id,
+                                    max_use_number,
+                                    available_number,
+                                    used_number,
+                                    use_amount_list,
+                                    openid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 券状态
@@ -384,9 +447,10 @@ pub mod users {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            used_amounts: o.opt("used_amounts")?,
-                        })
+                        match o.opt("used_amounts") {
+                            Some(used_amounts) => Ok(Self { used_amounts }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }

@@ -4,26 +4,32 @@
 pub struct Busifavor<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Busifavor<'a> {
     /// `/v3/marketing/busifavor/callbacks`
+    #[inline]
     pub fn callbacks(self) -> callbacks::Callbacks<'a> {
         callbacks::Callbacks(self.0.push("callbacks"))
     }
     /// `/v3/marketing/busifavor/coupons`
+    #[inline]
     pub fn coupons(self) -> coupons::Coupons<'a> {
         coupons::Coupons(self.0.push("coupons"))
     }
     /// `/v3/marketing/busifavor/product-coupons`
+    #[inline]
     pub fn product_coupons(self) -> product_coupons::ProductCoupons<'a> {
         product_coupons::ProductCoupons(self.0.push("product-coupons"))
     }
     /// `/v3/marketing/busifavor/stocks`
+    #[inline]
     pub fn stocks(self) -> stocks::Stocks<'a> {
         stocks::Stocks(self.0.push("stocks"))
     }
     /// `/v3/marketing/busifavor/subsidy`
+    #[inline]
     pub fn subsidy(self) -> subsidy::Subsidy<'a> {
         subsidy::Subsidy(self.0.push("subsidy"))
     }
     /// `/v3/marketing/busifavor/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -38,6 +44,7 @@ pub mod callbacks {
         /// 通过调用此接口可查询设置的通知URL。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_8.shtml)
         ///
         /// `GET /v3/marketing/busifavor/callbacks`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -52,6 +59,7 @@ pub mod callbacks {
         /// 用于设置接收商家券相关事件通知的URL，可接收商家券相关的事件通知、包括发放通知等。需要设置接收通知的URL，并在商户平台开通营销事件推送的能力，即可接收到相关通知。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_7.shtml)
         ///
         /// `POST /v3/marketing/busifavor/callbacks`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -81,7 +89,10 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+            match o.req("mchid") {
+                Some(mchid) => Ok(Self { mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
@@ -112,10 +123,10 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                notify_url: o.req("notify_url")?,
-                mchid: o.req("mchid")?,
-            })
+            match (o.req("notify_url"), o.req("mchid")) {
+                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
@@ -146,10 +157,10 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.opt("mchid")?,
-                notify_url: o.req("notify_url")?,
-            })
+            match (o.opt("mchid"), o.req("notify_url")) {
+                (Some(mchid), Some(notify_url)) => Ok(Self { mchid, notify_url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
@@ -185,11 +196,16 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                update_time: o.opt("update_time")?,
-                notify_url: o.req("notify_url")?,
-                mchid: o.req("mchid")?,
-            })
+            match (o.opt("update_time"), o.req("notify_url"), o.req("mchid")) {
+                (Some(update_time), Some(notify_url), Some(mchid)) => {
+                    Ok(Self {
+                        update_time,
+                        notify_url,
+                        mchid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -199,30 +215,37 @@ pub mod coupons {
     pub struct Coupons<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Coupons<'a> {
         /// `/v3/marketing/busifavor/coupons/associate`
+        #[inline]
         pub fn associate(self) -> associate::Associate<'a> {
             associate::Associate(self.0.push("associate"))
         }
         /// `/v3/marketing/busifavor/coupons/{card_id}`: `card_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
             by_card_id::ByCardId(self.0.push_param(&card_id))
         }
         /// `/v3/marketing/busifavor/coupons/deactivate`
+        #[inline]
         pub fn deactivate(self) -> deactivate::Deactivate<'a> {
             deactivate::Deactivate(self.0.push("deactivate"))
         }
         /// `/v3/marketing/busifavor/coupons/disassociate`
+        #[inline]
         pub fn disassociate(self) -> disassociate::Disassociate<'a> {
             disassociate::Disassociate(self.0.push("disassociate"))
         }
         /// `/v3/marketing/busifavor/coupons/return`
+        #[inline]
         pub fn return_(self) -> return_::Return<'a> {
             return_::Return(self.0.push("return"))
         }
         /// `/v3/marketing/busifavor/coupons/send`
+        #[inline]
         pub fn send(self) -> send::Send<'a> {
             send::Send(self.0.push("send"))
         }
         /// `/v3/marketing/busifavor/coupons/use`
+        #[inline]
         pub fn use_(self) -> use_::Use<'a> {
             use_::Use(self.0.push("use"))
         }
@@ -237,6 +260,7 @@ pub mod coupons {
             /// 将有效态（未核销）的商家券与订单信息关联，用于后续参与摇奖&返佣激励等操作的统计。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_9.shtml)
             ///
             /// `POST /v3/marketing/busifavor/coupons/associate`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -277,12 +301,27 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("out_trade_no"),
+                    o.req("out_request_no"),
+                ) {
+                    (
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(out_trade_no),
+                        Some(out_request_no),
+                    ) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            out_trade_no,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
@@ -306,9 +345,12 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_associate_time: o.req("wechatpay_associate_time")?,
-                })
+                match o.req("wechatpay_associate_time") {
+                    Some(wechatpay_associate_time) => {
+                        Ok(Self { wechatpay_associate_time })
+                    }
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -318,6 +360,7 @@ pub mod coupons {
         pub struct ByCardId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByCardId<'a> {
             /// `/v3/marketing/busifavor/coupons/{card_id}/send`
+            #[inline]
             pub fn send(self) -> send::Send<'a> {
                 send::Send(self.0.push("send"))
             }
@@ -332,6 +375,7 @@ pub mod coupons {
                 /// 商户通过调用本接口向用户发放消费卡，用户领到卡的同时会领取到一批代金券，消费卡会自动放入卡包中。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/coupons/chapter3_1.shtml)
                 ///
                 /// `POST /v3/marketing/busifavor/coupons/{card_id}/send`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -372,12 +416,27 @@ pub mod coupons {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        openid: o.req("openid")?,
-                        out_request_no: o.req("out_request_no")?,
-                        send_time: o.req("send_time")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("openid"),
+                        o.req("out_request_no"),
+                        o.req("send_time"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(openid),
+                            Some(out_request_no),
+                            Some(send_time),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                openid,
+                                out_request_no,
+                                send_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
@@ -403,9 +462,10 @@ pub mod coupons {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_code: o.req("card_code")?,
-                    })
+                    match o.req("card_code") {
+                        Some(card_code) => Ok(Self { card_code }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -420,6 +480,7 @@ pub mod coupons {
             /// 商户可以通过该接口将可用券进行失效处理，券失效后无法再被核销 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_14.shtml)
             ///
             /// `POST /v3/marketing/busifavor/coupons/deactivate`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -468,12 +529,27 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_code: o.req("coupon_code")?,
-                    stock_id: o.req("stock_id")?,
-                    deactivate_request_no: o.req("deactivate_request_no")?,
-                    deactivate_reason: o.opt("deactivate_reason")?,
-                })
+                match (
+                    o.req("coupon_code"),
+                    o.req("stock_id"),
+                    o.req("deactivate_request_no"),
+                    o.opt("deactivate_reason"),
+                ) {
+                    (
+                        Some(coupon_code),
+                        Some(stock_id),
+                        Some(deactivate_request_no),
+                        Some(deactivate_reason),
+                    ) => {
+                        Ok(Self {
+                            coupon_code,
+                            stock_id,
+                            deactivate_request_no,
+                            deactivate_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
@@ -499,9 +575,12 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_deactivate_time: o.req("wechatpay_deactivate_time")?,
-                })
+                match o.req("wechatpay_deactivate_time") {
+                    Some(wechatpay_deactivate_time) => {
+                        Ok(Self { wechatpay_deactivate_time })
+                    }
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -515,6 +594,7 @@ pub mod coupons {
             /// 取消商家券与订单信息的关联关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_10.shtml)
             ///
             /// `POST /v3/marketing/busifavor/coupons/disassociate`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -555,12 +635,27 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("out_trade_no"),
+                    o.req("out_request_no"),
+                ) {
+                    (
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(out_trade_no),
+                        Some(out_request_no),
+                    ) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            out_trade_no,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
@@ -586,9 +681,14 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_disassociate_time: o.req("wechatpay_disassociate_time")?,
-                })
+                match o.req("wechatpay_disassociate_time") {
+                    Some(wechatpay_disassociate_time) => {
+                        Ok(Self {
+                            wechatpay_disassociate_time,
+                        })
+                    }
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -602,6 +702,7 @@ pub mod coupons {
             /// 商户可以通过该接口为已核销的券申请退券 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_13.shtml)
             ///
             /// `POST /v3/marketing/busifavor/coupons/return`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -645,11 +746,20 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_code: o.req("coupon_code")?,
-                    stock_id: o.req("stock_id")?,
-                    return_request_no: o.req("return_request_no")?,
-                })
+                match (
+                    o.req("coupon_code"),
+                    o.req("stock_id"),
+                    o.req("return_request_no"),
+                ) {
+                    (Some(coupon_code), Some(stock_id), Some(return_request_no)) => {
+                        Ok(Self {
+                            coupon_code,
+                            stock_id,
+                            return_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
@@ -675,9 +785,10 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_return_time: o.req("wechatpay_return_time")?,
-                })
+                match o.req("wechatpay_return_time") {
+                    Some(wechatpay_return_time) => Ok(Self { wechatpay_return_time }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -691,6 +802,7 @@ pub mod coupons {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
             ///
             /// `POST /v3/marketing/busifavor/coupons/send`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -744,13 +856,30 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    appid: o.req("appid")?,
-                    stock_id: o.req("stock_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    coupon_code: o.opt("coupon_code")?,
-                })
+                match (
+                    o.req("openid"),
+                    o.req("appid"),
+                    o.req("stock_id"),
+                    o.req("out_request_no"),
+                    o.opt("coupon_code"),
+                ) {
+                    (
+                        Some(openid),
+                        Some(appid),
+                        Some(stock_id),
+                        Some(out_request_no),
+                        Some(coupon_code),
+                    ) => {
+                        Ok(Self {
+                            openid,
+                            appid,
+                            stock_id,
+                            out_request_no,
+                            coupon_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
@@ -786,11 +915,20 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.opt("coupon_code")?,
-                    out_request_no: o.opt("out_request_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.opt("coupon_code"),
+                    o.opt("out_request_no"),
+                ) {
+                    (Some(stock_id), Some(coupon_code), Some(out_request_no)) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -804,6 +942,7 @@ pub mod coupons {
             /// 在用户满足优惠门槛后，商户可通过该接口核销用户微信卡包中具体某一张商家券。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_3.shtml)
             ///
             /// `POST /v3/marketing/busifavor/coupons/use`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -877,17 +1016,42 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_code: o.req("coupon_code")?,
-                    stock_id: o.opt("stock_id")?,
-                    appid: o.req("appid")?,
-                    use_time: o.req("use_time")?,
-                    use_request_no: o.req("use_request_no")?,
-                    openid: o.opt("openid")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    mch_id: o.opt("mch_id")?,
-                    transaction_id: o.opt("transaction_id")?,
-                })
+                match (
+                    o.req("coupon_code"),
+                    o.opt("stock_id"),
+                    o.req("appid"),
+                    o.req("use_time"),
+                    o.req("use_request_no"),
+                    o.opt("openid"),
+                    o.opt("out_trade_no"),
+                    o.opt("mch_id"),
+                    o.opt("transaction_id"),
+                ) {
+                    (
+                        Some(coupon_code),
+                        Some(stock_id),
+                        Some(appid),
+                        Some(use_time),
+                        Some(use_request_no),
+                        Some(openid),
+                        Some(out_trade_no),
+                        Some(mch_id),
+                        Some(transaction_id),
+                    ) => {
+                        Ok(Self {
+                            coupon_code,
+                            stock_id,
+                            appid,
+                            use_time,
+                            use_request_no,
+                            openid,
+                            out_trade_no,
+                            mch_id,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
@@ -923,11 +1087,16 @@ pub mod coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    openid: o.req("openid")?,
-                    wechatpay_use_time: o.req("wechatpay_use_time")?,
-                })
+                match (o.req("stock_id"), o.req("openid"), o.req("wechatpay_use_time")) {
+                    (Some(stock_id), Some(openid), Some(wechatpay_use_time)) => {
+                        Ok(Self {
+                            stock_id,
+                            openid,
+                            wechatpay_use_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -938,10 +1107,12 @@ pub mod product_coupons {
     pub struct ProductCoupons<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ProductCoupons<'a> {
         /// `/v3/marketing/busifavor/product-coupons/pre-send`
+        #[inline]
         pub fn pre_send(self) -> pre_send::PreSend<'a> {
             pre_send::PreSend(self.0.push("pre-send"))
         }
         /// `/v3/marketing/busifavor/product-coupons/send`
+        #[inline]
         pub fn send(self) -> send::Send<'a> {
             send::Send(self.0.push("send"))
         }
@@ -956,6 +1127,7 @@ pub mod product_coupons {
             /// 商户通过本接口向用户预发放指定商品券批次，并使用返回的token在「小程序发券组件」中完成发券。支持发放两种商品券：单券模式：用户只能使用一次，使用后券失效。多次优惠模式：用户可以按顺序多次使用，每次核销成功后会发放下一次优惠机会，直到用完为止。
             ///
             /// `POST /v3/marketing/busifavor/product-coupons/pre-send`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1009,13 +1181,30 @@ pub mod product_coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.opt("coupon_code")?,
-                    appid: o.req("appid")?,
-                    openid: o.opt("openid")?,
-                    send_request_no: o.req("send_request_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.opt("coupon_code"),
+                    o.req("appid"),
+                    o.opt("openid"),
+                    o.req("send_request_no"),
+                ) {
+                    (
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(appid),
+                        Some(openid),
+                        Some(send_request_no),
+                    ) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            appid,
+                            openid,
+                            send_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
@@ -1041,7 +1230,10 @@ pub mod product_coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { token: o.req("token")? })
+                match o.req("token") {
+                    Some(token) => Ok(Self { token }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -1055,6 +1247,7 @@ pub mod product_coupons {
             /// 商户可通过该接口向指定用户发放关联了商品信息的商家券，未关联商品信息的商家券不支持通过该接口发放；支持指定券 code 发放或系统自动分配券 code。
             ///
             /// `POST /v3/marketing/busifavor/product-coupons/send`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1118,15 +1311,36 @@ pub mod product_coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    appid: o.req("appid")?,
-                    stock_id: o.req("stock_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    coupon_code: o.opt("coupon_code")?,
-                    coupon_type: o.req("coupon_type")?,
-                    member_card_id: o.opt("member_card_id")?,
-                })
+                match (
+                    o.req("openid"),
+                    o.req("appid"),
+                    o.req("stock_id"),
+                    o.req("out_request_no"),
+                    o.opt("coupon_code"),
+                    o.req("coupon_type"),
+                    o.opt("member_card_id"),
+                ) {
+                    (
+                        Some(openid),
+                        Some(appid),
+                        Some(stock_id),
+                        Some(out_request_no),
+                        Some(coupon_code),
+                        Some(coupon_type),
+                        Some(member_card_id),
+                    ) => {
+                        Ok(Self {
+                            openid,
+                            appid,
+                            stock_id,
+                            out_request_no,
+                            coupon_code,
+                            coupon_type,
+                            member_card_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 券类型
@@ -1216,11 +1430,20 @@ pub mod product_coupons {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    out_request_no: o.req("out_request_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("out_request_no"),
+                ) {
+                    (Some(stock_id), Some(coupon_code), Some(out_request_no)) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            out_request_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1231,6 +1454,7 @@ pub mod stocks {
     pub struct Stocks<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Stocks<'a> {
         /// `/v3/marketing/busifavor/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
             by_stock_id::ByStockId(self.0.push_param(&stock_id))
         }
@@ -1239,6 +1463,7 @@ pub mod stocks {
         /// 商户可以通过该接口创建商家券。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_1.shtml)
         ///
         /// `POST /v3/marketing/busifavor/stocks`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1317,21 +1542,54 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_name: o.req("stock_name")?,
-                belong_merchant: o.req("belong_merchant")?,
-                comment: o.opt("comment")?,
-                goods_name: o.req("goods_name")?,
-                stock_type: o.req("stock_type")?,
-                coupon_use_rule: o.req("coupon_use_rule")?,
-                stock_send_rule: o.req("stock_send_rule")?,
-                out_request_no: o.req("out_request_no")?,
-                custom_entrance: o.opt("custom_entrance")?,
-                display_pattern_info: o.opt("display_pattern_info")?,
-                coupon_code_mode: o.req("coupon_code_mode")?,
-                notify_config: o.opt("notify_config")?,
-                subsidy: o.opt("subsidy")?,
-            })
+            match (
+                o.req("stock_name"),
+                o.req("belong_merchant"),
+                o.opt("comment"),
+                o.req("goods_name"),
+                o.req("stock_type"),
+                o.req("coupon_use_rule"),
+                o.req("stock_send_rule"),
+                o.req("out_request_no"),
+                o.opt("custom_entrance"),
+                o.opt("display_pattern_info"),
+                o.req("coupon_code_mode"),
+                o.opt("notify_config"),
+                o.opt("subsidy"),
+            ) {
+                (
+                    Some(stock_name),
+                    Some(belong_merchant),
+                    Some(comment),
+                    Some(goods_name),
+                    Some(stock_type),
+                    Some(coupon_use_rule),
+                    Some(stock_send_rule),
+                    Some(out_request_no),
+                    Some(custom_entrance),
+                    Some(display_pattern_info),
+                    Some(coupon_code_mode),
+                    Some(notify_config),
+                    Some(subsidy),
+                ) => {
+                    Ok(Self {
+                        stock_name,
+                        belong_merchant,
+                        comment,
+                        goods_name,
+                        stock_type,
+                        coupon_use_rule,
+                        stock_send_rule,
+                        out_request_no,
+                        custom_entrance,
+                        display_pattern_info,
+                        coupon_code_mode,
+                        notify_config,
+                        subsidy,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 券code模式
@@ -1435,15 +1693,36 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_available_time: o.req("coupon_available_time")?,
-                fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                discount_coupon: o.opt("discount_coupon")?,
-                exchange_coupon: o.opt("exchange_coupon")?,
-                use_method: o.req("use_method")?,
-                mini_programs_appid: o.opt("mini_programs_appid")?,
-                mini_programs_path: o.opt("mini_programs_path")?,
-            })
+            match (
+                o.req("coupon_available_time"),
+                o.opt("fixed_normal_coupon"),
+                o.opt("discount_coupon"),
+                o.opt("exchange_coupon"),
+                o.req("use_method"),
+                o.opt("mini_programs_appid"),
+                o.opt("mini_programs_path"),
+            ) {
+                (
+                    Some(coupon_available_time),
+                    Some(fixed_normal_coupon),
+                    Some(discount_coupon),
+                    Some(exchange_coupon),
+                    Some(use_method),
+                    Some(mini_programs_appid),
+                    Some(mini_programs_path),
+                ) => {
+                    Ok(Self {
+                        coupon_available_time,
+                        fixed_normal_coupon,
+                        discount_coupon,
+                        exchange_coupon,
+                        use_method,
+                        mini_programs_appid,
+                        mini_programs_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 券可核销时间
@@ -1502,15 +1781,36 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                available_begin_time: o.req("available_begin_time")?,
-                available_end_time: o.req("available_end_time")?,
-                available_day_after_receive: o.opt("available_day_after_receive")?,
-                available_week: o.opt("available_week")?,
-                irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
-                wait_days_after_receive: o.opt("wait_days_after_receive")?,
-                available_second_after_receive: o.opt("available_second_after_receive")?,
-            })
+            match (
+                o.req("available_begin_time"),
+                o.req("available_end_time"),
+                o.opt("available_day_after_receive"),
+                o.opt("available_week"),
+                o.opt("irregulary_avaliable_time"),
+                o.opt("wait_days_after_receive"),
+                o.opt("available_second_after_receive"),
+            ) {
+                (
+                    Some(available_begin_time),
+                    Some(available_end_time),
+                    Some(available_day_after_receive),
+                    Some(available_week),
+                    Some(irregulary_avaliable_time),
+                    Some(wait_days_after_receive),
+                    Some(available_second_after_receive),
+                ) => {
+                    Ok(Self {
+                        available_begin_time,
+                        available_end_time,
+                        available_day_after_receive,
+                        available_week,
+                        irregulary_avaliable_time,
+                        wait_days_after_receive,
+                        available_second_after_receive,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 固定周期有效时间段
@@ -1541,10 +1841,15 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                week_day: o.opt("week_day")?,
-                available_day_time: o.opt("available_day_time")?,
-            })
+            match (o.opt("week_day"), o.opt("available_day_time")) {
+                (Some(week_day), Some(available_day_time)) => {
+                    Ok(Self {
+                        week_day,
+                        available_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
@@ -1577,10 +1882,10 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-            })
+            match (o.opt("begin_time"), o.opt("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
@@ -1613,10 +1918,10 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-            })
+            match (o.opt("begin_time"), o.opt("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 折扣券使用规则
@@ -1647,10 +1952,15 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                discount_percent: o.req("discount_percent")?,
-                transaction_minimum: o.req("transaction_minimum")?,
-            })
+            match (o.req("discount_percent"), o.req("transaction_minimum")) {
+                (Some(discount_percent), Some(transaction_minimum)) => {
+                    Ok(Self {
+                        discount_percent,
+                        transaction_minimum,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 换购券使用规则
@@ -1681,10 +1991,15 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                exchange_price: o.req("exchange_price")?,
-                transaction_minimum: o.req("transaction_minimum")?,
-            })
+            match (o.req("exchange_price"), o.req("transaction_minimum")) {
+                (Some(exchange_price), Some(transaction_minimum)) => {
+                    Ok(Self {
+                        exchange_price,
+                        transaction_minimum,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 固定面额满减券使用规则
@@ -1715,10 +2030,15 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                discount_amount: o.req("discount_amount")?,
-                transaction_minimum: o.req("transaction_minimum")?,
-            })
+            match (o.req("discount_amount"), o.req("transaction_minimum")) {
+                (Some(discount_amount), Some(transaction_minimum)) => {
+                    Ok(Self {
+                        discount_amount,
+                        transaction_minimum,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核销方式
@@ -1822,13 +2142,30 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_programs_info: o.opt("mini_programs_info")?,
-                appid: o.opt("appid")?,
-                hall_id: o.opt("hall_id")?,
-                store_id: o.opt("store_id")?,
-                code_display_mode: o.opt("code_display_mode")?,
-            })
+            match (
+                o.opt("mini_programs_info"),
+                o.opt("appid"),
+                o.opt("hall_id"),
+                o.opt("store_id"),
+                o.opt("code_display_mode"),
+            ) {
+                (
+                    Some(mini_programs_info),
+                    Some(appid),
+                    Some(hall_id),
+                    Some(store_id),
+                    Some(code_display_mode),
+                ) => {
+                    Ok(Self {
+                        mini_programs_info,
+                        appid,
+                        hall_id,
+                        store_id,
+                        code_display_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// code展示模式
@@ -1925,12 +2262,27 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_programs_appid: o.req("mini_programs_appid")?,
-                mini_programs_path: o.req("mini_programs_path")?,
-                entrance_words: o.req("entrance_words")?,
-                guiding_words: o.opt("guiding_words")?,
-            })
+            match (
+                o.req("mini_programs_appid"),
+                o.req("mini_programs_path"),
+                o.req("entrance_words"),
+                o.opt("guiding_words"),
+            ) {
+                (
+                    Some(mini_programs_appid),
+                    Some(mini_programs_path),
+                    Some(entrance_words),
+                    Some(guiding_words),
+                ) => {
+                    Ok(Self {
+                        mini_programs_appid,
+                        mini_programs_path,
+                        entrance_words,
+                        guiding_words,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 样式信息
@@ -1979,14 +2331,33 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                description: o.opt("description")?,
-                merchant_logo_url: o.opt("merchant_logo_url")?,
-                merchant_name: o.opt("merchant_name")?,
-                background_color: o.opt("background_color")?,
-                coupon_image_url: o.opt("coupon_image_url")?,
-                finder_info: o.opt("finder_info")?,
-            })
+            match (
+                o.opt("description"),
+                o.opt("merchant_logo_url"),
+                o.opt("merchant_name"),
+                o.opt("background_color"),
+                o.opt("coupon_image_url"),
+                o.opt("finder_info"),
+            ) {
+                (
+                    Some(description),
+                    Some(merchant_logo_url),
+                    Some(merchant_name),
+                    Some(background_color),
+                    Some(coupon_image_url),
+                    Some(finder_info),
+                ) => {
+                    Ok(Self {
+                        description,
+                        merchant_logo_url,
+                        merchant_name,
+                        background_color,
+                        coupon_image_url,
+                        finder_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 背景颜色
@@ -2107,11 +2478,24 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                finder_id: o.req("finder_id")?,
-                finder_video_id: o.req("finder_video_id")?,
-                finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
-            })
+            match (
+                o.req("finder_id"),
+                o.req("finder_video_id"),
+                o.req("finder_video_cover_image_url"),
+            ) {
+                (
+                    Some(finder_id),
+                    Some(finder_video_id),
+                    Some(finder_video_cover_image_url),
+                ) => {
+                    Ok(Self {
+                        finder_id,
+                        finder_video_id,
+                        finder_video_cover_image_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 事件通知配置
@@ -2137,9 +2521,10 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                notify_appid: o.opt("notify_appid")?,
-            })
+            match o.opt("notify_appid") {
+                Some(notify_appid) => Ok(Self { notify_appid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 发放规则
@@ -2197,17 +2582,42 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                max_amount: o.opt("max_amount")?,
-                max_coupons: o.req("max_coupons")?,
-                max_coupons_per_user: o.req("max_coupons_per_user")?,
-                max_amount_by_day: o.opt("max_amount_by_day")?,
-                max_coupons_by_day: o.opt("max_coupons_by_day")?,
-                natural_person_limit: o.opt("natural_person_limit")?,
-                prevent_api_abuse: o.opt("prevent_api_abuse")?,
-                transferable: o.opt("transferable")?,
-                shareable: o.opt("shareable")?,
-            })
+            match (
+                o.opt("max_amount"),
+                o.req("max_coupons"),
+                o.req("max_coupons_per_user"),
+                o.opt("max_amount_by_day"),
+                o.opt("max_coupons_by_day"),
+                o.opt("natural_person_limit"),
+                o.opt("prevent_api_abuse"),
+                o.opt("transferable"),
+                o.opt("shareable"),
+            ) {
+                (
+                    Some(max_amount),
+                    Some(max_coupons),
+                    Some(max_coupons_per_user),
+                    Some(max_amount_by_day),
+                    Some(max_coupons_by_day),
+                    Some(natural_person_limit),
+                    Some(prevent_api_abuse),
+                    Some(transferable),
+                    Some(shareable),
+                ) => {
+                    Ok(Self {
+                        max_amount,
+                        max_coupons,
+                        max_coupons_per_user,
+                        max_amount_by_day,
+                        max_coupons_by_day,
+                        natural_person_limit,
+                        prevent_api_abuse,
+                        transferable,
+                        shareable,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 批次类型
@@ -2294,10 +2704,10 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_id: o.req("stock_id")?,
-                create_time: o.req("create_time")?,
-            })
+            match (o.req("stock_id"), o.req("create_time")) {
+                (Some(stock_id), Some(create_time)) => Ok(Self { stock_id, create_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
@@ -2306,10 +2716,12 @@ pub mod stocks {
         pub struct ByStockId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByStockId<'a> {
             /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
+            #[inline]
             pub fn budget(self) -> budget::Budget<'a> {
                 budget::Budget(self.0.push("budget"))
             }
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
+            #[inline]
             pub fn couponcodes(self) -> couponcodes::Couponcodes<'a> {
                 couponcodes::Couponcodes(self.0.push("couponcodes"))
             }
@@ -2318,6 +2730,7 @@ pub mod stocks {
             /// 商户可通过该接口查询已创建的商家券批次详情信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_2.shtml)
             ///
             /// `GET /v3/marketing/busifavor/stocks/{stock_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -2326,6 +2739,7 @@ pub mod stocks {
             /// 商户可以通过该接口修改商家券基本信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_12.shtml)
             ///
             /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}`
+            #[inline]
             pub fn patch(
                 self,
                 request: &PatchRequest,
@@ -2418,24 +2832,63 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_name: o.req("stock_name")?,
-                    belong_merchant: o.req("belong_merchant")?,
-                    comment: o.opt("comment")?,
-                    goods_name: o.req("goods_name")?,
-                    stock_type: o.req("stock_type")?,
-                    coupon_use_rule: o.req("coupon_use_rule")?,
-                    stock_send_rule: o.req("stock_send_rule")?,
-                    custom_entrance: o.opt("custom_entrance")?,
-                    display_pattern_info: o.opt("display_pattern_info")?,
-                    stock_state: o.req("stock_state")?,
-                    coupon_code_mode: o.req("coupon_code_mode")?,
-                    stock_id: o.req("stock_id")?,
-                    coupon_code_count: o.opt("coupon_code_count")?,
-                    notify_config: o.opt("notify_config")?,
-                    send_count_information: o.opt("send_count_information")?,
-                    subsidy: o.opt("subsidy")?,
-                })
+                match (
+                    o.req("stock_name"),
+                    o.req("belong_merchant"),
+                    o.opt("comment"),
+                    o.req("goods_name"),
+                    o.req("stock_type"),
+                    o.req("coupon_use_rule"),
+                    o.req("stock_send_rule"),
+                    o.opt("custom_entrance"),
+                    o.opt("display_pattern_info"),
+                    o.req("stock_state"),
+                    o.req("coupon_code_mode"),
+                    o.req("stock_id"),
+                    o.opt("coupon_code_count"),
+                    o.opt("notify_config"),
+                    o.opt("send_count_information"),
+                    o.opt("subsidy"),
+                ) {
+                    (
+                        Some(stock_name),
+                        Some(belong_merchant),
+                        Some(comment),
+                        Some(goods_name),
+                        Some(stock_type),
+                        Some(coupon_use_rule),
+                        Some(stock_send_rule),
+                        Some(custom_entrance),
+                        Some(display_pattern_info),
+                        Some(stock_state),
+                        Some(coupon_code_mode),
+                        Some(stock_id),
+                        Some(coupon_code_count),
+                        Some(notify_config),
+                        Some(send_count_information),
+                        Some(subsidy),
+                    ) => {
+                        Ok(Self {
+                            stock_name,
+                            belong_merchant,
+                            comment,
+                            goods_name,
+                            stock_type,
+                            coupon_use_rule,
+                            stock_send_rule,
+                            custom_entrance,
+                            display_pattern_info,
+                            stock_state,
+                            coupon_code_mode,
+                            stock_id,
+                            coupon_code_count,
+                            notify_config,
+                            send_count_information,
+                            subsidy,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 券code数量
@@ -2466,10 +2919,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_count: o.req("total_count")?,
-                    available_count: o.req("available_count")?,
-                })
+                match (o.req("total_count"), o.req("available_count")) {
+                    (Some(total_count), Some(available_count)) => {
+                        Ok(Self {
+                            total_count,
+                            available_count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 券code模式
@@ -2575,15 +3033,36 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_available_time: o.req("coupon_available_time")?,
-                    fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                    discount_coupon: o.opt("discount_coupon")?,
-                    exchange_coupon: o.opt("exchange_coupon")?,
-                    use_method: o.req("use_method")?,
-                    mini_programs_appid: o.opt("mini_programs_appid")?,
-                    mini_programs_path: o.opt("mini_programs_path")?,
-                })
+                match (
+                    o.req("coupon_available_time"),
+                    o.opt("fixed_normal_coupon"),
+                    o.opt("discount_coupon"),
+                    o.opt("exchange_coupon"),
+                    o.req("use_method"),
+                    o.opt("mini_programs_appid"),
+                    o.opt("mini_programs_path"),
+                ) {
+                    (
+                        Some(coupon_available_time),
+                        Some(fixed_normal_coupon),
+                        Some(discount_coupon),
+                        Some(exchange_coupon),
+                        Some(use_method),
+                        Some(mini_programs_appid),
+                        Some(mini_programs_path),
+                    ) => {
+                        Ok(Self {
+                            coupon_available_time,
+                            fixed_normal_coupon,
+                            discount_coupon,
+                            exchange_coupon,
+                            use_method,
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 券可核销时间
@@ -2635,14 +3114,33 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    available_begin_time: o.req("available_begin_time")?,
-                    available_end_time: o.req("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                    available_week: o.opt("available_week")?,
-                    irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
-                    wait_days_after_receive: o.opt("wait_days_after_receive")?,
-                })
+                match (
+                    o.req("available_begin_time"),
+                    o.req("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                    o.opt("available_week"),
+                    o.opt("irregulary_avaliable_time"),
+                    o.opt("wait_days_after_receive"),
+                ) {
+                    (
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                        Some(available_week),
+                        Some(irregulary_avaliable_time),
+                        Some(wait_days_after_receive),
+                    ) => {
+                        Ok(Self {
+                            available_begin_time,
+                            available_end_time,
+                            available_day_after_receive,
+                            available_week,
+                            irregulary_avaliable_time,
+                            wait_days_after_receive,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 固定周期有效时间段
@@ -2675,10 +3173,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    week_day: o.opt("week_day")?,
-                    available_day_time: o.opt("available_day_time")?,
-                })
+                match (o.opt("week_day"), o.opt("available_day_time")) {
+                    (Some(week_day), Some(available_day_time)) => {
+                        Ok(Self {
+                            week_day,
+                            available_day_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
@@ -2711,10 +3214,12 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    begin_time: o.opt("begin_time")?,
-                    end_time: o.opt("end_time")?,
-                })
+                match (o.opt("begin_time"), o.opt("end_time")) {
+                    (Some(begin_time), Some(end_time)) => {
+                        Ok(Self { begin_time, end_time })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
@@ -2747,10 +3252,12 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    begin_time: o.opt("begin_time")?,
-                    end_time: o.opt("end_time")?,
-                })
+                match (o.opt("begin_time"), o.opt("end_time")) {
+                    (Some(begin_time), Some(end_time)) => {
+                        Ok(Self { begin_time, end_time })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 折扣券使用规则
@@ -2781,10 +3288,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    discount_percent: o.req("discount_percent")?,
-                    transaction_minimum: o.req("transaction_minimum")?,
-                })
+                match (o.req("discount_percent"), o.req("transaction_minimum")) {
+                    (Some(discount_percent), Some(transaction_minimum)) => {
+                        Ok(Self {
+                            discount_percent,
+                            transaction_minimum,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 换购券使用规则
@@ -2815,10 +3327,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    exchange_price: o.req("exchange_price")?,
-                    transaction_minimum: o.req("transaction_minimum")?,
-                })
+                match (o.req("exchange_price"), o.req("transaction_minimum")) {
+                    (Some(exchange_price), Some(transaction_minimum)) => {
+                        Ok(Self {
+                            exchange_price,
+                            transaction_minimum,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 固定面额满减券使用规则
@@ -2850,10 +3367,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    discount_amount: o.req("discount_amount")?,
-                    transaction_minimum: o.req("transaction_minimum")?,
-                })
+                match (o.req("discount_amount"), o.req("transaction_minimum")) {
+                    (Some(discount_amount), Some(transaction_minimum)) => {
+                        Ok(Self {
+                            discount_amount,
+                            transaction_minimum,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 核销方式
@@ -2959,13 +3481,30 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_info: o.opt("mini_programs_info")?,
-                    appid: o.opt("appid")?,
-                    hall_id: o.opt("hall_id")?,
-                    store_id: o.opt("store_id")?,
-                    code_display_mode: o.opt("code_display_mode")?,
-                })
+                match (
+                    o.opt("mini_programs_info"),
+                    o.opt("appid"),
+                    o.opt("hall_id"),
+                    o.opt("store_id"),
+                    o.opt("code_display_mode"),
+                ) {
+                    (
+                        Some(mini_programs_info),
+                        Some(appid),
+                        Some(hall_id),
+                        Some(store_id),
+                        Some(code_display_mode),
+                    ) => {
+                        Ok(Self {
+                            mini_programs_info,
+                            appid,
+                            hall_id,
+                            store_id,
+                            code_display_mode,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// code展示模式
@@ -3066,12 +3605,27 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_appid: o.req("mini_programs_appid")?,
-                    mini_programs_path: o.req("mini_programs_path")?,
-                    entrance_words: o.req("entrance_words")?,
-                    guiding_words: o.opt("guiding_words")?,
-                })
+                match (
+                    o.req("mini_programs_appid"),
+                    o.req("mini_programs_path"),
+                    o.req("entrance_words"),
+                    o.opt("guiding_words"),
+                ) {
+                    (
+                        Some(mini_programs_appid),
+                        Some(mini_programs_path),
+                        Some(entrance_words),
+                        Some(guiding_words),
+                    ) => {
+                        Ok(Self {
+                            mini_programs_appid,
+                            mini_programs_path,
+                            entrance_words,
+                            guiding_words,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 样式信息
@@ -3120,14 +3674,33 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    description: o.opt("description")?,
-                    merchant_logo_url: o.opt("merchant_logo_url")?,
-                    merchant_name: o.opt("merchant_name")?,
-                    background_color: o.opt("background_color")?,
-                    coupon_image_url: o.opt("coupon_image_url")?,
-                    finder_info: o.opt("finder_info")?,
-                })
+                match (
+                    o.opt("description"),
+                    o.opt("merchant_logo_url"),
+                    o.opt("merchant_name"),
+                    o.opt("background_color"),
+                    o.opt("coupon_image_url"),
+                    o.opt("finder_info"),
+                ) {
+                    (
+                        Some(description),
+                        Some(merchant_logo_url),
+                        Some(merchant_name),
+                        Some(background_color),
+                        Some(coupon_image_url),
+                        Some(finder_info),
+                    ) => {
+                        Ok(Self {
+                            description,
+                            merchant_logo_url,
+                            merchant_name,
+                            background_color,
+                            coupon_image_url,
+                            finder_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 背景颜色
@@ -3254,11 +3827,24 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    finder_id: o.req("finder_id")?,
-                    finder_video_id: o.req("finder_video_id")?,
-                    finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
-                })
+                match (
+                    o.req("finder_id"),
+                    o.req("finder_video_id"),
+                    o.req("finder_video_cover_image_url"),
+                ) {
+                    (
+                        Some(finder_id),
+                        Some(finder_video_id),
+                        Some(finder_video_cover_image_url),
+                    ) => {
+                        Ok(Self {
+                            finder_id,
+                            finder_video_id,
+                            finder_video_cover_image_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 事件通知配置
@@ -3284,9 +3870,10 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    notify_appid: o.opt("notify_appid")?,
-                })
+                match o.opt("notify_appid") {
+                    Some(notify_appid) => Ok(Self { notify_appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 批次发放情况
@@ -3327,12 +3914,27 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_send_num: o.opt("total_send_num")?,
-                    total_send_amount: o.opt("total_send_amount")?,
-                    today_send_num: o.opt("today_send_num")?,
-                    today_send_amount: o.opt("today_send_amount")?,
-                })
+                match (
+                    o.opt("total_send_num"),
+                    o.opt("total_send_amount"),
+                    o.opt("today_send_num"),
+                    o.opt("today_send_amount"),
+                ) {
+                    (
+                        Some(total_send_num),
+                        Some(total_send_amount),
+                        Some(today_send_num),
+                        Some(today_send_amount),
+                    ) => {
+                        Ok(Self {
+                            total_send_num,
+                            total_send_amount,
+                            today_send_num,
+                            today_send_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发放规则
@@ -3390,17 +3992,42 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    max_amount: o.req("max_amount")?,
-                    max_coupons: o.opt("max_coupons")?,
-                    max_coupons_per_user: o.req("max_coupons_per_user")?,
-                    max_amount_by_day: o.opt("max_amount_by_day")?,
-                    max_coupons_by_day: o.opt("max_coupons_by_day")?,
-                    natural_person_limit: o.opt("natural_person_limit")?,
-                    prevent_api_abuse: o.opt("prevent_api_abuse")?,
-                    transferable: o.opt("transferable")?,
-                    shareable: o.opt("shareable")?,
-                })
+                match (
+                    o.req("max_amount"),
+                    o.opt("max_coupons"),
+                    o.req("max_coupons_per_user"),
+                    o.opt("max_amount_by_day"),
+                    o.opt("max_coupons_by_day"),
+                    o.opt("natural_person_limit"),
+                    o.opt("prevent_api_abuse"),
+                    o.opt("transferable"),
+                    o.opt("shareable"),
+                ) {
+                    (
+                        Some(max_amount),
+                        Some(max_coupons),
+                        Some(max_coupons_per_user),
+                        Some(max_amount_by_day),
+                        Some(max_coupons_by_day),
+                        Some(natural_person_limit),
+                        Some(prevent_api_abuse),
+                        Some(transferable),
+                        Some(shareable),
+                    ) => {
+                        Ok(Self {
+                            max_amount,
+                            max_coupons,
+                            max_coupons_per_user,
+                            max_amount_by_day,
+                            max_coupons_by_day,
+                            natural_person_limit,
+                            prevent_api_abuse,
+                            transferable,
+                            shareable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次状态
@@ -3581,18 +4208,45 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    custom_entrance: o.opt("custom_entrance")?,
-                    stock_name: o.opt("stock_name")?,
-                    comment: o.opt("comment")?,
-                    goods_name: o.opt("goods_name")?,
-                    out_request_no: o.req("out_request_no")?,
-                    display_pattern_info: o.opt("display_pattern_info")?,
-                    coupon_use_rule: o.opt("coupon_use_rule")?,
-                    stock_send_rule: o.opt("stock_send_rule")?,
-                    notify_config: o.opt("notify_config")?,
-                    subsidy: o.opt("subsidy")?,
-                })
+                match (
+                    o.opt("custom_entrance"),
+                    o.opt("stock_name"),
+                    o.opt("comment"),
+                    o.opt("goods_name"),
+                    o.req("out_request_no"),
+                    o.opt("display_pattern_info"),
+                    o.opt("coupon_use_rule"),
+                    o.opt("stock_send_rule"),
+                    o.opt("notify_config"),
+                    o.opt("subsidy"),
+                ) {
+                    (
+                        Some(custom_entrance),
+                        Some(stock_name),
+                        Some(comment),
+                        Some(goods_name),
+                        Some(out_request_no),
+                        Some(display_pattern_info),
+                        Some(coupon_use_rule),
+                        Some(stock_send_rule),
+                        Some(notify_config),
+                        Some(subsidy),
+                    ) => {
+                        Ok(Self {
+                            custom_entrance,
+                            stock_name,
+                            comment,
+                            goods_name,
+                            out_request_no,
+                            display_pattern_info,
+                            coupon_use_rule,
+                            stock_send_rule,
+                            notify_config,
+                            subsidy,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 核销规则
@@ -3628,11 +4282,24 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    use_method: o.opt("use_method")?,
-                    mini_programs_appid: o.opt("mini_programs_appid")?,
-                    mini_programs_path: o.opt("mini_programs_path")?,
-                })
+                match (
+                    o.opt("use_method"),
+                    o.opt("mini_programs_appid"),
+                    o.opt("mini_programs_path"),
+                ) {
+                    (
+                        Some(use_method),
+                        Some(mini_programs_appid),
+                        Some(mini_programs_path),
+                    ) => {
+                        Ok(Self {
+                            use_method,
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 核销方式
@@ -3733,12 +4400,27 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_info: o.opt("mini_programs_info")?,
-                    appid: o.opt("appid")?,
-                    hall_id: o.opt("hall_id")?,
-                    code_display_mode: o.opt("code_display_mode")?,
-                })
+                match (
+                    o.opt("mini_programs_info"),
+                    o.opt("appid"),
+                    o.opt("hall_id"),
+                    o.opt("code_display_mode"),
+                ) {
+                    (
+                        Some(mini_programs_info),
+                        Some(appid),
+                        Some(hall_id),
+                        Some(code_display_mode),
+                    ) => {
+                        Ok(Self {
+                            mini_programs_info,
+                            appid,
+                            hall_id,
+                            code_display_mode,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// code展示模式
@@ -3839,12 +4521,27 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_appid: o.req("mini_programs_appid")?,
-                    mini_programs_path: o.req("mini_programs_path")?,
-                    entrance_words: o.req("entrance_words")?,
-                    guiding_words: o.opt("guiding_words")?,
-                })
+                match (
+                    o.req("mini_programs_appid"),
+                    o.req("mini_programs_path"),
+                    o.req("entrance_words"),
+                    o.opt("guiding_words"),
+                ) {
+                    (
+                        Some(mini_programs_appid),
+                        Some(mini_programs_path),
+                        Some(entrance_words),
+                        Some(guiding_words),
+                    ) => {
+                        Ok(Self {
+                            mini_programs_appid,
+                            mini_programs_path,
+                            entrance_words,
+                            guiding_words,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 样式信息
@@ -3893,14 +4590,33 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    description: o.opt("description")?,
-                    merchant_logo_url: o.opt("merchant_logo_url")?,
-                    merchant_name: o.opt("merchant_name")?,
-                    background_color: o.opt("background_color")?,
-                    coupon_image_url: o.opt("coupon_image_url")?,
-                    finder_info: o.opt("finder_info")?,
-                })
+                match (
+                    o.opt("description"),
+                    o.opt("merchant_logo_url"),
+                    o.opt("merchant_name"),
+                    o.opt("background_color"),
+                    o.opt("coupon_image_url"),
+                    o.opt("finder_info"),
+                ) {
+                    (
+                        Some(description),
+                        Some(merchant_logo_url),
+                        Some(merchant_name),
+                        Some(background_color),
+                        Some(coupon_image_url),
+                        Some(finder_info),
+                    ) => {
+                        Ok(Self {
+                            description,
+                            merchant_logo_url,
+                            merchant_name,
+                            background_color,
+                            coupon_image_url,
+                            finder_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 背景颜色
@@ -4028,11 +4744,24 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    finder_id: o.req("finder_id")?,
-                    finder_video_id: o.req("finder_video_id")?,
-                    finder_video_cover_image_url: o.req("finder_video_cover_image_url")?,
-                })
+                match (
+                    o.req("finder_id"),
+                    o.req("finder_video_id"),
+                    o.req("finder_video_cover_image_url"),
+                ) {
+                    (
+                        Some(finder_id),
+                        Some(finder_video_id),
+                        Some(finder_video_cover_image_url),
+                    ) => {
+                        Ok(Self {
+                            finder_id,
+                            finder_video_id,
+                            finder_video_cover_image_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 事件通知配置
@@ -4058,9 +4787,10 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    notify_appid: o.opt("notify_appid")?,
-                })
+                match o.opt("notify_appid") {
+                    Some(notify_appid) => Ok(Self { notify_appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 发放规则
@@ -4087,10 +4817,15 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    natural_person_limit: o.opt("natural_person_limit")?,
-                    prevent_api_abuse: o.opt("prevent_api_abuse")?,
-                })
+                match (o.opt("natural_person_limit"), o.opt("prevent_api_abuse")) {
+                    (Some(natural_person_limit), Some(prevent_api_abuse)) => {
+                        Ok(Self {
+                            natural_person_limit,
+                            prevent_api_abuse,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
@@ -4103,6 +4838,7 @@ pub mod stocks {
                 /// 商户可以通过该接口修改批次单天发放上限数量或者批次最大发放数量 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_11.shtml)
                 ///
                 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -4157,13 +4893,30 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        target_max_coupons: o.opt("target_max_coupons")?,
-                        target_max_coupons_by_day: o.opt("target_max_coupons_by_day")?,
-                        current_max_coupons: o.opt("current_max_coupons")?,
-                        current_max_coupons_by_day: o.opt("current_max_coupons_by_day")?,
-                        modify_budget_request_no: o.req("modify_budget_request_no")?,
-                    })
+                    match (
+                        o.opt("target_max_coupons"),
+                        o.opt("target_max_coupons_by_day"),
+                        o.opt("current_max_coupons"),
+                        o.opt("current_max_coupons_by_day"),
+                        o.req("modify_budget_request_no"),
+                    ) {
+                        (
+                            Some(target_max_coupons),
+                            Some(target_max_coupons_by_day),
+                            Some(current_max_coupons),
+                            Some(current_max_coupons_by_day),
+                            Some(modify_budget_request_no),
+                        ) => {
+                            Ok(Self {
+                                target_max_coupons,
+                                target_max_coupons_by_day,
+                                current_max_coupons,
+                                current_max_coupons_by_day,
+                                modify_budget_request_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
@@ -4194,10 +4947,15 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        max_coupons: o.req("max_coupons")?,
-                        max_coupons_by_day: o.opt("max_coupons_by_day")?,
-                    })
+                    match (o.req("max_coupons"), o.opt("max_coupons_by_day")) {
+                        (Some(max_coupons), Some(max_coupons_by_day)) => {
+                            Ok(Self {
+                                max_coupons,
+                                max_coupons_by_day,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4207,6 +4965,7 @@ pub mod stocks {
             pub struct Couponcodes<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Couponcodes<'a> {
                 /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`: `coupon_code` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn coupon_code(
                     self,
                     coupon_code: &str,
@@ -4218,6 +4977,7 @@ pub mod stocks {
                 /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
                 ///
                 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -4235,6 +4995,7 @@ pub mod stocks {
                 /// 商家券的Code码可由微信后台随机分配，同时支持商户自定义。如商家已有自己的优惠券系统，可直接使用自定义模式。即商家预先向微信支付上传券Code，当券在发放时，微信支付自动从已导入的Code中随机取值（不能指定），派发给用户。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_6.shtml)
                 ///
                 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4279,12 +5040,22 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        status: o.opt("status")?,
-                        appid: o.opt("appid")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (
+                        o.opt("status"),
+                        o.opt("appid"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                    ) {
+                        (Some(status), Some(appid), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                status,
+                                appid,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 券code状态
@@ -4397,13 +5168,30 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_id: o.req("stock_id")?,
-                        total_count: o.req("total_count")?,
-                        limit: o.req("limit")?,
-                        offset: o.req("offset")?,
-                        data: o.opt("data")?,
-                    })
+                    match (
+                        o.req("stock_id"),
+                        o.req("total_count"),
+                        o.req("limit"),
+                        o.req("offset"),
+                        o.opt("data"),
+                    ) {
+                        (
+                            Some(stock_id),
+                            Some(total_count),
+                            Some(limit),
+                            Some(offset),
+                            Some(data),
+                        ) => {
+                            Ok(Self {
+                                stock_id,
+                                total_count,
+                                limit,
+                                offset,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 券code信息
@@ -4445,15 +5233,36 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        code: o.opt("code")?,
-                        code_status: o.opt("code_status")?,
-                        upload_time: o.opt("upload_time")?,
-                        dispatched_time: o.opt("dispatched_time")?,
-                        openid: o.opt("openid")?,
-                        unionid: o.opt("unionid")?,
-                        coupon_code: o.opt("coupon_code")?,
-                    })
+                    match (
+                        o.opt("code"),
+                        o.opt("code_status"),
+                        o.opt("upload_time"),
+                        o.opt("dispatched_time"),
+                        o.opt("openid"),
+                        o.opt("unionid"),
+                        o.opt("coupon_code"),
+                    ) {
+                        (
+                            Some(code),
+                            Some(code_status),
+                            Some(upload_time),
+                            Some(dispatched_time),
+                            Some(openid),
+                            Some(unionid),
+                            Some(coupon_code),
+                        ) => {
+                            Ok(Self {
+                                code,
+                                code_status,
+                                upload_time,
+                                dispatched_time,
+                                openid,
+                                unionid,
+                                coupon_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
@@ -4482,10 +5291,15 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_code_list: o.opt("coupon_code_list")?,
-                        upload_request_no: o.req("upload_request_no")?,
-                    })
+                    match (o.opt("coupon_code_list"), o.req("upload_request_no")) {
+                        (Some(coupon_code_list), Some(upload_request_no)) => {
+                            Ok(Self {
+                                coupon_code_list,
+                                upload_request_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
@@ -4543,17 +5357,42 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_id: o.req("stock_id")?,
-                        total_count: o.req("total_count")?,
-                        success_count: o.req("success_count")?,
-                        success_codes: o.opt("success_codes")?,
-                        success_time: o.req("success_time")?,
-                        fail_count: o.opt("fail_count")?,
-                        fail_codes: o.opt("fail_codes")?,
-                        exist_codes: o.opt("exist_codes")?,
-                        duplicate_codes: o.opt("duplicate_codes")?,
-                    })
+                    match (
+                        o.req("stock_id"),
+                        o.req("total_count"),
+                        o.req("success_count"),
+                        o.opt("success_codes"),
+                        o.req("success_time"),
+                        o.opt("fail_count"),
+                        o.opt("fail_codes"),
+                        o.opt("exist_codes"),
+                        o.opt("duplicate_codes"),
+                    ) {
+                        (
+                            Some(stock_id),
+                            Some(total_count),
+                            Some(success_count),
+                            Some(success_codes),
+                            Some(success_time),
+                            Some(fail_count),
+                            Some(fail_codes),
+                            Some(exist_codes),
+                            Some(duplicate_codes),
+                        ) => {
+                            Ok(Self {
+                                stock_id,
+                                total_count,
+                                success_count,
+                                success_codes,
+                                success_time,
+                                fail_count,
+                                fail_codes,
+                                exist_codes,
+                                duplicate_codes,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseFailCodes
@@ -4589,11 +5428,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_code: o.req("coupon_code")?,
-                        code: o.req("code")?,
-                        message: o.req("message")?,
-                    })
+                    match (o.req("coupon_code"), o.req("code"), o.req("message")) {
+                        (Some(coupon_code), Some(code), Some(message)) => {
+                            Ok(Self { coupon_code, code, message })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
@@ -4606,6 +5446,7 @@ pub mod stocks {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
                     ///
                     /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -4620,6 +5461,7 @@ pub mod stocks {
                     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
                     ///
                     /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
+                    #[inline]
                     pub fn delete(
                         self,
                         request: &DeleteRequest,
@@ -4652,9 +5494,10 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            delete_request_no: o.req("delete_request_no")?,
-                        })
+                        match o.req("delete_request_no") {
+                            Some(delete_request_no) => Ok(Self { delete_request_no }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
@@ -4683,10 +5526,12 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            stock_id: o.opt("stock_id")?,
-                            delete_time: o.opt("delete_time")?,
-                        })
+                        match (o.opt("stock_id"), o.opt("delete_time")) {
+                            (Some(stock_id), Some(delete_time)) => {
+                                Ok(Self { stock_id, delete_time })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
@@ -4711,7 +5556,10 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { appid: o.opt("appid")? })
+                        match o.opt("appid") {
+                            Some(appid) => Ok(Self { appid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
@@ -4738,10 +5586,15 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            code_information: o.req("code_information")?,
-                            coupon_information: o.req("coupon_information")?,
-                        })
+                        match (o.req("code_information"), o.req("coupon_information")) {
+                            (Some(code_information), Some(coupon_information)) => {
+                                Ok(Self {
+                                    code_information,
+                                    coupon_information,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 券code信息
@@ -4783,15 +5636,36 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            code: o.opt("code")?,
-                            code_status: o.opt("code_status")?,
-                            upload_time: o.opt("upload_time")?,
-                            dispatched_time: o.opt("dispatched_time")?,
-                            openid: o.opt("openid")?,
-                            unionid: o.opt("unionid")?,
-                            coupon_code: o.opt("coupon_code")?,
-                        })
+                        match (
+                            o.opt("code"),
+                            o.opt("code_status"),
+                            o.opt("upload_time"),
+                            o.opt("dispatched_time"),
+                            o.opt("openid"),
+                            o.opt("unionid"),
+                            o.opt("coupon_code"),
+                        ) {
+                            (
+                                Some(code),
+                                Some(code_status),
+                                Some(upload_time),
+                                Some(dispatched_time),
+                                Some(openid),
+                                Some(unionid),
+                                Some(coupon_code),
+                            ) => {
+                                Ok(Self {
+                                    code,
+                                    code_status,
+                                    upload_time,
+                                    dispatched_time,
+                                    openid,
+                                    unionid,
+                                    coupon_code,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 券码信息
@@ -4859,19 +5733,48 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            stock_name: o.req("stock_name")?,
-                            belong_merchant: o.req("belong_merchant")?,
-                            comment: o.opt("comment")?,
-                            goods_name: o.req("goods_name")?,
-                            stock_type: o.req("stock_type")?,
-                            transferable: o.opt("transferable")?,
-                            shareable: o.opt("shareable")?,
-                            coupon_state: o.opt("coupon_state")?,
-                            coupon_use_rule: o.req("coupon_use_rule")?,
-                            custom_entrance: o.opt("custom_entrance")?,
-                            display_pattern_info: o.opt("display_pattern_info")?,
-                        })
+                        match (
+                            o.req("stock_name"),
+                            o.req("belong_merchant"),
+                            o.opt("comment"),
+                            o.req("goods_name"),
+                            o.req("stock_type"),
+                            o.opt("transferable"),
+                            o.opt("shareable"),
+                            o.opt("coupon_state"),
+                            o.req("coupon_use_rule"),
+                            o.opt("custom_entrance"),
+                            o.opt("display_pattern_info"),
+                        ) {
+                            (
+                                Some(stock_name),
+                                Some(belong_merchant),
+                                Some(comment),
+                                Some(goods_name),
+                                Some(stock_type),
+                                Some(transferable),
+                                Some(shareable),
+                                Some(coupon_state),
+                                Some(coupon_use_rule),
+                                Some(custom_entrance),
+                                Some(display_pattern_info),
+                            ) => {
+                                Ok(Self {
+                                    stock_name,
+                                    belong_merchant,
+                                    comment,
+                                    goods_name,
+                                    stock_type,
+                                    transferable,
+                                    shareable,
+                                    coupon_state,
+                                    coupon_use_rule,
+                                    custom_entrance,
+                                    display_pattern_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 核销规则
@@ -4926,15 +5829,36 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            coupon_available_time: o.req("coupon_available_time")?,
-                            fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                            discount_coupon: o.opt("discount_coupon")?,
-                            exchange_coupon: o.opt("exchange_coupon")?,
-                            use_method: o.req("use_method")?,
-                            mini_programs_appid: o.opt("mini_programs_appid")?,
-                            mini_programs_path: o.opt("mini_programs_path")?,
-                        })
+                        match (
+                            o.req("coupon_available_time"),
+                            o.opt("fixed_normal_coupon"),
+                            o.opt("discount_coupon"),
+                            o.opt("exchange_coupon"),
+                            o.req("use_method"),
+                            o.opt("mini_programs_appid"),
+                            o.opt("mini_programs_path"),
+                        ) {
+                            (
+                                Some(coupon_available_time),
+                                Some(fixed_normal_coupon),
+                                Some(discount_coupon),
+                                Some(exchange_coupon),
+                                Some(use_method),
+                                Some(mini_programs_appid),
+                                Some(mini_programs_path),
+                            ) => {
+                                Ok(Self {
+                                    coupon_available_time,
+                                    fixed_normal_coupon,
+                                    discount_coupon,
+                                    exchange_coupon,
+                                    use_method,
+                                    mini_programs_appid,
+                                    mini_programs_path,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 券可核销时间
@@ -4995,16 +5919,33 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            available_begin_time: o.req("available_begin_time")?,
-                            available_end_time: o.req("available_end_time")?,
-                            available_day_after_receive: o
-                                .opt("available_day_after_receive")?,
-                            available_week: o.opt("available_week")?,
-                            irregulary_avaliable_time: o
-                                .opt("irregulary_avaliable_time")?,
-                            wait_days_after_receive: o.opt("wait_days_after_receive")?,
-                        })
+                        match (
+                            o.req("available_begin_time"),
+                            o.req("available_end_time"),
+                            o.opt("available_day_after_receive"),
+                            o.opt("available_week"),
+                            o.opt("irregulary_avaliable_time"),
+                            o.opt("wait_days_after_receive"),
+                        ) {
+                            (
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(available_day_after_receive),
+                                Some(available_week),
+                                Some(irregulary_avaliable_time),
+                                Some(wait_days_after_receive),
+                            ) => {
+                                Ok(Self {
+                                    available_begin_time,
+                                    available_end_time,
+                                    available_day_after_receive,
+                                    available_week,
+                                    irregulary_avaliable_time,
+                                    wait_days_after_receive,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 固定周期有效时间段
@@ -5037,10 +5978,15 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            week_day: o.opt("week_day")?,
-                            available_day_time: o.opt("available_day_time")?,
-                        })
+                        match (o.opt("week_day"), o.opt("available_day_time")) {
+                            (Some(week_day), Some(available_day_time)) => {
+                                Ok(Self {
+                                    week_day,
+                                    available_day_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
@@ -5073,10 +6019,12 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            begin_time: o.opt("begin_time")?,
-                            end_time: o.opt("end_time")?,
-                        })
+                        match (o.opt("begin_time"), o.opt("end_time")) {
+                            (Some(begin_time), Some(end_time)) => {
+                                Ok(Self { begin_time, end_time })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
@@ -5109,10 +6057,12 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            begin_time: o.opt("begin_time")?,
-                            end_time: o.opt("end_time")?,
-                        })
+                        match (o.opt("begin_time"), o.opt("end_time")) {
+                            (Some(begin_time), Some(end_time)) => {
+                                Ok(Self { begin_time, end_time })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 折扣券使用规则
@@ -5145,10 +6095,15 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            discount_percent: o.req("discount_percent")?,
-                            transaction_minimum: o.req("transaction_minimum")?,
-                        })
+                        match (o.req("discount_percent"), o.req("transaction_minimum")) {
+                            (Some(discount_percent), Some(transaction_minimum)) => {
+                                Ok(Self {
+                                    discount_percent,
+                                    transaction_minimum,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 换购券使用规则
@@ -5181,10 +6136,15 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            exchange_price: o.req("exchange_price")?,
-                            transaction_minimum: o.req("transaction_minimum")?,
-                        })
+                        match (o.req("exchange_price"), o.req("transaction_minimum")) {
+                            (Some(exchange_price), Some(transaction_minimum)) => {
+                                Ok(Self {
+                                    exchange_price,
+                                    transaction_minimum,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 固定面额满减券使用规则
@@ -5217,10 +6177,15 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            discount_amount: o.req("discount_amount")?,
-                            transaction_minimum: o.req("transaction_minimum")?,
-                        })
+                        match (o.req("discount_amount"), o.req("transaction_minimum")) {
+                            (Some(discount_amount), Some(transaction_minimum)) => {
+                                Ok(Self {
+                                    discount_amount,
+                                    transaction_minimum,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 核销方式
@@ -5340,13 +6305,30 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mini_programs_info: o.opt("mini_programs_info")?,
-                            appid: o.opt("appid")?,
-                            hall_id: o.opt("hall_id")?,
-                            store_id: o.opt("store_id")?,
-                            code_display_mode: o.opt("code_display_mode")?,
-                        })
+                        match (
+                            o.opt("mini_programs_info"),
+                            o.opt("appid"),
+                            o.opt("hall_id"),
+                            o.opt("store_id"),
+                            o.opt("code_display_mode"),
+                        ) {
+                            (
+                                Some(mini_programs_info),
+                                Some(appid),
+                                Some(hall_id),
+                                Some(store_id),
+                                Some(code_display_mode),
+                            ) => {
+                                Ok(Self {
+                                    mini_programs_info,
+                                    appid,
+                                    hall_id,
+                                    store_id,
+                                    code_display_mode,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// code展示模式
@@ -5456,12 +6438,27 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mini_programs_appid: o.req("mini_programs_appid")?,
-                            mini_programs_path: o.req("mini_programs_path")?,
-                            entrance_words: o.req("entrance_words")?,
-                            guiding_words: o.opt("guiding_words")?,
-                        })
+                        match (
+                            o.req("mini_programs_appid"),
+                            o.req("mini_programs_path"),
+                            o.req("entrance_words"),
+                            o.opt("guiding_words"),
+                        ) {
+                            (
+                                Some(mini_programs_appid),
+                                Some(mini_programs_path),
+                                Some(entrance_words),
+                                Some(guiding_words),
+                            ) => {
+                                Ok(Self {
+                                    mini_programs_appid,
+                                    mini_programs_path,
+                                    entrance_words,
+                                    guiding_words,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 样式信息
@@ -5516,14 +6513,33 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            description: o.opt("description")?,
-                            merchant_logo_url: o.opt("merchant_logo_url")?,
-                            merchant_name: o.opt("merchant_name")?,
-                            background_color: o.opt("background_color")?,
-                            coupon_image_url: o.opt("coupon_image_url")?,
-                            finder_info: o.opt("finder_info")?,
-                        })
+                        match (
+                            o.opt("description"),
+                            o.opt("merchant_logo_url"),
+                            o.opt("merchant_name"),
+                            o.opt("background_color"),
+                            o.opt("coupon_image_url"),
+                            o.opt("finder_info"),
+                        ) {
+                            (
+                                Some(description),
+                                Some(merchant_logo_url),
+                                Some(merchant_name),
+                                Some(background_color),
+                                Some(coupon_image_url),
+                                Some(finder_info),
+                            ) => {
+                                Ok(Self {
+                                    description,
+                                    merchant_logo_url,
+                                    merchant_name,
+                                    background_color,
+                                    coupon_image_url,
+                                    finder_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 背景颜色
@@ -5659,12 +6675,24 @@ pub mod stocks {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            finder_id: o.req("finder_id")?,
-                            finder_video_id: o.req("finder_video_id")?,
-                            finder_video_cover_image_url: o
-                                .req("finder_video_cover_image_url")?,
-                        })
+                        match (
+                            o.req("finder_id"),
+                            o.req("finder_video_id"),
+                            o.req("finder_video_cover_image_url"),
+                        ) {
+                            (
+                                Some(finder_id),
+                                Some(finder_video_id),
+                                Some(finder_video_cover_image_url),
+                            ) => {
+                                Ok(Self {
+                                    finder_id,
+                                    finder_video_id,
+                                    finder_video_cover_image_url,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 批次类型
@@ -5742,10 +6770,12 @@ pub mod subsidy {
     pub struct Subsidy<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Subsidy<'a> {
         /// `/v3/marketing/busifavor/subsidy/pay-receipts`
+        #[inline]
         pub fn pay_receipts(self) -> pay_receipts::PayReceipts<'a> {
             pay_receipts::PayReceipts(self.0.push("pay-receipts"))
         }
         /// `/v3/marketing/busifavor/subsidy/return-receipts`
+        #[inline]
         pub fn return_receipts(self) -> return_receipts::ReturnReceipts<'a> {
             return_receipts::ReturnReceipts(self.0.push("return-receipts"))
         }
@@ -5756,6 +6786,7 @@ pub mod subsidy {
         pub struct PayReceipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PayReceipts<'a> {
             /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`: `subsidy_receipt_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn subsidy_receipt_id(
                 self,
                 subsidy_receipt_id: &str,
@@ -5769,6 +6800,7 @@ pub mod subsidy {
             /// 查询商家券营销补差付款单列表 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_19.shtml)
             ///
             /// `GET /v3/marketing/busifavor/subsidy/pay-receipts`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -5785,6 +6817,7 @@ pub mod subsidy {
             /// 给核销了商家券的商户做营销资金补差 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_16.shtml)
             ///
             /// `POST /v3/marketing/busifavor/subsidy/pay-receipts`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5825,11 +6858,20 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    out_subsidy_no: o.opt("out_subsidy_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.opt("out_subsidy_no"),
+                ) {
+                    (Some(stock_id), Some(coupon_code), Some(out_subsidy_no)) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            out_subsidy_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
@@ -5853,9 +6895,10 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pay_receipt_list: o.opt("pay_receipt_list")?,
-                })
+                match o.opt("pay_receipt_list") {
+                    Some(pay_receipt_list) => Ok(Self { pay_receipt_list }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponsePayReceiptList
@@ -5941,21 +6984,54 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    transaction_id: o.req("transaction_id")?,
-                    payer_merchant: o.req("payer_merchant")?,
-                    payee_merchant: o.req("payee_merchant")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    status: o.req("status")?,
-                    fail_reason: o.opt("fail_reason")?,
-                    success_time: o.opt("success_time")?,
-                    out_subsidy_no: o.req("out_subsidy_no")?,
-                    create_time: o.opt("create_time")?,
-                })
+                match (
+                    o.req("subsidy_receipt_id"),
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("transaction_id"),
+                    o.req("payer_merchant"),
+                    o.req("payee_merchant"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("status"),
+                    o.opt("fail_reason"),
+                    o.opt("success_time"),
+                    o.req("out_subsidy_no"),
+                    o.opt("create_time"),
+                ) {
+                    (
+                        Some(subsidy_receipt_id),
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(transaction_id),
+                        Some(payer_merchant),
+                        Some(payee_merchant),
+                        Some(amount),
+                        Some(description),
+                        Some(status),
+                        Some(fail_reason),
+                        Some(success_time),
+                        Some(out_subsidy_no),
+                        Some(create_time),
+                    ) => {
+                        Ok(Self {
+                            subsidy_receipt_id,
+                            stock_id,
+                            coupon_code,
+                            transaction_id,
+                            payer_merchant,
+                            payee_merchant,
+                            amount,
+                            description,
+                            status,
+                            fail_reason,
+                            success_time,
+                            out_subsidy_no,
+                            create_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
@@ -6016,16 +7092,39 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    transaction_id: o.req("transaction_id")?,
-                    payer_merchant: o.req("payer_merchant")?,
-                    payee_merchant: o.req("payee_merchant")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    out_subsidy_no: o.req("out_subsidy_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("transaction_id"),
+                    o.req("payer_merchant"),
+                    o.req("payee_merchant"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("out_subsidy_no"),
+                ) {
+                    (
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(transaction_id),
+                        Some(payer_merchant),
+                        Some(payee_merchant),
+                        Some(amount),
+                        Some(description),
+                        Some(out_subsidy_no),
+                    ) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            transaction_id,
+                            payer_merchant,
+                            payee_merchant,
+                            amount,
+                            description,
+                            out_subsidy_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
@@ -6111,21 +7210,54 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    transaction_id: o.req("transaction_id")?,
-                    payer_merchant: o.req("payer_merchant")?,
-                    payee_merchant: o.req("payee_merchant")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    status: o.req("status")?,
-                    fail_reason: o.opt("fail_reason")?,
-                    success_time: o.opt("success_time")?,
-                    out_subsidy_no: o.req("out_subsidy_no")?,
-                    create_time: o.opt("create_time")?,
-                })
+                match (
+                    o.req("subsidy_receipt_id"),
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("transaction_id"),
+                    o.req("payer_merchant"),
+                    o.req("payee_merchant"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("status"),
+                    o.opt("fail_reason"),
+                    o.opt("success_time"),
+                    o.req("out_subsidy_no"),
+                    o.opt("create_time"),
+                ) {
+                    (
+                        Some(subsidy_receipt_id),
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(transaction_id),
+                        Some(payer_merchant),
+                        Some(payee_merchant),
+                        Some(amount),
+                        Some(description),
+                        Some(status),
+                        Some(fail_reason),
+                        Some(success_time),
+                        Some(out_subsidy_no),
+                        Some(create_time),
+                    ) => {
+                        Ok(Self {
+                            subsidy_receipt_id,
+                            stock_id,
+                            coupon_code,
+                            transaction_id,
+                            payer_merchant,
+                            payee_merchant,
+                            amount,
+                            description,
+                            status,
+                            fail_reason,
+                            success_time,
+                            out_subsidy_no,
+                            create_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
@@ -6140,6 +7272,7 @@ pub mod subsidy {
                 /// 查询商家券营销补差付款单详情 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_18.shtml)
                 ///
                 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -6227,21 +7360,54 @@ pub mod subsidy {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        subsidy_receipt_id: o.req("subsidy_receipt_id")?,
-                        stock_id: o.req("stock_id")?,
-                        coupon_code: o.req("coupon_code")?,
-                        transaction_id: o.req("transaction_id")?,
-                        payer_merchant: o.req("payer_merchant")?,
-                        payee_merchant: o.req("payee_merchant")?,
-                        amount: o.req("amount")?,
-                        description: o.req("description")?,
-                        status: o.req("status")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        success_time: o.opt("success_time")?,
-                        out_subsidy_no: o.req("out_subsidy_no")?,
-                        create_time: o.opt("create_time")?,
-                    })
+                    match (
+                        o.req("subsidy_receipt_id"),
+                        o.req("stock_id"),
+                        o.req("coupon_code"),
+                        o.req("transaction_id"),
+                        o.req("payer_merchant"),
+                        o.req("payee_merchant"),
+                        o.req("amount"),
+                        o.req("description"),
+                        o.req("status"),
+                        o.opt("fail_reason"),
+                        o.opt("success_time"),
+                        o.req("out_subsidy_no"),
+                        o.opt("create_time"),
+                    ) {
+                        (
+                            Some(subsidy_receipt_id),
+                            Some(stock_id),
+                            Some(coupon_code),
+                            Some(transaction_id),
+                            Some(payer_merchant),
+                            Some(payee_merchant),
+                            Some(amount),
+                            Some(description),
+                            Some(status),
+                            Some(fail_reason),
+                            Some(success_time),
+                            Some(out_subsidy_no),
+                            Some(create_time),
+                        ) => {
+                            Ok(Self {
+                                subsidy_receipt_id,
+                                stock_id,
+                                coupon_code,
+                                transaction_id,
+                                payer_merchant,
+                                payee_merchant,
+                                amount,
+                                description,
+                                status,
+                                fail_reason,
+                                success_time,
+                                out_subsidy_no,
+                                create_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -6252,6 +7418,7 @@ pub mod subsidy {
         pub struct ReturnReceipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ReturnReceipts<'a> {
             /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`: `subsidy_return_receipt_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn subsidy_return_receipt_id(
                 self,
                 subsidy_return_receipt_id: &str,
@@ -6265,6 +7432,7 @@ pub mod subsidy {
             /// 商户通过该接口可回退补差款 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_17.shtml)
             ///
             /// `POST /v3/marketing/busifavor/subsidy/return-receipts`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -6338,17 +7506,42 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    transaction_id: o.req("transaction_id")?,
-                    refund_id: o.req("refund_id")?,
-                    payer_merchant: o.req("payer_merchant")?,
-                    payee_merchant: o.req("payee_merchant")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    out_subsidy_return_no: o.req("out_subsidy_return_no")?,
-                })
+                match (
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("transaction_id"),
+                    o.req("refund_id"),
+                    o.req("payer_merchant"),
+                    o.req("payee_merchant"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("out_subsidy_return_no"),
+                ) {
+                    (
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(transaction_id),
+                        Some(refund_id),
+                        Some(payer_merchant),
+                        Some(payee_merchant),
+                        Some(amount),
+                        Some(description),
+                        Some(out_subsidy_return_no),
+                    ) => {
+                        Ok(Self {
+                            stock_id,
+                            coupon_code,
+                            transaction_id,
+                            refund_id,
+                            payer_merchant,
+                            payee_merchant,
+                            amount,
+                            description,
+                            out_subsidy_return_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
@@ -6444,23 +7637,60 @@ pub mod subsidy {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_return_receipt_id: o.opt("subsidy_return_receipt_id")?,
-                    stock_id: o.req("stock_id")?,
-                    coupon_code: o.req("coupon_code")?,
-                    transaction_id: o.req("transaction_id")?,
-                    refund_id: o.req("refund_id")?,
-                    payer_merchant: o.req("payer_merchant")?,
-                    payee_merchant: o.req("payee_merchant")?,
-                    amount: o.req("amount")?,
-                    description: o.req("description")?,
-                    status: o.req("status")?,
-                    fail_reason: o.opt("fail_reason")?,
-                    return_done_time: o.opt("return_done_time")?,
-                    subsidy_receipt_id: o.req("subsidy_receipt_id")?,
-                    out_subsidy_return_no: o.req("out_subsidy_return_no")?,
-                    return_create_time: o.opt("return_create_time")?,
-                })
+                match (
+                    o.opt("subsidy_return_receipt_id"),
+                    o.req("stock_id"),
+                    o.req("coupon_code"),
+                    o.req("transaction_id"),
+                    o.req("refund_id"),
+                    o.req("payer_merchant"),
+                    o.req("payee_merchant"),
+                    o.req("amount"),
+                    o.req("description"),
+                    o.req("status"),
+                    o.opt("fail_reason"),
+                    o.opt("return_done_time"),
+                    o.req("subsidy_receipt_id"),
+                    o.req("out_subsidy_return_no"),
+                    o.opt("return_create_time"),
+                ) {
+                    (
+                        Some(subsidy_return_receipt_id),
+                        Some(stock_id),
+                        Some(coupon_code),
+                        Some(transaction_id),
+                        Some(refund_id),
+                        Some(payer_merchant),
+                        Some(payee_merchant),
+                        Some(amount),
+                        Some(description),
+                        Some(status),
+                        Some(fail_reason),
+                        Some(return_done_time),
+                        Some(subsidy_receipt_id),
+                        Some(out_subsidy_return_no),
+                        Some(return_create_time),
+                    ) => {
+                        Ok(Self {
+                            subsidy_return_receipt_id,
+                            stock_id,
+                            coupon_code,
+                            transaction_id,
+                            refund_id,
+                            payer_merchant,
+                            payee_merchant,
+                            amount,
+                            description,
+                            status,
+                            fail_reason,
+                            return_done_time,
+                            subsidy_receipt_id,
+                            out_subsidy_return_no,
+                            return_create_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
@@ -6475,6 +7705,7 @@ pub mod subsidy {
                 /// 商户查询商家券营销补差回退单详情 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_21.shtml)
                 ///
                 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -6572,23 +7803,60 @@ pub mod subsidy {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        subsidy_return_receipt_id: o.opt("subsidy_return_receipt_id")?,
-                        stock_id: o.req("stock_id")?,
-                        coupon_code: o.req("coupon_code")?,
-                        transaction_id: o.req("transaction_id")?,
-                        refund_id: o.req("refund_id")?,
-                        payer_merchant: o.req("payer_merchant")?,
-                        payee_merchant: o.req("payee_merchant")?,
-                        amount: o.req("amount")?,
-                        description: o.req("description")?,
-                        status: o.req("status")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        return_done_time: o.opt("return_done_time")?,
-                        subsidy_receipt_id: o.req("subsidy_receipt_id")?,
-                        out_subsidy_return_no: o.req("out_subsidy_return_no")?,
-                        return_create_time: o.opt("return_create_time")?,
-                    })
+                    match (
+                        o.opt("subsidy_return_receipt_id"),
+                        o.req("stock_id"),
+                        o.req("coupon_code"),
+                        o.req("transaction_id"),
+                        o.req("refund_id"),
+                        o.req("payer_merchant"),
+                        o.req("payee_merchant"),
+                        o.req("amount"),
+                        o.req("description"),
+                        o.req("status"),
+                        o.opt("fail_reason"),
+                        o.opt("return_done_time"),
+                        o.req("subsidy_receipt_id"),
+                        o.req("out_subsidy_return_no"),
+                        o.opt("return_create_time"),
+                    ) {
+                        (
+                            Some(subsidy_return_receipt_id),
+                            Some(stock_id),
+                            Some(coupon_code),
+                            Some(transaction_id),
+                            Some(refund_id),
+                            Some(payer_merchant),
+                            Some(payee_merchant),
+                            Some(amount),
+                            Some(description),
+                            Some(status),
+                            Some(fail_reason),
+                            Some(return_done_time),
+                            Some(subsidy_receipt_id),
+                            Some(out_subsidy_return_no),
+                            Some(return_create_time),
+                        ) => {
+                            Ok(Self {
+                                subsidy_return_receipt_id,
+                                stock_id,
+                                coupon_code,
+                                transaction_id,
+                                refund_id,
+                                payer_merchant,
+                                payee_merchant,
+                                amount,
+                                description,
+                                status,
+                                fail_reason,
+                                return_done_time,
+                                subsidy_receipt_id,
+                                out_subsidy_return_no,
+                                return_create_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -6600,6 +7868,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/marketing/busifavor/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -6610,6 +7879,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/marketing/busifavor/users/{openid}/coupons`
+            #[inline]
             pub fn coupons(self) -> coupons::Coupons<'a> {
                 coupons::Coupons(self.0.push("coupons"))
             }
@@ -6620,6 +7890,7 @@ pub mod users {
             pub struct Coupons<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Coupons<'a> {
                 /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`: `coupon_code` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn coupon_code(
                     self,
                     coupon_code: &str,
@@ -6631,6 +7902,7 @@ pub mod users {
                 /// 服务商自定义筛选条件（如创建商户号、归属商户号、发放商户号等），查询指定微信用户卡包中满足对应条件的所有商家券信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_2_4.shtml)
                 ///
                 /// `GET /v3/marketing/busifavor/users/{openid}/coupons`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -6698,16 +7970,39 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        stock_id: o.opt("stock_id")?,
-                        coupon_state: o.opt("coupon_state")?,
-                        creator_merchant: o.opt("creator_merchant")?,
-                        belong_merchant: o.opt("belong_merchant")?,
-                        sender_merchant: o.opt("sender_merchant")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("stock_id"),
+                        o.opt("coupon_state"),
+                        o.opt("creator_merchant"),
+                        o.opt("belong_merchant"),
+                        o.opt("sender_merchant"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(stock_id),
+                            Some(coupon_state),
+                            Some(creator_merchant),
+                            Some(belong_merchant),
+                            Some(sender_merchant),
+                            Some(offset),
+                            Some(limit),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                stock_id,
+                                coupon_state,
+                                creator_merchant,
+                                belong_merchant,
+                                sender_merchant,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 券状态
@@ -6809,12 +8104,22 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.req("total_count")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        data: o.req("data")?,
-                    })
+                    match (
+                        o.req("total_count"),
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("data"),
+                    ) {
+                        (Some(total_count), Some(offset), Some(limit), Some(data)) => {
+                            Ok(Self {
+                                total_count,
+                                offset,
+                                limit,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -6894,27 +8199,72 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_name: o.req("stock_name")?,
-                        belong_merchant: o.req("belong_merchant")?,
-                        comment: o.opt("comment")?,
-                        goods_name: o.req("goods_name")?,
-                        stock_type: o.req("stock_type")?,
-                        coupon_use_rule: o.req("coupon_use_rule")?,
-                        custom_entrance: o.opt("custom_entrance")?,
-                        display_pattern_info: o.req("display_pattern_info")?,
-                        coupon_code: o.opt("coupon_code")?,
-                        coupon_state: o.opt("coupon_state")?,
-                        stock_id: o.opt("stock_id")?,
-                        transferable: o.opt("transferable")?,
-                        shareable: o.opt("shareable")?,
-                        send_request_no: o.req("send_request_no")?,
-                        use_request_no: o.opt("use_request_no")?,
-                        available_start_time: o.req("available_start_time")?,
-                        expire_time: o.req("expire_time")?,
-                        receive_time: o.req("receive_time")?,
-                        use_time: o.opt("use_time")?,
-                    })
+                    match (
+                        o.req("stock_name"),
+                        o.req("belong_merchant"),
+                        o.opt("comment"),
+                        o.req("goods_name"),
+                        o.req("stock_type"),
+                        o.req("coupon_use_rule"),
+                        o.opt("custom_entrance"),
+                        o.req("display_pattern_info"),
+                        o.opt("coupon_code"),
+                        o.opt("coupon_state"),
+                        o.opt("stock_id"),
+                        o.opt("transferable"),
+                        o.opt("shareable"),
+                        o.req("send_request_no"),
+                        o.opt("use_request_no"),
+                        o.req("available_start_time"),
+                        o.req("expire_time"),
+                        o.req("receive_time"),
+                        o.opt("use_time"),
+                    ) {
+                        (
+                            Some(stock_name),
+                            Some(belong_merchant),
+                            Some(comment),
+                            Some(goods_name),
+                            Some(stock_type),
+                            Some(coupon_use_rule),
+                            Some(custom_entrance),
+                            Some(display_pattern_info),
+                            Some(coupon_code),
+                            Some(coupon_state),
+                            Some(stock_id),
+                            Some(transferable),
+                            Some(shareable),
+                            Some(send_request_no),
+                            Some(use_request_no),
+                            Some(available_start_time),
+                            Some(expire_time),
+                            Some(receive_time),
+                            Some(use_time),
+                        ) => {
+                            Ok(Self {
+                                stock_name,
+                                belong_merchant,
+                                comment,
+                                goods_name,
+                                stock_type,
+                                coupon_use_rule,
+                                custom_entrance,
+                                display_pattern_info,
+                                coupon_code,
+                                coupon_state,
+                                stock_id,
+                                transferable,
+                                shareable,
+                                send_request_no,
+                                use_request_no,
+                                available_start_time,
+                                expire_time,
+                                receive_time,
+                                use_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 券状态
@@ -7035,17 +8385,42 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_available_time: o.req("coupon_available_time")?,
-                        available_week: o.opt("available_week")?,
-                        irregulary_avaliable_time: o.opt("irregulary_avaliable_time")?,
-                        fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                        discount_coupon: o.opt("discount_coupon")?,
-                        exchange_coupon: o.opt("exchange_coupon")?,
-                        use_method: o.req("use_method")?,
-                        mini_programs_appid: o.opt("mini_programs_appid")?,
-                        mini_programs_path: o.opt("mini_programs_path")?,
-                    })
+                    match (
+                        o.req("coupon_available_time"),
+                        o.opt("available_week"),
+                        o.opt("irregulary_avaliable_time"),
+                        o.opt("fixed_normal_coupon"),
+                        o.opt("discount_coupon"),
+                        o.opt("exchange_coupon"),
+                        o.req("use_method"),
+                        o.opt("mini_programs_appid"),
+                        o.opt("mini_programs_path"),
+                    ) {
+                        (
+                            Some(coupon_available_time),
+                            Some(available_week),
+                            Some(irregulary_avaliable_time),
+                            Some(fixed_normal_coupon),
+                            Some(discount_coupon),
+                            Some(exchange_coupon),
+                            Some(use_method),
+                            Some(mini_programs_appid),
+                            Some(mini_programs_path),
+                        ) => {
+                            Ok(Self {
+                                coupon_available_time,
+                                available_week,
+                                irregulary_avaliable_time,
+                                fixed_normal_coupon,
+                                discount_coupon,
+                                exchange_coupon,
+                                use_method,
+                                mini_programs_appid,
+                                mini_programs_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 固定周期有效时间段
@@ -7075,10 +8450,15 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        week_day: o.opt("week_day")?,
-                        available_day_time: o.opt("available_day_time")?,
-                    })
+                    match (o.opt("week_day"), o.opt("available_day_time")) {
+                        (Some(week_day), Some(available_day_time)) => {
+                            Ok(Self {
+                                week_day,
+                                available_day_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
@@ -7111,10 +8491,12 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        begin_time: o.opt("begin_time")?,
-                        end_time: o.opt("end_time")?,
-                    })
+                    match (o.opt("begin_time"), o.opt("end_time")) {
+                        (Some(begin_time), Some(end_time)) => {
+                            Ok(Self { begin_time, end_time })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 券可核销时间
@@ -7148,12 +8530,24 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        available_day_after_receive: o
-                            .opt("available_day_after_receive")?,
-                    })
+                    match (
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("available_day_after_receive"),
+                    ) {
+                        (
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(available_day_after_receive),
+                        ) => {
+                            Ok(Self {
+                                available_begin_time,
+                                available_end_time,
+                                available_day_after_receive,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 折扣券使用规则
@@ -7181,10 +8575,15 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        discount_percent: o.opt("discount_percent")?,
-                        transaction_minimum: o.opt("transaction_minimum")?,
-                    })
+                    match (o.opt("discount_percent"), o.opt("transaction_minimum")) {
+                        (Some(discount_percent), Some(transaction_minimum)) => {
+                            Ok(Self {
+                                discount_percent,
+                                transaction_minimum,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 换购券使用规则
@@ -7212,10 +8611,15 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        exchange_price: o.opt("exchange_price")?,
-                        transaction_minimum: o.opt("transaction_minimum")?,
-                    })
+                    match (o.opt("exchange_price"), o.opt("transaction_minimum")) {
+                        (Some(exchange_price), Some(transaction_minimum)) => {
+                            Ok(Self {
+                                exchange_price,
+                                transaction_minimum,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 固定面额满减券使用规则
@@ -7243,10 +8647,15 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        discount_amount: o.opt("discount_amount")?,
-                        transaction_minimum: o.opt("transaction_minimum")?,
-                    })
+                    match (o.opt("discount_amount"), o.opt("transaction_minimum")) {
+                        (Some(discount_amount), Some(transaction_minimum)) => {
+                            Ok(Self {
+                                discount_amount,
+                                transaction_minimum,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 无规律的有效时间段
@@ -7275,10 +8684,12 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        begin_time: o.opt("begin_time")?,
-                        end_time: o.opt("end_time")?,
-                    })
+                    match (o.opt("begin_time"), o.opt("end_time")) {
+                        (Some(begin_time), Some(end_time)) => {
+                            Ok(Self { begin_time, end_time })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 自定义入口
@@ -7316,13 +8727,30 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mini_programs_info: o.opt("mini_programs_info")?,
-                        appid: o.opt("appid")?,
-                        hall_id: o.opt("hall_id")?,
-                        store_id: o.opt("store_id")?,
-                        code_display_mode: o.opt("code_display_mode")?,
-                    })
+                    match (
+                        o.opt("mini_programs_info"),
+                        o.opt("appid"),
+                        o.opt("hall_id"),
+                        o.opt("store_id"),
+                        o.opt("code_display_mode"),
+                    ) {
+                        (
+                            Some(mini_programs_info),
+                            Some(appid),
+                            Some(hall_id),
+                            Some(store_id),
+                            Some(code_display_mode),
+                        ) => {
+                            Ok(Self {
+                                mini_programs_info,
+                                appid,
+                                hall_id,
+                                store_id,
+                                code_display_mode,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 小程序入口
@@ -7356,12 +8784,27 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mini_programs_appid: o.req("mini_programs_appid")?,
-                        mini_programs_path: o.req("mini_programs_path")?,
-                        entrance_words: o.req("entrance_words")?,
-                        guiding_words: o.opt("guiding_words")?,
-                    })
+                    match (
+                        o.req("mini_programs_appid"),
+                        o.req("mini_programs_path"),
+                        o.req("entrance_words"),
+                        o.opt("guiding_words"),
+                    ) {
+                        (
+                            Some(mini_programs_appid),
+                            Some(mini_programs_path),
+                            Some(entrance_words),
+                            Some(guiding_words),
+                        ) => {
+                            Ok(Self {
+                                mini_programs_appid,
+                                mini_programs_path,
+                                entrance_words,
+                                guiding_words,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 样式信息
@@ -7400,14 +8843,33 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        description: o.opt("description")?,
-                        merchant_logo_url: o.opt("merchant_logo_url")?,
-                        merchant_name: o.opt("merchant_name")?,
-                        background_color: o.opt("background_color")?,
-                        coupon_image_url: o.opt("coupon_image_url")?,
-                        finder_info: o.opt("finder_info")?,
-                    })
+                    match (
+                        o.opt("description"),
+                        o.opt("merchant_logo_url"),
+                        o.opt("merchant_name"),
+                        o.opt("background_color"),
+                        o.opt("coupon_image_url"),
+                        o.opt("finder_info"),
+                    ) {
+                        (
+                            Some(description),
+                            Some(merchant_logo_url),
+                            Some(merchant_name),
+                            Some(background_color),
+                            Some(coupon_image_url),
+                            Some(finder_info),
+                        ) => {
+                            Ok(Self {
+                                description,
+                                merchant_logo_url,
+                                merchant_name,
+                                background_color,
+                                coupon_image_url,
+                                finder_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 视频号相关信息
@@ -7447,12 +8909,24 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        finder_id: o.req("finder_id")?,
-                        finder_video_id: o.req("finder_video_id")?,
-                        finder_video_cover_image_url: o
-                            .req("finder_video_cover_image_url")?,
-                    })
+                    match (
+                        o.req("finder_id"),
+                        o.req("finder_video_id"),
+                        o.req("finder_video_cover_image_url"),
+                    ) {
+                        (
+                            Some(finder_id),
+                            Some(finder_video_id),
+                            Some(finder_video_cover_image_url),
+                        ) => {
+                            Ok(Self {
+                                finder_id,
+                                finder_video_id,
+                                finder_video_cover_image_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
@@ -7461,6 +8935,7 @@ pub mod users {
                 pub struct ByCouponCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByCouponCode<'a> {
                     /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids`
+                    #[inline]
                     pub fn appids(self) -> appids::Appids<'a> {
                         appids::Appids(self.0.push("appids"))
                     }
@@ -7471,6 +8946,7 @@ pub mod users {
                     pub struct Appids<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                     impl<'a> Appids<'a> {
                         /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`: `appid` is percent-encoded, never case-converted.
+                        #[inline]
                         pub fn appid(self, appid: &str) -> by_appid::ByAppid<'a> {
                             by_appid::ByAppid(self.0.push_param(&appid))
                         }
@@ -7487,6 +8963,7 @@ pub mod users {
                             /// 服务商可通过该接口查询微信用户卡包中某一张商家券的详情信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/busifavor/chapter3_5.shtml)
                             ///
                             /// `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`
+                            #[inline]
                             pub fn get(
                                 self,
                             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
@@ -7574,27 +9051,72 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    stock_name: o.req("stock_name")?,
-                                    belong_merchant: o.req("belong_merchant")?,
-                                    comment: o.opt("comment")?,
-                                    goods_name: o.req("goods_name")?,
-                                    stock_type: o.req("stock_type")?,
-                                    coupon_use_rule: o.req("coupon_use_rule")?,
-                                    custom_entrance: o.opt("custom_entrance")?,
-                                    display_pattern_info: o.req("display_pattern_info")?,
-                                    coupon_code: o.opt("coupon_code")?,
-                                    coupon_state: o.opt("coupon_state")?,
-                                    stock_id: o.opt("stock_id")?,
-                                    transferable: o.opt("transferable")?,
-                                    shareable: o.opt("shareable")?,
-                                    send_request_no: o.req("send_request_no")?,
-                                    use_request_no: o.opt("use_request_no")?,
-                                    available_start_time: o.req("available_start_time")?,
-                                    expire_time: o.req("expire_time")?,
-                                    receive_time: o.req("receive_time")?,
-                                    use_time: o.opt("use_time")?,
-                                })
+                                match (
+                                    o.req("stock_name"),
+                                    o.req("belong_merchant"),
+                                    o.opt("comment"),
+                                    o.req("goods_name"),
+                                    o.req("stock_type"),
+                                    o.req("coupon_use_rule"),
+                                    o.opt("custom_entrance"),
+                                    o.req("display_pattern_info"),
+                                    o.opt("coupon_code"),
+                                    o.opt("coupon_state"),
+                                    o.opt("stock_id"),
+                                    o.opt("transferable"),
+                                    o.opt("shareable"),
+                                    o.req("send_request_no"),
+                                    o.opt("use_request_no"),
+                                    o.req("available_start_time"),
+                                    o.req("expire_time"),
+                                    o.req("receive_time"),
+                                    o.opt("use_time"),
+                                ) {
+                                    (
+                                        Some(stock_name),
+                                        Some(belong_merchant),
+                                        Some(comment),
+                                        Some(goods_name),
+                                        Some(stock_type),
+                                        Some(coupon_use_rule),
+                                        Some(custom_entrance),
+                                        Some(display_pattern_info),
+                                        Some(coupon_code),
+                                        Some(coupon_state),
+                                        Some(stock_id),
+                                        Some(transferable),
+                                        Some(shareable),
+                                        Some(send_request_no),
+                                        Some(use_request_no),
+                                        Some(available_start_time),
+                                        Some(expire_time),
+                                        Some(receive_time),
+                                        Some(use_time),
+                                    ) => {
+                                        Ok(Self {
+                                            stock_name,
+                                            belong_merchant,
+                                            comment,
+                                            goods_name,
+                                            stock_type,
+                                            coupon_use_rule,
+                                            custom_entrance,
+                                            display_pattern_info,
+                                            coupon_code,
+                                            coupon_state,
+                                            stock_id,
+                                            transferable,
+                                            shareable,
+                                            send_request_no,
+                                            use_request_no,
+                                            available_start_time,
+                                            expire_time,
+                                            receive_time,
+                                            use_time,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 券状态
@@ -7728,18 +9250,42 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    coupon_available_time: o.req("coupon_available_time")?,
-                                    available_week: o.opt("available_week")?,
-                                    irregulary_avaliable_time: o
-                                        .opt("irregulary_avaliable_time")?,
-                                    fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                                    discount_coupon: o.opt("discount_coupon")?,
-                                    exchange_coupon: o.opt("exchange_coupon")?,
-                                    use_method: o.req("use_method")?,
-                                    mini_programs_appid: o.opt("mini_programs_appid")?,
-                                    mini_programs_path: o.opt("mini_programs_path")?,
-                                })
+                                match (
+                                    o.req("coupon_available_time"),
+                                    o.opt("available_week"),
+                                    o.opt("irregulary_avaliable_time"),
+                                    o.opt("fixed_normal_coupon"),
+                                    o.opt("discount_coupon"),
+                                    o.opt("exchange_coupon"),
+                                    o.req("use_method"),
+                                    o.opt("mini_programs_appid"),
+                                    o.opt("mini_programs_path"),
+                                ) {
+                                    (
+                                        Some(coupon_available_time),
+                                        Some(available_week),
+                                        Some(irregulary_avaliable_time),
+                                        Some(fixed_normal_coupon),
+                                        Some(discount_coupon),
+                                        Some(exchange_coupon),
+                                        Some(use_method),
+                                        Some(mini_programs_appid),
+                                        Some(mini_programs_path),
+                                    ) => {
+                                        Ok(Self {
+                                            coupon_available_time,
+                                            available_week,
+                                            irregulary_avaliable_time,
+                                            fixed_normal_coupon,
+                                            discount_coupon,
+                                            exchange_coupon,
+                                            use_method,
+                                            mini_programs_appid,
+                                            mini_programs_path,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 固定周期有效时间段
@@ -7772,10 +9318,15 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    week_day: o.opt("week_day")?,
-                                    available_day_time: o.opt("available_day_time")?,
-                                })
+                                match (o.opt("week_day"), o.opt("available_day_time")) {
+                                    (Some(week_day), Some(available_day_time)) => {
+                                        Ok(Self {
+                                            week_day,
+                                            available_day_time,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
@@ -7810,10 +9361,12 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    begin_time: o.opt("begin_time")?,
-                                    end_time: o.opt("end_time")?,
-                                })
+                                match (o.opt("begin_time"), o.opt("end_time")) {
+                                    (Some(begin_time), Some(end_time)) => {
+                                        Ok(Self { begin_time, end_time })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 券可核销时间
@@ -7850,12 +9403,24 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    available_begin_time: o.opt("available_begin_time")?,
-                                    available_end_time: o.opt("available_end_time")?,
-                                    available_day_after_receive: o
-                                        .opt("available_day_after_receive")?,
-                                })
+                                match (
+                                    o.opt("available_begin_time"),
+                                    o.opt("available_end_time"),
+                                    o.opt("available_day_after_receive"),
+                                ) {
+                                    (
+                                        Some(available_begin_time),
+                                        Some(available_end_time),
+                                        Some(available_day_after_receive),
+                                    ) => {
+                                        Ok(Self {
+                                            available_begin_time,
+                                            available_end_time,
+                                            available_day_after_receive,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 折扣券使用规则
@@ -7886,10 +9451,18 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    discount_percent: o.opt("discount_percent")?,
-                                    transaction_minimum: o.opt("transaction_minimum")?,
-                                })
+                                match (
+                                    o.opt("discount_percent"),
+                                    o.opt("transaction_minimum"),
+                                ) {
+                                    (Some(discount_percent), Some(transaction_minimum)) => {
+                                        Ok(Self {
+                                            discount_percent,
+                                            transaction_minimum,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 换购券使用规则
@@ -7920,10 +9493,18 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    exchange_price: o.opt("exchange_price")?,
-                                    transaction_minimum: o.opt("transaction_minimum")?,
-                                })
+                                match (
+                                    o.opt("exchange_price"),
+                                    o.opt("transaction_minimum"),
+                                ) {
+                                    (Some(exchange_price), Some(transaction_minimum)) => {
+                                        Ok(Self {
+                                            exchange_price,
+                                            transaction_minimum,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 固定面额满减券使用规则
@@ -7954,10 +9535,18 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    discount_amount: o.opt("discount_amount")?,
-                                    transaction_minimum: o.opt("transaction_minimum")?,
-                                })
+                                match (
+                                    o.opt("discount_amount"),
+                                    o.opt("transaction_minimum"),
+                                ) {
+                                    (Some(discount_amount), Some(transaction_minimum)) => {
+                                        Ok(Self {
+                                            discount_amount,
+                                            transaction_minimum,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 无规律的有效时间段
@@ -7988,10 +9577,12 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    begin_time: o.opt("begin_time")?,
-                                    end_time: o.opt("end_time")?,
-                                })
+                                match (o.opt("begin_time"), o.opt("end_time")) {
+                                    (Some(begin_time), Some(end_time)) => {
+                                        Ok(Self { begin_time, end_time })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 自定义入口
@@ -8034,13 +9625,30 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    mini_programs_info: o.opt("mini_programs_info")?,
-                                    appid: o.opt("appid")?,
-                                    hall_id: o.opt("hall_id")?,
-                                    store_id: o.opt("store_id")?,
-                                    code_display_mode: o.opt("code_display_mode")?,
-                                })
+                                match (
+                                    o.opt("mini_programs_info"),
+                                    o.opt("appid"),
+                                    o.opt("hall_id"),
+                                    o.opt("store_id"),
+                                    o.opt("code_display_mode"),
+                                ) {
+                                    (
+                                        Some(mini_programs_info),
+                                        Some(appid),
+                                        Some(hall_id),
+                                        Some(store_id),
+                                        Some(code_display_mode),
+                                    ) => {
+                                        Ok(Self {
+                                            mini_programs_info,
+                                            appid,
+                                            hall_id,
+                                            store_id,
+                                            code_display_mode,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 小程序入口
@@ -8077,12 +9685,27 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    mini_programs_appid: o.req("mini_programs_appid")?,
-                                    mini_programs_path: o.req("mini_programs_path")?,
-                                    entrance_words: o.req("entrance_words")?,
-                                    guiding_words: o.opt("guiding_words")?,
-                                })
+                                match (
+                                    o.req("mini_programs_appid"),
+                                    o.req("mini_programs_path"),
+                                    o.req("entrance_words"),
+                                    o.opt("guiding_words"),
+                                ) {
+                                    (
+                                        Some(mini_programs_appid),
+                                        Some(mini_programs_path),
+                                        Some(entrance_words),
+                                        Some(guiding_words),
+                                    ) => {
+                                        Ok(Self {
+                                            mini_programs_appid,
+                                            mini_programs_path,
+                                            entrance_words,
+                                            guiding_words,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 样式信息
@@ -8126,14 +9749,33 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    description: o.opt("description")?,
-                                    merchant_logo_url: o.opt("merchant_logo_url")?,
-                                    merchant_name: o.opt("merchant_name")?,
-                                    background_color: o.opt("background_color")?,
-                                    coupon_image_url: o.opt("coupon_image_url")?,
-                                    finder_info: o.opt("finder_info")?,
-                                })
+                                match (
+                                    o.opt("description"),
+                                    o.opt("merchant_logo_url"),
+                                    o.opt("merchant_name"),
+                                    o.opt("background_color"),
+                                    o.opt("coupon_image_url"),
+                                    o.opt("finder_info"),
+                                ) {
+                                    (
+                                        Some(description),
+                                        Some(merchant_logo_url),
+                                        Some(merchant_name),
+                                        Some(background_color),
+                                        Some(coupon_image_url),
+                                        Some(finder_info),
+                                    ) => {
+                                        Ok(Self {
+                                            description,
+                                            merchant_logo_url,
+                                            merchant_name,
+                                            background_color,
+                                            coupon_image_url,
+                                            finder_info,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 视频号相关信息
@@ -8176,12 +9818,24 @@ pub mod users {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    finder_id: o.req("finder_id")?,
-                                    finder_video_id: o.req("finder_video_id")?,
-                                    finder_video_cover_image_url: o
-                                        .req("finder_video_cover_image_url")?,
-                                })
+                                match (
+                                    o.req("finder_id"),
+                                    o.req("finder_video_id"),
+                                    o.req("finder_video_cover_image_url"),
+                                ) {
+                                    (
+                                        Some(finder_id),
+                                        Some(finder_video_id),
+                                        Some(finder_video_cover_image_url),
+                                    ) => {
+                                        Ok(Self {
+                                            finder_id,
+                                            finder_video_id,
+                                            finder_video_cover_image_url,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }

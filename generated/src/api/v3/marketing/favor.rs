@@ -4,22 +4,27 @@
 pub struct Favor<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Favor<'a> {
     /// `/v3/marketing/favor/callbacks`
+    #[inline]
     pub fn callbacks(self) -> callbacks::Callbacks<'a> {
         callbacks::Callbacks(self.0.push("callbacks"))
     }
     /// `/v3/marketing/favor/coupon-stocks`
+    #[inline]
     pub fn coupon_stocks(self) -> coupon_stocks::CouponStocks<'a> {
         coupon_stocks::CouponStocks(self.0.push("coupon-stocks"))
     }
     /// `/v3/marketing/favor/media`
+    #[inline]
     pub fn media(self) -> media::Media<'a> {
         media::Media(self.0.push("media"))
     }
     /// `/v3/marketing/favor/stocks`
+    #[inline]
     pub fn stocks(self) -> stocks::Stocks<'a> {
         stocks::Stocks(self.0.push("stocks"))
     }
     /// `/v3/marketing/favor/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -34,6 +39,7 @@ pub mod callbacks {
         /// 用于查询已经设置的接收营销事件通知的URL。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
         ///
         /// `GET /v3/marketing/favor/callbacks`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -48,6 +54,7 @@ pub mod callbacks {
         /// 用于设置接收营销事件通知的URL，可接收营销相关的事件通知，包括核销、发放、退款等。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_12.shtml)
         ///
         /// `POST /v3/marketing/favor/callbacks`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -77,7 +84,10 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+            match o.req("mchid") {
+                Some(mchid) => Ok(Self { mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
@@ -108,10 +118,10 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                notify_url: o.req("notify_url")?,
-            })
+            match (o.req("mchid"), o.req("notify_url")) {
+                (Some(mchid), Some(notify_url)) => Ok(Self { mchid, notify_url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
@@ -147,11 +157,12 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                notify_url: o.req("notify_url")?,
-                switch: o.opt("switch")?,
-            })
+            match (o.req("mchid"), o.req("notify_url"), o.opt("switch")) {
+                (Some(mchid), Some(notify_url), Some(switch)) => {
+                    Ok(Self { mchid, notify_url, switch })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
@@ -182,10 +193,12 @@ pub mod callbacks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                update_time: o.req("update_time")?,
-                notify_url: o.req("notify_url")?,
-            })
+            match (o.req("update_time"), o.req("notify_url")) {
+                (Some(update_time), Some(notify_url)) => {
+                    Ok(Self { update_time, notify_url })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -199,6 +212,7 @@ pub mod coupon_stocks {
         /// 通过调用此接口可创建代金券批次，包括预充值&免充值类型。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_1.shtml)
         ///
         /// `POST /v3/marketing/favor/coupon-stocks`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -272,20 +286,51 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_name: o.req("stock_name")?,
-                available_begin_time: o.req("available_begin_time")?,
-                available_end_time: o.req("available_end_time")?,
-                stock_use_rule: o.req("stock_use_rule")?,
-                no_cash: o.req("no_cash")?,
-                stock_type: o.req("stock_type")?,
-                comment: o.opt("comment")?,
-                belong_merchant: o.req("belong_merchant")?,
-                pattern_info: o.opt("pattern_info")?,
-                coupon_use_rule: o.req("coupon_use_rule")?,
-                out_request_no: o.req("out_request_no")?,
-                ext_info: o.opt("ext_info")?,
-            })
+            match (
+                o.req("stock_name"),
+                o.req("available_begin_time"),
+                o.req("available_end_time"),
+                o.req("stock_use_rule"),
+                o.req("no_cash"),
+                o.req("stock_type"),
+                o.opt("comment"),
+                o.req("belong_merchant"),
+                o.opt("pattern_info"),
+                o.req("coupon_use_rule"),
+                o.req("out_request_no"),
+                o.opt("ext_info"),
+            ) {
+                (
+                    Some(stock_name),
+                    Some(available_begin_time),
+                    Some(available_end_time),
+                    Some(stock_use_rule),
+                    Some(no_cash),
+                    Some(stock_type),
+                    Some(comment),
+                    Some(belong_merchant),
+                    Some(pattern_info),
+                    Some(coupon_use_rule),
+                    Some(out_request_no),
+                    Some(ext_info),
+                ) => {
+                    Ok(Self {
+                        stock_name,
+                        available_begin_time,
+                        available_end_time,
+                        stock_use_rule,
+                        no_cash,
+                        stock_type,
+                        comment,
+                        belong_merchant,
+                        pattern_info,
+                        coupon_use_rule,
+                        out_request_no,
+                        ext_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核销规则
@@ -342,20 +387,51 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_available_time: o.req("coupon_available_time")?,
-                fixed_normal_coupon: o.opt("fixed_normal_coupon")?,
-                discount_coupon: o.opt("discount_coupon")?,
-                exchange_coupon: o.opt("exchange_coupon")?,
-                goods_tag: o.opt("goods_tag")?,
-                limit_pay: o.opt("limit_pay")?,
-                limit_card: o.opt("limit_card")?,
-                trade_type: o.opt("trade_type")?,
-                available_items: o.opt("available_items")?,
-                unavailable_items: o.opt("unavailable_items")?,
-                available_merchants: o.opt("available_merchants")?,
-                combine_use: o.opt("combine_use")?,
-            })
+            match (
+                o.req("coupon_available_time"),
+                o.opt("fixed_normal_coupon"),
+                o.opt("discount_coupon"),
+                o.opt("exchange_coupon"),
+                o.opt("goods_tag"),
+                o.opt("limit_pay"),
+                o.opt("limit_card"),
+                o.opt("trade_type"),
+                o.opt("available_items"),
+                o.opt("unavailable_items"),
+                o.opt("available_merchants"),
+                o.opt("combine_use"),
+            ) {
+                (
+                    Some(coupon_available_time),
+                    Some(fixed_normal_coupon),
+                    Some(discount_coupon),
+                    Some(exchange_coupon),
+                    Some(goods_tag),
+                    Some(limit_pay),
+                    Some(limit_card),
+                    Some(trade_type),
+                    Some(available_items),
+                    Some(unavailable_items),
+                    Some(available_merchants),
+                    Some(combine_use),
+                ) => {
+                    Ok(Self {
+                        coupon_available_time,
+                        fixed_normal_coupon,
+                        discount_coupon,
+                        exchange_coupon,
+                        goods_tag,
+                        limit_pay,
+                        limit_card,
+                        trade_type,
+                        available_items,
+                        unavailable_items,
+                        available_merchants,
+                        combine_use,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 券可核销时间
@@ -393,13 +469,30 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                available_begin_time: o.opt("available_begin_time")?,
-                available_end_time: o.opt("available_end_time")?,
-                fix_available_time: o.opt("fix_available_time")?,
-                second_day_available: o.opt("second_day_available")?,
-                available_time_after_receive: o.opt("available_time_after_receive")?,
-            })
+            match (
+                o.opt("available_begin_time"),
+                o.opt("available_end_time"),
+                o.opt("fix_available_time"),
+                o.opt("second_day_available"),
+                o.opt("available_time_after_receive"),
+            ) {
+                (
+                    Some(available_begin_time),
+                    Some(available_end_time),
+                    Some(fix_available_time),
+                    Some(second_day_available),
+                    Some(available_time_after_receive),
+                ) => {
+                    Ok(Self {
+                        available_begin_time,
+                        available_end_time,
+                        fix_available_time,
+                        second_day_available,
+                        available_time_after_receive,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 固定时间段可用
@@ -435,11 +528,16 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                available_week_day: o.opt("available_week_day")?,
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-            })
+            match (o.opt("available_week_day"), o.opt("begin_time"), o.opt("end_time")) {
+                (Some(available_week_day), Some(begin_time), Some(end_time)) => {
+                    Ok(Self {
+                        available_week_day,
+                        begin_time,
+                        end_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 折扣券使用规则
@@ -469,11 +567,24 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                discount_amount_max: o.opt("discount_amount_max")?,
-                discount_percent: o.opt("discount_percent")?,
-                transaction_minimum: o.opt("transaction_minimum")?,
-            })
+            match (
+                o.opt("discount_amount_max"),
+                o.opt("discount_percent"),
+                o.opt("transaction_minimum"),
+            ) {
+                (
+                    Some(discount_amount_max),
+                    Some(discount_percent),
+                    Some(transaction_minimum),
+                ) => {
+                    Ok(Self {
+                        discount_amount_max,
+                        discount_percent,
+                        transaction_minimum,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 换购券使用规则
@@ -500,10 +611,15 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                exchange_price: o.opt("exchange_price")?,
-                transaction_minimum: o.opt("transaction_minimum")?,
-            })
+            match (o.opt("exchange_price"), o.opt("transaction_minimum")) {
+                (Some(exchange_price), Some(transaction_minimum)) => {
+                    Ok(Self {
+                        exchange_price,
+                        transaction_minimum,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 指定银行卡BIN
@@ -532,10 +648,10 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                bin: o.opt("bin")?,
-            })
+            match (o.opt("name"), o.opt("bin")) {
+                (Some(name), Some(bin)) => Ok(Self { name, bin }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式
@@ -648,16 +764,39 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                description: o.opt("description")?,
-                merchant_logo: o.opt("merchant_logo")?,
-                merchant_name: o.opt("merchant_name")?,
-                background_color: o.opt("background_color")?,
-                coupon_image: o.opt("coupon_image")?,
-                jump_target: o.opt("jump_target")?,
-                mini_program_appid: o.opt("mini_program_appid")?,
-                mini_program_path: o.opt("mini_program_path")?,
-            })
+            match (
+                o.opt("description"),
+                o.opt("merchant_logo"),
+                o.opt("merchant_name"),
+                o.opt("background_color"),
+                o.opt("coupon_image"),
+                o.opt("jump_target"),
+                o.opt("mini_program_appid"),
+                o.opt("mini_program_path"),
+            ) {
+                (
+                    Some(description),
+                    Some(merchant_logo),
+                    Some(merchant_name),
+                    Some(background_color),
+                    Some(coupon_image),
+                    Some(jump_target),
+                    Some(mini_program_appid),
+                    Some(mini_program_path),
+                ) => {
+                    Ok(Self {
+                        description,
+                        merchant_logo,
+                        merchant_name,
+                        background_color,
+                        coupon_image,
+                        jump_target,
+                        mini_program_appid,
+                        mini_program_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 卡包跳转目标
@@ -744,10 +883,10 @@ pub mod coupon_stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_id: o.req("stock_id")?,
-                create_time: o.req("create_time")?,
-            })
+            match (o.req("stock_id"), o.req("create_time")) {
+                (Some(stock_id), Some(create_time)) => Ok(Self { stock_id, create_time }),
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -757,6 +896,7 @@ pub mod media {
     pub struct Media<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Media<'a> {
         /// `/v3/marketing/favor/media/image-upload`
+        #[inline]
         pub fn image_upload(self) -> image_upload::ImageUpload<'a> {
             image_upload::ImageUpload(self.0.push("image-upload"))
         }
@@ -771,6 +911,7 @@ pub mod media {
             /// 通过本接口上传图片后可获得图片url地址。图片url可在微信支付营销相关的API使用，包括商家券、代金券、支付有礼等。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_1.shtml)
             ///
             /// `POST /v3/marketing/favor/media/image-upload`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -803,7 +944,10 @@ pub mod media {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                match o.req("meta") {
+                    Some(meta) => Ok(Self { meta }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
@@ -830,10 +974,10 @@ pub mod media {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    filename: o.opt("filename")?,
-                    sha256: o.opt("sha256")?,
-                })
+                match (o.opt("filename"), o.opt("sha256")) {
+                    (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
@@ -859,9 +1003,10 @@ pub mod media {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_url: o.req("media_url")?,
-                })
+                match o.req("media_url") {
+                    Some(media_url) => Ok(Self { media_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -872,6 +1017,7 @@ pub mod stocks {
     pub struct Stocks<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Stocks<'a> {
         /// `/v3/marketing/favor/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
             by_stock_id::ByStockId(self.0.push_param(&stock_id))
         }
@@ -880,6 +1026,7 @@ pub mod stocks {
         /// 通过此接口可查询多个批次的信息，包括批次的配置信息以及批次概况数据。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/cash-coupons/stock/list-stocks.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/cash-coupons/stock/list-stocks.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_4.shtml)
         ///
         /// `GET /v3/marketing/favor/stocks`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -937,14 +1084,33 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                stock_creator_mchid: o.req("stock_creator_mchid")?,
-                create_start_time: o.opt("create_start_time")?,
-                create_end_time: o.opt("create_end_time")?,
-                status: o.opt("status")?,
-            })
+            match (
+                o.req("offset"),
+                o.req("limit"),
+                o.req("stock_creator_mchid"),
+                o.opt("create_start_time"),
+                o.opt("create_end_time"),
+                o.opt("status"),
+            ) {
+                (
+                    Some(offset),
+                    Some(limit),
+                    Some(stock_creator_mchid),
+                    Some(create_start_time),
+                    Some(create_end_time),
+                    Some(status),
+                ) => {
+                    Ok(Self {
+                        offset,
+                        limit,
+                        stock_creator_mchid,
+                        create_start_time,
+                        create_end_time,
+                        status,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 批次状态
@@ -1047,12 +1213,22 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.req("total_count")?,
-                limit: o.req("limit")?,
-                offset: o.req("offset")?,
-                data: o.opt("data")?,
-            })
+            match (
+                o.req("total_count"),
+                o.req("limit"),
+                o.req("offset"),
+                o.opt("data"),
+            ) {
+                (Some(total_count), Some(limit), Some(offset), Some(data)) => {
+                    Ok(Self {
+                        total_count,
+                        limit,
+                        offset,
+                        data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -1146,27 +1322,72 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_name: o.req("stock_name")?,
-                available_begin_time: o.req("available_begin_time")?,
-                available_end_time: o.req("available_end_time")?,
-                stock_use_rule: o.req("stock_use_rule")?,
-                no_cash: o.req("no_cash")?,
-                stock_type: o.req("stock_type")?,
-                stock_id: o.opt("stock_id")?,
-                stock_creator_mchid: o.opt("stock_creator_mchid")?,
-                status: o.opt("status")?,
-                description: o.req("description")?,
-                create_time: o.opt("create_time")?,
-                start_time: o.opt("start_time")?,
-                stop_time: o.opt("stop_time")?,
-                singleitem: o.opt("singleitem")?,
-                cut_to_message: o.opt("cut_to_message")?,
-                distributed_coupons: o.opt("distributed_coupons")?,
-                business_type: o.opt("business_type")?,
-                available_region_list: o.opt("available_region_list")?,
-                available_industry_list: o.opt("available_industry_list")?,
-            })
+            match (
+                o.req("stock_name"),
+                o.req("available_begin_time"),
+                o.req("available_end_time"),
+                o.req("stock_use_rule"),
+                o.req("no_cash"),
+                o.req("stock_type"),
+                o.opt("stock_id"),
+                o.opt("stock_creator_mchid"),
+                o.opt("status"),
+                o.req("description"),
+                o.opt("create_time"),
+                o.opt("start_time"),
+                o.opt("stop_time"),
+                o.opt("singleitem"),
+                o.opt("cut_to_message"),
+                o.opt("distributed_coupons"),
+                o.opt("business_type"),
+                o.opt("available_region_list"),
+                o.opt("available_industry_list"),
+            ) {
+                (
+                    Some(stock_name),
+                    Some(available_begin_time),
+                    Some(available_end_time),
+                    Some(stock_use_rule),
+                    Some(no_cash),
+                    Some(stock_type),
+                    Some(stock_id),
+                    Some(stock_creator_mchid),
+                    Some(status),
+                    Some(description),
+                    Some(create_time),
+                    Some(start_time),
+                    Some(stop_time),
+                    Some(singleitem),
+                    Some(cut_to_message),
+                    Some(distributed_coupons),
+                    Some(business_type),
+                    Some(available_region_list),
+                    Some(available_industry_list),
+                ) => {
+                    Ok(Self {
+                        stock_name,
+                        available_begin_time,
+                        available_end_time,
+                        stock_use_rule,
+                        no_cash,
+                        stock_type,
+                        stock_id,
+                        stock_creator_mchid,
+                        status,
+                        description,
+                        create_time,
+                        start_time,
+                        stop_time,
+                        singleitem,
+                        cut_to_message,
+                        distributed_coupons,
+                        business_type,
+                        available_region_list,
+                        available_industry_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataAvailableRegionList
@@ -1202,13 +1423,30 @@ pub mod stocks {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.opt("type")?,
-                province: o.opt("province")?,
-                city: o.opt("city")?,
-                district: o.opt("district")?,
-                country: o.opt("country")?,
-            })
+            match (
+                o.opt("type"),
+                o.opt("province"),
+                o.opt("city"),
+                o.opt("district"),
+                o.opt("country"),
+            ) {
+                (
+                    Some(type_),
+                    Some(province),
+                    Some(city),
+                    Some(district),
+                    Some(country),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        province,
+                        city,
+                        district,
+                        country,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 业务类型
@@ -1265,42 +1503,52 @@ pub mod stocks {
         pub struct ByStockId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByStockId<'a> {
             /// `/v3/marketing/favor/stocks/{stock_id}/items`
+            #[inline]
             pub fn items(self) -> items::Items<'a> {
                 items::Items(self.0.push("items"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
+            #[inline]
             pub fn merchants(self) -> merchants::Merchants<'a> {
                 merchants::Merchants(self.0.push("merchants"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
+            #[inline]
             pub fn modify_goods_id(self) -> modify_goods_id::ModifyGoodsId<'a> {
                 modify_goods_id::ModifyGoodsId(self.0.push("modify-goods-id"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/pause`
+            #[inline]
             pub fn pause(self) -> pause::Pause<'a> {
                 pause::Pause(self.0.push("pause"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
+            #[inline]
             pub fn refund_flow(self) -> refund_flow::RefundFlow<'a> {
                 refund_flow::RefundFlow(self.0.push("refund-flow"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
+            #[inline]
             pub fn refund_flow_by_day(self) -> refund_flow_by_day::RefundFlowByDay<'a> {
                 refund_flow_by_day::RefundFlowByDay(self.0.push("refund-flow-by-day"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/restart`
+            #[inline]
             pub fn restart(self) -> restart::Restart<'a> {
                 restart::Restart(self.0.push("restart"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/start`
+            #[inline]
             pub fn start(self) -> start::Start<'a> {
                 start::Start(self.0.push("start"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
+            #[inline]
             pub fn use_flow(self) -> use_flow::UseFlow<'a> {
                 use_flow::UseFlow(self.0.push("use-flow"))
             }
             /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
+            #[inline]
             pub fn use_flow_by_day(self) -> use_flow_by_day::UseFlowByDay<'a> {
                 use_flow_by_day::UseFlowByDay(self.0.push("use-flow-by-day"))
             }
@@ -1309,6 +1557,7 @@ pub mod stocks {
             /// 通过此接口可查询批次信息，包括批次的配置信息以及批次概况数据。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/cash-coupons/stock/query-stock.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/cash-coupons/stock/query-stock.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_5.shtml)
             ///
             /// `GET /v3/marketing/favor/stocks/{stock_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1341,9 +1590,10 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_creator_mchid: o.req("stock_creator_mchid")?,
-                })
+                match o.req("stock_creator_mchid") {
+                    Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
@@ -1437,27 +1687,72 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_name: o.req("stock_name")?,
-                    available_begin_time: o.req("available_begin_time")?,
-                    available_end_time: o.req("available_end_time")?,
-                    stock_use_rule: o.req("stock_use_rule")?,
-                    no_cash: o.req("no_cash")?,
-                    stock_type: o.req("stock_type")?,
-                    stock_id: o.opt("stock_id")?,
-                    stock_creator_mchid: o.opt("stock_creator_mchid")?,
-                    status: o.opt("status")?,
-                    description: o.req("description")?,
-                    create_time: o.opt("create_time")?,
-                    start_time: o.opt("start_time")?,
-                    stop_time: o.opt("stop_time")?,
-                    singleitem: o.opt("singleitem")?,
-                    cut_to_message: o.opt("cut_to_message")?,
-                    distributed_coupons: o.opt("distributed_coupons")?,
-                    business_type: o.opt("business_type")?,
-                    available_region_list: o.opt("available_region_list")?,
-                    available_industry_list: o.opt("available_industry_list")?,
-                })
+                match (
+                    o.req("stock_name"),
+                    o.req("available_begin_time"),
+                    o.req("available_end_time"),
+                    o.req("stock_use_rule"),
+                    o.req("no_cash"),
+                    o.req("stock_type"),
+                    o.opt("stock_id"),
+                    o.opt("stock_creator_mchid"),
+                    o.opt("status"),
+                    o.req("description"),
+                    o.opt("create_time"),
+                    o.opt("start_time"),
+                    o.opt("stop_time"),
+                    o.opt("singleitem"),
+                    o.opt("cut_to_message"),
+                    o.opt("distributed_coupons"),
+                    o.opt("business_type"),
+                    o.opt("available_region_list"),
+                    o.opt("available_industry_list"),
+                ) {
+                    (
+                        Some(stock_name),
+                        Some(available_begin_time),
+                        Some(available_end_time),
+                        Some(stock_use_rule),
+                        Some(no_cash),
+                        Some(stock_type),
+                        Some(stock_id),
+                        Some(stock_creator_mchid),
+                        Some(status),
+                        Some(description),
+                        Some(create_time),
+                        Some(start_time),
+                        Some(stop_time),
+                        Some(singleitem),
+                        Some(cut_to_message),
+                        Some(distributed_coupons),
+                        Some(business_type),
+                        Some(available_region_list),
+                        Some(available_industry_list),
+                    ) => {
+                        Ok(Self {
+                            stock_name,
+                            available_begin_time,
+                            available_end_time,
+                            stock_use_rule,
+                            no_cash,
+                            stock_type,
+                            stock_id,
+                            stock_creator_mchid,
+                            status,
+                            description,
+                            create_time,
+                            start_time,
+                            stop_time,
+                            singleitem,
+                            cut_to_message,
+                            distributed_coupons,
+                            business_type,
+                            available_region_list,
+                            available_industry_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAvailableRegionList
@@ -1493,13 +1788,30 @@ pub mod stocks {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    province: o.opt("province")?,
-                    city: o.opt("city")?,
-                    district: o.opt("district")?,
-                    country: o.opt("country")?,
-                })
+                match (
+                    o.opt("type"),
+                    o.opt("province"),
+                    o.opt("city"),
+                    o.opt("district"),
+                    o.opt("country"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(province),
+                        Some(city),
+                        Some(district),
+                        Some(country),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            province,
+                            city,
+                            district,
+                            country,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 业务类型
@@ -1562,6 +1874,7 @@ pub mod stocks {
                 /// 通过此接口可查询批次的可用商品编码，判断券是否可用于某些商品，来决定是否展示。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_8.shtml)
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/items`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1604,11 +1917,20 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (
+                        o.req("stock_creator_mchid"),
+                        o.req("offset"),
+                        o.req("limit"),
+                    ) {
+                        (Some(stock_creator_mchid), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                stock_creator_mchid,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
@@ -1652,13 +1974,30 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.req("total_count")?,
-                        data: o.opt("data")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (
+                        o.req("total_count"),
+                        o.opt("data"),
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("stock_id"),
+                    ) {
+                        (
+                            Some(total_count),
+                            Some(data),
+                            Some(offset),
+                            Some(limit),
+                            Some(stock_id),
+                        ) => {
+                            Ok(Self {
+                                total_count,
+                                data,
+                                offset,
+                                limit,
+                                stock_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1672,6 +2011,7 @@ pub mod stocks {
                 /// 通过调用此接口可查询批次的可用商户号，判断券是否在某商户号可用，来决定是否展示。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_7.shtml)
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/merchants`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1714,11 +2054,20 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    })
+                    match (
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("stock_creator_mchid"),
+                    ) {
+                        (Some(offset), Some(limit), Some(stock_creator_mchid)) => {
+                            Ok(Self {
+                                offset,
+                                limit,
+                                stock_creator_mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
@@ -1762,13 +2111,30 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.req("total_count")?,
-                        data: o.opt("data")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (
+                        o.req("total_count"),
+                        o.opt("data"),
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("stock_id"),
+                    ) {
+                        (
+                            Some(total_count),
+                            Some(data),
+                            Some(offset),
+                            Some(limit),
+                            Some(stock_id),
+                        ) => {
+                            Ok(Self {
+                                total_count,
+                                data,
+                                offset,
+                                limit,
+                                stock_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1782,6 +2148,7 @@ pub mod stocks {
                 /// 可通过该接口修改增删商品编码，至少需要保留一个商品编码。
                 ///
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1821,11 +2188,24 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                        add_goods_id_list: o.opt("add_goods_id_list")?,
-                        delete_goods_id_list: o.opt("delete_goods_id_list")?,
-                    })
+                    match (
+                        o.req("stock_creator_mchid"),
+                        o.opt("add_goods_id_list"),
+                        o.opt("delete_goods_id_list"),
+                    ) {
+                        (
+                            Some(stock_creator_mchid),
+                            Some(add_goods_id_list),
+                            Some(delete_goods_id_list),
+                        ) => {
+                            Ok(Self {
+                                stock_creator_mchid,
+                                add_goods_id_list,
+                                delete_goods_id_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
@@ -1856,10 +2236,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pause_time: o.req("pause_time")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("pause_time"), o.req("stock_id")) {
+                        (Some(pause_time), Some(stock_id)) => {
+                            Ok(Self { pause_time, stock_id })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1873,6 +2255,7 @@ pub mod stocks {
                 /// 通过此接口可暂停指定代金券批次。暂停后，该代金券批次暂停发放，用户无法通过任何渠道再领取该批次的券。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_13.shtml)
                 ///
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1906,9 +2289,10 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    })
+                    match o.req("stock_creator_mchid") {
+                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
@@ -1939,10 +2323,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pause_time: o.req("pause_time")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("pause_time"), o.req("stock_id")) {
+                        (Some(pause_time), Some(stock_id)) => {
+                            Ok(Self { pause_time, stock_id })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1956,6 +2342,7 @@ pub mod stocks {
                 /// 可获取到某批次的退款明细数据，包括订单号、单品信息、银行流水号等，用于对账/数据分析。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_11.shtml)
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1993,11 +2380,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        url: o.req("url")?,
-                        hash_value: o.req("hash_value")?,
-                        hash_type: o.req("hash_type")?,
-                    })
+                    match (o.req("url"), o.req("hash_value"), o.req("hash_type")) {
+                        (Some(url), Some(hash_value), Some(hash_type)) => {
+                            Ok(Self { url, hash_value, hash_type })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2011,6 +2399,7 @@ pub mod stocks {
                 /// 注意：1. 核销账单明细新增合单相关字段:【是否合单订单】【微信支付合单单号】【合单优惠 总金额】【合单订单总金额】；2. 账单明细设备号字段格式采用base64，消除历史乱码问题；3. 账单文件下载链接响应不包含微信接口响应的签名值，因此需要跳过验签的流程；
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2043,9 +2432,10 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bill_date: o.req("bill_date")?,
-                    })
+                    match o.req("bill_date") {
+                        Some(bill_date) => Ok(Self { bill_date }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
@@ -2081,11 +2471,24 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        url: o.req("url")?,
-                        stock_refundflow_hash: o.req("stock_refundflow_hash")?,
-                        stock_refundflow_count: o.req("stock_refundflow_count")?,
-                    })
+                    match (
+                        o.req("url"),
+                        o.req("stock_refundflow_hash"),
+                        o.req("stock_refundflow_count"),
+                    ) {
+                        (
+                            Some(url),
+                            Some(stock_refundflow_hash),
+                            Some(stock_refundflow_count),
+                        ) => {
+                            Ok(Self {
+                                url,
+                                stock_refundflow_hash,
+                                stock_refundflow_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2099,6 +2502,7 @@ pub mod stocks {
                 /// 通过此接口可重启指定代金券批次。重启后，该代金券批次可以再次发放。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_14.shtml)
                 ///
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/restart`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2132,9 +2536,10 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    })
+                    match o.req("stock_creator_mchid") {
+                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
@@ -2165,10 +2570,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        restart_time: o.req("restart_time")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("restart_time"), o.req("stock_id")) {
+                        (Some(restart_time), Some(stock_id)) => {
+                            Ok(Self { restart_time, stock_id })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2182,6 +2589,7 @@ pub mod stocks {
                 /// 制券成功后，通过调用此接口激活批次，如果是预充值代金券，激活时会从商户账户余额中锁定本批次的营销资金。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_3.shtml)
                 ///
                 /// `POST /v3/marketing/favor/stocks/{stock_id}/start`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2215,9 +2623,10 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    })
+                    match o.req("stock_creator_mchid") {
+                        Some(stock_creator_mchid) => Ok(Self { stock_creator_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
@@ -2248,10 +2657,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_time: o.req("start_time")?,
-                        stock_id: o.req("stock_id")?,
-                    })
+                    match (o.req("start_time"), o.req("stock_id")) {
+                        (Some(start_time), Some(stock_id)) => {
+                            Ok(Self { start_time, stock_id })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2265,6 +2676,7 @@ pub mod stocks {
                 /// 可获取到某批次的核销明细数据，包括订单号、单品信息、银行流水号等，用于对账/数据分析。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_10.shtml)
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -2302,11 +2714,12 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        url: o.req("url")?,
-                        hash_value: o.req("hash_value")?,
-                        hash_type: o.req("hash_type")?,
-                    })
+                    match (o.req("url"), o.req("hash_value"), o.req("hash_type")) {
+                        (Some(url), Some(hash_value), Some(hash_type)) => {
+                            Ok(Self { url, hash_value, hash_type })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2320,6 +2733,7 @@ pub mod stocks {
                 /// 注意：1. 核销账单明细新增合单相关字段:【是否合单订单】【微信支付合单单号】【合单优惠 总金额】【合单订单总金额】；2. 账单明细设备号字段格式采用base64，消除历史乱码问题；3. 账单文件下载链接响应不包含微信接口响应的签名值，因此需要跳过验签的流程；
                 ///
                 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2352,9 +2766,10 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bill_date: o.req("bill_date")?,
-                    })
+                    match o.req("bill_date") {
+                        Some(bill_date) => Ok(Self { bill_date }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
@@ -2390,11 +2805,24 @@ pub mod stocks {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        url: o.req("url")?,
-                        stock_useflow_hash: o.req("stock_useflow_hash")?,
-                        stock_useflow_count: o.req("stock_useflow_count")?,
-                    })
+                    match (
+                        o.req("url"),
+                        o.req("stock_useflow_hash"),
+                        o.req("stock_useflow_count"),
+                    ) {
+                        (
+                            Some(url),
+                            Some(stock_useflow_hash),
+                            Some(stock_useflow_count),
+                        ) => {
+                            Ok(Self {
+                                url,
+                                stock_useflow_hash,
+                                stock_useflow_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2406,6 +2834,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/marketing/favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -2416,6 +2845,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/marketing/favor/users/{openid}/coupons`
+            #[inline]
             pub fn coupons(self) -> coupons::Coupons<'a> {
                 coupons::Coupons(self.0.push("coupons"))
             }
@@ -2426,6 +2856,7 @@ pub mod users {
             pub struct Coupons<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Coupons<'a> {
                 /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`: `coupon_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn coupon_id(self, coupon_id: &str) -> by_coupon_id::ByCouponId<'a> {
                     by_coupon_id::ByCouponId(self.0.push_param(&coupon_id))
                 }
@@ -2434,6 +2865,7 @@ pub mod users {
                 /// 可通过该接口查询用户在某商户号可用的全部券，可用于商户的小程序/H5中，用户"我的代金券"或"提交订单页"展示优惠信息。无法查询到微信支付立减金。本接口查不到用户的微信支付立减金（又称“全平台通用券”），即在所有商户都可以使用的券，例如：摇摇乐红包 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_9.shtml)
                 ///
                 /// `GET /v3/marketing/favor/users/{openid}/coupons`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2456,6 +2888,7 @@ pub mod users {
                 /// 商户平台/API完成制券后，可使用发放代金券接口发券。通过调用此接口可发放指定批次给指定用户，发券场景可以是小程序、H5、APP等。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/cash-coupons/coupon/list-coupons-by-filter.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/cash-coupons/coupon/list-coupons-by-filter.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_2.shtml)
                 ///
                 /// `POST /v3/marketing/favor/users/{openid}/coupons`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2520,17 +2953,42 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        stock_id: o.opt("stock_id")?,
-                        status: o.opt("status")?,
-                        creator_mchid: o.opt("creator_mchid")?,
-                        sender_mchid: o.opt("sender_mchid")?,
-                        available_mchid: o.opt("available_mchid")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                        business_type: o.opt("business_type")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("stock_id"),
+                        o.opt("status"),
+                        o.opt("creator_mchid"),
+                        o.opt("sender_mchid"),
+                        o.opt("available_mchid"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                        o.opt("business_type"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(stock_id),
+                            Some(status),
+                            Some(creator_mchid),
+                            Some(sender_mchid),
+                            Some(available_mchid),
+                            Some(offset),
+                            Some(limit),
+                            Some(business_type),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                stock_id,
+                                status,
+                                creator_mchid,
+                                sender_mchid,
+                                available_mchid,
+                                offset,
+                                limit,
+                                business_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 业务类型
@@ -2673,12 +3131,22 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.req("total_count")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        data: o.req("data")?,
-                    })
+                    match (
+                        o.req("total_count"),
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("data"),
+                    ) {
+                        (Some(total_count), Some(offset), Some(limit), Some(data)) => {
+                            Ok(Self {
+                                total_count,
+                                offset,
+                                limit,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -2769,26 +3237,69 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_creator_mchid: o.opt("stock_creator_mchid")?,
-                        stock_id: o.opt("stock_id")?,
-                        coupon_id: o.opt("coupon_id")?,
-                        coupon_name: o.opt("coupon_name")?,
-                        status: o.opt("status")?,
-                        description: o.opt("description")?,
-                        create_time: o.opt("create_time")?,
-                        coupon_type: o.opt("coupon_type")?,
-                        start_time: o.opt("start_time")?,
-                        stop_time: o.opt("stop_time")?,
-                        singleitem: o.opt("singleitem")?,
-                        cut_to_message: o.opt("cut_to_message")?,
-                        available_begin_time: o.opt("available_begin_time")?,
-                        available_end_time: o.opt("available_end_time")?,
-                        normal_coupon_information: o.opt("normal_coupon_information")?,
-                        consume_information: o.opt("consume_information")?,
-                        available_balance: o.opt("available_balance")?,
-                        business_type: o.opt("business_type")?,
-                    })
+                    match (
+                        o.opt("stock_creator_mchid"),
+                        o.opt("stock_id"),
+                        o.opt("coupon_id"),
+                        o.opt("coupon_name"),
+                        o.opt("status"),
+                        o.opt("description"),
+                        o.opt("create_time"),
+                        o.opt("coupon_type"),
+                        o.opt("start_time"),
+                        o.opt("stop_time"),
+                        o.opt("singleitem"),
+                        o.opt("cut_to_message"),
+                        o.opt("available_begin_time"),
+                        o.opt("available_end_time"),
+                        o.opt("normal_coupon_information"),
+                        o.opt("consume_information"),
+                        o.opt("available_balance"),
+                        o.opt("business_type"),
+                    ) {
+                        (
+                            Some(stock_creator_mchid),
+                            Some(stock_id),
+                            Some(coupon_id),
+                            Some(coupon_name),
+                            Some(status),
+                            Some(description),
+                            Some(create_time),
+                            Some(coupon_type),
+                            Some(start_time),
+                            Some(stop_time),
+                            Some(singleitem),
+                            Some(cut_to_message),
+                            Some(available_begin_time),
+                            Some(available_end_time),
+                            Some(normal_coupon_information),
+                            Some(consume_information),
+                            Some(available_balance),
+                            Some(business_type),
+                        ) => {
+                            Ok(Self {
+                                stock_creator_mchid,
+                                stock_id,
+                                coupon_id,
+                                coupon_name,
+                                status,
+                                description,
+                                create_time,
+                                coupon_type,
+                                start_time,
+                                stop_time,
+                                singleitem,
+                                cut_to_message,
+                                available_begin_time,
+                                available_end_time,
+                                normal_coupon_information,
+                                consume_information,
+                                available_balance,
+                                business_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 业务类型
@@ -2892,14 +3403,33 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        stock_id: o.req("stock_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        appid: o.req("appid")?,
-                        stock_creator_mchid: o.req("stock_creator_mchid")?,
-                        coupon_value: o.opt("coupon_value")?,
-                        coupon_minimum: o.opt("coupon_minimum")?,
-                    })
+                    match (
+                        o.req("stock_id"),
+                        o.req("out_request_no"),
+                        o.req("appid"),
+                        o.req("stock_creator_mchid"),
+                        o.opt("coupon_value"),
+                        o.opt("coupon_minimum"),
+                    ) {
+                        (
+                            Some(stock_id),
+                            Some(out_request_no),
+                            Some(appid),
+                            Some(stock_creator_mchid),
+                            Some(coupon_value),
+                            Some(coupon_minimum),
+                        ) => {
+                            Ok(Self {
+                                stock_id,
+                                out_request_no,
+                                appid,
+                                stock_creator_mchid,
+                                coupon_value,
+                                coupon_minimum,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
@@ -2925,9 +3455,10 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_id: o.req("coupon_id")?,
-                    })
+                    match o.req("coupon_id") {
+                        Some(coupon_id) => Ok(Self { coupon_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
@@ -2940,6 +3471,7 @@ pub mod users {
                     /// 通过此接口可查询代金券信息，包括代金券的基础信息、状态。如代金券已核销，会包括代金券核销的订单信息（订单号、单品信息等）。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/cash-coupons/coupon/query-coupon.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/cash-coupons/coupon/query-coupon.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/convention/chapter3_6.shtml)
                     ///
                     /// `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -2972,7 +3504,10 @@ pub mod users {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { appid: o.req("appid")? })
+                        match o.req("appid") {
+                            Some(appid) => Ok(Self { appid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
@@ -3068,27 +3603,69 @@ pub mod users {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            stock_creator_mchid: o.opt("stock_creator_mchid")?,
-                            stock_id: o.opt("stock_id")?,
-                            coupon_id: o.opt("coupon_id")?,
-                            coupon_name: o.opt("coupon_name")?,
-                            status: o.opt("status")?,
-                            description: o.opt("description")?,
-                            create_time: o.opt("create_time")?,
-                            coupon_type: o.opt("coupon_type")?,
-                            start_time: o.opt("start_time")?,
-                            stop_time: o.opt("stop_time")?,
-                            singleitem: o.opt("singleitem")?,
-                            cut_to_message: o.opt("cut_to_message")?,
-                            available_begin_time: o.opt("available_begin_time")?,
-                            available_end_time: o.opt("available_end_time")?,
-                            normal_coupon_information: o
-                                .opt("normal_coupon_information")?,
-                            consume_information: o.opt("consume_information")?,
-                            available_balance: o.opt("available_balance")?,
-                            business_type: o.opt("business_type")?,
-                        })
+                        match (
+                            o.opt("stock_creator_mchid"),
+                            o.opt("stock_id"),
+                            o.opt("coupon_id"),
+                            o.opt("coupon_name"),
+                            o.opt("status"),
+                            o.opt("description"),
+                            o.opt("create_time"),
+                            o.opt("coupon_type"),
+                            o.opt("start_time"),
+                            o.opt("stop_time"),
+                            o.opt("singleitem"),
+                            o.opt("cut_to_message"),
+                            o.opt("available_begin_time"),
+                            o.opt("available_end_time"),
+                            o.opt("normal_coupon_information"),
+                            o.opt("consume_information"),
+                            o.opt("available_balance"),
+                            o.opt("business_type"),
+                        ) {
+                            (
+                                Some(stock_creator_mchid),
+                                Some(stock_id),
+                                Some(coupon_id),
+                                Some(coupon_name),
+                                Some(status),
+                                Some(description),
+                                Some(create_time),
+                                Some(coupon_type),
+                                Some(start_time),
+                                Some(stop_time),
+                                Some(singleitem),
+                                Some(cut_to_message),
+                                Some(available_begin_time),
+                                Some(available_end_time),
+                                Some(normal_coupon_information),
+                                Some(consume_information),
+                                Some(available_balance),
+                                Some(business_type),
+                            ) => {
+                                Ok(Self {
+                                    stock_creator_mchid,
+                                    stock_id,
+                                    coupon_id,
+                                    coupon_name,
+                                    status,
+                                    description,
+                                    create_time,
+                                    coupon_type,
+                                    start_time,
+                                    stop_time,
+                                    singleitem,
+                                    cut_to_message,
+                                    available_begin_time,
+                                    available_end_time,
+                                    normal_coupon_information,
+                                    consume_information,
+                                    available_balance,
+                                    business_type,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 业务类型

@@ -4,18 +4,22 @@
 pub struct GoodsSubsidyActivity<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> GoodsSubsidyActivity<'a> {
     /// `/v3/marketing/goods-subsidy-activity/activities`
+    #[inline]
     pub fn activities(self) -> activities::Activities<'a> {
         activities::Activities(self.0.push("activities"))
     }
     /// `/v3/marketing/goods-subsidy-activity/activity`
+    #[inline]
     pub fn activity(self) -> activity::Activity<'a> {
         activity::Activity(self.0.push("activity"))
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification`
+    #[inline]
     pub fn qualification(self) -> qualification::Qualification<'a> {
         qualification::Qualification(self.0.push("qualification"))
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act`
+    #[inline]
     pub fn retail_store_act(self) -> retail_store_act::RetailStoreAct<'a> {
         retail_store_act::RetailStoreAct(self.0.push("retail-store-act"))
     }
@@ -30,6 +34,7 @@ pub mod activities {
         /// 指定服务商可通过该接口报名加价购活动、查询某个区域内的加价购活动列表、锁定加价活动购资格以及解锁加价购活动资格。[官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
         ///
         /// `GET /v3/marketing/goods-subsidy-activity/activities`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -72,11 +77,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                city_id: o.req("city_id")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-            })
+            match (o.req("city_id"), o.req("offset"), o.req("limit")) {
+                (Some(city_id), Some(offset), Some(limit)) => {
+                    Ok(Self { city_id, offset, limit })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
@@ -115,12 +121,22 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.opt("total_count")?,
-                data: o.opt("data")?,
-                offset: o.opt("offset")?,
-                limit: o.opt("limit")?,
-            })
+            match (
+                o.opt("total_count"),
+                o.opt("data"),
+                o.opt("offset"),
+                o.opt("limit"),
+            ) {
+                (Some(total_count), Some(data), Some(offset), Some(limit)) => {
+                    Ok(Self {
+                        total_count,
+                        data,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -159,14 +175,33 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_id: o.opt("activity_id")?,
-                brand_id: o.opt("brand_id")?,
-                creator_merchant_id: o.opt("creator_merchant_id")?,
-                activity_info: o.opt("activity_info")?,
-                goods_information: o.opt("goods_information")?,
-                rule_information: o.opt("rule_information")?,
-            })
+            match (
+                o.opt("activity_id"),
+                o.opt("brand_id"),
+                o.opt("creator_merchant_id"),
+                o.opt("activity_info"),
+                o.opt("goods_information"),
+                o.opt("rule_information"),
+            ) {
+                (
+                    Some(activity_id),
+                    Some(brand_id),
+                    Some(creator_merchant_id),
+                    Some(activity_info),
+                    Some(goods_information),
+                    Some(rule_information),
+                ) => {
+                    Ok(Self {
+                        activity_id,
+                        brand_id,
+                        creator_merchant_id,
+                        activity_info,
+                        goods_information,
+                        rule_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动信息
@@ -205,14 +240,33 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_name: o.opt("activity_name")?,
-                apply_start_time: o.opt("apply_start_time")?,
-                apply_end_time: o.opt("apply_end_time")?,
-                activity_start_time: o.opt("activity_start_time")?,
-                activity_end_time: o.opt("activity_end_time")?,
-                activity_description: o.opt("activity_description")?,
-            })
+            match (
+                o.opt("activity_name"),
+                o.opt("apply_start_time"),
+                o.opt("apply_end_time"),
+                o.opt("activity_start_time"),
+                o.opt("activity_end_time"),
+                o.opt("activity_description"),
+            ) {
+                (
+                    Some(activity_name),
+                    Some(apply_start_time),
+                    Some(apply_end_time),
+                    Some(activity_start_time),
+                    Some(activity_end_time),
+                    Some(activity_description),
+                ) => {
+                    Ok(Self {
+                        activity_name,
+                        apply_start_time,
+                        apply_end_time,
+                        activity_start_time,
+                        activity_end_time,
+                        activity_description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动商品信息
@@ -242,11 +296,16 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.opt("goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                goods_picture_url: o.opt("goods_picture_url")?,
-            })
+            match (o.opt("goods_id"), o.opt("goods_name"), o.opt("goods_picture_url")) {
+                (Some(goods_id), Some(goods_name), Some(goods_picture_url)) => {
+                    Ok(Self {
+                        goods_id,
+                        goods_name,
+                        goods_picture_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动规则
@@ -282,13 +341,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_subsidy: o.opt("store_subsidy")?,
-                service_provider_subsidy: o.opt("service_provider_subsidy")?,
-                store_subsidy_quota: o.opt("store_subsidy_quota")?,
-                user_subsidy_quota: o.opt("user_subsidy_quota")?,
-                areas: o.opt("areas")?,
-            })
+            match (
+                o.opt("store_subsidy"),
+                o.opt("service_provider_subsidy"),
+                o.opt("store_subsidy_quota"),
+                o.opt("user_subsidy_quota"),
+                o.opt("areas"),
+            ) {
+                (
+                    Some(store_subsidy),
+                    Some(service_provider_subsidy),
+                    Some(store_subsidy_quota),
+                    Some(user_subsidy_quota),
+                    Some(areas),
+                ) => {
+                    Ok(Self {
+                        store_subsidy,
+                        service_provider_subsidy,
+                        store_subsidy_quota,
+                        user_subsidy_quota,
+                        areas,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataRuleInformationAreas
@@ -318,11 +394,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                province: o.opt("province")?,
-                city: o.opt("city")?,
-                district: o.opt("district")?,
-            })
+            match (o.opt("province"), o.opt("city"), o.opt("district")) {
+                (Some(province), Some(city), Some(district)) => {
+                    Ok(Self { province, city, district })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -332,6 +409,7 @@ pub mod activity {
     pub struct Activity<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Activity<'a> {
         /// `/v3/marketing/goods-subsidy-activity/activity/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
             by_activity_id::ByActivityId(self.0.push_param(&activity_id))
         }
@@ -342,6 +420,7 @@ pub mod activity {
         pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByActivityId<'a> {
             /// `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
@@ -356,6 +435,7 @@ pub mod activity {
                 /// 指定服务商可通过该接口报名加价购活动、查询某个区域内的加价购活动列表、锁定加价活动购资格以及解锁加价购活动资格。[官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
                 ///
                 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -390,10 +470,15 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        caller_merchant_id: o.req("caller_merchant_id")?,
-                        apply_infos: o.req("apply_infos")?,
-                    })
+                    match (o.req("caller_merchant_id"), o.req("apply_infos")) {
+                        (Some(caller_merchant_id), Some(apply_infos)) => {
+                            Ok(Self {
+                                caller_merchant_id,
+                                apply_infos,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestApplyInfos
@@ -420,10 +505,15 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_info: o.opt("store_info")?,
-                        goods_original_price: o.opt("goods_original_price")?,
-                    })
+                    match (o.opt("store_info"), o.opt("goods_original_price")) {
+                        (Some(store_info), Some(goods_original_price)) => {
+                            Ok(Self {
+                                store_info,
+                                goods_original_price,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店信息
@@ -453,11 +543,24 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_id: o.opt("store_id")?,
-                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
-                        merchant_id: o.opt("merchant_id")?,
-                    })
+                    match (
+                        o.opt("store_id"),
+                        o.opt("accounting_merchant_id"),
+                        o.opt("merchant_id"),
+                    ) {
+                        (
+                            Some(store_id),
+                            Some(accounting_merchant_id),
+                            Some(merchant_id),
+                        ) => {
+                            Ok(Self {
+                                store_id,
+                                accounting_merchant_id,
+                                merchant_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
@@ -487,11 +590,24 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        return_message: o.opt("return_message")?,
-                        failed_apply_infos: o.opt("failed_apply_infos")?,
-                        succeed_apply_infos: o.opt("succeed_apply_infos")?,
-                    })
+                    match (
+                        o.opt("return_message"),
+                        o.opt("failed_apply_infos"),
+                        o.opt("succeed_apply_infos"),
+                    ) {
+                        (
+                            Some(return_message),
+                            Some(failed_apply_infos),
+                            Some(succeed_apply_infos),
+                        ) => {
+                            Ok(Self {
+                                return_message,
+                                failed_apply_infos,
+                                succeed_apply_infos,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseFailedApplyInfos
@@ -518,10 +634,15 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_info: o.opt("store_info")?,
-                        goods_original_price: o.opt("goods_original_price")?,
-                    })
+                    match (o.opt("store_info"), o.opt("goods_original_price")) {
+                        (Some(store_info), Some(goods_original_price)) => {
+                            Ok(Self {
+                                store_info,
+                                goods_original_price,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店信息
@@ -552,11 +673,24 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_id: o.opt("store_id")?,
-                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
-                        merchant_id: o.opt("merchant_id")?,
-                    })
+                    match (
+                        o.opt("store_id"),
+                        o.opt("accounting_merchant_id"),
+                        o.opt("merchant_id"),
+                    ) {
+                        (
+                            Some(store_id),
+                            Some(accounting_merchant_id),
+                            Some(merchant_id),
+                        ) => {
+                            Ok(Self {
+                                store_id,
+                                accounting_merchant_id,
+                                merchant_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseSucceedApplyInfos
@@ -583,10 +717,15 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_info: o.opt("store_info")?,
-                        goods_original_price: o.opt("goods_original_price")?,
-                    })
+                    match (o.opt("store_info"), o.opt("goods_original_price")) {
+                        (Some(store_info), Some(goods_original_price)) => {
+                            Ok(Self {
+                                store_info,
+                                goods_original_price,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 门店信息
@@ -617,11 +756,24 @@ pub mod activity {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_id: o.opt("store_id")?,
-                        accounting_merchant_id: o.opt("accounting_merchant_id")?,
-                        merchant_id: o.opt("merchant_id")?,
-                    })
+                    match (
+                        o.opt("store_id"),
+                        o.opt("accounting_merchant_id"),
+                        o.opt("merchant_id"),
+                    ) {
+                        (
+                            Some(store_id),
+                            Some(accounting_merchant_id),
+                            Some(merchant_id),
+                        ) => {
+                            Ok(Self {
+                                store_id,
+                                accounting_merchant_id,
+                                merchant_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -633,10 +785,12 @@ pub mod qualification {
     pub struct Qualification<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Qualification<'a> {
         /// `/v3/marketing/goods-subsidy-activity/qualification/lock`
+        #[inline]
         pub fn lock(self) -> lock::Lock<'a> {
             lock::Lock(self.0.push("lock"))
         }
         /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
+        #[inline]
         pub fn unlock(self) -> unlock::Unlock<'a> {
             unlock::Unlock(self.0.push("unlock"))
         }
@@ -651,6 +805,7 @@ pub mod qualification {
             /// 指定服务商可通过该接口报名加价购活动、查询某个区域内的加价购活动列表、锁定加价活动购资格以及解锁加价购活动资格。[官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
             ///
             /// `POST /v3/marketing/goods-subsidy-activity/qualification/lock`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -685,10 +840,15 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    order_information: o.req("order_information")?,
-                    qualification_ids: o.req("qualification_ids")?,
-                })
+                match (o.req("order_information"), o.req("qualification_ids")) {
+                    (Some(order_information), Some(qualification_ids)) => {
+                        Ok(Self {
+                            order_information,
+                            qualification_ids,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单信息
@@ -724,13 +884,30 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_openid: o.opt("payer_openid")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    total_fee: o.opt("total_fee")?,
-                    store_id: o.opt("store_id")?,
-                    store_merchant_id: o.opt("store_merchant_id")?,
-                })
+                match (
+                    o.opt("payer_openid"),
+                    o.opt("out_trade_no"),
+                    o.opt("total_fee"),
+                    o.opt("store_id"),
+                    o.opt("store_merchant_id"),
+                ) {
+                    (
+                        Some(payer_openid),
+                        Some(out_trade_no),
+                        Some(total_fee),
+                        Some(store_id),
+                        Some(store_merchant_id),
+                    ) => {
+                        Ok(Self {
+                            payer_openid,
+                            out_trade_no,
+                            total_fee,
+                            store_id,
+                            store_merchant_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
@@ -760,11 +937,24 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    return_message: o.opt("return_message")?,
-                    failed_qualification_ids: o.opt("failed_qualification_ids")?,
-                    succeed_qualification_ids: o.opt("succeed_qualification_ids")?,
-                })
+                match (
+                    o.opt("return_message"),
+                    o.opt("failed_qualification_ids"),
+                    o.opt("succeed_qualification_ids"),
+                ) {
+                    (
+                        Some(return_message),
+                        Some(failed_qualification_ids),
+                        Some(succeed_qualification_ids),
+                    ) => {
+                        Ok(Self {
+                            return_message,
+                            failed_qualification_ids,
+                            succeed_qualification_ids,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -778,6 +968,7 @@ pub mod qualification {
             /// 指定服务商可通过该接口报名加价购活动、查询某个区域内的加价购活动列表、锁定加价活动购资格以及解锁加价购活动资格。[官方文档](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
             ///
             /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -812,10 +1003,15 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    order_information: o.req("order_information")?,
-                    qualification_ids: o.req("qualification_ids")?,
-                })
+                match (o.req("order_information"), o.req("qualification_ids")) {
+                    (Some(order_information), Some(qualification_ids)) => {
+                        Ok(Self {
+                            order_information,
+                            qualification_ids,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单信息
@@ -851,13 +1047,30 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_openid: o.opt("payer_openid")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    total_fee: o.opt("total_fee")?,
-                    store_id: o.opt("store_id")?,
-                    store_merchant_id: o.opt("store_merchant_id")?,
-                })
+                match (
+                    o.opt("payer_openid"),
+                    o.opt("out_trade_no"),
+                    o.opt("total_fee"),
+                    o.opt("store_id"),
+                    o.opt("store_merchant_id"),
+                ) {
+                    (
+                        Some(payer_openid),
+                        Some(out_trade_no),
+                        Some(total_fee),
+                        Some(store_id),
+                        Some(store_merchant_id),
+                    ) => {
+                        Ok(Self {
+                            payer_openid,
+                            out_trade_no,
+                            total_fee,
+                            store_id,
+                            store_merchant_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
@@ -887,11 +1100,24 @@ pub mod qualification {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    return_message: o.opt("return_message")?,
-                    failed_qualification_ids: o.opt("failed_qualification_ids")?,
-                    succeed_qualification_ids: o.opt("succeed_qualification_ids")?,
-                })
+                match (
+                    o.opt("return_message"),
+                    o.opt("failed_qualification_ids"),
+                    o.opt("succeed_qualification_ids"),
+                ) {
+                    (
+                        Some(return_message),
+                        Some(failed_qualification_ids),
+                        Some(succeed_qualification_ids),
+                    ) => {
+                        Ok(Self {
+                            return_message,
+                            failed_qualification_ids,
+                            succeed_qualification_ids,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -902,10 +1128,12 @@ pub mod retail_store_act {
     pub struct RetailStoreAct<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> RetailStoreAct<'a> {
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
             by_activity_id::ByActivityId(self.0.push_param(&activity_id))
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
             by_brand_id::ByBrandId(self.0.push_param(&brand_id))
         }
@@ -916,10 +1144,12 @@ pub mod retail_store_act {
         pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByActivityId<'a> {
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`
+            #[inline]
             pub fn representative(self) -> representative::Representative<'a> {
                 representative::Representative(self.0.push("representative"))
             }
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
+            #[inline]
             pub fn representatives(self) -> representatives::Representatives<'a> {
                 representatives::Representatives(self.0.push("representatives"))
             }
@@ -934,6 +1164,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动添加业务代理的专用接口。 使用对象：活动创建方商户号、活动归属品牌的品牌主商户号或品牌经营商户号。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-stores/add-representative.html)
                 ///
                 /// `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`
+                #[inline]
                 pub fn put(
                     self,
                     request: &PutRequest,
@@ -948,6 +1179,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动删除业务代理的专用接口。 使用对象：活动创建方商户号、活动归属品牌的品牌主商户号或品牌经营商户号。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/delete-representative.html)
                 ///
                 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`
+                #[inline]
                 pub fn delete(
                     self,
                     request: &DeleteRequest,
@@ -989,11 +1221,24 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        representative_info_list: o.req("representative_info_list")?,
-                        out_request_no: o.req("out_request_no")?,
-                        delete_time: o.req("delete_time")?,
-                    })
+                    match (
+                        o.req("representative_info_list"),
+                        o.req("out_request_no"),
+                        o.req("delete_time"),
+                    ) {
+                        (
+                            Some(representative_info_list),
+                            Some(out_request_no),
+                            Some(delete_time),
+                        ) => {
+                            Ok(Self {
+                                representative_info_list,
+                                out_request_no,
+                                delete_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// DeleteRequestRepresentativeInfoList
@@ -1019,7 +1264,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
@@ -1058,12 +1306,24 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activity_id: o.req("activity_id")?,
-                        failed_representative_info_list: o
-                            .opt("failed_representative_info_list")?,
-                        delete_time: o.req("delete_time")?,
-                    })
+                    match (
+                        o.req("activity_id"),
+                        o.opt("failed_representative_info_list"),
+                        o.req("delete_time"),
+                    ) {
+                        (
+                            Some(activity_id),
+                            Some(failed_representative_info_list),
+                            Some(delete_time),
+                        ) => {
+                            Ok(Self {
+                                activity_id,
+                                failed_representative_info_list,
+                                delete_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// DeleteResponseFailedRepresentativeInfoList
@@ -1090,7 +1350,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
@@ -1124,11 +1387,24 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        representative_info_list: o.req("representative_info_list")?,
-                        out_request_no: o.req("out_request_no")?,
-                        add_time: o.opt("add_time")?,
-                    })
+                    match (
+                        o.req("representative_info_list"),
+                        o.req("out_request_no"),
+                        o.opt("add_time"),
+                    ) {
+                        (
+                            Some(representative_info_list),
+                            Some(out_request_no),
+                            Some(add_time),
+                        ) => {
+                            Ok(Self {
+                                representative_info_list,
+                                out_request_no,
+                                add_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PutRequestRepresentativeInfoList
@@ -1154,7 +1430,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
@@ -1193,12 +1472,24 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activity_id: o.req("activity_id")?,
-                        failed_representative_info_list: o
-                            .opt("failed_representative_info_list")?,
-                        add_time: o.req("add_time")?,
-                    })
+                    match (
+                        o.req("activity_id"),
+                        o.opt("failed_representative_info_list"),
+                        o.req("add_time"),
+                    ) {
+                        (
+                            Some(activity_id),
+                            Some(failed_representative_info_list),
+                            Some(add_time),
+                        ) => {
+                            Ok(Self {
+                                activity_id,
+                                failed_representative_info_list,
+                                add_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PutResponseFailedRepresentativeInfoList
@@ -1225,7 +1516,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1239,6 +1533,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动查询业务代理的专用接口。 使用对象：活动创建方商户号、活动归属品牌的品牌主商户号或品牌经营商户号。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/list-representative.html)
                 ///
                 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1276,10 +1571,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (o.req("offset"), o.req("limit")) {
+                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
@@ -1318,12 +1613,22 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.opt("total_count")?,
-                        data: o.opt("data")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (
+                        o.opt("total_count"),
+                        o.opt("data"),
+                        o.req("offset"),
+                        o.req("limit"),
+                    ) {
+                        (Some(total_count), Some(data), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                total_count,
+                                data,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -1349,7 +1654,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1360,10 +1668,12 @@ pub mod retail_store_act {
         pub struct ByBrandId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBrandId<'a> {
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials`
+            #[inline]
             pub fn materials(self) -> materials::Materials<'a> {
                 materials::Materials(self.0.push("materials"))
             }
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
+            #[inline]
             pub fn stores(self) -> stores::Stores<'a> {
                 stores::Stores(self.0.push("stores"))
             }
@@ -1378,6 +1688,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动申请物料码专用接口。 使用对象：品牌的品牌主商户号或品牌服务商。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/create-materials.html)
                 ///
                 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1416,10 +1727,15 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        material_num: o.req("material_num")?,
-                    })
+                    match (o.req("out_request_no"), o.req("material_num")) {
+                        (Some(out_request_no), Some(material_num)) => {
+                            Ok(Self {
+                                out_request_no,
+                                material_num,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
@@ -1443,9 +1759,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        material_list: o.opt("material_list")?,
-                    })
+                    match o.opt("material_list") {
+                        Some(material_list) => Ok(Self { material_list }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseMaterialList
@@ -1476,10 +1793,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        material_id: o.opt("material_id")?,
-                        material_url: o.opt("material_url")?,
-                    })
+                    match (o.opt("material_id"), o.opt("material_url")) {
+                        (Some(material_id), Some(material_url)) => {
+                            Ok(Self { material_id, material_url })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1489,6 +1808,7 @@ pub mod retail_store_act {
             pub struct Stores<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Stores<'a> {
                 /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`: `store_code` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn store_code(
                     self,
                     store_code: &str,
@@ -1500,6 +1820,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动查询门店列表专用接口。 使用对象：品牌的品牌主商户号或品牌服务商。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/list-store.html)
                 ///
                 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1515,6 +1836,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动添加门店专用接口。 使用对象：品牌的品牌主商户号或品牌服务商。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/add-stores.html)
                 ///
                 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1529,6 +1851,7 @@ pub mod retail_store_act {
                 /// 该接口为服务商或商户给零售小店活动删除门店专用接口。 使用对象：品牌的品牌主商户号或品牌服务商。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/delete-stores.html)
                 ///
                 /// `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
+                #[inline]
                 pub fn delete(
                     self,
                     request: &DeleteRequest,
@@ -1570,11 +1893,20 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        delete_time: o.req("delete_time")?,
-                        stores: o.req("stores")?,
-                    })
+                    match (
+                        o.req("out_request_no"),
+                        o.req("delete_time"),
+                        o.req("stores"),
+                    ) {
+                        (Some(out_request_no), Some(delete_time), Some(stores)) => {
+                            Ok(Self {
+                                out_request_no,
+                                delete_time,
+                                stores,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// DeleteRequestStores
@@ -1605,10 +1937,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_code: o.opt("store_code")?,
-                        store_name: o.opt("store_name")?,
-                    })
+                    match (o.opt("store_code"), o.opt("store_name")) {
+                        (Some(store_code), Some(store_name)) => {
+                            Ok(Self { store_code, store_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
@@ -1637,10 +1971,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        delete_time: o.opt("delete_time")?,
-                        failed_stores: o.opt("failed_stores")?,
-                    })
+                    match (o.opt("delete_time"), o.opt("failed_stores")) {
+                        (Some(delete_time), Some(failed_stores)) => {
+                            Ok(Self { delete_time, failed_stores })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// DeleteResponseFailedStores
@@ -1671,10 +2007,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_code: o.opt("store_code")?,
-                        store_name: o.opt("store_name")?,
-                    })
+                    match (o.opt("store_code"), o.opt("store_name")) {
+                        (Some(store_code), Some(store_name)) => {
+                            Ok(Self { store_code, store_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
@@ -1703,10 +2041,10 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                    })
+                    match (o.req("offset"), o.req("limit")) {
+                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
@@ -1745,12 +2083,22 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_count: o.opt("total_count")?,
-                        data: o.opt("data")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (
+                        o.opt("total_count"),
+                        o.opt("data"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                    ) {
+                        (Some(total_count), Some(data), Some(offset), Some(limit)) => {
+                            Ok(Self {
+                                total_count,
+                                data,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -1781,10 +2129,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_code: o.opt("store_code")?,
-                        store_name: o.opt("store_name")?,
-                    })
+                    match (o.opt("store_code"), o.opt("store_name")) {
+                        (Some(store_code), Some(store_name)) => {
+                            Ok(Self { store_code, store_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
@@ -1818,11 +2168,16 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_request_no: o.req("out_request_no")?,
-                        add_time: o.req("add_time")?,
-                        stores: o.req("stores")?,
-                    })
+                    match (o.req("out_request_no"), o.req("add_time"), o.req("stores")) {
+                        (Some(out_request_no), Some(add_time), Some(stores)) => {
+                            Ok(Self {
+                                out_request_no,
+                                add_time,
+                                stores,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestStores
@@ -1853,10 +2208,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_code: o.opt("store_code")?,
-                        store_name: o.opt("store_name")?,
-                    })
+                    match (o.opt("store_code"), o.opt("store_name")) {
+                        (Some(store_code), Some(store_name)) => {
+                            Ok(Self { store_code, store_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
@@ -1885,10 +2242,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        add_time: o.opt("add_time")?,
-                        failed_stores: o.opt("failed_stores")?,
-                    })
+                    match (o.opt("add_time"), o.opt("failed_stores")) {
+                        (Some(add_time), Some(failed_stores)) => {
+                            Ok(Self { add_time, failed_stores })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseFailedStores
@@ -1919,10 +2278,12 @@ pub mod retail_store_act {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        store_code: o.opt("store_code")?,
-                        store_name: o.opt("store_name")?,
-                    })
+                    match (o.opt("store_code"), o.opt("store_name")) {
+                        (Some(store_code), Some(store_name)) => {
+                            Ok(Self { store_code, store_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
@@ -1935,6 +2296,7 @@ pub mod retail_store_act {
                     /// 该接口为服务商或商户给零售小店活动查询门店详情专用接口。 使用对象：品牌的品牌主商户号或品牌服务商。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/retail-store/retail-store-act/get-store.html)
                     ///
                     /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1967,10 +2329,12 @@ pub mod retail_store_act {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            store_code: o.opt("store_code")?,
-                            store_name: o.opt("store_name")?,
-                        })
+                        match (o.opt("store_code"), o.opt("store_name")) {
+                            (Some(store_code), Some(store_name)) => {
+                                Ok(Self { store_code, store_name })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

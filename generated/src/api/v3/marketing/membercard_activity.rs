@@ -4,6 +4,7 @@
 pub struct MembercardActivity<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MembercardActivity<'a> {
     /// `/v3/marketing/membercard-activity/activities`
+    #[inline]
     pub fn activities(self) -> activities::Activities<'a> {
         activities::Activities(self.0.push("activities"))
     }
@@ -14,6 +15,7 @@ pub mod activities {
     pub struct Activities<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Activities<'a> {
         /// `/v3/marketing/membercard-activity/activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
             by_activity_id::ByActivityId(self.0.push_param(&activity_id))
         }
@@ -22,6 +24,7 @@ pub mod activities {
         /// 查询符合条件的多个活动 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter8_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-list.html)
         ///
         /// `GET /v3/marketing/membercard-activity/activities`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -40,6 +43,7 @@ pub mod activities {
         /// 创建会员活动，可以创建支付后开卡有礼&老会员有礼、以及小程序开卡有礼&老会员有礼，共四种类型的活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter8_1.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/create-activity.html)
         ///
         /// `POST /v3/marketing/membercard-activity/activities`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -85,13 +89,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                limit: o.opt("limit")?,
-                offset: o.opt("offset")?,
-                activity_type: o.req("activity_type")?,
-                card_id: o.opt("card_id")?,
-                activity_status: o.opt("activity_status")?,
-            })
+            match (
+                o.opt("limit"),
+                o.opt("offset"),
+                o.req("activity_type"),
+                o.opt("card_id"),
+                o.opt("activity_status"),
+            ) {
+                (
+                    Some(limit),
+                    Some(offset),
+                    Some(activity_type),
+                    Some(card_id),
+                    Some(activity_status),
+                ) => {
+                    Ok(Self {
+                        limit,
+                        offset,
+                        activity_type,
+                        card_id,
+                        activity_status,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动的当前状态
@@ -250,12 +271,22 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                data: o.opt("data")?,
-                offset: o.opt("offset")?,
-                limit: o.opt("limit")?,
-                total_count: o.opt("total_count")?,
-            })
+            match (
+                o.opt("data"),
+                o.opt("offset"),
+                o.opt("limit"),
+                o.opt("total_count"),
+            ) {
+                (Some(data), Some(offset), Some(limit), Some(total_count)) => {
+                    Ok(Self {
+                        data,
+                        offset,
+                        limit,
+                        total_count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -340,22 +371,57 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_id: o.req("activity_id")?,
-                activity_status: o.opt("activity_status")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-                card_id: o.opt("card_id")?,
-                activity_name: o.opt("activity_name")?,
-                activity_type: o.opt("activity_type")?,
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-                award_send_period: o.opt("award_send_period")?,
-                stock_list: o.opt("stock_list")?,
-                out_request_no: o.opt("out_request_no")?,
-                pay_activity_setting: o.opt("pay_activity_setting")?,
-                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
-            })
+            match (
+                o.req("activity_id"),
+                o.opt("activity_status"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+                o.opt("card_id"),
+                o.opt("activity_name"),
+                o.opt("activity_type"),
+                o.opt("begin_time"),
+                o.opt("end_time"),
+                o.opt("award_send_period"),
+                o.opt("stock_list"),
+                o.opt("out_request_no"),
+                o.opt("pay_activity_setting"),
+                o.opt("miniprogram_activity_setting"),
+            ) {
+                (
+                    Some(activity_id),
+                    Some(activity_status),
+                    Some(create_time),
+                    Some(update_time),
+                    Some(card_id),
+                    Some(activity_name),
+                    Some(activity_type),
+                    Some(begin_time),
+                    Some(end_time),
+                    Some(award_send_period),
+                    Some(stock_list),
+                    Some(out_request_no),
+                    Some(pay_activity_setting),
+                    Some(miniprogram_activity_setting),
+                ) => {
+                    Ok(Self {
+                        activity_id,
+                        activity_status,
+                        create_time,
+                        update_time,
+                        card_id,
+                        activity_name,
+                        activity_type,
+                        begin_time,
+                        end_time,
+                        award_send_period,
+                        stock_list,
+                        out_request_no,
+                        pay_activity_setting,
+                        miniprogram_activity_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发放时间段
@@ -384,10 +450,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_send_time: o.opt("award_send_time")?,
-                award_send_day_time: o.opt("award_send_day_time")?,
-            })
+            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
+                (Some(award_send_time), Some(award_send_day_time)) => {
+                    Ok(Self {
+                        award_send_time,
+                        award_send_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
@@ -415,10 +486,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_day_time: o.req("begin_day_time")?,
-                end_day_time: o.req("end_day_time")?,
-            })
+            match (o.req("begin_day_time"), o.req("end_day_time")) {
+                (Some(begin_day_time), Some(end_day_time)) => {
+                    Ok(Self {
+                        begin_day_time,
+                        end_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放开始时间
@@ -456,11 +532,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放结束时间
@@ -498,11 +575,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataAwardSendPeriodAwardSendTime
@@ -533,10 +611,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.req("begin_time")?,
-                end_time: o.req("end_time")?,
-            })
+            match (o.req("begin_time"), o.req("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付前会员活动设置
@@ -565,10 +643,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                outer_str: o.opt("outer_str")?,
-                award_jump_deploy: o.opt("award_jump_deploy")?,
-            })
+            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
+                (Some(outer_str), Some(award_jump_deploy)) => {
+                    Ok(Self {
+                        outer_str,
+                        award_jump_deploy,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 领奖页面跳转配置
@@ -606,11 +689,24 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_program_appid: o.opt("mini_program_appid")?,
-                mini_program_path: o.opt("mini_program_path")?,
-                button_text: o.opt("button_text")?,
-            })
+            match (
+                o.opt("mini_program_appid"),
+                o.opt("mini_program_path"),
+                o.opt("button_text"),
+            ) {
+                (
+                    Some(mini_program_appid),
+                    Some(mini_program_path),
+                    Some(button_text),
+                ) => {
+                    Ok(Self {
+                        mini_program_appid,
+                        mini_program_path,
+                        button_text,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付后活动设置
@@ -650,13 +746,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                logo_url: o.req("logo_url")?,
-                activity_second_title: o.req("activity_second_title")?,
-                mchid_list: o.opt("mchid_list")?,
-                activate_setting: o.opt("activate_setting")?,
-                payment_setting: o.opt("payment_setting")?,
-            })
+            match (
+                o.req("logo_url"),
+                o.req("activity_second_title"),
+                o.opt("mchid_list"),
+                o.opt("activate_setting"),
+                o.opt("payment_setting"),
+            ) {
+                (
+                    Some(logo_url),
+                    Some(activity_second_title),
+                    Some(mchid_list),
+                    Some(activate_setting),
+                    Some(payment_setting),
+                ) => {
+                    Ok(Self {
+                        logo_url,
+                        activity_second_title,
+                        mchid_list,
+                        activate_setting,
+                        payment_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 激活方式设置
@@ -693,11 +806,20 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_type: o.req("activate_type")?,
-                activate_url: o.opt("activate_url")?,
-                activate_miniprogram: o.opt("activate_miniprogram")?,
-            })
+            match (
+                o.req("activate_type"),
+                o.opt("activate_url"),
+                o.opt("activate_miniprogram"),
+            ) {
+                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
+                    Ok(Self {
+                        activate_type,
+                        activate_url,
+                        activate_miniprogram,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转激活的小程序
@@ -730,10 +852,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_appid: o.req("activate_appid")?,
-                activate_path: o.req("activate_path")?,
-            })
+            match (o.req("activate_appid"), o.req("activate_path")) {
+                (Some(activate_appid), Some(activate_path)) => {
+                    Ok(Self {
+                        activate_appid,
+                        activate_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付设置
@@ -770,11 +897,16 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_mode: o.opt("payment_mode")?,
-                limit_bank: o.opt("limit_bank")?,
-                goods_tags: o.opt("goods_tags")?,
-            })
+            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
+                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
+                    Ok(Self {
+                        payment_mode,
+                        limit_bank,
+                        goods_tags,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付模式
@@ -802,9 +934,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene_list: o.opt("payment_scene_list")?,
-            })
+            match o.opt("payment_scene_list") {
+                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
+                None => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataStockList
@@ -835,10 +968,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_creator_mchid: o.req("stock_creator_mchid")?,
-                stock_id: o.req("stock_id")?,
-            })
+            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
+                (Some(stock_creator_mchid), Some(stock_id)) => {
+                    Ok(Self {
+                        stock_creator_mchid,
+                        stock_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
@@ -901,18 +1039,45 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                card_id: o.req("card_id")?,
-                activity_name: o.req("activity_name")?,
-                activity_type: o.req("activity_type")?,
-                begin_time: o.req("begin_time")?,
-                end_time: o.req("end_time")?,
-                award_send_period: o.opt("award_send_period")?,
-                stock_list: o.opt("stock_list")?,
-                out_request_no: o.req("out_request_no")?,
-                pay_activity_setting: o.opt("pay_activity_setting")?,
-                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
-            })
+            match (
+                o.req("card_id"),
+                o.req("activity_name"),
+                o.req("activity_type"),
+                o.req("begin_time"),
+                o.req("end_time"),
+                o.opt("award_send_period"),
+                o.opt("stock_list"),
+                o.req("out_request_no"),
+                o.opt("pay_activity_setting"),
+                o.opt("miniprogram_activity_setting"),
+            ) {
+                (
+                    Some(card_id),
+                    Some(activity_name),
+                    Some(activity_type),
+                    Some(begin_time),
+                    Some(end_time),
+                    Some(award_send_period),
+                    Some(stock_list),
+                    Some(out_request_no),
+                    Some(pay_activity_setting),
+                    Some(miniprogram_activity_setting),
+                ) => {
+                    Ok(Self {
+                        card_id,
+                        activity_name,
+                        activity_type,
+                        begin_time,
+                        end_time,
+                        award_send_period,
+                        stock_list,
+                        out_request_no,
+                        pay_activity_setting,
+                        miniprogram_activity_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动类型
@@ -999,10 +1164,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_send_time: o.opt("award_send_time")?,
-                award_send_day_time: o.opt("award_send_day_time")?,
-            })
+            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
+                (Some(award_send_time), Some(award_send_day_time)) => {
+                    Ok(Self {
+                        award_send_time,
+                        award_send_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAwardSendPeriodAwardSendDayTime
@@ -1029,10 +1199,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_day_time: o.req("begin_day_time")?,
-                end_day_time: o.req("end_day_time")?,
-            })
+            match (o.req("begin_day_time"), o.req("end_day_time")) {
+                (Some(begin_day_time), Some(end_day_time)) => {
+                    Ok(Self {
+                        begin_day_time,
+                        end_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放开始时间
@@ -1069,11 +1244,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放结束时间
@@ -1110,11 +1286,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAwardSendPeriodAwardSendTime
@@ -1145,10 +1322,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.req("begin_time")?,
-                end_time: o.req("end_time")?,
-            })
+            match (o.req("begin_time"), o.req("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付前会员活动设置
@@ -1177,10 +1354,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                outer_str: o.opt("outer_str")?,
-                award_jump_deploy: o.opt("award_jump_deploy")?,
-            })
+            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
+                (Some(outer_str), Some(award_jump_deploy)) => {
+                    Ok(Self {
+                        outer_str,
+                        award_jump_deploy,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 领奖页面跳转配置
@@ -1217,11 +1399,24 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_program_appid: o.opt("mini_program_appid")?,
-                mini_program_path: o.opt("mini_program_path")?,
-                button_text: o.opt("button_text")?,
-            })
+            match (
+                o.opt("mini_program_appid"),
+                o.opt("mini_program_path"),
+                o.opt("button_text"),
+            ) {
+                (
+                    Some(mini_program_appid),
+                    Some(mini_program_path),
+                    Some(button_text),
+                ) => {
+                    Ok(Self {
+                        mini_program_appid,
+                        mini_program_path,
+                        button_text,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付后活动设置
@@ -1261,13 +1456,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                logo_url: o.req("logo_url")?,
-                activity_second_title: o.req("activity_second_title")?,
-                mchid_list: o.opt("mchid_list")?,
-                activate_setting: o.opt("activate_setting")?,
-                payment_setting: o.opt("payment_setting")?,
-            })
+            match (
+                o.req("logo_url"),
+                o.req("activity_second_title"),
+                o.opt("mchid_list"),
+                o.opt("activate_setting"),
+                o.opt("payment_setting"),
+            ) {
+                (
+                    Some(logo_url),
+                    Some(activity_second_title),
+                    Some(mchid_list),
+                    Some(activate_setting),
+                    Some(payment_setting),
+                ) => {
+                    Ok(Self {
+                        logo_url,
+                        activity_second_title,
+                        mchid_list,
+                        activate_setting,
+                        payment_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 激活方式设置
@@ -1304,11 +1516,20 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_type: o.req("activate_type")?,
-                activate_url: o.opt("activate_url")?,
-                activate_miniprogram: o.opt("activate_miniprogram")?,
-            })
+            match (
+                o.req("activate_type"),
+                o.opt("activate_url"),
+                o.opt("activate_miniprogram"),
+            ) {
+                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
+                    Ok(Self {
+                        activate_type,
+                        activate_url,
+                        activate_miniprogram,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转激活的小程序
@@ -1341,10 +1562,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_appid: o.req("activate_appid")?,
-                activate_path: o.req("activate_path")?,
-            })
+            match (o.req("activate_appid"), o.req("activate_path")) {
+                (Some(activate_appid), Some(activate_path)) => {
+                    Ok(Self {
+                        activate_appid,
+                        activate_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付设置
@@ -1376,11 +1602,16 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_mode: o.opt("payment_mode")?,
-                limit_bank: o.opt("limit_bank")?,
-                goods_tags: o.opt("goods_tags")?,
-            })
+            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
+                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
+                    Ok(Self {
+                        payment_mode,
+                        limit_bank,
+                        goods_tags,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付模式
@@ -1405,9 +1636,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene_list: o.opt("payment_scene_list")?,
-            })
+            match o.opt("payment_scene_list") {
+                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestStockList
@@ -1438,10 +1670,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_creator_mchid: o.req("stock_creator_mchid")?,
-                stock_id: o.req("stock_id")?,
-            })
+            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
+                (Some(stock_creator_mchid), Some(stock_id)) => {
+                    Ok(Self {
+                        stock_creator_mchid,
+                        stock_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
@@ -1524,22 +1761,57 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_id: o.req("activity_id")?,
-                activity_status: o.opt("activity_status")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-                card_id: o.opt("card_id")?,
-                activity_name: o.opt("activity_name")?,
-                activity_type: o.opt("activity_type")?,
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-                award_send_period: o.opt("award_send_period")?,
-                stock_list: o.opt("stock_list")?,
-                out_request_no: o.opt("out_request_no")?,
-                pay_activity_setting: o.opt("pay_activity_setting")?,
-                miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
-            })
+            match (
+                o.req("activity_id"),
+                o.opt("activity_status"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+                o.opt("card_id"),
+                o.opt("activity_name"),
+                o.opt("activity_type"),
+                o.opt("begin_time"),
+                o.opt("end_time"),
+                o.opt("award_send_period"),
+                o.opt("stock_list"),
+                o.opt("out_request_no"),
+                o.opt("pay_activity_setting"),
+                o.opt("miniprogram_activity_setting"),
+            ) {
+                (
+                    Some(activity_id),
+                    Some(activity_status),
+                    Some(create_time),
+                    Some(update_time),
+                    Some(card_id),
+                    Some(activity_name),
+                    Some(activity_type),
+                    Some(begin_time),
+                    Some(end_time),
+                    Some(award_send_period),
+                    Some(stock_list),
+                    Some(out_request_no),
+                    Some(pay_activity_setting),
+                    Some(miniprogram_activity_setting),
+                ) => {
+                    Ok(Self {
+                        activity_id,
+                        activity_status,
+                        create_time,
+                        update_time,
+                        card_id,
+                        activity_name,
+                        activity_type,
+                        begin_time,
+                        end_time,
+                        award_send_period,
+                        stock_list,
+                        out_request_no,
+                        pay_activity_setting,
+                        miniprogram_activity_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发放时间段
@@ -1568,10 +1840,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_send_time: o.opt("award_send_time")?,
-                award_send_day_time: o.opt("award_send_day_time")?,
-            })
+            match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
+                (Some(award_send_time), Some(award_send_day_time)) => {
+                    Ok(Self {
+                        award_send_time,
+                        award_send_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseAwardSendPeriodAwardSendDayTime
@@ -1598,10 +1875,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_day_time: o.req("begin_day_time")?,
-                end_day_time: o.req("end_day_time")?,
-            })
+            match (o.req("begin_day_time"), o.req("end_day_time")) {
+                (Some(begin_day_time), Some(end_day_time)) => {
+                    Ok(Self {
+                        begin_day_time,
+                        end_day_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放开始时间
@@ -1638,11 +1920,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 每日发放结束时间
@@ -1679,11 +1962,12 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hours: o.req("hours")?,
-                minutes: o.req("minutes")?,
-                seconds: o.req("seconds")?,
-            })
+            match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                (Some(hours), Some(minutes), Some(seconds)) => {
+                    Ok(Self { hours, minutes, seconds })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseAwardSendPeriodAwardSendTime
@@ -1714,10 +1998,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                begin_time: o.req("begin_time")?,
-                end_time: o.req("end_time")?,
-            })
+            match (o.req("begin_time"), o.req("end_time")) {
+                (Some(begin_time), Some(end_time)) => Ok(Self { begin_time, end_time }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付前会员活动设置
@@ -1746,10 +2030,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                outer_str: o.opt("outer_str")?,
-                award_jump_deploy: o.opt("award_jump_deploy")?,
-            })
+            match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
+                (Some(outer_str), Some(award_jump_deploy)) => {
+                    Ok(Self {
+                        outer_str,
+                        award_jump_deploy,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 领奖页面跳转配置
@@ -1786,11 +2075,24 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_program_appid: o.opt("mini_program_appid")?,
-                mini_program_path: o.opt("mini_program_path")?,
-                button_text: o.opt("button_text")?,
-            })
+            match (
+                o.opt("mini_program_appid"),
+                o.opt("mini_program_path"),
+                o.opt("button_text"),
+            ) {
+                (
+                    Some(mini_program_appid),
+                    Some(mini_program_path),
+                    Some(button_text),
+                ) => {
+                    Ok(Self {
+                        mini_program_appid,
+                        mini_program_path,
+                        button_text,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付后活动设置
@@ -1830,13 +2132,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                logo_url: o.req("logo_url")?,
-                activity_second_title: o.req("activity_second_title")?,
-                mchid_list: o.opt("mchid_list")?,
-                activate_setting: o.opt("activate_setting")?,
-                payment_setting: o.opt("payment_setting")?,
-            })
+            match (
+                o.req("logo_url"),
+                o.req("activity_second_title"),
+                o.opt("mchid_list"),
+                o.opt("activate_setting"),
+                o.opt("payment_setting"),
+            ) {
+                (
+                    Some(logo_url),
+                    Some(activity_second_title),
+                    Some(mchid_list),
+                    Some(activate_setting),
+                    Some(payment_setting),
+                ) => {
+                    Ok(Self {
+                        logo_url,
+                        activity_second_title,
+                        mchid_list,
+                        activate_setting,
+                        payment_setting,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 激活方式设置
@@ -1873,11 +2192,20 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_type: o.req("activate_type")?,
-                activate_url: o.opt("activate_url")?,
-                activate_miniprogram: o.opt("activate_miniprogram")?,
-            })
+            match (
+                o.req("activate_type"),
+                o.opt("activate_url"),
+                o.opt("activate_miniprogram"),
+            ) {
+                (Some(activate_type), Some(activate_url), Some(activate_miniprogram)) => {
+                    Ok(Self {
+                        activate_type,
+                        activate_url,
+                        activate_miniprogram,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转激活的小程序
@@ -1910,10 +2238,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activate_appid: o.req("activate_appid")?,
-                activate_path: o.req("activate_path")?,
-            })
+            match (o.req("activate_appid"), o.req("activate_path")) {
+                (Some(activate_appid), Some(activate_path)) => {
+                    Ok(Self {
+                        activate_appid,
+                        activate_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付设置
@@ -1950,11 +2283,16 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_mode: o.opt("payment_mode")?,
-                limit_bank: o.opt("limit_bank")?,
-                goods_tags: o.opt("goods_tags")?,
-            })
+            match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
+                (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
+                    Ok(Self {
+                        payment_mode,
+                        limit_bank,
+                        goods_tags,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付模式
@@ -1981,9 +2319,10 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene_list: o.opt("payment_scene_list")?,
-            })
+            match o.opt("payment_scene_list") {
+                Some(payment_scene_list) => Ok(Self { payment_scene_list }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostResponseStockList
@@ -2014,10 +2353,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_creator_mchid: o.req("stock_creator_mchid")?,
-                stock_id: o.req("stock_id")?,
-            })
+            match (o.req("stock_creator_mchid"), o.req("stock_id")) {
+                (Some(stock_creator_mchid), Some(stock_id)) => {
+                    Ok(Self {
+                        stock_creator_mchid,
+                        stock_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
@@ -2026,6 +2370,7 @@ pub mod activities {
         pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByActivityId<'a> {
             /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
+            #[inline]
             pub fn terminate(self) -> terminate::Terminate<'a> {
                 terminate::Terminate(self.0.push("terminate"))
             }
@@ -2034,6 +2379,7 @@ pub mod activities {
             /// 查出活动id对应的活动详情 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter8_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/query-activity-detail.html)
             ///
             /// `GET /v3/marketing/membercard-activity/activities/{activity_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -2123,22 +2469,57 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_id: o.req("activity_id")?,
-                    activity_status: o.opt("activity_status")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    card_id: o.opt("card_id")?,
-                    activity_name: o.opt("activity_name")?,
-                    activity_type: o.opt("activity_type")?,
-                    begin_time: o.opt("begin_time")?,
-                    end_time: o.opt("end_time")?,
-                    award_send_period: o.opt("award_send_period")?,
-                    stock_list: o.opt("stock_list")?,
-                    out_request_no: o.opt("out_request_no")?,
-                    pay_activity_setting: o.opt("pay_activity_setting")?,
-                    miniprogram_activity_setting: o.opt("miniprogram_activity_setting")?,
-                })
+                match (
+                    o.req("activity_id"),
+                    o.opt("activity_status"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("card_id"),
+                    o.opt("activity_name"),
+                    o.opt("activity_type"),
+                    o.opt("begin_time"),
+                    o.opt("end_time"),
+                    o.opt("award_send_period"),
+                    o.opt("stock_list"),
+                    o.opt("out_request_no"),
+                    o.opt("pay_activity_setting"),
+                    o.opt("miniprogram_activity_setting"),
+                ) {
+                    (
+                        Some(activity_id),
+                        Some(activity_status),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(card_id),
+                        Some(activity_name),
+                        Some(activity_type),
+                        Some(begin_time),
+                        Some(end_time),
+                        Some(award_send_period),
+                        Some(stock_list),
+                        Some(out_request_no),
+                        Some(pay_activity_setting),
+                        Some(miniprogram_activity_setting),
+                    ) => {
+                        Ok(Self {
+                            activity_id,
+                            activity_status,
+                            create_time,
+                            update_time,
+                            card_id,
+                            activity_name,
+                            activity_type,
+                            begin_time,
+                            end_time,
+                            award_send_period,
+                            stock_list,
+                            out_request_no,
+                            pay_activity_setting,
+                            miniprogram_activity_setting,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发放时间段
@@ -2167,10 +2548,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    award_send_time: o.opt("award_send_time")?,
-                    award_send_day_time: o.opt("award_send_day_time")?,
-                })
+                match (o.opt("award_send_time"), o.opt("award_send_day_time")) {
+                    (Some(award_send_time), Some(award_send_day_time)) => {
+                        Ok(Self {
+                            award_send_time,
+                            award_send_day_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAwardSendPeriodAwardSendDayTime
@@ -2198,10 +2584,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    begin_day_time: o.req("begin_day_time")?,
-                    end_day_time: o.req("end_day_time")?,
-                })
+                match (o.req("begin_day_time"), o.req("end_day_time")) {
+                    (Some(begin_day_time), Some(end_day_time)) => {
+                        Ok(Self {
+                            begin_day_time,
+                            end_day_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 每日发放开始时间
@@ -2239,11 +2630,12 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    hours: o.req("hours")?,
-                    minutes: o.req("minutes")?,
-                    seconds: o.req("seconds")?,
-                })
+                match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                    (Some(hours), Some(minutes), Some(seconds)) => {
+                        Ok(Self { hours, minutes, seconds })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 每日发放结束时间
@@ -2281,11 +2673,12 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    hours: o.req("hours")?,
-                    minutes: o.req("minutes")?,
-                    seconds: o.req("seconds")?,
-                })
+                match (o.req("hours"), o.req("minutes"), o.req("seconds")) {
+                    (Some(hours), Some(minutes), Some(seconds)) => {
+                        Ok(Self { hours, minutes, seconds })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAwardSendPeriodAwardSendTime
@@ -2316,10 +2709,12 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    begin_time: o.req("begin_time")?,
-                    end_time: o.req("end_time")?,
-                })
+                match (o.req("begin_time"), o.req("end_time")) {
+                    (Some(begin_time), Some(end_time)) => {
+                        Ok(Self { begin_time, end_time })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付前会员活动设置
@@ -2348,10 +2743,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    outer_str: o.opt("outer_str")?,
-                    award_jump_deploy: o.opt("award_jump_deploy")?,
-                })
+                match (o.opt("outer_str"), o.opt("award_jump_deploy")) {
+                    (Some(outer_str), Some(award_jump_deploy)) => {
+                        Ok(Self {
+                            outer_str,
+                            award_jump_deploy,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 领奖页面跳转配置
@@ -2389,11 +2789,24 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_program_appid: o.opt("mini_program_appid")?,
-                    mini_program_path: o.opt("mini_program_path")?,
-                    button_text: o.opt("button_text")?,
-                })
+                match (
+                    o.opt("mini_program_appid"),
+                    o.opt("mini_program_path"),
+                    o.opt("button_text"),
+                ) {
+                    (
+                        Some(mini_program_appid),
+                        Some(mini_program_path),
+                        Some(button_text),
+                    ) => {
+                        Ok(Self {
+                            mini_program_appid,
+                            mini_program_path,
+                            button_text,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付后活动设置
@@ -2435,13 +2848,30 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    logo_url: o.req("logo_url")?,
-                    activity_second_title: o.req("activity_second_title")?,
-                    mchid_list: o.opt("mchid_list")?,
-                    activate_setting: o.opt("activate_setting")?,
-                    payment_setting: o.opt("payment_setting")?,
-                })
+                match (
+                    o.req("logo_url"),
+                    o.req("activity_second_title"),
+                    o.opt("mchid_list"),
+                    o.opt("activate_setting"),
+                    o.opt("payment_setting"),
+                ) {
+                    (
+                        Some(logo_url),
+                        Some(activity_second_title),
+                        Some(mchid_list),
+                        Some(activate_setting),
+                        Some(payment_setting),
+                    ) => {
+                        Ok(Self {
+                            logo_url,
+                            activity_second_title,
+                            mchid_list,
+                            activate_setting,
+                            payment_setting,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 激活方式设置
@@ -2478,11 +2908,24 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activate_type: o.req("activate_type")?,
-                    activate_url: o.opt("activate_url")?,
-                    activate_miniprogram: o.opt("activate_miniprogram")?,
-                })
+                match (
+                    o.req("activate_type"),
+                    o.opt("activate_url"),
+                    o.opt("activate_miniprogram"),
+                ) {
+                    (
+                        Some(activate_type),
+                        Some(activate_url),
+                        Some(activate_miniprogram),
+                    ) => {
+                        Ok(Self {
+                            activate_type,
+                            activate_url,
+                            activate_miniprogram,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转激活的小程序
@@ -2515,10 +2958,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activate_appid: o.req("activate_appid")?,
-                    activate_path: o.req("activate_path")?,
-                })
+                match (o.req("activate_appid"), o.req("activate_path")) {
+                    (Some(activate_appid), Some(activate_path)) => {
+                        Ok(Self {
+                            activate_appid,
+                            activate_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付设置
@@ -2555,11 +3003,16 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payment_mode: o.opt("payment_mode")?,
-                    limit_bank: o.opt("limit_bank")?,
-                    goods_tags: o.opt("goods_tags")?,
-                })
+                match (o.opt("payment_mode"), o.opt("limit_bank"), o.opt("goods_tags")) {
+                    (Some(payment_mode), Some(limit_bank), Some(goods_tags)) => {
+                        Ok(Self {
+                            payment_mode,
+                            limit_bank,
+                            goods_tags,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付模式
@@ -2587,9 +3040,10 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payment_scene_list: o.opt("payment_scene_list")?,
-                })
+                match o.opt("payment_scene_list") {
+                    Some(payment_scene_list) => Ok(Self { payment_scene_list }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponseStockList
@@ -2620,10 +3074,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_creator_mchid: o.req("stock_creator_mchid")?,
-                    stock_id: o.req("stock_id")?,
-                })
+                match (o.req("stock_creator_mchid"), o.req("stock_id")) {
+                    (Some(stock_creator_mchid), Some(stock_id)) => {
+                        Ok(Self {
+                            stock_creator_mchid,
+                            stock_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
@@ -2636,6 +3095,7 @@ pub mod activities {
                 /// 将活动终止，不会再被曝光 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter8_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/membership-card/member-gift/terminating-activity.html)
                 ///
                 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate`
+                #[inline]
                 pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0.request(::wechatpay::runtime::Method::POST).send_json()
                 }
@@ -2668,10 +3128,15 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activity_id: o.req("activity_id")?,
-                        terminate_time: o.opt("terminate_time")?,
-                    })
+                    match (o.req("activity_id"), o.opt("terminate_time")) {
+                        (Some(activity_id), Some(terminate_time)) => {
+                            Ok(Self {
+                                activity_id,
+                                terminate_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

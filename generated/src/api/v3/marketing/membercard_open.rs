@@ -4,24 +4,29 @@
 pub struct MembercardOpen<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MembercardOpen<'a> {
     /// `/v3/marketing/membercard-open/activate-informations`
+    #[inline]
     pub fn activate_informations(
         self,
     ) -> activate_informations::ActivateInformations<'a> {
         activate_informations::ActivateInformations(self.0.push("activate-informations"))
     }
     /// `/v3/marketing/membercard-open/callback`
+    #[inline]
     pub fn callback(self) -> callback::Callback<'a> {
         callback::Callback(self.0.push("callback"))
     }
     /// `/v3/marketing/membercard-open/cards`
+    #[inline]
     pub fn cards(self) -> cards::Cards<'a> {
         cards::Cards(self.0.push("cards"))
     }
     /// `/v3/marketing/membercard-open/phonenumber-member`
+    #[inline]
     pub fn phonenumber_member(self) -> phonenumber_member::PhonenumberMember<'a> {
         phonenumber_member::PhonenumberMember(self.0.push("phonenumber-member"))
     }
     /// `/v3/marketing/membercard-open/user`
+    #[inline]
     pub fn user(self) -> user::User<'a> {
         user::User(self.0.push("user"))
     }
@@ -32,6 +37,7 @@ pub mod activate_informations {
     pub struct ActivateInformations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ActivateInformations<'a> {
         /// `/v3/marketing/membercard-open/activate-informations/{activate_ticket}`: `activate_ticket` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activate_ticket(
             self,
             activate_ticket: &str,
@@ -49,6 +55,7 @@ pub mod activate_informations {
             /// 如果商家选择跳转激活的投放方式，用户点击开卡跳转至商家H5网页/小程序时，会员组件会在跳转链接activate_url后拼接若干个参数，包括：用户的openid、加密的会员code(encrypt_code)、激活ticket(activate_ticket)。对于其中的activate_ticket，商家可调用当前api，获取用户的开卡信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_5.shtml)
             ///
             /// `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -84,11 +91,20 @@ pub mod activate_informations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    nickname: o.opt("nickname")?,
-                    head_image_url: o.opt("head_image_url")?,
-                    user_information: o.opt("user_information")?,
-                })
+                match (
+                    o.opt("nickname"),
+                    o.opt("head_image_url"),
+                    o.opt("user_information"),
+                ) {
+                    (Some(nickname), Some(head_image_url), Some(user_information)) => {
+                        Ok(Self {
+                            nickname,
+                            head_image_url,
+                            user_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户开卡时填写的个人信息
@@ -119,10 +135,15 @@ pub mod activate_informations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                    (Some(common_field_list), Some(custom_field_list)) => {
+                        Ok(Self {
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseUserInformationCommonFieldList
@@ -152,10 +173,10 @@ pub mod activate_informations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    value: o.opt("value")?,
-                })
+                match (o.opt("name"), o.opt("value")) {
+                    (Some(name), Some(value)) => Ok(Self { name, value }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseUserInformationCustomFieldList
@@ -190,11 +211,12 @@ pub mod activate_informations {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    value: o.opt("value")?,
-                    value_list: o.opt("value_list")?,
-                })
+                match (o.opt("name"), o.opt("value"), o.opt("value_list")) {
+                    (Some(name), Some(value), Some(value_list)) => {
+                        Ok(Self { name, value, value_list })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -209,6 +231,7 @@ pub mod callback {
         /// 通过此接口可查询以前设置的回调地址 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_2.shtml)
         ///
         /// `GET /v3/marketing/membercard-open/callback`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -217,6 +240,7 @@ pub mod callback {
         /// 通过此接口商户可设置回调地址，用于接收会员业务的相关信息营销事件推送：点击开通产品权限。由会员卡创建方登录Pay平台，操作开通。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter6_1.shtml)
         ///
         /// `PATCH /v3/marketing/membercard-open/callback`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -252,10 +276,10 @@ pub mod callback {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                notify_url: o.req("notify_url")?,
-                mchid: o.opt("mchid")?,
-            })
+            match (o.req("notify_url"), o.opt("mchid")) {
+                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
@@ -281,9 +305,10 @@ pub mod callback {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                notify_url: o.req("notify_url")?,
-            })
+            match o.req("notify_url") {
+                Some(notify_url) => Ok(Self { notify_url }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
@@ -314,10 +339,10 @@ pub mod callback {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                notify_url: o.req("notify_url")?,
-                mchid: o.opt("mchid")?,
-            })
+            match (o.req("notify_url"), o.opt("mchid")) {
+                (Some(notify_url), Some(mchid)) => Ok(Self { notify_url, mchid }),
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -327,6 +352,7 @@ pub mod cards {
     pub struct Cards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Cards<'a> {
         /// `/v3/marketing/membercard-open/cards/{card_id}`: `card_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
             by_card_id::ByCardId(self.0.push_param(&card_id))
         }
@@ -335,6 +361,7 @@ pub mod cards {
         /// 通过此接口可查询指定某品牌的所有会员卡模板列表
         ///
         /// `GET /v3/marketing/membercard-open/cards`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -352,6 +379,7 @@ pub mod cards {
         /// 通过此接口可以创建一张会员卡模板，创建成功将获得会员卡模板card_id
         ///
         /// `POST /v3/marketing/membercard-open/cards`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -393,12 +421,17 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_id: o.opt("brand_id")?,
-                appid: o.opt("appid")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-            })
+            match (o.opt("brand_id"), o.opt("appid"), o.req("offset"), o.req("limit")) {
+                (Some(brand_id), Some(appid), Some(offset), Some(limit)) => {
+                    Ok(Self {
+                        brand_id,
+                        appid,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
@@ -431,12 +464,22 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.req("total_count")?,
-                limit: o.req("limit")?,
-                offset: o.req("offset")?,
-                data: o.opt("data")?,
-            })
+            match (
+                o.req("total_count"),
+                o.req("limit"),
+                o.req("offset"),
+                o.opt("data"),
+            ) {
+                (Some(total_count), Some(limit), Some(offset), Some(data)) => {
+                    Ok(Self {
+                        total_count,
+                        limit,
+                        offset,
+                        data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
@@ -531,26 +574,69 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                logo_url: o.req("logo_url")?,
-                brand: o.req("brand")?,
-                title: o.req("title")?,
-                background_picture_url: o.req("background_picture_url")?,
-                description: o.req("description")?,
-                service_phone: o.opt("service_phone")?,
-                code_type: o.req("code_type")?,
-                total_quantity: o.opt("total_quantity")?,
-                date_information: o.req("date_information")?,
-                code_mode: o.req("code_mode")?,
-                need_display_level: o.opt("need_display_level")?,
-                init_level: o.opt("init_level")?,
-                out_request_no: o.req("out_request_no")?,
-                balance_information: o.opt("balance_information")?,
-                user_information_form: o.opt("user_information_form")?,
-                additional_statement: o.opt("additional_statement")?,
-                need_dynamic_code: o.opt("need_dynamic_code")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("logo_url"),
+                o.req("brand"),
+                o.req("title"),
+                o.req("background_picture_url"),
+                o.req("description"),
+                o.opt("service_phone"),
+                o.req("code_type"),
+                o.opt("total_quantity"),
+                o.req("date_information"),
+                o.req("code_mode"),
+                o.opt("need_display_level"),
+                o.opt("init_level"),
+                o.req("out_request_no"),
+                o.opt("balance_information"),
+                o.opt("user_information_form"),
+                o.opt("additional_statement"),
+                o.opt("need_dynamic_code"),
+            ) {
+                (
+                    Some(appid),
+                    Some(logo_url),
+                    Some(brand),
+                    Some(title),
+                    Some(background_picture_url),
+                    Some(description),
+                    Some(service_phone),
+                    Some(code_type),
+                    Some(total_quantity),
+                    Some(date_information),
+                    Some(code_mode),
+                    Some(need_display_level),
+                    Some(init_level),
+                    Some(out_request_no),
+                    Some(balance_information),
+                    Some(user_information_form),
+                    Some(additional_statement),
+                    Some(need_dynamic_code),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        logo_url,
+                        brand,
+                        title,
+                        background_picture_url,
+                        description,
+                        service_phone,
+                        code_type,
+                        total_quantity,
+                        date_information,
+                        code_mode,
+                        need_display_level,
+                        init_level,
+                        out_request_no,
+                        balance_information,
+                        user_information_form,
+                        additional_statement,
+                        need_dynamic_code,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户补充声明
@@ -591,12 +677,12 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                title: o.opt("title")?,
-                url: o.opt("url")?,
-                appid: o.opt("appid")?,
-                path: o.opt("path")?,
-            })
+            match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
+                (Some(title), Some(url), Some(appid), Some(path)) => {
+                    Ok(Self { title, url, appid, path })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 储值信息
@@ -635,12 +721,27 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                need_balance: o.opt("need_balance")?,
-                balance_appid: o.opt("balance_appid")?,
-                balance_path: o.opt("balance_path")?,
-                balance_url: o.opt("balance_url")?,
-            })
+            match (
+                o.opt("need_balance"),
+                o.opt("balance_appid"),
+                o.opt("balance_path"),
+                o.opt("balance_url"),
+            ) {
+                (
+                    Some(need_balance),
+                    Some(balance_appid),
+                    Some(balance_path),
+                    Some(balance_url),
+                ) => {
+                    Ok(Self {
+                        need_balance,
+                        balance_appid,
+                        balance_path,
+                        balance_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 品牌信息
@@ -671,10 +772,12 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                brand_id: o.req("brand_id")?,
-                display_name: o.req("display_name")?,
-            })
+            match (o.req("brand_id"), o.req("display_name")) {
+                (Some(brand_id), Some(display_name)) => {
+                    Ok(Self { brand_id, display_name })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 有效期
@@ -718,13 +821,30 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                available_begin_time: o.opt("available_begin_time")?,
-                available_end_time: o.opt("available_end_time")?,
-                available_day_after_receive: o.opt("available_day_after_receive")?,
-                wait_days_after_receive: o.opt("wait_days_after_receive")?,
-            })
+            match (
+                o.req("type"),
+                o.opt("available_begin_time"),
+                o.opt("available_end_time"),
+                o.opt("available_day_after_receive"),
+                o.opt("wait_days_after_receive"),
+            ) {
+                (
+                    Some(type_),
+                    Some(available_begin_time),
+                    Some(available_end_time),
+                    Some(available_day_after_receive),
+                    Some(wait_days_after_receive),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        available_begin_time,
+                        available_end_time,
+                        available_day_after_receive,
+                        wait_days_after_receive,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开卡信息
@@ -757,10 +877,15 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                common_field_list: o.opt("common_field_list")?,
-                custom_field_list: o.opt("custom_field_list")?,
-            })
+            match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                (Some(common_field_list), Some(custom_field_list)) => {
+                    Ok(Self {
+                        common_field_list,
+                        custom_field_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestUserInformationFormCustomFieldList
@@ -793,11 +918,12 @@ pub mod cards {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.opt("type")?,
-                name: o.opt("name")?,
-                values: o.opt("values")?,
-            })
+            match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                (Some(type_), Some(name), Some(values)) => {
+                    Ok(Self { type_, name, values })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/membercard-open/cards/{card_id}`
@@ -806,38 +932,47 @@ pub mod cards {
         pub struct ByCardId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByCardId<'a> {
             /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
+            #[inline]
             pub fn codes(self) -> codes::Codes<'a> {
                 codes::Codes(self.0.push("codes"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/decrypt-code`
+            #[inline]
             pub fn decrypt_code(self) -> decrypt_code::DecryptCode<'a> {
                 decrypt_code::DecryptCode(self.0.push("decrypt-code"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
+            #[inline]
             pub fn permission_tokens(self) -> permission_tokens::PermissionTokens<'a> {
                 permission_tokens::PermissionTokens(self.0.push("permission-tokens"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
+            #[inline]
             pub fn phone_membercard(self) -> phone_membercard::PhoneMembercard<'a> {
                 phone_membercard::PhoneMembercard(self.0.push("phone-membercard"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
+            #[inline]
             pub fn qrcode(self) -> qrcode::Qrcode<'a> {
                 qrcode::Qrcode(self.0.push("qrcode"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
+            #[inline]
             pub fn rights(self) -> rights::Rights<'a> {
                 rights::Rights(self.0.push("rights"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
+            #[inline]
             pub fn service_modules(self) -> service_modules::ServiceModules<'a> {
                 service_modules::ServiceModules(self.0.push("service-modules"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
+            #[inline]
             pub fn upgrade(self) -> upgrade::Upgrade<'a> {
                 upgrade::Upgrade(self.0.push("upgrade"))
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/users`
+            #[inline]
             pub fn users(self) -> users::Users<'a> {
                 users::Users(self.0.push("users"))
             }
@@ -846,6 +981,7 @@ pub mod cards {
             /// 通过此接口可查询指定会员卡模板的所有信息
             ///
             /// `GET /v3/marketing/membercard-open/cards/{card_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Record> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -854,6 +990,7 @@ pub mod cards {
             /// 通过此接口可更新会员卡的信息，包括基本信息、储值信息、开卡信息、补充说明
             ///
             /// `PATCH /v3/marketing/membercard-open/cards/{card_id}`
+            #[inline]
             pub fn patch(
                 self,
                 request: &PatchRequest,
@@ -868,6 +1005,7 @@ pub mod cards {
             /// 商户可调用此api删除会员卡。删除后，商家将无法通过任何渠道再投放该会员卡。
             ///
             /// `DELETE /v3/marketing/membercard-open/cards/{card_id}`
+            #[inline]
             pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
             }
@@ -960,24 +1098,63 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    logo_url: o.opt("logo_url")?,
-                    title: o.opt("title")?,
-                    background_picture_url: o.opt("background_picture_url")?,
-                    description: o.opt("description")?,
-                    service_phone: o.opt("service_phone")?,
-                    total_quantity: o.opt("total_quantity")?,
-                    date_information: o.opt("date_information")?,
-                    need_display_level: o.opt("need_display_level")?,
-                    init_level: o.opt("init_level")?,
-                    balance_information: o.opt("balance_information")?,
-                    user_information_form: o.opt("user_information_form")?,
-                    additional_statement: o.opt("additional_statement")?,
-                    code_mode: o.opt("code_mode")?,
-                    code_type: o.opt("code_type")?,
-                    need_dynamic_code: o.opt("need_dynamic_code")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("logo_url"),
+                    o.opt("title"),
+                    o.opt("background_picture_url"),
+                    o.opt("description"),
+                    o.opt("service_phone"),
+                    o.opt("total_quantity"),
+                    o.opt("date_information"),
+                    o.opt("need_display_level"),
+                    o.opt("init_level"),
+                    o.opt("balance_information"),
+                    o.opt("user_information_form"),
+                    o.opt("additional_statement"),
+                    o.opt("code_mode"),
+                    o.opt("code_type"),
+                    o.opt("need_dynamic_code"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(logo_url),
+                        Some(title),
+                        Some(background_picture_url),
+                        Some(description),
+                        Some(service_phone),
+                        Some(total_quantity),
+                        Some(date_information),
+                        Some(need_display_level),
+                        Some(init_level),
+                        Some(balance_information),
+                        Some(user_information_form),
+                        Some(additional_statement),
+                        Some(code_mode),
+                        Some(code_type),
+                        Some(need_dynamic_code),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            logo_url,
+                            title,
+                            background_picture_url,
+                            description,
+                            service_phone,
+                            total_quantity,
+                            date_information,
+                            need_display_level,
+                            init_level,
+                            balance_information,
+                            user_information_form,
+                            additional_statement,
+                            code_mode,
+                            code_type,
+                            need_dynamic_code,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户补充声明
@@ -1018,12 +1195,12 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    title: o.opt("title")?,
-                    url: o.opt("url")?,
-                    appid: o.opt("appid")?,
-                    path: o.opt("path")?,
-                })
+                match (o.opt("title"), o.opt("url"), o.opt("appid"), o.opt("path")) {
+                    (Some(title), Some(url), Some(appid), Some(path)) => {
+                        Ok(Self { title, url, appid, path })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 储值信息
@@ -1062,12 +1239,27 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_balance: o.opt("need_balance")?,
-                    balance_appid: o.opt("balance_appid")?,
-                    balance_path: o.opt("balance_path")?,
-                    balance_url: o.opt("balance_url")?,
-                })
+                match (
+                    o.opt("need_balance"),
+                    o.opt("balance_appid"),
+                    o.opt("balance_path"),
+                    o.opt("balance_url"),
+                ) {
+                    (
+                        Some(need_balance),
+                        Some(balance_appid),
+                        Some(balance_path),
+                        Some(balance_url),
+                    ) => {
+                        Ok(Self {
+                            need_balance,
+                            balance_appid,
+                            balance_path,
+                            balance_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员卡code分配类型
@@ -1231,13 +1423,30 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    available_end_time: o.opt("available_end_time")?,
-                    available_day_after_receive: o.opt("available_day_after_receive")?,
-                    wait_days_after_receive: o.opt("wait_days_after_receive")?,
-                    available_begin_time: o.opt("available_begin_time")?,
-                })
+                match (
+                    o.req("type"),
+                    o.opt("available_end_time"),
+                    o.opt("available_day_after_receive"),
+                    o.opt("wait_days_after_receive"),
+                    o.opt("available_begin_time"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(available_end_time),
+                        Some(available_day_after_receive),
+                        Some(wait_days_after_receive),
+                        Some(available_begin_time),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            available_end_time,
+                            available_day_after_receive,
+                            wait_days_after_receive,
+                            available_begin_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 开卡信息
@@ -1273,11 +1482,24 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    can_modify_after_activate: o.opt("can_modify_after_activate")?,
-                    common_field_list: o.opt("common_field_list")?,
-                    custom_field_list: o.opt("custom_field_list")?,
-                })
+                match (
+                    o.opt("can_modify_after_activate"),
+                    o.opt("common_field_list"),
+                    o.opt("custom_field_list"),
+                ) {
+                    (
+                        Some(can_modify_after_activate),
+                        Some(common_field_list),
+                        Some(custom_field_list),
+                    ) => {
+                        Ok(Self {
+                            can_modify_after_activate,
+                            common_field_list,
+                            custom_field_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PatchRequestUserInformationFormCustomFieldList
@@ -1310,11 +1532,12 @@ pub mod cards {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    name: o.opt("name")?,
-                    values: o.opt("values")?,
-                })
+                match (o.opt("type"), o.opt("name"), o.opt("values")) {
+                    (Some(type_), Some(name), Some(values)) => {
+                        Ok(Self { type_, name, values })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
@@ -1323,10 +1546,12 @@ pub mod cards {
             pub struct Codes<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Codes<'a> {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}`: `code` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn code(self, code: &str) -> by_code::ByCode<'a> {
                     by_code::ByCode(self.0.push_param(&code))
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
+                #[inline]
                 pub fn deposit(self) -> deposit::Deposit<'a> {
                     deposit::Deposit(self.0.push("deposit"))
                 }
@@ -1337,18 +1562,22 @@ pub mod cards {
                 pub struct ByCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByCode<'a> {
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
+                    #[inline]
                     pub fn activate(self) -> activate::Activate<'a> {
                         activate::Activate(self.0.push("activate"))
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
+                    #[inline]
                     pub fn bonus(self) -> bonus::Bonus<'a> {
                         bonus::Bonus(self.0.push("bonus"))
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
+                    #[inline]
                     pub fn rights(self) -> rights::Rights<'a> {
                         rights::Rights(self.0.push("rights"))
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
+                    #[inline]
                     pub fn set_service_module_data(
                         self,
                     ) -> set_service_module_data::SetServiceModuleData<'a> {
@@ -1357,6 +1586,7 @@ pub mod cards {
                         )
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
+                    #[inline]
                     pub fn unavailable(self) -> unavailable::Unavailable<'a> {
                         unavailable::Unavailable(self.0.push("unavailable"))
                     }
@@ -1365,6 +1595,7 @@ pub mod cards {
                     /// 通过此接口可查询指定用户会员卡的信息，如会员积分、储值余额、开卡信息等
                     ///
                     /// `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1373,6 +1604,7 @@ pub mod cards {
                     /// 通过此接口可更新指定用户的会员卡背景图、会员卡号、等级、储值余额
                     ///
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`
+                    #[inline]
                     pub fn patch(
                         self,
                         request: &PatchRequest,
@@ -1457,20 +1689,51 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            card_id: o.opt("card_id")?,
-                            code: o.opt("code")?,
-                            openid: o.opt("openid")?,
-                            membership_number: o.opt("membership_number")?,
-                            level: o.opt("level")?,
-                            nickname: o.opt("nickname")?,
-                            head_image_url: o.opt("head_image_url")?,
-                            background_picture_url: o.opt("background_picture_url")?,
-                            balance: o.opt("balance")?,
-                            user_card_status: o.opt("user_card_status")?,
-                            user_information: o.opt("user_information")?,
-                            bonus_value: o.opt("bonus_value")?,
-                        })
+                        match (
+                            o.opt("card_id"),
+                            o.opt("code"),
+                            o.opt("openid"),
+                            o.opt("membership_number"),
+                            o.opt("level"),
+                            o.opt("nickname"),
+                            o.opt("head_image_url"),
+                            o.opt("background_picture_url"),
+                            o.opt("balance"),
+                            o.opt("user_card_status"),
+                            o.opt("user_information"),
+                            o.opt("bonus_value"),
+                        ) {
+                            (
+                                Some(card_id),
+                                Some(code),
+                                Some(openid),
+                                Some(membership_number),
+                                Some(level),
+                                Some(nickname),
+                                Some(head_image_url),
+                                Some(background_picture_url),
+                                Some(balance),
+                                Some(user_card_status),
+                                Some(user_information),
+                                Some(bonus_value),
+                            ) => {
+                                Ok(Self {
+                                    card_id,
+                                    code,
+                                    openid,
+                                    membership_number,
+                                    level,
+                                    nickname,
+                                    head_image_url,
+                                    background_picture_url,
+                                    balance,
+                                    user_card_status,
+                                    user_information,
+                                    bonus_value,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用户会员卡状态
@@ -1572,10 +1835,15 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            common_field_list: o.opt("common_field_list")?,
-                            custom_field_list: o.opt("custom_field_list")?,
-                        })
+                        match (o.opt("common_field_list"), o.opt("custom_field_list")) {
+                            (Some(common_field_list), Some(custom_field_list)) => {
+                                Ok(Self {
+                                    common_field_list,
+                                    custom_field_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseUserInformationCommonFieldList
@@ -1605,10 +1873,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            value: o.opt("value")?,
-                        })
+                        match (o.opt("name"), o.opt("value")) {
+                            (Some(name), Some(value)) => Ok(Self { name, value }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseUserInformationCustomFieldList
@@ -1643,11 +1911,12 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.opt("name")?,
-                            value: o.opt("value")?,
-                            value_list: o.opt("value_list")?,
-                        })
+                        match (o.opt("name"), o.opt("value"), o.opt("value_list")) {
+                            (Some(name), Some(value), Some(value_list)) => {
+                                Ok(Self { name, value, value_list })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
@@ -1701,15 +1970,36 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            membership_number: o.opt("membership_number")?,
-                            background_picture_url: o.opt("background_picture_url")?,
-                            level: o.opt("level")?,
-                            out_request_no: o.opt("out_request_no")?,
-                            balance_information: o.opt("balance_information")?,
-                            need_inform_balance: o.opt("need_inform_balance")?,
-                            need_inform_level: o.opt("need_inform_level")?,
-                        })
+                        match (
+                            o.opt("membership_number"),
+                            o.opt("background_picture_url"),
+                            o.opt("level"),
+                            o.opt("out_request_no"),
+                            o.opt("balance_information"),
+                            o.opt("need_inform_balance"),
+                            o.opt("need_inform_level"),
+                        ) {
+                            (
+                                Some(membership_number),
+                                Some(background_picture_url),
+                                Some(level),
+                                Some(out_request_no),
+                                Some(balance_information),
+                                Some(need_inform_balance),
+                                Some(need_inform_level),
+                            ) => {
+                                Ok(Self {
+                                    membership_number,
+                                    background_picture_url,
+                                    level,
+                                    out_request_no,
+                                    balance_information,
+                                    need_inform_balance,
+                                    need_inform_level,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用户储值变更信息
@@ -1750,12 +2040,27 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            before_balance: o.req("before_balance")?,
-                            balance: o.req("balance")?,
-                            add_balance: o.req("add_balance")?,
-                            balance_remark: o.opt("balance_remark")?,
-                        })
+                        match (
+                            o.req("before_balance"),
+                            o.req("balance"),
+                            o.req("add_balance"),
+                            o.opt("balance_remark"),
+                        ) {
+                            (
+                                Some(before_balance),
+                                Some(balance),
+                                Some(add_balance),
+                                Some(balance_remark),
+                            ) => {
+                                Ok(Self {
+                                    before_balance,
+                                    balance,
+                                    add_balance,
+                                    balance_remark,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
@@ -1768,6 +2073,7 @@ pub mod cards {
                         /// 如果商家选择跳转激活的投放方式，用户跳转至商家页商家H5网页/小程序后，商家可调用激活会员卡接口激活会员。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_10.shtml)
                         ///
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -1801,9 +2107,10 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                membership_number: o.opt("membership_number")?,
-                            })
+                            match o.opt("membership_number") {
+                                Some(membership_number) => Ok(Self { membership_number }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -1813,10 +2120,12 @@ pub mod cards {
                     pub struct Bonus<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                     impl<'a> Bonus<'a> {
                         /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`
+                        #[inline]
                         pub fn commit(self) -> commit::Commit<'a> {
                             commit::Commit(self.0.push("commit"))
                         }
                         /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
+                        #[inline]
                         pub fn prepare(self) -> prepare::Prepare<'a> {
                             prepare::Prepare(self.0.push("prepare"))
                         }
@@ -1833,6 +2142,7 @@ pub mod cards {
                             /// 商户调此接口，若已设置支付后展示积分，且该笔订单对应的积分已到账，则可以入参积分对应的交易商户号+商户订单号将该笔支付后展示的积分状态设置为“已到账” [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_2.shtml)
                             ///
                             /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -1883,12 +2193,27 @@ pub mod cards {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    out_trade_no: o.req("out_trade_no")?,
-                                    mchid: o.req("mchid")?,
-                                    sub_mchid: o.req("sub_mchid")?,
-                                    bonus_value: o.req("bonus_value")?,
-                                })
+                                match (
+                                    o.req("out_trade_no"),
+                                    o.req("mchid"),
+                                    o.req("sub_mchid"),
+                                    o.req("bonus_value"),
+                                ) {
+                                    (
+                                        Some(out_trade_no),
+                                        Some(mchid),
+                                        Some(sub_mchid),
+                                        Some(bonus_value),
+                                    ) => {
+                                        Ok(Self {
+                                            out_trade_no,
+                                            mchid,
+                                            sub_mchid,
+                                            bonus_value,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -1904,6 +2229,7 @@ pub mod cards {
                             /// 商户调此接口，可以给用户每笔订单支付结果页展示本次订单会员积分变更信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter10_3.shtml)
                             ///
                             /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -1954,12 +2280,27 @@ pub mod cards {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    out_trade_no: o.req("out_trade_no")?,
-                                    mchid: o.req("mchid")?,
-                                    sub_mchid: o.req("sub_mchid")?,
-                                    bonus_value: o.req("bonus_value")?,
-                                })
+                                match (
+                                    o.req("out_trade_no"),
+                                    o.req("mchid"),
+                                    o.req("sub_mchid"),
+                                    o.req("bonus_value"),
+                                ) {
+                                    (
+                                        Some(out_trade_no),
+                                        Some(mchid),
+                                        Some(sub_mchid),
+                                        Some(bonus_value),
+                                    ) => {
+                                        Ok(Self {
+                                            out_trade_no,
+                                            mchid,
+                                            sub_mchid,
+                                            bonus_value,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -1974,6 +2315,7 @@ pub mod cards {
                         /// 通过此接口商家可设置是否在用户的会员卡详情页展示积分、优惠、发票等权益及服务模块
                         ///
                         /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
+                        #[inline]
                         pub fn patch(
                             self,
                             request: &PatchRequest,
@@ -2040,16 +2382,39 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                before_bonus_value: o.opt("before_bonus_value")?,
-                                bonus_value: o.opt("bonus_value")?,
-                                add_bonus_value: o.opt("add_bonus_value")?,
-                                out_request_no: o.req("out_request_no")?,
-                                need_inform_bonus: o.opt("need_inform_bonus")?,
-                                member_price_word: o.opt("member_price_word")?,
-                                fapiao_jump_word: o.opt("fapiao_jump_word")?,
-                                guide: o.opt("guide")?,
-                            })
+                            match (
+                                o.opt("before_bonus_value"),
+                                o.opt("bonus_value"),
+                                o.opt("add_bonus_value"),
+                                o.req("out_request_no"),
+                                o.opt("need_inform_bonus"),
+                                o.opt("member_price_word"),
+                                o.opt("fapiao_jump_word"),
+                                o.opt("guide"),
+                            ) {
+                                (
+                                    Some(before_bonus_value),
+                                    Some(bonus_value),
+                                    Some(add_bonus_value),
+                                    Some(out_request_no),
+                                    Some(need_inform_bonus),
+                                    Some(member_price_word),
+                                    Some(fapiao_jump_word),
+                                    Some(guide),
+                                ) => {
+                                    Ok(Self {
+                                        before_bonus_value,
+                                        bonus_value,
+                                        add_bonus_value,
+                                        out_request_no,
+                                        need_inform_bonus,
+                                        member_price_word,
+                                        fapiao_jump_word,
+                                        guide,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 会员专属咨询信息
@@ -2101,15 +2466,30 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                staff_name: o.opt("staff_name")?,
-                                head_image_url: o.opt("head_image_url")?,
-                                contact_information_name: o
-                                    .opt("contact_information_name")?,
-                                contact_information_value: o
-                                    .opt("contact_information_value")?,
-                                phone_number: o.opt("phone_number")?,
-                            })
+                            match (
+                                o.opt("staff_name"),
+                                o.opt("head_image_url"),
+                                o.opt("contact_information_name"),
+                                o.opt("contact_information_value"),
+                                o.opt("phone_number"),
+                            ) {
+                                (
+                                    Some(staff_name),
+                                    Some(head_image_url),
+                                    Some(contact_information_name),
+                                    Some(contact_information_value),
+                                    Some(phone_number),
+                                ) => {
+                                    Ok(Self {
+                                        staff_name,
+                                        head_image_url,
+                                        contact_information_name,
+                                        contact_information_value,
+                                        phone_number,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -2125,6 +2505,7 @@ pub mod cards {
                         /// 可根据用户当前的服务状态和信息，调用该接口更新当前用户的会员服务信息：包括展示在会员卡面上的服务信息和服务消息触达
                         ///
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -2166,11 +2547,24 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                out_request_no: o.req("out_request_no")?,
-                                service_module_id: o.req("service_module_id")?,
-                                state_setting: o.req("state_setting")?,
-                            })
+                            match (
+                                o.req("out_request_no"),
+                                o.req("service_module_id"),
+                                o.req("state_setting"),
+                            ) {
+                                (
+                                    Some(out_request_no),
+                                    Some(service_module_id),
+                                    Some(state_setting),
+                                ) => {
+                                    Ok(Self {
+                                        out_request_no,
+                                        service_module_id,
+                                        state_setting,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 服务状态设置
@@ -2207,11 +2601,24 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                state_id: o.req("state_id")?,
-                                content_template_data: o.req("content_template_data")?,
-                                message_template_setting: o.opt("message_template_setting")?,
-                            })
+                            match (
+                                o.req("state_id"),
+                                o.req("content_template_data"),
+                                o.opt("message_template_setting"),
+                            ) {
+                                (
+                                    Some(state_id),
+                                    Some(content_template_data),
+                                    Some(message_template_setting),
+                                ) => {
+                                    Ok(Self {
+                                        state_id,
+                                        content_template_data,
+                                        message_template_setting,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 内容模板设置
@@ -2244,10 +2651,12 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                field_list: o.opt("field_list")?,
-                                action_setting: o.opt("action_setting")?,
-                            })
+                            match (o.opt("field_list"), o.opt("action_setting")) {
+                                (Some(field_list), Some(action_setting)) => {
+                                    Ok(Self { field_list, action_setting })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 操作设置
@@ -2278,10 +2687,15 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                action_name: o.req("action_name")?,
-                                jump_miniprogram: o.req("jump_miniprogram")?,
-                            })
+                            match (o.req("action_name"), o.req("jump_miniprogram")) {
+                                (Some(action_name), Some(jump_miniprogram)) => {
+                                    Ok(Self {
+                                        action_name,
+                                        jump_miniprogram,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 跳转小程序
@@ -2314,10 +2728,10 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                appid: o.req("appid")?,
-                                path: o.req("path")?,
-                            })
+                            match (o.req("appid"), o.req("path")) {
+                                (Some(appid), Some(path)) => Ok(Self { appid, path }),
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// PostRequestStateSettingContentTemplateDataFieldList
@@ -2350,10 +2764,12 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                field_id: o.req("field_id")?,
-                                field_value: o.req("field_value")?,
-                            })
+                            match (o.req("field_id"), o.req("field_value")) {
+                                (Some(field_id), Some(field_value)) => {
+                                    Ok(Self { field_id, field_value })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 消息模板设置
@@ -2386,10 +2802,15 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                message_template_id: o.req("message_template_id")?,
-                                field_list: o.req("field_list")?,
-                            })
+                            match (o.req("message_template_id"), o.req("field_list")) {
+                                (Some(message_template_id), Some(field_list)) => {
+                                    Ok(Self {
+                                        message_template_id,
+                                        field_list,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
@@ -2422,10 +2843,12 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                field_id: o.req("field_id")?,
-                                field_value: o.req("field_value")?,
-                            })
+                            match (o.req("field_id"), o.req("field_value")) {
+                                (Some(field_id), Some(field_value)) => {
+                                    Ok(Self { field_id, field_value })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -2441,6 +2864,7 @@ pub mod cards {
                         /// 将用户的会员卡设置为失效状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_12.shtml)
                         ///
                         /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -2474,7 +2898,10 @@ pub mod cards {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self { reason: o.opt("reason")? })
+                            match o.opt("reason") {
+                                Some(reason) => Ok(Self { reason }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -2489,6 +2916,7 @@ pub mod cards {
                     /// 如果会员卡的code分配类型是“预存code”模式，商户可向特定会员卡card_id导入code，导入后自动将会员卡库存数量更新成code数量。用户领取会员卡时，将从这些code里随机分配。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_7.shtml)
                     ///
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -2522,7 +2950,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { code: o.opt("code")? })
+                        match o.opt("code") {
+                            Some(code) => Ok(Self { code }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
@@ -2546,7 +2977,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { data: o.opt("data")? })
+                        match o.opt("data") {
+                            Some(data) => Ok(Self { data }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponseData
@@ -2575,10 +3009,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            code: o.opt("code")?,
-                            result: o.opt("result")?,
-                        })
+                        match (o.opt("code"), o.opt("result")) {
+                            (Some(code), Some(result)) => Ok(Self { code, result }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 导入结果
@@ -2656,6 +3090,7 @@ pub mod cards {
                 /// 如果商家选择跳转激活的投放方式，用户点击开卡跳转至商家H5网页/小程序时，会员组件会在跳转链接activate_url后拼接若干个参数，包括：用户的openid、加密的会员code(encrypt_code)、激活ticket(activate_ticket)。对于加密的encrypt_code，商家可调用此api解码接口，获取真实code。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_4.shtml)
                 ///
                 /// `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2688,9 +3123,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        encrypt_code: o.req("encrypt_code")?,
-                    })
+                    match o.req("encrypt_code") {
+                        Some(encrypt_code) => Ok(Self { encrypt_code }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
@@ -2716,7 +3152,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { code: o.req("code")? })
+                    match o.req("code") {
+                        Some(code) => Ok(Self { code }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2730,6 +3169,7 @@ pub mod cards {
                 /// 生成商户预授权投放会员卡的凭证 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_7.shtml)
                 ///
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2789,15 +3229,33 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activate_type: o.req("activate_type")?,
-                        navigate_back_previous_page: o
-                            .opt("navigate_back_previous_page")?,
-                        activate_url: o.opt("activate_url")?,
-                        activate_appid: o.opt("activate_appid")?,
-                        activate_path: o.opt("activate_path")?,
-                        outer_str: o.opt("outer_str")?,
-                    })
+                    match (
+                        o.req("activate_type"),
+                        o.opt("navigate_back_previous_page"),
+                        o.opt("activate_url"),
+                        o.opt("activate_appid"),
+                        o.opt("activate_path"),
+                        o.opt("outer_str"),
+                    ) {
+                        (
+                            Some(activate_type),
+                            Some(navigate_back_previous_page),
+                            Some(activate_url),
+                            Some(activate_appid),
+                            Some(activate_path),
+                            Some(outer_str),
+                        ) => {
+                            Ok(Self {
+                                activate_type,
+                                navigate_back_previous_page,
+                                activate_url,
+                                activate_appid,
+                                activate_path,
+                                outer_str,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
@@ -2823,9 +3281,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        permission_token: o.req("permission_token")?,
-                    })
+                    match o.req("permission_token") {
+                        Some(permission_token) => Ok(Self { permission_token }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2835,6 +3294,7 @@ pub mod cards {
             pub struct PhoneMembercard<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> PhoneMembercard<'a> {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`
+                #[inline]
                 pub fn import(self) -> import::Import<'a> {
                     import::Import(self.0.push("import"))
                 }
@@ -2849,6 +3309,7 @@ pub mod cards {
                     /// 商户可通过加密后的用户手机号，将存量会员通过接口导入至微信侧后台。
                     ///
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -2897,12 +3358,27 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            wechatpay_serial: o.req("Wechatpay-Serial")?,
-                            encrypted_phone_number: o.req("encrypted_phone_number")?,
-                            code: o.opt("code")?,
-                            out_request_no: o.req("out_request_no")?,
-                        })
+                        match (
+                            o.req("Wechatpay-Serial"),
+                            o.req("encrypted_phone_number"),
+                            o.opt("code"),
+                            o.req("out_request_no"),
+                        ) {
+                            (
+                                Some(wechatpay_serial),
+                                Some(encrypted_phone_number),
+                                Some(code),
+                                Some(out_request_no),
+                            ) => {
+                                Ok(Self {
+                                    wechatpay_serial,
+                                    encrypted_phone_number,
+                                    code,
+                                    out_request_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
@@ -2928,7 +3404,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { code: o.req("code")? })
+                        match o.req("code") {
+                            Some(code) => Ok(Self { code }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -2943,6 +3422,7 @@ pub mod cards {
                 /// 商户创建会员卡后，可以调用此api创建二维码，用于投放会员卡，用户可扫码开通会员卡 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_3.shtml)
                 ///
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2994,13 +3474,30 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activate_type: o.req("activate_type")?,
-                        activate_url: o.opt("activate_url")?,
-                        activate_appid: o.opt("activate_appid")?,
-                        activate_path: o.opt("activate_path")?,
-                        outer_str: o.opt("outer_str")?,
-                    })
+                    match (
+                        o.req("activate_type"),
+                        o.opt("activate_url"),
+                        o.opt("activate_appid"),
+                        o.opt("activate_path"),
+                        o.opt("outer_str"),
+                    ) {
+                        (
+                            Some(activate_type),
+                            Some(activate_url),
+                            Some(activate_appid),
+                            Some(activate_path),
+                            Some(outer_str),
+                        ) => {
+                            Ok(Self {
+                                activate_type,
+                                activate_url,
+                                activate_appid,
+                                activate_path,
+                                outer_str,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员卡激活类型
@@ -3083,7 +3580,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { url: o.req("url")? })
+                    match o.req("url") {
+                        Some(url) => Ok(Self { url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3097,6 +3597,7 @@ pub mod cards {
                 /// 通过此接口商家可设置是否在用户的会员卡详情页展示积分、优惠、发票等权益及服务模块
                 ///
                 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights`
+                #[inline]
                 pub fn patch(
                     self,
                     request: &PatchRequest,
@@ -3153,16 +3654,39 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        show_bonus: o.req("show_bonus")?,
-                        show_favor: o.req("show_favor")?,
-                        bonus: o.opt("bonus")?,
-                        favor: o.opt("favor")?,
-                        show_fapiao: o.opt("show_fapiao")?,
-                        fapiao: o.opt("fapiao")?,
-                        show_guide: o.opt("show_guide")?,
-                        guide: o.opt("guide")?,
-                    })
+                    match (
+                        o.req("show_bonus"),
+                        o.req("show_favor"),
+                        o.opt("bonus"),
+                        o.opt("favor"),
+                        o.opt("show_fapiao"),
+                        o.opt("fapiao"),
+                        o.opt("show_guide"),
+                        o.opt("guide"),
+                    ) {
+                        (
+                            Some(show_bonus),
+                            Some(show_favor),
+                            Some(bonus),
+                            Some(favor),
+                            Some(show_fapiao),
+                            Some(fapiao),
+                            Some(show_guide),
+                            Some(guide),
+                        ) => {
+                            Ok(Self {
+                                show_bonus,
+                                show_favor,
+                                bonus,
+                                favor,
+                                show_fapiao,
+                                fapiao,
+                                show_guide,
+                                guide,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员积分
@@ -3228,17 +3752,42 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        init_bonus: o.req("init_bonus")?,
-                        bonus_value_word: o.req("bonus_value_word")?,
-                        bonus_cost_title: o.opt("bonus_cost_title")?,
-                        bonus_cost_word: o.req("bonus_cost_word")?,
-                        bonus_jump_word: o.opt("bonus_jump_word")?,
-                        bonus_jump_appid: o.opt("bonus_jump_appid")?,
-                        bonus_jump_path: o.opt("bonus_jump_path")?,
-                        bonus_support_appid: o.opt("bonus_support_appid")?,
-                        bonus_support_path: o.opt("bonus_support_path")?,
-                    })
+                    match (
+                        o.req("init_bonus"),
+                        o.req("bonus_value_word"),
+                        o.opt("bonus_cost_title"),
+                        o.req("bonus_cost_word"),
+                        o.opt("bonus_jump_word"),
+                        o.opt("bonus_jump_appid"),
+                        o.opt("bonus_jump_path"),
+                        o.opt("bonus_support_appid"),
+                        o.opt("bonus_support_path"),
+                    ) {
+                        (
+                            Some(init_bonus),
+                            Some(bonus_value_word),
+                            Some(bonus_cost_title),
+                            Some(bonus_cost_word),
+                            Some(bonus_jump_word),
+                            Some(bonus_jump_appid),
+                            Some(bonus_jump_path),
+                            Some(bonus_support_appid),
+                            Some(bonus_support_path),
+                        ) => {
+                            Ok(Self {
+                                init_bonus,
+                                bonus_value_word,
+                                bonus_cost_title,
+                                bonus_cost_word,
+                                bonus_jump_word,
+                                bonus_jump_appid,
+                                bonus_jump_path,
+                                bonus_support_appid,
+                                bonus_support_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员发票
@@ -3274,11 +3823,24 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        fapiao_jump_word: o.opt("fapiao_jump_word")?,
-                        fapiao_jump_appid: o.opt("fapiao_jump_appid")?,
-                        fapiao_jump_path: o.opt("fapiao_jump_path")?,
-                    })
+                    match (
+                        o.opt("fapiao_jump_word"),
+                        o.opt("fapiao_jump_appid"),
+                        o.opt("fapiao_jump_path"),
+                    ) {
+                        (
+                            Some(fapiao_jump_word),
+                            Some(fapiao_jump_appid),
+                            Some(fapiao_jump_path),
+                        ) => {
+                            Ok(Self {
+                                fapiao_jump_word,
+                                fapiao_jump_appid,
+                                fapiao_jump_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员优惠
@@ -3327,14 +3889,33 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        show_coupon: o.req("show_coupon")?,
-                        member_price_word: o.opt("member_price_word")?,
-                        member_price_appid: o.opt("member_price_appid")?,
-                        member_price_path: o.opt("member_price_path")?,
-                        member_price_title: o.opt("member_price_title")?,
-                        favor_module_title: o.opt("favor_module_title")?,
-                    })
+                    match (
+                        o.req("show_coupon"),
+                        o.opt("member_price_word"),
+                        o.opt("member_price_appid"),
+                        o.opt("member_price_path"),
+                        o.opt("member_price_title"),
+                        o.opt("favor_module_title"),
+                    ) {
+                        (
+                            Some(show_coupon),
+                            Some(member_price_word),
+                            Some(member_price_appid),
+                            Some(member_price_path),
+                            Some(member_price_title),
+                            Some(favor_module_title),
+                        ) => {
+                            Ok(Self {
+                                show_coupon,
+                                member_price_word,
+                                member_price_appid,
+                                member_price_path,
+                                member_price_title,
+                                favor_module_title,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 会员优惠栏目名称
@@ -3494,13 +4075,30 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        staff_name: o.opt("staff_name")?,
-                        head_image_url: o.opt("head_image_url")?,
-                        contact_information_name: o.opt("contact_information_name")?,
-                        contact_information_value: o.opt("contact_information_value")?,
-                        phone_number: o.opt("phone_number")?,
-                    })
+                    match (
+                        o.opt("staff_name"),
+                        o.opt("head_image_url"),
+                        o.opt("contact_information_name"),
+                        o.opt("contact_information_value"),
+                        o.opt("phone_number"),
+                    ) {
+                        (
+                            Some(staff_name),
+                            Some(head_image_url),
+                            Some(contact_information_name),
+                            Some(contact_information_value),
+                            Some(phone_number),
+                        ) => {
+                            Ok(Self {
+                                staff_name,
+                                head_image_url,
+                                contact_information_name,
+                                contact_information_value,
+                                phone_number,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3510,6 +4108,7 @@ pub mod cards {
             pub struct ServiceModules<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ServiceModules<'a> {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`: `service_module_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn service_module_id(
                     self,
                     service_module_id: &str,
@@ -3523,6 +4122,7 @@ pub mod cards {
                 /// 在会员卡模板上添加并展示某个会员服务项，指定添加服务项id后会在会员卡上展示对应的会员服务
                 ///
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3559,10 +4159,15 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_module_id: o.req("service_module_id")?,
-                        jump_miniprogram: o.req("jump_miniprogram")?,
-                    })
+                    match (o.req("service_module_id"), o.req("jump_miniprogram")) {
+                        (Some(service_module_id), Some(jump_miniprogram)) => {
+                            Ok(Self {
+                                service_module_id,
+                                jump_miniprogram,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 跳转小程序
@@ -3593,10 +4198,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        path: o.req("path")?,
-                    })
+                    match (o.req("appid"), o.req("path")) {
+                        (Some(appid), Some(path)) => Ok(Self { appid, path }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
@@ -3630,11 +4235,24 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        card_id: o.req("card_id")?,
-                        service_module_id: o.req("service_module_id")?,
-                        jump_miniprogram: o.req("jump_miniprogram")?,
-                    })
+                    match (
+                        o.req("card_id"),
+                        o.req("service_module_id"),
+                        o.req("jump_miniprogram"),
+                    ) {
+                        (
+                            Some(card_id),
+                            Some(service_module_id),
+                            Some(jump_miniprogram),
+                        ) => {
+                            Ok(Self {
+                                card_id,
+                                service_module_id,
+                                jump_miniprogram,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 跳转小程序
@@ -3665,10 +4283,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        path: o.req("path")?,
-                    })
+                    match (o.req("appid"), o.req("path")) {
+                        (Some(appid), Some(path)) => Ok(Self { appid, path }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
@@ -3683,6 +4301,7 @@ pub mod cards {
                     /// 在会员卡模板上添加并展示某个会员服务项，指定添加服务项id后会在会员卡上展示对应的会员服务
                     ///
                     /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
+                    #[inline]
                     pub fn patch(
                         self,
                         request: &PatchRequest,
@@ -3697,6 +4316,7 @@ pub mod cards {
                     /// 将已添加的会员服务项进行移除，移除后用户的会员卡详情页不会再展示已移除的服务项
                     ///
                     /// `DELETE /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
+                    #[inline]
                     pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
                         self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
                     }
@@ -3722,9 +4342,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_miniprogram: o.req("jump_miniprogram")?,
-                        })
+                        match o.req("jump_miniprogram") {
+                            Some(jump_miniprogram) => Ok(Self { jump_miniprogram }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 跳转小程序
@@ -3755,10 +4376,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            appid: o.req("appid")?,
-                            path: o.req("path")?,
-                        })
+                        match (o.req("appid"), o.req("path")) {
+                            (Some(appid), Some(path)) => Ok(Self { appid, path }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
@@ -3792,11 +4413,24 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            card_id: o.req("card_id")?,
-                            service_module_id: o.req("service_module_id")?,
-                            jump_miniprogram: o.req("jump_miniprogram")?,
-                        })
+                        match (
+                            o.req("card_id"),
+                            o.req("service_module_id"),
+                            o.req("jump_miniprogram"),
+                        ) {
+                            (
+                                Some(card_id),
+                                Some(service_module_id),
+                                Some(jump_miniprogram),
+                            ) => {
+                                Ok(Self {
+                                    card_id,
+                                    service_module_id,
+                                    jump_miniprogram,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 跳转小程序
@@ -3827,10 +4461,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            appid: o.req("appid")?,
-                            path: o.req("path")?,
-                        })
+                        match (o.req("appid"), o.req("path")) {
+                            (Some(appid), Some(path)) => Ok(Self { appid, path }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -3845,6 +4479,7 @@ pub mod cards {
                 /// 商户可调用此api将微信公众平台创建微信会员卡升级为微信支付新版会员卡，将老会员卡card_id绑定品牌id，完成会员卡升级后可以使用新版特性，包括会员权益、会员服务、会员有礼等功能。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_6.shtml)
                 ///
                 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3883,10 +4518,10 @@ pub mod cards {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        brand_id: o.req("brand_id")?,
-                        appid: o.req("appid")?,
-                    })
+                    match (o.req("brand_id"), o.req("appid")) {
+                        (Some(brand_id), Some(appid)) => Ok(Self { brand_id, appid }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3896,6 +4531,7 @@ pub mod cards {
             pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Users<'a> {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/users/import`
+                #[inline]
                 pub fn import(self) -> import::Import<'a> {
                     import::Import(self.0.push("import"))
                 }
@@ -3910,6 +4546,7 @@ pub mod cards {
                     /// 对于经营会员生意的商户来说，存量会员的注册渠道广泛，包括但不限于线下渠道、微信渠道、APP及其他线上渠道。因而，在微信生态下经营会员时常遇到两类问题：（1）存量会员的身份难统一识别；（2）在应用「开卡有礼」活动能力时，容易对存量（但未同步身份至微信侧的）老会员重复补贴。因而，针对大部分存量会员在微信内的商户，商户可通过用户在微信公众号/小程序内的openid，将存量会员通过接口导入至微信侧后台。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_13.shtml)
                     ///
                     /// `POST /v3/marketing/membercard-open/cards/{card_id}/users/import`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -3953,11 +4590,16 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            openid: o.req("openid")?,
-                            code: o.opt("code")?,
-                            out_request_no: o.req("out_request_no")?,
-                        })
+                        match (o.req("openid"), o.opt("code"), o.req("out_request_no")) {
+                            (Some(openid), Some(code), Some(out_request_no)) => {
+                                Ok(Self {
+                                    openid,
+                                    code,
+                                    out_request_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
@@ -3983,7 +4625,10 @@ pub mod cards {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { code: o.req("code")? })
+                        match o.req("code") {
+                            Some(code) => Ok(Self { code }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -3996,10 +4641,12 @@ pub mod phonenumber_member {
     pub struct PhonenumberMember<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PhonenumberMember<'a> {
         /// `/v3/marketing/membercard-open/phonenumber-member/import`
+        #[inline]
         pub fn import(self) -> import::Import<'a> {
             import::Import(self.0.push("import"))
         }
         /// `/v3/marketing/membercard-open/phonenumber-member/search`
+        #[inline]
         pub fn search(self) -> search::Search<'a> {
             search::Search(self.0.push("search"))
         }
@@ -4014,6 +4661,7 @@ pub mod phonenumber_member {
             /// 如商户有存量注册会员未领取会员卡，可导入最近一年在品牌内有微信支付交易的活跃会员手机号（需加密后才能导入），导入后微信将通过卡包提醒用户将会员卡领取到卡包。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_1.shtml)
             ///
             /// `POST /v3/marketing/membercard-open/phonenumber-member/import`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4061,12 +4709,27 @@ pub mod phonenumber_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    member_information: o.req("member_information")?,
-                    encrypted_phone_number: o.req("encrypted_phone_number")?,
-                    outer_str: o.opt("outer_str")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("member_information"),
+                    o.req("encrypted_phone_number"),
+                    o.opt("outer_str"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(member_information),
+                        Some(encrypted_phone_number),
+                        Some(outer_str),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            member_information,
+                            encrypted_phone_number,
+                            outer_str,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 会员信息
@@ -4107,12 +4770,27 @@ pub mod phonenumber_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_id: o.req("card_id")?,
-                    code: o.opt("code")?,
-                    membership_number: o.opt("membership_number")?,
-                    registration_time: o.req("registration_time")?,
-                })
+                match (
+                    o.req("card_id"),
+                    o.opt("code"),
+                    o.opt("membership_number"),
+                    o.req("registration_time"),
+                ) {
+                    (
+                        Some(card_id),
+                        Some(code),
+                        Some(membership_number),
+                        Some(registration_time),
+                    ) => {
+                        Ok(Self {
+                            card_id,
+                            code,
+                            membership_number,
+                            registration_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4126,6 +4804,7 @@ pub mod phonenumber_member {
             /// 商户可查询导入成功的加密手机号是否已被用户领取。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter4_2.shtml)
             ///
             /// `GET /v3/marketing/membercard-open/phonenumber-member/search`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -4168,11 +4847,24 @@ pub mod phonenumber_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_id: o.req("card_id")?,
-                    encrypted_phone_number: o.req("encrypted_phone_number")?,
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                })
+                match (
+                    o.req("card_id"),
+                    o.req("encrypted_phone_number"),
+                    o.req("Wechatpay-Serial"),
+                ) {
+                    (
+                        Some(card_id),
+                        Some(encrypted_phone_number),
+                        Some(wechatpay_serial),
+                    ) => {
+                        Ok(Self {
+                            card_id,
+                            encrypted_phone_number,
+                            wechatpay_serial,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
@@ -4199,10 +4891,15 @@ pub mod phonenumber_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receive_status: o.req("receive_status")?,
-                    user_card_information: o.opt("user_card_information")?,
-                })
+                match (o.req("receive_status"), o.opt("user_card_information")) {
+                    (Some(receive_status), Some(user_card_information)) => {
+                        Ok(Self {
+                            receive_status,
+                            user_card_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户领取状态
@@ -4311,14 +5008,33 @@ pub mod phonenumber_member {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code: o.req("code")?,
-                    openid: o.req("openid")?,
-                    unionid: o.opt("unionid")?,
-                    receive_time: o.req("receive_time")?,
-                    card_appid: o.req("card_appid")?,
-                    card_id: o.req("card_id")?,
-                })
+                match (
+                    o.req("code"),
+                    o.req("openid"),
+                    o.opt("unionid"),
+                    o.req("receive_time"),
+                    o.req("card_appid"),
+                    o.req("card_id"),
+                ) {
+                    (
+                        Some(code),
+                        Some(openid),
+                        Some(unionid),
+                        Some(receive_time),
+                        Some(card_appid),
+                        Some(card_id),
+                    ) => {
+                        Ok(Self {
+                            code,
+                            openid,
+                            unionid,
+                            receive_time,
+                            card_appid,
+                            card_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4329,6 +5045,7 @@ pub mod user {
     pub struct User<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> User<'a> {
         /// `/v3/marketing/membercard-open/user/cards`
+        #[inline]
         pub fn cards(self) -> cards::Cards<'a> {
             cards::Cards(self.0.push("cards"))
         }
@@ -4343,6 +5060,7 @@ pub mod user {
             /// 通过此接口可查询用户在当前品牌下领取的所有会员卡 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/membercard_open/chapter3_5.shtml)
             ///
             /// `GET /v3/marketing/membercard-open/user/cards`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -4390,12 +5108,22 @@ pub mod user {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    appid: o.opt("appid")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (
+                    o.req("openid"),
+                    o.opt("appid"),
+                    o.req("offset"),
+                    o.req("limit"),
+                ) {
+                    (Some(openid), Some(appid), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            openid,
+                            appid,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
@@ -4434,12 +5162,22 @@ pub mod user {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    total_count: o.req("total_count")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (
+                    o.opt("data"),
+                    o.req("total_count"),
+                    o.req("offset"),
+                    o.req("limit"),
+                ) {
+                    (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                        Ok(Self {
+                            data,
+                            total_count,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -4470,10 +5208,10 @@ pub mod user {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    card_id: o.opt("card_id")?,
-                    code: o.opt("code")?,
-                })
+                match (o.opt("card_id"), o.opt("code")) {
+                    (Some(card_id), Some(code)) => Ok(Self { card_id, code }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

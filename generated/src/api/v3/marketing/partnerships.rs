@@ -4,10 +4,12 @@
 pub struct Partnerships<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partnerships<'a> {
     /// `/v3/marketing/partnerships/build`
+    #[inline]
     pub fn build(self) -> build::Build<'a> {
         build::Build(self.0.push("build"))
     }
     /// `/v3/marketing/partnerships/terminate`
+    #[inline]
     pub fn terminate(self) -> terminate::Terminate<'a> {
         terminate::Terminate(self.0.push("terminate"))
     }
@@ -16,6 +18,7 @@ impl<'a> Partnerships<'a> {
     /// 该接口主要为商户提供合作关系列表的查询能力。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter9_5_3.shtml)
     ///
     /// `GET /v3/marketing/partnerships`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -63,12 +66,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            partner: o.opt("partner")?,
-            authorized_data: o.opt("authorized_data")?,
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-        })
+        match (
+            o.opt("partner"),
+            o.opt("authorized_data"),
+            o.opt("limit"),
+            o.opt("offset"),
+        ) {
+            (Some(partner), Some(authorized_data), Some(limit), Some(offset)) => {
+                Ok(Self {
+                    partner,
+                    authorized_data,
+                    limit,
+                    offset,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
@@ -107,12 +120,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.opt("data")?,
-            limit: o.req("limit")?,
-            offset: o.req("offset")?,
-            total_count: o.opt("total_count")?,
-        })
+        match (o.opt("data"), o.req("limit"), o.req("offset"), o.opt("total_count")) {
+            (Some(data), Some(limit), Some(offset), Some(total_count)) => {
+                Ok(Self {
+                    data,
+                    limit,
+                    offset,
+                    total_count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -159,14 +177,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            partner: o.req("partner")?,
-            authorized_data: o.req("authorized_data")?,
-            build_time: o.req("build_time")?,
-            terminate_time: o.opt("terminate_time")?,
-            create_time: o.req("create_time")?,
-            update_time: o.req("update_time")?,
-        })
+        match (
+            o.req("partner"),
+            o.req("authorized_data"),
+            o.req("build_time"),
+            o.opt("terminate_time"),
+            o.req("create_time"),
+            o.req("update_time"),
+        ) {
+            (
+                Some(partner),
+                Some(authorized_data),
+                Some(build_time),
+                Some(terminate_time),
+                Some(create_time),
+                Some(update_time),
+            ) => {
+                Ok(Self {
+                    partner,
+                    authorized_data,
+                    build_time,
+                    terminate_time,
+                    create_time,
+                    update_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 被授权数据
@@ -197,10 +234,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAuthorizedData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_type: o.req("business_type")?,
-            stock_id: o.opt("stock_id")?,
-        })
+        match (o.req("business_type"), o.opt("stock_id")) {
+            (Some(business_type), Some(stock_id)) => Ok(Self { business_type, stock_id }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 合作方信息
@@ -236,11 +273,12 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataPartner {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            appid: o.opt("appid")?,
-            merchant_id: o.opt("merchant_id")?,
-        })
+        match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
+            (Some(type_), Some(appid), Some(merchant_id)) => {
+                Ok(Self { type_, appid, merchant_id })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/marketing/partnerships/build`
@@ -253,6 +291,7 @@ pub mod build {
         /// 该接口主要为商户提供营销资源的授权能力，可授权给其他商户或小程序，方便商户间的互利合作。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_1.shtml)
         ///
         /// `POST /v3/marketing/partnerships/build`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -292,11 +331,20 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                idempotency_key: o.req("Idempotency-Key")?,
-                partner: o.req("partner")?,
-                authorized_data: o.req("authorized_data")?,
-            })
+            match (
+                o.req("Idempotency-Key"),
+                o.req("partner"),
+                o.req("authorized_data"),
+            ) {
+                (Some(idempotency_key), Some(partner), Some(authorized_data)) => {
+                    Ok(Self {
+                        idempotency_key,
+                        partner,
+                        authorized_data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 被授权数据
@@ -325,10 +373,12 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.req("business_type")?,
-                stock_id: o.opt("stock_id")?,
-            })
+            match (o.req("business_type"), o.opt("stock_id")) {
+                (Some(business_type), Some(stock_id)) => {
+                    Ok(Self { business_type, stock_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权业务类别
@@ -414,11 +464,12 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                appid: o.opt("appid")?,
-                merchant_id: o.opt("merchant_id")?,
-            })
+            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
+                (Some(type_), Some(appid), Some(merchant_id)) => {
+                    Ok(Self { type_, appid, merchant_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 合作方类别
@@ -509,14 +560,33 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                partner: o.req("partner")?,
-                authorized_data: o.req("authorized_data")?,
-                state: o.req("state")?,
-                build_time: o.req("build_time")?,
-                create_time: o.req("create_time")?,
-                update_time: o.req("update_time")?,
-            })
+            match (
+                o.req("partner"),
+                o.req("authorized_data"),
+                o.req("state"),
+                o.req("build_time"),
+                o.req("create_time"),
+                o.req("update_time"),
+            ) {
+                (
+                    Some(partner),
+                    Some(authorized_data),
+                    Some(state),
+                    Some(build_time),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        partner,
+                        authorized_data,
+                        state,
+                        build_time,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 被授权数据
@@ -543,10 +613,12 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.req("business_type")?,
-                stock_id: o.opt("stock_id")?,
-            })
+            match (o.req("business_type"), o.opt("stock_id")) {
+                (Some(business_type), Some(stock_id)) => {
+                    Ok(Self { business_type, stock_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权业务类别
@@ -628,11 +700,12 @@ pub mod build {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                appid: o.opt("appid")?,
-                merchant_id: o.opt("merchant_id")?,
-            })
+            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
+                (Some(type_), Some(appid), Some(merchant_id)) => {
+                    Ok(Self { type_, appid, merchant_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 合作方类别
@@ -750,6 +823,7 @@ pub mod terminate {
         /// 该接口主要为商户提供营销资源的终止授权能力，便于商户管理运营现存的合作关系。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/partnerships/chapter3_2.shtml)
         ///
         /// `POST /v3/marketing/partnerships/terminate`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -789,11 +863,20 @@ pub mod terminate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                idempotency_key: o.req("Idempotency-Key")?,
-                partner: o.req("partner")?,
-                authorized_data: o.req("authorized_data")?,
-            })
+            match (
+                o.req("Idempotency-Key"),
+                o.req("partner"),
+                o.req("authorized_data"),
+            ) {
+                (Some(idempotency_key), Some(partner), Some(authorized_data)) => {
+                    Ok(Self {
+                        idempotency_key,
+                        partner,
+                        authorized_data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 被授权数据
@@ -822,10 +905,12 @@ pub mod terminate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                business_type: o.req("business_type")?,
-                stock_id: o.opt("stock_id")?,
-            })
+            match (o.req("business_type"), o.opt("stock_id")) {
+                (Some(business_type), Some(stock_id)) => {
+                    Ok(Self { business_type, stock_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权业务类别
@@ -911,11 +996,12 @@ pub mod terminate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                appid: o.opt("appid")?,
-                merchant_id: o.opt("merchant_id")?,
-            })
+            match (o.req("type"), o.opt("appid"), o.opt("merchant_id")) {
+                (Some(type_), Some(appid), Some(merchant_id)) => {
+                    Ok(Self { type_, appid, merchant_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 合作方类别
@@ -993,9 +1079,10 @@ pub mod terminate {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                terminate_time: o.req("terminate_time")?,
-            })
+            match o.req("terminate_time") {
+                Some(terminate_time) => Ok(Self { terminate_time }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Paygiftactivity<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Paygiftactivity<'a> {
     /// `/v3/marketing/paygiftactivity/activities`
+    #[inline]
     pub fn activities(self) -> activities::Activities<'a> {
         activities::Activities(self.0.push("activities"))
     }
     /// `/v3/marketing/paygiftactivity/unique-threshold-activity`
+    #[inline]
     pub fn unique_threshold_activity(
         self,
     ) -> unique_threshold_activity::UniqueThresholdActivity<'a> {
@@ -22,6 +24,7 @@ pub mod activities {
     pub struct Activities<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Activities<'a> {
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
             by_activity_id::ByActivityId(self.0.push_param(&activity_id))
         }
@@ -30,6 +33,7 @@ pub mod activities {
         /// 商户根据一定过滤条件，查询已创建的支付有礼活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_9.shtml)
         ///
         /// `GET /v3/marketing/paygiftactivity/activities`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -82,13 +86,30 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                activity_name: o.opt("activity_name")?,
-                activity_status: o.opt("activity_status")?,
-                award_type: o.opt("award_type")?,
-            })
+            match (
+                o.req("offset"),
+                o.req("limit"),
+                o.opt("activity_name"),
+                o.opt("activity_status"),
+                o.opt("award_type"),
+            ) {
+                (
+                    Some(offset),
+                    Some(limit),
+                    Some(activity_name),
+                    Some(activity_status),
+                    Some(award_type),
+                ) => {
+                    Ok(Self {
+                        offset,
+                        limit,
+                        activity_name,
+                        activity_status,
+                        award_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动状态
@@ -237,12 +258,22 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                offset: o.opt("offset")?,
-                limit: o.opt("limit")?,
-                total_count: o.opt("total_count")?,
-                data: o.opt("data")?,
-            })
+            match (
+                o.opt("offset"),
+                o.opt("limit"),
+                o.opt("total_count"),
+                o.opt("data"),
+            ) {
+                (Some(offset), Some(limit), Some(total_count), Some(data)) => {
+                    Ok(Self {
+                        offset,
+                        limit,
+                        total_count,
+                        data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -275,12 +306,27 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_base_info: o.req("activity_base_info")?,
-                advanced_setting: o.opt("advanced_setting")?,
-                activity_id: o.opt("activity_id")?,
-                award_send_rule: o.req("award_send_rule")?,
-            })
+            match (
+                o.req("activity_base_info"),
+                o.opt("advanced_setting"),
+                o.opt("activity_id"),
+                o.req("award_send_rule"),
+            ) {
+                (
+                    Some(activity_base_info),
+                    Some(advanced_setting),
+                    Some(activity_id),
+                    Some(award_send_rule),
+                ) => {
+                    Ok(Self {
+                        activity_base_info,
+                        advanced_setting,
+                        activity_id,
+                        award_send_rule,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动基本信息
@@ -334,19 +380,48 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_name: o.req("activity_name")?,
-                activity_second_title: o.req("activity_second_title")?,
-                merchant_logo_url: o.req("merchant_logo_url")?,
-                background_color: o.opt("background_color")?,
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-                available_periods: o.opt("available_periods")?,
-                out_request_no: o.req("out_request_no")?,
-                delivery_purpose: o.req("delivery_purpose")?,
-                mini_programs_appid: o.opt("mini_programs_appid")?,
-                mini_programs_path: o.opt("mini_programs_path")?,
-            })
+            match (
+                o.req("activity_name"),
+                o.req("activity_second_title"),
+                o.req("merchant_logo_url"),
+                o.opt("background_color"),
+                o.opt("begin_time"),
+                o.opt("end_time"),
+                o.opt("available_periods"),
+                o.req("out_request_no"),
+                o.req("delivery_purpose"),
+                o.opt("mini_programs_appid"),
+                o.opt("mini_programs_path"),
+            ) {
+                (
+                    Some(activity_name),
+                    Some(activity_second_title),
+                    Some(merchant_logo_url),
+                    Some(background_color),
+                    Some(begin_time),
+                    Some(end_time),
+                    Some(available_periods),
+                    Some(out_request_no),
+                    Some(delivery_purpose),
+                    Some(mini_programs_appid),
+                    Some(mini_programs_path),
+                ) => {
+                    Ok(Self {
+                        activity_name,
+                        activity_second_title,
+                        merchant_logo_url,
+                        background_color,
+                        begin_time,
+                        end_time,
+                        available_periods,
+                        out_request_no,
+                        delivery_purpose,
+                        mini_programs_appid,
+                        mini_programs_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动高级设置
@@ -379,12 +454,27 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                delivery_user_category: o.opt("delivery_user_category")?,
-                merchant_member_appid: o.opt("merchant_member_appid")?,
-                payment_mode: o.opt("payment_mode")?,
-                goods_tags: o.opt("goods_tags")?,
-            })
+            match (
+                o.opt("delivery_user_category"),
+                o.opt("merchant_member_appid"),
+                o.opt("payment_mode"),
+                o.opt("goods_tags"),
+            ) {
+                (
+                    Some(delivery_user_category),
+                    Some(merchant_member_appid),
+                    Some(payment_mode),
+                    Some(goods_tags),
+                ) => {
+                    Ok(Self {
+                        delivery_user_category,
+                        merchant_member_appid,
+                        payment_mode,
+                        goods_tags,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付模式
@@ -413,10 +503,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene_list: o.opt("payment_scene_list")?,
-                payment_method_information: o.opt("payment_method_information")?,
-            })
+            match (o.opt("payment_scene_list"), o.opt("payment_method_information")) {
+                (Some(payment_scene_list), Some(payment_method_information)) => {
+                    Ok(Self {
+                        payment_scene_list,
+                        payment_method_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式信息
@@ -447,10 +542,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_method: o.opt("payment_method")?,
-                bank_abbreviation: o.opt("bank_abbreviation")?,
-            })
+            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
+                (Some(payment_method), Some(bank_abbreviation)) => {
+                    Ok(Self {
+                        payment_method,
+                        bank_abbreviation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式
@@ -533,10 +633,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                full_send_rule: o.opt("full_send_rule")?,
-                step_send_rule: o.opt("step_send_rule")?,
-            })
+            match (o.opt("full_send_rule"), o.opt("step_send_rule")) {
+                (Some(full_send_rule), Some(step_send_rule)) => {
+                    Ok(Self {
+                        full_send_rule,
+                        step_send_rule,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 阶梯送发放规则
@@ -575,14 +680,33 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_type: o.req("award_type")?,
-                merchant_option: o.req("merchant_option")?,
-                transaction_amount_minimum: o.req("transaction_amount_minimum")?,
-                send_content: o.req("send_content")?,
-                award_list: o.opt("award_list")?,
-                merchant_id_list: o.opt("merchant_id_list")?,
-            })
+            match (
+                o.req("award_type"),
+                o.req("merchant_option"),
+                o.req("transaction_amount_minimum"),
+                o.req("send_content"),
+                o.opt("award_list"),
+                o.opt("merchant_id_list"),
+            ) {
+                (
+                    Some(award_type),
+                    Some(merchant_option),
+                    Some(transaction_amount_minimum),
+                    Some(send_content),
+                    Some(award_list),
+                    Some(merchant_id_list),
+                ) => {
+                    Ok(Self {
+                        award_type,
+                        merchant_option,
+                        transaction_amount_minimum,
+                        send_content,
+                        award_list,
+                        merchant_id_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
@@ -613,11 +737,20 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_id: o.opt("stock_id")?,
-                original_image_url: o.opt("original_image_url")?,
-                thumbnail_url: o.opt("thumbnail_url")?,
-            })
+            match (
+                o.opt("stock_id"),
+                o.opt("original_image_url"),
+                o.opt("thumbnail_url"),
+            ) {
+                (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
+                    Ok(Self {
+                        stock_id,
+                        original_image_url,
+                        thumbnail_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 阶梯送发放规则
@@ -644,10 +777,15 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_type: o.req("award_type")?,
-                merchant_option: o.req("merchant_option")?,
-            })
+            match (o.req("award_type"), o.req("merchant_option")) {
+                (Some(award_type), Some(merchant_option)) => {
+                    Ok(Self {
+                        award_type,
+                        merchant_option,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/paygiftactivity/activities/{activity_id}`
@@ -656,14 +794,17 @@ pub mod activities {
         pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByActivityId<'a> {
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
+            #[inline]
             pub fn goods(self) -> goods::Goods<'a> {
                 goods::Goods(self.0.push("goods"))
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
+            #[inline]
             pub fn merchants(self) -> merchants::Merchants<'a> {
                 merchants::Merchants(self.0.push("merchants"))
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/terminate`
+            #[inline]
             pub fn terminate(self) -> terminate::Terminate<'a> {
                 terminate::Terminate(self.0.push("terminate"))
             }
@@ -672,6 +813,7 @@ pub mod activities {
             /// 商户创建活动后，可以通过该接口查询支付有礼的活动详情，用于管理活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_4.shtml)
             ///
             /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -734,20 +876,51 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_id: o.opt("activity_id")?,
-                    activity_type: o.opt("activity_type")?,
-                    activity_status: o.opt("activity_status")?,
-                    creator_merchant_id: o.opt("creator_merchant_id")?,
-                    belong_merchant_id: o.opt("belong_merchant_id")?,
-                    pause_time: o.opt("pause_time")?,
-                    recovery_time: o.opt("recovery_time")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    activity_base_info: o.req("activity_base_info")?,
-                    advanced_setting: o.opt("advanced_setting")?,
-                    award_send_rule: o.req("award_send_rule")?,
-                })
+                match (
+                    o.opt("activity_id"),
+                    o.opt("activity_type"),
+                    o.opt("activity_status"),
+                    o.opt("creator_merchant_id"),
+                    o.opt("belong_merchant_id"),
+                    o.opt("pause_time"),
+                    o.opt("recovery_time"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.req("activity_base_info"),
+                    o.opt("advanced_setting"),
+                    o.req("award_send_rule"),
+                ) {
+                    (
+                        Some(activity_id),
+                        Some(activity_type),
+                        Some(activity_status),
+                        Some(creator_merchant_id),
+                        Some(belong_merchant_id),
+                        Some(pause_time),
+                        Some(recovery_time),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(activity_base_info),
+                        Some(advanced_setting),
+                        Some(award_send_rule),
+                    ) => {
+                        Ok(Self {
+                            activity_id,
+                            activity_type,
+                            activity_status,
+                            creator_merchant_id,
+                            belong_merchant_id,
+                            pause_time,
+                            recovery_time,
+                            create_time,
+                            update_time,
+                            activity_base_info,
+                            advanced_setting,
+                            award_send_rule,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动基本信息
@@ -801,19 +974,48 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_name: o.req("activity_name")?,
-                    activity_second_title: o.req("activity_second_title")?,
-                    merchant_logo_url: o.req("merchant_logo_url")?,
-                    background_color: o.opt("background_color")?,
-                    begin_time: o.opt("begin_time")?,
-                    end_time: o.opt("end_time")?,
-                    available_periods: o.opt("available_periods")?,
-                    out_request_no: o.req("out_request_no")?,
-                    delivery_purpose: o.req("delivery_purpose")?,
-                    mini_programs_appid: o.opt("mini_programs_appid")?,
-                    mini_programs_path: o.opt("mini_programs_path")?,
-                })
+                match (
+                    o.req("activity_name"),
+                    o.req("activity_second_title"),
+                    o.req("merchant_logo_url"),
+                    o.opt("background_color"),
+                    o.opt("begin_time"),
+                    o.opt("end_time"),
+                    o.opt("available_periods"),
+                    o.req("out_request_no"),
+                    o.req("delivery_purpose"),
+                    o.opt("mini_programs_appid"),
+                    o.opt("mini_programs_path"),
+                ) {
+                    (
+                        Some(activity_name),
+                        Some(activity_second_title),
+                        Some(merchant_logo_url),
+                        Some(background_color),
+                        Some(begin_time),
+                        Some(end_time),
+                        Some(available_periods),
+                        Some(out_request_no),
+                        Some(delivery_purpose),
+                        Some(mini_programs_appid),
+                        Some(mini_programs_path),
+                    ) => {
+                        Ok(Self {
+                            activity_name,
+                            activity_second_title,
+                            merchant_logo_url,
+                            background_color,
+                            begin_time,
+                            end_time,
+                            available_periods,
+                            out_request_no,
+                            delivery_purpose,
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动状态
@@ -974,12 +1176,27 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    delivery_user_category: o.opt("delivery_user_category")?,
-                    merchant_member_appid: o.opt("merchant_member_appid")?,
-                    payment_mode: o.opt("payment_mode")?,
-                    goods_tags: o.opt("goods_tags")?,
-                })
+                match (
+                    o.opt("delivery_user_category"),
+                    o.opt("merchant_member_appid"),
+                    o.opt("payment_mode"),
+                    o.opt("goods_tags"),
+                ) {
+                    (
+                        Some(delivery_user_category),
+                        Some(merchant_member_appid),
+                        Some(payment_mode),
+                        Some(goods_tags),
+                    ) => {
+                        Ok(Self {
+                            delivery_user_category,
+                            merchant_member_appid,
+                            payment_mode,
+                            goods_tags,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付模式
@@ -1008,10 +1225,18 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payment_scene_list: o.opt("payment_scene_list")?,
-                    payment_method_information: o.opt("payment_method_information")?,
-                })
+                match (
+                    o.opt("payment_scene_list"),
+                    o.opt("payment_method_information"),
+                ) {
+                    (Some(payment_scene_list), Some(payment_method_information)) => {
+                        Ok(Self {
+                            payment_scene_list,
+                            payment_method_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付方式信息
@@ -1042,10 +1267,15 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payment_method: o.opt("payment_method")?,
-                    bank_abbreviation: o.opt("bank_abbreviation")?,
-                })
+                match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
+                    (Some(payment_method), Some(bank_abbreviation)) => {
+                        Ok(Self {
+                            payment_method,
+                            bank_abbreviation,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付方式
@@ -1127,9 +1357,10 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    full_send_rule: o.opt("full_send_rule")?,
-                })
+                match o.opt("full_send_rule") {
+                    Some(full_send_rule) => Ok(Self { full_send_rule }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 阶梯送发放规则
@@ -1165,13 +1396,30 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    award_type: o.req("award_type")?,
-                    merchant_option: o.req("merchant_option")?,
-                    transaction_amount_minimum: o.req("transaction_amount_minimum")?,
-                    send_content: o.req("send_content")?,
-                    award_list: o.opt("award_list")?,
-                })
+                match (
+                    o.req("award_type"),
+                    o.req("merchant_option"),
+                    o.req("transaction_amount_minimum"),
+                    o.req("send_content"),
+                    o.opt("award_list"),
+                ) {
+                    (
+                        Some(award_type),
+                        Some(merchant_option),
+                        Some(transaction_amount_minimum),
+                        Some(send_content),
+                        Some(award_list),
+                    ) => {
+                        Ok(Self {
+                            award_type,
+                            merchant_option,
+                            transaction_amount_minimum,
+                            send_content,
+                            award_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAwardSendRuleFullSendRuleAwardList
@@ -1202,11 +1450,20 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    stock_id: o.opt("stock_id")?,
-                    original_image_url: o.opt("original_image_url")?,
-                    thumbnail_url: o.opt("thumbnail_url")?,
-                })
+                match (
+                    o.opt("stock_id"),
+                    o.opt("original_image_url"),
+                    o.opt("thumbnail_url"),
+                ) {
+                    (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
+                        Ok(Self {
+                            stock_id,
+                            original_image_url,
+                            thumbnail_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
@@ -1219,6 +1476,7 @@ pub mod activities {
                 /// 商户创建活动后，可以通过该接口查询支付有礼的活动指定商品，用于管理活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_6.shtml)
                 ///
                 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1256,10 +1514,10 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (o.opt("offset"), o.opt("limit")) {
+                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
@@ -1299,13 +1557,30 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                        total_count: o.opt("total_count")?,
-                        activity_id: o.opt("activity_id")?,
-                        data: o.opt("data")?,
-                    })
+                    match (
+                        o.opt("offset"),
+                        o.opt("limit"),
+                        o.opt("total_count"),
+                        o.opt("activity_id"),
+                        o.opt("data"),
+                    ) {
+                        (
+                            Some(offset),
+                            Some(limit),
+                            Some(total_count),
+                            Some(activity_id),
+                            Some(data),
+                        ) => {
+                            Ok(Self {
+                                offset,
+                                limit,
+                                total_count,
+                                activity_id,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -1335,11 +1610,20 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        goods_id: o.opt("goods_id")?,
-                        create_time: o.opt("create_time")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.opt("goods_id"),
+                        o.opt("create_time"),
+                        o.opt("update_time"),
+                    ) {
+                        (Some(goods_id), Some(create_time), Some(update_time)) => {
+                            Ok(Self {
+                                goods_id,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1349,10 +1633,12 @@ pub mod activities {
             pub struct Merchants<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Merchants<'a> {
                 /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
+                #[inline]
                 pub fn add(self) -> add::Add<'a> {
                     add::Add(self.0.push("add"))
                 }
                 /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
+                #[inline]
                 pub fn delete_(self) -> delete_::Delete<'a> {
                     delete_::Delete(self.0.push("delete"))
                 }
@@ -1361,6 +1647,7 @@ pub mod activities {
                 /// 商户创建活动后，可以通过该接口查询支付有礼的发券商户号，用于管理活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_5.shtml)
                 ///
                 /// `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1398,10 +1685,10 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (o.opt("offset"), o.opt("limit")) {
+                        (Some(offset), Some(limit)) => Ok(Self { offset, limit }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
@@ -1441,13 +1728,30 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                        total_count: o.opt("total_count")?,
-                        activity_id: o.opt("activity_id")?,
-                        data: o.opt("data")?,
-                    })
+                    match (
+                        o.opt("offset"),
+                        o.opt("limit"),
+                        o.opt("total_count"),
+                        o.opt("activity_id"),
+                        o.opt("data"),
+                    ) {
+                        (
+                            Some(offset),
+                            Some(limit),
+                            Some(total_count),
+                            Some(activity_id),
+                            Some(data),
+                        ) => {
+                            Ok(Self {
+                                offset,
+                                limit,
+                                total_count,
+                                activity_id,
+                                data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -1480,12 +1784,27 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.opt("mchid")?,
-                        merchant_name: o.opt("merchant_name")?,
-                        create_time: o.opt("create_time")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.opt("mchid"),
+                        o.opt("merchant_name"),
+                        o.opt("create_time"),
+                        o.opt("update_time"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(merchant_name),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                merchant_name,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
@@ -1498,6 +1817,7 @@ pub mod activities {
                     /// 商户创建活动后，可以通过该接口增加支付有礼的发券商户号，用于管理活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_8.shtml)
                     ///
                     /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1532,10 +1852,15 @@ pub mod activities {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            merchant_id_list: o.opt("merchant_id_list")?,
-                            add_request_no: o.opt("add_request_no")?,
-                        })
+                        match (o.opt("merchant_id_list"), o.opt("add_request_no")) {
+                            (Some(merchant_id_list), Some(add_request_no)) => {
+                                Ok(Self {
+                                    merchant_id_list,
+                                    add_request_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
@@ -1570,11 +1895,24 @@ pub mod activities {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            activity_id: o.opt("activity_id")?,
-                            add_time: o.opt("add_time")?,
-                            invalid_merchant_id_list: o.opt("invalid_merchant_id_list")?,
-                        })
+                        match (
+                            o.opt("activity_id"),
+                            o.opt("add_time"),
+                            o.opt("invalid_merchant_id_list"),
+                        ) {
+                            (
+                                Some(activity_id),
+                                Some(add_time),
+                                Some(invalid_merchant_id_list),
+                            ) => {
+                                Ok(Self {
+                                    activity_id,
+                                    add_time,
+                                    invalid_merchant_id_list,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponseInvalidMerchantIdList
@@ -1602,10 +1940,12 @@ pub mod activities {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mchid: o.opt("mchid")?,
-                            invalid_reason: o.opt("invalid_reason")?,
-                        })
+                        match (o.opt("mchid"), o.opt("invalid_reason")) {
+                            (Some(mchid), Some(invalid_reason)) => {
+                                Ok(Self { mchid, invalid_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1619,6 +1959,7 @@ pub mod activities {
                     /// 商户创建活动后，可以通过该接口删除支付有礼的发券商户号，用于管理活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_10.shtml)
                     ///
                     /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1655,10 +1996,15 @@ pub mod activities {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            merchant_id_list: o.opt("merchant_id_list")?,
-                            delete_request_no: o.opt("delete_request_no")?,
-                        })
+                        match (o.opt("merchant_id_list"), o.opt("delete_request_no")) {
+                            (Some(merchant_id_list), Some(delete_request_no)) => {
+                                Ok(Self {
+                                    merchant_id_list,
+                                    delete_request_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
@@ -1689,10 +2035,12 @@ pub mod activities {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            activity_id: o.opt("activity_id")?,
-                            delete_time: o.opt("delete_time")?,
-                        })
+                        match (o.opt("activity_id"), o.opt("delete_time")) {
+                            (Some(activity_id), Some(delete_time)) => {
+                                Ok(Self { activity_id, delete_time })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1707,6 +2055,7 @@ pub mod activities {
                 /// 商户可通过该接口停止支付有礼活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/marketing/paygiftactivity/chapter3_7.shtml)
                 ///
                 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/terminate`
+                #[inline]
                 pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0.request(::wechatpay::runtime::Method::POST).send_json()
                 }
@@ -1735,10 +2084,15 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activity_id: o.opt("activity_id")?,
-                        terminate_time: o.opt("terminate_time")?,
-                    })
+                    match (o.opt("activity_id"), o.opt("terminate_time")) {
+                        (Some(activity_id), Some(terminate_time)) => {
+                            Ok(Self {
+                                activity_id,
+                                terminate_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1754,6 +2108,7 @@ pub mod unique_threshold_activity {
         /// 商户可以创建满额送活动，用户支付后送全场券，提升交易额。
         ///
         /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1788,11 +2143,24 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_base_info: o.req("activity_base_info")?,
-                advanced_setting: o.opt("advanced_setting")?,
-                award_send_rule: o.req("award_send_rule")?,
-            })
+            match (
+                o.req("activity_base_info"),
+                o.opt("advanced_setting"),
+                o.req("award_send_rule"),
+            ) {
+                (
+                    Some(activity_base_info),
+                    Some(advanced_setting),
+                    Some(award_send_rule),
+                ) => {
+                    Ok(Self {
+                        activity_base_info,
+                        advanced_setting,
+                        award_send_rule,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动基本信息
@@ -1846,19 +2214,48 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_name: o.req("activity_name")?,
-                activity_second_title: o.req("activity_second_title")?,
-                merchant_logo_url: o.req("merchant_logo_url")?,
-                background_color: o.opt("background_color")?,
-                begin_time: o.opt("begin_time")?,
-                end_time: o.opt("end_time")?,
-                available_periods: o.opt("available_periods")?,
-                out_request_no: o.req("out_request_no")?,
-                delivery_purpose: o.req("delivery_purpose")?,
-                mini_programs_appid: o.opt("mini_programs_appid")?,
-                mini_programs_path: o.opt("mini_programs_path")?,
-            })
+            match (
+                o.req("activity_name"),
+                o.req("activity_second_title"),
+                o.req("merchant_logo_url"),
+                o.opt("background_color"),
+                o.opt("begin_time"),
+                o.opt("end_time"),
+                o.opt("available_periods"),
+                o.req("out_request_no"),
+                o.req("delivery_purpose"),
+                o.opt("mini_programs_appid"),
+                o.opt("mini_programs_path"),
+            ) {
+                (
+                    Some(activity_name),
+                    Some(activity_second_title),
+                    Some(merchant_logo_url),
+                    Some(background_color),
+                    Some(begin_time),
+                    Some(end_time),
+                    Some(available_periods),
+                    Some(out_request_no),
+                    Some(delivery_purpose),
+                    Some(mini_programs_appid),
+                    Some(mini_programs_path),
+                ) => {
+                    Ok(Self {
+                        activity_name,
+                        activity_second_title,
+                        merchant_logo_url,
+                        background_color,
+                        begin_time,
+                        end_time,
+                        available_periods,
+                        out_request_no,
+                        delivery_purpose,
+                        mini_programs_appid,
+                        mini_programs_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 活动高级设置
@@ -1896,13 +2293,30 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                delivery_user_category: o.opt("delivery_user_category")?,
-                merchant_member_appid: o.opt("merchant_member_appid")?,
-                payment_mode: o.opt("payment_mode")?,
-                goods_tags: o.opt("goods_tags")?,
-                payment_method_information: o.opt("payment_method_information")?,
-            })
+            match (
+                o.opt("delivery_user_category"),
+                o.opt("merchant_member_appid"),
+                o.opt("payment_mode"),
+                o.opt("goods_tags"),
+                o.opt("payment_method_information"),
+            ) {
+                (
+                    Some(delivery_user_category),
+                    Some(merchant_member_appid),
+                    Some(payment_mode),
+                    Some(goods_tags),
+                    Some(payment_method_information),
+                ) => {
+                    Ok(Self {
+                        delivery_user_category,
+                        merchant_member_appid,
+                        payment_mode,
+                        goods_tags,
+                        payment_method_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式信息
@@ -1932,10 +2346,15 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_method: o.opt("payment_method")?,
-                bank_abbreviation: o.opt("bank_abbreviation")?,
-            })
+            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
+                (Some(payment_method), Some(bank_abbreviation)) => {
+                    Ok(Self {
+                        payment_method,
+                        bank_abbreviation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式
@@ -2020,10 +2439,15 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_scene_list: o.opt("payment_scene_list")?,
-                payment_method_information: o.opt("payment_method_information")?,
-            })
+            match (o.opt("payment_scene_list"), o.opt("payment_method_information")) {
+                (Some(payment_scene_list), Some(payment_method_information)) => {
+                    Ok(Self {
+                        payment_scene_list,
+                        payment_method_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式信息
@@ -2054,10 +2478,15 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payment_method: o.opt("payment_method")?,
-                bank_abbreviation: o.opt("bank_abbreviation")?,
-            })
+            match (o.opt("payment_method"), o.opt("bank_abbreviation")) {
+                (Some(payment_method), Some(bank_abbreviation)) => {
+                    Ok(Self {
+                        payment_method,
+                        bank_abbreviation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付方式
@@ -2152,14 +2581,33 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                award_type: o.req("award_type")?,
-                merchant_option: o.req("merchant_option")?,
-                transaction_amount_minimum: o.req("transaction_amount_minimum")?,
-                send_content: o.req("send_content")?,
-                award_list: o.opt("award_list")?,
-                merchant_id_list: o.opt("merchant_id_list")?,
-            })
+            match (
+                o.req("award_type"),
+                o.req("merchant_option"),
+                o.req("transaction_amount_minimum"),
+                o.req("send_content"),
+                o.opt("award_list"),
+                o.opt("merchant_id_list"),
+            ) {
+                (
+                    Some(award_type),
+                    Some(merchant_option),
+                    Some(transaction_amount_minimum),
+                    Some(send_content),
+                    Some(award_list),
+                    Some(merchant_id_list),
+                ) => {
+                    Ok(Self {
+                        award_type,
+                        merchant_option,
+                        transaction_amount_minimum,
+                        send_content,
+                        award_list,
+                        merchant_id_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAwardSendRuleAwardList
@@ -2189,11 +2637,20 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                stock_id: o.opt("stock_id")?,
-                original_image_url: o.opt("original_image_url")?,
-                thumbnail_url: o.opt("thumbnail_url")?,
-            })
+            match (
+                o.opt("stock_id"),
+                o.opt("original_image_url"),
+                o.opt("thumbnail_url"),
+            ) {
+                (Some(stock_id), Some(original_image_url), Some(thumbnail_url)) => {
+                    Ok(Self {
+                        stock_id,
+                        original_image_url,
+                        thumbnail_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
@@ -2220,10 +2677,12 @@ pub mod unique_threshold_activity {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_id: o.req("activity_id")?,
-                create_time: o.req("create_time")?,
-            })
+            match (o.req("activity_id"), o.req("create_time")) {
+                (Some(activity_id), Some(create_time)) => {
+                    Ok(Self { activity_id, create_time })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct ShoppingReceipt<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> ShoppingReceipt<'a> {
     /// `/v3/marketing/shopping-receipt/customentrances`
+    #[inline]
     pub fn customentrances(self) -> customentrances::Customentrances<'a> {
         customentrances::Customentrances(self.0.push("customentrances"))
     }
     /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
+    #[inline]
     pub fn merchantshoppingreceiptjumpinfos(
         self,
     ) -> merchantshoppingreceiptjumpinfos::Merchantshoppingreceiptjumpinfos<'a> {
@@ -16,6 +18,7 @@ impl<'a> ShoppingReceipt<'a> {
         )
     }
     /// `/v3/marketing/shopping-receipt/shoppingreceipts`
+    #[inline]
     pub fn shoppingreceipts(self) -> shoppingreceipts::Shoppingreceipts<'a> {
         shoppingreceipts::Shoppingreceipts(self.0.push("shoppingreceipts"))
     }
@@ -26,6 +29,7 @@ pub mod customentrances {
     pub struct Customentrances<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Customentrances<'a> {
         /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
             by_brand_id::ByBrandId(self.0.push_param(&brand_id))
         }
@@ -34,6 +38,7 @@ pub mod customentrances {
         /// 接口介绍：该接口为电子小票自定义入口创建接口，商家可以通过该接口为品牌创建自定义入口展示内容。
         ///
         /// `POST /v3/marketing/shopping-receipt/customentrances`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -102,17 +107,42 @@ pub mod customentrances {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                custom_entrance_type: o.req("custom_entrance_type")?,
-                subtitle: o.req("subtitle")?,
-                goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
-                start_time: o.req("start_time")?,
-                end_time: o.req("end_time")?,
-                custom_entrance_state: o.req("custom_entrance_state")?,
-                brand_id: o.req("brand_id")?,
-                out_request_no: o.req("out_request_no")?,
-                jump_link: o.req("jump_link")?,
-            })
+            match (
+                o.req("custom_entrance_type"),
+                o.req("subtitle"),
+                o.opt("goods_thumbnail_url"),
+                o.req("start_time"),
+                o.req("end_time"),
+                o.req("custom_entrance_state"),
+                o.req("brand_id"),
+                o.req("out_request_no"),
+                o.req("jump_link"),
+            ) {
+                (
+                    Some(custom_entrance_type),
+                    Some(subtitle),
+                    Some(goods_thumbnail_url),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(custom_entrance_state),
+                    Some(brand_id),
+                    Some(out_request_no),
+                    Some(jump_link),
+                ) => {
+                    Ok(Self {
+                        custom_entrance_type,
+                        subtitle,
+                        goods_thumbnail_url,
+                        start_time,
+                        end_time,
+                        custom_entrance_state,
+                        brand_id,
+                        out_request_no,
+                        jump_link,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
@@ -247,10 +277,15 @@ pub mod customentrances {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_programs_appid: o.req("mini_programs_appid")?,
-                mini_programs_path: o.req("mini_programs_path")?,
-            })
+            match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
+                (Some(mini_programs_appid), Some(mini_programs_path)) => {
+                    Ok(Self {
+                        mini_programs_appid,
+                        mini_programs_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
@@ -324,19 +359,48 @@ pub mod customentrances {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                custom_entrance_type: o.req("custom_entrance_type")?,
-                subtitle: o.req("subtitle")?,
-                goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
-                custom_entrance_state: o.req("custom_entrance_state")?,
-                start_time: o.req("start_time")?,
-                end_time: o.req("end_time")?,
-                brand_id: o.req("brand_id")?,
-                create_time: o.req("create_time")?,
-                modify_time: o.req("modify_time")?,
-                out_request_no: o.req("out_request_no")?,
-                jump_link: o.req("jump_link")?,
-            })
+            match (
+                o.req("custom_entrance_type"),
+                o.req("subtitle"),
+                o.opt("goods_thumbnail_url"),
+                o.req("custom_entrance_state"),
+                o.req("start_time"),
+                o.req("end_time"),
+                o.req("brand_id"),
+                o.req("create_time"),
+                o.req("modify_time"),
+                o.req("out_request_no"),
+                o.req("jump_link"),
+            ) {
+                (
+                    Some(custom_entrance_type),
+                    Some(subtitle),
+                    Some(goods_thumbnail_url),
+                    Some(custom_entrance_state),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(brand_id),
+                    Some(create_time),
+                    Some(modify_time),
+                    Some(out_request_no),
+                    Some(jump_link),
+                ) => {
+                    Ok(Self {
+                        custom_entrance_type,
+                        subtitle,
+                        goods_thumbnail_url,
+                        custom_entrance_state,
+                        start_time,
+                        end_time,
+                        brand_id,
+                        create_time,
+                        modify_time,
+                        out_request_no,
+                        jump_link,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
@@ -471,10 +535,15 @@ pub mod customentrances {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mini_programs_appid: o.req("mini_programs_appid")?,
-                mini_programs_path: o.req("mini_programs_path")?,
-            })
+            match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
+                (Some(mini_programs_appid), Some(mini_programs_path)) => {
+                    Ok(Self {
+                        mini_programs_appid,
+                        mini_programs_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
@@ -487,6 +556,7 @@ pub mod customentrances {
             /// 该接口为电子小票自定义入口查询接口，商家可以通过该接口查询品牌的自定义入口展示内容。
             ///
             /// `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -495,6 +565,7 @@ pub mod customentrances {
             /// 该接口为电子小票自定义入口更新接口，商家可以通过该接口为品牌更新自定义入口展示内容。
             ///
             /// `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}`
+            #[inline]
             pub fn patch(
                 self,
                 request: &PatchRequest,
@@ -576,19 +647,48 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    custom_entrance_type: o.req("custom_entrance_type")?,
-                    subtitle: o.req("subtitle")?,
-                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
-                    custom_entrance_state: o.req("custom_entrance_state")?,
-                    start_time: o.req("start_time")?,
-                    end_time: o.req("end_time")?,
-                    brand_id: o.req("brand_id")?,
-                    create_time: o.req("create_time")?,
-                    modify_time: o.req("modify_time")?,
-                    out_request_no: o.req("out_request_no")?,
-                    jump_link: o.req("jump_link")?,
-                })
+                match (
+                    o.req("custom_entrance_type"),
+                    o.req("subtitle"),
+                    o.opt("goods_thumbnail_url"),
+                    o.req("custom_entrance_state"),
+                    o.req("start_time"),
+                    o.req("end_time"),
+                    o.req("brand_id"),
+                    o.req("create_time"),
+                    o.req("modify_time"),
+                    o.req("out_request_no"),
+                    o.req("jump_link"),
+                ) {
+                    (
+                        Some(custom_entrance_type),
+                        Some(subtitle),
+                        Some(goods_thumbnail_url),
+                        Some(custom_entrance_state),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(brand_id),
+                        Some(create_time),
+                        Some(modify_time),
+                        Some(out_request_no),
+                        Some(jump_link),
+                    ) => {
+                        Ok(Self {
+                            custom_entrance_type,
+                            subtitle,
+                            goods_thumbnail_url,
+                            custom_entrance_state,
+                            start_time,
+                            end_time,
+                            brand_id,
+                            create_time,
+                            modify_time,
+                            out_request_no,
+                            jump_link,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
@@ -727,10 +827,15 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_appid: o.req("mini_programs_appid")?,
-                    mini_programs_path: o.req("mini_programs_path")?,
-                })
+                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
+                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
+                        Ok(Self {
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
@@ -789,16 +894,39 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    custom_entrance_type: o.opt("custom_entrance_type")?,
-                    subtitle: o.opt("subtitle")?,
-                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
-                    custom_entrance_state: o.opt("custom_entrance_state")?,
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    out_request_no: o.req("out_request_no")?,
-                    jump_link: o.opt("jump_link")?,
-                })
+                match (
+                    o.opt("custom_entrance_type"),
+                    o.opt("subtitle"),
+                    o.opt("goods_thumbnail_url"),
+                    o.opt("custom_entrance_state"),
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.req("out_request_no"),
+                    o.opt("jump_link"),
+                ) {
+                    (
+                        Some(custom_entrance_type),
+                        Some(subtitle),
+                        Some(goods_thumbnail_url),
+                        Some(custom_entrance_state),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(out_request_no),
+                        Some(jump_link),
+                    ) => {
+                        Ok(Self {
+                            custom_entrance_type,
+                            subtitle,
+                            goods_thumbnail_url,
+                            custom_entrance_state,
+                            start_time,
+                            end_time,
+                            out_request_no,
+                            jump_link,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
@@ -937,10 +1065,15 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_appid: o.req("mini_programs_appid")?,
-                    mini_programs_path: o.req("mini_programs_path")?,
-                })
+                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
+                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
+                        Ok(Self {
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
@@ -1014,19 +1147,48 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    custom_entrance_type: o.req("custom_entrance_type")?,
-                    subtitle: o.req("subtitle")?,
-                    goods_thumbnail_url: o.opt("goods_thumbnail_url")?,
-                    custom_entrance_state: o.req("custom_entrance_state")?,
-                    start_time: o.req("start_time")?,
-                    end_time: o.req("end_time")?,
-                    brand_id: o.req("brand_id")?,
-                    create_time: o.req("create_time")?,
-                    modify_time: o.req("modify_time")?,
-                    out_request_no: o.req("out_request_no")?,
-                    jump_link: o.req("jump_link")?,
-                })
+                match (
+                    o.req("custom_entrance_type"),
+                    o.req("subtitle"),
+                    o.opt("goods_thumbnail_url"),
+                    o.req("custom_entrance_state"),
+                    o.req("start_time"),
+                    o.req("end_time"),
+                    o.req("brand_id"),
+                    o.req("create_time"),
+                    o.req("modify_time"),
+                    o.req("out_request_no"),
+                    o.req("jump_link"),
+                ) {
+                    (
+                        Some(custom_entrance_type),
+                        Some(subtitle),
+                        Some(goods_thumbnail_url),
+                        Some(custom_entrance_state),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(brand_id),
+                        Some(create_time),
+                        Some(modify_time),
+                        Some(out_request_no),
+                        Some(jump_link),
+                    ) => {
+                        Ok(Self {
+                            custom_entrance_type,
+                            subtitle,
+                            goods_thumbnail_url,
+                            custom_entrance_state,
+                            start_time,
+                            end_time,
+                            brand_id,
+                            create_time,
+                            modify_time,
+                            out_request_no,
+                            jump_link,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
@@ -1165,10 +1327,15 @@ pub mod customentrances {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mini_programs_appid: o.req("mini_programs_appid")?,
-                    mini_programs_path: o.req("mini_programs_path")?,
-                })
+                match (o.req("mini_programs_appid"), o.req("mini_programs_path")) {
+                    (Some(mini_programs_appid), Some(mini_programs_path)) => {
+                        Ok(Self {
+                            mini_programs_appid,
+                            mini_programs_path,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1185,6 +1352,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 接口介绍：可通过该接口给对应的微信支付订单上传商家电子小票跳转信息。上传成功后，用户可以在账单详情页看到对应的跳转入口。
         ///
         /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1238,14 +1406,33 @@ pub mod merchantshoppingreceiptjumpinfos {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                transaction_id: o.req("transaction_id")?,
-                transaction_mchid: o.opt("transaction_mchid")?,
-                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
-                openid: o.req("openid")?,
-                merchant_upload_time: o.req("merchant_upload_time")?,
-                jump_info: o.req("jump_info")?,
-            })
+            match (
+                o.req("transaction_id"),
+                o.opt("transaction_mchid"),
+                o.opt("transaction_sub_mchid"),
+                o.req("openid"),
+                o.req("merchant_upload_time"),
+                o.req("jump_info"),
+            ) {
+                (
+                    Some(transaction_id),
+                    Some(transaction_mchid),
+                    Some(transaction_sub_mchid),
+                    Some(openid),
+                    Some(merchant_upload_time),
+                    Some(jump_info),
+                ) => {
+                    Ok(Self {
+                        transaction_id,
+                        transaction_mchid,
+                        transaction_sub_mchid,
+                        openid,
+                        merchant_upload_time,
+                        jump_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转信息
@@ -1276,10 +1463,15 @@ pub mod merchantshoppingreceiptjumpinfos {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_appid: o.req("merchant_appid")?,
-                merchant_path: o.req("merchant_path")?,
-            })
+            match (o.req("merchant_appid"), o.req("merchant_path")) {
+                (Some(merchant_appid), Some(merchant_path)) => {
+                    Ok(Self {
+                        merchant_appid,
+                        merchant_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
@@ -1303,9 +1495,10 @@ pub mod merchantshoppingreceiptjumpinfos {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_jump_info: o.opt("merchant_jump_info")?,
-            })
+            match o.opt("merchant_jump_info") {
+                Some(merchant_jump_info) => Ok(Self { merchant_jump_info }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 商家电子小票跳转信息
@@ -1369,17 +1562,42 @@ pub mod merchantshoppingreceiptjumpinfos {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                transaction_id: o.req("transaction_id")?,
-                transaction_mchid: o.opt("transaction_mchid")?,
-                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
-                openid: o.req("openid")?,
-                merchant_upload_time: o.req("merchant_upload_time")?,
-                jump_info: o.req("jump_info")?,
-                create_time: o.req("create_time")?,
-                modify_time: o.req("modify_time")?,
-                brand_id: o.opt("brand_id")?,
-            })
+            match (
+                o.req("transaction_id"),
+                o.opt("transaction_mchid"),
+                o.opt("transaction_sub_mchid"),
+                o.req("openid"),
+                o.req("merchant_upload_time"),
+                o.req("jump_info"),
+                o.req("create_time"),
+                o.req("modify_time"),
+                o.opt("brand_id"),
+            ) {
+                (
+                    Some(transaction_id),
+                    Some(transaction_mchid),
+                    Some(transaction_sub_mchid),
+                    Some(openid),
+                    Some(merchant_upload_time),
+                    Some(jump_info),
+                    Some(create_time),
+                    Some(modify_time),
+                    Some(brand_id),
+                ) => {
+                    Ok(Self {
+                        transaction_id,
+                        transaction_mchid,
+                        transaction_sub_mchid,
+                        openid,
+                        merchant_upload_time,
+                        jump_info,
+                        create_time,
+                        modify_time,
+                        brand_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转信息
@@ -1410,10 +1628,15 @@ pub mod merchantshoppingreceiptjumpinfos {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_appid: o.req("merchant_appid")?,
-                merchant_path: o.req("merchant_path")?,
-            })
+            match (o.req("merchant_appid"), o.req("merchant_path")) {
+                (Some(merchant_appid), Some(merchant_path)) => {
+                    Ok(Self {
+                        merchant_appid,
+                        merchant_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -1427,6 +1650,7 @@ pub mod shoppingreceipts {
         /// 商户将支付成功回传的参数填入指定字段，可以给指定微信支付订单上传电子小票。 上传成功后，用户可以在账单详情页看到商户上传的电子小票。
         ///
         /// `POST /v3/marketing/shopping-receipt/shoppingreceipts`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1464,10 +1688,12 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                meta: o.req("meta")?,
-            })
+            match (o.req("Wechatpay-Serial"), o.req("meta")) {
+                (Some(wechatpay_serial), Some(meta)) => {
+                    Ok(Self { wechatpay_serial, meta })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 电子小票上传信息`JSON`格式字符串
@@ -1514,16 +1740,39 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                transaction_id: o.req("transaction_id")?,
-                transaction_mchid: o.opt("transaction_mchid")?,
-                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                openid: o.req("openid")?,
-                sha256: o.req("sha256")?,
-                merchant_contact_information: o.opt("merchant_contact_information")?,
-                upload_time: o.opt("upload_time")?,
-            })
+            match (
+                o.req("transaction_id"),
+                o.opt("transaction_mchid"),
+                o.opt("transaction_sub_mchid"),
+                o.opt("out_trade_no"),
+                o.req("openid"),
+                o.req("sha256"),
+                o.opt("merchant_contact_information"),
+                o.opt("upload_time"),
+            ) {
+                (
+                    Some(transaction_id),
+                    Some(transaction_mchid),
+                    Some(transaction_sub_mchid),
+                    Some(out_trade_no),
+                    Some(openid),
+                    Some(sha256),
+                    Some(merchant_contact_information),
+                    Some(upload_time),
+                ) => {
+                    Ok(Self {
+                        transaction_id,
+                        transaction_mchid,
+                        transaction_sub_mchid,
+                        out_trade_no,
+                        openid,
+                        sha256,
+                        merchant_contact_information,
+                        upload_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户与商家的联系渠道
@@ -1549,9 +1798,10 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                consultation_phone_number: o.opt("consultation_phone_number")?,
-            })
+            match o.opt("consultation_phone_number") {
+                Some(consultation_phone_number) => Ok(Self { consultation_phone_number }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
@@ -1575,7 +1825,10 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { receipt: o.req("receipt")? })
+            match o.req("receipt") {
+                Some(receipt) => Ok(Self { receipt }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 电子小票上传信息
@@ -1661,21 +1914,54 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                receipt_id: o.req("receipt_id")?,
-                state: o.req("state")?,
-                transaction_id: o.req("transaction_id")?,
-                transaction_mchid: o.opt("transaction_mchid")?,
-                transaction_sub_mchid: o.opt("transaction_sub_mchid")?,
-                openid: o.req("openid")?,
-                brand_id: o.opt("brand_id")?,
-                sha256: o.req("sha256")?,
-                image_type: o.req("image_type")?,
-                create_time: o.req("create_time")?,
-                modify_time: o.req("modify_time")?,
-                merchant_contact_information: o.opt("merchant_contact_information")?,
-                upload_time: o.opt("upload_time")?,
-            })
+            match (
+                o.req("receipt_id"),
+                o.req("state"),
+                o.req("transaction_id"),
+                o.opt("transaction_mchid"),
+                o.opt("transaction_sub_mchid"),
+                o.req("openid"),
+                o.opt("brand_id"),
+                o.req("sha256"),
+                o.req("image_type"),
+                o.req("create_time"),
+                o.req("modify_time"),
+                o.opt("merchant_contact_information"),
+                o.opt("upload_time"),
+            ) {
+                (
+                    Some(receipt_id),
+                    Some(state),
+                    Some(transaction_id),
+                    Some(transaction_mchid),
+                    Some(transaction_sub_mchid),
+                    Some(openid),
+                    Some(brand_id),
+                    Some(sha256),
+                    Some(image_type),
+                    Some(create_time),
+                    Some(modify_time),
+                    Some(merchant_contact_information),
+                    Some(upload_time),
+                ) => {
+                    Ok(Self {
+                        receipt_id,
+                        state,
+                        transaction_id,
+                        transaction_mchid,
+                        transaction_sub_mchid,
+                        openid,
+                        brand_id,
+                        sha256,
+                        image_type,
+                        create_time,
+                        modify_time,
+                        merchant_contact_information,
+                        upload_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户与商家的联系渠道
@@ -1702,9 +1988,10 @@ pub mod shoppingreceipts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                consultation_phone_number: o.opt("consultation_phone_number")?,
-            })
+            match o.opt("consultation_phone_number") {
+                Some(consultation_phone_number) => Ok(Self { consultation_phone_number }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 电子小票图片审核状态

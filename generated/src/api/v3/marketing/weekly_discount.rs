@@ -4,6 +4,7 @@
 pub struct WeeklyDiscount<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> WeeklyDiscount<'a> {
     /// `/v3/marketing/weekly-discount/activities`
+    #[inline]
     pub fn activities(self) -> activities::Activities<'a> {
         activities::Activities(self.0.push("activities"))
     }
@@ -14,6 +15,7 @@ pub mod activities {
     pub struct Activities<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Activities<'a> {
         /// `/v3/marketing/weekly-discount/activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
             by_activity_id::ByActivityId(self.0.push_param(&activity_id))
         }
@@ -22,6 +24,7 @@ pub mod activities {
         /// 查询周周惠活动列表 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
         ///
         /// `GET /v3/marketing/weekly-discount/activities`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -79,14 +82,33 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                limit: o.req("limit")?,
-                offset: o.req("offset")?,
-                applying_merchant_id: o.req("applying_merchant_id")?,
-                store_id: o.opt("store_id")?,
-                activity_area_code: o.req("activity_area_code")?,
-                activity_scene: o.req("activity_scene")?,
-            })
+            match (
+                o.req("limit"),
+                o.req("offset"),
+                o.req("applying_merchant_id"),
+                o.opt("store_id"),
+                o.req("activity_area_code"),
+                o.req("activity_scene"),
+            ) {
+                (
+                    Some(limit),
+                    Some(offset),
+                    Some(applying_merchant_id),
+                    Some(store_id),
+                    Some(activity_area_code),
+                    Some(activity_scene),
+                ) => {
+                    Ok(Self {
+                        limit,
+                        offset,
+                        applying_merchant_id,
+                        store_id,
+                        activity_area_code,
+                        activity_scene,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
@@ -125,12 +147,22 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                data: o.req("data")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                total_count: o.req("total_count")?,
-            })
+            match (
+                o.req("data"),
+                o.req("offset"),
+                o.req("limit"),
+                o.req("total_count"),
+            ) {
+                (Some(data), Some(offset), Some(limit), Some(total_count)) => {
+                    Ok(Self {
+                        data,
+                        offset,
+                        limit,
+                        total_count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -229,24 +261,60 @@ pub mod activities {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                activity_id: o.opt("activity_id")?,
-                activity_name: o.req("activity_name")?,
-                activity_scene: o.req("activity_scene")?,
-                activity_area_code: o.req("activity_area_code")?,
-                activity_limit_pay: o.opt("activity_limit_pay")?,
-                activity_transaction_minimum_amount: o
-                    .req("activity_transaction_minimum_amount")?,
-                activity_coupon_amount: o.req("activity_coupon_amount")?,
-                activity_available_week: o.req("activity_available_week")?,
-                activity_max_amount: o.req("activity_max_amount")?,
-                activity_max_amount_per_day: o.opt("activity_max_amount_per_day")?,
-                activity_available_begin_time: o.req("activity_available_begin_time")?,
-                activity_available_end_time: o.req("activity_available_end_time")?,
-                activity_state: o.req("activity_state")?,
-                activity_remark: o.opt("activity_remark")?,
-                activity_logo: o.req("activity_logo")?,
-            })
+            match (
+                o.opt("activity_id"),
+                o.req("activity_name"),
+                o.req("activity_scene"),
+                o.req("activity_area_code"),
+                o.opt("activity_limit_pay"),
+                o.req("activity_transaction_minimum_amount"),
+                o.req("activity_coupon_amount"),
+                o.req("activity_available_week"),
+                o.req("activity_max_amount"),
+                o.opt("activity_max_amount_per_day"),
+                o.req("activity_available_begin_time"),
+                o.req("activity_available_end_time"),
+                o.req("activity_state"),
+                o.opt("activity_remark"),
+                o.req("activity_logo"),
+            ) {
+                (
+                    Some(activity_id),
+                    Some(activity_name),
+                    Some(activity_scene),
+                    Some(activity_area_code),
+                    Some(activity_limit_pay),
+                    Some(activity_transaction_minimum_amount),
+                    Some(activity_coupon_amount),
+                    Some(activity_available_week),
+                    Some(activity_max_amount),
+                    Some(activity_max_amount_per_day),
+                    Some(activity_available_begin_time),
+                    Some(activity_available_end_time),
+                    Some(activity_state),
+                    Some(activity_remark),
+                    Some(activity_logo),
+                ) => {
+                    Ok(Self {
+                        activity_id,
+                        activity_name,
+                        activity_scene,
+                        activity_area_code,
+                        activity_limit_pay,
+                        activity_transaction_minimum_amount,
+                        activity_coupon_amount,
+                        activity_available_week,
+                        activity_max_amount,
+                        activity_max_amount_per_day,
+                        activity_available_begin_time,
+                        activity_available_end_time,
+                        activity_state,
+                        activity_remark,
+                        activity_logo,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
@@ -255,6 +323,7 @@ pub mod activities {
         pub struct ByActivityId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByActivityId<'a> {
             /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
@@ -263,6 +332,7 @@ pub mod activities {
             /// 查询周周惠活动详情 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
             ///
             /// `GET /v3/marketing/weekly-discount/activities/{activity_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -366,25 +436,60 @@ pub mod activities {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_id: o.opt("activity_id")?,
-                    activity_name: o.req("activity_name")?,
-                    activity_scene: o.req("activity_scene")?,
-                    activity_area_code: o.req("activity_area_code")?,
-                    activity_limit_pay: o.opt("activity_limit_pay")?,
-                    activity_transaction_minimum_amount: o
-                        .req("activity_transaction_minimum_amount")?,
-                    activity_coupon_amount: o.req("activity_coupon_amount")?,
-                    activity_available_week: o.req("activity_available_week")?,
-                    activity_max_amount: o.req("activity_max_amount")?,
-                    activity_max_amount_per_day: o.opt("activity_max_amount_per_day")?,
-                    activity_available_begin_time: o
-                        .req("activity_available_begin_time")?,
-                    activity_available_end_time: o.req("activity_available_end_time")?,
-                    activity_state: o.req("activity_state")?,
-                    activity_remark: o.opt("activity_remark")?,
-                    activity_logo: o.req("activity_logo")?,
-                })
+                match (
+                    o.opt("activity_id"),
+                    o.req("activity_name"),
+                    o.req("activity_scene"),
+                    o.req("activity_area_code"),
+                    o.opt("activity_limit_pay"),
+                    o.req("activity_transaction_minimum_amount"),
+                    o.req("activity_coupon_amount"),
+                    o.req("activity_available_week"),
+                    o.req("activity_max_amount"),
+                    o.opt("activity_max_amount_per_day"),
+                    o.req("activity_available_begin_time"),
+                    o.req("activity_available_end_time"),
+                    o.req("activity_state"),
+                    o.opt("activity_remark"),
+                    o.req("activity_logo"),
+                ) {
+                    (
+                        Some(activity_id),
+                        Some(activity_name),
+                        Some(activity_scene),
+                        Some(activity_area_code),
+                        Some(activity_limit_pay),
+                        Some(activity_transaction_minimum_amount),
+                        Some(activity_coupon_amount),
+                        Some(activity_available_week),
+                        Some(activity_max_amount),
+                        Some(activity_max_amount_per_day),
+                        Some(activity_available_begin_time),
+                        Some(activity_available_end_time),
+                        Some(activity_state),
+                        Some(activity_remark),
+                        Some(activity_logo),
+                    ) => {
+                        Ok(Self {
+                            activity_id,
+                            activity_name,
+                            activity_scene,
+                            activity_area_code,
+                            activity_limit_pay,
+                            activity_transaction_minimum_amount,
+                            activity_coupon_amount,
+                            activity_available_week,
+                            activity_max_amount,
+                            activity_max_amount_per_day,
+                            activity_available_begin_time,
+                            activity_available_end_time,
+                            activity_state,
+                            activity_remark,
+                            activity_logo,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
@@ -397,6 +502,7 @@ pub mod activities {
                 /// 报名周周惠活动 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_1.shtml)
                 ///
                 /// `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -435,10 +541,15 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applying_merchant_id: o.req("applying_merchant_id")?,
-                        store_id: o.req("store_id")?,
-                    })
+                    match (o.req("applying_merchant_id"), o.req("store_id")) {
+                        (Some(applying_merchant_id), Some(store_id)) => {
+                            Ok(Self {
+                                applying_merchant_id,
+                                store_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
@@ -469,10 +580,12 @@ pub mod activities {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        activity_id: o.req("activity_id")?,
-                        success_time: o.req("success_time")?,
-                    })
+                    match (o.req("activity_id"), o.req("success_time")) {
+                        (Some(activity_id), Some(success_time)) => {
+                            Ok(Self { activity_id, success_time })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct WithdrawFavor<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> WithdrawFavor<'a> {
     /// `/v3/marketing/withdraw-favor/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -14,6 +15,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/marketing/withdraw-favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -24,6 +26,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/marketing/withdraw-favor/users/{openid}/coupons`
+            #[inline]
             pub fn coupons(self) -> coupons::Coupons<'a> {
                 coupons::Coupons(self.0.push("coupons"))
             }
@@ -38,6 +41,7 @@ pub mod users {
                 /// 查询批次下用户银行提现免费券列表 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_2.shtml)
                 ///
                 /// `GET /v3/marketing/withdraw-favor/users/{openid}/coupons`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -56,6 +60,7 @@ pub mod users {
                 /// 为用户发银行提现免费券 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_2_1.shtml)
                 ///
                 /// `POST /v3/marketing/withdraw-favor/users/{openid}/coupons`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -104,13 +109,30 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        stock_id: o.req("stock_id")?,
-                        appid: o.req("appid")?,
-                        offset: o.opt("offset")?,
-                        limit: o.opt("limit")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("stock_id"),
+                        o.req("appid"),
+                        o.opt("offset"),
+                        o.opt("limit"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(stock_id),
+                            Some(appid),
+                            Some(offset),
+                            Some(limit),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                stock_id,
+                                appid,
+                                offset,
+                                limit,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
@@ -149,12 +171,22 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        data: o.req("data")?,
-                        offset: o.req("offset")?,
-                        limit: o.req("limit")?,
-                        total_count: o.req("total_count")?,
-                    })
+                    match (
+                        o.req("data"),
+                        o.req("offset"),
+                        o.req("limit"),
+                        o.req("total_count"),
+                    ) {
+                        (Some(data), Some(offset), Some(limit), Some(total_count)) => {
+                            Ok(Self {
+                                data,
+                                offset,
+                                limit,
+                                total_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseData
@@ -200,13 +232,30 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        send_time: o.opt("send_time")?,
-                        send_quota: o.opt("send_quota")?,
-                        coupon_id: o.opt("coupon_id")?,
-                        use_quota: o.opt("use_quota")?,
-                        coupon_state: o.opt("coupon_state")?,
-                    })
+                    match (
+                        o.opt("send_time"),
+                        o.opt("send_quota"),
+                        o.opt("coupon_id"),
+                        o.opt("use_quota"),
+                        o.opt("coupon_state"),
+                    ) {
+                        (
+                            Some(send_time),
+                            Some(send_quota),
+                            Some(coupon_id),
+                            Some(use_quota),
+                            Some(coupon_state),
+                        ) => {
+                            Ok(Self {
+                                send_time,
+                                send_quota,
+                                coupon_id,
+                                use_quota,
+                                coupon_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
@@ -247,12 +296,27 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        stock_id: o.req("stock_id")?,
-                        appid: o.req("appid")?,
-                        send_request_no: o.req("send_request_no")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("stock_id"),
+                        o.req("appid"),
+                        o.req("send_request_no"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(stock_id),
+                            Some(appid),
+                            Some(send_request_no),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                stock_id,
+                                appid,
+                                send_request_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
@@ -283,10 +347,12 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        coupon_id: o.opt("coupon_id")?,
-                        expire_time: o.opt("expire_time")?,
-                    })
+                    match (o.opt("coupon_id"), o.opt("expire_time")) {
+                        (Some(coupon_id), Some(expire_time)) => {
+                            Ok(Self { coupon_id, expire_time })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct MchManageRecords<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MchManageRecords<'a> {
     /// `/v3/mch-manage/mch-manage-records/{manage_record_id}`: `manage_record_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn manage_record_id(
         self,
         manage_record_id: &str,
@@ -11,6 +12,7 @@ impl<'a> MchManageRecords<'a> {
         by_manage_record_id::ByManageRecordId(self.0.push_param(&manage_record_id))
     }
     /// `/v3/mch-manage/mch-manage-records/sub-mchid`
+    #[inline]
     pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
         sub_mchid::SubMchid(self.0.push("sub-mchid"))
     }
@@ -21,6 +23,7 @@ pub mod by_manage_record_id {
     pub struct ByManageRecordId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByManageRecordId<'a> {
         /// `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
+        #[inline]
         pub fn mch_manage_submissions(
             self,
         ) -> mch_manage_submissions::MchManageSubmissions<'a> {
@@ -33,6 +36,7 @@ pub mod by_manage_record_id {
         /// 通过该接口可查询子商户下指定的商户管理记录
         ///
         /// `GET /v3/mch-manage/mch-manage-records/{manage_record_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -65,9 +69,10 @@ pub mod by_manage_record_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
@@ -171,25 +176,66 @@ pub mod by_manage_record_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                manage_record_id: o.opt("manage_record_id")?,
-                manage_record_type: o.opt("manage_record_type")?,
-                manage_time: o.opt("manage_time")?,
-                manage_reason: o.opt("manage_reason")?,
-                limit_ability: o.opt("limit_ability")?,
-                recover_way: o.opt("recover_way")?,
-                allow_submit: o.opt("allow_submit")?,
-                forbid_submit_reason: o.opt("forbid_submit_reason")?,
-                submit_start_time: o.opt("submit_start_time")?,
-                submit_end_time: o.opt("submit_end_time")?,
-                manage_record_state: o.opt("manage_record_state")?,
-                recover_time: o.opt("recover_time")?,
-                recover_reason: o.opt("recover_reason")?,
-                reject_reason: o.opt("reject_reason")?,
-                approve_time: o.opt("approve_time")?,
-                requested_item_info: o.opt("requested_item_info")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.opt("manage_record_id"),
+                o.opt("manage_record_type"),
+                o.opt("manage_time"),
+                o.opt("manage_reason"),
+                o.opt("limit_ability"),
+                o.opt("recover_way"),
+                o.opt("allow_submit"),
+                o.opt("forbid_submit_reason"),
+                o.opt("submit_start_time"),
+                o.opt("submit_end_time"),
+                o.opt("manage_record_state"),
+                o.opt("recover_time"),
+                o.opt("recover_reason"),
+                o.opt("reject_reason"),
+                o.opt("approve_time"),
+                o.opt("requested_item_info"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(manage_record_id),
+                    Some(manage_record_type),
+                    Some(manage_time),
+                    Some(manage_reason),
+                    Some(limit_ability),
+                    Some(recover_way),
+                    Some(allow_submit),
+                    Some(forbid_submit_reason),
+                    Some(submit_start_time),
+                    Some(submit_end_time),
+                    Some(manage_record_state),
+                    Some(recover_time),
+                    Some(recover_reason),
+                    Some(reject_reason),
+                    Some(approve_time),
+                    Some(requested_item_info),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        manage_record_id,
+                        manage_record_type,
+                        manage_time,
+                        manage_reason,
+                        limit_ability,
+                        recover_way,
+                        allow_submit,
+                        forbid_submit_reason,
+                        submit_start_time,
+                        submit_end_time,
+                        manage_record_state,
+                        recover_time,
+                        recover_reason,
+                        reject_reason,
+                        approve_time,
+                        requested_item_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户管理记录状态
@@ -442,6 +488,7 @@ pub mod by_manage_record_id {
             /// 通过调用该接口可用于提交指定商户的管理记录要求的资料
             ///
             /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -480,10 +527,12 @@ pub mod by_manage_record_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    submit_data: o.req("submit_data")?,
-                })
+                match (o.req("sub_mchid"), o.req("submit_data")) {
+                    (Some(sub_mchid), Some(submit_data)) => {
+                        Ok(Self { sub_mchid, submit_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
@@ -509,9 +558,10 @@ pub mod by_manage_record_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    manage_submission_id: o.opt("manage_submission_id")?,
-                })
+                match o.opt("manage_submission_id") {
+                    Some(manage_submission_id) => Ok(Self { manage_submission_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -522,6 +572,7 @@ pub mod sub_mchid {
     pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SubMchid<'a> {
         /// `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -536,6 +587,7 @@ pub mod sub_mchid {
             /// 通过该接口可用于分页查询子商户名下的商户管理记录
             ///
             /// `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -586,12 +638,27 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    limit: o.req("limit")?,
-                    offset: o.opt("offset")?,
-                    manage_record_type: o.req("manage_record_type")?,
-                    manage_record_state: o.opt("manage_record_state")?,
-                })
+                match (
+                    o.req("limit"),
+                    o.opt("offset"),
+                    o.req("manage_record_type"),
+                    o.opt("manage_record_state"),
+                ) {
+                    (
+                        Some(limit),
+                        Some(offset),
+                        Some(manage_record_type),
+                        Some(manage_record_state),
+                    ) => {
+                        Ok(Self {
+                            limit,
+                            offset,
+                            manage_record_type,
+                            manage_record_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户管理记录状态
@@ -754,12 +821,22 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    total_count: o.opt("total_count")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("total_count"),
+                    o.opt("data"),
+                ) {
+                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
+                        Ok(Self {
+                            offset,
+                            limit,
+                            total_count,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -863,25 +940,66 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    manage_record_id: o.opt("manage_record_id")?,
-                    manage_record_type: o.opt("manage_record_type")?,
-                    manage_time: o.opt("manage_time")?,
-                    manage_reason: o.opt("manage_reason")?,
-                    limit_ability: o.opt("limit_ability")?,
-                    recover_way: o.opt("recover_way")?,
-                    allow_submit: o.opt("allow_submit")?,
-                    forbid_submit_reason: o.opt("forbid_submit_reason")?,
-                    submit_start_time: o.opt("submit_start_time")?,
-                    submit_end_time: o.opt("submit_end_time")?,
-                    manage_record_state: o.opt("manage_record_state")?,
-                    recover_time: o.opt("recover_time")?,
-                    recover_reason: o.opt("recover_reason")?,
-                    reject_reason: o.opt("reject_reason")?,
-                    approve_time: o.opt("approve_time")?,
-                    requested_item_info: o.opt("requested_item_info")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("manage_record_id"),
+                    o.opt("manage_record_type"),
+                    o.opt("manage_time"),
+                    o.opt("manage_reason"),
+                    o.opt("limit_ability"),
+                    o.opt("recover_way"),
+                    o.opt("allow_submit"),
+                    o.opt("forbid_submit_reason"),
+                    o.opt("submit_start_time"),
+                    o.opt("submit_end_time"),
+                    o.opt("manage_record_state"),
+                    o.opt("recover_time"),
+                    o.opt("recover_reason"),
+                    o.opt("reject_reason"),
+                    o.opt("approve_time"),
+                    o.opt("requested_item_info"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(manage_record_id),
+                        Some(manage_record_type),
+                        Some(manage_time),
+                        Some(manage_reason),
+                        Some(limit_ability),
+                        Some(recover_way),
+                        Some(allow_submit),
+                        Some(forbid_submit_reason),
+                        Some(submit_start_time),
+                        Some(submit_end_time),
+                        Some(manage_record_state),
+                        Some(recover_time),
+                        Some(recover_reason),
+                        Some(reject_reason),
+                        Some(approve_time),
+                        Some(requested_item_info),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            manage_record_id,
+                            manage_record_type,
+                            manage_time,
+                            manage_reason,
+                            limit_ability,
+                            recover_way,
+                            allow_submit,
+                            forbid_submit_reason,
+                            submit_start_time,
+                            submit_end_time,
+                            manage_record_state,
+                            recover_time,
+                            recover_reason,
+                            reject_reason,
+                            approve_time,
+                            requested_item_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户管理记录状态

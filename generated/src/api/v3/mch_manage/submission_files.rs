@@ -4,6 +4,7 @@
 pub struct SubmissionFiles<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> SubmissionFiles<'a> {
     /// `/v3/mch-manage/submission-files/sub-mchid`
+    #[inline]
     pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
         sub_mchid::SubMchid(self.0.push("sub-mchid"))
     }
@@ -14,6 +15,7 @@ pub mod sub_mchid {
     pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SubMchid<'a> {
         /// `/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -24,6 +26,7 @@ pub mod sub_mchid {
         pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BySubMchid<'a> {
             /// `/v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
+            #[inline]
             pub fn upload(self) -> upload::Upload<'a> {
                 upload::Upload(self.0.push("upload"))
             }
@@ -38,6 +41,7 @@ pub mod sub_mchid {
                 /// 商户在提交资料时，可通过本接口上传所需的文件
                 ///
                 /// `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -80,11 +84,16 @@ pub mod sub_mchid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        meta: o.req("meta")?,
-                        item_id: o.req("item_id")?,
-                        manage_record_id: o.req("manage_record_id")?,
-                    })
+                    match (o.req("meta"), o.req("item_id"), o.req("manage_record_id")) {
+                        (Some(meta), Some(item_id), Some(manage_record_id)) => {
+                            Ok(Self {
+                                meta,
+                                item_id,
+                                manage_record_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 媒体文件元信息`JSON`格式字符串
@@ -115,10 +124,12 @@ pub mod sub_mchid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        file_name: o.opt("file_name")?,
-                        file_digest: o.opt("file_digest")?,
-                    })
+                    match (o.opt("file_name"), o.opt("file_digest")) {
+                        (Some(file_name), Some(file_digest)) => {
+                            Ok(Self { file_name, file_digest })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
@@ -144,7 +155,10 @@ pub mod sub_mchid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { file_id: o.req("file_id")? })
+                    match o.req("file_id") {
+                        Some(file_id) => Ok(Self { file_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct Risk<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Risk<'a> {
     /// `/v3/mch_operate/risk/withdrawl-apply`
+    #[inline]
     pub fn withdrawl_apply(self) -> withdrawl_apply::WithdrawlApply<'a> {
         withdrawl_apply::WithdrawlApply(self.0.push("withdrawl-apply"))
     }
@@ -14,10 +15,12 @@ pub mod withdrawl_apply {
     pub struct WithdrawlApply<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> WithdrawlApply<'a> {
         /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
+        #[inline]
         pub fn applyment_id(self) -> applyment_id::ApplymentId<'a> {
             applyment_id::ApplymentId(self.0.push("applyment-id"))
         }
         /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no`
+        #[inline]
         pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
             out_request_no::OutRequestNo(self.0.push("out-request-no"))
         }
@@ -26,6 +29,7 @@ pub mod withdrawl_apply {
         /// 针对被微信支付平台不收不付管控的电商子商户，如子商户账户内还有可用余额，且无法解脱（例如.营业执照注销吊销），则服务商可为子商户申请走注销提现的流程，将可用余额进行提现操作。在商户号注销后，电商平台可发起提现申请, 审批通过后, 将会按照指定的收款方式返回给商户。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/withdrawal-apply/withdrawal-apply/submit-apply.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_9.shtml)
         ///
         /// `POST /v3/mch_operate/risk/withdrawl-apply`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -103,19 +107,48 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                out_account_type: o.req("out_account_type")?,
-                amount: o.req("amount")?,
-                out_request_no: o.req("out_request_no")?,
-                payee_type: o.req("payee_type")?,
-                payee_mchid: o.opt("payee_mchid")?,
-                payee_info: o.req("payee_info")?,
-                proof_media_list: o.opt("proof_media_list")?,
-                additional_materials: o.opt("additional_materials")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("out_account_type"),
+                o.req("amount"),
+                o.req("out_request_no"),
+                o.req("payee_type"),
+                o.opt("payee_mchid"),
+                o.req("payee_info"),
+                o.opt("proof_media_list"),
+                o.opt("additional_materials"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(out_account_type),
+                    Some(amount),
+                    Some(out_request_no),
+                    Some(payee_type),
+                    Some(payee_mchid),
+                    Some(payee_info),
+                    Some(proof_media_list),
+                    Some(additional_materials),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        out_account_type,
+                        amount,
+                        out_request_no,
+                        payee_type,
+                        payee_mchid,
+                        payee_info,
+                        proof_media_list,
+                        additional_materials,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 补充材料
@@ -139,9 +172,10 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                additional_media: o.opt("additional_media")?,
-            })
+            match o.opt("additional_media") {
+                Some(additional_media) => Ok(Self { additional_media }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 二级商户号的出款子账户类型
@@ -229,11 +263,20 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_type: o.req("account_type")?,
-                bank_account_info: o.opt("bank_account_info")?,
-                identity_info: o.opt("identity_info")?,
-            })
+            match (
+                o.req("account_type"),
+                o.opt("bank_account_info"),
+                o.opt("identity_info"),
+            ) {
+                (Some(account_type), Some(bank_account_info), Some(identity_info)) => {
+                    Ok(Self {
+                        account_type,
+                        bank_account_info,
+                        identity_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -331,13 +374,30 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_name: o.req("account_name")?,
-                account_bank: o.req("account_bank")?,
-                bank_branch_id: o.opt("bank_branch_id")?,
-                bank_name: o.opt("bank_name")?,
-                account_number: o.req("account_number")?,
-            })
+            match (
+                o.req("account_name"),
+                o.req("account_bank"),
+                o.opt("bank_branch_id"),
+                o.opt("bank_name"),
+                o.req("account_number"),
+            ) {
+                (
+                    Some(account_name),
+                    Some(account_bank),
+                    Some(bank_branch_id),
+                    Some(bank_name),
+                    Some(account_number),
+                ) => {
+                    Ok(Self {
+                        account_name,
+                        account_bank,
+                        bank_branch_id,
+                        bank_name,
+                        account_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款人账号对应的证件信息
@@ -373,11 +433,24 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id_doc_type: o.opt("id_doc_type")?,
-                identification_name: o.req("identification_name")?,
-                identification_no: o.req("identification_no")?,
-            })
+            match (
+                o.opt("id_doc_type"),
+                o.req("identification_name"),
+                o.req("identification_no"),
+            ) {
+                (
+                    Some(id_doc_type),
+                    Some(identification_name),
+                    Some(identification_no),
+                ) => {
+                    Ok(Self {
+                        id_doc_type,
+                        identification_name,
+                        identification_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -565,9 +638,10 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                proof_payee_media: o.opt("proof_payee_media")?,
-            })
+            match o.opt("proof_payee_media") {
+                Some(proof_payee_media) => Ok(Self { proof_payee_media }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestProofMediaListProofPayeeMedia
@@ -598,10 +672,15 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                proof_media_type: o.req("proof_media_type")?,
-                proof_media: o.req("proof_media")?,
-            })
+            match (o.req("proof_media_type"), o.req("proof_media")) {
+                (Some(proof_media_type), Some(proof_media)) => {
+                    Ok(Self {
+                        proof_media_type,
+                        proof_media,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请证明材料类型
@@ -723,10 +802,15 @@ pub mod withdrawl_apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                applyment_id: o.opt("applyment_id")?,
-                out_request_no: o.opt("out_request_no")?,
-            })
+            match (o.opt("applyment_id"), o.opt("out_request_no")) {
+                (Some(applyment_id), Some(out_request_no)) => {
+                    Ok(Self {
+                        applyment_id,
+                        out_request_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
@@ -735,6 +819,7 @@ pub mod withdrawl_apply {
         pub struct ApplymentId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ApplymentId<'a> {
             /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn applyment_id(
                 self,
                 applyment_id: &str,
@@ -752,6 +837,7 @@ pub mod withdrawl_apply {
                 /// 微信支付提现申请单号查询提现申请单状态,电商平台发起申请后, 电商平台调用此接口查询审批和出款进度 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_8.shtml)
                 ///
                 /// `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -777,9 +863,10 @@ pub mod withdrawl_apply {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        withdrawl_apply: o.req("withdrawl_apply")?,
-                    })
+                    match o.req("withdrawl_apply") {
+                        Some(withdrawl_apply) => Ok(Self { withdrawl_apply }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 提现申请单信息
@@ -825,13 +912,30 @@ pub mod withdrawl_apply {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applyment_id: o.req("applyment_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        state: o.req("state")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        modify_time: o.opt("modify_time")?,
-                    })
+                    match (
+                        o.req("applyment_id"),
+                        o.req("out_request_no"),
+                        o.req("state"),
+                        o.opt("fail_reason"),
+                        o.opt("modify_time"),
+                    ) {
+                        (
+                            Some(applyment_id),
+                            Some(out_request_no),
+                            Some(state),
+                            Some(fail_reason),
+                            Some(modify_time),
+                        ) => {
+                            Ok(Self {
+                                applyment_id,
+                                out_request_no,
+                                state,
+                                fail_reason,
+                                modify_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -842,6 +946,7 @@ pub mod withdrawl_apply {
         pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRequestNo<'a> {
             /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_request_no(
                 self,
                 out_request_no: &str,
@@ -859,6 +964,7 @@ pub mod withdrawl_apply {
                 /// 电商平台发起申请后, 电商平台调用此接口查询审批和出款进度。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_8_7.shtml)
                 ///
                 /// `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -884,9 +990,10 @@ pub mod withdrawl_apply {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        withdrawl_apply: o.req("withdrawl_apply")?,
-                    })
+                    match o.req("withdrawl_apply") {
+                        Some(withdrawl_apply) => Ok(Self { withdrawl_apply }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 提现申请单信息
@@ -932,13 +1039,30 @@ pub mod withdrawl_apply {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        applyment_id: o.req("applyment_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        state: o.req("state")?,
-                        fail_reason: o.opt("fail_reason")?,
-                        modify_time: o.opt("modify_time")?,
-                    })
+                    match (
+                        o.req("applyment_id"),
+                        o.req("out_request_no"),
+                        o.req("state"),
+                        o.opt("fail_reason"),
+                        o.opt("modify_time"),
+                    ) {
+                        (
+                            Some(applyment_id),
+                            Some(out_request_no),
+                            Some(state),
+                            Some(fail_reason),
+                            Some(modify_time),
+                        ) => {
+                            Ok(Self {
+                                applyment_id,
+                                out_request_no,
+                                state,
+                                fail_reason,
+                                modify_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct EnhancedDueDiligence<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> EnhancedDueDiligence<'a> {
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`: `due_diligence_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn due_diligence_id(
         self,
         due_diligence_id: &str,
@@ -17,10 +18,12 @@ pub mod by_due_diligence_id {
     pub struct ByDueDiligenceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByDueDiligenceId<'a> {
         /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
+        #[inline]
         pub fn submit(self) -> submit::Submit<'a> {
             submit::Submit(self.0.push("submit"))
         }
         /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
+        #[inline]
         pub fn upload(self) -> upload::Upload<'a> {
             upload::Upload(self.0.push("upload"))
         }
@@ -29,6 +32,7 @@ pub mod by_due_diligence_id {
         /// 查询子商户强化尽调单信息
         ///
         /// `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -61,9 +65,10 @@ pub mod by_due_diligence_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
@@ -133,19 +138,48 @@ pub mod by_due_diligence_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                due_diligence_id: o.req("due_diligence_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                due_diligence_state: o.req("due_diligence_state")?,
-                reject_reason: o.opt("reject_reason")?,
-                deadline_time: o.req("deadline_time")?,
-                terminal_time: o.opt("terminal_time")?,
-                submit_time: o.opt("submit_time")?,
-                reject_time: o.opt("reject_time")?,
-                complete_time: o.opt("complete_time")?,
-                submission_template: o.opt("submission_template")?,
-                submission_data: o.opt("submission_data")?,
-            })
+            match (
+                o.req("due_diligence_id"),
+                o.req("sub_mchid"),
+                o.req("due_diligence_state"),
+                o.opt("reject_reason"),
+                o.req("deadline_time"),
+                o.opt("terminal_time"),
+                o.opt("submit_time"),
+                o.opt("reject_time"),
+                o.opt("complete_time"),
+                o.opt("submission_template"),
+                o.opt("submission_data"),
+            ) {
+                (
+                    Some(due_diligence_id),
+                    Some(sub_mchid),
+                    Some(due_diligence_state),
+                    Some(reject_reason),
+                    Some(deadline_time),
+                    Some(terminal_time),
+                    Some(submit_time),
+                    Some(reject_time),
+                    Some(complete_time),
+                    Some(submission_template),
+                    Some(submission_data),
+                ) => {
+                    Ok(Self {
+                        due_diligence_id,
+                        sub_mchid,
+                        due_diligence_state,
+                        reject_reason,
+                        deadline_time,
+                        terminal_time,
+                        submit_time,
+                        reject_time,
+                        complete_time,
+                        submission_template,
+                        submission_data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 尽调单状态
@@ -226,6 +260,7 @@ pub mod by_due_diligence_id {
             /// 提交尽调资料
             ///
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -264,10 +299,12 @@ pub mod by_due_diligence_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    submit_data: o.opt("submit_data")?,
-                })
+                match (o.req("sub_mchid"), o.opt("submit_data")) {
+                    (Some(sub_mchid), Some(submit_data)) => {
+                        Ok(Self { sub_mchid, submit_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
@@ -304,12 +341,27 @@ pub mod by_due_diligence_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    due_diligence_state: o.opt("due_diligence_state")?,
-                    submit_time: o.opt("submit_time")?,
-                    submission_template: o.opt("submission_template")?,
-                    submission_data: o.opt("submission_data")?,
-                })
+                match (
+                    o.opt("due_diligence_state"),
+                    o.opt("submit_time"),
+                    o.opt("submission_template"),
+                    o.opt("submission_data"),
+                ) {
+                    (
+                        Some(due_diligence_state),
+                        Some(submit_time),
+                        Some(submission_template),
+                        Some(submission_data),
+                    ) => {
+                        Ok(Self {
+                            due_diligence_state,
+                            submit_time,
+                            submission_template,
+                            submission_data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 尽调单状态
@@ -393,6 +445,7 @@ pub mod by_due_diligence_id {
             /// 上传尽调资料文件
             ///
             /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -425,7 +478,10 @@ pub mod by_due_diligence_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+                match o.req("meta") {
+                    Some(meta) => Ok(Self { meta }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 媒体文件元信息`JSON`格式字符串
@@ -466,12 +522,27 @@ pub mod by_due_diligence_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    file_name: o.opt("file_name")?,
-                    file_digest: o.opt("file_digest")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    item_id: o.opt("item_id")?,
-                })
+                match (
+                    o.opt("file_name"),
+                    o.opt("file_digest"),
+                    o.opt("sub_mchid"),
+                    o.opt("item_id"),
+                ) {
+                    (
+                        Some(file_name),
+                        Some(file_digest),
+                        Some(sub_mchid),
+                        Some(item_id),
+                    ) => {
+                        Ok(Self {
+                            file_name,
+                            file_digest,
+                            sub_mchid,
+                            item_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
@@ -497,7 +568,10 @@ pub mod by_due_diligence_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { file_id: o.req("file_id")? })
+                match o.req("file_id") {
+                    Some(file_id) => Ok(Self { file_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct MerchantLimitations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantLimitations<'a> {
     /// `/v3/mch-operation-manage/merchant-limitations/sub-mchid`
+    #[inline]
     pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
         sub_mchid::SubMchid(self.0.push("sub-mchid"))
     }
@@ -14,6 +15,7 @@ pub mod sub_mchid {
     pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SubMchid<'a> {
         /// `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -28,6 +30,7 @@ pub mod sub_mchid {
             /// 服务商查询子商户的管控情况。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/limited-functions-and-reasons/mch-limitations/query-sub-mch-limitation.html)
             ///
             /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -66,12 +69,27 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    limited_functions: o.opt("limited_functions")?,
-                    recovery_specifications: o.opt("recovery_specifications")?,
-                    other_limited_functions: o.opt("other_limited_functions")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.opt("limited_functions"),
+                    o.opt("recovery_specifications"),
+                    o.opt("other_limited_functions"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(limited_functions),
+                        Some(recovery_specifications),
+                        Some(other_limited_functions),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            limited_functions,
+                            recovery_specifications,
+                            other_limited_functions,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseLimitedFunctions
@@ -234,20 +252,51 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    limitation_case_id: o.opt("limitation_case_id")?,
-                    limitation_reason: o.opt("limitation_reason")?,
-                    limitation_reason_describe: o.opt("limitation_reason_describe")?,
-                    recover_way: o.opt("recover_way")?,
-                    recover_way_param: o.opt("recover_way_param")?,
-                    recover_help_url: o.opt("recover_help_url")?,
-                    limitation_action_type: o.opt("limitation_action_type")?,
-                    limitation_start_date: o.opt("limitation_start_date")?,
-                    limitation_date: o.opt("limitation_date")?,
-                    limitation_reason_type: o.opt("limitation_reason_type")?,
-                    relate_limitations: o.opt("relate_limitations")?,
-                    other_relate_limitations: o.opt("other_relate_limitations")?,
-                })
+                match (
+                    o.opt("limitation_case_id"),
+                    o.opt("limitation_reason"),
+                    o.opt("limitation_reason_describe"),
+                    o.opt("recover_way"),
+                    o.opt("recover_way_param"),
+                    o.opt("recover_help_url"),
+                    o.opt("limitation_action_type"),
+                    o.opt("limitation_start_date"),
+                    o.opt("limitation_date"),
+                    o.opt("limitation_reason_type"),
+                    o.opt("relate_limitations"),
+                    o.opt("other_relate_limitations"),
+                ) {
+                    (
+                        Some(limitation_case_id),
+                        Some(limitation_reason),
+                        Some(limitation_reason_describe),
+                        Some(recover_way),
+                        Some(recover_way_param),
+                        Some(recover_help_url),
+                        Some(limitation_action_type),
+                        Some(limitation_start_date),
+                        Some(limitation_date),
+                        Some(limitation_reason_type),
+                        Some(relate_limitations),
+                        Some(other_relate_limitations),
+                    ) => {
+                        Ok(Self {
+                            limitation_case_id,
+                            limitation_reason,
+                            limitation_reason_describe,
+                            recover_way,
+                            recover_way_param,
+                            recover_help_url,
+                            limitation_action_type,
+                            limitation_start_date,
+                            limitation_date,
+                            limitation_reason_type,
+                            relate_limitations,
+                            other_relate_limitations,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 处置方式

@@ -4,10 +4,12 @@
 pub struct Mchcontactalterapplyment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Mchcontactalterapplyment<'a> {
     /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`: `apply_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn apply_id(self, apply_id: &str) -> by_apply_id::ByApplyId<'a> {
         by_apply_id::ByApplyId(self.0.push_param(&apply_id))
     }
     /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
@@ -16,6 +18,7 @@ impl<'a> Mchcontactalterapplyment<'a> {
     /// 服务商使用该接口提交商家超级管理员变更申请，帮助商家修改超级管理员资料。
     ///
     /// `POST /v3/mchalterapply/mchcontactalterapplyment`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -62,12 +65,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            merchant_code: o.req("merchant_code")?,
-            out_request_no: o.req("out_request_no")?,
-            contact_info: o.opt("contact_info")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("merchant_code"),
+            o.req("out_request_no"),
+            o.opt("contact_info"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(merchant_code),
+                Some(out_request_no),
+                Some(contact_info),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    merchant_code,
+                    out_request_no,
+                    contact_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 超级管理员信息
@@ -127,17 +145,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestContactInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            contact_name: o.req("contact_name")?,
-            contact_id_doc_type: o.req("contact_id_doc_type")?,
-            contact_id_card_number: o.req("contact_id_card_number")?,
-            contact_id_doc_copy: o.req("contact_id_doc_copy")?,
-            contact_id_doc_copy_back: o.opt("contact_id_doc_copy_back")?,
-            contact_id_doc_period_begin: o.req("contact_id_doc_period_begin")?,
-            contact_id_doc_period_end: o.req("contact_id_doc_period_end")?,
-            business_authorization_letter: o.opt("business_authorization_letter")?,
-            mobile_phone: o.req("mobile_phone")?,
-        })
+        match (
+            o.req("contact_name"),
+            o.req("contact_id_doc_type"),
+            o.req("contact_id_card_number"),
+            o.req("contact_id_doc_copy"),
+            o.opt("contact_id_doc_copy_back"),
+            o.req("contact_id_doc_period_begin"),
+            o.req("contact_id_doc_period_end"),
+            o.opt("business_authorization_letter"),
+            o.req("mobile_phone"),
+        ) {
+            (
+                Some(contact_name),
+                Some(contact_id_doc_type),
+                Some(contact_id_card_number),
+                Some(contact_id_doc_copy),
+                Some(contact_id_doc_copy_back),
+                Some(contact_id_doc_period_begin),
+                Some(contact_id_doc_period_end),
+                Some(business_authorization_letter),
+                Some(mobile_phone),
+            ) => {
+                Ok(Self {
+                    contact_name,
+                    contact_id_doc_type,
+                    contact_id_card_number,
+                    contact_id_doc_copy,
+                    contact_id_doc_copy_back,
+                    contact_id_doc_period_begin,
+                    contact_id_doc_period_end,
+                    business_authorization_letter,
+                    mobile_phone,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 超级管理员证件类型
@@ -263,9 +306,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            apply_id: o.opt("apply_id")?,
-        })
+        match o.opt("apply_id") {
+            Some(apply_id) => Ok(Self { apply_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
@@ -274,6 +318,7 @@ pub mod by_apply_id {
     pub struct ByApplyId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByApplyId<'a> {
         /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
+        #[inline]
         pub fn revoke(self) -> revoke::Revoke<'a> {
             revoke::Revoke(self.0.push("revoke"))
         }
@@ -282,6 +327,7 @@ pub mod by_apply_id {
         /// 使用申请单号查询超级管理员修改申请单的状态
         ///
         /// `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -332,14 +378,33 @@ pub mod by_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                apply_id: o.req("apply_id")?,
-                out_request_no: o.req("out_request_no")?,
-                merchant_code: o.req("merchant_code")?,
-                state: o.req("state")?,
-                audit_reject_reason: o.opt("audit_reject_reason")?,
-                audit_reject_detail: o.opt("audit_reject_detail")?,
-            })
+            match (
+                o.req("apply_id"),
+                o.req("out_request_no"),
+                o.req("merchant_code"),
+                o.req("state"),
+                o.opt("audit_reject_reason"),
+                o.opt("audit_reject_detail"),
+            ) {
+                (
+                    Some(apply_id),
+                    Some(out_request_no),
+                    Some(merchant_code),
+                    Some(state),
+                    Some(audit_reject_reason),
+                    Some(audit_reject_detail),
+                ) => {
+                    Ok(Self {
+                        apply_id,
+                        out_request_no,
+                        merchant_code,
+                        state,
+                        audit_reject_reason,
+                        audit_reject_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseAuditRejectDetail
@@ -370,10 +435,12 @@ pub mod by_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                param_name: o.opt("param_name")?,
-                reject_reason: o.opt("reject_reason")?,
-            })
+            match (o.opt("param_name"), o.opt("reject_reason")) {
+                (Some(param_name), Some(reject_reason)) => {
+                    Ok(Self { param_name, reject_reason })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请单状态
@@ -450,6 +517,7 @@ pub mod by_apply_id {
             /// 当申请单状态为编辑中/审核中/已驳回时，才支持撤销
             ///
             /// `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_json()
             }
@@ -482,10 +550,10 @@ pub mod by_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    apply_id: o.opt("apply_id")?,
-                    state: o.opt("state")?,
-                })
+                match (o.opt("apply_id"), o.opt("state")) {
+                    (Some(apply_id), Some(state)) => Ok(Self { apply_id, state }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请单状态
@@ -562,6 +630,7 @@ pub mod merchant {
     pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Merchant<'a> {
         /// `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}`: `merchant_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn merchant_code(
             self,
             merchant_code: &str,
@@ -575,6 +644,7 @@ pub mod merchant {
         pub struct ByMerchantCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByMerchantCode<'a> {
             /// `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no`
+            #[inline]
             pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
                 out_request_no::OutRequestNo(self.0.push("out-request-no"))
             }
@@ -585,6 +655,7 @@ pub mod merchant {
             pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutRequestNo<'a> {
                 /// `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_request_no(
                     self,
                     out_request_no: &str,
@@ -604,6 +675,7 @@ pub mod merchant {
                     /// 使用业务单号查询申请单状态 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
                     ///
                     /// `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -654,14 +726,33 @@ pub mod merchant {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            apply_id: o.req("apply_id")?,
-                            out_request_no: o.req("out_request_no")?,
-                            merchant_code: o.req("merchant_code")?,
-                            state: o.req("state")?,
-                            audit_reject_reason: o.opt("audit_reject_reason")?,
-                            audit_reject_detail: o.opt("audit_reject_detail")?,
-                        })
+                        match (
+                            o.req("apply_id"),
+                            o.req("out_request_no"),
+                            o.req("merchant_code"),
+                            o.req("state"),
+                            o.opt("audit_reject_reason"),
+                            o.opt("audit_reject_detail"),
+                        ) {
+                            (
+                                Some(apply_id),
+                                Some(out_request_no),
+                                Some(merchant_code),
+                                Some(state),
+                                Some(audit_reject_reason),
+                                Some(audit_reject_detail),
+                            ) => {
+                                Ok(Self {
+                                    apply_id,
+                                    out_request_no,
+                                    merchant_code,
+                                    state,
+                                    audit_reject_reason,
+                                    audit_reject_detail,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseAuditRejectDetail
@@ -692,10 +783,12 @@ pub mod merchant {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            param_name: o.opt("param_name")?,
-                            reject_reason: o.opt("reject_reason")?,
-                        })
+                        match (o.opt("param_name"), o.opt("reject_reason")) {
+                            (Some(param_name), Some(reject_reason)) => {
+                                Ok(Self { param_name, reject_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态

@@ -4,10 +4,12 @@
 pub struct Mchsubjectalterapplyment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Mchsubjectalterapplyment<'a> {
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`: `apply_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn apply_id(self, apply_id: &str) -> by_apply_id::ByApplyId<'a> {
         by_apply_id::ByApplyId(self.0.push_param(&apply_id))
     }
     /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
@@ -16,6 +18,7 @@ impl<'a> Mchsubjectalterapplyment<'a> {
     /// 服务商使用该接口提交商家主体资料变更申请，帮助商家修改主体资料。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090649)
     ///
     /// `POST /v3/mchalterapply/mchsubjectalterapplyment`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -90,20 +93,51 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            merchant_code: o.req("merchant_code")?,
-            out_request_no: o.req("out_request_no")?,
-            alter_scope: o.opt("alter_scope")?,
-            organization_type: o.req("organization_type")?,
-            finance_institution: o.opt("finance_institution")?,
-            business_license_info: o.opt("business_license_info")?,
-            certificate_info: o.opt("certificate_info")?,
-            finance_institution_info: o.opt("finance_institution_info")?,
-            legal_person_info: o.opt("legal_person_info")?,
-            ubo_info_list: o.opt("ubo_info_list")?,
-            addition: o.opt("addition")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("merchant_code"),
+            o.req("out_request_no"),
+            o.opt("alter_scope"),
+            o.req("organization_type"),
+            o.opt("finance_institution"),
+            o.opt("business_license_info"),
+            o.opt("certificate_info"),
+            o.opt("finance_institution_info"),
+            o.opt("legal_person_info"),
+            o.opt("ubo_info_list"),
+            o.opt("addition"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(merchant_code),
+                Some(out_request_no),
+                Some(alter_scope),
+                Some(organization_type),
+                Some(finance_institution),
+                Some(business_license_info),
+                Some(certificate_info),
+                Some(finance_institution_info),
+                Some(legal_person_info),
+                Some(ubo_info_list),
+                Some(addition),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    merchant_code,
+                    out_request_no,
+                    alter_scope,
+                    organization_type,
+                    finance_institution,
+                    business_license_info,
+                    certificate_info,
+                    finance_institution_info,
+                    legal_person_info,
+                    ubo_info_list,
+                    addition,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 补充材料列表
@@ -149,13 +183,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAddition {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bank_openaccount_license: o.opt("bank_openaccount_license")?,
-            openaccount_approval: o.opt("openaccount_approval")?,
-            legal_other_prove: o.opt("legal_other_prove")?,
-            agency_prove: o.opt("agency_prove")?,
-            ubo_prove: o.opt("ubo_prove")?,
-        })
+        match (
+            o.opt("bank_openaccount_license"),
+            o.opt("openaccount_approval"),
+            o.opt("legal_other_prove"),
+            o.opt("agency_prove"),
+            o.opt("ubo_prove"),
+        ) {
+            (
+                Some(bank_openaccount_license),
+                Some(openaccount_approval),
+                Some(legal_other_prove),
+                Some(agency_prove),
+                Some(ubo_prove),
+            ) => {
+                Ok(Self {
+                    bank_openaccount_license,
+                    openaccount_approval,
+                    legal_other_prove,
+                    agency_prove,
+                    ubo_prove,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 主体资料变更范围
@@ -267,15 +318,36 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusinessLicenseInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            license_number: o.req("license_number")?,
-            license_copy: o.req("license_copy")?,
-            merchant_name: o.req("merchant_name")?,
-            legal_person: o.req("legal_person")?,
-            company_address: o.opt("company_address")?,
-            license_period_begin: o.opt("license_period_begin")?,
-            license_period_end: o.opt("license_period_end")?,
-        })
+        match (
+            o.req("license_number"),
+            o.req("license_copy"),
+            o.req("merchant_name"),
+            o.req("legal_person"),
+            o.opt("company_address"),
+            o.opt("license_period_begin"),
+            o.opt("license_period_end"),
+        ) {
+            (
+                Some(license_number),
+                Some(license_copy),
+                Some(merchant_name),
+                Some(legal_person),
+                Some(company_address),
+                Some(license_period_begin),
+                Some(license_period_end),
+            ) => {
+                Ok(Self {
+                    license_number,
+                    license_copy,
+                    merchant_name,
+                    legal_person,
+                    company_address,
+                    license_period_begin,
+                    license_period_end,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 登记证书信息
@@ -336,16 +408,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCertificateInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cert_type: o.req("cert_type")?,
-            cert_number: o.req("cert_number")?,
-            cert_copy: o.req("cert_copy")?,
-            merchant_name: o.req("merchant_name")?,
-            legal_person: o.req("legal_person")?,
-            company_address: o.req("company_address")?,
-            cert_period_begin: o.req("cert_period_begin")?,
-            cert_period_end: o.req("cert_period_end")?,
-        })
+        match (
+            o.req("cert_type"),
+            o.req("cert_number"),
+            o.req("cert_copy"),
+            o.req("merchant_name"),
+            o.req("legal_person"),
+            o.req("company_address"),
+            o.req("cert_period_begin"),
+            o.req("cert_period_end"),
+        ) {
+            (
+                Some(cert_type),
+                Some(cert_number),
+                Some(cert_copy),
+                Some(merchant_name),
+                Some(legal_person),
+                Some(company_address),
+                Some(cert_period_begin),
+                Some(cert_period_end),
+            ) => {
+                Ok(Self {
+                    cert_type,
+                    cert_number,
+                    cert_copy,
+                    merchant_name,
+                    legal_person,
+                    company_address,
+                    cert_period_begin,
+                    cert_period_end,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证书类型
@@ -460,10 +555,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFinanceInstitutionInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            finance_type: o.req("finance_type")?,
-            finance_license_pics: o.req("finance_license_pics")?,
-        })
+        match (o.req("finance_type"), o.req("finance_license_pics")) {
+            (Some(finance_type), Some(finance_license_pics)) => {
+                Ok(Self {
+                    finance_type,
+                    finance_license_pics,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 金融机构类型
@@ -601,19 +701,48 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLegalPersonInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id_holder_type: o.req("id_holder_type")?,
-            id_doc_type: o.opt("id_doc_type")?,
-            authorize_letter_copy: o.opt("authorize_letter_copy")?,
-            card_front: o.opt("card_front")?,
-            card_back: o.opt("card_back")?,
-            card_name: o.opt("card_name")?,
-            card_number: o.opt("card_number")?,
-            card_address: o.opt("card_address")?,
-            card_period_begin: o.opt("card_period_begin")?,
-            card_period_end: o.opt("card_period_end")?,
-            as_ubo: o.opt("as_ubo")?,
-        })
+        match (
+            o.req("id_holder_type"),
+            o.opt("id_doc_type"),
+            o.opt("authorize_letter_copy"),
+            o.opt("card_front"),
+            o.opt("card_back"),
+            o.opt("card_name"),
+            o.opt("card_number"),
+            o.opt("card_address"),
+            o.opt("card_period_begin"),
+            o.opt("card_period_end"),
+            o.opt("as_ubo"),
+        ) {
+            (
+                Some(id_holder_type),
+                Some(id_doc_type),
+                Some(authorize_letter_copy),
+                Some(card_front),
+                Some(card_back),
+                Some(card_name),
+                Some(card_number),
+                Some(card_address),
+                Some(card_period_begin),
+                Some(card_period_end),
+                Some(as_ubo),
+            ) => {
+                Ok(Self {
+                    id_holder_type,
+                    id_doc_type,
+                    authorize_letter_copy,
+                    card_front,
+                    card_back,
+                    card_name,
+                    card_number,
+                    card_address,
+                    card_period_begin,
+                    card_period_end,
+                    as_ubo,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -894,16 +1023,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestUboInfoList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            id_doc_type: o.req("id_doc_type")?,
-            card_front: o.req("card_front")?,
-            card_back: o.opt("card_back")?,
-            card_name: o.req("card_name")?,
-            card_number: o.req("card_number")?,
-            card_address: o.req("card_address")?,
-            card_period_begin: o.req("card_period_begin")?,
-            card_period_end: o.req("card_period_end")?,
-        })
+        match (
+            o.req("id_doc_type"),
+            o.req("card_front"),
+            o.opt("card_back"),
+            o.req("card_name"),
+            o.req("card_number"),
+            o.req("card_address"),
+            o.req("card_period_begin"),
+            o.req("card_period_end"),
+        ) {
+            (
+                Some(id_doc_type),
+                Some(card_front),
+                Some(card_back),
+                Some(card_name),
+                Some(card_number),
+                Some(card_address),
+                Some(card_period_begin),
+                Some(card_period_end),
+            ) => {
+                Ok(Self {
+                    id_doc_type,
+                    card_front,
+                    card_back,
+                    card_name,
+                    card_number,
+                    card_address,
+                    card_period_begin,
+                    card_period_end,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -1029,9 +1181,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            apply_id: o.opt("apply_id")?,
-        })
+        match o.opt("apply_id") {
+            Some(apply_id) => Ok(Self { apply_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
@@ -1040,6 +1193,7 @@ pub mod by_apply_id {
     pub struct ByApplyId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByApplyId<'a> {
         /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
+        #[inline]
         pub fn revoke(self) -> revoke::Revoke<'a> {
             revoke::Revoke(self.0.push("revoke"))
         }
@@ -1048,6 +1202,7 @@ pub mod by_apply_id {
         /// 使用申请单号查询申请单状态 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
         ///
         /// `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -1098,14 +1253,33 @@ pub mod by_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_code: o.req("merchant_code")?,
-                apply_id: o.req("apply_id")?,
-                out_request_no: o.req("out_request_no")?,
-                state: o.req("state")?,
-                audit_reject_reason: o.opt("audit_reject_reason")?,
-                audit_reject_detail: o.opt("audit_reject_detail")?,
-            })
+            match (
+                o.req("merchant_code"),
+                o.req("apply_id"),
+                o.req("out_request_no"),
+                o.req("state"),
+                o.opt("audit_reject_reason"),
+                o.opt("audit_reject_detail"),
+            ) {
+                (
+                    Some(merchant_code),
+                    Some(apply_id),
+                    Some(out_request_no),
+                    Some(state),
+                    Some(audit_reject_reason),
+                    Some(audit_reject_detail),
+                ) => {
+                    Ok(Self {
+                        merchant_code,
+                        apply_id,
+                        out_request_no,
+                        state,
+                        audit_reject_reason,
+                        audit_reject_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseAuditRejectDetail
@@ -1136,10 +1310,12 @@ pub mod by_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                param_name: o.opt("param_name")?,
-                reject_reason: o.opt("reject_reason")?,
-            })
+            match (o.opt("param_name"), o.opt("reject_reason")) {
+                (Some(param_name), Some(reject_reason)) => {
+                    Ok(Self { param_name, reject_reason })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请单状态
@@ -1220,6 +1396,7 @@ pub mod by_apply_id {
             /// 当申请单状态为编辑中/审核中/已驳回时，才支持撤销 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
             ///
             /// `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_json()
             }
@@ -1247,7 +1424,10 @@ pub mod by_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { result: o.req("result")? })
+                match o.req("result") {
+                    Some(result) => Ok(Self { result }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 撤销状态
@@ -1312,6 +1492,7 @@ pub mod merchant {
     pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Merchant<'a> {
         /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}`: `merchant_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn merchant_code(
             self,
             merchant_code: &str,
@@ -1325,6 +1506,7 @@ pub mod merchant {
         pub struct ByMerchantCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByMerchantCode<'a> {
             /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no`
+            #[inline]
             pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
                 out_request_no::OutRequestNo(self.0.push("out-request-no"))
             }
@@ -1335,6 +1517,7 @@ pub mod merchant {
             pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutRequestNo<'a> {
                 /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_request_no(
                     self,
                     out_request_no: &str,
@@ -1354,6 +1537,7 @@ pub mod merchant {
                     /// 使用业务单号查询申请单状态 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
                     ///
                     /// `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1404,14 +1588,33 @@ pub mod merchant {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            merchant_code: o.req("merchant_code")?,
-                            apply_id: o.req("apply_id")?,
-                            out_request_no: o.req("out_request_no")?,
-                            state: o.req("state")?,
-                            audit_reject_reason: o.opt("audit_reject_reason")?,
-                            audit_reject_detail: o.opt("audit_reject_detail")?,
-                        })
+                        match (
+                            o.req("merchant_code"),
+                            o.req("apply_id"),
+                            o.req("out_request_no"),
+                            o.req("state"),
+                            o.opt("audit_reject_reason"),
+                            o.opt("audit_reject_detail"),
+                        ) {
+                            (
+                                Some(merchant_code),
+                                Some(apply_id),
+                                Some(out_request_no),
+                                Some(state),
+                                Some(audit_reject_reason),
+                                Some(audit_reject_detail),
+                            ) => {
+                                Ok(Self {
+                                    merchant_code,
+                                    apply_id,
+                                    out_request_no,
+                                    state,
+                                    audit_reject_reason,
+                                    audit_reject_detail,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseAuditRejectDetail
@@ -1442,10 +1645,12 @@ pub mod merchant {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            param_name: o.opt("param_name")?,
-                            reject_reason: o.opt("reject_reason")?,
-                        })
+                        match (o.opt("param_name"), o.opt("reject_reason")) {
+                            (Some(param_name), Some(reject_reason)) => {
+                                Ok(Self { param_name, reject_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态

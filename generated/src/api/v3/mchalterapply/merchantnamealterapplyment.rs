@@ -4,10 +4,12 @@
 pub struct Merchantnamealterapplyment<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchantnamealterapplyment<'a> {
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`: `apply_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn apply_id(self, apply_id: &str) -> by_apply_id::ByApplyId<'a> {
         by_apply_id::ByApplyId(self.0.push_param(&apply_id))
     }
     /// `/v3/mchalterapply/merchantnamealterapplyment/merchant`
+    #[inline]
     pub fn merchant(self) -> merchant::Merchant<'a> {
         merchant::Merchant(self.0.push("merchant"))
     }
@@ -16,6 +18,7 @@ impl<'a> Merchantnamealterapplyment<'a> {
     /// 服务商使用该接口提交商家的商户简称变更申请，帮助商家修改商户简称。
     ///
     /// `POST /v3/mchalterapply/merchantnamealterapplyment`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -56,11 +59,20 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.req("sub_mchid")?,
-            out_request_no: o.req("out_request_no")?,
-            merchant_shortname: o.req("merchant_shortname")?,
-        })
+        match (
+            o.req("sub_mchid"),
+            o.req("out_request_no"),
+            o.req("merchant_shortname"),
+        ) {
+            (Some(sub_mchid), Some(out_request_no), Some(merchant_shortname)) => {
+                Ok(Self {
+                    sub_mchid,
+                    out_request_no,
+                    merchant_shortname,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
@@ -86,9 +98,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            apply_id: o.opt("apply_id")?,
-        })
+        match o.opt("apply_id") {
+            Some(apply_id) => Ok(Self { apply_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
@@ -97,6 +110,7 @@ pub mod by_apply_id {
     pub struct ByApplyId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByApplyId<'a> {
         /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
+        #[inline]
         pub fn revoke(self) -> revoke::Revoke<'a> {
             revoke::Revoke(self.0.push("revoke"))
         }
@@ -105,6 +119,7 @@ pub mod by_apply_id {
         /// 使用申请单号查询商户简称修改申请单的状态
         ///
         /// `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -152,13 +167,30 @@ pub mod by_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                apply_id: o.req("apply_id")?,
-                out_request_no: o.req("out_request_no")?,
-                merchant_code: o.req("merchant_code")?,
-                state: o.req("state")?,
-                audit_reject_reason: o.opt("audit_reject_reason")?,
-            })
+            match (
+                o.req("apply_id"),
+                o.req("out_request_no"),
+                o.req("merchant_code"),
+                o.req("state"),
+                o.opt("audit_reject_reason"),
+            ) {
+                (
+                    Some(apply_id),
+                    Some(out_request_no),
+                    Some(merchant_code),
+                    Some(state),
+                    Some(audit_reject_reason),
+                ) => {
+                    Ok(Self {
+                        apply_id,
+                        out_request_no,
+                        merchant_code,
+                        state,
+                        audit_reject_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 申请单状态
@@ -235,6 +267,7 @@ pub mod by_apply_id {
             /// 当申请单状态为编辑中/审核中/已驳回时，才支持撤销
             ///
             /// `POST /v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_json()
             }
@@ -267,10 +300,10 @@ pub mod by_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    apply_id: o.opt("apply_id")?,
-                    state: o.opt("state")?,
-                })
+                match (o.opt("apply_id"), o.opt("state")) {
+                    (Some(apply_id), Some(state)) => Ok(Self { apply_id, state }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 申请单状态
@@ -331,6 +364,7 @@ pub mod merchant {
     pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Merchant<'a> {
         /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -341,6 +375,7 @@ pub mod merchant {
         pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BySubMchid<'a> {
             /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no`
+            #[inline]
             pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
                 out_request_no::OutRequestNo(self.0.push("out-request-no"))
             }
@@ -351,6 +386,7 @@ pub mod merchant {
             pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutRequestNo<'a> {
                 /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_request_no(
                     self,
                     out_request_no: &str,
@@ -370,6 +406,7 @@ pub mod merchant {
                     /// 使用业务单号查询申请单状态
                     ///
                     /// `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -417,13 +454,30 @@ pub mod merchant {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            apply_id: o.req("apply_id")?,
-                            out_request_no: o.req("out_request_no")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            state: o.req("state")?,
-                            audit_reject_reason: o.opt("audit_reject_reason")?,
-                        })
+                        match (
+                            o.req("apply_id"),
+                            o.req("out_request_no"),
+                            o.req("sub_mchid"),
+                            o.req("state"),
+                            o.opt("audit_reject_reason"),
+                        ) {
+                            (
+                                Some(apply_id),
+                                Some(out_request_no),
+                                Some(sub_mchid),
+                                Some(state),
+                                Some(audit_reject_reason),
+                            ) => {
+                                Ok(Self {
+                                    apply_id,
+                                    out_request_no,
+                                    sub_mchid,
+                                    state,
+                                    audit_reject_reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 申请单状态

@@ -4,10 +4,12 @@
 pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Orders<'a> {
     /// `/v3/med-ins/orders/mix-trade-no`
+    #[inline]
     pub fn mix_trade_no(self) -> mix_trade_no::MixTradeNo<'a> {
         mix_trade_no::MixTradeNo(self.0.push("mix-trade-no"))
     }
     /// `/v3/med-ins/orders/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Orders<'a> {
     /// 商户调用该接口向微信医保后台下单
     ///
     /// `POST /v3/med-ins/orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -207,43 +210,120 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            mix_pay_type: o.req("mix_pay_type")?,
-            order_type: o.req("order_type")?,
-            appid: o.req("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-            payer: o.req("payer")?,
-            pay_for_relatives: o.opt("pay_for_relatives")?,
-            relative: o.opt("relative")?,
-            out_trade_no: o.req("out_trade_no")?,
-            serial_no: o.req("serial_no")?,
-            pay_order_id: o.opt("pay_order_id")?,
-            pay_auth_no: o.opt("pay_auth_no")?,
-            geo_location: o.opt("geo_location")?,
-            city_id: o.req("city_id")?,
-            med_inst_name: o.req("med_inst_name")?,
-            med_inst_no: o.req("med_inst_no")?,
-            med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
-            total_fee: o.req("total_fee")?,
-            med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
-            med_ins_self_fee: o.opt("med_ins_self_fee")?,
-            med_ins_other_fee: o.opt("med_ins_other_fee")?,
-            med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
-            wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
-            cash_add_detail: o.opt("cash_add_detail")?,
-            cash_reduce_detail: o.opt("cash_reduce_detail")?,
-            callback_url: o.req("callback_url")?,
-            prepay_id: o.opt("prepay_id")?,
-            passthrough_request_content: o.opt("passthrough_request_content")?,
-            extends: o.opt("extends")?,
-            attach: o.opt("attach")?,
-            channel_no: o.opt("channel_no")?,
-            med_ins_test_env: o.opt("med_ins_test_env")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("mix_pay_type"),
+            o.req("order_type"),
+            o.req("appid"),
+            o.opt("sub_appid"),
+            o.opt("sub_mchid"),
+            o.opt("openid"),
+            o.opt("sub_openid"),
+            o.req("payer"),
+            o.opt("pay_for_relatives"),
+            o.opt("relative"),
+            o.req("out_trade_no"),
+            o.req("serial_no"),
+            o.opt("pay_order_id"),
+            o.opt("pay_auth_no"),
+            o.opt("geo_location"),
+            o.req("city_id"),
+            o.req("med_inst_name"),
+            o.req("med_inst_no"),
+            o.opt("med_ins_order_create_time"),
+            o.req("total_fee"),
+            o.opt("med_ins_gov_fee"),
+            o.opt("med_ins_self_fee"),
+            o.opt("med_ins_other_fee"),
+            o.opt("med_ins_cash_fee"),
+            o.opt("wechat_pay_cash_fee"),
+            o.opt("cash_add_detail"),
+            o.opt("cash_reduce_detail"),
+            o.req("callback_url"),
+            o.opt("prepay_id"),
+            o.opt("passthrough_request_content"),
+            o.opt("extends"),
+            o.opt("attach"),
+            o.opt("channel_no"),
+            o.opt("med_ins_test_env"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(mix_pay_type),
+                Some(order_type),
+                Some(appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(openid),
+                Some(sub_openid),
+                Some(payer),
+                Some(pay_for_relatives),
+                Some(relative),
+                Some(out_trade_no),
+                Some(serial_no),
+                Some(pay_order_id),
+                Some(pay_auth_no),
+                Some(geo_location),
+                Some(city_id),
+                Some(med_inst_name),
+                Some(med_inst_no),
+                Some(med_ins_order_create_time),
+                Some(total_fee),
+                Some(med_ins_gov_fee),
+                Some(med_ins_self_fee),
+                Some(med_ins_other_fee),
+                Some(med_ins_cash_fee),
+                Some(wechat_pay_cash_fee),
+                Some(cash_add_detail),
+                Some(cash_reduce_detail),
+                Some(callback_url),
+                Some(prepay_id),
+                Some(passthrough_request_content),
+                Some(extends),
+                Some(attach),
+                Some(channel_no),
+                Some(med_ins_test_env),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    mix_pay_type,
+                    order_type,
+                    appid,
+                    sub_appid,
+                    sub_mchid,
+                    openid,
+                    sub_openid,
+                    payer,
+                    pay_for_relatives,
+                    relative,
+                    out_trade_no,
+                    serial_no,
+                    pay_order_id,
+                    pay_auth_no,
+                    geo_location,
+                    city_id,
+                    med_inst_name,
+                    med_inst_no,
+                    med_ins_order_create_time,
+                    total_fee,
+                    med_ins_gov_fee,
+                    med_ins_self_fee,
+                    med_ins_other_fee,
+                    med_ins_cash_fee,
+                    wechat_pay_cash_fee,
+                    cash_add_detail,
+                    cash_reduce_detail,
+                    callback_url,
+                    prepay_id,
+                    passthrough_request_content,
+                    extends,
+                    attach,
+                    channel_no,
+                    med_ins_test_env,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestCashAddDetail
@@ -274,10 +354,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCashAddDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cash_add_fee: o.req("cash_add_fee")?,
-            cash_add_type: o.req("cash_add_type")?,
-        })
+        match (o.req("cash_add_fee"), o.req("cash_add_type")) {
+            (Some(cash_add_fee), Some(cash_add_type)) => {
+                Ok(Self {
+                    cash_add_fee,
+                    cash_add_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 现金补充类型
@@ -364,10 +449,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCashReduceDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cash_reduce_fee: o.req("cash_reduce_fee")?,
-            cash_reduce_type: o.req("cash_reduce_type")?,
-        })
+        match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
+            (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
+                Ok(Self {
+                    cash_reduce_fee,
+                    cash_reduce_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 现金减免类型
@@ -619,11 +709,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPayer {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            id_digest: o.req("id_digest")?,
-            card_type: o.req("card_type")?,
-        })
+        match (o.req("name"), o.req("id_digest"), o.req("card_type")) {
+            (Some(name), Some(id_digest), Some(card_type)) => {
+                Ok(Self { name, id_digest, card_type })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -731,11 +822,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRelative {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            id_digest: o.req("id_digest")?,
-            card_type: o.req("card_type")?,
-        })
+        match (o.req("name"), o.req("id_digest"), o.req("card_type")) {
+            (Some(name), Some(id_digest), Some(card_type)) => {
+                Ok(Self { name, id_digest, card_type })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 证件类型
@@ -1017,47 +1109,132 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mix_trade_no: o.req("mix_trade_no")?,
-            mix_pay_status: o.req("mix_pay_status")?,
-            self_pay_status: o.req("self_pay_status")?,
-            med_ins_pay_status: o.req("med_ins_pay_status")?,
-            paid_time: o.opt("paid_time")?,
-            passthrough_response_content: o.opt("passthrough_response_content")?,
-            mix_pay_type: o.req("mix_pay_type")?,
-            order_type: o.req("order_type")?,
-            appid: o.req("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            openid: o.opt("openid")?,
-            sub_openid: o.opt("sub_openid")?,
-            pay_for_relatives: o.opt("pay_for_relatives")?,
-            out_trade_no: o.req("out_trade_no")?,
-            serial_no: o.req("serial_no")?,
-            pay_order_id: o.opt("pay_order_id")?,
-            pay_auth_no: o.opt("pay_auth_no")?,
-            geo_location: o.opt("geo_location")?,
-            city_id: o.req("city_id")?,
-            med_inst_name: o.req("med_inst_name")?,
-            med_inst_no: o.req("med_inst_no")?,
-            med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
-            total_fee: o.req("total_fee")?,
-            med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
-            med_ins_self_fee: o.opt("med_ins_self_fee")?,
-            med_ins_other_fee: o.opt("med_ins_other_fee")?,
-            med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
-            wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
-            cash_add_detail: o.opt("cash_add_detail")?,
-            cash_reduce_detail: o.opt("cash_reduce_detail")?,
-            callback_url: o.req("callback_url")?,
-            prepay_id: o.opt("prepay_id")?,
-            passthrough_request_content: o.opt("passthrough_request_content")?,
-            extends: o.opt("extends")?,
-            attach: o.opt("attach")?,
-            channel_no: o.opt("channel_no")?,
-            med_ins_test_env: o.opt("med_ins_test_env")?,
-            med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
-        })
+        match (
+            o.req("mix_trade_no"),
+            o.req("mix_pay_status"),
+            o.req("self_pay_status"),
+            o.req("med_ins_pay_status"),
+            o.opt("paid_time"),
+            o.opt("passthrough_response_content"),
+            o.req("mix_pay_type"),
+            o.req("order_type"),
+            o.req("appid"),
+            o.opt("sub_appid"),
+            o.opt("sub_mchid"),
+            o.opt("openid"),
+            o.opt("sub_openid"),
+            o.opt("pay_for_relatives"),
+            o.req("out_trade_no"),
+            o.req("serial_no"),
+            o.opt("pay_order_id"),
+            o.opt("pay_auth_no"),
+            o.opt("geo_location"),
+            o.req("city_id"),
+            o.req("med_inst_name"),
+            o.req("med_inst_no"),
+            o.opt("med_ins_order_create_time"),
+            o.req("total_fee"),
+            o.opt("med_ins_gov_fee"),
+            o.opt("med_ins_self_fee"),
+            o.opt("med_ins_other_fee"),
+            o.opt("med_ins_cash_fee"),
+            o.opt("wechat_pay_cash_fee"),
+            o.opt("cash_add_detail"),
+            o.opt("cash_reduce_detail"),
+            o.req("callback_url"),
+            o.opt("prepay_id"),
+            o.opt("passthrough_request_content"),
+            o.opt("extends"),
+            o.opt("attach"),
+            o.opt("channel_no"),
+            o.opt("med_ins_test_env"),
+            o.opt("med_ins_fail_reason"),
+        ) {
+            (
+                Some(mix_trade_no),
+                Some(mix_pay_status),
+                Some(self_pay_status),
+                Some(med_ins_pay_status),
+                Some(paid_time),
+                Some(passthrough_response_content),
+                Some(mix_pay_type),
+                Some(order_type),
+                Some(appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(openid),
+                Some(sub_openid),
+                Some(pay_for_relatives),
+                Some(out_trade_no),
+                Some(serial_no),
+                Some(pay_order_id),
+                Some(pay_auth_no),
+                Some(geo_location),
+                Some(city_id),
+                Some(med_inst_name),
+                Some(med_inst_no),
+                Some(med_ins_order_create_time),
+                Some(total_fee),
+                Some(med_ins_gov_fee),
+                Some(med_ins_self_fee),
+                Some(med_ins_other_fee),
+                Some(med_ins_cash_fee),
+                Some(wechat_pay_cash_fee),
+                Some(cash_add_detail),
+                Some(cash_reduce_detail),
+                Some(callback_url),
+                Some(prepay_id),
+                Some(passthrough_request_content),
+                Some(extends),
+                Some(attach),
+                Some(channel_no),
+                Some(med_ins_test_env),
+                Some(med_ins_fail_reason),
+            ) => {
+                Ok(Self {
+                    mix_trade_no,
+                    mix_pay_status,
+                    self_pay_status,
+                    med_ins_pay_status,
+                    paid_time,
+                    passthrough_response_content,
+                    mix_pay_type,
+                    order_type,
+                    appid,
+                    sub_appid,
+                    sub_mchid,
+                    openid,
+                    sub_openid,
+                    pay_for_relatives,
+                    out_trade_no,
+                    serial_no,
+                    pay_order_id,
+                    pay_auth_no,
+                    geo_location,
+                    city_id,
+                    med_inst_name,
+                    med_inst_no,
+                    med_ins_order_create_time,
+                    total_fee,
+                    med_ins_gov_fee,
+                    med_ins_self_fee,
+                    med_ins_other_fee,
+                    med_ins_cash_fee,
+                    wechat_pay_cash_fee,
+                    cash_add_detail,
+                    cash_reduce_detail,
+                    callback_url,
+                    prepay_id,
+                    passthrough_request_content,
+                    extends,
+                    attach,
+                    channel_no,
+                    med_ins_test_env,
+                    med_ins_fail_reason,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponseCashAddDetail
@@ -1088,10 +1265,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseCashAddDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cash_add_fee: o.req("cash_add_fee")?,
-            cash_add_type: o.req("cash_add_type")?,
-        })
+        match (o.req("cash_add_fee"), o.req("cash_add_type")) {
+            (Some(cash_add_fee), Some(cash_add_type)) => {
+                Ok(Self {
+                    cash_add_fee,
+                    cash_add_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 现金补充类型
@@ -1178,10 +1360,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseCashReduceDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            cash_reduce_fee: o.req("cash_reduce_fee")?,
-            cash_reduce_type: o.req("cash_reduce_type")?,
-        })
+        match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
+            (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
+                Ok(Self {
+                    cash_reduce_fee,
+                    cash_reduce_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 现金减免类型
@@ -1610,6 +1797,7 @@ pub mod mix_trade_no {
     pub struct MixTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> MixTradeNo<'a> {
         /// `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`: `mix_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn mix_trade_no(
             self,
             mix_trade_no: &str,
@@ -1627,6 +1815,7 @@ pub mod mix_trade_no {
             /// 商户使用混合下单订单号，通过该接口主动查询订单状态，完成下一步的业务逻辑。
             ///
             /// `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1659,9 +1848,10 @@ pub mod mix_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
@@ -1870,47 +2060,132 @@ pub mod mix_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mix_trade_no: o.req("mix_trade_no")?,
-                    mix_pay_status: o.req("mix_pay_status")?,
-                    self_pay_status: o.req("self_pay_status")?,
-                    med_ins_pay_status: o.req("med_ins_pay_status")?,
-                    paid_time: o.opt("paid_time")?,
-                    passthrough_response_content: o.opt("passthrough_response_content")?,
-                    mix_pay_type: o.req("mix_pay_type")?,
-                    order_type: o.req("order_type")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    pay_for_relatives: o.opt("pay_for_relatives")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    serial_no: o.req("serial_no")?,
-                    pay_order_id: o.opt("pay_order_id")?,
-                    pay_auth_no: o.opt("pay_auth_no")?,
-                    geo_location: o.opt("geo_location")?,
-                    city_id: o.req("city_id")?,
-                    med_inst_name: o.req("med_inst_name")?,
-                    med_inst_no: o.req("med_inst_no")?,
-                    med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
-                    total_fee: o.req("total_fee")?,
-                    med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
-                    med_ins_self_fee: o.opt("med_ins_self_fee")?,
-                    med_ins_other_fee: o.opt("med_ins_other_fee")?,
-                    med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
-                    wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
-                    cash_add_detail: o.opt("cash_add_detail")?,
-                    cash_reduce_detail: o.opt("cash_reduce_detail")?,
-                    callback_url: o.req("callback_url")?,
-                    prepay_id: o.opt("prepay_id")?,
-                    passthrough_request_content: o.opt("passthrough_request_content")?,
-                    extends: o.opt("extends")?,
-                    attach: o.opt("attach")?,
-                    channel_no: o.opt("channel_no")?,
-                    med_ins_test_env: o.opt("med_ins_test_env")?,
-                    med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
-                })
+                match (
+                    o.req("mix_trade_no"),
+                    o.req("mix_pay_status"),
+                    o.req("self_pay_status"),
+                    o.req("med_ins_pay_status"),
+                    o.opt("paid_time"),
+                    o.opt("passthrough_response_content"),
+                    o.req("mix_pay_type"),
+                    o.req("order_type"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("pay_for_relatives"),
+                    o.req("out_trade_no"),
+                    o.req("serial_no"),
+                    o.opt("pay_order_id"),
+                    o.opt("pay_auth_no"),
+                    o.opt("geo_location"),
+                    o.req("city_id"),
+                    o.req("med_inst_name"),
+                    o.req("med_inst_no"),
+                    o.opt("med_ins_order_create_time"),
+                    o.req("total_fee"),
+                    o.opt("med_ins_gov_fee"),
+                    o.opt("med_ins_self_fee"),
+                    o.opt("med_ins_other_fee"),
+                    o.opt("med_ins_cash_fee"),
+                    o.opt("wechat_pay_cash_fee"),
+                    o.opt("cash_add_detail"),
+                    o.opt("cash_reduce_detail"),
+                    o.req("callback_url"),
+                    o.opt("prepay_id"),
+                    o.opt("passthrough_request_content"),
+                    o.opt("extends"),
+                    o.opt("attach"),
+                    o.opt("channel_no"),
+                    o.opt("med_ins_test_env"),
+                    o.opt("med_ins_fail_reason"),
+                ) {
+                    (
+                        Some(mix_trade_no),
+                        Some(mix_pay_status),
+                        Some(self_pay_status),
+                        Some(med_ins_pay_status),
+                        Some(paid_time),
+                        Some(passthrough_response_content),
+                        Some(mix_pay_type),
+                        Some(order_type),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(pay_for_relatives),
+                        Some(out_trade_no),
+                        Some(serial_no),
+                        Some(pay_order_id),
+                        Some(pay_auth_no),
+                        Some(geo_location),
+                        Some(city_id),
+                        Some(med_inst_name),
+                        Some(med_inst_no),
+                        Some(med_ins_order_create_time),
+                        Some(total_fee),
+                        Some(med_ins_gov_fee),
+                        Some(med_ins_self_fee),
+                        Some(med_ins_other_fee),
+                        Some(med_ins_cash_fee),
+                        Some(wechat_pay_cash_fee),
+                        Some(cash_add_detail),
+                        Some(cash_reduce_detail),
+                        Some(callback_url),
+                        Some(prepay_id),
+                        Some(passthrough_request_content),
+                        Some(extends),
+                        Some(attach),
+                        Some(channel_no),
+                        Some(med_ins_test_env),
+                        Some(med_ins_fail_reason),
+                    ) => {
+                        Ok(Self {
+                            mix_trade_no,
+                            mix_pay_status,
+                            self_pay_status,
+                            med_ins_pay_status,
+                            paid_time,
+                            passthrough_response_content,
+                            mix_pay_type,
+                            order_type,
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                            openid,
+                            sub_openid,
+                            pay_for_relatives,
+                            out_trade_no,
+                            serial_no,
+                            pay_order_id,
+                            pay_auth_no,
+                            geo_location,
+                            city_id,
+                            med_inst_name,
+                            med_inst_no,
+                            med_ins_order_create_time,
+                            total_fee,
+                            med_ins_gov_fee,
+                            med_ins_self_fee,
+                            med_ins_other_fee,
+                            med_ins_cash_fee,
+                            wechat_pay_cash_fee,
+                            cash_add_detail,
+                            cash_reduce_detail,
+                            callback_url,
+                            prepay_id,
+                            passthrough_request_content,
+                            extends,
+                            attach,
+                            channel_no,
+                            med_ins_test_env,
+                            med_ins_fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCashAddDetail
@@ -1941,10 +2216,15 @@ pub mod mix_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cash_add_fee: o.req("cash_add_fee")?,
-                    cash_add_type: o.req("cash_add_type")?,
-                })
+                match (o.req("cash_add_fee"), o.req("cash_add_type")) {
+                    (Some(cash_add_fee), Some(cash_add_type)) => {
+                        Ok(Self {
+                            cash_add_fee,
+                            cash_add_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 现金补充类型
@@ -2033,10 +2313,15 @@ pub mod mix_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cash_reduce_fee: o.req("cash_reduce_fee")?,
-                    cash_reduce_type: o.req("cash_reduce_type")?,
-                })
+                match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
+                    (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
+                        Ok(Self {
+                            cash_reduce_fee,
+                            cash_reduce_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 现金减免类型
@@ -2480,6 +2765,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/med-ins/orders/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -2497,6 +2783,7 @@ pub mod out_trade_no {
             /// 商户使用商户订单号，通过该接口主动查询订单状态，完成下一步的业务逻辑。当下单没有返回信息时，可以通过此接口查询下单结果，如果查询返回订单不存在，则可以重试下单。
             ///
             /// `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2529,9 +2816,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
@@ -2740,47 +3028,132 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mix_trade_no: o.req("mix_trade_no")?,
-                    mix_pay_status: o.req("mix_pay_status")?,
-                    self_pay_status: o.req("self_pay_status")?,
-                    med_ins_pay_status: o.req("med_ins_pay_status")?,
-                    paid_time: o.opt("paid_time")?,
-                    passthrough_response_content: o.opt("passthrough_response_content")?,
-                    mix_pay_type: o.req("mix_pay_type")?,
-                    order_type: o.req("order_type")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    pay_for_relatives: o.opt("pay_for_relatives")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    serial_no: o.req("serial_no")?,
-                    pay_order_id: o.opt("pay_order_id")?,
-                    pay_auth_no: o.opt("pay_auth_no")?,
-                    geo_location: o.opt("geo_location")?,
-                    city_id: o.req("city_id")?,
-                    med_inst_name: o.req("med_inst_name")?,
-                    med_inst_no: o.req("med_inst_no")?,
-                    med_ins_order_create_time: o.opt("med_ins_order_create_time")?,
-                    total_fee: o.req("total_fee")?,
-                    med_ins_gov_fee: o.opt("med_ins_gov_fee")?,
-                    med_ins_self_fee: o.opt("med_ins_self_fee")?,
-                    med_ins_other_fee: o.opt("med_ins_other_fee")?,
-                    med_ins_cash_fee: o.opt("med_ins_cash_fee")?,
-                    wechat_pay_cash_fee: o.opt("wechat_pay_cash_fee")?,
-                    cash_add_detail: o.opt("cash_add_detail")?,
-                    cash_reduce_detail: o.opt("cash_reduce_detail")?,
-                    callback_url: o.req("callback_url")?,
-                    prepay_id: o.opt("prepay_id")?,
-                    passthrough_request_content: o.opt("passthrough_request_content")?,
-                    extends: o.opt("extends")?,
-                    attach: o.opt("attach")?,
-                    channel_no: o.opt("channel_no")?,
-                    med_ins_test_env: o.opt("med_ins_test_env")?,
-                    med_ins_fail_reason: o.opt("med_ins_fail_reason")?,
-                })
+                match (
+                    o.req("mix_trade_no"),
+                    o.req("mix_pay_status"),
+                    o.req("self_pay_status"),
+                    o.req("med_ins_pay_status"),
+                    o.opt("paid_time"),
+                    o.opt("passthrough_response_content"),
+                    o.req("mix_pay_type"),
+                    o.req("order_type"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("pay_for_relatives"),
+                    o.req("out_trade_no"),
+                    o.req("serial_no"),
+                    o.opt("pay_order_id"),
+                    o.opt("pay_auth_no"),
+                    o.opt("geo_location"),
+                    o.req("city_id"),
+                    o.req("med_inst_name"),
+                    o.req("med_inst_no"),
+                    o.opt("med_ins_order_create_time"),
+                    o.req("total_fee"),
+                    o.opt("med_ins_gov_fee"),
+                    o.opt("med_ins_self_fee"),
+                    o.opt("med_ins_other_fee"),
+                    o.opt("med_ins_cash_fee"),
+                    o.opt("wechat_pay_cash_fee"),
+                    o.opt("cash_add_detail"),
+                    o.opt("cash_reduce_detail"),
+                    o.req("callback_url"),
+                    o.opt("prepay_id"),
+                    o.opt("passthrough_request_content"),
+                    o.opt("extends"),
+                    o.opt("attach"),
+                    o.opt("channel_no"),
+                    o.opt("med_ins_test_env"),
+                    o.opt("med_ins_fail_reason"),
+                ) {
+                    (
+                        Some(mix_trade_no),
+                        Some(mix_pay_status),
+                        Some(self_pay_status),
+                        Some(med_ins_pay_status),
+                        Some(paid_time),
+                        Some(passthrough_response_content),
+                        Some(mix_pay_type),
+                        Some(order_type),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(pay_for_relatives),
+                        Some(out_trade_no),
+                        Some(serial_no),
+                        Some(pay_order_id),
+                        Some(pay_auth_no),
+                        Some(geo_location),
+                        Some(city_id),
+                        Some(med_inst_name),
+                        Some(med_inst_no),
+                        Some(med_ins_order_create_time),
+                        Some(total_fee),
+                        Some(med_ins_gov_fee),
+                        Some(med_ins_self_fee),
+                        Some(med_ins_other_fee),
+                        Some(med_ins_cash_fee),
+                        Some(wechat_pay_cash_fee),
+                        Some(cash_add_detail),
+                        Some(cash_reduce_detail),
+                        Some(callback_url),
+                        Some(prepay_id),
+                        Some(passthrough_request_content),
+                        Some(extends),
+                        Some(attach),
+                        Some(channel_no),
+                        Some(med_ins_test_env),
+                        Some(med_ins_fail_reason),
+                    ) => {
+                        Ok(Self {
+                            mix_trade_no,
+                            mix_pay_status,
+                            self_pay_status,
+                            med_ins_pay_status,
+                            paid_time,
+                            passthrough_response_content,
+                            mix_pay_type,
+                            order_type,
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                            openid,
+                            sub_openid,
+                            pay_for_relatives,
+                            out_trade_no,
+                            serial_no,
+                            pay_order_id,
+                            pay_auth_no,
+                            geo_location,
+                            city_id,
+                            med_inst_name,
+                            med_inst_no,
+                            med_ins_order_create_time,
+                            total_fee,
+                            med_ins_gov_fee,
+                            med_ins_self_fee,
+                            med_ins_other_fee,
+                            med_ins_cash_fee,
+                            wechat_pay_cash_fee,
+                            cash_add_detail,
+                            cash_reduce_detail,
+                            callback_url,
+                            prepay_id,
+                            passthrough_request_content,
+                            extends,
+                            attach,
+                            channel_no,
+                            med_ins_test_env,
+                            med_ins_fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCashAddDetail
@@ -2811,10 +3184,15 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cash_add_fee: o.req("cash_add_fee")?,
-                    cash_add_type: o.req("cash_add_type")?,
-                })
+                match (o.req("cash_add_fee"), o.req("cash_add_type")) {
+                    (Some(cash_add_fee), Some(cash_add_type)) => {
+                        Ok(Self {
+                            cash_add_fee,
+                            cash_add_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 现金补充类型
@@ -2903,10 +3281,15 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cash_reduce_fee: o.req("cash_reduce_fee")?,
-                    cash_reduce_type: o.req("cash_reduce_type")?,
-                })
+                match (o.req("cash_reduce_fee"), o.req("cash_reduce_type")) {
+                    (Some(cash_reduce_fee), Some(cash_reduce_type)) => {
+                        Ok(Self {
+                            cash_reduce_fee,
+                            cash_reduce_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 现金减免类型

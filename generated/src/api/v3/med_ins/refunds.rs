@@ -4,6 +4,7 @@
 pub struct Refunds<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Refunds<'a> {
     /// `/v3/med-ins/refunds/notify`
+    #[inline]
     pub fn notify(self) -> notify::Notify<'a> {
         notify::Notify(self.0.push("notify"))
     }
@@ -18,6 +19,7 @@ pub mod notify {
         /// 从业机构调用该接口向微信医保后台通知医保订单的退款成功结果
         ///
         /// `POST /v3/med-ins/refunds/notify`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
@@ -83,16 +85,39 @@ pub mod notify {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mix_trade_no: o.req("mix_trade_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                med_refund_total_fee: o.req("med_refund_total_fee")?,
-                med_refund_gov_fee: o.req("med_refund__gov_fee")?,
-                med_refund_self_fee: o.req("med_refund__self_fee")?,
-                med_refund_other_fee: o.req("med_refund__other_fee")?,
-                refund_time: o.req("refund_time")?,
-                out_refund_no: o.req("out_refund_no")?,
-            })
+            match (
+                o.req("mix_trade_no"),
+                o.req("sub_mchid"),
+                o.req("med_refund_total_fee"),
+                o.req("med_refund__gov_fee"),
+                o.req("med_refund__self_fee"),
+                o.req("med_refund__other_fee"),
+                o.req("refund_time"),
+                o.req("out_refund_no"),
+            ) {
+                (
+                    Some(mix_trade_no),
+                    Some(sub_mchid),
+                    Some(med_refund_total_fee),
+                    Some(med_refund_gov_fee),
+                    Some(med_refund_self_fee),
+                    Some(med_refund_other_fee),
+                    Some(refund_time),
+                    Some(out_refund_no),
+                ) => {
+                    Ok(Self {
+                        mix_trade_no,
+                        sub_mchid,
+                        med_refund_total_fee,
+                        med_refund_gov_fee,
+                        med_refund_self_fee,
+                        med_refund_other_fee,
+                        refund_time,
+                        out_refund_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,14 +4,17 @@
 pub struct Fund<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Fund<'a> {
     /// `/v3/merchant/fund/balance`
+    #[inline]
     pub fn balance(self) -> balance::Balance<'a> {
         balance::Balance(self.0.push("balance"))
     }
     /// `/v3/merchant/fund/dayendbalance`
+    #[inline]
     pub fn dayendbalance(self) -> dayendbalance::Dayendbalance<'a> {
         dayendbalance::Dayendbalance(self.0.push("dayendbalance"))
     }
     /// `/v3/merchant/fund/withdraw`
+    #[inline]
     pub fn withdraw(self) -> withdraw::Withdraw<'a> {
         withdraw::Withdraw(self.0.push("withdraw"))
     }
@@ -22,6 +25,7 @@ pub mod balance {
     pub struct Balance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Balance<'a> {
         /// `/v3/merchant/fund/balance/{account_type}`: `account_type` is percent-encoded, never case-converted.
+        #[inline]
         pub fn account_type(
             self,
             account_type: &str,
@@ -39,6 +43,7 @@ pub mod balance {
             /// 商户通过此接口可以查询本商户号的账号余额情况。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_20.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-balance.html)
             ///
             /// `GET /v3/merchant/fund/balance/{account_type}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -71,10 +76,15 @@ pub mod balance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    available_amount: o.req("available_amount")?,
-                    pending_amount: o.opt("pending_amount")?,
-                })
+                match (o.req("available_amount"), o.opt("pending_amount")) {
+                    (Some(available_amount), Some(pending_amount)) => {
+                        Ok(Self {
+                            available_amount,
+                            pending_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -85,6 +95,7 @@ pub mod dayendbalance {
     pub struct Dayendbalance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Dayendbalance<'a> {
         /// `/v3/merchant/fund/dayendbalance/{account_type}`: `account_type` is percent-encoded, never case-converted.
+        #[inline]
         pub fn account_type(
             self,
             account_type: &str,
@@ -102,6 +113,7 @@ pub mod dayendbalance {
             /// 通过此接口可以查询本商户号指定日期当天24点的账户余额。**注意：**• 可查询90天内的日终余额。• 当日日终余额在次日生成，建议商户在上午 10 点以后查询。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_21.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/amount/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/ecommerce-balance/accounts/query-day-end-balance.html)
             ///
             /// `GET /v3/merchant/fund/dayendbalance/{account_type}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -134,7 +146,10 @@ pub mod dayendbalance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { date: o.req("date")? })
+                match o.req("date") {
+                    Some(date) => Ok(Self { date }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
@@ -165,10 +180,15 @@ pub mod dayendbalance {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    available_amount: o.req("available_amount")?,
-                    pending_amount: o.opt("pending_amount")?,
-                })
+                match (o.req("available_amount"), o.opt("pending_amount")) {
+                    (Some(available_amount), Some(pending_amount)) => {
+                        Ok(Self {
+                            available_amount,
+                            pending_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -179,14 +199,17 @@ pub mod withdraw {
     pub struct Withdraw<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Withdraw<'a> {
         /// `/v3/merchant/fund/withdraw/bill-type`
+        #[inline]
         pub fn bill_type(self) -> bill_type::BillType<'a> {
             bill_type::BillType(self.0.push("bill-type"))
         }
         /// `/v3/merchant/fund/withdraw/out-request-no`
+        #[inline]
         pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
             out_request_no::OutRequestNo(self.0.push("out-request-no"))
         }
         /// `/v3/merchant/fund/withdraw/withdraw-id`
+        #[inline]
         pub fn withdraw_id(self) -> withdraw_id::WithdrawId<'a> {
             withdraw_id::WithdrawId(self.0.push("withdraw-id"))
         }
@@ -195,6 +218,7 @@ pub mod withdraw {
         /// 收付通平台通过该接口可将其平台的收入进行预约提现。该预约提现申请提交后，系统将在次日发起提现，预计当日到账。具体到账时间以实际银行处理为准。
         ///
         /// `POST /v3/merchant/fund/withdraw`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -246,14 +270,33 @@ pub mod withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_request_no: o.req("out_request_no")?,
-                amount: o.req("amount")?,
-                remark: o.opt("remark")?,
-                bank_memo: o.opt("bank_memo")?,
-                account_type: o.req("account_type")?,
-                notify_url: o.opt("notify_url")?,
-            })
+            match (
+                o.req("out_request_no"),
+                o.req("amount"),
+                o.opt("remark"),
+                o.opt("bank_memo"),
+                o.req("account_type"),
+                o.opt("notify_url"),
+            ) {
+                (
+                    Some(out_request_no),
+                    Some(amount),
+                    Some(remark),
+                    Some(bank_memo),
+                    Some(account_type),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        out_request_no,
+                        amount,
+                        remark,
+                        bank_memo,
+                        account_type,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 资金账户类型
@@ -340,10 +383,15 @@ pub mod withdraw {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                withdraw_id: o.req("withdraw_id")?,
-                out_request_no: o.req("out_request_no")?,
-            })
+            match (o.req("withdraw_id"), o.req("out_request_no")) {
+                (Some(withdraw_id), Some(out_request_no)) => {
+                    Ok(Self {
+                        withdraw_id,
+                        out_request_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/merchant/fund/withdraw/bill-type`
@@ -352,6 +400,7 @@ pub mod withdraw {
         pub struct BillType<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> BillType<'a> {
             /// `/v3/merchant/fund/withdraw/bill-type/{bill_type}`: `bill_type` is percent-encoded, never case-converted.
+            #[inline]
             pub fn bill_type(self, bill_type: &str) -> by_bill_type::ByBillType<'a> {
                 by_bill_type::ByBillType(self.0.push_param(&bill_type))
             }
@@ -366,6 +415,7 @@ pub mod withdraw {
                 /// 电商服务商按日查询并下载提现状态为异常的提现单，提现异常包括提现失败和银行退票。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_24.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_4.shtml)
                 ///
                 /// `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -408,11 +458,16 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bill_type: o.opt("bill_type")?,
-                        bill_date: o.req("bill_date")?,
-                        tar_type: o.opt("tar_type")?,
-                    })
+                    match (o.opt("bill_type"), o.req("bill_date"), o.opt("tar_type")) {
+                        (Some(bill_type), Some(bill_date), Some(tar_type)) => {
+                            Ok(Self {
+                                bill_type,
+                                bill_date,
+                                tar_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 账单类型
@@ -554,11 +609,20 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        hash_type: o.req("hash_type")?,
-                        hash_value: o.req("hash_value")?,
-                        download_url: o.req("download_url")?,
-                    })
+                    match (
+                        o.req("hash_type"),
+                        o.req("hash_value"),
+                        o.req("download_url"),
+                    ) {
+                        (Some(hash_type), Some(hash_value), Some(download_url)) => {
+                            Ok(Self {
+                                hash_type,
+                                hash_value,
+                                download_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 哈希类型
@@ -622,6 +686,7 @@ pub mod withdraw {
         pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRequestNo<'a> {
             /// `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_request_no(
                 self,
                 out_request_no: &str,
@@ -639,6 +704,7 @@ pub mod withdraw {
                 /// 电商平台通过该接口查询其提现结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
                 ///
                 /// `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -716,19 +782,48 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        status: o.req("status")?,
-                        withdraw_id: o.req("withdraw_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        amount: o.req("amount")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                        reason: o.req("reason")?,
-                        remark: o.req("remark")?,
-                        bank_memo: o.req("bank_memo")?,
-                        account_type: o.req("account_type")?,
-                        solution: o.req("solution")?,
-                    })
+                    match (
+                        o.req("status"),
+                        o.req("withdraw_id"),
+                        o.req("out_request_no"),
+                        o.req("amount"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                        o.req("reason"),
+                        o.req("remark"),
+                        o.req("bank_memo"),
+                        o.req("account_type"),
+                        o.req("solution"),
+                    ) {
+                        (
+                            Some(status),
+                            Some(withdraw_id),
+                            Some(out_request_no),
+                            Some(amount),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(reason),
+                            Some(remark),
+                            Some(bank_memo),
+                            Some(account_type),
+                            Some(solution),
+                        ) => {
+                            Ok(Self {
+                                status,
+                                withdraw_id,
+                                out_request_no,
+                                amount,
+                                create_time,
+                                update_time,
+                                reason,
+                                remark,
+                                bank_memo,
+                                account_type,
+                                solution,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 出款账户类型
@@ -873,6 +968,7 @@ pub mod withdraw {
         pub struct WithdrawId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> WithdrawId<'a> {
             /// `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`: `withdraw_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn withdraw_id(
                 self,
                 withdraw_id: &str,
@@ -890,6 +986,7 @@ pub mod withdraw {
                 /// 电商平台通过该接口查询其提现结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/fund/chapter3_6.shtml)
                 ///
                 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -967,19 +1064,48 @@ pub mod withdraw {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        status: o.req("status")?,
-                        withdraw_id: o.req("withdraw_id")?,
-                        out_request_no: o.req("out_request_no")?,
-                        amount: o.req("amount")?,
-                        create_time: o.req("create_time")?,
-                        update_time: o.req("update_time")?,
-                        reason: o.req("reason")?,
-                        remark: o.req("remark")?,
-                        bank_memo: o.req("bank_memo")?,
-                        account_type: o.req("account_type")?,
-                        solution: o.req("solution")?,
-                    })
+                    match (
+                        o.req("status"),
+                        o.req("withdraw_id"),
+                        o.req("out_request_no"),
+                        o.req("amount"),
+                        o.req("create_time"),
+                        o.req("update_time"),
+                        o.req("reason"),
+                        o.req("remark"),
+                        o.req("bank_memo"),
+                        o.req("account_type"),
+                        o.req("solution"),
+                    ) {
+                        (
+                            Some(status),
+                            Some(withdraw_id),
+                            Some(out_request_no),
+                            Some(amount),
+                            Some(create_time),
+                            Some(update_time),
+                            Some(reason),
+                            Some(remark),
+                            Some(bank_memo),
+                            Some(account_type),
+                            Some(solution),
+                        ) => {
+                            Ok(Self {
+                                status,
+                                withdraw_id,
+                                out_request_no,
+                                amount,
+                                create_time,
+                                update_time,
+                                reason,
+                                remark,
+                                bank_memo,
+                                account_type,
+                                solution,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 出款账户类型

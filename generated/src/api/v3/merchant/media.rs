@@ -4,10 +4,12 @@
 pub struct Media<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Media<'a> {
     /// `/v3/merchant/media/upload`
+    #[inline]
     pub fn upload(self) -> upload::Upload<'a> {
         upload::Upload(self.0.push("upload"))
     }
     /// `/v3/merchant/media/video_upload`
+    #[inline]
     pub fn video_upload(self) -> video_upload::VideoUpload<'a> {
         video_upload::VideoUpload(self.0.push("video_upload"))
     }
@@ -22,6 +24,7 @@ pub mod upload {
         /// 部分微信支付业务指定商户需要使用文件上传 API来上报文件（如图片）信息，从而获得必传参数的值：图片MediaID，或PDF文件MediaID。媒体图片只支持JPG、BMP、PNG格式，文件大小不能超过5M。PDF文件大小不能超过7.5M。
         ///
         /// `POST /v3/merchant/media/upload`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -54,7 +57,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            match o.req("meta") {
+                Some(meta) => Ok(Self { meta }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
@@ -81,10 +87,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                filename: o.opt("filename")?,
-                sha256: o.opt("sha256")?,
-            })
+            match (o.opt("filename"), o.opt("sha256")) {
+                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
@@ -110,9 +116,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                media_id: o.req("media_id")?,
-            })
+            match o.req("media_id") {
+                Some(media_id) => Ok(Self { media_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -126,6 +133,7 @@ pub mod video_upload {
         /// 部分微信支付业务指定商户需要使用图片上传 部分微信支付业务指定商户需要使用视频上传 API来上报视频信息，从而获得必传参数的值：视频MediaID 。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/chapter3_2.shtml)
         ///
         /// `POST /v3/merchant/media/video_upload`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -158,7 +166,10 @@ pub mod video_upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            match o.req("meta") {
+                Some(meta) => Ok(Self { meta }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
@@ -185,10 +196,10 @@ pub mod video_upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                filename: o.opt("filename")?,
-                sha256: o.opt("sha256")?,
-            })
+            match (o.opt("filename"), o.opt("sha256")) {
+                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).
@@ -214,9 +225,10 @@ pub mod video_upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                media_id: o.req("media_id")?,
-            })
+            match o.req("media_id") {
+                Some(media_id) => Ok(Self { media_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,10 +4,12 @@
 pub struct EcTradeRisk<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> EcTradeRisk<'a> {
     /// `/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades`
+    #[inline]
     pub fn query_risk_trades(self) -> query_risk_trades::QueryRiskTrades<'a> {
         query_risk_trades::QueryRiskTrades(self.0.push("query-risk-trades"))
     }
     /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
+    #[inline]
     pub fn recv_dispose_result(self) -> recv_dispose_result::RecvDisposeResult<'a> {
         recv_dispose_result::RecvDisposeResult(self.0.push("recv-dispose-result"))
     }
@@ -22,6 +24,7 @@ pub mod query_risk_trades {
         /// 商户可调用该接口，查询风险订单，从而进行之后的风险管控&生态建设。
         ///
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -82,15 +85,36 @@ pub mod query_risk_trades {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.opt("sp_mchid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                mchid: o.opt("mchid")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                page_index: o.opt("page_index")?,
-                page_size: o.opt("page_size")?,
-            })
+            match (
+                o.opt("sp_mchid"),
+                o.opt("sub_mchid"),
+                o.opt("mchid"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("page_index"),
+                o.opt("page_size"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(mchid),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(page_index),
+                    Some(page_size),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sub_mchid,
+                        mchid,
+                        start_time,
+                        end_time,
+                        page_index,
+                        page_size,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
@@ -119,10 +143,12 @@ pub mod query_risk_trades {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_num: o.opt("total_num")?,
-                risk_trade_list: o.opt("risk_trade_list")?,
-            })
+            match (o.opt("total_num"), o.opt("risk_trade_list")) {
+                (Some(total_num), Some(risk_trade_list)) => {
+                    Ok(Self { total_num, risk_trade_list })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseRiskTradeList
@@ -182,13 +208,30 @@ pub mod query_risk_trades {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.opt("mchid")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                risk_type: o.opt("risk_type")?,
-                risk_level: o.opt("risk_level")?,
-                risk_discove_time: o.opt("risk_discove_time")?,
-            })
+            match (
+                o.opt("mchid"),
+                o.opt("out_trade_no"),
+                o.opt("risk_type"),
+                o.opt("risk_level"),
+                o.opt("risk_discove_time"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(risk_type),
+                    Some(risk_level),
+                    Some(risk_discove_time),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        out_trade_no,
+                        risk_type,
+                        risk_level,
+                        risk_discove_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -202,6 +245,7 @@ pub mod recv_dispose_result {
         /// 商户查询订单风险后，调用该接口回传对风险订单/风险商户的调查、处置信息。
         ///
         /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -285,18 +329,45 @@ pub mod recv_dispose_result {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.opt("sp_mchid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                mchid: o.opt("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                final_risk_result: o.opt("final_risk_result")?,
-                final_risk_type: o.opt("final_risk_type")?,
-                disp_conclusion: o.opt("disp_conclusion")?,
-                disp_addition: o.opt("disp_addition")?,
-                exist_complaint: o.opt("exist_complaint")?,
-                refund_amount: o.opt("refund_amount")?,
-            })
+            match (
+                o.opt("sp_mchid"),
+                o.opt("sub_mchid"),
+                o.opt("mchid"),
+                o.req("out_trade_no"),
+                o.opt("final_risk_result"),
+                o.opt("final_risk_type"),
+                o.opt("disp_conclusion"),
+                o.opt("disp_addition"),
+                o.opt("exist_complaint"),
+                o.opt("refund_amount"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(final_risk_result),
+                    Some(final_risk_type),
+                    Some(disp_conclusion),
+                    Some(disp_addition),
+                    Some(exist_complaint),
+                    Some(refund_amount),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sub_mchid,
+                        mchid,
+                        out_trade_no,
+                        final_risk_result,
+                        final_risk_type,
+                        disp_conclusion,
+                        disp_addition,
+                        exist_complaint,
+                        refund_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
@@ -322,7 +393,10 @@ pub mod recv_dispose_result {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { rsp_msg: o.opt("rsp_msg")? })
+            match o.opt("rsp_msg") {
+                Some(rsp_msg) => Ok(Self { rsp_msg }),
+                None => Err(o.error()),
+            }
         }
     }
 }

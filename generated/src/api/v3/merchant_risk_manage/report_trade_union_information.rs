@@ -8,6 +8,7 @@ impl<'a> ReportTradeUnionInformation<'a> {
     /// 从业机构/服务商/渠道商/商户可调用该接口，在商户订单下单完成后，上报订单关联信息，以便后续在支付环节进行风险管控 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/report-trade-risk-information.html)
     ///
     /// `POST /v3/merchant-risk-manage/report-trade-union-information`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -323,55 +324,156 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sp_mchid: o.opt("sp_mchid")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            openid: o.opt("openid")?,
-            phone: o.opt("phone")?,
-            certificates_number: o.opt("certificates_number")?,
-            client_ip: o.opt("client_ip")?,
-            risk_level: o.opt("risk_level")?,
-            line_type: o.opt("line_type")?,
-            goods_type: o.opt("goods_type")?,
-            seller_type: o.opt("seller_type")?,
-            is_need_deliver: o.opt("is_need_deliver")?,
-            device_type: o.opt("device_type")?,
-            userid: o.opt("userid")?,
-            phone_from: o.opt("phone_from")?,
-            seller_userid: o.opt("seller_userid")?,
-            scene: o.opt("scene")?,
-            recharge_fields: o.opt("recharge_fields")?,
-            living_expenses_fields: o.opt("living_expenses_fields")?,
-            extra_fields1: o.opt("extra_fields1")?,
-            extra_fields2: o.opt("extra_fields2")?,
-            extra_fields3: o.opt("extra_fields3")?,
-            high_risk_goods: o.opt("high_risk_goods")?,
-            same_deviced: o.opt("same_deviced")?,
-            reliable_device: o.opt("reliable_device")?,
-            delivery_province: o.opt("delivery_province")?,
-            delivery_city: o.opt("delivery_city")?,
-            new_address: o.opt("new_address")?,
-            last_pay_openid: o.opt("last_pay_openid")?,
-            risky_goods: o.opt("risky_goods")?,
-            offline_delivery_label: o.opt("offline_delivery_label")?,
-            proxy_payment: o.opt("proxy_payment")?,
-            order_phone_number: o.opt("order_phone_number")?,
-            user_risk_level: o.opt("user_risk_level")?,
-            sp_risk_level: o.opt("sp_risk_level")?,
-            phone_number_location: o.opt("phone_number_location")?,
-            goods_category: o.opt("goods_category")?,
-            pre_opening_behavior: o.opt("pre_opening_behavior")?,
-            new_store: o.opt("new_store")?,
-            store_identifier: o.opt("store_identifier")?,
-            goods_listing_time: o.opt("goods_listing_time")?,
-            combine_out_trade_no: o.opt("combine_out_trade_no")?,
-            combine_mchid: o.opt("combine_mchid")?,
-            sub_orders: o.opt("sub_orders")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.opt("sp_mchid"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.opt("out_trade_no"),
+            o.opt("openid"),
+            o.opt("phone"),
+            o.opt("certificates_number"),
+            o.opt("client_ip"),
+            o.opt("risk_level"),
+            o.opt("line_type"),
+            o.opt("goods_type"),
+            o.opt("seller_type"),
+            o.opt("is_need_deliver"),
+            o.opt("device_type"),
+            o.opt("userid"),
+            o.opt("phone_from"),
+            o.opt("seller_userid"),
+            o.opt("scene"),
+            o.opt("recharge_fields"),
+            o.opt("living_expenses_fields"),
+            o.opt("extra_fields1"),
+            o.opt("extra_fields2"),
+            o.opt("extra_fields3"),
+            o.opt("high_risk_goods"),
+            o.opt("same_deviced"),
+            o.opt("reliable_device"),
+            o.opt("delivery_province"),
+            o.opt("delivery_city"),
+            o.opt("new_address"),
+            o.opt("last_pay_openid"),
+            o.opt("risky_goods"),
+            o.opt("offline_delivery_label"),
+            o.opt("proxy_payment"),
+            o.opt("order_phone_number"),
+            o.opt("user_risk_level"),
+            o.opt("sp_risk_level"),
+            o.opt("phone_number_location"),
+            o.opt("goods_category"),
+            o.opt("pre_opening_behavior"),
+            o.opt("new_store"),
+            o.opt("store_identifier"),
+            o.opt("goods_listing_time"),
+            o.opt("combine_out_trade_no"),
+            o.opt("combine_mchid"),
+            o.opt("sub_orders"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sp_mchid),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(out_trade_no),
+                Some(openid),
+                Some(phone),
+                Some(certificates_number),
+                Some(client_ip),
+                Some(risk_level),
+                Some(line_type),
+                Some(goods_type),
+                Some(seller_type),
+                Some(is_need_deliver),
+                Some(device_type),
+                Some(userid),
+                Some(phone_from),
+                Some(seller_userid),
+                Some(scene),
+                Some(recharge_fields),
+                Some(living_expenses_fields),
+                Some(extra_fields1),
+                Some(extra_fields2),
+                Some(extra_fields3),
+                Some(high_risk_goods),
+                Some(same_deviced),
+                Some(reliable_device),
+                Some(delivery_province),
+                Some(delivery_city),
+                Some(new_address),
+                Some(last_pay_openid),
+                Some(risky_goods),
+                Some(offline_delivery_label),
+                Some(proxy_payment),
+                Some(order_phone_number),
+                Some(user_risk_level),
+                Some(sp_risk_level),
+                Some(phone_number_location),
+                Some(goods_category),
+                Some(pre_opening_behavior),
+                Some(new_store),
+                Some(store_identifier),
+                Some(goods_listing_time),
+                Some(combine_out_trade_no),
+                Some(combine_mchid),
+                Some(sub_orders),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sp_mchid,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    out_trade_no,
+                    openid,
+                    phone,
+                    certificates_number,
+                    client_ip,
+                    risk_level,
+                    line_type,
+                    goods_type,
+                    seller_type,
+                    is_need_deliver,
+                    device_type,
+                    userid,
+                    phone_from,
+                    seller_userid,
+                    scene,
+                    recharge_fields,
+                    living_expenses_fields,
+                    extra_fields1,
+                    extra_fields2,
+                    extra_fields3,
+                    high_risk_goods,
+                    same_deviced,
+                    reliable_device,
+                    delivery_province,
+                    delivery_city,
+                    new_address,
+                    last_pay_openid,
+                    risky_goods,
+                    offline_delivery_label,
+                    proxy_payment,
+                    order_phone_number,
+                    user_risk_level,
+                    sp_risk_level,
+                    phone_number_location,
+                    goods_category,
+                    pre_opening_behavior,
+                    new_store,
+                    store_identifier,
+                    goods_listing_time,
+                    combine_out_trade_no,
+                    combine_mchid,
+                    sub_orders,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 生活缴费场景独有字段
@@ -427,15 +529,36 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLivingExpensesFields {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            acc_no: o.opt("acc_no")?,
-            type_: o.opt("type")?,
-            city: o.opt("city")?,
-            address: o.opt("address")?,
-            acc_name: o.opt("acc_name")?,
-            company_name: o.opt("company_name")?,
-            amount: o.opt("amount")?,
-        })
+        match (
+            o.opt("acc_no"),
+            o.opt("type"),
+            o.opt("city"),
+            o.opt("address"),
+            o.opt("acc_name"),
+            o.opt("company_name"),
+            o.opt("amount"),
+        ) {
+            (
+                Some(acc_no),
+                Some(type_),
+                Some(city),
+                Some(address),
+                Some(acc_name),
+                Some(company_name),
+                Some(amount),
+            ) => {
+                Ok(Self {
+                    acc_no,
+                    type_,
+                    city,
+                    address,
+                    acc_name,
+                    company_name,
+                    amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 充值业务场景独有字段
@@ -466,10 +589,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRechargeFields {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            account_type: o.opt("account_type")?,
-            account: o.opt("account")?,
-        })
+        match (o.opt("account_type"), o.opt("account")) {
+            (Some(account_type), Some(account)) => Ok(Self { account_type, account }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestSubOrders
@@ -565,15 +688,36 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSubOrders {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_trade_no: o.opt("out_trade_no")?,
-            mch_id: o.opt("mch_id")?,
-            delivery_province: o.opt("delivery_province")?,
-            delivery_city: o.opt("delivery_city")?,
-            risky_goods: o.opt("risky_goods")?,
-            user_risk_level: o.opt("user_risk_level")?,
-            sp_risk_level: o.opt("sp_risk_level")?,
-        })
+        match (
+            o.opt("out_trade_no"),
+            o.opt("mch_id"),
+            o.opt("delivery_province"),
+            o.opt("delivery_city"),
+            o.opt("risky_goods"),
+            o.opt("user_risk_level"),
+            o.opt("sp_risk_level"),
+        ) {
+            (
+                Some(out_trade_no),
+                Some(mch_id),
+                Some(delivery_province),
+                Some(delivery_city),
+                Some(risky_goods),
+                Some(user_risk_level),
+                Some(sp_risk_level),
+            ) => {
+                Ok(Self {
+                    out_trade_no,
+                    mch_id,
+                    delivery_province,
+                    delivery_city,
+                    risky_goods,
+                    user_risk_level,
+                    sp_risk_level,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
@@ -619,12 +763,29 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.opt("sp_mchid")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            out_trade_no: o.opt("out_trade_no")?,
-        })
+        match (
+            o.opt("sp_mchid"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.opt("out_trade_no"),
+        ) {
+            (
+                Some(sp_mchid),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(out_trade_no),
+            ) => {
+                Ok(Self {
+                    sp_mchid,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    out_trade_no,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> TradeRiskInformation<'a> {
     /// 从业机构/服务商/渠道商/商户可调用该接口，在商户订单支付完成后，进行订单风险查询，从而进行后置风险管控&生态建设。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk/query-trade-risk-information.html)
     ///
     /// `GET /v3/merchant-risk-manage/trade-risk-information`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -65,14 +66,33 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.opt("sp_mchid")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            out_trade_no: o.req("out_trade_no")?,
-            complaints_information: o.opt("complaints_information")?,
-        })
+        match (
+            o.opt("sp_mchid"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.req("out_trade_no"),
+            o.opt("complaints_information"),
+        ) {
+            (
+                Some(sp_mchid),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(out_trade_no),
+                Some(complaints_information),
+            ) => {
+                Ok(Self {
+                    sp_mchid,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    out_trade_no,
+                    complaints_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
@@ -113,12 +133,27 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            risk_score: o.req("risk_score")?,
-            risk_type: o.opt("risk_type")?,
-            punish_type: o.opt("punish_type")?,
-            punish_description: o.opt("punish_description")?,
-        })
+        match (
+            o.req("risk_score"),
+            o.opt("risk_type"),
+            o.opt("punish_type"),
+            o.opt("punish_description"),
+        ) {
+            (
+                Some(risk_score),
+                Some(risk_type),
+                Some(punish_type),
+                Some(punish_description),
+            ) => {
+                Ok(Self {
+                    risk_score,
+                    risk_type,
+                    punish_type,
+                    punish_description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 处置手段

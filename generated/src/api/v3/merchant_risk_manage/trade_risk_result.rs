@@ -8,6 +8,7 @@ impl<'a> TradeRiskResult<'a> {
     /// 从业机构/服务商/渠道商/商户查询订单风险后，调用该接口回传对风险订单/风险商户的调查、处置信息。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/risk-manage/trade-risk-result/create-trade-risk-result.html)
     ///
     /// `POST /v3/merchant-risk-manage/trade-risk-result`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -78,17 +79,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.opt("sp_mchid")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            risk_type: o.opt("risk_type")?,
-            punish_type: o.req("punish_type")?,
-            additional_punish_type: o.opt("additional_punish_type")?,
-            complaints_information: o.opt("complaints_information")?,
-        })
+        match (
+            o.opt("sp_mchid"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.opt("out_trade_no"),
+            o.opt("risk_type"),
+            o.req("punish_type"),
+            o.opt("additional_punish_type"),
+            o.opt("complaints_information"),
+        ) {
+            (
+                Some(sp_mchid),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(out_trade_no),
+                Some(risk_type),
+                Some(punish_type),
+                Some(additional_punish_type),
+                Some(complaints_information),
+            ) => {
+                Ok(Self {
+                    sp_mchid,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    out_trade_no,
+                    risk_type,
+                    punish_type,
+                    additional_punish_type,
+                    complaints_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 处置手段
@@ -302,17 +328,42 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.opt("sp_mchid")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            risk_type: o.opt("risk_type")?,
-            punish_type: o.req("punish_type")?,
-            additional_punish_type: o.opt("additional_punish_type")?,
-            punish_description: o.opt("punish_description")?,
-        })
+        match (
+            o.opt("sp_mchid"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.opt("out_trade_no"),
+            o.opt("risk_type"),
+            o.req("punish_type"),
+            o.opt("additional_punish_type"),
+            o.opt("punish_description"),
+        ) {
+            (
+                Some(sp_mchid),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(out_trade_no),
+                Some(risk_type),
+                Some(punish_type),
+                Some(additional_punish_type),
+                Some(punish_description),
+            ) => {
+                Ok(Self {
+                    sp_mchid,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    out_trade_no,
+                    risk_type,
+                    punish_type,
+                    additional_punish_type,
+                    punish_description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 处置手段

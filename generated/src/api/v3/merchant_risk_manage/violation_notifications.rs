@@ -8,6 +8,7 @@ impl<'a> ViolationNotifications<'a> {
     /// 调用该接口查询商户违规通知回调地址，如果已设置回调地址，说明已开启违规通知，当子商户被处罚或拦截时，微信支付会通过回调地址通知从业机构/服务商/渠道商。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_2.shtml)
     ///
     /// `GET /v3/merchant-risk-manage/violation-notifications`
+    #[inline]
     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
         self.0.request(::wechatpay::runtime::Method::GET).send_json()
     }
@@ -16,6 +17,7 @@ impl<'a> ViolationNotifications<'a> {
     /// 调用该接口设置商户违规通知回调地址，开启违规通知，当子商户被处罚或拦截时，微信支付会通过回调地址通知从业机构/服务商/渠道商。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_1.shtml)
     ///
     /// `POST /v3/merchant-risk-manage/violation-notifications`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -27,6 +29,7 @@ impl<'a> ViolationNotifications<'a> {
     /// 调用该接口修改商户违规通知回调地址，开启违规通知，当子商户被处罚或拦截时，微信支付会通过回调地址通知从业机构/服务商/渠道商。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_3.shtml)
     ///
     /// `PUT /v3/merchant-risk-manage/violation-notifications`
+    #[inline]
     pub fn put(
         self,
         request: &PutRequest,
@@ -38,6 +41,7 @@ impl<'a> ViolationNotifications<'a> {
     /// 调用该接口删除商户违规通知回调地址，关闭违规通知，当子商户被处罚或拦截时，微信支付不会再通知从业机构/服务商/渠道商。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_3_4.shtml)
     ///
     /// `DELETE /v3/merchant-risk-manage/violation-notifications`
+    #[inline]
     pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
     }
@@ -65,9 +69,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            notify_url: o.opt("notify_url")?,
-        })
+        match o.opt("notify_url") {
+            Some(notify_url) => Ok(Self { notify_url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
@@ -93,9 +98,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            notify_url: o.opt("notify_url")?,
-        })
+        match o.opt("notify_url") {
+            Some(notify_url) => Ok(Self { notify_url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
@@ -121,9 +127,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            notify_url: o.opt("notify_url")?,
-        })
+        match o.opt("notify_url") {
+            Some(notify_url) => Ok(Self { notify_url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
@@ -149,9 +156,10 @@ impl<'de> ::serde::Deserialize<'de> for PutRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            notify_url: o.opt("notify_url")?,
-        })
+        match o.opt("notify_url") {
+            Some(notify_url) => Ok(Self { notify_url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
@@ -177,8 +185,9 @@ impl<'de> ::serde::Deserialize<'de> for PutResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            notify_url: o.opt("notify_url")?,
-        })
+        match o.opt("notify_url") {
+            Some(notify_url) => Ok(Self { notify_url }),
+            None => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> ComplaintNotifications<'a> {
     /// 商户通过调用此接口查询投诉通知的回调URL。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/query-complaint-notifications.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_3.shtml)
     ///
     /// `GET /v3/merchant-service/complaint-notifications`
+    #[inline]
     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
         self.0.request(::wechatpay::runtime::Method::GET).send_json()
     }
@@ -16,6 +17,7 @@ impl<'a> ComplaintNotifications<'a> {
     /// 商户通过调用此接口创建投诉通知回调URL，当用户产生新投诉且投诉状态已变更时，微信支付会通过回 调URL通知商户。对于服务商、渠道商，会收到所有子商户的投诉信息推送。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/create-complaint-notifications.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_2.shtml)
     ///
     /// `POST /v3/merchant-service/complaint-notifications`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -27,6 +29,7 @@ impl<'a> ComplaintNotifications<'a> {
     /// 商户通过调用此接口更新投诉通知的回调URL。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/update-complaint-notifications.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_4.shtml)
     ///
     /// `PUT /v3/merchant-service/complaint-notifications`
+    #[inline]
     pub fn put(
         self,
         request: &PutRequest,
@@ -38,6 +41,7 @@ impl<'a> ComplaintNotifications<'a> {
     /// 当商户不再需要推送通知时，可通过调用此接口删除投诉通知的回调URL，取消通知回调。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaint-notifications/delete-complaint-notifications.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_5.shtml)
     ///
     /// `DELETE /v3/merchant-service/complaint-notifications`
+    #[inline]
     pub fn delete(self) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
     }
@@ -70,10 +74,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            url: o.req("url")?,
-        })
+        match (o.req("mchid"), o.req("url")) {
+            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
@@ -99,7 +103,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { url: o.req("url")? })
+        match o.req("url") {
+            Some(url) => Ok(Self { url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
@@ -130,10 +137,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            url: o.req("url")?,
-        })
+        match (o.req("mchid"), o.req("url")) {
+            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
@@ -159,7 +166,10 @@ impl<'de> ::serde::Deserialize<'de> for PutRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { url: o.req("url")? })
+        match o.req("url") {
+            Some(url) => Ok(Self { url }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
@@ -190,9 +200,9 @@ impl<'de> ::serde::Deserialize<'de> for PutResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            url: o.req("url")?,
-        })
+        match (o.req("mchid"), o.req("url")) {
+            (Some(mchid), Some(url)) => Ok(Self { mchid, url }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Complaints<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Complaints<'a> {
     /// `/v3/merchant-service/complaints/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn transaction_id(
         self,
         transaction_id: &str,
@@ -16,6 +17,7 @@ impl<'a> Complaints<'a> {
     ///
     /// `GET /v3/merchant-service/complaints`
     #[deprecated]
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -68,13 +70,30 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            begin_date: o.req("begin_date")?,
-            end_date: o.req("end_date")?,
-            sub_mchid: o.opt("sub_mchid")?,
-        })
+        match (
+            o.opt("limit"),
+            o.opt("offset"),
+            o.req("begin_date"),
+            o.req("end_date"),
+            o.opt("sub_mchid"),
+        ) {
+            (
+                Some(limit),
+                Some(offset),
+                Some(begin_date),
+                Some(end_date),
+                Some(sub_mchid),
+            ) => {
+                Ok(Self {
+                    limit,
+                    offset,
+                    begin_date,
+                    end_date,
+                    sub_mchid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
@@ -113,12 +132,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            offset: o.req("offset")?,
-            limit: o.req("limit")?,
-            total_count: o.opt("total_count")?,
-            data: o.opt("data")?,
-        })
+        match (o.req("offset"), o.req("limit"), o.opt("total_count"), o.opt("data")) {
+            (Some(offset), Some(limit), Some(total_count), Some(data)) => {
+                Ok(Self {
+                    offset,
+                    limit,
+                    total_count,
+                    data,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 用户投诉信息详情
@@ -178,17 +202,42 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_trade_no: o.req("out_trade_no")?,
-            complaint_time: o.req("complaint_time")?,
-            amount: o.req("amount")?,
-            payer_phone: o.opt("payer_phone")?,
-            complaint_detail: o.req("complaint_detail")?,
-            complaint_state: o.req("complaint_state")?,
-            transaction_id: o.req("transaction_id")?,
-            frozen_end_time: o.opt("frozen_end_time")?,
-            sub_mchid: o.opt("sub_mchid")?,
-        })
+        match (
+            o.req("out_trade_no"),
+            o.req("complaint_time"),
+            o.req("amount"),
+            o.opt("payer_phone"),
+            o.req("complaint_detail"),
+            o.req("complaint_state"),
+            o.req("transaction_id"),
+            o.opt("frozen_end_time"),
+            o.opt("sub_mchid"),
+        ) {
+            (
+                Some(out_trade_no),
+                Some(complaint_time),
+                Some(amount),
+                Some(payer_phone),
+                Some(complaint_detail),
+                Some(complaint_state),
+                Some(transaction_id),
+                Some(frozen_end_time),
+                Some(sub_mchid),
+            ) => {
+                Ok(Self {
+                    out_trade_no,
+                    complaint_time,
+                    amount,
+                    payer_phone,
+                    complaint_detail,
+                    complaint_state,
+                    transaction_id,
+                    frozen_end_time,
+                    sub_mchid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 投诉单状态
@@ -269,6 +318,7 @@ pub mod by_transaction_id {
     pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByTransactionId<'a> {
         /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
+        #[inline]
         pub fn negotiation_historys(
             self,
         ) -> negotiation_historys::NegotiationHistorys<'a> {
@@ -282,6 +332,7 @@ pub mod by_transaction_id {
         ///
         /// `GET /v3/merchant-service/complaints/{transaction_id}`
         #[deprecated]
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -352,18 +403,45 @@ pub mod by_transaction_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_trade_no: o.req("out_trade_no")?,
-                complaint_time: o.req("complaint_time")?,
-                amount: o.req("amount")?,
-                payer_phone: o.opt("payer_phone")?,
-                complaint_detail: o.req("complaint_detail")?,
-                complaint_state: o.opt("complaint_state")?,
-                transaction_id: o.req("transaction_id")?,
-                frozen_end_time: o.opt("frozen_end_time")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                complaint_handle_state: o.req("complaint_handle_state")?,
-            })
+            match (
+                o.req("out_trade_no"),
+                o.req("complaint_time"),
+                o.req("amount"),
+                o.opt("payer_phone"),
+                o.req("complaint_detail"),
+                o.opt("complaint_state"),
+                o.req("transaction_id"),
+                o.opt("frozen_end_time"),
+                o.opt("sub_mchid"),
+                o.req("complaint_handle_state"),
+            ) {
+                (
+                    Some(out_trade_no),
+                    Some(complaint_time),
+                    Some(amount),
+                    Some(payer_phone),
+                    Some(complaint_detail),
+                    Some(complaint_state),
+                    Some(transaction_id),
+                    Some(frozen_end_time),
+                    Some(sub_mchid),
+                    Some(complaint_handle_state),
+                ) => {
+                    Ok(Self {
+                        out_trade_no,
+                        complaint_time,
+                        amount,
+                        payer_phone,
+                        complaint_detail,
+                        complaint_state,
+                        transaction_id,
+                        frozen_end_time,
+                        sub_mchid,
+                        complaint_handle_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
@@ -377,6 +455,7 @@ pub mod by_transaction_id {
             ///
             /// `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
             #[deprecated]
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -407,10 +486,14 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complaint_negotiation_history: o
-                        .opt("complaint_negotiation_history")?,
-                })
+                match o.opt("complaint_negotiation_history") {
+                    Some(complaint_negotiation_history) => {
+                        Ok(Self {
+                            complaint_negotiation_history,
+                        })
+                    }
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponseComplaintNegotiationHistory
@@ -456,13 +539,30 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    operate_user: o.req("operate_user")?,
-                    operate_time: o.req("operate_time")?,
-                    operate_type: o.req("operate_type")?,
-                    operate_details: o.opt("operate_details")?,
-                    image_list: o.opt("image_list")?,
-                })
+                match (
+                    o.req("operate_user"),
+                    o.req("operate_time"),
+                    o.req("operate_type"),
+                    o.opt("operate_details"),
+                    o.opt("image_list"),
+                ) {
+                    (
+                        Some(operate_user),
+                        Some(operate_time),
+                        Some(operate_type),
+                        Some(operate_details),
+                        Some(image_list),
+                    ) => {
+                        Ok(Self {
+                            operate_user,
+                            operate_time,
+                            operate_type,
+                            operate_details,
+                            image_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 操作类型

@@ -4,6 +4,7 @@
 pub struct ComplaintsV2<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> ComplaintsV2<'a> {
     /// `/v3/merchant-service/complaints-v2/{complaint_id}`: `complaint_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn complaint_id(self, complaint_id: &str) -> by_complaint_id::ByComplaintId<'a> {
         by_complaint_id::ByComplaintId(self.0.push_param(&complaint_id))
     }
@@ -12,6 +13,7 @@ impl<'a> ComplaintsV2<'a> {
     /// 商户可通过调用此接口，查询指定时间段的所有用户投诉信息，以分页输出查询结果。对于服务商、渠道商，可通过调用此接口，查询指定特约商户号下的投诉信息，若不指定，则查询的是名下所有特约商户投诉信息。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/list-complaints-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_11.shtml)
     ///
     /// `GET /v3/merchant-service/complaints-v2`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -64,13 +66,30 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            begin_date: o.req("begin_date")?,
-            end_date: o.req("end_date")?,
-            complainted_mchid: o.opt("complainted_mchid")?,
-        })
+        match (
+            o.opt("limit"),
+            o.opt("offset"),
+            o.req("begin_date"),
+            o.req("end_date"),
+            o.opt("complainted_mchid"),
+        ) {
+            (
+                Some(limit),
+                Some(offset),
+                Some(begin_date),
+                Some(end_date),
+                Some(complainted_mchid),
+            ) => {
+                Ok(Self {
+                    limit,
+                    offset,
+                    begin_date,
+                    end_date,
+                    complainted_mchid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
@@ -109,12 +128,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.opt("data")?,
-            limit: o.req("limit")?,
-            offset: o.req("offset")?,
-            total_count: o.opt("total_count")?,
-        })
+        match (o.opt("data"), o.req("limit"), o.req("offset"), o.opt("total_count")) {
+            (Some(data), Some(limit), Some(offset), Some(total_count)) => {
+                Ok(Self {
+                    data,
+                    limit,
+                    offset,
+                    total_count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -219,28 +243,75 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            complaint_id: o.req("complaint_id")?,
-            complaint_time: o.req("complaint_time")?,
-            complaint_detail: o.req("complaint_detail")?,
-            complaint_state: o.req("complaint_state")?,
-            complainted_mchid: o.req("complainted_mchid")?,
-            payer_phone: o.opt("payer_phone")?,
-            complaint_order_info: o.opt("complaint_order_info")?,
-            service_order_info: o.opt("service_order_info")?,
-            complaint_media_list: o.opt("complaint_media_list")?,
-            complaint_full_refunded: o.req("complaint_full_refunded")?,
-            incoming_user_response: o.req("incoming_user_response")?,
-            problem_description: o.req("problem_description")?,
-            user_complaint_times: o.req("user_complaint_times")?,
-            problem_type: o.opt("problem_type")?,
-            apply_refund_amount: o.opt("apply_refund_amount")?,
-            user_tag_list: o.opt("user_tag_list")?,
-            additional_info: o.opt("additional_info")?,
-            in_platform_service: o.opt("in_platform_service")?,
-            need_immediate_service: o.opt("need_immediate_service")?,
-            is_agent_mode: o.opt("is_agent_mode")?,
-        })
+        match (
+            o.req("complaint_id"),
+            o.req("complaint_time"),
+            o.req("complaint_detail"),
+            o.req("complaint_state"),
+            o.req("complainted_mchid"),
+            o.opt("payer_phone"),
+            o.opt("complaint_order_info"),
+            o.opt("service_order_info"),
+            o.opt("complaint_media_list"),
+            o.req("complaint_full_refunded"),
+            o.req("incoming_user_response"),
+            o.req("problem_description"),
+            o.req("user_complaint_times"),
+            o.opt("problem_type"),
+            o.opt("apply_refund_amount"),
+            o.opt("user_tag_list"),
+            o.opt("additional_info"),
+            o.opt("in_platform_service"),
+            o.opt("need_immediate_service"),
+            o.opt("is_agent_mode"),
+        ) {
+            (
+                Some(complaint_id),
+                Some(complaint_time),
+                Some(complaint_detail),
+                Some(complaint_state),
+                Some(complainted_mchid),
+                Some(payer_phone),
+                Some(complaint_order_info),
+                Some(service_order_info),
+                Some(complaint_media_list),
+                Some(complaint_full_refunded),
+                Some(incoming_user_response),
+                Some(problem_description),
+                Some(user_complaint_times),
+                Some(problem_type),
+                Some(apply_refund_amount),
+                Some(user_tag_list),
+                Some(additional_info),
+                Some(in_platform_service),
+                Some(need_immediate_service),
+                Some(is_agent_mode),
+            ) => {
+                Ok(Self {
+                    complaint_id,
+                    complaint_time,
+                    complaint_detail,
+                    complaint_state,
+                    complainted_mchid,
+                    payer_phone,
+                    complaint_order_info,
+                    service_order_info,
+                    complaint_media_list,
+                    complaint_full_refunded,
+                    incoming_user_response,
+                    problem_description,
+                    user_complaint_times,
+                    problem_type,
+                    apply_refund_amount,
+                    user_tag_list,
+                    additional_info,
+                    in_platform_service,
+                    need_immediate_service,
+                    is_agent_mode,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 补充信息
@@ -269,10 +340,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.opt("type")?,
-            share_power_info: o.opt("share_power_info")?,
-        })
+        match (o.opt("type"), o.opt("share_power_info")) {
+            (Some(type_), Some(share_power_info)) => Ok(Self { type_, share_power_info }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 充电宝投诉相关信息
@@ -308,11 +379,24 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataAdditionalInfoSharePowerI
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            return_time: o.opt("return_time")?,
-            return_address_info: o.opt("return_address_info")?,
-            is_returned_to_same_machine: o.opt("is_returned_to_same_machine")?,
-        })
+        match (
+            o.opt("return_time"),
+            o.opt("return_address_info"),
+            o.opt("is_returned_to_same_machine"),
+        ) {
+            (
+                Some(return_time),
+                Some(return_address_info),
+                Some(is_returned_to_same_machine),
+            ) => {
+                Ok(Self {
+                    return_time,
+                    return_address_info,
+                    is_returned_to_same_machine,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 归还地点信息
@@ -350,11 +434,16 @@ for GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            return_address: o.opt("return_address")?,
-            longitude: o.opt("longitude")?,
-            latitude: o.opt("latitude")?,
-        })
+        match (o.opt("return_address"), o.opt("longitude"), o.opt("latitude")) {
+            (Some(return_address), Some(longitude), Some(latitude)) => {
+                Ok(Self {
+                    return_address,
+                    longitude,
+                    latitude,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 补充信息类型
@@ -431,10 +520,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintMediaList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            media_type: o.req("media_type")?,
-            media_url: o.opt("media_url")?,
-        })
+        match (o.req("media_type"), o.opt("media_url")) {
+            (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 媒体文件业务类型
@@ -522,11 +611,16 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataComplaintOrderInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            transaction_id: o.req("transaction_id")?,
-            out_trade_no: o.req("out_trade_no")?,
-            amount: o.req("amount")?,
-        })
+        match (o.req("transaction_id"), o.req("out_trade_no"), o.req("amount")) {
+            (Some(transaction_id), Some(out_trade_no), Some(amount)) => {
+                Ok(Self {
+                    transaction_id,
+                    out_trade_no,
+                    amount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 投诉单状态
@@ -674,11 +768,16 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataServiceOrderInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            order_id: o.opt("order_id")?,
-            out_order_no: o.opt("out_order_no")?,
-            state: o.opt("state")?,
-        })
+        match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
+            (Some(order_id), Some(out_order_no), Some(state)) => {
+                Ok(Self {
+                    order_id,
+                    out_order_no,
+                    state,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付分服务单状态
@@ -799,10 +898,12 @@ pub mod by_complaint_id {
     pub struct ByComplaintId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByComplaintId<'a> {
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/complete`
+        #[inline]
         pub fn complete(self) -> complete::Complete<'a> {
             complete::Complete(self.0.push("complete"))
         }
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
+        #[inline]
         pub fn negotiation_historys(
             self,
         ) -> negotiation_historys::NegotiationHistorys<'a> {
@@ -811,10 +912,12 @@ pub mod by_complaint_id {
             )
         }
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/response`
+        #[inline]
         pub fn response(self) -> response::Response<'a> {
             response::Response(self.0.push("response"))
         }
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
+        #[inline]
         pub fn response_immediate_service(
             self,
         ) -> response_immediate_service::ResponseImmediateService<'a> {
@@ -823,6 +926,7 @@ pub mod by_complaint_id {
             )
         }
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
+        #[inline]
         pub fn update_refund_progress(
             self,
         ) -> update_refund_progress::UpdateRefundProgress<'a> {
@@ -835,6 +939,7 @@ pub mod by_complaint_id {
         /// 商户可通过调用此接口，查询指定投诉单的用户投诉详情，包含投诉内容、投诉关联订单、投诉人联系方式等信息，方便商户处理投诉。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/complaints/query-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_13.shtml)
         ///
         /// `GET /v3/merchant-service/complaints-v2/{complaint_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -946,29 +1051,78 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                complaint_id: o.req("complaint_id")?,
-                complaint_time: o.req("complaint_time")?,
-                complaint_detail: o.req("complaint_detail")?,
-                complaint_state: o.req("complaint_state")?,
-                complainted_mchid: o.req("complainted_mchid")?,
-                payer_phone: o.opt("payer_phone")?,
-                payer_openid: o.opt("payer_openid")?,
-                complaint_media_list: o.opt("complaint_media_list")?,
-                complaint_order_info: o.opt("complaint_order_info")?,
-                service_order_info: o.opt("service_order_info")?,
-                complaint_full_refunded: o.req("complaint_full_refunded")?,
-                incoming_user_response: o.req("incoming_user_response")?,
-                problem_description: o.req("problem_description")?,
-                user_complaint_times: o.req("user_complaint_times")?,
-                problem_type: o.opt("problem_type")?,
-                apply_refund_amount: o.opt("apply_refund_amount")?,
-                user_tag_list: o.opt("user_tag_list")?,
-                additional_info: o.opt("additional_info")?,
-                in_platform_service: o.opt("in_platform_service")?,
-                need_immediate_service: o.opt("need_immediate_service")?,
-                is_agent_mode: o.opt("is_agent_mode")?,
-            })
+            match (
+                o.req("complaint_id"),
+                o.req("complaint_time"),
+                o.req("complaint_detail"),
+                o.req("complaint_state"),
+                o.req("complainted_mchid"),
+                o.opt("payer_phone"),
+                o.opt("payer_openid"),
+                o.opt("complaint_media_list"),
+                o.opt("complaint_order_info"),
+                o.opt("service_order_info"),
+                o.req("complaint_full_refunded"),
+                o.req("incoming_user_response"),
+                o.req("problem_description"),
+                o.req("user_complaint_times"),
+                o.opt("problem_type"),
+                o.opt("apply_refund_amount"),
+                o.opt("user_tag_list"),
+                o.opt("additional_info"),
+                o.opt("in_platform_service"),
+                o.opt("need_immediate_service"),
+                o.opt("is_agent_mode"),
+            ) {
+                (
+                    Some(complaint_id),
+                    Some(complaint_time),
+                    Some(complaint_detail),
+                    Some(complaint_state),
+                    Some(complainted_mchid),
+                    Some(payer_phone),
+                    Some(payer_openid),
+                    Some(complaint_media_list),
+                    Some(complaint_order_info),
+                    Some(service_order_info),
+                    Some(complaint_full_refunded),
+                    Some(incoming_user_response),
+                    Some(problem_description),
+                    Some(user_complaint_times),
+                    Some(problem_type),
+                    Some(apply_refund_amount),
+                    Some(user_tag_list),
+                    Some(additional_info),
+                    Some(in_platform_service),
+                    Some(need_immediate_service),
+                    Some(is_agent_mode),
+                ) => {
+                    Ok(Self {
+                        complaint_id,
+                        complaint_time,
+                        complaint_detail,
+                        complaint_state,
+                        complainted_mchid,
+                        payer_phone,
+                        payer_openid,
+                        complaint_media_list,
+                        complaint_order_info,
+                        service_order_info,
+                        complaint_full_refunded,
+                        incoming_user_response,
+                        problem_description,
+                        user_complaint_times,
+                        problem_type,
+                        apply_refund_amount,
+                        user_tag_list,
+                        additional_info,
+                        in_platform_service,
+                        need_immediate_service,
+                        is_agent_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 补充信息
@@ -997,10 +1151,12 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.opt("type")?,
-                share_power_info: o.opt("share_power_info")?,
-            })
+            match (o.opt("type"), o.opt("share_power_info")) {
+                (Some(type_), Some(share_power_info)) => {
+                    Ok(Self { type_, share_power_info })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 充电宝投诉相关信息
@@ -1036,11 +1192,24 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                return_time: o.opt("return_time")?,
-                return_address_info: o.opt("return_address_info")?,
-                is_returned_to_same_machine: o.opt("is_returned_to_same_machine")?,
-            })
+            match (
+                o.opt("return_time"),
+                o.opt("return_address_info"),
+                o.opt("is_returned_to_same_machine"),
+            ) {
+                (
+                    Some(return_time),
+                    Some(return_address_info),
+                    Some(is_returned_to_same_machine),
+                ) => {
+                    Ok(Self {
+                        return_time,
+                        return_address_info,
+                        is_returned_to_same_machine,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 归还地点信息
@@ -1078,11 +1247,16 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                return_address: o.opt("return_address")?,
-                longitude: o.opt("longitude")?,
-                latitude: o.opt("latitude")?,
-            })
+            match (o.opt("return_address"), o.opt("longitude"), o.opt("latitude")) {
+                (Some(return_address), Some(longitude), Some(latitude)) => {
+                    Ok(Self {
+                        return_address,
+                        longitude,
+                        latitude,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 补充信息类型
@@ -1159,10 +1333,10 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                media_type: o.req("media_type")?,
-                media_url: o.opt("media_url")?,
-            })
+            match (o.req("media_type"), o.opt("media_url")) {
+                (Some(media_type), Some(media_url)) => Ok(Self { media_type, media_url }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 媒体文件业务类型
@@ -1250,11 +1424,16 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("transaction_id"), o.req("out_trade_no"), o.req("amount")) {
+                (Some(transaction_id), Some(out_trade_no), Some(amount)) => {
+                    Ok(Self {
+                        transaction_id,
+                        out_trade_no,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 投诉单状态
@@ -1402,11 +1581,16 @@ pub mod by_complaint_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                order_id: o.opt("order_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                state: o.opt("state")?,
-            })
+            match (o.opt("order_id"), o.opt("out_order_no"), o.opt("state")) {
+                (Some(order_id), Some(out_order_no), Some(state)) => {
+                    Ok(Self {
+                        order_id,
+                        out_order_no,
+                        state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseUserTagList
@@ -1471,6 +1655,7 @@ pub mod by_complaint_id {
             /// 商户可通过调用此接口，反馈投诉单已处理完成。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/complete-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_15.shtml)
             ///
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1504,9 +1689,10 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complainted_mchid: o.req("complainted_mchid")?,
-                })
+                match o.req("complainted_mchid") {
+                    Some(complainted_mchid) => Ok(Self { complainted_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -1520,6 +1706,7 @@ pub mod by_complaint_id {
             /// 商户可通过调用此接口，查询指定投诉的用户商户协商历史，以分页输出查询结果，方便商户根据处理历史来制定后续处理方案。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/query-negotiation-history-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_12.shtml)
             ///
             /// `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1557,10 +1744,10 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    limit: o.opt("limit")?,
-                    offset: o.opt("offset")?,
-                })
+                match (o.opt("limit"), o.opt("offset")) {
+                    (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
@@ -1597,12 +1784,22 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    data: o.opt("data")?,
-                    limit: o.req("limit")?,
-                    offset: o.req("offset")?,
-                    total_count: o.opt("total_count")?,
-                })
+                match (
+                    o.opt("data"),
+                    o.req("limit"),
+                    o.req("offset"),
+                    o.opt("total_count"),
+                ) {
+                    (Some(data), Some(limit), Some(offset), Some(total_count)) => {
+                        Ok(Self {
+                            data,
+                            limit,
+                            offset,
+                            total_count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -1676,21 +1873,48 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complaint_media_list: o.opt("complaint_media_list")?,
-                    log_id: o.req("log_id")?,
-                    operator: o.req("operator")?,
-                    operate_time: o.req("operate_time")?,
-                    operate_type: o.req("operate_type")?,
-                    operate_details: o.opt("operate_details")?,
-                    image_list: o.opt("image_list")?,
-                    user_appy_platform_service_reason: o
-                        .opt("user_appy_platform_service_reason")?,
-                    user_appy_platform_service_reason_description: o
-                        .opt("user_appy_platform_service_reason_description")?,
-                    normal_message: o.opt("normal_message")?,
-                    click_message: o.opt("click_message")?,
-                })
+                match (
+                    o.opt("complaint_media_list"),
+                    o.req("log_id"),
+                    o.req("operator"),
+                    o.req("operate_time"),
+                    o.req("operate_type"),
+                    o.opt("operate_details"),
+                    o.opt("image_list"),
+                    o.opt("user_appy_platform_service_reason"),
+                    o.opt("user_appy_platform_service_reason_description"),
+                    o.opt("normal_message"),
+                    o.opt("click_message"),
+                ) {
+                    (
+                        Some(complaint_media_list),
+                        Some(log_id),
+                        Some(operator),
+                        Some(operate_time),
+                        Some(operate_type),
+                        Some(operate_details),
+                        Some(image_list),
+                        Some(user_appy_platform_service_reason),
+                        Some(user_appy_platform_service_reason_description),
+                        Some(normal_message),
+                        Some(click_message),
+                    ) => {
+                        Ok(Self {
+                            complaint_media_list,
+                            log_id,
+                            operator,
+                            operate_time,
+                            operate_type,
+                            operate_details,
+                            image_list,
+                            user_appy_platform_service_reason,
+                            user_appy_platform_service_reason_description,
+                            normal_message,
+                            click_message,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户点击回复消息
@@ -1726,11 +1950,20 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    message_content: o.opt("message_content")?,
-                    action_id: o.opt("action_id")?,
-                    clicked_log_id: o.opt("clicked_log_id")?,
-                })
+                match (
+                    o.opt("message_content"),
+                    o.opt("action_id"),
+                    o.opt("clicked_log_id"),
+                ) {
+                    (Some(message_content), Some(action_id), Some(clicked_log_id)) => {
+                        Ok(Self {
+                            message_content,
+                            action_id,
+                            clicked_log_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 操作资料列表
@@ -1759,10 +1992,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_type: o.opt("media_type")?,
-                    media_url: o.opt("media_url")?,
-                })
+                match (o.opt("media_type"), o.opt("media_url")) {
+                    (Some(media_type), Some(media_url)) => {
+                        Ok(Self { media_type, media_url })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 媒体文件业务类型
@@ -1851,11 +2086,16 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    blocks: o.opt("blocks")?,
-                    sender_identity: o.opt("sender_identity")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.opt("blocks"), o.opt("sender_identity"), o.opt("custom_data")) {
+                    (Some(blocks), Some(sender_identity), Some(custom_data)) => {
+                        Ok(Self {
+                            blocks,
+                            sender_identity,
+                            custom_data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseDataNormalMessageBlocks
@@ -1899,15 +2139,36 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    text: o.opt("text")?,
-                    image: o.opt("image")?,
-                    link: o.opt("link")?,
-                    faq_list: o.opt("faq_list")?,
-                    button: o.opt("button")?,
-                    button_group: o.opt("button_group")?,
-                })
+                match (
+                    o.opt("type"),
+                    o.opt("text"),
+                    o.opt("image"),
+                    o.opt("link"),
+                    o.opt("faq_list"),
+                    o.opt("button"),
+                    o.opt("button_group"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(text),
+                        Some(image),
+                        Some(link),
+                        Some(faq_list),
+                        Some(button),
+                        Some(button_group),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            text,
+                            image,
+                            link,
+                            faq_list,
+                            button,
+                            button_group,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮
@@ -1942,11 +2203,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -1995,13 +2257,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -2096,10 +2375,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -2137,11 +2418,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.req("path")?,
-                    text: o.req("text")?,
-                })
+                match (o.req("appid"), o.req("path"), o.req("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮组
@@ -2180,11 +2462,16 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    buttons: o.opt("buttons")?,
-                    button_layout: o.opt("button_layout")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("buttons"), o.opt("button_layout"), o.opt("invalid_info")) {
+                    (Some(buttons), Some(button_layout), Some(invalid_info)) => {
+                        Ok(Self {
+                            buttons,
+                            button_layout,
+                            invalid_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮布局方式
@@ -2284,11 +2571,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -2338,13 +2626,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -2439,10 +2744,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -2480,11 +2787,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.req("path")?,
-                    text: o.req("text")?,
-                })
+                match (o.req("appid"), o.req("path"), o.req("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -2515,10 +2823,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -2549,10 +2862,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -2582,10 +2900,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// FAQ列表
@@ -2610,7 +2933,10 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { faqs: o.opt("faqs")? })
+                match o.opt("faqs") {
+                    Some(faqs) => Ok(Self { faqs }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
@@ -2645,11 +2971,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    faq_id: o.opt("faq_id")?,
-                    faq_title: o.opt("faq_title")?,
-                    action: o.opt("action")?,
-                })
+                match (o.opt("faq_id"), o.opt("faq_title"), o.opt("action")) {
+                    (Some(faq_id), Some(faq_title), Some(action)) => {
+                        Ok(Self { faq_id, faq_title, action })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -2698,13 +3025,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -2799,10 +3143,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -2840,11 +3186,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.req("path")?,
-                    text: o.req("text")?,
-                })
+                match (o.req("appid"), o.req("path"), o.req("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 图片
@@ -2877,10 +3224,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_id: o.opt("media_id")?,
-                    image_style_type: o.opt("image_style_type")?,
-                })
+                match (o.opt("media_id"), o.opt("image_style_type")) {
+                    (Some(media_id), Some(image_style_type)) => {
+                        Ok(Self { media_id, image_style_type })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 图片样式类型
@@ -2970,11 +3319,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -3023,13 +3373,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -3124,10 +3491,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -3165,11 +3534,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.req("path")?,
-                    text: o.req("text")?,
-                })
+                match (o.req("appid"), o.req("path"), o.req("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -3199,10 +3569,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 文本
@@ -3236,11 +3611,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    color: o.opt("color")?,
-                    is_bold: o.opt("is_bold")?,
-                })
+                match (o.opt("text"), o.opt("color"), o.opt("is_bold")) {
+                    (Some(text), Some(color), Some(is_bold)) => {
+                        Ok(Self { text, color, is_bold })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 文本颜色
@@ -3609,6 +3985,7 @@ pub mod by_complaint_id {
             /// 商户可通过调用此接口，提交回复内容。其中上传图片凭证需首先调用商户上传反馈图片接口，得到图片id，再将id填入请求。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/response-complaint-v2.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter10_2_14.shtml)
             ///
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3663,14 +4040,33 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complainted_mchid: o.req("complainted_mchid")?,
-                    response_content: o.req("response_content")?,
-                    response_images: o.opt("response_images")?,
-                    jump_url: o.opt("jump_url")?,
-                    jump_url_text: o.opt("jump_url_text")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                })
+                match (
+                    o.req("complainted_mchid"),
+                    o.req("response_content"),
+                    o.opt("response_images"),
+                    o.opt("jump_url"),
+                    o.opt("jump_url_text"),
+                    o.opt("mini_program_jump_info"),
+                ) {
+                    (
+                        Some(complainted_mchid),
+                        Some(response_content),
+                        Some(response_images),
+                        Some(jump_url),
+                        Some(jump_url_text),
+                        Some(mini_program_jump_info),
+                    ) => {
+                        Ok(Self {
+                            complainted_mchid,
+                            response_content,
+                            response_images,
+                            jump_url,
+                            jump_url_text,
+                            mini_program_jump_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -3706,11 +4102,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.req("path")?,
-                    text: o.req("text")?,
-                })
+                match (o.req("appid"), o.req("path"), o.req("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -3726,6 +4123,7 @@ pub mod by_complaint_id {
             /// 商户可通过调用此接口，针对需要即时服务的投诉单（need_immediate_service为true）提交内容回复用户。此接口支持使用新版消息格式（NormalMessage），可发送富文本、图片、按钮组等多种消息类型。
             ///
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3767,11 +4165,20 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    complainted_mchid: o.req("complainted_mchid")?,
-                    message: o.req("message")?,
-                    idempotent_id: o.req("idempotent_id")?,
-                })
+                match (
+                    o.req("complainted_mchid"),
+                    o.req("message"),
+                    o.req("idempotent_id"),
+                ) {
+                    (Some(complainted_mchid), Some(message), Some(idempotent_id)) => {
+                        Ok(Self {
+                            complainted_mchid,
+                            message,
+                            idempotent_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 消息内容
@@ -3805,11 +4212,16 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    blocks: o.opt("blocks")?,
-                    sender_identity: o.opt("sender_identity")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.opt("blocks"), o.opt("sender_identity"), o.opt("custom_data")) {
+                    (Some(blocks), Some(sender_identity), Some(custom_data)) => {
+                        Ok(Self {
+                            blocks,
+                            sender_identity,
+                            custom_data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestMessageBlocks
@@ -3853,15 +4265,36 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    text: o.opt("text")?,
-                    image: o.opt("image")?,
-                    link: o.opt("link")?,
-                    faq_list: o.opt("faq_list")?,
-                    button: o.opt("button")?,
-                    button_group: o.opt("button_group")?,
-                })
+                match (
+                    o.opt("type"),
+                    o.opt("text"),
+                    o.opt("image"),
+                    o.opt("link"),
+                    o.opt("faq_list"),
+                    o.opt("button"),
+                    o.opt("button_group"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(text),
+                        Some(image),
+                        Some(link),
+                        Some(faq_list),
+                        Some(button),
+                        Some(button_group),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            text,
+                            image,
+                            link,
+                            faq_list,
+                            button,
+                            button_group,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮
@@ -3893,11 +4326,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -3941,13 +4375,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -4039,10 +4490,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -4080,11 +4533,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.opt("path")?,
-                    text: o.opt("text")?,
-                })
+                match (o.req("appid"), o.opt("path"), o.opt("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮组
@@ -4116,11 +4570,16 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    buttons: o.opt("buttons")?,
-                    button_layout: o.opt("button_layout")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("buttons"), o.opt("button_layout"), o.opt("invalid_info")) {
+                    (Some(buttons), Some(button_layout), Some(invalid_info)) => {
+                        Ok(Self {
+                            buttons,
+                            button_layout,
+                            invalid_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 按钮布局方式
@@ -4215,11 +4674,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -4268,13 +4728,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -4369,10 +4846,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -4410,11 +4889,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.opt("path")?,
-                    text: o.opt("text")?,
-                })
+                match (o.req("appid"), o.opt("path"), o.opt("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -4445,10 +4925,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -4478,10 +4963,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -4511,10 +5001,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// FAQ列表
@@ -4538,7 +5033,10 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { faqs: o.opt("faqs")? })
+                match o.opt("faqs") {
+                    Some(faqs) => Ok(Self { faqs }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestMessageBlocksFaqListFaqs
@@ -4572,11 +5070,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    faq_id: o.opt("faq_id")?,
-                    faq_title: o.opt("faq_title")?,
-                    action: o.opt("action")?,
-                })
+                match (o.opt("faq_id"), o.opt("faq_title"), o.opt("action")) {
+                    (Some(faq_id), Some(faq_title), Some(action)) => {
+                        Ok(Self { faq_id, faq_title, action })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -4623,13 +5122,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -4723,10 +5239,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -4764,11 +5282,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.opt("path")?,
-                    text: o.opt("text")?,
-                })
+                match (o.req("appid"), o.opt("path"), o.opt("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 图片
@@ -4799,10 +5318,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    media_id: o.opt("media_id")?,
-                    image_style_type: o.opt("image_style_type")?,
-                })
+                match (o.opt("media_id"), o.opt("image_style_type")) {
+                    (Some(media_id), Some(image_style_type)) => {
+                        Ok(Self { media_id, image_style_type })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 图片样式类型
@@ -4890,11 +5411,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    action: o.opt("action")?,
-                    invalid_info: o.opt("invalid_info")?,
-                })
+                match (o.opt("text"), o.opt("action"), o.opt("invalid_info")) {
+                    (Some(text), Some(action), Some(invalid_info)) => {
+                        Ok(Self { text, action, invalid_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作
@@ -4938,13 +5460,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action_type: o.opt("action_type")?,
-                    jump_url: o.opt("jump_url")?,
-                    mini_program_jump_info: o.opt("mini_program_jump_info")?,
-                    message_info: o.opt("message_info")?,
-                    action_id: o.opt("action_id")?,
-                })
+                match (
+                    o.opt("action_type"),
+                    o.opt("jump_url"),
+                    o.opt("mini_program_jump_info"),
+                    o.opt("message_info"),
+                    o.opt("action_id"),
+                ) {
+                    (
+                        Some(action_type),
+                        Some(jump_url),
+                        Some(mini_program_jump_info),
+                        Some(message_info),
+                        Some(action_id),
+                    ) => {
+                        Ok(Self {
+                            action_type,
+                            jump_url,
+                            mini_program_jump_info,
+                            message_info,
+                            action_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 动作类型
@@ -5036,10 +5575,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    content: o.req("content")?,
-                    custom_data: o.opt("custom_data")?,
-                })
+                match (o.req("content"), o.opt("custom_data")) {
+                    (Some(content), Some(custom_data)) => {
+                        Ok(Self { content, custom_data })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 跳转小程序信息
@@ -5077,11 +5618,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    path: o.opt("path")?,
-                    text: o.opt("text")?,
-                })
+                match (o.req("appid"), o.opt("path"), o.opt("text")) {
+                    (Some(appid), Some(path), Some(text)) => {
+                        Ok(Self { appid, path, text })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 失效配置
@@ -5110,10 +5652,15 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    expired_time: o.opt("expired_time")?,
-                    multi_clickable: o.opt("multi_clickable")?,
-                })
+                match (o.opt("expired_time"), o.opt("multi_clickable")) {
+                    (Some(expired_time), Some(multi_clickable)) => {
+                        Ok(Self {
+                            expired_time,
+                            multi_clickable,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 文本
@@ -5147,11 +5694,12 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    text: o.opt("text")?,
-                    color: o.opt("color")?,
-                    is_bold: o.opt("is_bold")?,
-                })
+                match (o.opt("text"), o.opt("color"), o.opt("is_bold")) {
+                    (Some(text), Some(color), Some(is_bold)) => {
+                        Ok(Self { text, color, is_bold })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 文本颜色
@@ -5359,7 +5907,10 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { log_id: o.opt("log_id")? })
+                match o.opt("log_id") {
+                    Some(log_id) => Ok(Self { log_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -5373,6 +5924,7 @@ pub mod by_complaint_id {
             /// 商户可通过调用此接口，更新“申请退款”单据的退款审批结果。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/complaints/update-refund-progress.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter10_2_19.shtml)
             ///
             /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5422,13 +5974,30 @@ pub mod by_complaint_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    action: o.req("action")?,
-                    launch_refund_day: o.opt("launch_refund_day")?,
-                    reject_reason: o.opt("reject_reason")?,
-                    reject_media_list: o.opt("reject_media_list")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("action"),
+                    o.opt("launch_refund_day"),
+                    o.opt("reject_reason"),
+                    o.opt("reject_media_list"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(action),
+                        Some(launch_refund_day),
+                        Some(reject_reason),
+                        Some(reject_media_list),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            action,
+                            launch_refund_day,
+                            reject_reason,
+                            reject_media_list,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 审批动作

@@ -9,6 +9,7 @@ impl<'a> Feedbacks<'a> {
     ///
     /// `POST /v3/merchant-service/feedbacks`
     #[deprecated]
+    #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
     }
@@ -59,13 +60,32 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            transaction_id: o.req("transaction_id")?,
-            complainted_mchid: o.req("complainted_mchid")?,
-            feedback_type: o.opt("feedback_type")?,
-            feedback_content: o.req("feedback_content")?,
-            feedback_images: o.opt("feedback_images")?,
-            launch_confirm_process: o.opt("launch_confirm_process")?,
-        })
+        match (
+            o.req("transaction_id"),
+            o.req("complainted_mchid"),
+            o.opt("feedback_type"),
+            o.req("feedback_content"),
+            o.opt("feedback_images"),
+            o.opt("launch_confirm_process"),
+        ) {
+            (
+                Some(transaction_id),
+                Some(complainted_mchid),
+                Some(feedback_type),
+                Some(feedback_content),
+                Some(feedback_images),
+                Some(launch_confirm_process),
+            ) => {
+                Ok(Self {
+                    transaction_id,
+                    complainted_mchid,
+                    feedback_type,
+                    feedback_content,
+                    feedback_images,
+                    launch_confirm_process,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Images<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Images<'a> {
     /// `/v3/merchant-service/images/{media_id}`: `media_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn media_id(self, media_id: &str) -> by_media_id::ByMediaId<'a> {
         by_media_id::ByMediaId(self.0.push_param(&media_id))
     }
     /// `/v3/merchant-service/images/upload`
+    #[inline]
     pub fn upload(self) -> upload::Upload<'a> {
         upload::Upload(self.0.push("upload"))
     }
@@ -22,6 +24,7 @@ pub mod by_media_id {
         /// 下载图片API为通用接口，消费者投诉相关图片都可以通过该接口进行下载。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/query-images.html) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/consumer-complaint/images/query-images.html)
         ///
         /// `GET /v3/merchant-service/images/{media_id}`
+        #[inline]
         pub fn get(
             self,
         ) -> ::wechatpay::runtime::Call<'a, ::wechatpay::runtime::Download> {
@@ -42,6 +45,7 @@ pub mod upload {
         /// 商户上传反馈图片的接口。 将媒体图片进行二进制转换，得到的媒体图片二进制内容，在请求body中上传此二进制内容。 媒体图片只支持jpg、png、bmp格式，文件大小不能超过2M。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/consumer-complaint/images/create-images.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter5_1.shtml)
         ///
         /// `POST /v3/merchant-service/images/upload`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -74,7 +78,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            match o.req("meta") {
+                Some(meta) => Ok(Self { meta }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
@@ -101,10 +108,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                filename: o.opt("filename")?,
-                sha256: o.opt("sha256")?,
-            })
+            match (o.opt("filename"), o.opt("sha256")) {
+                (Some(filename), Some(sha256)) => Ok(Self { filename, sha256 }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
@@ -130,9 +137,10 @@ pub mod upload {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                media_id: o.req("media_id")?,
-            })
+            match o.req("media_id") {
+                Some(media_id) => Ok(Self { media_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

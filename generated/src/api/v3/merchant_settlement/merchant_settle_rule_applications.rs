@@ -6,6 +6,7 @@ pub struct MerchantSettleRuleApplications<'a>(
 );
 impl<'a> MerchantSettleRuleApplications<'a> {
     /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`: `application_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn application_id(
         self,
         application_id: &str,
@@ -17,6 +18,7 @@ impl<'a> MerchantSettleRuleApplications<'a> {
     /// 从业机构可调用该接口帮助特约商户进行结算规则ID的修改。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_1.shtml)
     ///
     /// `POST /v3/merchant-settlement/merchant-settle-rule-applications`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -62,12 +64,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            acquiring_bank_id: o.req("acquiring_bank_id")?,
-            channel_id: o.req("channel_id")?,
-            sub_mchid: o.req("sub_mchid")?,
-            settle_rule_id: o.req("settle_rule_id")?,
-        })
+        match (
+            o.req("acquiring_bank_id"),
+            o.req("channel_id"),
+            o.req("sub_mchid"),
+            o.req("settle_rule_id"),
+        ) {
+            (
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(settle_rule_id),
+            ) => {
+                Ok(Self {
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    settle_rule_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
@@ -128,16 +145,39 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            application_id: o.req("application_id")?,
-            application_process_info: o.opt("application_process_info")?,
-            application_state: o.opt("application_state")?,
-            update_time: o.opt("update_time")?,
-            acquiring_bank_id: o.opt("acquiring_bank_id")?,
-            channel_id: o.opt("channel_id")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            settle_rule_id: o.opt("settle_rule_id")?,
-        })
+        match (
+            o.req("application_id"),
+            o.opt("application_process_info"),
+            o.opt("application_state"),
+            o.opt("update_time"),
+            o.opt("acquiring_bank_id"),
+            o.opt("channel_id"),
+            o.opt("sub_mchid"),
+            o.opt("settle_rule_id"),
+        ) {
+            (
+                Some(application_id),
+                Some(application_process_info),
+                Some(application_state),
+                Some(update_time),
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(settle_rule_id),
+            ) => {
+                Ok(Self {
+                    application_id,
+                    application_process_info,
+                    application_state,
+                    update_time,
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    settle_rule_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
@@ -150,6 +190,7 @@ pub mod by_application_id {
         /// 从业机构可调用该接口查询特约商户结算规则ID修改的结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter3_1_2.shtml)
         ///
         /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -212,16 +253,39 @@ pub mod by_application_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                application_id: o.req("application_id")?,
-                application_process_info: o.opt("application_process_info")?,
-                application_state: o.opt("application_state")?,
-                update_time: o.opt("update_time")?,
-                acquiring_bank_id: o.opt("acquiring_bank_id")?,
-                channel_id: o.opt("channel_id")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                settle_rule_id: o.opt("settle_rule_id")?,
-            })
+            match (
+                o.req("application_id"),
+                o.opt("application_process_info"),
+                o.opt("application_state"),
+                o.opt("update_time"),
+                o.opt("acquiring_bank_id"),
+                o.opt("channel_id"),
+                o.opt("sub_mchid"),
+                o.opt("settle_rule_id"),
+            ) {
+                (
+                    Some(application_id),
+                    Some(application_process_info),
+                    Some(application_state),
+                    Some(update_time),
+                    Some(acquiring_bank_id),
+                    Some(channel_id),
+                    Some(sub_mchid),
+                    Some(settle_rule_id),
+                ) => {
+                    Ok(Self {
+                        application_id,
+                        application_process_info,
+                        application_state,
+                        update_time,
+                        acquiring_bank_id,
+                        channel_id,
+                        sub_mchid,
+                        settle_rule_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

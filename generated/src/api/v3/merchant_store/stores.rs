@@ -4,6 +4,7 @@
 pub struct Stores<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Stores<'a> {
     /// `/v3/merchant-store/stores/{store_id}`: `store_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn store_id(self, store_id: i64) -> by_store_id::ByStoreId<'a> {
         by_store_id::ByStoreId(self.0.push_param(&store_id))
     }
@@ -12,6 +13,7 @@ impl<'a> Stores<'a> {
     /// 连锁品牌方案，是微信支付为「连锁经营品牌商家」定制的行业解决方案。方案基于“品牌-门店”的商业关系，向连锁经营品牌商家提供进件、交易场景配置、流量开放、资金管理、数据管理、营销管理等场景的专项解决方案。服务商/品牌方在门店在创建时，需要经过门店方授权确认，确认后方可建立“品牌-门店”关系。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948546) [官方文档](https://kf.qq.com/faq/2009096ZF7Jf200909UVbY73.html)
     ///
     /// `POST /v3/merchant-store/stores`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -54,13 +56,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            store_basics: o.opt("store_basics")?,
-            store_address: o.opt("store_address")?,
-            store_business: o.opt("store_business")?,
-            store_recipient: o.opt("store_recipient")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.opt("store_basics"),
+            o.opt("store_address"),
+            o.opt("store_business"),
+            o.opt("store_recipient"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(store_basics),
+                Some(store_address),
+                Some(store_business),
+                Some(store_recipient),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    store_basics,
+                    store_address,
+                    store_business,
+                    store_recipient,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 门店地址信息
@@ -106,13 +125,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestStoreAddress {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            address_code: o.req("address_code")?,
-            address_detail: o.req("address_detail")?,
-            address_complements: o.opt("address_complements")?,
-            longitude: o.opt("longitude")?,
-            latitude: o.opt("latitude")?,
-        })
+        match (
+            o.req("address_code"),
+            o.req("address_detail"),
+            o.opt("address_complements"),
+            o.opt("longitude"),
+            o.opt("latitude"),
+        ) {
+            (
+                Some(address_code),
+                Some(address_detail),
+                Some(address_complements),
+                Some(longitude),
+                Some(latitude),
+            ) => {
+                Ok(Self {
+                    address_code,
+                    address_detail,
+                    address_complements,
+                    longitude,
+                    latitude,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 门店基础信息
@@ -158,13 +194,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBasics {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            store_reference_id: o.opt("store_reference_id")?,
-            brand_name: o.opt("brand_name")?,
-            store_name: o.req("store_name")?,
-            branch_name: o.opt("branch_name")?,
-            brand_id: o.opt("brand_id")?,
-        })
+        match (
+            o.opt("store_reference_id"),
+            o.opt("brand_name"),
+            o.req("store_name"),
+            o.opt("branch_name"),
+            o.opt("brand_id"),
+        ) {
+            (
+                Some(store_reference_id),
+                Some(brand_name),
+                Some(store_name),
+                Some(branch_name),
+                Some(brand_id),
+            ) => {
+                Ok(Self {
+                    store_reference_id,
+                    brand_name,
+                    store_name,
+                    branch_name,
+                    brand_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 门店经营信息
@@ -195,10 +248,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestStoreBusiness {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            service_phone: o.opt("service_phone")?,
-            business_hours: o.opt("business_hours")?,
-        })
+        match (o.opt("service_phone"), o.opt("business_hours")) {
+            (Some(service_phone), Some(business_hours)) => {
+                Ok(Self {
+                    service_phone,
+                    business_hours,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestStoreRecipient
@@ -229,10 +287,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestStoreRecipient {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            company_name: o.opt("company_name")?,
-        })
+        match (o.req("mchid"), o.opt("company_name")) {
+            (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
@@ -258,9 +316,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            store_id: o.req("store_id")?,
-        })
+        match o.req("store_id") {
+            Some(store_id) => Ok(Self { store_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/merchant-store/stores/{store_id}`
@@ -269,6 +328,7 @@ pub mod by_store_id {
     pub struct ByStoreId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByStoreId<'a> {
         /// `/v3/merchant-store/stores/{store_id}/recipients`
+        #[inline]
         pub fn recipients(self) -> recipients::Recipients<'a> {
             recipients::Recipients(self.0.push("recipients"))
         }
@@ -277,6 +337,7 @@ pub mod by_store_id {
         /// 查询品牌门店 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948577)
         ///
         /// `GET /v3/merchant-store/stores/{store_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -291,6 +352,7 @@ pub mod by_store_id {
         /// 更新品牌门店信息 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948551)
         ///
         /// `PATCH /v3/merchant-store/stores/{store_id}`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -323,9 +385,10 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-            })
+            match o.opt("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
@@ -361,13 +424,30 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_basics: o.opt("store_basics")?,
-                store_address: o.opt("store_address")?,
-                store_business: o.opt("store_business")?,
-                store_recipient: o.opt("store_recipient")?,
-                store_state: o.opt("store_state")?,
-            })
+            match (
+                o.opt("store_basics"),
+                o.opt("store_address"),
+                o.opt("store_business"),
+                o.opt("store_recipient"),
+                o.opt("store_state"),
+            ) {
+                (
+                    Some(store_basics),
+                    Some(store_address),
+                    Some(store_business),
+                    Some(store_recipient),
+                    Some(store_state),
+                ) => {
+                    Ok(Self {
+                        store_basics,
+                        store_address,
+                        store_business,
+                        store_recipient,
+                        store_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店地址信息
@@ -413,13 +493,30 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                address_code: o.req("address_code")?,
-                address_detail: o.req("address_detail")?,
-                address_complements: o.opt("address_complements")?,
-                longitude: o.opt("longitude")?,
-                latitude: o.opt("latitude")?,
-            })
+            match (
+                o.req("address_code"),
+                o.req("address_detail"),
+                o.opt("address_complements"),
+                o.opt("longitude"),
+                o.opt("latitude"),
+            ) {
+                (
+                    Some(address_code),
+                    Some(address_detail),
+                    Some(address_complements),
+                    Some(longitude),
+                    Some(latitude),
+                ) => {
+                    Ok(Self {
+                        address_code,
+                        address_detail,
+                        address_complements,
+                        longitude,
+                        latitude,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店基础信息
@@ -465,13 +562,30 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_reference_id: o.opt("store_reference_id")?,
-                brand_name: o.opt("brand_name")?,
-                store_name: o.req("store_name")?,
-                branch_name: o.opt("branch_name")?,
-                brand_id: o.opt("brand_id")?,
-            })
+            match (
+                o.opt("store_reference_id"),
+                o.opt("brand_name"),
+                o.req("store_name"),
+                o.opt("branch_name"),
+                o.opt("brand_id"),
+            ) {
+                (
+                    Some(store_reference_id),
+                    Some(brand_name),
+                    Some(store_name),
+                    Some(branch_name),
+                    Some(brand_id),
+                ) => {
+                    Ok(Self {
+                        store_reference_id,
+                        brand_name,
+                        store_name,
+                        branch_name,
+                        brand_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店经营信息
@@ -502,10 +616,15 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_phone: o.opt("service_phone")?,
-                business_hours: o.opt("business_hours")?,
-            })
+            match (o.opt("service_phone"), o.opt("business_hours")) {
+                (Some(service_phone), Some(business_hours)) => {
+                    Ok(Self {
+                        service_phone,
+                        business_hours,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseStoreRecipient
@@ -536,10 +655,10 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                company_name: o.opt("company_name")?,
-            })
+            match (o.req("mchid"), o.opt("company_name")) {
+                (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店状态
@@ -573,11 +692,24 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_state_message: o.opt("store_state_message")?,
-                address_failed_reason: o.opt("address_failed_reason")?,
-                store_state_value: o.opt("store_state_value")?,
-            })
+            match (
+                o.opt("store_state_message"),
+                o.opt("address_failed_reason"),
+                o.opt("store_state_value"),
+            ) {
+                (
+                    Some(store_state_message),
+                    Some(address_failed_reason),
+                    Some(store_state_value),
+                ) => {
+                    Ok(Self {
+                        store_state_message,
+                        address_failed_reason,
+                        store_state_value,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
@@ -612,12 +744,27 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                store_basics: o.opt("store_basics")?,
-                store_address: o.opt("store_address")?,
-                store_business: o.opt("store_business")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.opt("store_basics"),
+                o.opt("store_address"),
+                o.opt("store_business"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(store_basics),
+                    Some(store_address),
+                    Some(store_business),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        store_basics,
+                        store_address,
+                        store_business,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店地址信息
@@ -663,13 +810,30 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                address_code: o.req("address_code")?,
-                address_detail: o.req("address_detail")?,
-                address_complements: o.opt("address_complements")?,
-                longitude: o.opt("longitude")?,
-                latitude: o.opt("latitude")?,
-            })
+            match (
+                o.req("address_code"),
+                o.req("address_detail"),
+                o.opt("address_complements"),
+                o.opt("longitude"),
+                o.opt("latitude"),
+            ) {
+                (
+                    Some(address_code),
+                    Some(address_detail),
+                    Some(address_complements),
+                    Some(longitude),
+                    Some(latitude),
+                ) => {
+                    Ok(Self {
+                        address_code,
+                        address_detail,
+                        address_complements,
+                        longitude,
+                        latitude,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店基础信息
@@ -715,13 +879,30 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                store_reference_id: o.opt("store_reference_id")?,
-                brand_name: o.opt("brand_name")?,
-                store_name: o.req("store_name")?,
-                branch_name: o.opt("branch_name")?,
-                brand_id: o.opt("brand_id")?,
-            })
+            match (
+                o.opt("store_reference_id"),
+                o.opt("brand_name"),
+                o.req("store_name"),
+                o.opt("branch_name"),
+                o.opt("brand_id"),
+            ) {
+                (
+                    Some(store_reference_id),
+                    Some(brand_name),
+                    Some(store_name),
+                    Some(branch_name),
+                    Some(brand_id),
+                ) => {
+                    Ok(Self {
+                        store_reference_id,
+                        brand_name,
+                        store_name,
+                        branch_name,
+                        brand_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 门店经营信息
@@ -752,10 +933,15 @@ pub mod by_store_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_phone: o.opt("service_phone")?,
-                business_hours: o.opt("business_hours")?,
-            })
+            match (o.opt("service_phone"), o.opt("business_hours")) {
+                (Some(service_phone), Some(business_hours)) => {
+                    Ok(Self {
+                        service_phone,
+                        business_hours,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/merchant-store/stores/{store_id}/recipients`
@@ -764,10 +950,12 @@ pub mod by_store_id {
         pub struct Recipients<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Recipients<'a> {
             /// `/v3/merchant-store/stores/{store_id}/recipients/bind`
+            #[inline]
             pub fn bind(self) -> bind::Bind<'a> {
                 bind::Bind(self.0.push("bind"))
             }
             /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
+            #[inline]
             pub fn unbind(self) -> unbind::Unbind<'a> {
                 unbind::Unbind(self.0.push("unbind"))
             }
@@ -782,6 +970,7 @@ pub mod by_store_id {
                 /// 该API接口可用于给一个特定的门店添加收款商户号。添加绑定成功后，商户号可为门店收款。一个门店目前最多只能添加绑定三个收款商户号，且添加绑定收款主体必须与品牌主主体或已有收款商户主体保持一致。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948579)
                 ///
                 /// `POST /v3/merchant-store/stores/{store_id}/recipients/bind`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -818,10 +1007,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        store_recipient: o.req("store_recipient")?,
-                    })
+                    match (o.req("sub_mchid"), o.req("store_recipient")) {
+                        (Some(sub_mchid), Some(store_recipient)) => {
+                            Ok(Self { sub_mchid, store_recipient })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款门店信息
@@ -852,10 +1043,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        company_name: o.opt("company_name")?,
-                    })
+                    match (o.req("mchid"), o.opt("company_name")) {
+                        (Some(mchid), Some(company_name)) => {
+                            Ok(Self { mchid, company_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
@@ -881,9 +1074,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        failed_store_recipient: o.opt("failed_store_recipient")?,
-                    })
+                    match o.opt("failed_store_recipient") {
+                        Some(failed_store_recipient) => {
+                            Ok(Self { failed_store_recipient })
+                        }
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 收款门店信息
@@ -914,10 +1110,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.opt("mchid")?,
-                        failed_reason: o.opt("failed_reason")?,
-                    })
+                    match (o.opt("mchid"), o.opt("failed_reason")) {
+                        (Some(mchid), Some(failed_reason)) => {
+                            Ok(Self { mchid, failed_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -931,6 +1129,7 @@ pub mod by_store_id {
                 /// 该API接口可用于给一个特定的门店解除收款商户号。解除成功后，商户号不能再为门店收款。目前只支持解除此前收款方拒绝的收款商户号。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013948580)
                 ///
                 /// `POST /v3/merchant-store/stores/{store_id}/recipients/unbind`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -967,10 +1166,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        store_recipient: o.opt("store_recipient")?,
-                    })
+                    match (o.opt("sub_mchid"), o.opt("store_recipient")) {
+                        (Some(sub_mchid), Some(store_recipient)) => {
+                            Ok(Self { sub_mchid, store_recipient })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款门店信息
@@ -1001,10 +1202,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        company_name: o.opt("company_name")?,
-                    })
+                    match (o.req("mchid"), o.opt("company_name")) {
+                        (Some(mchid), Some(company_name)) => {
+                            Ok(Self { mchid, company_name })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
@@ -1030,9 +1233,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        failed_store_recipient: o.opt("failed_store_recipient")?,
-                    })
+                    match o.opt("failed_store_recipient") {
+                        Some(failed_store_recipient) => {
+                            Ok(Self { failed_store_recipient })
+                        }
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 收款门店信息
@@ -1063,10 +1269,12 @@ pub mod by_store_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.opt("mchid")?,
-                        failed_reason: o.opt("failed_reason")?,
-                    })
+                    match (o.opt("mchid"), o.opt("failed_reason")) {
+                        (Some(mchid), Some(failed_reason)) => {
+                            Ok(Self { mchid, failed_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchant<'a> {
     /// `/v3/merchantfund/merchant/income-records`
+    #[inline]
     pub fn income_records(self) -> income_records::IncomeRecords<'a> {
         income_records::IncomeRecords(self.0.push("income-records"))
     }
@@ -18,6 +19,7 @@ pub mod income_records {
         /// 服务商通过本接口查询指定日期内本商户银行来账记录列表。列表内包含本商户银行来账相关的业务单号、金额、完成时间等信息，用于查询和核对。
         ///
         /// `GET /v3/merchantfund/merchant/income-records`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -65,12 +67,22 @@ pub mod income_records {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account_type: o.req("account_type")?,
-                date: o.req("date")?,
-                offset: o.opt("offset")?,
-                limit: o.req("limit")?,
-            })
+            match (
+                o.req("account_type"),
+                o.req("date"),
+                o.opt("offset"),
+                o.req("limit"),
+            ) {
+                (Some(account_type), Some(date), Some(offset), Some(limit)) => {
+                    Ok(Self {
+                        account_type,
+                        date,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -168,13 +180,30 @@ pub mod income_records {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.req("total_count")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                data: o.opt("data")?,
-                links: o.req("links")?,
-            })
+            match (
+                o.req("total_count"),
+                o.req("offset"),
+                o.req("limit"),
+                o.opt("data"),
+                o.req("links"),
+            ) {
+                (
+                    Some(total_count),
+                    Some(offset),
+                    Some(limit),
+                    Some(data),
+                    Some(links),
+                ) => {
+                    Ok(Self {
+                        total_count,
+                        offset,
+                        limit,
+                        data,
+                        links,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -245,18 +274,45 @@ pub mod income_records {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                account_type: o.req("account_type")?,
-                income_record_type: o.req("income_record_type")?,
-                income_record_id: o.req("income_record_id")?,
-                amount: o.req("amount")?,
-                success_time: o.req("success_time")?,
-                bank_name: o.req("bank_name")?,
-                bank_account_name: o.req("bank_account_name")?,
-                bank_account_number: o.req("bank_account_number")?,
-                recharge_remark: o.req("recharge_remark")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("account_type"),
+                o.req("income_record_type"),
+                o.req("income_record_id"),
+                o.req("amount"),
+                o.req("success_time"),
+                o.req("bank_name"),
+                o.req("bank_account_name"),
+                o.req("bank_account_number"),
+                o.req("recharge_remark"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(account_type),
+                    Some(income_record_type),
+                    Some(income_record_id),
+                    Some(amount),
+                    Some(success_time),
+                    Some(bank_name),
+                    Some(bank_account_name),
+                    Some(bank_account_number),
+                    Some(recharge_remark),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        account_type,
+                        income_record_type,
+                        income_record_id,
+                        amount,
+                        success_time,
+                        bank_name,
+                        bank_account_name,
+                        bank_account_number,
+                        recharge_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账户类型
@@ -400,11 +456,10 @@ pub mod income_records {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                next: o.req("next")?,
-                prev: o.req("prev")?,
-                self_: o.req("self")?,
-            })
+            match (o.req("next"), o.req("prev"), o.req("self")) {
+                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

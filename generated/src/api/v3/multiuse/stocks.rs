@@ -4,6 +4,7 @@
 pub struct Stocks<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Stocks<'a> {
     /// `/v3/multiuse/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
         by_stock_id::ByStockId(self.0.push_param(&stock_id))
     }
@@ -14,14 +15,17 @@ pub mod by_stock_id {
     pub struct ByStockId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByStockId<'a> {
         /// `/v3/multiuse/stocks/{stock_id}/refund-flow`
+        #[inline]
         pub fn refund_flow(self) -> refund_flow::RefundFlow<'a> {
             refund_flow::RefundFlow(self.0.push("refund-flow"))
         }
         /// `/v3/multiuse/stocks/{stock_id}/send-flow`
+        #[inline]
         pub fn send_flow(self) -> send_flow::SendFlow<'a> {
             send_flow::SendFlow(self.0.push("send-flow"))
         }
         /// `/v3/multiuse/stocks/{stock_id}/use-flow`
+        #[inline]
         pub fn use_flow(self) -> use_flow::UseFlow<'a> {
             use_flow::UseFlow(self.0.push("use-flow"))
         }
@@ -36,6 +40,7 @@ pub mod by_stock_id {
             /// 可获取到某批次的退款明细数据，包括订单号、单品信息、银行流水号等，用于对账/数据分析。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/refund-flow.html)
             ///
             /// `GET /v3/multiuse/stocks/{stock_id}/refund-flow`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -63,7 +68,10 @@ pub mod by_stock_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { url: o.req("url")? })
+                match o.req("url") {
+                    Some(url) => Ok(Self { url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -77,6 +85,7 @@ pub mod by_stock_id {
             /// 可获取到某批次的退款明细数据，用于对账/数据分析。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/send-flow.html)
             ///
             /// `GET /v3/multiuse/stocks/{stock_id}/send-flow`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -104,7 +113,10 @@ pub mod by_stock_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { url: o.req("url")? })
+                match o.req("url") {
+                    Some(url) => Ok(Self { url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -118,6 +130,7 @@ pub mod by_stock_id {
             /// 可获取到某批次的核销明细数据，包括订单号、单品信息、银行流水号等，用于对账/数据分析。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/stock/use-flow.html)
             ///
             /// `GET /v3/multiuse/stocks/{stock_id}/use-flow`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -145,7 +158,10 @@ pub mod by_stock_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { url: o.req("url")? })
+                match o.req("url") {
+                    Some(url) => Ok(Self { url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/multiuse/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/multiuse/users/{openid}/coupons`
+        #[inline]
         pub fn coupons(self) -> coupons::Coupons<'a> {
             coupons::Coupons(self.0.push("coupons"))
         }
@@ -28,6 +30,7 @@ pub mod by_openid {
             /// 商户平台/API完成制券/消费金后，可使用发放代金券接口发券/消费金。通过调用此接口可发放指定批次给指定用户。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/multiuse-coupon/multiuse-coupon/send-multiuse-coupon.html)
             ///
             /// `POST /v3/multiuse/users/{openid}/coupons`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -96,16 +99,39 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    stock_id: o.req("stock_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    user_name: o.req("user_name")?,
-                    id_card_number: o.req("id_card_number")?,
-                    amount: o.opt("amount")?,
-                    appid: o.req("appid")?,
-                    card_type: o.req("card_type")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("stock_id"),
+                    o.req("out_request_no"),
+                    o.req("user_name"),
+                    o.req("id_card_number"),
+                    o.opt("amount"),
+                    o.req("appid"),
+                    o.req("card_type"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(stock_id),
+                        Some(out_request_no),
+                        Some(user_name),
+                        Some(id_card_number),
+                        Some(amount),
+                        Some(appid),
+                        Some(card_type),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            stock_id,
+                            out_request_no,
+                            user_name,
+                            id_card_number,
+                            amount,
+                            appid,
+                            card_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -181,9 +207,10 @@ pub mod by_openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                })
+                match o.req("coupon_id") {
+                    Some(coupon_id) => Ok(Self { coupon_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

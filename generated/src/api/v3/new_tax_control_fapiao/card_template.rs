@@ -8,6 +8,7 @@ impl<'a> CardTemplate<'a> {
     /// 为商户创建电子发票的卡券模板，该卡券模板在开具的电子发票插入微信用户卡包时使用。调用该接口将覆盖商户之前配置的电子发票卡券模板。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_4.shtml)
     ///
     /// `POST /v3/new-tax-control-fapiao/card-template`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -46,11 +47,20 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            card_appid: o.req("card_appid")?,
-            card_template_information: o.req("card_template_information")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.req("card_appid"),
+            o.req("card_template_information"),
+        ) {
+            (Some(sub_mchid), Some(card_appid), Some(card_template_information)) => {
+                Ok(Self {
+                    sub_mchid,
+                    card_appid,
+                    card_template_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 卡券模板信息
@@ -84,11 +94,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            payee_name: o.opt("payee_name")?,
-            logo_url: o.req("logo_url")?,
-            custom_cell: o.opt("custom_cell")?,
-        })
+        match (o.opt("payee_name"), o.req("logo_url"), o.opt("custom_cell")) {
+            (Some(payee_name), Some(logo_url), Some(custom_cell)) => {
+                Ok(Self {
+                    payee_name,
+                    logo_url,
+                    custom_cell,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 卡券自定义cell位配置
@@ -134,13 +149,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCardTemplateInformationCustom
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            words: o.req("words")?,
-            description: o.req("description")?,
-            jump_url: o.opt("jump_url")?,
-            miniprogram_user_name: o.opt("miniprogram_user_name")?,
-            miniprogram_path: o.opt("miniprogram_path")?,
-        })
+        match (
+            o.req("words"),
+            o.req("description"),
+            o.opt("jump_url"),
+            o.opt("miniprogram_user_name"),
+            o.opt("miniprogram_path"),
+        ) {
+            (
+                Some(words),
+                Some(description),
+                Some(jump_url),
+                Some(miniprogram_user_name),
+                Some(miniprogram_path),
+            ) => {
+                Ok(Self {
+                    words,
+                    description,
+                    jump_url,
+                    miniprogram_user_name,
+                    miniprogram_path,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
@@ -171,9 +203,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            card_appid: o.req("card_appid")?,
-            card_id: o.req("card_id")?,
-        })
+        match (o.req("card_appid"), o.req("card_id")) {
+            (Some(card_appid), Some(card_id)) => Ok(Self { card_appid, card_id }),
+            _ => Err(o.error()),
+        }
     }
 }

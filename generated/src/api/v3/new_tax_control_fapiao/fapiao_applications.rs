@@ -4,6 +4,7 @@
 pub struct FapiaoApplications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> FapiaoApplications<'a> {
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`: `fapiao_apply_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn fapiao_apply_id(
         self,
         fapiao_apply_id: &str,
@@ -11,10 +12,12 @@ impl<'a> FapiaoApplications<'a> {
         by_fapiao_apply_id::ByFapiaoApplyId(self.0.push_param(&fapiao_apply_id))
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`
+    #[inline]
     pub fn issue_general(self) -> issue_general::IssueGeneral<'a> {
         issue_general::IssueGeneral(self.0.push("issue-general"))
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
+    #[inline]
     pub fn issue_passenger_transport(
         self,
     ) -> issue_passenger_transport::IssuePassengerTransport<'a> {
@@ -23,14 +26,17 @@ impl<'a> FapiaoApplications<'a> {
         )
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
+    #[inline]
     pub fn issue_refined_oil(self) -> issue_refined_oil::IssueRefinedOil<'a> {
         issue_refined_oil::IssueRefinedOil(self.0.push("issue-refined-oil"))
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
+    #[inline]
     pub fn real_estate_leasing(self) -> real_estate_leasing::RealEstateLeasing<'a> {
         real_estate_leasing::RealEstateLeasing(self.0.push("real-estate-leasing"))
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
+    #[inline]
     pub fn upload_fapiao_file(self) -> upload_fapiao_file::UploadFapiaoFile<'a> {
         upload_fapiao_file::UploadFapiaoFile(self.0.push("upload-fapiao-file"))
     }
@@ -39,6 +45,7 @@ impl<'a> FapiaoApplications<'a> {
     /// 商户完成收款后，调用本接口开具电子发票并插入微信用户的卡包。若是非微信支付场景，需要先通过【获取抬头填写链接】接口获取抬头填写链接，并等待用户完成填写才能调用本接口；若是微信支付场景，则无需额外获取抬头填写链接。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_8.shtml)
     ///
     /// `POST /v3/new-tax-control-fapiao/fapiao-applications`
+    #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
         self.0
             .request(::wechatpay::runtime::Method::POST)
@@ -90,14 +97,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            scene: o.req("scene")?,
-            fapiao_apply_id: o.req("fapiao_apply_id")?,
-            buyer_information: o.req("buyer_information")?,
-            fapiao_information: o.req("fapiao_information")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.opt("sub_mchid"),
+            o.req("scene"),
+            o.req("fapiao_apply_id"),
+            o.req("buyer_information"),
+            o.req("fapiao_information"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sub_mchid),
+                Some(scene),
+                Some(fapiao_apply_id),
+                Some(buyer_information),
+                Some(fapiao_information),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sub_mchid,
+                    scene,
+                    fapiao_apply_id,
+                    buyer_information,
+                    fapiao_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 购买方信息
@@ -163,17 +189,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBuyerInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            name: o.req("name")?,
-            taxpayer_id: o.opt("taxpayer_id")?,
-            address: o.opt("address")?,
-            telephone: o.opt("telephone")?,
-            bank_name: o.opt("bank_name")?,
-            bank_account: o.opt("bank_account")?,
-            phone: o.opt("phone")?,
-            email: o.opt("email")?,
-        })
+        match (
+            o.req("type"),
+            o.req("name"),
+            o.opt("taxpayer_id"),
+            o.opt("address"),
+            o.opt("telephone"),
+            o.opt("bank_name"),
+            o.opt("bank_account"),
+            o.opt("phone"),
+            o.opt("email"),
+        ) {
+            (
+                Some(type_),
+                Some(name),
+                Some(taxpayer_id),
+                Some(address),
+                Some(telephone),
+                Some(bank_name),
+                Some(bank_account),
+                Some(phone),
+                Some(email),
+            ) => {
+                Ok(Self {
+                    type_,
+                    name,
+                    taxpayer_id,
+                    address,
+                    telephone,
+                    bank_name,
+                    bank_account,
+                    phone,
+                    email,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestFapiaoInformation
@@ -215,13 +266,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fapiao_id: o.req("fapiao_id")?,
-            total_amount: o.req("total_amount")?,
-            need_list: o.req("need_list")?,
-            remark: o.opt("remark")?,
-            items: o.req("items")?,
-        })
+        match (
+            o.req("fapiao_id"),
+            o.req("total_amount"),
+            o.req("need_list"),
+            o.opt("remark"),
+            o.req("items"),
+        ) {
+            (
+                Some(fapiao_id),
+                Some(total_amount),
+                Some(need_list),
+                Some(remark),
+                Some(items),
+            ) => {
+                Ok(Self {
+                    fapiao_id,
+                    total_amount,
+                    need_list,
+                    remark,
+                    items,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestFapiaoInformationItems
@@ -295,19 +363,48 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoInformationItems {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            tax_code: o.req("tax_code")?,
-            goods_category: o.opt("goods_category")?,
-            goods_name: o.opt("goods_name")?,
-            goods_id: o.opt("goods_id")?,
-            specification: o.opt("specification")?,
-            unit: o.opt("unit")?,
-            quantity: o.req("quantity")?,
-            total_amount: o.req("total_amount")?,
-            tax_rate: o.opt("tax_rate")?,
-            tax_prefer_mark: o.opt("tax_prefer_mark")?,
-            discount: o.req("discount")?,
-        })
+        match (
+            o.req("tax_code"),
+            o.opt("goods_category"),
+            o.opt("goods_name"),
+            o.opt("goods_id"),
+            o.opt("specification"),
+            o.opt("unit"),
+            o.req("quantity"),
+            o.req("total_amount"),
+            o.opt("tax_rate"),
+            o.opt("tax_prefer_mark"),
+            o.req("discount"),
+        ) {
+            (
+                Some(tax_code),
+                Some(goods_category),
+                Some(goods_name),
+                Some(goods_id),
+                Some(specification),
+                Some(unit),
+                Some(quantity),
+                Some(total_amount),
+                Some(tax_rate),
+                Some(tax_prefer_mark),
+                Some(discount),
+            ) => {
+                Ok(Self {
+                    tax_code,
+                    goods_category,
+                    goods_name,
+                    goods_id,
+                    specification,
+                    unit,
+                    quantity,
+                    total_amount,
+                    tax_rate,
+                    tax_prefer_mark,
+                    discount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
@@ -316,14 +413,17 @@ pub mod by_fapiao_apply_id {
     pub struct ByFapiaoApplyId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByFapiaoApplyId<'a> {
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
+        #[inline]
         pub fn fapiao_files(self) -> fapiao_files::FapiaoFiles<'a> {
             fapiao_files::FapiaoFiles(self.0.push("fapiao-files"))
         }
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
+        #[inline]
         pub fn insert_cards(self) -> insert_cards::InsertCards<'a> {
             insert_cards::InsertCards(self.0.push("insert-cards"))
         }
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
+        #[inline]
         pub fn reverse(self) -> reverse::Reverse<'a> {
             reverse::Reverse(self.0.push("reverse"))
         }
@@ -332,6 +432,7 @@ pub mod by_fapiao_apply_id {
         /// 商户调用【开具电子发票】接口或【冲红电子发票】接口或【将电子发票插入微信用户卡包】接口成功后，应调用本接口查询电子发票开具/冲红/插卡结果，并获取已开具/冲红/插卡的电子发票信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_9.shtml)
         ///
         /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -369,10 +470,10 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                fapiao_id: o.opt("fapiao_id")?,
-            })
+            match (o.opt("sub_mchid"), o.opt("fapiao_id")) {
+                (Some(sub_mchid), Some(fapiao_id)) => Ok(Self { sub_mchid, fapiao_id }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
@@ -401,10 +502,15 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.req("total_count")?,
-                fapiao_information: o.req("fapiao_information")?,
-            })
+            match (o.req("total_count"), o.req("fapiao_information")) {
+                (Some(total_count), Some(fapiao_information)) => {
+                    Ok(Self {
+                        total_count,
+                        fapiao_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseFapiaoInformation
@@ -486,23 +592,60 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_id: o.req("fapiao_id")?,
-                status: o.req("status")?,
-                blue_fapiao: o.opt("blue_fapiao")?,
-                red_fapiao: o.opt("red_fapiao")?,
-                card_information: o.opt("card_information")?,
-                total_amount: o.req("total_amount")?,
-                tax_amount: o.req("tax_amount")?,
-                amount: o.req("amount")?,
-                seller_information: o.req("seller_information")?,
-                buyer_information: o.req("buyer_information")?,
-                extra_information: o.req("extra_information")?,
-                items: o.req("items")?,
-                remark: o.opt("remark")?,
-                fapiao_error_code: o.opt("fapiao_error_code")?,
-                fapiao_error_message: o.opt("fapiao_error_message")?,
-            })
+            match (
+                o.req("fapiao_id"),
+                o.req("status"),
+                o.opt("blue_fapiao"),
+                o.opt("red_fapiao"),
+                o.opt("card_information"),
+                o.req("total_amount"),
+                o.req("tax_amount"),
+                o.req("amount"),
+                o.req("seller_information"),
+                o.req("buyer_information"),
+                o.req("extra_information"),
+                o.req("items"),
+                o.opt("remark"),
+                o.opt("fapiao_error_code"),
+                o.opt("fapiao_error_message"),
+            ) {
+                (
+                    Some(fapiao_id),
+                    Some(status),
+                    Some(blue_fapiao),
+                    Some(red_fapiao),
+                    Some(card_information),
+                    Some(total_amount),
+                    Some(tax_amount),
+                    Some(amount),
+                    Some(seller_information),
+                    Some(buyer_information),
+                    Some(extra_information),
+                    Some(items),
+                    Some(remark),
+                    Some(fapiao_error_code),
+                    Some(fapiao_error_message),
+                ) => {
+                    Ok(Self {
+                        fapiao_id,
+                        status,
+                        blue_fapiao,
+                        red_fapiao,
+                        card_information,
+                        total_amount,
+                        tax_amount,
+                        amount,
+                        seller_information,
+                        buyer_information,
+                        extra_information,
+                        items,
+                        remark,
+                        fapiao_error_code,
+                        fapiao_error_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 蓝字发票信息
@@ -548,13 +691,30 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_code: o.req("fapiao_code")?,
-                fapiao_number: o.req("fapiao_number")?,
-                check_code: o.req("check_code")?,
-                password: o.req("password")?,
-                fapiao_time: o.req("fapiao_time")?,
-            })
+            match (
+                o.req("fapiao_code"),
+                o.req("fapiao_number"),
+                o.req("check_code"),
+                o.req("password"),
+                o.req("fapiao_time"),
+            ) {
+                (
+                    Some(fapiao_code),
+                    Some(fapiao_number),
+                    Some(check_code),
+                    Some(password),
+                    Some(fapiao_time),
+                ) => {
+                    Ok(Self {
+                        fapiao_code,
+                        fapiao_number,
+                        check_code,
+                        password,
+                        fapiao_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 购买方信息
@@ -643,21 +803,54 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                name: o.req("name")?,
-                taxpayer_id: o.opt("taxpayer_id")?,
-                address: o.opt("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-                amount: o.opt("amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                user_apply_message: o.opt("user_apply_message")?,
-            })
+            match (
+                o.req("type"),
+                o.req("name"),
+                o.opt("taxpayer_id"),
+                o.opt("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.opt("phone"),
+                o.opt("email"),
+                o.opt("amount"),
+                o.opt("out_trade_no"),
+                o.opt("fapiao_bill_type"),
+                o.opt("user_apply_message"),
+            ) {
+                (
+                    Some(type_),
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(phone),
+                    Some(email),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(fapiao_bill_type),
+                    Some(user_apply_message),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                        phone,
+                        email,
+                        amount,
+                        out_trade_no,
+                        fapiao_bill_type,
+                        user_apply_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开具的发票类型
@@ -813,13 +1006,30 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                card_appid: o.req("card_appid")?,
-                card_openid: o.req("card_openid")?,
-                card_id: o.opt("card_id")?,
-                card_code: o.opt("card_code")?,
-                card_status: o.req("card_status")?,
-            })
+            match (
+                o.req("card_appid"),
+                o.req("card_openid"),
+                o.opt("card_id"),
+                o.opt("card_code"),
+                o.req("card_status"),
+            ) {
+                (
+                    Some(card_appid),
+                    Some(card_openid),
+                    Some(card_id),
+                    Some(card_code),
+                    Some(card_status),
+                ) => {
+                    Ok(Self {
+                        card_appid,
+                        card_openid,
+                        card_id,
+                        card_code,
+                        card_status,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票卡券状态
@@ -918,11 +1128,12 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payee: o.opt("payee")?,
-                reviewer: o.opt("reviewer")?,
-                drawer: o.req("drawer")?,
-            })
+            match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
+                (Some(payee), Some(reviewer), Some(drawer)) => {
+                    Ok(Self { payee, reviewer, drawer })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseFapiaoInformationItems
@@ -1001,20 +1212,51 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                tax_code: o.req("tax_code")?,
-                goods_name: o.req("goods_name")?,
-                specification: o.opt("specification")?,
-                unit: o.opt("unit")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-                amount: o.req("amount")?,
-                tax_amount: o.req("tax_amount")?,
-                total_amount: o.req("total_amount")?,
-                tax_rate: o.req("tax_rate")?,
-                tax_prefer_mark: o.req("tax_prefer_mark")?,
-                discount: o.req("discount")?,
-            })
+            match (
+                o.req("tax_code"),
+                o.req("goods_name"),
+                o.opt("specification"),
+                o.opt("unit"),
+                o.req("quantity"),
+                o.req("unit_price"),
+                o.req("amount"),
+                o.req("tax_amount"),
+                o.req("total_amount"),
+                o.req("tax_rate"),
+                o.req("tax_prefer_mark"),
+                o.req("discount"),
+            ) {
+                (
+                    Some(tax_code),
+                    Some(goods_name),
+                    Some(specification),
+                    Some(unit),
+                    Some(quantity),
+                    Some(unit_price),
+                    Some(amount),
+                    Some(tax_amount),
+                    Some(total_amount),
+                    Some(tax_rate),
+                    Some(tax_prefer_mark),
+                    Some(discount),
+                ) => {
+                    Ok(Self {
+                        tax_code,
+                        goods_name,
+                        specification,
+                        unit,
+                        quantity,
+                        unit_price,
+                        amount,
+                        tax_amount,
+                        total_amount,
+                        tax_rate,
+                        tax_prefer_mark,
+                        discount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 税收优惠政策标识
@@ -1125,13 +1367,30 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_code: o.req("fapiao_code")?,
-                fapiao_number: o.req("fapiao_number")?,
-                check_code: o.req("check_code")?,
-                password: o.req("password")?,
-                fapiao_time: o.req("fapiao_time")?,
-            })
+            match (
+                o.req("fapiao_code"),
+                o.req("fapiao_number"),
+                o.req("check_code"),
+                o.req("password"),
+                o.req("fapiao_time"),
+            ) {
+                (
+                    Some(fapiao_code),
+                    Some(fapiao_number),
+                    Some(check_code),
+                    Some(password),
+                    Some(fapiao_time),
+                ) => {
+                    Ok(Self {
+                        fapiao_code,
+                        fapiao_number,
+                        check_code,
+                        password,
+                        fapiao_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 销售方信息
@@ -1183,14 +1442,33 @@ pub mod by_fapiao_apply_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                taxpayer_id: o.req("taxpayer_id")?,
-                address: o.req("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-            })
+            match (
+                o.req("name"),
+                o.req("taxpayer_id"),
+                o.req("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+            ) {
+                (
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                ) => {
+                    Ok(Self {
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票状态
@@ -1271,6 +1549,7 @@ pub mod by_fapiao_apply_id {
             /// 商户在开具发票成功后，调用本接口获取电子发票的下载地址。仅在微信支付侧开具的电子发票才允许下载发票文件。 注意：开票状态为ISSUED的发票才能获取到发票文件下载链接。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/fapiao/fapiao-applications/get-fapiao-file-download-info.html)
             ///
             /// `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1308,10 +1587,12 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    fapiao_id: o.req("fapiao_id")?,
-                })
+                match (o.req("sub_mchid"), o.req("fapiao_id")) {
+                    (Some(sub_mchid), Some(fapiao_id)) => {
+                        Ok(Self { sub_mchid, fapiao_id })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
@@ -1337,9 +1618,12 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fapiao_download_info_list: o.opt("fapiao_download_info_list")?,
-                })
+                match o.opt("fapiao_download_info_list") {
+                    Some(fapiao_download_info_list) => {
+                        Ok(Self { fapiao_download_info_list })
+                    }
+                    None => Err(o.error()),
+                }
             }
         }
         /// GetResponseFapiaoDownloadInfoList
@@ -1375,11 +1659,16 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fapiao_id: o.opt("fapiao_id")?,
-                    download_url: o.opt("download_url")?,
-                    status: o.opt("status")?,
-                })
+                match (o.opt("fapiao_id"), o.opt("download_url"), o.opt("status")) {
+                    (Some(fapiao_id), Some(download_url), Some(status)) => {
+                        Ok(Self {
+                            fapiao_id,
+                            download_url,
+                            status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发票状态
@@ -1463,6 +1752,7 @@ pub mod by_fapiao_apply_id {
             /// 商户自行开具电子发票后，可调用本接口将电子发票插入微信用户的卡包。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_11.shtml)
             ///
             /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1512,13 +1802,30 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    scene: o.req("scene")?,
-                    buyer_information: o.req("buyer_information")?,
-                    fapiao_card_information: o.req("fapiao_card_information")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.opt("sub_mchid"),
+                    o.req("scene"),
+                    o.req("buyer_information"),
+                    o.req("fapiao_card_information"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sub_mchid),
+                        Some(scene),
+                        Some(buyer_information),
+                        Some(fapiao_card_information),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sub_mchid,
+                            scene,
+                            buyer_information,
+                            fapiao_card_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 购买方信息
@@ -1604,21 +1911,54 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    name: o.req("name")?,
-                    taxpayer_id: o.opt("taxpayer_id")?,
-                    address: o.opt("address")?,
-                    telephone: o.opt("telephone")?,
-                    bank_name: o.opt("bank_name")?,
-                    bank_account: o.opt("bank_account")?,
-                    phone: o.opt("phone")?,
-                    email: o.opt("email")?,
-                    amount: o.opt("amount")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                    user_apply_message: o.opt("user_apply_message")?,
-                })
+                match (
+                    o.req("type"),
+                    o.req("name"),
+                    o.opt("taxpayer_id"),
+                    o.opt("address"),
+                    o.opt("telephone"),
+                    o.opt("bank_name"),
+                    o.opt("bank_account"),
+                    o.opt("phone"),
+                    o.opt("email"),
+                    o.opt("amount"),
+                    o.opt("out_trade_no"),
+                    o.opt("fapiao_bill_type"),
+                    o.opt("user_apply_message"),
+                ) {
+                    (
+                        Some(type_),
+                        Some(name),
+                        Some(taxpayer_id),
+                        Some(address),
+                        Some(telephone),
+                        Some(bank_name),
+                        Some(bank_account),
+                        Some(phone),
+                        Some(email),
+                        Some(amount),
+                        Some(out_trade_no),
+                        Some(fapiao_bill_type),
+                        Some(user_apply_message),
+                    ) => {
+                        Ok(Self {
+                            type_,
+                            name,
+                            taxpayer_id,
+                            address,
+                            telephone,
+                            bank_name,
+                            bank_account,
+                            phone,
+                            email,
+                            amount,
+                            out_trade_no,
+                            fapiao_bill_type,
+                            user_apply_message,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 开具的发票类型
@@ -1807,21 +2147,54 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fapiao_media_id: o.req("fapiao_media_id")?,
-                    fapiao_number: o.req("fapiao_number")?,
-                    fapiao_code: o.req("fapiao_code")?,
-                    fapiao_time: o.req("fapiao_time")?,
-                    check_code: o.req("check_code")?,
-                    password: o.req("password")?,
-                    total_amount: o.req("total_amount")?,
-                    tax_amount: o.req("tax_amount")?,
-                    amount: o.req("amount")?,
-                    seller_information: o.req("seller_information")?,
-                    extra_information: o.req("extra_information")?,
-                    items: o.req("items")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("fapiao_media_id"),
+                    o.req("fapiao_number"),
+                    o.req("fapiao_code"),
+                    o.req("fapiao_time"),
+                    o.req("check_code"),
+                    o.req("password"),
+                    o.req("total_amount"),
+                    o.req("tax_amount"),
+                    o.req("amount"),
+                    o.req("seller_information"),
+                    o.req("extra_information"),
+                    o.req("items"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(fapiao_media_id),
+                        Some(fapiao_number),
+                        Some(fapiao_code),
+                        Some(fapiao_time),
+                        Some(check_code),
+                        Some(password),
+                        Some(total_amount),
+                        Some(tax_amount),
+                        Some(amount),
+                        Some(seller_information),
+                        Some(extra_information),
+                        Some(items),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            fapiao_media_id,
+                            fapiao_number,
+                            fapiao_code,
+                            fapiao_time,
+                            check_code,
+                            password,
+                            total_amount,
+                            tax_amount,
+                            amount,
+                            seller_information,
+                            extra_information,
+                            items,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 附加信息
@@ -1858,11 +2231,12 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payee: o.opt("payee")?,
-                    reviewer: o.opt("reviewer")?,
-                    drawer: o.req("drawer")?,
-                })
+                match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
+                    (Some(payee), Some(reviewer), Some(drawer)) => {
+                        Ok(Self { payee, reviewer, drawer })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestFapiaoCardInformationItems
@@ -1941,20 +2315,51 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    tax_code: o.req("tax_code")?,
-                    goods_name: o.req("goods_name")?,
-                    specification: o.opt("specification")?,
-                    unit: o.opt("unit")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                    amount: o.req("amount")?,
-                    tax_amount: o.req("tax_amount")?,
-                    total_amount: o.req("total_amount")?,
-                    tax_rate: o.req("tax_rate")?,
-                    tax_prefer_mark: o.req("tax_prefer_mark")?,
-                    discount: o.req("discount")?,
-                })
+                match (
+                    o.req("tax_code"),
+                    o.req("goods_name"),
+                    o.opt("specification"),
+                    o.opt("unit"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                    o.req("amount"),
+                    o.req("tax_amount"),
+                    o.req("total_amount"),
+                    o.req("tax_rate"),
+                    o.req("tax_prefer_mark"),
+                    o.req("discount"),
+                ) {
+                    (
+                        Some(tax_code),
+                        Some(goods_name),
+                        Some(specification),
+                        Some(unit),
+                        Some(quantity),
+                        Some(unit_price),
+                        Some(amount),
+                        Some(tax_amount),
+                        Some(total_amount),
+                        Some(tax_rate),
+                        Some(tax_prefer_mark),
+                        Some(discount),
+                    ) => {
+                        Ok(Self {
+                            tax_code,
+                            goods_name,
+                            specification,
+                            unit,
+                            quantity,
+                            unit_price,
+                            amount,
+                            tax_amount,
+                            total_amount,
+                            tax_rate,
+                            tax_prefer_mark,
+                            discount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 税收优惠政策标识
@@ -2075,14 +2480,33 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    taxpayer_id: o.req("taxpayer_id")?,
-                    address: o.req("address")?,
-                    telephone: o.opt("telephone")?,
-                    bank_name: o.opt("bank_name")?,
-                    bank_account: o.opt("bank_account")?,
-                })
+                match (
+                    o.req("name"),
+                    o.req("taxpayer_id"),
+                    o.req("address"),
+                    o.opt("telephone"),
+                    o.opt("bank_name"),
+                    o.opt("bank_account"),
+                ) {
+                    (
+                        Some(name),
+                        Some(taxpayer_id),
+                        Some(address),
+                        Some(telephone),
+                        Some(bank_name),
+                        Some(bank_account),
+                    ) => {
+                        Ok(Self {
+                            name,
+                            taxpayer_id,
+                            address,
+                            telephone,
+                            bank_name,
+                            bank_account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 插卡场景
@@ -2150,6 +2574,7 @@ pub mod by_fapiao_apply_id {
             /// 商户对已开具的电子发票进行冲红（开具红票），并将其从微信用户的卡包中删除。仅在微信支付侧开具的电子发票才允许发起冲红。注意：本接口成功返回仅代表冲红请求已被受理，当冲红完成时，微信支付会根据商户配置的回调地址进行回调通知，商户也可以通过【查询电子发票】接口获取冲红结果及红票信息。
             ///
             /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2191,11 +2616,20 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    reverse_reason: o.req("reverse_reason")?,
-                    fapiao_information: o.req("fapiao_information")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("reverse_reason"),
+                    o.req("fapiao_information"),
+                ) {
+                    (Some(sub_mchid), Some(reverse_reason), Some(fapiao_information)) => {
+                        Ok(Self {
+                            sub_mchid,
+                            reverse_reason,
+                            fapiao_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestFapiaoInformation
@@ -2231,11 +2665,20 @@ pub mod by_fapiao_apply_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fapiao_id: o.req("fapiao_id")?,
-                    fapiao_code: o.opt("fapiao_code")?,
-                    fapiao_number: o.req("fapiao_number")?,
-                })
+                match (
+                    o.req("fapiao_id"),
+                    o.opt("fapiao_code"),
+                    o.req("fapiao_number"),
+                ) {
+                    (Some(fapiao_id), Some(fapiao_code), Some(fapiao_number)) => {
+                        Ok(Self {
+                            fapiao_id,
+                            fapiao_code,
+                            fapiao_number,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 冲红原因
@@ -2312,6 +2755,7 @@ pub mod issue_general {
         /// 商户完成收款后，调用本接口开具通用行业电子发票并插入微信用户的卡包。请求的交易信息必须真实存在。 注意：本接口成功返回仅代表开票请求已被受理，当开票完成时，微信支付会根据商户配置的回调地址进行回调通知，商户也可以通过【查询电子发票】接口获取开票结果及开票信息。
         ///
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
@@ -2358,13 +2802,30 @@ pub mod issue_general {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                fapiao_apply_id: o.req("fapiao_apply_id")?,
-                buyer_information: o.req("buyer_information")?,
-                fapiao_information: o.req("fapiao_information")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("fapiao_apply_id"),
+                o.req("buyer_information"),
+                o.req("fapiao_information"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(fapiao_apply_id),
+                    Some(buyer_information),
+                    Some(fapiao_information),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        fapiao_apply_id,
+                        buyer_information,
+                        fapiao_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 购买方信息
@@ -2450,21 +2911,54 @@ pub mod issue_general {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                name: o.req("name")?,
-                taxpayer_id: o.opt("taxpayer_id")?,
-                address: o.opt("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-                amount: o.opt("amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                user_apply_message: o.opt("user_apply_message")?,
-            })
+            match (
+                o.req("type"),
+                o.req("name"),
+                o.opt("taxpayer_id"),
+                o.opt("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.opt("phone"),
+                o.opt("email"),
+                o.opt("amount"),
+                o.opt("out_trade_no"),
+                o.opt("fapiao_bill_type"),
+                o.opt("user_apply_message"),
+            ) {
+                (
+                    Some(type_),
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(phone),
+                    Some(email),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(fapiao_bill_type),
+                    Some(user_apply_message),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                        phone,
+                        email,
+                        amount,
+                        out_trade_no,
+                        fapiao_bill_type,
+                        user_apply_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开具的发票类型
@@ -2667,18 +3161,45 @@ pub mod issue_general {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_id: o.req("fapiao_id")?,
-                total_amount: o.req("total_amount")?,
-                items: o.req("items")?,
-                export_business_policy_code: o.opt("export_business_policy_code")?,
-                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
-                billing_person_id: o.req("billing_person_id")?,
-                billing_person: o.opt("billing_person")?,
-                fapiao_bill_type: o.req("fapiao_bill_type")?,
-                transaction_information: o.req("transaction_information")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("fapiao_id"),
+                o.req("total_amount"),
+                o.req("items"),
+                o.opt("export_business_policy_code"),
+                o.opt("vat_refund_levy_code"),
+                o.req("billing_person_id"),
+                o.opt("billing_person"),
+                o.req("fapiao_bill_type"),
+                o.req("transaction_information"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(fapiao_id),
+                    Some(total_amount),
+                    Some(items),
+                    Some(export_business_policy_code),
+                    Some(vat_refund_levy_code),
+                    Some(billing_person_id),
+                    Some(billing_person),
+                    Some(fapiao_bill_type),
+                    Some(transaction_information),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        fapiao_id,
+                        total_amount,
+                        items,
+                        export_business_policy_code,
+                        vat_refund_levy_code,
+                        billing_person_id,
+                        billing_person,
+                        fapiao_bill_type,
+                        transaction_information,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票类型
@@ -2830,17 +3351,42 @@ pub mod issue_general {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                tax_code: o.req("tax_code")?,
-                goods_name: o.req("goods_name")?,
-                specification: o.opt("specification")?,
-                unit: o.opt("unit")?,
-                quantity: o.opt("quantity")?,
-                total_amount: o.req("total_amount")?,
-                tax_rate: o.req("tax_rate")?,
-                discount: o.req("discount")?,
-                preferential_policy_code: o.opt("preferential_policy_code")?,
-            })
+            match (
+                o.req("tax_code"),
+                o.req("goods_name"),
+                o.opt("specification"),
+                o.opt("unit"),
+                o.opt("quantity"),
+                o.req("total_amount"),
+                o.req("tax_rate"),
+                o.req("discount"),
+                o.opt("preferential_policy_code"),
+            ) {
+                (
+                    Some(tax_code),
+                    Some(goods_name),
+                    Some(specification),
+                    Some(unit),
+                    Some(quantity),
+                    Some(total_amount),
+                    Some(tax_rate),
+                    Some(discount),
+                    Some(preferential_policy_code),
+                ) => {
+                    Ok(Self {
+                        tax_code,
+                        goods_name,
+                        specification,
+                        unit,
+                        quantity,
+                        total_amount,
+                        tax_rate,
+                        discount,
+                        preferential_policy_code,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
@@ -2882,12 +3428,27 @@ pub mod issue_general {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                pay_channel: o.req("pay_channel")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                amount: o.req("amount")?,
-            })
+            match (
+                o.req("pay_channel"),
+                o.req("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("amount"),
+            ) {
+                (
+                    Some(pay_channel),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        pay_channel,
+                        transaction_id,
+                        out_trade_no,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付渠道
@@ -2953,6 +3514,7 @@ pub mod issue_passenger_transport {
         /// 商户完成收款后，调用本接口开具旅客运输行业电子发票并插入微信用户的卡包。请求的交易信息必须真实存在。注意：本接口成功返回仅代表开票请求已被受理，当开票完成时，微信支付会根据商户配置的回调地址进行回调通知，商户也可以通过【查询电子发票】接口获取开票结果及开票信息。蓝字发票开具失败时，可以通过更换fapiao_information.fapiao_id，重新填写发票信息进行重试。每个申请单可至多重试4次。
         ///
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
@@ -2999,13 +3561,30 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                fapiao_apply_id: o.req("fapiao_apply_id")?,
-                buyer_information: o.req("buyer_information")?,
-                fapiao_information: o.req("fapiao_information")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("fapiao_apply_id"),
+                o.req("buyer_information"),
+                o.req("fapiao_information"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(fapiao_apply_id),
+                    Some(buyer_information),
+                    Some(fapiao_information),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        fapiao_apply_id,
+                        buyer_information,
+                        fapiao_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 购买方信息
@@ -3091,21 +3670,54 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                name: o.req("name")?,
-                taxpayer_id: o.opt("taxpayer_id")?,
-                address: o.opt("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-                amount: o.opt("amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                user_apply_message: o.opt("user_apply_message")?,
-            })
+            match (
+                o.req("type"),
+                o.req("name"),
+                o.opt("taxpayer_id"),
+                o.opt("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.opt("phone"),
+                o.opt("email"),
+                o.opt("amount"),
+                o.opt("out_trade_no"),
+                o.opt("fapiao_bill_type"),
+                o.opt("user_apply_message"),
+            ) {
+                (
+                    Some(type_),
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(phone),
+                    Some(email),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(fapiao_bill_type),
+                    Some(user_apply_message),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                        phone,
+                        email,
+                        amount,
+                        out_trade_no,
+                        fapiao_bill_type,
+                        user_apply_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开具的发票类型
@@ -3308,18 +3920,45 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_id: o.req("fapiao_id")?,
-                total_amount: o.req("total_amount")?,
-                items: o.req("items")?,
-                export_business_policy_code: o.opt("export_business_policy_code")?,
-                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
-                billing_person_id: o.req("billing_person_id")?,
-                billing_person: o.opt("billing_person")?,
-                fapiao_bill_type: o.req("fapiao_bill_type")?,
-                transaction_information: o.req("transaction_information")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("fapiao_id"),
+                o.req("total_amount"),
+                o.req("items"),
+                o.opt("export_business_policy_code"),
+                o.opt("vat_refund_levy_code"),
+                o.req("billing_person_id"),
+                o.opt("billing_person"),
+                o.req("fapiao_bill_type"),
+                o.req("transaction_information"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(fapiao_id),
+                    Some(total_amount),
+                    Some(items),
+                    Some(export_business_policy_code),
+                    Some(vat_refund_levy_code),
+                    Some(billing_person_id),
+                    Some(billing_person),
+                    Some(fapiao_bill_type),
+                    Some(transaction_information),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        fapiao_id,
+                        total_amount,
+                        items,
+                        export_business_policy_code,
+                        vat_refund_levy_code,
+                        billing_person_id,
+                        billing_person,
+                        fapiao_bill_type,
+                        transaction_information,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票类型
@@ -3474,18 +4113,45 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                tax_code: o.req("tax_code")?,
-                goods_name: o.req("goods_name")?,
-                specification: o.opt("specification")?,
-                unit: o.opt("unit")?,
-                quantity: o.opt("quantity")?,
-                total_amount: o.req("total_amount")?,
-                tax_rate: o.req("tax_rate")?,
-                discount: o.req("discount")?,
-                preferential_policy_code: o.opt("preferential_policy_code")?,
-                passenger_information: o.opt("passenger_information")?,
-            })
+            match (
+                o.req("tax_code"),
+                o.req("goods_name"),
+                o.opt("specification"),
+                o.opt("unit"),
+                o.opt("quantity"),
+                o.req("total_amount"),
+                o.req("tax_rate"),
+                o.req("discount"),
+                o.opt("preferential_policy_code"),
+                o.opt("passenger_information"),
+            ) {
+                (
+                    Some(tax_code),
+                    Some(goods_name),
+                    Some(specification),
+                    Some(unit),
+                    Some(quantity),
+                    Some(total_amount),
+                    Some(tax_rate),
+                    Some(discount),
+                    Some(preferential_policy_code),
+                    Some(passenger_information),
+                ) => {
+                    Ok(Self {
+                        tax_code,
+                        goods_name,
+                        specification,
+                        unit,
+                        quantity,
+                        total_amount,
+                        tax_rate,
+                        discount,
+                        preferential_policy_code,
+                        passenger_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出行人额外信息
@@ -3549,16 +4215,39 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                certificate_type: o.req("certificate_type")?,
-                certificate_number: o.req("certificate_number")?,
-                departure_date: o.req("departure_date")?,
-                departure_place: o.req("departure_place")?,
-                destination: o.req("destination")?,
-                transportation_type: o.req("transportation_type")?,
-                transportation_classes: o.opt("transportation_classes")?,
-            })
+            match (
+                o.req("name"),
+                o.req("certificate_type"),
+                o.req("certificate_number"),
+                o.req("departure_date"),
+                o.req("departure_place"),
+                o.req("destination"),
+                o.req("transportation_type"),
+                o.opt("transportation_classes"),
+            ) {
+                (
+                    Some(name),
+                    Some(certificate_type),
+                    Some(certificate_number),
+                    Some(departure_date),
+                    Some(departure_place),
+                    Some(destination),
+                    Some(transportation_type),
+                    Some(transportation_classes),
+                ) => {
+                    Ok(Self {
+                        name,
+                        certificate_type,
+                        certificate_number,
+                        departure_date,
+                        departure_place,
+                        destination,
+                        transportation_type,
+                        transportation_classes,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出行人证件类型
@@ -3832,12 +4521,27 @@ pub mod issue_passenger_transport {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                pay_channel: o.req("pay_channel")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                amount: o.req("amount")?,
-            })
+            match (
+                o.req("pay_channel"),
+                o.req("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("amount"),
+            ) {
+                (
+                    Some(pay_channel),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        pay_channel,
+                        transaction_id,
+                        out_trade_no,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付渠道
@@ -3903,6 +4607,7 @@ pub mod issue_refined_oil {
         /// 商户完成收款后，调用本接口开具成品油行业电子发票并插入微信用户的卡包。请求的交易信息必须真实存在。  注意：本接口成功返回仅代表开票请求已被受理，当开票完成时，微信支付会根据商户配置的回调地址进行回调通知，商户也可以通过【查询电子发票】接口获取开票结果及开票信息。蓝字发票开具失败时，可以通过更换fapiao_information.fapiao_id，重新填写发票信息进行重试。每个申请单可至多重试4次。
         ///
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
@@ -3949,13 +4654,30 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                fapiao_apply_id: o.req("fapiao_apply_id")?,
-                buyer_information: o.req("buyer_information")?,
-                fapiao_information: o.req("fapiao_information")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("fapiao_apply_id"),
+                o.req("buyer_information"),
+                o.req("fapiao_information"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(fapiao_apply_id),
+                    Some(buyer_information),
+                    Some(fapiao_information),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        fapiao_apply_id,
+                        buyer_information,
+                        fapiao_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 购买方信息
@@ -4041,21 +4763,54 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                name: o.req("name")?,
-                taxpayer_id: o.opt("taxpayer_id")?,
-                address: o.opt("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-                amount: o.opt("amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                user_apply_message: o.opt("user_apply_message")?,
-            })
+            match (
+                o.req("type"),
+                o.req("name"),
+                o.opt("taxpayer_id"),
+                o.opt("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.opt("phone"),
+                o.opt("email"),
+                o.opt("amount"),
+                o.opt("out_trade_no"),
+                o.opt("fapiao_bill_type"),
+                o.opt("user_apply_message"),
+            ) {
+                (
+                    Some(type_),
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(phone),
+                    Some(email),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(fapiao_bill_type),
+                    Some(user_apply_message),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                        phone,
+                        email,
+                        amount,
+                        out_trade_no,
+                        fapiao_bill_type,
+                        user_apply_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开具的发票类型
@@ -4258,18 +5013,45 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_id: o.req("fapiao_id")?,
-                total_amount: o.req("total_amount")?,
-                items: o.req("items")?,
-                export_business_policy_code: o.opt("export_business_policy_code")?,
-                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
-                billing_person_id: o.req("billing_person_id")?,
-                billing_person: o.opt("billing_person")?,
-                fapiao_bill_type: o.req("fapiao_bill_type")?,
-                transaction_information: o.req("transaction_information")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("fapiao_id"),
+                o.req("total_amount"),
+                o.req("items"),
+                o.opt("export_business_policy_code"),
+                o.opt("vat_refund_levy_code"),
+                o.req("billing_person_id"),
+                o.opt("billing_person"),
+                o.req("fapiao_bill_type"),
+                o.req("transaction_information"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(fapiao_id),
+                    Some(total_amount),
+                    Some(items),
+                    Some(export_business_policy_code),
+                    Some(vat_refund_levy_code),
+                    Some(billing_person_id),
+                    Some(billing_person),
+                    Some(fapiao_bill_type),
+                    Some(transaction_information),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        fapiao_id,
+                        total_amount,
+                        items,
+                        export_business_policy_code,
+                        vat_refund_levy_code,
+                        billing_person_id,
+                        billing_person,
+                        fapiao_bill_type,
+                        transaction_information,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票类型
@@ -4426,18 +5208,45 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                tax_code: o.req("tax_code")?,
-                goods_name: o.req("goods_name")?,
-                specification: o.opt("specification")?,
-                unit: o.opt("unit")?,
-                quantity: o.opt("quantity")?,
-                total_amount: o.req("total_amount")?,
-                tax_rate: o.req("tax_rate")?,
-                discount: o.req("discount")?,
-                preferential_policy_code: o.opt("preferential_policy_code")?,
-                refined_oil_information: o.opt("refined_oil_information")?,
-            })
+            match (
+                o.req("tax_code"),
+                o.req("goods_name"),
+                o.opt("specification"),
+                o.opt("unit"),
+                o.opt("quantity"),
+                o.req("total_amount"),
+                o.req("tax_rate"),
+                o.req("discount"),
+                o.opt("preferential_policy_code"),
+                o.opt("refined_oil_information"),
+            ) {
+                (
+                    Some(tax_code),
+                    Some(goods_name),
+                    Some(specification),
+                    Some(unit),
+                    Some(quantity),
+                    Some(total_amount),
+                    Some(tax_rate),
+                    Some(discount),
+                    Some(preferential_policy_code),
+                    Some(refined_oil_information),
+                ) => {
+                    Ok(Self {
+                        tax_code,
+                        goods_name,
+                        specification,
+                        unit,
+                        quantity,
+                        total_amount,
+                        tax_rate,
+                        discount,
+                        preferential_policy_code,
+                        refined_oil_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 成品油行业额外信息
@@ -4474,11 +5283,16 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                station: o.req("station")?,
-                trade_time: o.req("trade_time")?,
-                gun_number: o.req("gun_number")?,
-            })
+            match (o.req("station"), o.req("trade_time"), o.req("gun_number")) {
+                (Some(station), Some(trade_time), Some(gun_number)) => {
+                    Ok(Self {
+                        station,
+                        trade_time,
+                        gun_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 成品油单位
@@ -4572,12 +5386,27 @@ pub mod issue_refined_oil {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                pay_channel: o.req("pay_channel")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                amount: o.req("amount")?,
-            })
+            match (
+                o.req("pay_channel"),
+                o.req("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("amount"),
+            ) {
+                (
+                    Some(pay_channel),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        pay_channel,
+                        transaction_id,
+                        out_trade_no,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付渠道
@@ -4643,6 +5472,7 @@ pub mod real_estate_leasing {
         /// 商户完成收款后，调用本接口开具不动产租赁行业电子发票并插入微信用户的卡包。请求的交易信息必须真实存在。 注意：本接口成功返回仅代表开票请求已被受理，当开票完成时，微信支付会根据商户配置的回调地址进行回调通知，商户也可以通过【查询电子发票】接口获取开票结果及开票信息。
         ///
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
@@ -4689,13 +5519,30 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.req("sub_mchid")?,
-                fapiao_apply_id: o.req("fapiao_apply_id")?,
-                buyer_information: o.req("buyer_information")?,
-                fapiao_information: o.req("fapiao_information")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sub_mchid"),
+                o.req("fapiao_apply_id"),
+                o.req("buyer_information"),
+                o.req("fapiao_information"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(fapiao_apply_id),
+                    Some(buyer_information),
+                    Some(fapiao_information),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        fapiao_apply_id,
+                        buyer_information,
+                        fapiao_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 购买方信息
@@ -4781,21 +5628,54 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                name: o.req("name")?,
-                taxpayer_id: o.opt("taxpayer_id")?,
-                address: o.opt("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                phone: o.opt("phone")?,
-                email: o.opt("email")?,
-                amount: o.opt("amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                fapiao_bill_type: o.opt("fapiao_bill_type")?,
-                user_apply_message: o.opt("user_apply_message")?,
-            })
+            match (
+                o.req("type"),
+                o.req("name"),
+                o.opt("taxpayer_id"),
+                o.opt("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.opt("phone"),
+                o.opt("email"),
+                o.opt("amount"),
+                o.opt("out_trade_no"),
+                o.opt("fapiao_bill_type"),
+                o.opt("user_apply_message"),
+            ) {
+                (
+                    Some(type_),
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(phone),
+                    Some(email),
+                    Some(amount),
+                    Some(out_trade_no),
+                    Some(fapiao_bill_type),
+                    Some(user_apply_message),
+                ) => {
+                    Ok(Self {
+                        type_,
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                        phone,
+                        email,
+                        amount,
+                        out_trade_no,
+                        fapiao_bill_type,
+                        user_apply_message,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开具的发票类型
@@ -4998,18 +5878,45 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_id: o.req("fapiao_id")?,
-                total_amount: o.req("total_amount")?,
-                items: o.req("items")?,
-                export_business_policy_code: o.opt("export_business_policy_code")?,
-                vat_refund_levy_code: o.opt("vat_refund_levy_code")?,
-                billing_person_id: o.req("billing_person_id")?,
-                billing_person: o.opt("billing_person")?,
-                fapiao_bill_type: o.req("fapiao_bill_type")?,
-                transaction_information: o.req("transaction_information")?,
-                remark: o.opt("remark")?,
-            })
+            match (
+                o.req("fapiao_id"),
+                o.req("total_amount"),
+                o.req("items"),
+                o.opt("export_business_policy_code"),
+                o.opt("vat_refund_levy_code"),
+                o.req("billing_person_id"),
+                o.opt("billing_person"),
+                o.req("fapiao_bill_type"),
+                o.req("transaction_information"),
+                o.opt("remark"),
+            ) {
+                (
+                    Some(fapiao_id),
+                    Some(total_amount),
+                    Some(items),
+                    Some(export_business_policy_code),
+                    Some(vat_refund_levy_code),
+                    Some(billing_person_id),
+                    Some(billing_person),
+                    Some(fapiao_bill_type),
+                    Some(transaction_information),
+                    Some(remark),
+                ) => {
+                    Ok(Self {
+                        fapiao_id,
+                        total_amount,
+                        items,
+                        export_business_policy_code,
+                        vat_refund_levy_code,
+                        billing_person_id,
+                        billing_person,
+                        fapiao_bill_type,
+                        transaction_information,
+                        remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 发票类型
@@ -5169,19 +6076,45 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                tax_code: o.req("tax_code")?,
-                goods_name: o.req("goods_name")?,
-                specification: o.opt("specification")?,
-                unit: o.opt("unit")?,
-                quantity: o.opt("quantity")?,
-                total_amount: o.req("total_amount")?,
-                tax_rate: o.req("tax_rate")?,
-                discount: o.req("discount")?,
-                preferential_policy_code: o.opt("preferential_policy_code")?,
-                real_estate_leasing_information: o
-                    .opt("real_estate_leasing_information")?,
-            })
+            match (
+                o.req("tax_code"),
+                o.req("goods_name"),
+                o.opt("specification"),
+                o.opt("unit"),
+                o.opt("quantity"),
+                o.req("total_amount"),
+                o.req("tax_rate"),
+                o.req("discount"),
+                o.opt("preferential_policy_code"),
+                o.opt("real_estate_leasing_information"),
+            ) {
+                (
+                    Some(tax_code),
+                    Some(goods_name),
+                    Some(specification),
+                    Some(unit),
+                    Some(quantity),
+                    Some(total_amount),
+                    Some(tax_rate),
+                    Some(discount),
+                    Some(preferential_policy_code),
+                    Some(real_estate_leasing_information),
+                ) => {
+                    Ok(Self {
+                        tax_code,
+                        goods_name,
+                        specification,
+                        unit,
+                        quantity,
+                        total_amount,
+                        tax_rate,
+                        discount,
+                        preferential_policy_code,
+                        real_estate_leasing_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 不动产租赁特定行业额外信息
@@ -5240,16 +6173,39 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                province: o.req("province")?,
-                city: o.opt("city")?,
-                address: o.req("address")?,
-                lease_period_start: o.req("lease_period_start")?,
-                lease_period_end: o.req("lease_period_end")?,
-                cross_city_flag: o.req("cross_city_flag")?,
-                certificate_no: o.opt("certificate_no")?,
-                plate_no: o.opt("plate_no")?,
-            })
+            match (
+                o.req("province"),
+                o.opt("city"),
+                o.req("address"),
+                o.req("lease_period_start"),
+                o.req("lease_period_end"),
+                o.req("cross_city_flag"),
+                o.opt("certificate_no"),
+                o.opt("plate_no"),
+            ) {
+                (
+                    Some(province),
+                    Some(city),
+                    Some(address),
+                    Some(lease_period_start),
+                    Some(lease_period_end),
+                    Some(cross_city_flag),
+                    Some(certificate_no),
+                    Some(plate_no),
+                ) => {
+                    Ok(Self {
+                        province,
+                        city,
+                        address,
+                        lease_period_start,
+                        lease_period_end,
+                        cross_city_flag,
+                        certificate_no,
+                        plate_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
@@ -5291,12 +6247,27 @@ pub mod real_estate_leasing {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                pay_channel: o.req("pay_channel")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                amount: o.req("amount")?,
-            })
+            match (
+                o.req("pay_channel"),
+                o.req("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("amount"),
+            ) {
+                (
+                    Some(pay_channel),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(amount),
+                ) => {
+                    Ok(Self {
+                        pay_channel,
+                        transaction_id,
+                        out_trade_no,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付渠道
@@ -5362,6 +6333,7 @@ pub mod upload_fapiao_file {
         /// 调用【将电子发票插入微信用户卡包】接口之前，需要先调用本接口上传电子发票文件，获取文件ID。上传的发票文件会在三天后过期，因此上传后请尽快调用【将电子发票插入微信用户卡包】接口执行插入微信用户卡包的操作。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_10.shtml)
         ///
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -5394,7 +6366,10 @@ pub mod upload_fapiao_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            match o.req("meta") {
+                Some(meta) => Ok(Self { meta }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 媒体文件元信息`JSON`格式字符串
@@ -5431,12 +6406,27 @@ pub mod upload_fapiao_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                file_type: o.req("file_type")?,
-                digest_alogrithm: o.req("digest_alogrithm")?,
-                digest: o.req("digest")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("file_type"),
+                o.req("digest_alogrithm"),
+                o.req("digest"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(file_type),
+                    Some(digest_alogrithm),
+                    Some(digest),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        file_type,
+                        digest_alogrithm,
+                        digest,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
@@ -5462,9 +6452,10 @@ pub mod upload_fapiao_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_media_id: o.req("fapiao_media_id")?,
-            })
+            match o.req("fapiao_media_id") {
+                Some(fapiao_media_id) => Ok(Self { fapiao_media_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

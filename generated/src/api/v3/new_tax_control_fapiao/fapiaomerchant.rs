@@ -4,10 +4,12 @@
 pub struct Fapiaomerchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Fapiaomerchant<'a> {
     /// `/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl`
+    #[inline]
     pub fn getspinviteurl(self) -> getspinviteurl::Getspinviteurl<'a> {
         getspinviteurl::Getspinviteurl(self.0.push("getspinviteurl"))
     }
     /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
+    #[inline]
     pub fn listspinvitemchinfo(self) -> listspinvitemchinfo::Listspinvitemchinfo<'a> {
         listspinvitemchinfo::Listspinvitemchinfo(self.0.push("listspinvitemchinfo"))
     }
@@ -22,6 +24,7 @@ pub mod getspinviteurl {
         /// 服务商通过填写发票模式，发票开通能力等信息，获取邀请商户开通服务商电子发票能力的链接，展示给商户，进行授权开通服务商电子发票能力。
         ///
         /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -92,16 +95,39 @@ pub mod getspinviteurl {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                operation_type: o.req("operation_type")?,
-                fapiao_mode: o.req("fapiao_mode")?,
-                fapiao_ability_type_list: o.opt("fapiao_ability_type_list")?,
-                invite_channel: o.opt("invite_channel")?,
-                operate_user: o.opt("operate_user")?,
-                invite_code: o.req("invite_code")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-            })
+            match (
+                o.req("operation_type"),
+                o.req("fapiao_mode"),
+                o.opt("fapiao_ability_type_list"),
+                o.opt("invite_channel"),
+                o.opt("operate_user"),
+                o.req("invite_code"),
+                o.opt("sub_mchid"),
+                o.req("Wechatpay-Serial"),
+            ) {
+                (
+                    Some(operation_type),
+                    Some(fapiao_mode),
+                    Some(fapiao_ability_type_list),
+                    Some(invite_channel),
+                    Some(operate_user),
+                    Some(invite_code),
+                    Some(sub_mchid),
+                    Some(wechatpay_serial),
+                ) => {
+                    Ok(Self {
+                        operation_type,
+                        fapiao_mode,
+                        fapiao_ability_type_list,
+                        invite_channel,
+                        operate_user,
+                        invite_code,
+                        sub_mchid,
+                        wechatpay_serial,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetRequestFapiaoAbilityTypeList
@@ -297,11 +323,20 @@ pub mod getspinviteurl {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                invite_url: o.req("invite_url")?,
-                miniprogram_appid: o.req("miniprogram_appid")?,
-                miniprogram_path: o.req("miniprogram_path")?,
-            })
+            match (
+                o.req("invite_url"),
+                o.req("miniprogram_appid"),
+                o.req("miniprogram_path"),
+            ) {
+                (Some(invite_url), Some(miniprogram_appid), Some(miniprogram_path)) => {
+                    Ok(Self {
+                        invite_url,
+                        miniprogram_appid,
+                        miniprogram_path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -315,6 +350,7 @@ pub mod listspinvitemchinfo {
         /// 通过时间范围，邀请的code等参数查询服务商邀请的商户信息，支持分页查询。
         ///
         /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -372,14 +408,33 @@ pub mod listspinvitemchinfo {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                query_time_start: o.req("query_time_start")?,
-                query_time_end: o.req("query_time_end")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                invite_code: o.opt("invite_code")?,
-                mch_invite_status: o.req("mch_invite_status")?,
-            })
+            match (
+                o.req("query_time_start"),
+                o.req("query_time_end"),
+                o.req("offset"),
+                o.req("limit"),
+                o.opt("invite_code"),
+                o.req("mch_invite_status"),
+            ) {
+                (
+                    Some(query_time_start),
+                    Some(query_time_end),
+                    Some(offset),
+                    Some(limit),
+                    Some(invite_code),
+                    Some(mch_invite_status),
+                ) => {
+                    Ok(Self {
+                        query_time_start,
+                        query_time_end,
+                        offset,
+                        limit,
+                        invite_code,
+                        mch_invite_status,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户邀请状态
@@ -473,13 +528,30 @@ pub mod listspinvitemchinfo {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_count: o.req("total_count")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                links: o.opt("links")?,
-                mch_invite_result_list: o.opt("mch_invite_result_list")?,
-            })
+            match (
+                o.req("total_count"),
+                o.req("offset"),
+                o.req("limit"),
+                o.opt("links"),
+                o.opt("mch_invite_result_list"),
+            ) {
+                (
+                    Some(total_count),
+                    Some(offset),
+                    Some(limit),
+                    Some(links),
+                    Some(mch_invite_result_list),
+                ) => {
+                    Ok(Self {
+                        total_count,
+                        offset,
+                        limit,
+                        links,
+                        mch_invite_result_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 相关链接
@@ -515,11 +587,10 @@ pub mod listspinvitemchinfo {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                next: o.opt("next")?,
-                prev: o.opt("prev")?,
-                self_: o.opt("self")?,
-            })
+            match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseMchInviteResultList
@@ -580,16 +651,39 @@ pub mod listspinvitemchinfo {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                mch_invite_status: o.req("mch_invite_status")?,
-                ep_name: o.req("ep_name")?,
-                tax_id: o.req("tax_id")?,
-                invite_code: o.req("invite_code")?,
-                operate_time: o.req("operate_time")?,
-                invite_failed_code: o.opt("invite_failed_code")?,
-                invite_failed_reason: o.opt("invite_failed_reason")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("mch_invite_status"),
+                o.req("ep_name"),
+                o.req("tax_id"),
+                o.req("invite_code"),
+                o.req("operate_time"),
+                o.opt("invite_failed_code"),
+                o.opt("invite_failed_reason"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(mch_invite_status),
+                    Some(ep_name),
+                    Some(tax_id),
+                    Some(invite_code),
+                    Some(operate_time),
+                    Some(invite_failed_code),
+                    Some(invite_failed_reason),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        mch_invite_status,
+                        ep_name,
+                        tax_id,
+                        invite_code,
+                        operate_time,
+                        invite_failed_code,
+                        invite_failed_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户邀请失败错误码

@@ -4,18 +4,22 @@
 pub struct Merchant<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Merchant<'a> {
     /// `/v3/new-tax-control-fapiao/merchant/base-information`
+    #[inline]
     pub fn base_information(self) -> base_information::BaseInformation<'a> {
         base_information::BaseInformation(self.0.push("base-information"))
     }
     /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
         by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
     }
     /// `/v3/new-tax-control-fapiao/merchant/development-config`
+    #[inline]
     pub fn development_config(self) -> development_config::DevelopmentConfig<'a> {
         development_config::DevelopmentConfig(self.0.push("development-config"))
     }
     /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
+    #[inline]
     pub fn tax_codes(self) -> tax_codes::TaxCodes<'a> {
         tax_codes::TaxCodes(self.0.push("tax-codes"))
     }
@@ -30,6 +34,7 @@ pub mod base_information {
         /// 查询商户在微信支付商户平台中配置的电子发票开票基础信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_3.shtml)
         ///
         /// `GET /v3/new-tax-control-fapiao/merchant/base-information`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -62,9 +67,10 @@ pub mod base_information {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
@@ -91,10 +97,15 @@ pub mod base_information {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                seller_information: o.req("seller_information")?,
-                extra_information: o.req("extra_information")?,
-            })
+            match (o.req("seller_information"), o.req("extra_information")) {
+                (Some(seller_information), Some(extra_information)) => {
+                    Ok(Self {
+                        seller_information,
+                        extra_information,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 附加信息
@@ -130,11 +141,12 @@ pub mod base_information {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payee: o.opt("payee")?,
-                reviewer: o.opt("reviewer")?,
-                drawer: o.req("drawer")?,
-            })
+            match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
+                (Some(payee), Some(reviewer), Some(drawer)) => {
+                    Ok(Self { payee, reviewer, drawer })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 销售方信息
@@ -185,14 +197,33 @@ pub mod base_information {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                taxpayer_id: o.req("taxpayer_id")?,
-                address: o.req("address")?,
-                telephone: o.opt("telephone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-            })
+            match (
+                o.req("name"),
+                o.req("taxpayer_id"),
+                o.req("address"),
+                o.opt("telephone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+            ) {
+                (
+                    Some(name),
+                    Some(taxpayer_id),
+                    Some(address),
+                    Some(telephone),
+                    Some(bank_name),
+                    Some(bank_account),
+                ) => {
+                    Ok(Self {
+                        name,
+                        taxpayer_id,
+                        address,
+                        telephone,
+                        bank_name,
+                        bank_account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -202,10 +233,12 @@ pub mod by_sub_mchid {
     pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BySubMchid<'a> {
         /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check`
+        #[inline]
         pub fn check(self) -> check::Check<'a> {
             check::Check(self.0.push("check"))
         }
         /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`
+        #[inline]
         pub fn check_status(self) -> check_status::CheckStatus<'a> {
             check_status::CheckStatus(self.0.push("check-status"))
         }
@@ -220,6 +253,7 @@ pub mod by_sub_mchid {
             /// 服务商检查子商户的电子发票功能状态是否正常，若商户已经开通API开票功能并已对服务商授权，则返回成功。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_1.shtml)
             ///
             /// `POST /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_empty()
             }
@@ -235,6 +269,7 @@ pub mod by_sub_mchid {
             /// 服务商检查子商户的电子发票功能状态是否正常，若商户已经开通API开票功能并已对服务商授权，则返回成功。
             ///
             /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -268,11 +303,20 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    third_mode: o.opt("third_mode")?,
-                    digital_tax_mode: o.opt("digital_tax_mode")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.opt("third_mode"),
+                    o.opt("digital_tax_mode"),
+                ) {
+                    (Some(sub_mchid), Some(third_mode), Some(digital_tax_mode)) => {
+                        Ok(Self {
+                            sub_mchid,
+                            third_mode,
+                            digital_tax_mode,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 数电发票模式
@@ -319,14 +363,33 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    status: o.req("status")?,
-                    billing_person_info: o.opt("billing_person_info")?,
-                    access_time: o.opt("access_time")?,
-                    expired_time: o.opt("expired_time")?,
-                    access_fail_reason: o.opt("access_fail_reason")?,
-                    ability_info: o.opt("ability_info")?,
-                })
+                match (
+                    o.req("status"),
+                    o.opt("billing_person_info"),
+                    o.opt("access_time"),
+                    o.opt("expired_time"),
+                    o.opt("access_fail_reason"),
+                    o.opt("ability_info"),
+                ) {
+                    (
+                        Some(status),
+                        Some(billing_person_info),
+                        Some(access_time),
+                        Some(expired_time),
+                        Some(access_fail_reason),
+                        Some(ability_info),
+                    ) => {
+                        Ok(Self {
+                            status,
+                            billing_person_info,
+                            access_time,
+                            expired_time,
+                            access_fail_reason,
+                            ability_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseDigitalTaxModeAbilityInfo
@@ -362,11 +425,16 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    status: o.req("status")?,
-                    authorize_fail_reason: o.opt("authorize_fail_reason")?,
-                })
+                match (o.req("type"), o.req("status"), o.opt("authorize_fail_reason")) {
+                    (Some(type_), Some(status), Some(authorize_fail_reason)) => {
+                        Ok(Self {
+                            type_,
+                            status,
+                            authorize_fail_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 能力授权状态
@@ -520,10 +588,10 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    name: o.opt("name")?,
-                })
+                match (o.opt("id"), o.opt("name")) {
+                    (Some(id), Some(name)) => Ok(Self { id, name }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 接入状态
@@ -643,7 +711,10 @@ pub mod by_sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { status: o.req("status")? })
+                match o.req("status") {
+                    Some(status) => Ok(Self { status }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 第三方/自建发票能力接入状态
@@ -712,6 +783,7 @@ pub mod development_config {
         /// 查询商户配置的开发选项 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/Offline/apis/chapter4_8_19.shtml)
         ///
         /// `GET /v3/new-tax-control-fapiao/merchant/development-config`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -720,6 +792,7 @@ pub mod development_config {
         /// 配置开发选项（例如回调地址、全部账单展示开发票入口开关），该配置对其绑定的同主体商户号也生效。
         ///
         /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -760,11 +833,24 @@ pub mod development_config {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                callback_url: o.req("callback_url")?,
-                show_fapiao_cell: o.opt("show_fapiao_cell")?,
-                support_vat_fapiao: o.opt("support_vat_fapiao")?,
-            })
+            match (
+                o.req("callback_url"),
+                o.opt("show_fapiao_cell"),
+                o.opt("support_vat_fapiao"),
+            ) {
+                (
+                    Some(callback_url),
+                    Some(show_fapiao_cell),
+                    Some(support_vat_fapiao),
+                ) => {
+                    Ok(Self {
+                        callback_url,
+                        show_fapiao_cell,
+                        support_vat_fapiao,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
@@ -805,12 +891,27 @@ pub mod development_config {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                callback_url: o.opt("callback_url")?,
-                sub_mch_code: o.opt("sub_mch_code")?,
-                show_fapiao_cell: o.opt("show_fapiao_cell")?,
-                support_vat_fapiao: o.opt("support_vat_fapiao")?,
-            })
+            match (
+                o.opt("callback_url"),
+                o.opt("sub_mch_code"),
+                o.opt("show_fapiao_cell"),
+                o.opt("support_vat_fapiao"),
+            ) {
+                (
+                    Some(callback_url),
+                    Some(sub_mch_code),
+                    Some(show_fapiao_cell),
+                    Some(support_vat_fapiao),
+                ) => {
+                    Ok(Self {
+                        callback_url,
+                        sub_mch_code,
+                        show_fapiao_cell,
+                        support_vat_fapiao,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
@@ -846,11 +947,24 @@ pub mod development_config {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                callback_url: o.req("callback_url")?,
-                show_fapiao_cell: o.opt("show_fapiao_cell")?,
-                support_vat_fapiao: o.opt("support_vat_fapiao")?,
-            })
+            match (
+                o.req("callback_url"),
+                o.opt("show_fapiao_cell"),
+                o.opt("support_vat_fapiao"),
+            ) {
+                (
+                    Some(callback_url),
+                    Some(show_fapiao_cell),
+                    Some(support_vat_fapiao),
+                ) => {
+                    Ok(Self {
+                        callback_url,
+                        show_fapiao_cell,
+                        support_vat_fapiao,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -864,6 +978,7 @@ pub mod tax_codes {
         /// 查询商户在微信支付商户平台中配置的电子发票税收分类编码对照表。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_2.shtml)
         ///
         /// `GET /v3/new-tax-control-fapiao/merchant/tax-codes`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -906,11 +1021,12 @@ pub mod tax_codes {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-            })
+            match (o.opt("sub_mchid"), o.req("offset"), o.req("limit")) {
+                (Some(sub_mchid), Some(offset), Some(limit)) => {
+                    Ok(Self { sub_mchid, offset, limit })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
@@ -950,13 +1066,30 @@ pub mod tax_codes {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                offset: o.req("offset")?,
-                limit: o.req("limit")?,
-                links: o.opt("links")?,
-                data: o.req("data")?,
-                total_count: o.req("total_count")?,
-            })
+            match (
+                o.req("offset"),
+                o.req("limit"),
+                o.opt("links"),
+                o.req("data"),
+                o.req("total_count"),
+            ) {
+                (
+                    Some(offset),
+                    Some(limit),
+                    Some(links),
+                    Some(data),
+                    Some(total_count),
+                ) => {
+                    Ok(Self {
+                        offset,
+                        limit,
+                        links,
+                        data,
+                        total_count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseData
@@ -1007,14 +1140,33 @@ pub mod tax_codes {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_name: o.req("goods_name")?,
-                goods_id: o.opt("goods_id")?,
-                goods_category: o.opt("goods_category")?,
-                tax_code: o.req("tax_code")?,
-                tax_rate: o.req("tax_rate")?,
-                tax_prefer_mark: o.req("tax_prefer_mark")?,
-            })
+            match (
+                o.req("goods_name"),
+                o.opt("goods_id"),
+                o.opt("goods_category"),
+                o.req("tax_code"),
+                o.req("tax_rate"),
+                o.req("tax_prefer_mark"),
+            ) {
+                (
+                    Some(goods_name),
+                    Some(goods_id),
+                    Some(goods_category),
+                    Some(tax_code),
+                    Some(tax_rate),
+                    Some(tax_prefer_mark),
+                ) => {
+                    Ok(Self {
+                        goods_name,
+                        goods_id,
+                        goods_category,
+                        tax_code,
+                        tax_rate,
+                        tax_prefer_mark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 相关链接
@@ -1050,11 +1202,10 @@ pub mod tax_codes {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                next: o.opt("next")?,
-                prev: o.opt("prev")?,
-                self_: o.opt("self")?,
-            })
+            match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+                (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct UserTitle<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserTitle<'a> {
     /// `/v3/new-tax-control-fapiao/user-title/title-url`
+    #[inline]
     pub fn title_url(self) -> title_url::TitleUrl<'a> {
         title_url::TitleUrl(self.0.push("title-url"))
     }
@@ -12,6 +13,7 @@ impl<'a> UserTitle<'a> {
     /// 商户调用本接口，检查用户是否已完成抬头填写，并获取用户填写的抬头信息。在微信支付场景下，若该笔订单在下单时指定在支付凭证上展示开票入口，则也可以调用本接口查询用户填写的抬头。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_6.shtml)
     ///
     /// `GET /v3/new-tax-control-fapiao/user-title`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -54,11 +56,16 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            scene: o.req("scene")?,
-            fapiao_apply_id: o.req("fapiao_apply_id")?,
-        })
+        match (o.opt("sub_mchid"), o.req("scene"), o.req("fapiao_apply_id")) {
+            (Some(sub_mchid), Some(scene), Some(fapiao_apply_id)) => {
+                Ok(Self {
+                    sub_mchid,
+                    scene,
+                    fapiao_apply_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 开票场景
@@ -196,21 +203,54 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            name: o.req("name")?,
-            taxpayer_id: o.opt("taxpayer_id")?,
-            address: o.opt("address")?,
-            telephone: o.opt("telephone")?,
-            bank_name: o.opt("bank_name")?,
-            bank_account: o.opt("bank_account")?,
-            phone: o.opt("phone")?,
-            email: o.opt("email")?,
-            amount: o.opt("amount")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            fapiao_bill_type: o.opt("fapiao_bill_type")?,
-            user_apply_message: o.opt("user_apply_message")?,
-        })
+        match (
+            o.req("type"),
+            o.req("name"),
+            o.opt("taxpayer_id"),
+            o.opt("address"),
+            o.opt("telephone"),
+            o.opt("bank_name"),
+            o.opt("bank_account"),
+            o.opt("phone"),
+            o.opt("email"),
+            o.opt("amount"),
+            o.opt("out_trade_no"),
+            o.opt("fapiao_bill_type"),
+            o.opt("user_apply_message"),
+        ) {
+            (
+                Some(type_),
+                Some(name),
+                Some(taxpayer_id),
+                Some(address),
+                Some(telephone),
+                Some(bank_name),
+                Some(bank_account),
+                Some(phone),
+                Some(email),
+                Some(amount),
+                Some(out_trade_no),
+                Some(fapiao_bill_type),
+                Some(user_apply_message),
+            ) => {
+                Ok(Self {
+                    type_,
+                    name,
+                    taxpayer_id,
+                    address,
+                    telephone,
+                    bank_name,
+                    bank_account,
+                    phone,
+                    email,
+                    amount,
+                    out_trade_no,
+                    fapiao_bill_type,
+                    user_apply_message,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 开具的发票类型
@@ -327,6 +367,7 @@ pub mod title_url {
         /// 非微信支付场景中，商户需先调用本接口获取抬头填写链接，供用户填写发票抬头。当用户提交抬头信息后，微信支付会根据商户配置的回调地址进行回调通知。 注意：获取到的抬头填写链接有30分钟的有效期，若在用户填写发票抬头之前链接过期，商户需要重新获取（此时无需更换发票申请单号） [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/new-tax-control-fapiao/chapter3_5.shtml)
         ///
         /// `GET /v3/new-tax-control-fapiao/user-title/title-url`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -409,19 +450,48 @@ pub mod title_url {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                fapiao_apply_id: o.req("fapiao_apply_id")?,
-                source: o.req("source")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                total_amount: o.req("total_amount")?,
-                seller_name: o.opt("seller_name")?,
-                show_phone_cell: o.opt("show_phone_cell")?,
-                must_input_phone: o.opt("must_input_phone")?,
-                show_email_cell: o.opt("show_email_cell")?,
-                must_input_email: o.opt("must_input_email")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("fapiao_apply_id"),
+                o.req("source"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("total_amount"),
+                o.opt("seller_name"),
+                o.opt("show_phone_cell"),
+                o.opt("must_input_phone"),
+                o.opt("show_email_cell"),
+                o.opt("must_input_email"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(fapiao_apply_id),
+                    Some(source),
+                    Some(appid),
+                    Some(openid),
+                    Some(total_amount),
+                    Some(seller_name),
+                    Some(show_phone_cell),
+                    Some(must_input_phone),
+                    Some(show_email_cell),
+                    Some(must_input_email),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        fapiao_apply_id,
+                        source,
+                        appid,
+                        openid,
+                        total_amount,
+                        seller_name,
+                        show_phone_cell,
+                        must_input_phone,
+                        show_email_cell,
+                        must_input_email,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开票来源
@@ -514,12 +584,27 @@ pub mod title_url {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                title_url: o.opt("title_url")?,
-                miniprogram_appid: o.opt("miniprogram_appid")?,
-                miniprogram_path: o.opt("miniprogram_path")?,
-                miniprogram_user_name: o.opt("miniprogram_user_name")?,
-            })
+            match (
+                o.opt("title_url"),
+                o.opt("miniprogram_appid"),
+                o.opt("miniprogram_path"),
+                o.opt("miniprogram_user_name"),
+            ) {
+                (
+                    Some(title_url),
+                    Some(miniprogram_appid),
+                    Some(miniprogram_path),
+                    Some(miniprogram_user_name),
+                ) => {
+                    Ok(Self {
+                        title_url,
+                        miniprogram_appid,
+                        miniprogram_path,
+                        miniprogram_user_name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> Authinfo<'a> {
     /// 建议authinfo每1小时内获取一次，否则当设备断网且恰好authinfo过期，则会导致设备不可用。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// `POST /v3/offlineface/authinfo`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -51,14 +52,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_appid: o.req("sp_appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            device_id: o.req("device_id")?,
-            raw_data: o.req("raw_data")?,
-            organization_id: o.req("organization_id")?,
-        })
+        match (
+            o.req("sp_appid"),
+            o.opt("sub_appid"),
+            o.req("sub_mchid"),
+            o.req("device_id"),
+            o.req("raw_data"),
+            o.req("organization_id"),
+        ) {
+            (
+                Some(sp_appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(device_id),
+                Some(raw_data),
+                Some(organization_id),
+            ) => {
+                Ok(Self {
+                    sp_appid,
+                    sub_appid,
+                    sub_mchid,
+                    device_id,
+                    raw_data,
+                    organization_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
@@ -82,8 +102,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            authinfo: o.req("authinfo")?,
-        })
+        match o.req("authinfo") {
+            Some(authinfo) => Ok(Self { authinfo }),
+            None => Err(o.error()),
+        }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/offlineface/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
     /// `/v3/offlineface/contracts/presign`
+    #[inline]
     pub fn presign(self) -> presign::Presign<'a> {
         presign::Presign(self.0.push("presign"))
     }
@@ -22,6 +24,7 @@ pub mod by_contract_id {
         /// 根据签约id查询签约信息。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         ///
         /// `GET /v3/offlineface/contracts/{contract_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -54,7 +57,10 @@ pub mod by_contract_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { appid: o.opt("appid")? })
+            match o.opt("appid") {
+                Some(appid) => Ok(Self { appid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
@@ -119,18 +125,45 @@ pub mod by_contract_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                contract_id: o.req("contract_id")?,
-                mchid: o.req("mchid")?,
-                organization_id: o.req("organization_id")?,
-                use_id: o.opt("use_id")?,
-                openid: o.opt("openid")?,
-                contract_state: o.req("contract_state")?,
-                contract_signed_time: o.req("contract_signed_time")?,
-                contract_terminated_time: o.opt("contract_terminated_time")?,
-                contract_mode: o.req("contract_mode")?,
-                contract_bank_card_from: o.req("contract_bank_card_from")?,
-            })
+            match (
+                o.req("contract_id"),
+                o.req("mchid"),
+                o.req("organization_id"),
+                o.opt("use_id"),
+                o.opt("openid"),
+                o.req("contract_state"),
+                o.req("contract_signed_time"),
+                o.opt("contract_terminated_time"),
+                o.req("contract_mode"),
+                o.req("contract_bank_card_from"),
+            ) {
+                (
+                    Some(contract_id),
+                    Some(mchid),
+                    Some(organization_id),
+                    Some(use_id),
+                    Some(openid),
+                    Some(contract_state),
+                    Some(contract_signed_time),
+                    Some(contract_terminated_time),
+                    Some(contract_mode),
+                    Some(contract_bank_card_from),
+                ) => {
+                    Ok(Self {
+                        contract_id,
+                        mchid,
+                        organization_id,
+                        use_id,
+                        openid,
+                        contract_state,
+                        contract_signed_time,
+                        contract_terminated_time,
+                        contract_mode,
+                        contract_bank_card_from,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约卡来源
@@ -308,6 +341,7 @@ pub mod presign {
         /// 一键绑卡不是支持所有银行卡，上线前请先测试是否支持该银行卡。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
         ///
         /// `POST /v3/offlineface/contracts/presign`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -353,13 +387,30 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                business_name: o.req("business_name")?,
-                facepay_user: o.req("facepay_user")?,
-                limit_bank_card: o.opt("limit_bank_card")?,
-                contract_mode: o.opt("contract_mode")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("business_name"),
+                o.req("facepay_user"),
+                o.opt("limit_bank_card"),
+                o.opt("contract_mode"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(business_name),
+                    Some(facepay_user),
+                    Some(limit_bank_card),
+                    Some(contract_mode),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        business_name,
+                        facepay_user,
+                        limit_bank_card,
+                        contract_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约模式
@@ -451,13 +502,30 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_user_id: o.req("out_user_id")?,
-                identification_name: o.opt("identification_name")?,
-                organization_id: o.req("organization_id")?,
-                identification: o.opt("identification")?,
-                phone: o.opt("phone")?,
-            })
+            match (
+                o.req("out_user_id"),
+                o.opt("identification_name"),
+                o.req("organization_id"),
+                o.opt("identification"),
+                o.opt("phone"),
+            ) {
+                (
+                    Some(out_user_id),
+                    Some(identification_name),
+                    Some(organization_id),
+                    Some(identification),
+                    Some(phone),
+                ) => {
+                    Ok(Self {
+                        out_user_id,
+                        identification_name,
+                        organization_id,
+                        identification,
+                        phone,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件信息
@@ -484,10 +552,15 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                identification_type: o.req("identification_type")?,
-                identification_number: o.req("identification_number")?,
-            })
+            match (o.req("identification_type"), o.req("identification_number")) {
+                (Some(identification_type), Some(identification_number)) => {
+                    Ok(Self {
+                        identification_type,
+                        identification_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -577,14 +650,33 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_card_number: o.opt("bank_card_number")?,
-                identification_name: o.opt("identification_name")?,
-                identification: o.opt("identification")?,
-                valid_thru: o.opt("valid_thru")?,
-                bank_type: o.opt("bank_type")?,
-                phone: o.opt("phone")?,
-            })
+            match (
+                o.opt("bank_card_number"),
+                o.opt("identification_name"),
+                o.opt("identification"),
+                o.opt("valid_thru"),
+                o.opt("bank_type"),
+                o.opt("phone"),
+            ) {
+                (
+                    Some(bank_card_number),
+                    Some(identification_name),
+                    Some(identification),
+                    Some(valid_thru),
+                    Some(bank_type),
+                    Some(phone),
+                ) => {
+                    Ok(Self {
+                        bank_card_number,
+                        identification_name,
+                        identification,
+                        valid_thru,
+                        bank_type,
+                        phone,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 开卡人证件
@@ -611,10 +703,15 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                identification_type: o.req("identification_type")?,
-                identification_number: o.req("identification_number")?,
-            })
+            match (o.req("identification_type"), o.req("identification_number")) {
+                (Some(identification_type), Some(identification_number)) => {
+                    Ok(Self {
+                        identification_type,
+                        identification_number,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -690,9 +787,10 @@ pub mod presign {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                presign_token: o.req("presign_token")?,
-            })
+            match o.req("presign_token") {
+                Some(presign_token) => Ok(Self { presign_token }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct FaceCollections<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> FaceCollections<'a> {
     /// `/v3/offlineface/face-collections/{collection_id}`: `collection_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn collection_id(
         self,
         collection_id: &str,
@@ -15,6 +16,7 @@ impl<'a> FaceCollections<'a> {
     /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
     ///
     /// `GET /v3/offlineface/face-collections`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -57,11 +59,16 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            organization_id: o.req("organization_id")?,
-            offset: o.opt("offset")?,
-            limit: o.opt("limit")?,
-        })
+        match (o.req("organization_id"), o.opt("offset"), o.opt("limit")) {
+            (Some(organization_id), Some(offset), Some(limit)) => {
+                Ok(Self {
+                    organization_id,
+                    offset,
+                    limit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
@@ -85,9 +92,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            face_collections: o.req("face_collections")?,
-        })
+        match o.req("face_collections") {
+            Some(face_collections) => Ok(Self { face_collections }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 重采对象
@@ -126,14 +134,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseFaceCollections {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            collection_id: o.req("collection_id")?,
-            use_id: o.req("use_id")?,
-            organization_id: o.req("organization_id")?,
-            collection_state: o.req("collection_state")?,
-            register_photo_upload_time: o.opt("register_photo_upload_time")?,
-            confirm_time: o.opt("confirm_time")?,
-        })
+        match (
+            o.req("collection_id"),
+            o.req("use_id"),
+            o.req("organization_id"),
+            o.req("collection_state"),
+            o.opt("register_photo_upload_time"),
+            o.opt("confirm_time"),
+        ) {
+            (
+                Some(collection_id),
+                Some(use_id),
+                Some(organization_id),
+                Some(collection_state),
+                Some(register_photo_upload_time),
+                Some(confirm_time),
+            ) => {
+                Ok(Self {
+                    collection_id,
+                    use_id,
+                    organization_id,
+                    collection_state,
+                    register_photo_upload_time,
+                    confirm_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 重采状态
@@ -202,6 +229,7 @@ pub mod by_collection_id {
         /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         ///
         /// `GET /v3/offlineface/face-collections/{collection_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -242,14 +270,33 @@ pub mod by_collection_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                collection_id: o.req("collection_id")?,
-                use_id: o.req("use_id")?,
-                organization_id: o.req("organization_id")?,
-                collection_state: o.req("collection_state")?,
-                register_photo_upload_time: o.opt("register_photo_upload_time")?,
-                confirm_time: o.opt("confirm_time")?,
-            })
+            match (
+                o.req("collection_id"),
+                o.req("use_id"),
+                o.req("organization_id"),
+                o.req("collection_state"),
+                o.opt("register_photo_upload_time"),
+                o.opt("confirm_time"),
+            ) {
+                (
+                    Some(collection_id),
+                    Some(use_id),
+                    Some(organization_id),
+                    Some(collection_state),
+                    Some(register_photo_upload_time),
+                    Some(confirm_time),
+                ) => {
+                    Ok(Self {
+                        collection_id,
+                        use_id,
+                        organization_id,
+                        collection_state,
+                        register_photo_upload_time,
+                        confirm_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 重采状态

@@ -8,6 +8,7 @@ impl<'a> RepaymentUrl<'a> {
     /// 服务商后台获取垫资的还款链接、线下向用户核实后，人工转发给还款的微信号；然后通过后台接口进行解约，让用户使用其他微信号重新签约。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html#_1-3-%E8%A7%A3%E7%BA%A6)
     ///
     /// `POST /v3/offlineface/repayment-url`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -39,10 +40,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_user_id: o.req("out_user_id")?,
-            organization_id: o.req("organization_id")?,
-        })
+        match (o.req("out_user_id"), o.req("organization_id")) {
+            (Some(out_user_id), Some(organization_id)) => {
+                Ok(Self {
+                    out_user_id,
+                    organization_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
@@ -69,9 +75,11 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            repayment_url: o.req("repayment_url")?,
-            expire_at: o.req("expire_at")?,
-        })
+        match (o.req("repayment_url"), o.req("expire_at")) {
+            (Some(repayment_url), Some(expire_at)) => {
+                Ok(Self { repayment_url, expire_at })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/offlineface/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -12,6 +13,7 @@ impl<'a> Transactions<'a> {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// `POST /v3/offlineface/transactions`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -76,21 +78,54 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            auth_code: o.req("auth_code")?,
-            sp_appid: o.opt("sp_appid")?,
-            sp_mchid: o.opt("sp_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            amount: o.opt("amount")?,
-            scene_info: o.opt("scene_info")?,
-            goods_tag: o.opt("goods_tag")?,
-            description: o.opt("description")?,
-            attach: o.opt("attach")?,
-            settle_info: o.opt("settle_info")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            business: o.opt("business")?,
-        })
+        match (
+            o.req("auth_code"),
+            o.opt("sp_appid"),
+            o.opt("sp_mchid"),
+            o.opt("sub_appid"),
+            o.opt("sub_mchid"),
+            o.opt("amount"),
+            o.opt("scene_info"),
+            o.opt("goods_tag"),
+            o.opt("description"),
+            o.opt("attach"),
+            o.opt("settle_info"),
+            o.opt("out_trade_no"),
+            o.opt("business"),
+        ) {
+            (
+                Some(auth_code),
+                Some(sp_appid),
+                Some(sp_mchid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(amount),
+                Some(scene_info),
+                Some(goods_tag),
+                Some(description),
+                Some(attach),
+                Some(settle_info),
+                Some(out_trade_no),
+                Some(business),
+            ) => {
+                Ok(Self {
+                    auth_code,
+                    sp_appid,
+                    sp_mchid,
+                    sub_appid,
+                    sub_mchid,
+                    amount,
+                    scene_info,
+                    goods_tag,
+                    description,
+                    attach,
+                    settle_info,
+                    out_trade_no,
+                    business,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 金额信息
@@ -117,10 +152,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total"), o.req("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 货币类型
@@ -213,10 +248,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusiness {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            business_product_id: o.req("business_product_id")?,
-            business_scene_id: o.req("business_scene_id")?,
-        })
+        match (o.req("business_product_id"), o.req("business_scene_id")) {
+            (Some(business_product_id), Some(business_scene_id)) => {
+                Ok(Self {
+                    business_product_id,
+                    business_scene_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付场景信息
@@ -240,9 +280,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_ip: o.req("device_ip")?,
-        })
+        match o.req("device_ip") {
+            Some(device_ip) => Ok(Self { device_ip }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 结算信息
@@ -266,9 +307,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestSettleInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            profit_sharing: o.opt("profit_sharing")?,
-        })
+        match o.opt("profit_sharing") {
+            Some(profit_sharing) => Ok(Self { profit_sharing }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
@@ -349,28 +391,75 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_appid: o.req("sp_appid")?,
-            sp_mchid: o.req("sp_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            payer: o.opt("payer")?,
-            amount: o.opt("amount")?,
-            promotion_detail: o.opt("promotion_detail")?,
-            scene_info: o.opt("scene_info")?,
-            bank_type: o.opt("bank_type")?,
-            trade_type: o.opt("trade_type")?,
-            trade_state: o.opt("trade_state")?,
-            trade_state_description: o.opt("trade_state_description")?,
-            debt_state: o.opt("debt_state")?,
-            description: o.opt("description")?,
-            attach: o.opt("attach")?,
-            success_time: o.opt("success_time")?,
-            transaction_id: o.opt("transaction_id")?,
-            repayment_transaction_id: o.opt("repayment_transaction_id")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            error_type: o.opt("error_type")?,
-        })
+        match (
+            o.req("sp_appid"),
+            o.req("sp_mchid"),
+            o.opt("sub_appid"),
+            o.req("sub_mchid"),
+            o.opt("payer"),
+            o.opt("amount"),
+            o.opt("promotion_detail"),
+            o.opt("scene_info"),
+            o.opt("bank_type"),
+            o.opt("trade_type"),
+            o.opt("trade_state"),
+            o.opt("trade_state_description"),
+            o.opt("debt_state"),
+            o.opt("description"),
+            o.opt("attach"),
+            o.opt("success_time"),
+            o.opt("transaction_id"),
+            o.opt("repayment_transaction_id"),
+            o.opt("out_trade_no"),
+            o.opt("error_type"),
+        ) {
+            (
+                Some(sp_appid),
+                Some(sp_mchid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(payer),
+                Some(amount),
+                Some(promotion_detail),
+                Some(scene_info),
+                Some(bank_type),
+                Some(trade_type),
+                Some(trade_state),
+                Some(trade_state_description),
+                Some(debt_state),
+                Some(description),
+                Some(attach),
+                Some(success_time),
+                Some(transaction_id),
+                Some(repayment_transaction_id),
+                Some(out_trade_no),
+                Some(error_type),
+            ) => {
+                Ok(Self {
+                    sp_appid,
+                    sp_mchid,
+                    sub_appid,
+                    sub_mchid,
+                    payer,
+                    amount,
+                    promotion_detail,
+                    scene_info,
+                    bank_type,
+                    trade_type,
+                    trade_state,
+                    trade_state_description,
+                    debt_state,
+                    description,
+                    attach,
+                    success_time,
+                    transaction_id,
+                    repayment_transaction_id,
+                    out_trade_no,
+                    error_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 金额信息
@@ -397,10 +486,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.req("total")?,
-            currency: o.req("currency")?,
-        })
+        match (o.req("total"), o.req("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 货币类型
@@ -475,10 +564,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePayer {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_openid: o.opt("sp_openid")?,
-            sub_openid: o.opt("sub_openid")?,
-        })
+        match (o.opt("sp_openid"), o.opt("sub_openid")) {
+            (Some(sp_openid), Some(sub_openid)) => Ok(Self { sp_openid, sub_openid }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付场景信息
@@ -502,9 +591,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseSceneInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            device_ip: o.opt("device_ip")?,
-        })
+        match o.opt("device_ip") {
+            Some(device_ip) => Ok(Self { device_ip }),
+            None => Err(o.error()),
+        }
     }
 }
 /// 交易类型
@@ -577,6 +667,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -594,6 +685,7 @@ pub mod out_trade_no {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
             ///
             /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -636,11 +728,20 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    business_product_id: o.req("business_product_id")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("business_product_id"),
+                ) {
+                    (Some(sp_mchid), Some(sub_mchid), Some(business_product_id)) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            business_product_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 平台产品ID
@@ -775,28 +876,75 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    payer: o.opt("payer")?,
-                    amount: o.opt("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    bank_type: o.opt("bank_type")?,
-                    trade_type: o.opt("trade_type")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_description: o.opt("trade_state_description")?,
-                    debt_state: o.opt("debt_state")?,
-                    description: o.opt("description")?,
-                    attach: o.opt("attach")?,
-                    success_time: o.opt("success_time")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    repayment_transaction_id: o.opt("repayment_transaction_id")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    error_type: o.opt("error_type")?,
-                })
+                match (
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("payer"),
+                    o.opt("amount"),
+                    o.opt("promotion_detail"),
+                    o.opt("scene_info"),
+                    o.opt("bank_type"),
+                    o.opt("trade_type"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_description"),
+                    o.opt("debt_state"),
+                    o.opt("description"),
+                    o.opt("attach"),
+                    o.opt("success_time"),
+                    o.opt("transaction_id"),
+                    o.opt("repayment_transaction_id"),
+                    o.opt("out_trade_no"),
+                    o.opt("error_type"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                        Some(scene_info),
+                        Some(bank_type),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_description),
+                        Some(debt_state),
+                        Some(description),
+                        Some(attach),
+                        Some(success_time),
+                        Some(transaction_id),
+                        Some(repayment_transaction_id),
+                        Some(out_trade_no),
+                        Some(error_type),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            payer,
+                            amount,
+                            promotion_detail,
+                            scene_info,
+                            bank_type,
+                            trade_type,
+                            trade_state,
+                            trade_state_description,
+                            debt_state,
+                            description,
+                            attach,
+                            success_time,
+                            transaction_id,
+                            repayment_transaction_id,
+                            out_trade_no,
+                            error_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 金额信息
@@ -823,10 +971,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.req("currency")?,
-                })
+                match (o.req("total"), o.req("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 货币类型
@@ -903,10 +1051,12 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付场景信息
@@ -930,9 +1080,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_ip: o.opt("device_ip")?,
-                })
+                match o.opt("device_ip") {
+                    Some(device_ip) => Ok(Self { device_ip }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 交易类型

@@ -4,6 +4,7 @@
 pub struct Organizations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Organizations<'a> {
     /// `/v3/offlinefacemch/organizations/{organization_id}`: `organization_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn organization_id(
         self,
         organization_id: &str,
@@ -15,6 +16,7 @@ impl<'a> Organizations<'a> {
     /// 根据机构ID或者机构名称，查询入驻的机构信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
     ///
     /// `GET /v3/offlinefacemch/organizations`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -52,10 +54,15 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            organization_id: o.opt("organization_id")?,
-            organization_name: o.opt("organization_name")?,
-        })
+        match (o.opt("organization_id"), o.opt("organization_name")) {
+            (Some(organization_id), Some(organization_name)) => {
+                Ok(Self {
+                    organization_id,
+                    organization_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
@@ -82,10 +89,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            organization_id: o.opt("organization_id")?,
-            organization_name: o.opt("organization_name")?,
-        })
+        match (o.opt("organization_id"), o.opt("organization_name")) {
+            (Some(organization_id), Some(organization_name)) => {
+                Ok(Self {
+                    organization_id,
+                    organization_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/offlinefacemch/organizations/{organization_id}`
@@ -94,6 +106,7 @@ pub mod by_organization_id {
     pub struct ByOrganizationId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOrganizationId<'a> {
         /// `/v3/offlinefacemch/organizations/{organization_id}/users`
+        #[inline]
         pub fn users(self) -> users::Users<'a> {
             users::Users(self.0.push("users"))
         }
@@ -104,10 +117,12 @@ pub mod by_organization_id {
         pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Users<'a> {
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id`
+            #[inline]
             pub fn out_user_id(self) -> out_user_id::OutUserId<'a> {
                 out_user_id::OutUserId(self.0.push("out-user-id"))
             }
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`
+            #[inline]
             pub fn user_id(self) -> user_id::UserId<'a> {
                 user_id::UserId(self.0.push("user-id"))
             }
@@ -118,6 +133,7 @@ pub mod by_organization_id {
             pub struct OutUserId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutUserId<'a> {
                 /// `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`: `out_user_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_user_id(
                     self,
                     out_user_id: &str,
@@ -135,6 +151,7 @@ pub mod by_organization_id {
                     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
                     ///
                     /// `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -143,6 +160,7 @@ pub mod by_organization_id {
                     /// 若修改了学生姓名、班级、手机号时，需调用接口同步给微信侧，否则可能导致小助手上记录欠款的学生姓名、班级与实际不符合以及学生刷脸验证手机号时无法通过。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
                     ///
                     /// `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`
+                    #[inline]
                     pub fn patch(
                         self,
                         request: &PatchRequest,
@@ -205,19 +223,48 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            use_id: o.opt("use_id")?,
-                            out_user_id: o.opt("out_user_id")?,
-                            organization_id: o.opt("organization_id")?,
-                            user_name: o.opt("user_name")?,
-                            user_type: o.opt("user_type")?,
-                            student_info: o.opt("student_info")?,
-                            staff_info: o.opt("staff_info")?,
-                            status: o.opt("status")?,
-                            contract_state: o.opt("contract_state")?,
-                            face_image_ok: o.opt("face_image_ok")?,
-                            contract_id: o.opt("contract_id")?,
-                        })
+                        match (
+                            o.opt("use_id"),
+                            o.opt("out_user_id"),
+                            o.opt("organization_id"),
+                            o.opt("user_name"),
+                            o.opt("user_type"),
+                            o.opt("student_info"),
+                            o.opt("staff_info"),
+                            o.opt("status"),
+                            o.opt("contract_state"),
+                            o.opt("face_image_ok"),
+                            o.opt("contract_id"),
+                        ) {
+                            (
+                                Some(use_id),
+                                Some(out_user_id),
+                                Some(organization_id),
+                                Some(user_name),
+                                Some(user_type),
+                                Some(student_info),
+                                Some(staff_info),
+                                Some(status),
+                                Some(contract_state),
+                                Some(face_image_ok),
+                                Some(contract_id),
+                            ) => {
+                                Ok(Self {
+                                    use_id,
+                                    out_user_id,
+                                    organization_id,
+                                    user_name,
+                                    user_type,
+                                    student_info,
+                                    staff_info,
+                                    status,
+                                    contract_state,
+                                    face_image_ok,
+                                    contract_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 签约状态
@@ -304,9 +351,10 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            occupation: o.opt("occupation")?,
-                        })
+                        match o.opt("occupation") {
+                            Some(occupation) => Ok(Self { occupation }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 用户状态
@@ -389,9 +437,10 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            class_name: o.opt("class_name")?,
-                        })
+                        match o.opt("class_name") {
+                            Some(class_name) => Ok(Self { class_name }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 用户类型
@@ -493,15 +542,36 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            wechatpay_serial: o.req("Wechatpay-Serial")?,
-                            user_name: o.opt("user_name")?,
-                            user_type: o.opt("user_type")?,
-                            student_info: o.opt("student_info")?,
-                            staff_info: o.opt("staff_info")?,
-                            status: o.opt("status")?,
-                            phone: o.opt("phone")?,
-                        })
+                        match (
+                            o.req("Wechatpay-Serial"),
+                            o.opt("user_name"),
+                            o.opt("user_type"),
+                            o.opt("student_info"),
+                            o.opt("staff_info"),
+                            o.opt("status"),
+                            o.opt("phone"),
+                        ) {
+                            (
+                                Some(wechatpay_serial),
+                                Some(user_name),
+                                Some(user_type),
+                                Some(student_info),
+                                Some(staff_info),
+                                Some(status),
+                                Some(phone),
+                            ) => {
+                                Ok(Self {
+                                    wechatpay_serial,
+                                    user_name,
+                                    user_type,
+                                    student_info,
+                                    staff_info,
+                                    status,
+                                    phone,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 职工信息
@@ -525,9 +595,10 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            occupation: o.opt("occupation")?,
-                        })
+                        match o.opt("occupation") {
+                            Some(occupation) => Ok(Self { occupation }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 状态
@@ -610,9 +681,10 @@ pub mod by_organization_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            class_name: o.opt("class_name")?,
-                        })
+                        match o.opt("class_name") {
+                            Some(class_name) => Ok(Self { class_name }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 用户类型
@@ -682,6 +754,7 @@ pub mod by_organization_id {
             pub struct UserId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> UserId<'a> {
                 /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}`: `user_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn user_id(self, user_id: &str) -> by_user_id::ByUserId<'a> {
                     by_user_id::ByUserId(self.0.push_param(&user_id))
                 }
@@ -692,6 +765,7 @@ pub mod by_organization_id {
                 pub struct ByUserId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByUserId<'a> {
                     /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract`
+                    #[inline]
                     pub fn terminate_contract(
                         self,
                     ) -> terminate_contract::TerminateContract<'a> {
@@ -712,6 +786,7 @@ pub mod by_organization_id {
                         /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
                         ///
                         /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract`
+                        #[inline]
                         pub fn post(self) -> ::wechatpay::runtime::Call<'a, ()> {
                             self.0
                                 .request(::wechatpay::runtime::Method::POST)

@@ -8,6 +8,7 @@ impl<'a> Tokens<'a> {
     /// 指定银行卡签约，用户签约时携带的token请使用预签约接口获取，该接口不支持指定卡签约。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// `POST /v3/offlinefacemch/tokens`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -41,10 +42,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            scene: o.opt("scene")?,
-            web_init_data: o.opt("web_init_data")?,
-        })
+        match (o.opt("scene"), o.opt("web_init_data")) {
+            (Some(scene), Some(web_init_data)) => Ok(Self { scene, web_init_data }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 小程序/h5鉴权场景初始化数据
@@ -71,10 +72,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestWebInitData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_user_id: o.opt("out_user_id")?,
-            organization_id: o.opt("organization_id")?,
-        })
+        match (o.opt("out_user_id"), o.opt("organization_id")) {
+            (Some(out_user_id), Some(organization_id)) => {
+                Ok(Self {
+                    out_user_id,
+                    organization_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
@@ -98,6 +104,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { token: o.opt("token")? })
+        match o.opt("token") {
+            Some(token) => Ok(Self { token }),
+            None => Err(o.error()),
+        }
     }
 }

@@ -4,10 +4,12 @@
 pub struct Authorization<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Authorization<'a> {
     /// `/v3/palmservice/authorization/openid`
+    #[inline]
     pub fn openid(self) -> openid::Openid<'a> {
         openid::Openid(self.0.push("openid"))
     }
     /// `/v3/palmservice/authorization/preauthorize`
+    #[inline]
     pub fn preauthorize(self) -> preauthorize::Preauthorize<'a> {
         preauthorize::Preauthorize(self.0.push("preauthorize"))
     }
@@ -18,6 +20,7 @@ pub mod openid {
     pub struct Openid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Openid<'a> {
         /// `/v3/palmservice/authorization/openid/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -32,6 +35,7 @@ pub mod openid {
             /// 商户通过该接口查询用户授权状态
             ///
             /// `GET /v3/palmservice/authorization/openid/{openid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -64,9 +68,10 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    organization_id: o.req("organization_id")?,
-                })
+                match o.req("organization_id") {
+                    Some(organization_id) => Ok(Self { organization_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
@@ -105,12 +110,27 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    organization_id: o.opt("organization_id")?,
-                    state: o.opt("state")?,
-                    authorize_time: o.opt("authorize_time")?,
-                })
+                match (
+                    o.opt("openid"),
+                    o.opt("organization_id"),
+                    o.opt("state"),
+                    o.opt("authorize_time"),
+                ) {
+                    (
+                        Some(openid),
+                        Some(organization_id),
+                        Some(state),
+                        Some(authorize_time),
+                    ) => {
+                        Ok(Self {
+                            openid,
+                            organization_id,
+                            state,
+                            authorize_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 授权状态
@@ -183,6 +203,7 @@ pub mod preauthorize {
         /// 模式一：在刷掌原生小程序完成开通刷掌服务后，继续授权商家刷掌服务，跳转到商家侧，触发商家调用预授权；模式二：商家主动发起授权，先调用预授权接口，再跳转刷掌小程序
         ///
         /// `POST /v3/palmservice/authorization/preauthorize`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -223,11 +244,20 @@ pub mod preauthorize {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                preauthorize_session_id: o.opt("preauthorize_session_id")?,
-                organization_id: o.opt("organization_id")?,
-            })
+            match (
+                o.req("openid"),
+                o.opt("preauthorize_session_id"),
+                o.opt("organization_id"),
+            ) {
+                (Some(openid), Some(preauthorize_session_id), Some(organization_id)) => {
+                    Ok(Self {
+                        openid,
+                        preauthorize_session_id,
+                        organization_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
@@ -253,9 +283,10 @@ pub mod preauthorize {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                permission_token: o.req("permission_token")?,
-            })
+            match o.req("permission_token") {
+                Some(permission_token) => Ok(Self { permission_token }),
+                None => Err(o.error()),
+            }
         }
     }
 }

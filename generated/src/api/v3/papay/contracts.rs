@@ -4,6 +4,7 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
@@ -14,10 +15,12 @@ pub mod by_contract_id {
     pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByContractId<'a> {
         /// `/v3/papay/contracts/{contract_id}/fail-notify`
+        #[inline]
         pub fn fail_notify(self) -> fail_notify::FailNotify<'a> {
             fail_notify::FailNotify(self.0.push("fail-notify"))
         }
         /// `/v3/papay/contracts/{contract_id}/notify`
+        #[inline]
         pub fn notify(self) -> notify::Notify<'a> {
             notify::Notify(self.0.push("notify"))
         }
@@ -32,6 +35,7 @@ pub mod by_contract_id {
             /// 若在可扣费期内扣费失败，商户在可通知时间段可以选择性调用「重试扣费通知」接口，提醒用户补足余额待下次扣费。[官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter3_11.shtml)
             ///
             /// `POST /v3/papay/contracts/{contract_id}/fail-notify`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -70,10 +74,10 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                })
+                match (o.req("mchid"), o.req("appid")) {
+                    (Some(mchid), Some(appid)) => Ok(Self { mchid, appid }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -87,6 +91,7 @@ pub mod by_contract_id {
             /// 如：若需要在3号扣费，则需要在1号将通知下发给用户，2号为用户的扣费等待期，用户可以选择等待扣费或关闭扣费服务，3号商户可正常发起扣费。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/json/deduct-notify.html)
             ///
             /// `POST /v3/papay/contracts/{contract_id}/notify`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -131,12 +136,27 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    deduct_duration: o.opt("deduct_duration")?,
-                    estimated_amount: o.req("estimated_amount")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.opt("deduct_duration"),
+                    o.req("estimated_amount"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(appid),
+                        Some(deduct_duration),
+                        Some(estimated_amount),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            appid,
+                            deduct_duration,
+                            estimated_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费持续时间
@@ -173,10 +193,10 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    count: o.req("count")?,
-                    unit: o.opt("unit")?,
-                })
+                match (o.req("count"), o.opt("unit")) {
+                    (Some(count), Some(unit)) => Ok(Self { count, unit }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 单位
@@ -257,10 +277,10 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.req("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct InsurancePay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> InsurancePay<'a> {
     /// `/v3/papay/insurance-pay/policy-periods`
+    #[inline]
     pub fn policy_periods(self) -> policy_periods::PolicyPeriods<'a> {
         policy_periods::PolicyPeriods(self.0.push("policy-periods"))
     }
     /// `/v3/papay/insurance-pay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -18,6 +20,7 @@ pub mod policy_periods {
     pub struct PolicyPeriods<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PolicyPeriods<'a> {
         /// `/v3/papay/insurance-pay/policy-periods/contract-id`
+        #[inline]
         pub fn contract_id(self) -> contract_id::ContractId<'a> {
             contract_id::ContractId(self.0.push("contract-id"))
         }
@@ -28,6 +31,7 @@ pub mod policy_periods {
         pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ContractId<'a> {
             /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn contract_id(
                 self,
                 contract_id: &str,
@@ -41,6 +45,7 @@ pub mod policy_periods {
             pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByContractId<'a> {
                 /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id`
+                #[inline]
                 pub fn policy_period_id(self) -> policy_period_id::PolicyPeriodId<'a> {
                     policy_period_id::PolicyPeriodId(self.0.push("policy-period-id"))
                 }
@@ -53,6 +58,7 @@ pub mod policy_periods {
                 );
                 impl<'a> PolicyPeriodId<'a> {
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`: `policy_period_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn policy_period_id(
                         self,
                         policy_period_id: i64,
@@ -70,6 +76,7 @@ pub mod policy_periods {
                     );
                     impl<'a> ByPolicyPeriodId<'a> {
                         /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
+                        #[inline]
                         pub fn schedule(self) -> schedule::Schedule<'a> {
                             schedule::Schedule(self.0.push("schedule"))
                         }
@@ -78,6 +85,7 @@ pub mod policy_periods {
                         /// 商户调用「预约保险自动续费」接口，因系统原因未能明确预约结果时，可使用本接口查询预结果。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/query-policy-period.html)
                         ///
                         /// `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -131,15 +139,36 @@ pub mod policy_periods {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                policy_period_id: o.req("policy_period_id")?,
-                                policy_period_state: o.req("policy_period_state")?,
-                                deduct_start_date: o.opt("deduct_start_date")?,
-                                deduct_end_date: o.opt("deduct_end_date")?,
-                                scheduled_amount: o.opt("scheduled_amount")?,
-                                deduct_amount: o.opt("deduct_amount")?,
-                                deduct_date: o.opt("deduct_date")?,
-                            })
+                            match (
+                                o.req("policy_period_id"),
+                                o.req("policy_period_state"),
+                                o.opt("deduct_start_date"),
+                                o.opt("deduct_end_date"),
+                                o.opt("scheduled_amount"),
+                                o.opt("deduct_amount"),
+                                o.opt("deduct_date"),
+                            ) {
+                                (
+                                    Some(policy_period_id),
+                                    Some(policy_period_state),
+                                    Some(deduct_start_date),
+                                    Some(deduct_end_date),
+                                    Some(scheduled_amount),
+                                    Some(deduct_amount),
+                                    Some(deduct_date),
+                                ) => {
+                                    Ok(Self {
+                                        policy_period_id,
+                                        policy_period_state,
+                                        deduct_start_date,
+                                        deduct_end_date,
+                                        scheduled_amount,
+                                        deduct_amount,
+                                        deduct_date,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 实际扣费金额
@@ -170,10 +199,12 @@ pub mod policy_periods {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 已预约的扣费金额信息
@@ -204,10 +235,12 @@ pub mod policy_periods {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
@@ -222,6 +255,7 @@ pub mod policy_periods {
                             /// 保险行业商户再进行委托代扣费前，需要提前在微信支付系统中预约保险自动续费，预约成功后方可在约定时间内扣费。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/schedule/schedule-policy-period.html)
                             ///
                             /// `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -260,10 +294,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    appid: o.req("appid")?,
-                                    scheduled_amount: o.req("scheduled_amount")?,
-                                })
+                                match (o.req("appid"), o.req("scheduled_amount")) {
+                                    (Some(appid), Some(scheduled_amount)) => {
+                                        Ok(Self { appid, scheduled_amount })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预约扣费金额信息
@@ -297,10 +333,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
@@ -354,15 +392,36 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    policy_period_id: o.req("policy_period_id")?,
-                                    policy_period_state: o.req("policy_period_state")?,
-                                    deduct_start_date: o.opt("deduct_start_date")?,
-                                    deduct_end_date: o.opt("deduct_end_date")?,
-                                    scheduled_amount: o.opt("scheduled_amount")?,
-                                    deduct_amount: o.opt("deduct_amount")?,
-                                    deduct_date: o.opt("deduct_date")?,
-                                })
+                                match (
+                                    o.req("policy_period_id"),
+                                    o.req("policy_period_state"),
+                                    o.opt("deduct_start_date"),
+                                    o.opt("deduct_end_date"),
+                                    o.opt("scheduled_amount"),
+                                    o.opt("deduct_amount"),
+                                    o.opt("deduct_date"),
+                                ) {
+                                    (
+                                        Some(policy_period_id),
+                                        Some(policy_period_state),
+                                        Some(deduct_start_date),
+                                        Some(deduct_end_date),
+                                        Some(scheduled_amount),
+                                        Some(deduct_amount),
+                                        Some(deduct_date),
+                                    ) => {
+                                        Ok(Self {
+                                            policy_period_id,
+                                            policy_period_state,
+                                            deduct_start_date,
+                                            deduct_end_date,
+                                            scheduled_amount,
+                                            deduct_amount,
+                                            deduct_date,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 实际扣费金额
@@ -396,10 +455,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 已预约的扣费金额信息
@@ -433,10 +494,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -451,6 +514,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/papay/insurance-pay/transactions/apply`
+        #[inline]
         pub fn apply(self) -> apply::Apply<'a> {
             apply::Apply(self.0.push("apply"))
         }
@@ -465,6 +529,7 @@ pub mod transactions {
             /// 商户调用「预约保险自动续费」接口预约成功后，可调用本接口发起委托代扣扣款。系统受理扣款请求后，异步进行扣款，并通过商户指定的回调地址通知扣费结果。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/deduct/create-transaction.html)
             ///
             /// `POST /v3/papay/insurance-pay/transactions/apply`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -536,17 +601,42 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    description: o.req("description")?,
-                    transaction_notify_url: o.req("transaction_notify_url")?,
-                    contract_id: o.req("contract_id")?,
-                    policy_period_id: o.req("policy_period_id")?,
-                    amount: o.req("amount")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    attach: o.opt("attach")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("out_trade_no"),
+                    o.req("description"),
+                    o.req("transaction_notify_url"),
+                    o.req("contract_id"),
+                    o.req("policy_period_id"),
+                    o.req("amount"),
+                    o.opt("goods_tag"),
+                    o.opt("attach"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(out_trade_no),
+                        Some(description),
+                        Some(transaction_notify_url),
+                        Some(contract_id),
+                        Some(policy_period_id),
+                        Some(amount),
+                        Some(goods_tag),
+                        Some(attach),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            out_trade_no,
+                            description,
+                            transaction_notify_url,
+                            contract_id,
+                            policy_period_id,
+                            amount,
+                            goods_tag,
+                            attach,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费金额信息
@@ -577,10 +667,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
@@ -609,10 +699,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("out_trade_no"), o.req("amount")) {
+                    (Some(out_trade_no), Some(amount)) => {
+                        Ok(Self { out_trade_no, amount })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费金额信息
@@ -643,10 +735,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,14 +4,17 @@
 pub struct InsuranceSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> InsuranceSign<'a> {
     /// `/v3/papay/insurance-sign/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/papay/insurance-sign/policy-periods`
+    #[inline]
     pub fn policy_periods(self) -> policy_periods::PolicyPeriods<'a> {
         policy_periods::PolicyPeriods(self.0.push("policy-periods"))
     }
     /// `/v3/papay/insurance-sign/policy_periods`
+    #[inline]
     pub fn policy_periods_(self) -> policy_periods_::PolicyPeriods<'a> {
         policy_periods_::PolicyPeriods(self.0.push("policy_periods"))
     }
@@ -22,10 +25,12 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/papay/insurance-sign/contracts/plan-id`
+        #[inline]
         pub fn plan_id(self) -> plan_id::PlanId<'a> {
             plan_id::PlanId(self.0.push("plan-id"))
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -36,6 +41,7 @@ pub mod contracts {
         pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PlanId<'a> {
             /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -46,10 +52,12 @@ pub mod contracts {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id`
+                #[inline]
                 pub fn contract_id(self) -> contract_id::ContractId<'a> {
                     contract_id::ContractId(self.0.push("contract-id"))
                 }
                 /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code`
+                #[inline]
                 pub fn out_contract_code(
                     self,
                 ) -> out_contract_code::OutContractCode<'a> {
@@ -62,6 +70,7 @@ pub mod contracts {
                 pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ContractId<'a> {
                     /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn contract_id(
                         self,
                         contract_id: &str,
@@ -77,6 +86,7 @@ pub mod contracts {
                     );
                     impl<'a> ByContractId<'a> {
                         /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`
+                        #[inline]
                         pub fn renew(self) -> renew::Renew<'a> {
                             renew::Renew(self.0.push("renew"))
                         }
@@ -91,6 +101,7 @@ pub mod contracts {
                             /// 商户可通过本接口续期保险自动续费协议。前置条件：用户签约成功，当协议到期后且预签约中参数是否自动续保（can_auto_insure）或是否自动重新投保（can_auto_reinsure）为true。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/apply-renew-contract.html)
                             ///
                             /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -129,10 +140,12 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    appid: o.req("appid")?,
-                                    policy_periods: o.req("policy_periods")?,
-                                })
+                                match (o.req("appid"), o.req("policy_periods")) {
+                                    (Some(appid), Some(policy_periods)) => {
+                                        Ok(Self { appid, policy_periods })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// PostRequestPolicyPeriods
@@ -175,11 +188,24 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    policy_period_id: o.req("policy_period_id")?,
-                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                })
+                                match (
+                                    o.req("policy_period_id"),
+                                    o.req("estimated_deduct_date"),
+                                    o.req("estimated_deduct_amount"),
+                                ) {
+                                    (
+                                        Some(policy_period_id),
+                                        Some(estimated_deduct_date),
+                                        Some(estimated_deduct_amount),
+                                    ) => {
+                                        Ok(Self {
+                                            policy_period_id,
+                                            estimated_deduct_date,
+                                            estimated_deduct_amount,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预计扣费金额
@@ -214,10 +240,12 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -231,6 +259,7 @@ pub mod contracts {
                 );
                 impl<'a> OutContractCode<'a> {
                     /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                         out_contract_code: &str,
@@ -248,6 +277,7 @@ pub mod contracts {
                     );
                     impl<'a> ByOutContractCode<'a> {
                         /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                        #[inline]
                         pub fn terminate(self) -> terminate::Terminate<'a> {
                             terminate::Terminate(self.0.push("terminate"))
                         }
@@ -256,6 +286,7 @@ pub mod contracts {
                         /// 商户可通过本接口查询已经签订的保险自动续费协议。 前置条件：用户签约成功，商户已经成功获取过保险保险自动续费协议。
                         ///
                         /// `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -357,24 +388,57 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                contract_id: o.req("contract_id")?,
-                                appid: o.req("appid")?,
-                                plan_id: o.req("plan_id")?,
-                                out_contract_code: o.req("out_contract_code")?,
-                                insured_display_name: o.opt("insured_display_name")?,
-                                contract_state: o.req("contract_state")?,
-                                contract_signed_time: o.opt("contract_signed_time")?,
-                                contract_expired_time: o.opt("contract_expired_time")?,
-                                contract_terminate_info: o.opt("contract_terminate_info")?,
-                                openid: o.req("openid")?,
-                                out_user_code: o.opt("out_user_code")?,
-                                revoke_terminate_contract_redirect_url: o
-                                    .opt("revoke_terminate_contract_redirect_url")?,
-                                revoke_terminate_contract_redirect_appid: o
-                                    .opt("revoke_terminate_contract_redirect_appid")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("contract_id"),
+                                o.req("appid"),
+                                o.req("plan_id"),
+                                o.req("out_contract_code"),
+                                o.opt("insured_display_name"),
+                                o.req("contract_state"),
+                                o.opt("contract_signed_time"),
+                                o.opt("contract_expired_time"),
+                                o.opt("contract_terminate_info"),
+                                o.req("openid"),
+                                o.opt("out_user_code"),
+                                o.opt("revoke_terminate_contract_redirect_url"),
+                                o.opt("revoke_terminate_contract_redirect_appid"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(contract_id),
+                                    Some(appid),
+                                    Some(plan_id),
+                                    Some(out_contract_code),
+                                    Some(insured_display_name),
+                                    Some(contract_state),
+                                    Some(contract_signed_time),
+                                    Some(contract_expired_time),
+                                    Some(contract_terminate_info),
+                                    Some(openid),
+                                    Some(out_user_code),
+                                    Some(revoke_terminate_contract_redirect_url),
+                                    Some(revoke_terminate_contract_redirect_appid),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        contract_id,
+                                        appid,
+                                        plan_id,
+                                        out_contract_code,
+                                        insured_display_name,
+                                        contract_state,
+                                        contract_signed_time,
+                                        contract_expired_time,
+                                        contract_terminate_info,
+                                        openid,
+                                        out_user_code,
+                                        revoke_terminate_contract_redirect_url,
+                                        revoke_terminate_contract_redirect_appid,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 委托代扣协议状态
@@ -491,14 +555,24 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                contract_termination_mode: o
-                                    .req("contract_termination_mode")?,
-                                contract_terminated_time: o
-                                    .req("contract_terminated_time")?,
-                                contract_termination_remark: o
-                                    .opt("contract_termination_remark")?,
-                            })
+                            match (
+                                o.req("contract_termination_mode"),
+                                o.req("contract_terminated_time"),
+                                o.opt("contract_termination_remark"),
+                            ) {
+                                (
+                                    Some(contract_termination_mode),
+                                    Some(contract_terminated_time),
+                                    Some(contract_termination_remark),
+                                ) => {
+                                    Ok(Self {
+                                        contract_termination_mode,
+                                        contract_terminated_time,
+                                        contract_termination_remark,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 协议解约方式
@@ -592,6 +666,7 @@ pub mod contracts {
                             /// 通过商户协议号解约协议, 商户可以通过该接口发起签约协议的解约。 前置条件 对应的签约协议是已生效状态的签约协议。
                             ///
                             /// `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -630,10 +705,14 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_remark: o
-                                        .req("contract_termination_remark")?,
-                                })
+                                match o.req("contract_termination_remark") {
+                                    Some(contract_termination_remark) => {
+                                        Ok(Self {
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    None => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
@@ -722,20 +801,51 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    mchid: o.req("mchid")?,
-                                    contract_id: o.req("contract_id")?,
-                                    appid: o.req("appid")?,
-                                    plan_id: o.req("plan_id")?,
-                                    out_contract_code: o.req("out_contract_code")?,
-                                    insured_display_name: o.opt("insured_display_name")?,
-                                    contract_state: o.req("contract_state")?,
-                                    contract_signed_time: o.opt("contract_signed_time")?,
-                                    contract_expired_time: o.opt("contract_expired_time")?,
-                                    contract_terminate_info: o.opt("contract_terminate_info")?,
-                                    openid: o.req("openid")?,
-                                    out_user_code: o.opt("out_user_code")?,
-                                })
+                                match (
+                                    o.req("mchid"),
+                                    o.req("contract_id"),
+                                    o.req("appid"),
+                                    o.req("plan_id"),
+                                    o.req("out_contract_code"),
+                                    o.opt("insured_display_name"),
+                                    o.req("contract_state"),
+                                    o.opt("contract_signed_time"),
+                                    o.opt("contract_expired_time"),
+                                    o.opt("contract_terminate_info"),
+                                    o.req("openid"),
+                                    o.opt("out_user_code"),
+                                ) {
+                                    (
+                                        Some(mchid),
+                                        Some(contract_id),
+                                        Some(appid),
+                                        Some(plan_id),
+                                        Some(out_contract_code),
+                                        Some(insured_display_name),
+                                        Some(contract_state),
+                                        Some(contract_signed_time),
+                                        Some(contract_expired_time),
+                                        Some(contract_terminate_info),
+                                        Some(openid),
+                                        Some(out_user_code),
+                                    ) => {
+                                        Ok(Self {
+                                            mchid,
+                                            contract_id,
+                                            appid,
+                                            plan_id,
+                                            out_contract_code,
+                                            insured_display_name,
+                                            contract_state,
+                                            contract_signed_time,
+                                            contract_expired_time,
+                                            contract_terminate_info,
+                                            openid,
+                                            out_user_code,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 委托代扣协议状态
@@ -855,14 +965,24 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_mode: o
-                                        .req("contract_termination_mode")?,
-                                    contract_terminated_time: o
-                                        .req("contract_terminated_time")?,
-                                    contract_termination_remark: o
-                                        .opt("contract_termination_remark")?,
-                                })
+                                match (
+                                    o.req("contract_termination_mode"),
+                                    o.req("contract_terminated_time"),
+                                    o.opt("contract_termination_remark"),
+                                ) {
+                                    (
+                                        Some(contract_termination_mode),
+                                        Some(contract_terminated_time),
+                                        Some(contract_termination_remark),
+                                    ) => {
+                                        Ok(Self {
+                                            contract_termination_mode,
+                                            contract_terminated_time,
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 协议解约方式
@@ -955,18 +1075,22 @@ pub mod contracts {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`
+            #[inline]
             pub fn app(self) -> app::App<'a> {
                 app::App(self.0.push("app"))
             }
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
+            #[inline]
             pub fn h5(self) -> h5::H5<'a> {
                 h5::H5(self.0.push("h5"))
             }
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
+            #[inline]
             pub fn jsapi(self) -> jsapi::Jsapi<'a> {
                 jsapi::Jsapi(self.0.push("jsapi"))
             }
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
@@ -981,6 +1105,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约及交易信息（交易信息可选填），生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/app-sign-and-create-transaction.html)
                 ///
                 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1111,30 +1236,78 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        insured_display_name: o.req("insured_display_name")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        policy_start_date: o.req("policy_start_date")?,
-                        policy_end_date: o.req("policy_end_date")?,
-                        policy_periods: o.req("policy_periods")?,
-                        amount: o.opt("amount")?,
-                        out_trade_no: o.opt("out_trade_no")?,
-                        description: o.opt("description")?,
-                        transaction_notify_url: o.opt("transaction_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                        can_auto_insure: o.opt("can_auto_insure")?,
-                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
-                        real_identity: o.opt("real_identity")?,
-                        combined_deduct_period_count: o
-                            .opt("combined_deduct_period_count")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("insured_display_name"),
+                        o.req("contract_notify_url"),
+                        o.req("policy_start_date"),
+                        o.req("policy_end_date"),
+                        o.req("policy_periods"),
+                        o.opt("amount"),
+                        o.opt("out_trade_no"),
+                        o.opt("description"),
+                        o.opt("transaction_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                        o.opt("can_auto_insure"),
+                        o.opt("can_auto_reinsure"),
+                        o.opt("real_identity"),
+                        o.opt("combined_deduct_period_count"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(insured_display_name),
+                            Some(contract_notify_url),
+                            Some(policy_start_date),
+                            Some(policy_end_date),
+                            Some(policy_periods),
+                            Some(amount),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(out_user_code),
+                            Some(goods_tag),
+                            Some(attach),
+                            Some(can_auto_insure),
+                            Some(can_auto_reinsure),
+                            Some(real_identity),
+                            Some(combined_deduct_period_count),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                insured_display_name,
+                                contract_notify_url,
+                                policy_start_date,
+                                policy_end_date,
+                                policy_periods,
+                                amount,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                out_user_code,
+                                goods_tag,
+                                attach,
+                                can_auto_insure,
+                                can_auto_reinsure,
+                                real_identity,
+                                combined_deduct_period_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -1165,10 +1338,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriods
@@ -1202,11 +1375,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_period_id: o.req("policy_period_id")?,
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                    })
+                    match (
+                        o.req("policy_period_id"),
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                    ) {
+                        (
+                            Some(policy_period_id),
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                        ) => {
+                            Ok(Self {
+                                policy_period_id,
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计扣费金额
@@ -1238,10 +1424,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户实名信息
@@ -1277,11 +1463,20 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        identity_type: o.opt("identity_type")?,
-                    })
+                    match (
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.opt("identity_type"),
+                    ) {
+                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
+                            Ok(Self {
+                                real_name,
+                                id_card_number,
+                                identity_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实名验证类型
@@ -1360,9 +1555,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                    })
+                    match o.req("pre_entrustweb_id") {
+                        Some(pre_entrustweb_id) => Ok(Self { pre_entrustweb_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1376,6 +1572,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约及交易信息（交易信息可选填），生成预签约会话及对应的跳转URL，引导用户在原浏览器中请求该URL，将跳转至用户微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/h5-sign-and-create-transaction.html)
                 ///
                 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1509,31 +1706,81 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        insured_display_name: o.req("insured_display_name")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        policy_start_date: o.req("policy_start_date")?,
-                        policy_end_date: o.req("policy_end_date")?,
-                        policy_periods: o.req("policy_periods")?,
-                        amount: o.opt("amount")?,
-                        out_trade_no: o.opt("out_trade_no")?,
-                        description: o.opt("description")?,
-                        transaction_notify_url: o.opt("transaction_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                        can_auto_insure: o.opt("can_auto_insure")?,
-                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
-                        real_identity: o.opt("real_identity")?,
-                        jump_control: o.opt("jump_control")?,
-                        combined_deduct_period_count: o
-                            .opt("combined_deduct_period_count")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("insured_display_name"),
+                        o.req("contract_notify_url"),
+                        o.req("policy_start_date"),
+                        o.req("policy_end_date"),
+                        o.req("policy_periods"),
+                        o.opt("amount"),
+                        o.opt("out_trade_no"),
+                        o.opt("description"),
+                        o.opt("transaction_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                        o.opt("can_auto_insure"),
+                        o.opt("can_auto_reinsure"),
+                        o.opt("real_identity"),
+                        o.opt("jump_control"),
+                        o.opt("combined_deduct_period_count"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(insured_display_name),
+                            Some(contract_notify_url),
+                            Some(policy_start_date),
+                            Some(policy_end_date),
+                            Some(policy_periods),
+                            Some(amount),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(out_user_code),
+                            Some(goods_tag),
+                            Some(attach),
+                            Some(can_auto_insure),
+                            Some(can_auto_reinsure),
+                            Some(real_identity),
+                            Some(jump_control),
+                            Some(combined_deduct_period_count),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                insured_display_name,
+                                contract_notify_url,
+                                policy_start_date,
+                                policy_end_date,
+                                policy_periods,
+                                amount,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                out_user_code,
+                                goods_tag,
+                                attach,
+                                can_auto_insure,
+                                can_auto_reinsure,
+                                real_identity,
+                                jump_control,
+                                combined_deduct_period_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -1564,10 +1811,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 跳转控制信息
@@ -1593,9 +1840,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                    })
+                    match o.opt("jump_appid") {
+                        Some(jump_appid) => Ok(Self { jump_appid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriods
@@ -1634,12 +1882,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_period_id: o.req("policy_period_id")?,
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
-                    })
+                    match (
+                        o.req("policy_period_id"),
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.opt("policy_coverage_detail"),
+                    ) {
+                        (
+                            Some(policy_period_id),
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(policy_coverage_detail),
+                        ) => {
+                            Ok(Self {
+                                policy_period_id,
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                policy_coverage_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计扣费金额
@@ -1671,10 +1934,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 保障详情
@@ -1706,10 +1969,15 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_amount: o.opt("policy_amount")?,
-                        policy_clauses: o.opt("policy_clauses")?,
-                    })
+                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
+                        (Some(policy_amount), Some(policy_clauses)) => {
+                            Ok(Self {
+                                policy_amount,
+                                policy_clauses,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1742,10 +2010,12 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        clause_name: o.opt("clause_name")?,
-                        clause_quota: o.opt("clause_quota")?,
-                    })
+                    match (o.opt("clause_name"), o.opt("clause_quota")) {
+                        (Some(clause_name), Some(clause_quota)) => {
+                            Ok(Self { clause_name, clause_quota })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户实名信息
@@ -1781,11 +2051,20 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        identity_type: o.opt("identity_type")?,
-                    })
+                    match (
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.opt("identity_type"),
+                    ) {
+                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
+                            Ok(Self {
+                                real_name,
+                                id_card_number,
+                                identity_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实名验证类型
@@ -1864,9 +2143,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        redirect_url: o.req("redirect_url")?,
-                    })
+                    match o.req("redirect_url") {
+                        Some(redirect_url) => Ok(Self { redirect_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1880,6 +2160,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约及交易信息（交易信息可选填），生成预签约会话及对应的跳转URL，引导用户在微信内访问跳转URL跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/jsapi-sign-and-create-transaction.html)
                 ///
                 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2010,30 +2291,78 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        insured_display_name: o.req("insured_display_name")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        policy_start_date: o.req("policy_start_date")?,
-                        policy_end_date: o.req("policy_end_date")?,
-                        policy_periods: o.req("policy_periods")?,
-                        amount: o.opt("amount")?,
-                        out_trade_no: o.opt("out_trade_no")?,
-                        description: o.opt("description")?,
-                        transaction_notify_url: o.opt("transaction_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                        can_auto_insure: o.opt("can_auto_insure")?,
-                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
-                        real_identity: o.opt("real_identity")?,
-                        combined_deduct_period_count: o
-                            .opt("combined_deduct_period_count")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("insured_display_name"),
+                        o.req("contract_notify_url"),
+                        o.req("policy_start_date"),
+                        o.req("policy_end_date"),
+                        o.req("policy_periods"),
+                        o.opt("amount"),
+                        o.opt("out_trade_no"),
+                        o.opt("description"),
+                        o.opt("transaction_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                        o.opt("can_auto_insure"),
+                        o.opt("can_auto_reinsure"),
+                        o.opt("real_identity"),
+                        o.opt("combined_deduct_period_count"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(insured_display_name),
+                            Some(contract_notify_url),
+                            Some(policy_start_date),
+                            Some(policy_end_date),
+                            Some(policy_periods),
+                            Some(amount),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(out_user_code),
+                            Some(goods_tag),
+                            Some(attach),
+                            Some(can_auto_insure),
+                            Some(can_auto_reinsure),
+                            Some(real_identity),
+                            Some(combined_deduct_period_count),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                insured_display_name,
+                                contract_notify_url,
+                                policy_start_date,
+                                policy_end_date,
+                                policy_periods,
+                                amount,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                out_user_code,
+                                goods_tag,
+                                attach,
+                                can_auto_insure,
+                                can_auto_reinsure,
+                                real_identity,
+                                combined_deduct_period_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -2064,10 +2393,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriods
@@ -2106,12 +2435,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_period_id: o.req("policy_period_id")?,
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
-                    })
+                    match (
+                        o.req("policy_period_id"),
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.opt("policy_coverage_detail"),
+                    ) {
+                        (
+                            Some(policy_period_id),
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(policy_coverage_detail),
+                        ) => {
+                            Ok(Self {
+                                policy_period_id,
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                policy_coverage_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计扣费金额
@@ -2143,10 +2487,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 保障详情
@@ -2178,10 +2522,15 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_amount: o.opt("policy_amount")?,
-                        policy_clauses: o.opt("policy_clauses")?,
-                    })
+                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
+                        (Some(policy_amount), Some(policy_clauses)) => {
+                            Ok(Self {
+                                policy_amount,
+                                policy_clauses,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -2214,10 +2563,12 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        clause_name: o.opt("clause_name")?,
-                        clause_quota: o.opt("clause_quota")?,
-                    })
+                    match (o.opt("clause_name"), o.opt("clause_quota")) {
+                        (Some(clause_name), Some(clause_quota)) => {
+                            Ok(Self { clause_name, clause_quota })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户实名信息
@@ -2253,11 +2604,20 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        identity_type: o.opt("identity_type")?,
-                    })
+                    match (
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.opt("identity_type"),
+                    ) {
+                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
+                            Ok(Self {
+                                real_name,
+                                id_card_number,
+                                identity_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实名验证类型
@@ -2336,9 +2696,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        redirect_url: o.req("redirect_url")?,
-                    })
+                    match o.req("redirect_url") {
+                        Some(redirect_url) => Ok(Self { redirect_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2352,6 +2713,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约及交易信息（交易信息可选填），生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过小程序跳转参数调用navigateToMiniProgram跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/mimi-program-sign-and-create-transaction.html)
                 ///
                 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2482,30 +2844,78 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        insured_display_name: o.req("insured_display_name")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        policy_start_date: o.req("policy_start_date")?,
-                        policy_end_date: o.req("policy_end_date")?,
-                        policy_periods: o.req("policy_periods")?,
-                        amount: o.opt("amount")?,
-                        out_trade_no: o.opt("out_trade_no")?,
-                        description: o.opt("description")?,
-                        transaction_notify_url: o.opt("transaction_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                        can_auto_insure: o.opt("can_auto_insure")?,
-                        can_auto_reinsure: o.opt("can_auto_reinsure")?,
-                        real_identity: o.opt("real_identity")?,
-                        combined_deduct_period_count: o
-                            .opt("combined_deduct_period_count")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("insured_display_name"),
+                        o.req("contract_notify_url"),
+                        o.req("policy_start_date"),
+                        o.req("policy_end_date"),
+                        o.req("policy_periods"),
+                        o.opt("amount"),
+                        o.opt("out_trade_no"),
+                        o.opt("description"),
+                        o.opt("transaction_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                        o.opt("can_auto_insure"),
+                        o.opt("can_auto_reinsure"),
+                        o.opt("real_identity"),
+                        o.opt("combined_deduct_period_count"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(insured_display_name),
+                            Some(contract_notify_url),
+                            Some(policy_start_date),
+                            Some(policy_end_date),
+                            Some(policy_periods),
+                            Some(amount),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(out_user_code),
+                            Some(goods_tag),
+                            Some(attach),
+                            Some(can_auto_insure),
+                            Some(can_auto_reinsure),
+                            Some(real_identity),
+                            Some(combined_deduct_period_count),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                insured_display_name,
+                                contract_notify_url,
+                                policy_start_date,
+                                policy_end_date,
+                                policy_periods,
+                                amount,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                out_user_code,
+                                goods_tag,
+                                attach,
+                                can_auto_insure,
+                                can_auto_reinsure,
+                                real_identity,
+                                combined_deduct_period_count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -2536,10 +2946,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriods
@@ -2578,12 +2988,27 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_period_id: o.req("policy_period_id")?,
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        policy_coverage_detail: o.opt("policy_coverage_detail")?,
-                    })
+                    match (
+                        o.req("policy_period_id"),
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.opt("policy_coverage_detail"),
+                    ) {
+                        (
+                            Some(policy_period_id),
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(policy_coverage_detail),
+                        ) => {
+                            Ok(Self {
+                                policy_period_id,
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                policy_coverage_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计扣费金额
@@ -2615,10 +3040,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 保障详情
@@ -2650,10 +3075,15 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        policy_amount: o.opt("policy_amount")?,
-                        policy_clauses: o.opt("policy_clauses")?,
-                    })
+                    match (o.opt("policy_amount"), o.opt("policy_clauses")) {
+                        (Some(policy_amount), Some(policy_clauses)) => {
+                            Ok(Self {
+                                policy_amount,
+                                policy_clauses,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -2686,10 +3116,12 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        clause_name: o.opt("clause_name")?,
-                        clause_quota: o.opt("clause_quota")?,
-                    })
+                    match (o.opt("clause_name"), o.opt("clause_quota")) {
+                        (Some(clause_name), Some(clause_quota)) => {
+                            Ok(Self { clause_name, clause_quota })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户实名信息
@@ -2725,11 +3157,20 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        real_name: o.req("real_name")?,
-                        id_card_number: o.req("id_card_number")?,
-                        identity_type: o.opt("identity_type")?,
-                    })
+                    match (
+                        o.req("real_name"),
+                        o.req("id_card_number"),
+                        o.opt("identity_type"),
+                    ) {
+                        (Some(real_name), Some(id_card_number), Some(identity_type)) => {
+                            Ok(Self {
+                                real_name,
+                                id_card_number,
+                                identity_type,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实名验证类型
@@ -2818,11 +3259,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        redirect_appid: o.req("redirect_appid")?,
-                        redirect_path: o.req("redirect_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("redirect_appid"),
+                        o.req("redirect_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(redirect_appid),
+                            Some(redirect_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                redirect_appid,
+                                redirect_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2834,6 +3288,7 @@ pub mod policy_periods {
     pub struct PolicyPeriods<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PolicyPeriods<'a> {
         /// `/v3/papay/insurance-sign/policy-periods/plan-id`
+        #[inline]
         pub fn plan_id(self) -> plan_id::PlanId<'a> {
             plan_id::PlanId(self.0.push("plan-id"))
         }
@@ -2844,6 +3299,7 @@ pub mod policy_periods {
         pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PlanId<'a> {
             /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -2854,6 +3310,7 @@ pub mod policy_periods {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id`
+                #[inline]
                 pub fn contract_id(self) -> contract_id::ContractId<'a> {
                     contract_id::ContractId(self.0.push("contract-id"))
                 }
@@ -2864,6 +3321,7 @@ pub mod policy_periods {
                 pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ContractId<'a> {
                     /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn contract_id(
                         self,
                         contract_id: &str,
@@ -2879,6 +3337,7 @@ pub mod policy_periods {
                     );
                     impl<'a> ByContractId<'a> {
                         /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`
+                        #[inline]
                         pub fn modify(self) -> modify::Modify<'a> {
                             modify::Modify(self.0.push("modify"))
                         }
@@ -2895,6 +3354,7 @@ pub mod policy_periods {
                             /// 商户可通过本接口修改已经签订的保险自动续费协议对应的扣费周期列表。注意：当前仅支持减小状态为“NO_SCHEDULED”和“SCHEDULED”的扣费周期的预计扣费金额，暂不支持增加预计扣费金额 或 修改扣费周内的其他信息（包括总期数、每一期的扣费周期编号、预计扣费日期等）。即除了状态为“NO_SCHEDULED”和“SCHEDULED”的扣费周期传入新的预计扣费金额以外（注意一次请求内不允许有多个新的扣费金额），其余传入的扣费周期信息均需和签约时传入的保持一致。请求本接口前，请先通过查询保险扣费周期列表API确认计划修改金额的协议下所有扣费周期的最新状态。若请求本接口未获得明确结果时，也可通过查询保险扣费周期列表API确认修改的最终结果。[官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
                             ///
                             /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -2939,11 +3399,24 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    appid: o.req("appid")?,
-                                    policy_periods: o.req("policy_periods")?,
-                                    allow_cancel_scheduled: o.opt("allow_cancel_scheduled")?,
-                                })
+                                match (
+                                    o.req("appid"),
+                                    o.req("policy_periods"),
+                                    o.opt("allow_cancel_scheduled"),
+                                ) {
+                                    (
+                                        Some(appid),
+                                        Some(policy_periods),
+                                        Some(allow_cancel_scheduled),
+                                    ) => {
+                                        Ok(Self {
+                                            appid,
+                                            policy_periods,
+                                            allow_cancel_scheduled,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// PostRequestPolicyPeriods
@@ -2986,11 +3459,24 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    policy_period_id: o.req("policy_period_id")?,
-                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                })
+                                match (
+                                    o.req("policy_period_id"),
+                                    o.req("estimated_deduct_date"),
+                                    o.req("estimated_deduct_amount"),
+                                ) {
+                                    (
+                                        Some(policy_period_id),
+                                        Some(estimated_deduct_date),
+                                        Some(estimated_deduct_amount),
+                                    ) => {
+                                        Ok(Self {
+                                            policy_period_id,
+                                            estimated_deduct_date,
+                                            estimated_deduct_amount,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预计扣费金额
@@ -3025,10 +3511,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
@@ -3060,11 +3548,21 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    policy_periods: o.opt("policy_periods")?,
-                                    cancel_scheduled_policy_period_id: o
-                                        .opt("cancel_scheduled_policy_period_id")?,
-                                })
+                                match (
+                                    o.opt("policy_periods"),
+                                    o.opt("cancel_scheduled_policy_period_id"),
+                                ) {
+                                    (
+                                        Some(policy_periods),
+                                        Some(cancel_scheduled_policy_period_id),
+                                    ) => {
+                                        Ok(Self {
+                                            policy_periods,
+                                            cancel_scheduled_policy_period_id,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// PostResponsePolicyPeriods
@@ -3107,11 +3605,24 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    policy_period_id: o.req("policy_period_id")?,
-                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                })
+                                match (
+                                    o.req("policy_period_id"),
+                                    o.req("estimated_deduct_date"),
+                                    o.req("estimated_deduct_amount"),
+                                ) {
+                                    (
+                                        Some(policy_period_id),
+                                        Some(estimated_deduct_date),
+                                        Some(estimated_deduct_amount),
+                                    ) => {
+                                        Ok(Self {
+                                            policy_period_id,
+                                            estimated_deduct_date,
+                                            estimated_deduct_amount,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预计扣费金额
@@ -3146,10 +3657,12 @@ pub mod policy_periods {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -3164,6 +3677,7 @@ pub mod policy_periods_ {
     pub struct PolicyPeriods<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PolicyPeriods<'a> {
         /// `/v3/papay/insurance-sign/policy_periods/plan-id`
+        #[inline]
         pub fn plan_id(self) -> plan_id::PlanId<'a> {
             plan_id::PlanId(self.0.push("plan-id"))
         }
@@ -3174,6 +3688,7 @@ pub mod policy_periods_ {
         pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PlanId<'a> {
             /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -3184,6 +3699,7 @@ pub mod policy_periods_ {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code`
+                #[inline]
                 pub fn out_contract_code(
                     self,
                 ) -> out_contract_code::OutContractCode<'a> {
@@ -3198,6 +3714,7 @@ pub mod policy_periods_ {
                 );
                 impl<'a> OutContractCode<'a> {
                     /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                         out_contract_code: &str,
@@ -3219,6 +3736,7 @@ pub mod policy_periods_ {
                         /// 商户可通过本接口查询已经签订的保险自动续费协议对应的扣费周期列表。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/insurance-entrusted-payment/insurance/query-policy-periods-by-code.html)
                         ///
                         /// `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[inline]
                         pub fn get(
                             self,
                             request: &GetRequest,
@@ -3256,10 +3774,10 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                limit: o.opt("limit")?,
-                                offset: o.opt("offset")?,
-                            })
+                            match (o.opt("limit"), o.opt("offset")) {
+                                (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
@@ -3298,12 +3816,27 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                data: o.opt("data")?,
-                                limit: o.req("limit")?,
-                                offset: o.req("offset")?,
-                                total_count: o.opt("total_count")?,
-                            })
+                            match (
+                                o.opt("data"),
+                                o.req("limit"),
+                                o.req("offset"),
+                                o.opt("total_count"),
+                            ) {
+                                (
+                                    Some(data),
+                                    Some(limit),
+                                    Some(offset),
+                                    Some(total_count),
+                                ) => {
+                                    Ok(Self {
+                                        data,
+                                        limit,
+                                        offset,
+                                        total_count,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// GetResponseData
@@ -3356,15 +3889,36 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                policy_period_id: o.req("policy_period_id")?,
-                                estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                policy_period_state: o.req("policy_period_state")?,
-                                scheduled_amount: o.opt("scheduled_amount")?,
-                                deduct_amount: o.opt("deduct_amount")?,
-                                deduct_date: o.opt("deduct_date")?,
-                            })
+                            match (
+                                o.req("policy_period_id"),
+                                o.req("estimated_deduct_date"),
+                                o.req("estimated_deduct_amount"),
+                                o.req("policy_period_state"),
+                                o.opt("scheduled_amount"),
+                                o.opt("deduct_amount"),
+                                o.opt("deduct_date"),
+                            ) {
+                                (
+                                    Some(policy_period_id),
+                                    Some(estimated_deduct_date),
+                                    Some(estimated_deduct_amount),
+                                    Some(policy_period_state),
+                                    Some(scheduled_amount),
+                                    Some(deduct_amount),
+                                    Some(deduct_date),
+                                ) => {
+                                    Ok(Self {
+                                        policy_period_id,
+                                        estimated_deduct_date,
+                                        estimated_deduct_amount,
+                                        policy_period_state,
+                                        scheduled_amount,
+                                        deduct_amount,
+                                        deduct_date,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 实际扣费金额
@@ -3395,10 +3949,12 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 扣费周期预计的扣费金额
@@ -3430,10 +3986,12 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 已预约的扣费金额信息
@@ -3465,10 +4023,12 @@ pub mod policy_periods_ {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }

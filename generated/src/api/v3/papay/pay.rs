@@ -4,18 +4,22 @@
 pub struct Pay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Pay<'a> {
     /// `/v3/papay/pay/harmony`
+    #[inline]
     pub fn harmony(self) -> harmony::Harmony<'a> {
         harmony::Harmony(self.0.push("harmony"))
     }
     /// `/v3/papay/pay/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/papay/pay/schedules`
+    #[inline]
     pub fn schedules(self) -> schedules::Schedules<'a> {
         schedules::Schedules(self.0.push("schedules"))
     }
     /// `/v3/papay/pay/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -26,6 +30,7 @@ pub mod harmony {
     pub struct Harmony<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Harmony<'a> {
         /// `/v3/papay/pay/harmony/transactions`
+        #[inline]
         pub fn transactions(self) -> transactions::Transactions<'a> {
             transactions::Transactions(self.0.push("transactions"))
         }
@@ -36,6 +41,7 @@ pub mod harmony {
         pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Transactions<'a> {
             /// `/v3/papay/pay/harmony/transactions/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
@@ -50,6 +56,7 @@ pub mod harmony {
                 /// 商户调用本接口发起委托代扣扣款。系统受理扣款请求后，异步进行扣款，并通过商户指定的回调地址通知扣费结果。本接口只返回受理结果，若受理成功，后续扣费结果将通过「委托代扣支付结果通知API」通知，商户也可调用「查询订单」接口获取订单状态。
                 ///
                 /// `POST /v3/papay/pay/harmony/transactions/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -126,18 +133,45 @@ pub mod harmony {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        description: o.req("description")?,
-                        transaction_notify_url: o.req("transaction_notify_url")?,
-                        contract_id: o.req("contract_id")?,
-                        amount: o.req("amount")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                        harmony_account_id: o.req("harmony_account_id")?,
-                        mcc: o.opt("mcc")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("out_trade_no"),
+                        o.req("description"),
+                        o.req("transaction_notify_url"),
+                        o.req("contract_id"),
+                        o.req("amount"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                        o.req("harmony_account_id"),
+                        o.opt("mcc"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(contract_id),
+                            Some(amount),
+                            Some(goods_tag),
+                            Some(attach),
+                            Some(harmony_account_id),
+                            Some(mcc),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                contract_id,
+                                amount,
+                                goods_tag,
+                                attach,
+                                harmony_account_id,
+                                mcc,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -168,10 +202,10 @@ pub mod harmony {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
@@ -200,10 +234,12 @@ pub mod harmony {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_trade_no: o.req("out_trade_no")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("out_trade_no"), o.req("amount")) {
+                        (Some(out_trade_no), Some(amount)) => {
+                            Ok(Self { out_trade_no, amount })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -234,10 +270,10 @@ pub mod harmony {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -249,10 +285,12 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/papay/pay/partner/schedules`
+        #[inline]
         pub fn schedules(self) -> schedules::Schedules<'a> {
             schedules::Schedules(self.0.push("schedules"))
         }
         /// `/v3/papay/pay/partner/transactions`
+        #[inline]
         pub fn transactions(self) -> transactions::Transactions<'a> {
             transactions::Transactions(self.0.push("transactions"))
         }
@@ -263,6 +301,7 @@ pub mod partner {
         pub struct Schedules<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Schedules<'a> {
             /// `/v3/papay/pay/partner/schedules/contract-id`
+            #[inline]
             pub fn contract_id(self) -> contract_id::ContractId<'a> {
                 contract_id::ContractId(self.0.push("contract-id"))
             }
@@ -273,6 +312,7 @@ pub mod partner {
             pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ContractId<'a> {
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn contract_id(
                     self,
                     contract_id: &str,
@@ -286,6 +326,7 @@ pub mod partner {
                 pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByContractId<'a> {
                     /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
+                    #[inline]
                     pub fn schedule(self) -> schedule::Schedule<'a> {
                         schedule::Schedule(self.0.push("schedule"))
                     }
@@ -294,6 +335,7 @@ pub mod partner {
                     /// 商户调用「预约扣费」接口，因系统原因未能明确预约结果时，可使用本接口查询预结果。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-query-deduct-schedule.html)
                     ///
                     /// `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -326,9 +368,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
@@ -375,14 +418,33 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            schedule_state: o.req("schedule_state")?,
-                            deduct_start_date: o.opt("deduct_start_date")?,
-                            deduct_end_date: o.opt("deduct_end_date")?,
-                            scheduled_amount: o.opt("scheduled_amount")?,
-                            deduct_amount: o.opt("deduct_amount")?,
-                            deduct_date: o.opt("deduct_date")?,
-                        })
+                        match (
+                            o.req("schedule_state"),
+                            o.opt("deduct_start_date"),
+                            o.opt("deduct_end_date"),
+                            o.opt("scheduled_amount"),
+                            o.opt("deduct_amount"),
+                            o.opt("deduct_date"),
+                        ) {
+                            (
+                                Some(schedule_state),
+                                Some(deduct_start_date),
+                                Some(deduct_end_date),
+                                Some(scheduled_amount),
+                                Some(deduct_amount),
+                                Some(deduct_date),
+                            ) => {
+                                Ok(Self {
+                                    schedule_state,
+                                    deduct_start_date,
+                                    deduct_end_date,
+                                    scheduled_amount,
+                                    deduct_amount,
+                                    deduct_date,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 实际扣费金额
@@ -413,10 +475,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 已预约的扣费金额信息
@@ -447,10 +509,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
@@ -463,6 +525,7 @@ pub mod partner {
                         /// 商户在进行委托代扣费前，需要提前在微信支付系统中预约扣费，预约成功后方可在约定时间内扣费。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-schedule-deduction.html)
                         ///
                         /// `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -509,12 +572,27 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sp_appid: o.req("sp_appid")?,
-                                sub_mchid: o.req("sub_mchid")?,
-                                sub_appid: o.opt("sub_appid")?,
-                                schedule_amount: o.req("schedule_amount")?,
-                            })
+                            match (
+                                o.req("sp_appid"),
+                                o.req("sub_mchid"),
+                                o.opt("sub_appid"),
+                                o.req("schedule_amount"),
+                            ) {
+                                (
+                                    Some(sp_appid),
+                                    Some(sub_mchid),
+                                    Some(sub_appid),
+                                    Some(schedule_amount),
+                                ) => {
+                                    Ok(Self {
+                                        sp_appid,
+                                        sub_mchid,
+                                        sub_appid,
+                                        schedule_amount,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 预约的金额信息
@@ -545,10 +623,12 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
@@ -595,14 +675,33 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                schedule_state: o.req("schedule_state")?,
-                                deduct_start_date: o.opt("deduct_start_date")?,
-                                deduct_end_date: o.opt("deduct_end_date")?,
-                                scheduled_amount: o.opt("scheduled_amount")?,
-                                deduct_amount: o.opt("deduct_amount")?,
-                                deduct_date: o.opt("deduct_date")?,
-                            })
+                            match (
+                                o.req("schedule_state"),
+                                o.opt("deduct_start_date"),
+                                o.opt("deduct_end_date"),
+                                o.opt("scheduled_amount"),
+                                o.opt("deduct_amount"),
+                                o.opt("deduct_date"),
+                            ) {
+                                (
+                                    Some(schedule_state),
+                                    Some(deduct_start_date),
+                                    Some(deduct_end_date),
+                                    Some(scheduled_amount),
+                                    Some(deduct_amount),
+                                    Some(deduct_date),
+                                ) => {
+                                    Ok(Self {
+                                        schedule_state,
+                                        deduct_start_date,
+                                        deduct_end_date,
+                                        scheduled_amount,
+                                        deduct_amount,
+                                        deduct_date,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 实际扣费金额
@@ -633,10 +732,12 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 已预约的扣费金额信息
@@ -667,10 +768,12 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -683,6 +786,7 @@ pub mod partner {
         pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Transactions<'a> {
             /// `/v3/papay/pay/partner/transactions/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
@@ -697,6 +801,7 @@ pub mod partner {
                 /// 商户调用「预约扣费」接口预约成功后，可调用本接口发起委托代扣扣款。系统受理扣款请求后，异步进行扣款，并通过商户指定的回调地址通知扣费结果。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-create-transaction.html)
                 ///
                 /// `POST /v3/papay/pay/partner/transactions/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -773,18 +878,45 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.req("sp_appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        description: o.req("description")?,
-                        transaction_notify_url: o.req("transaction_notify_url")?,
-                        contract_id: o.req("contract_id")?,
-                        amount: o.req("amount")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        attach: o.opt("attach")?,
-                    })
+                    match (
+                        o.req("sp_appid"),
+                        o.req("sub_mchid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.req("description"),
+                        o.req("transaction_notify_url"),
+                        o.req("contract_id"),
+                        o.req("amount"),
+                        o.opt("goods_tag"),
+                        o.opt("attach"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(description),
+                            Some(transaction_notify_url),
+                            Some(contract_id),
+                            Some(amount),
+                            Some(goods_tag),
+                            Some(attach),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                sub_mchid,
+                                sub_appid,
+                                out_trade_no,
+                                description,
+                                transaction_notify_url,
+                                contract_id,
+                                amount,
+                                goods_tag,
+                                attach,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -815,10 +947,10 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
@@ -847,10 +979,12 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_trade_no: o.req("out_trade_no")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("out_trade_no"), o.req("amount")) {
+                        (Some(out_trade_no), Some(amount)) => {
+                            Ok(Self { out_trade_no, amount })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 扣费金额信息
@@ -881,10 +1015,10 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -896,6 +1030,7 @@ pub mod schedules {
     pub struct Schedules<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Schedules<'a> {
         /// `/v3/papay/pay/schedules/contract-id`
+        #[inline]
         pub fn contract_id(self) -> contract_id::ContractId<'a> {
             contract_id::ContractId(self.0.push("contract-id"))
         }
@@ -906,6 +1041,7 @@ pub mod schedules {
         pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ContractId<'a> {
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn contract_id(
                 self,
                 contract_id: &str,
@@ -919,6 +1055,7 @@ pub mod schedules {
             pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByContractId<'a> {
                 /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
+                #[inline]
                 pub fn schedule(self) -> schedule::Schedule<'a> {
                     schedule::Schedule(self.0.push("schedule"))
                 }
@@ -927,6 +1064,7 @@ pub mod schedules {
                 /// 商户调用「预约扣费」接口，因系统原因未能明确预约结果时，可使用本接口查询预结果。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-query-deduct-schedule.html)
                 ///
                 /// `GET /v3/papay/pay/schedules/contract-id/{contract_id}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -975,14 +1113,33 @@ pub mod schedules {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        schedule_state: o.req("schedule_state")?,
-                        deduct_start_date: o.opt("deduct_start_date")?,
-                        deduct_end_date: o.opt("deduct_end_date")?,
-                        scheduled_amount: o.opt("scheduled_amount")?,
-                        deduct_amount: o.opt("deduct_amount")?,
-                        deduct_date: o.opt("deduct_date")?,
-                    })
+                    match (
+                        o.req("schedule_state"),
+                        o.opt("deduct_start_date"),
+                        o.opt("deduct_end_date"),
+                        o.opt("scheduled_amount"),
+                        o.opt("deduct_amount"),
+                        o.opt("deduct_date"),
+                    ) {
+                        (
+                            Some(schedule_state),
+                            Some(deduct_start_date),
+                            Some(deduct_end_date),
+                            Some(scheduled_amount),
+                            Some(deduct_amount),
+                            Some(deduct_date),
+                        ) => {
+                            Ok(Self {
+                                schedule_state,
+                                deduct_start_date,
+                                deduct_end_date,
+                                scheduled_amount,
+                                deduct_amount,
+                                deduct_date,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实际扣费金额
@@ -1013,10 +1170,10 @@ pub mod schedules {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 已预约的扣费金额信息
@@ -1047,10 +1204,10 @@ pub mod schedules {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
@@ -1063,6 +1220,7 @@ pub mod schedules {
                     /// 商户在进行委托代扣费前，需要提前在微信支付系统中预约扣费，预约成功后方可在约定时间内扣费。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-schedule-deduction.html)
                     ///
                     /// `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1099,10 +1257,12 @@ pub mod schedules {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            appid: o.req("appid")?,
-                            schedule_amount: o.req("schedule_amount")?,
-                        })
+                        match (o.req("appid"), o.req("schedule_amount")) {
+                            (Some(appid), Some(schedule_amount)) => {
+                                Ok(Self { appid, schedule_amount })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预约的金额信息
@@ -1133,10 +1293,10 @@ pub mod schedules {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
@@ -1183,14 +1343,33 @@ pub mod schedules {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            schedule_state: o.req("schedule_state")?,
-                            deduct_start_date: o.opt("deduct_start_date")?,
-                            deduct_end_date: o.opt("deduct_end_date")?,
-                            scheduled_amount: o.opt("scheduled_amount")?,
-                            deduct_amount: o.opt("deduct_amount")?,
-                            deduct_date: o.opt("deduct_date")?,
-                        })
+                        match (
+                            o.req("schedule_state"),
+                            o.opt("deduct_start_date"),
+                            o.opt("deduct_end_date"),
+                            o.opt("scheduled_amount"),
+                            o.opt("deduct_amount"),
+                            o.opt("deduct_date"),
+                        ) {
+                            (
+                                Some(schedule_state),
+                                Some(deduct_start_date),
+                                Some(deduct_end_date),
+                                Some(scheduled_amount),
+                                Some(deduct_amount),
+                                Some(deduct_date),
+                            ) => {
+                                Ok(Self {
+                                    schedule_state,
+                                    deduct_start_date,
+                                    deduct_end_date,
+                                    scheduled_amount,
+                                    deduct_amount,
+                                    deduct_date,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 实际扣费金额
@@ -1221,10 +1400,10 @@ pub mod schedules {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 已预约的扣费金额信息
@@ -1255,10 +1434,10 @@ pub mod schedules {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1271,6 +1450,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/papay/pay/transactions/apply`
+        #[inline]
         pub fn apply(self) -> apply::Apply<'a> {
             apply::Apply(self.0.push("apply"))
         }
@@ -1285,6 +1465,7 @@ pub mod transactions {
             /// 商户调用「预约扣费」接口预约成功后，可调用本接口发起委托代扣扣款。系统受理扣款请求后，异步进行扣款，并通过商户指定的回调地址通知扣费结果。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-create-transaction.html)
             ///
             /// `POST /v3/papay/pay/transactions/apply`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1351,16 +1532,39 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    description: o.req("description")?,
-                    transaction_notify_url: o.req("transaction_notify_url")?,
-                    contract_id: o.req("contract_id")?,
-                    amount: o.req("amount")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    attach: o.opt("attach")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("out_trade_no"),
+                    o.req("description"),
+                    o.req("transaction_notify_url"),
+                    o.req("contract_id"),
+                    o.req("amount"),
+                    o.opt("goods_tag"),
+                    o.opt("attach"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(out_trade_no),
+                        Some(description),
+                        Some(transaction_notify_url),
+                        Some(contract_id),
+                        Some(amount),
+                        Some(goods_tag),
+                        Some(attach),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            out_trade_no,
+                            description,
+                            transaction_notify_url,
+                            contract_id,
+                            amount,
+                            goods_tag,
+                            attach,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费金额信息
@@ -1391,10 +1595,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
@@ -1423,10 +1627,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("out_trade_no"), o.req("amount")) {
+                    (Some(out_trade_no), Some(amount)) => {
+                        Ok(Self { out_trade_no, amount })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费金额信息
@@ -1457,10 +1663,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

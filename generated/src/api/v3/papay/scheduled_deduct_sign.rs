@@ -4,10 +4,12 @@
 pub struct ScheduledDeductSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> ScheduledDeductSign<'a> {
     /// `/v3/papay/scheduled-deduct-sign/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/papay/scheduled-deduct-sign/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
@@ -18,6 +20,7 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -28,18 +31,22 @@ pub mod contracts {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`
+            #[inline]
             pub fn app(self) -> app::App<'a> {
                 app::App(self.0.push("app"))
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
+            #[inline]
             pub fn h5(self) -> h5::H5<'a> {
                 h5::H5(self.0.push("h5"))
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
+            #[inline]
             pub fn jsapi(self) -> jsapi::Jsapi<'a> {
                 jsapi::Jsapi(self.0.push("jsapi"))
             }
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
@@ -54,6 +61,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-app-scheduled-deduct-pre-sign.html)
                 ///
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -120,16 +128,39 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        deduct_schedule: o.opt("deduct_schedule")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("contract_display_account"),
+                        o.req("contract_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("deduct_schedule"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(contract_display_account),
+                            Some(contract_notify_url),
+                            Some(out_user_code),
+                            Some(deduct_schedule),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                contract_display_account,
+                                contract_notify_url,
+                                out_user_code,
+                                deduct_schedule,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用于预约扣费的预约信息
@@ -163,11 +194,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        description: o.req("description")?,
-                    })
+                    match (
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.req("description"),
+                    ) {
+                        (
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(description),
+                        ) => {
+                            Ok(Self {
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计的扣费金额
@@ -199,10 +243,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
@@ -238,11 +282,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        miniprogram_username: o.opt("miniprogram_username")?,
-                        miniprogram_path: o.opt("miniprogram_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.opt("miniprogram_username"),
+                        o.opt("miniprogram_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(miniprogram_username),
+                            Some(miniprogram_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                miniprogram_username,
+                                miniprogram_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -256,6 +313,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的跳转URL，引导用户在原浏览器中请求该URL，将跳转至用户微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-h5-scheduled-deduct-pre-sign.html)
                 ///
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -325,17 +383,42 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        deduct_schedule: o.opt("deduct_schedule")?,
-                        jump_control: o.opt("jump_control")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("contract_display_account"),
+                        o.req("contract_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("deduct_schedule"),
+                        o.opt("jump_control"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(contract_display_account),
+                            Some(contract_notify_url),
+                            Some(out_user_code),
+                            Some(deduct_schedule),
+                            Some(jump_control),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                contract_display_account,
+                                contract_notify_url,
+                                out_user_code,
+                                deduct_schedule,
+                                jump_control,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用于预约扣费的预约信息
@@ -369,11 +452,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        description: o.req("description")?,
-                    })
+                    match (
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.req("description"),
+                    ) {
+                        (
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(description),
+                        ) => {
+                            Ok(Self {
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计的扣费金额
@@ -405,10 +501,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 跳转控制信息
@@ -434,9 +530,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        jump_appid: o.opt("jump_appid")?,
-                    })
+                    match o.opt("jump_appid") {
+                        Some(jump_appid) => Ok(Self { jump_appid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -462,9 +559,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        redirect_url: o.req("redirect_url")?,
-                    })
+                    match o.req("redirect_url") {
+                        Some(redirect_url) => Ok(Self { redirect_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -478,6 +576,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的跳转URL，引导用户在微信内访问跳转签约流程的URL跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/jsapi-scheduled-deduct-pre-sign.html)
                 ///
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -544,16 +643,39 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        deduct_schedule: o.opt("deduct_schedule")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("contract_display_account"),
+                        o.req("contract_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("deduct_schedule"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(contract_display_account),
+                            Some(contract_notify_url),
+                            Some(out_user_code),
+                            Some(deduct_schedule),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                contract_display_account,
+                                contract_notify_url,
+                                out_user_code,
+                                deduct_schedule,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用于预约扣费的预约信息
@@ -587,11 +709,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        description: o.req("description")?,
-                    })
+                    match (
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.req("description"),
+                    ) {
+                        (
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(description),
+                        ) => {
+                            Ok(Self {
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计的扣费金额
@@ -623,10 +758,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
@@ -652,9 +787,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        redirect_url: o.req("redirect_url")?,
-                    })
+                    match o.req("redirect_url") {
+                        Some(redirect_url) => Ok(Self { redirect_url }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -668,6 +804,7 @@ pub mod contracts {
                 /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过小程序跳转参数调用navigateToMiniProgram跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/mini-program-scheduled-deduct-pre-sign.html)
                 ///
                 /// `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -734,16 +871,39 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        openid: o.opt("openid")?,
-                        plan_id: o.req("plan_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        contract_notify_url: o.req("contract_notify_url")?,
-                        out_user_code: o.opt("out_user_code")?,
-                        deduct_schedule: o.opt("deduct_schedule")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.opt("openid"),
+                        o.req("plan_id"),
+                        o.req("out_contract_code"),
+                        o.req("contract_display_account"),
+                        o.req("contract_notify_url"),
+                        o.opt("out_user_code"),
+                        o.opt("deduct_schedule"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(openid),
+                            Some(plan_id),
+                            Some(out_contract_code),
+                            Some(contract_display_account),
+                            Some(contract_notify_url),
+                            Some(out_user_code),
+                            Some(deduct_schedule),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                openid,
+                                plan_id,
+                                out_contract_code,
+                                contract_display_account,
+                                contract_notify_url,
+                                out_user_code,
+                                deduct_schedule,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用于预约扣费的预约信息
@@ -777,11 +937,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                        description: o.req("description")?,
-                    })
+                    match (
+                        o.req("estimated_deduct_date"),
+                        o.req("estimated_deduct_amount"),
+                        o.req("description"),
+                    ) {
+                        (
+                            Some(estimated_deduct_date),
+                            Some(estimated_deduct_amount),
+                            Some(description),
+                        ) => {
+                            Ok(Self {
+                                estimated_deduct_date,
+                                estimated_deduct_amount,
+                                description,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预计的扣费金额
@@ -813,10 +986,10 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.req("total"), o.opt("currency")) {
+                        (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
@@ -852,11 +1025,24 @@ pub mod contracts {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        redirect_appid: o.req("redirect_appid")?,
-                        redirect_path: o.req("redirect_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("redirect_appid"),
+                        o.req("redirect_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(redirect_appid),
+                            Some(redirect_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                redirect_appid,
+                                redirect_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -868,6 +1054,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/papay/scheduled-deduct-sign/partner/contracts`
+        #[inline]
         pub fn contracts(self) -> contracts::Contracts<'a> {
             contracts::Contracts(self.0.push("contracts"))
         }
@@ -878,6 +1065,7 @@ pub mod partner {
         pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Contracts<'a> {
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign`
+            #[inline]
             pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
                 pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
             }
@@ -888,18 +1076,22 @@ pub mod partner {
             pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> PreEntrustSign<'a> {
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`
+                #[inline]
                 pub fn app(self) -> app::App<'a> {
                     app::App(self.0.push("app"))
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
+                #[inline]
                 pub fn h5(self) -> h5::H5<'a> {
                     h5::H5(self.0.push("h5"))
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
+                #[inline]
                 pub fn jsapi(self) -> jsapi::Jsapi<'a> {
                     jsapi::Jsapi(self.0.push("jsapi"))
                 }
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                     mini_program::MiniProgram(self.0.push("mini-program"))
                 }
@@ -914,6 +1106,7 @@ pub mod partner {
                     /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过微信SDK拉起微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-app-scheduled-deduct-pre-sign.html)
                     ///
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -998,19 +1191,48 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.req("sp_appid")?,
-                            sp_openid: o.opt("sp_openid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            plan_id: o.req("plan_id")?,
-                            out_contract_code: o.req("out_contract_code")?,
-                            contract_display_account: o.req("contract_display_account")?,
-                            contract_notify_url: o.req("contract_notify_url")?,
-                            out_user_code: o.opt("out_user_code")?,
-                            deduct_schedule: o.opt("deduct_schedule")?,
-                        })
+                        match (
+                            o.req("sp_appid"),
+                            o.opt("sp_openid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.opt("sub_openid"),
+                            o.req("plan_id"),
+                            o.req("out_contract_code"),
+                            o.req("contract_display_account"),
+                            o.req("contract_notify_url"),
+                            o.opt("out_user_code"),
+                            o.opt("deduct_schedule"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_openid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(sub_openid),
+                                Some(plan_id),
+                                Some(out_contract_code),
+                                Some(contract_display_account),
+                                Some(contract_notify_url),
+                                Some(out_user_code),
+                                Some(deduct_schedule),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_openid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    sub_openid,
+                                    plan_id,
+                                    out_contract_code,
+                                    contract_display_account,
+                                    contract_notify_url,
+                                    out_user_code,
+                                    deduct_schedule,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用于预约扣费的预约信息
@@ -1044,11 +1266,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            estimated_deduct_date: o.req("estimated_deduct_date")?,
-                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                            description: o.req("description")?,
-                        })
+                        match (
+                            o.req("estimated_deduct_date"),
+                            o.req("estimated_deduct_amount"),
+                            o.req("description"),
+                        ) {
+                            (
+                                Some(estimated_deduct_date),
+                                Some(estimated_deduct_amount),
+                                Some(description),
+                            ) => {
+                                Ok(Self {
+                                    estimated_deduct_date,
+                                    estimated_deduct_amount,
+                                    description,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预计的扣费金额
@@ -1081,10 +1316,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
@@ -1120,11 +1355,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                            miniprogram_username: o.opt("miniprogram_username")?,
-                            miniprogram_path: o.opt("miniprogram_path")?,
-                        })
+                        match (
+                            o.req("pre_entrustweb_id"),
+                            o.opt("miniprogram_username"),
+                            o.opt("miniprogram_path"),
+                        ) {
+                            (
+                                Some(pre_entrustweb_id),
+                                Some(miniprogram_username),
+                                Some(miniprogram_path),
+                            ) => {
+                                Ok(Self {
+                                    pre_entrustweb_id,
+                                    miniprogram_username,
+                                    miniprogram_path,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1138,6 +1386,7 @@ pub mod partner {
                     /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的跳转URL，引导用户在原浏览器中请求该URL，将跳转至用户微信支付客户端的签约页面。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-h5-scheduled-deduct-pre-sign.html)
                     ///
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1225,20 +1474,51 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.req("sp_appid")?,
-                            sp_openid: o.opt("sp_openid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            plan_id: o.req("plan_id")?,
-                            out_contract_code: o.req("out_contract_code")?,
-                            contract_display_account: o.req("contract_display_account")?,
-                            contract_notify_url: o.req("contract_notify_url")?,
-                            out_user_code: o.opt("out_user_code")?,
-                            deduct_schedule: o.opt("deduct_schedule")?,
-                            jump_control: o.opt("jump_control")?,
-                        })
+                        match (
+                            o.req("sp_appid"),
+                            o.opt("sp_openid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.opt("sub_openid"),
+                            o.req("plan_id"),
+                            o.req("out_contract_code"),
+                            o.req("contract_display_account"),
+                            o.req("contract_notify_url"),
+                            o.opt("out_user_code"),
+                            o.opt("deduct_schedule"),
+                            o.opt("jump_control"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_openid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(sub_openid),
+                                Some(plan_id),
+                                Some(out_contract_code),
+                                Some(contract_display_account),
+                                Some(contract_notify_url),
+                                Some(out_user_code),
+                                Some(deduct_schedule),
+                                Some(jump_control),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_openid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    sub_openid,
+                                    plan_id,
+                                    out_contract_code,
+                                    contract_display_account,
+                                    contract_notify_url,
+                                    out_user_code,
+                                    deduct_schedule,
+                                    jump_control,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用于预约扣费的预约信息
@@ -1272,11 +1552,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            estimated_deduct_date: o.req("estimated_deduct_date")?,
-                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                            description: o.req("description")?,
-                        })
+                        match (
+                            o.req("estimated_deduct_date"),
+                            o.req("estimated_deduct_amount"),
+                            o.req("description"),
+                        ) {
+                            (
+                                Some(estimated_deduct_date),
+                                Some(estimated_deduct_amount),
+                                Some(description),
+                            ) => {
+                                Ok(Self {
+                                    estimated_deduct_date,
+                                    estimated_deduct_amount,
+                                    description,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预计的扣费金额
@@ -1309,10 +1602,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 跳转控制信息
@@ -1338,9 +1631,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            jump_appid: o.opt("jump_appid")?,
-                        })
+                        match o.opt("jump_appid") {
+                            Some(jump_appid) => Ok(Self { jump_appid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -1366,9 +1660,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            redirect_url: o.req("redirect_url")?,
-                        })
+                        match o.req("redirect_url") {
+                            Some(redirect_url) => Ok(Self { redirect_url }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1382,6 +1677,7 @@ pub mod partner {
                     /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的跳转URL，引导用户在微信内访问跳转签约流程的URL跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-jsapi-scheduled-deduct-pre-sign.html)
                     ///
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1466,19 +1762,48 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.req("sp_appid")?,
-                            sp_openid: o.opt("sp_openid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            plan_id: o.req("plan_id")?,
-                            out_contract_code: o.req("out_contract_code")?,
-                            contract_display_account: o.req("contract_display_account")?,
-                            contract_notify_url: o.req("contract_notify_url")?,
-                            out_user_code: o.opt("out_user_code")?,
-                            deduct_schedule: o.opt("deduct_schedule")?,
-                        })
+                        match (
+                            o.req("sp_appid"),
+                            o.opt("sp_openid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.opt("sub_openid"),
+                            o.req("plan_id"),
+                            o.req("out_contract_code"),
+                            o.req("contract_display_account"),
+                            o.req("contract_notify_url"),
+                            o.opt("out_user_code"),
+                            o.opt("deduct_schedule"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_openid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(sub_openid),
+                                Some(plan_id),
+                                Some(out_contract_code),
+                                Some(contract_display_account),
+                                Some(contract_notify_url),
+                                Some(out_user_code),
+                                Some(deduct_schedule),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_openid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    sub_openid,
+                                    plan_id,
+                                    out_contract_code,
+                                    contract_display_account,
+                                    contract_notify_url,
+                                    out_user_code,
+                                    deduct_schedule,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用于预约扣费的预约信息
@@ -1512,11 +1837,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            estimated_deduct_date: o.req("estimated_deduct_date")?,
-                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                            description: o.req("description")?,
-                        })
+                        match (
+                            o.req("estimated_deduct_date"),
+                            o.req("estimated_deduct_amount"),
+                            o.req("description"),
+                        ) {
+                            (
+                                Some(estimated_deduct_date),
+                                Some(estimated_deduct_amount),
+                                Some(description),
+                            ) => {
+                                Ok(Self {
+                                    estimated_deduct_date,
+                                    estimated_deduct_amount,
+                                    description,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预计的扣费金额
@@ -1549,10 +1887,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
@@ -1578,9 +1916,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            redirect_url: o.req("redirect_url")?,
-                        })
+                        match o.req("redirect_url") {
+                            Some(redirect_url) => Ok(Self { redirect_url }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1594,6 +1933,7 @@ pub mod partner {
                     /// 商户可调用本接口预先指定签约信息，生成预签约会话及对应的预签约ID，再携带预签约ID（pre_entrustweb_id）参数，通过小程序跳转参数调用navigateToMiniProgram跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-mini-program-scheduled-deduct-pre-sign.html)
                     ///
                     /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1678,19 +2018,48 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.req("sp_appid")?,
-                            sp_openid: o.opt("sp_openid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            plan_id: o.req("plan_id")?,
-                            out_contract_code: o.req("out_contract_code")?,
-                            contract_display_account: o.req("contract_display_account")?,
-                            contract_notify_url: o.req("contract_notify_url")?,
-                            out_user_code: o.opt("out_user_code")?,
-                            deduct_schedule: o.opt("deduct_schedule")?,
-                        })
+                        match (
+                            o.req("sp_appid"),
+                            o.opt("sp_openid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.opt("sub_openid"),
+                            o.req("plan_id"),
+                            o.req("out_contract_code"),
+                            o.req("contract_display_account"),
+                            o.req("contract_notify_url"),
+                            o.opt("out_user_code"),
+                            o.opt("deduct_schedule"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_openid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(sub_openid),
+                                Some(plan_id),
+                                Some(out_contract_code),
+                                Some(contract_display_account),
+                                Some(contract_notify_url),
+                                Some(out_user_code),
+                                Some(deduct_schedule),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_openid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    sub_openid,
+                                    plan_id,
+                                    out_contract_code,
+                                    contract_display_account,
+                                    contract_notify_url,
+                                    out_user_code,
+                                    deduct_schedule,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 用于预约扣费的预约信息
@@ -1724,11 +2093,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            estimated_deduct_date: o.req("estimated_deduct_date")?,
-                            estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                            description: o.req("description")?,
-                        })
+                        match (
+                            o.req("estimated_deduct_date"),
+                            o.req("estimated_deduct_amount"),
+                            o.req("description"),
+                        ) {
+                            (
+                                Some(estimated_deduct_date),
+                                Some(estimated_deduct_amount),
+                                Some(description),
+                            ) => {
+                                Ok(Self {
+                                    estimated_deduct_date,
+                                    estimated_deduct_amount,
+                                    description,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预计的扣费金额
@@ -1761,10 +2143,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            total: o.req("total")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.req("total"), o.opt("currency")) {
+                            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
@@ -1800,11 +2182,24 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                            redirect_appid: o.req("redirect_appid")?,
-                            redirect_path: o.req("redirect_path")?,
-                        })
+                        match (
+                            o.req("pre_entrustweb_id"),
+                            o.req("redirect_appid"),
+                            o.req("redirect_path"),
+                        ) {
+                            (
+                                Some(pre_entrustweb_id),
+                                Some(redirect_appid),
+                                Some(redirect_path),
+                            ) => {
+                                Ok(Self {
+                                    pre_entrustweb_id,
+                                    redirect_appid,
+                                    redirect_path,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

@@ -4,10 +4,12 @@
 pub struct Sign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Sign<'a> {
     /// `/v3/papay/sign/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/papay/sign/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
@@ -18,14 +20,17 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/papay/sign/contracts/harmony-plan-id`
+        #[inline]
         pub fn harmony_plan_id(self) -> harmony_plan_id::HarmonyPlanId<'a> {
             harmony_plan_id::HarmonyPlanId(self.0.push("harmony-plan-id"))
         }
         /// `/v3/papay/sign/contracts/plan-id`
+        #[inline]
         pub fn plan_id(self) -> plan_id::PlanId<'a> {
             plan_id::PlanId(self.0.push("plan-id"))
         }
         /// `/v3/papay/sign/contracts/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -36,6 +41,7 @@ pub mod contracts {
         pub struct HarmonyPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> HarmonyPlanId<'a> {
             /// `/v3/papay/sign/contracts/harmony-plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -46,6 +52,7 @@ pub mod contracts {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code`
+                #[inline]
                 pub fn out_contract_code(
                     self,
                 ) -> out_contract_code::OutContractCode<'a> {
@@ -60,6 +67,7 @@ pub mod contracts {
                 );
                 impl<'a> OutContractCode<'a> {
                     /// `/v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                         out_contract_code: &str,
@@ -81,6 +89,7 @@ pub mod contracts {
                         /// 直连商户可通过本接口查询已经签订的委托代扣签约协议。前置条件：用户签约成功，商户已经成功获取过委托代扣签约协议。
                         ///
                         /// `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -174,22 +183,54 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                contract_id: o.req("contract_id")?,
-                                appid: o.req("appid")?,
-                                plan_id: o.req("plan_id")?,
-                                out_contract_code: o.req("out_contract_code")?,
-                                contract_display_account: o
-                                    .req("contract_display_account")?,
-                                contract_state: o.req("contract_state")?,
-                                contract_signed_time: o.opt("contract_signed_time")?,
-                                contract_expired_time: o.opt("contract_expired_time")?,
-                                openid: o.req("openid")?,
-                                contract_terminate_info: o.opt("contract_terminate_info")?,
-                                out_user_code: o.opt("out_user_code")?,
-                                mask_wxid: o.opt("mask_wxid")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("contract_id"),
+                                o.req("appid"),
+                                o.req("plan_id"),
+                                o.req("out_contract_code"),
+                                o.req("contract_display_account"),
+                                o.req("contract_state"),
+                                o.opt("contract_signed_time"),
+                                o.opt("contract_expired_time"),
+                                o.req("openid"),
+                                o.opt("contract_terminate_info"),
+                                o.opt("out_user_code"),
+                                o.opt("mask_wxid"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(contract_id),
+                                    Some(appid),
+                                    Some(plan_id),
+                                    Some(out_contract_code),
+                                    Some(contract_display_account),
+                                    Some(contract_state),
+                                    Some(contract_signed_time),
+                                    Some(contract_expired_time),
+                                    Some(openid),
+                                    Some(contract_terminate_info),
+                                    Some(out_user_code),
+                                    Some(mask_wxid),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        contract_id,
+                                        appid,
+                                        plan_id,
+                                        out_contract_code,
+                                        contract_display_account,
+                                        contract_state,
+                                        contract_signed_time,
+                                        contract_expired_time,
+                                        openid,
+                                        contract_terminate_info,
+                                        out_user_code,
+                                        mask_wxid,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 委托代扣协议状态
@@ -302,14 +343,24 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                contract_termination_mode: o
-                                    .req("contract_termination_mode")?,
-                                contract_terminated_time: o
-                                    .req("contract_terminated_time")?,
-                                contract_termination_remark: o
-                                    .opt("contract_termination_remark")?,
-                            })
+                            match (
+                                o.req("contract_termination_mode"),
+                                o.req("contract_terminated_time"),
+                                o.opt("contract_termination_remark"),
+                            ) {
+                                (
+                                    Some(contract_termination_mode),
+                                    Some(contract_terminated_time),
+                                    Some(contract_termination_remark),
+                                ) => {
+                                    Ok(Self {
+                                        contract_termination_mode,
+                                        contract_terminated_time,
+                                        contract_termination_remark,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 协议解约方式
@@ -401,6 +452,7 @@ pub mod contracts {
         pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PlanId<'a> {
             /// `/v3/papay/sign/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                 by_plan_id::ByPlanId(self.0.push_param(&plan_id))
             }
@@ -411,6 +463,7 @@ pub mod contracts {
             pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByPlanId<'a> {
                 /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code`
+                #[inline]
                 pub fn out_contract_code(
                     self,
                 ) -> out_contract_code::OutContractCode<'a> {
@@ -425,6 +478,7 @@ pub mod contracts {
                 );
                 impl<'a> OutContractCode<'a> {
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                         out_contract_code: &str,
@@ -442,6 +496,7 @@ pub mod contracts {
                     );
                     impl<'a> ByOutContractCode<'a> {
                         /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                        #[inline]
                         pub fn terminate(self) -> terminate::Terminate<'a> {
                             terminate::Terminate(self.0.push("terminate"))
                         }
@@ -450,6 +505,7 @@ pub mod contracts {
                         /// 直连商户可通过本接口查询已经签订的委托代扣签约协议。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-get-contract-by-code.html)
                         ///
                         /// `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -541,22 +597,54 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                contract_id: o.req("contract_id")?,
-                                appid: o.req("appid")?,
-                                plan_id: o.req("plan_id")?,
-                                out_contract_code: o.req("out_contract_code")?,
-                                contract_display_account: o
-                                    .req("contract_display_account")?,
-                                contract_state: o.req("contract_state")?,
-                                contract_signed_time: o.opt("contract_signed_time")?,
-                                contract_expired_time: o.opt("contract_expired_time")?,
-                                openid: o.req("openid")?,
-                                contract_terminate_info: o.opt("contract_terminate_info")?,
-                                out_user_code: o.opt("out_user_code")?,
-                                deduct_schedule: o.opt("deduct_schedule")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("contract_id"),
+                                o.req("appid"),
+                                o.req("plan_id"),
+                                o.req("out_contract_code"),
+                                o.req("contract_display_account"),
+                                o.req("contract_state"),
+                                o.opt("contract_signed_time"),
+                                o.opt("contract_expired_time"),
+                                o.req("openid"),
+                                o.opt("contract_terminate_info"),
+                                o.opt("out_user_code"),
+                                o.opt("deduct_schedule"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(contract_id),
+                                    Some(appid),
+                                    Some(plan_id),
+                                    Some(out_contract_code),
+                                    Some(contract_display_account),
+                                    Some(contract_state),
+                                    Some(contract_signed_time),
+                                    Some(contract_expired_time),
+                                    Some(openid),
+                                    Some(contract_terminate_info),
+                                    Some(out_user_code),
+                                    Some(deduct_schedule),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        contract_id,
+                                        appid,
+                                        plan_id,
+                                        out_contract_code,
+                                        contract_display_account,
+                                        contract_state,
+                                        contract_signed_time,
+                                        contract_expired_time,
+                                        openid,
+                                        contract_terminate_info,
+                                        out_user_code,
+                                        deduct_schedule,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 协议解约信息
@@ -602,14 +690,24 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                contract_termination_mode: o
-                                    .req("contract_termination_mode")?,
-                                contract_terminated_time: o
-                                    .req("contract_terminated_time")?,
-                                contract_termination_remark: o
-                                    .opt("contract_termination_remark")?,
-                            })
+                            match (
+                                o.req("contract_termination_mode"),
+                                o.req("contract_terminated_time"),
+                                o.opt("contract_termination_remark"),
+                            ) {
+                                (
+                                    Some(contract_termination_mode),
+                                    Some(contract_terminated_time),
+                                    Some(contract_termination_remark),
+                                ) => {
+                                    Ok(Self {
+                                        contract_termination_mode,
+                                        contract_terminated_time,
+                                        contract_termination_remark,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 预约扣费场景的预约信息
@@ -659,14 +757,33 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                schedule_state: o.req("schedule_state")?,
-                                scheduled_amount: o.opt("scheduled_amount")?,
-                                deduct_amount: o.opt("deduct_amount")?,
-                                deduct_date: o.opt("deduct_date")?,
-                            })
+                            match (
+                                o.req("estimated_deduct_date"),
+                                o.req("estimated_deduct_amount"),
+                                o.req("schedule_state"),
+                                o.opt("scheduled_amount"),
+                                o.opt("deduct_amount"),
+                                o.opt("deduct_date"),
+                            ) {
+                                (
+                                    Some(estimated_deduct_date),
+                                    Some(estimated_deduct_amount),
+                                    Some(schedule_state),
+                                    Some(scheduled_amount),
+                                    Some(deduct_amount),
+                                    Some(deduct_date),
+                                ) => {
+                                    Ok(Self {
+                                        estimated_deduct_date,
+                                        estimated_deduct_amount,
+                                        schedule_state,
+                                        scheduled_amount,
+                                        deduct_amount,
+                                        deduct_date,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 实际扣费金额
@@ -698,10 +815,12 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 预计的扣费金额
@@ -734,10 +853,12 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 已预约的扣费金额信息
@@ -770,10 +891,12 @@ pub mod contracts {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                total: o.req("total")?,
-                                currency: o.opt("currency")?,
-                            })
+                            match (o.req("total"), o.opt("currency")) {
+                                (Some(total), Some(currency)) => {
+                                    Ok(Self { total, currency })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
@@ -788,6 +911,7 @@ pub mod contracts {
                             /// 直连商户可通过本接口解约委托代扣签约协议。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/entrusted-payment/normal/normal-terminate-contract-by-code.html)
                             ///
                             /// `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -826,10 +950,14 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_remark: o
-                                        .req("contract_termination_remark")?,
-                                })
+                                match o.req("contract_termination_remark") {
+                                    Some(contract_termination_remark) => {
+                                        Ok(Self {
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    None => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
@@ -924,22 +1052,54 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    mchid: o.req("mchid")?,
-                                    contract_id: o.req("contract_id")?,
-                                    appid: o.req("appid")?,
-                                    plan_id: o.req("plan_id")?,
-                                    out_contract_code: o.req("out_contract_code")?,
-                                    contract_display_account: o
-                                        .req("contract_display_account")?,
-                                    contract_state: o.req("contract_state")?,
-                                    contract_signed_time: o.opt("contract_signed_time")?,
-                                    contract_expired_time: o.opt("contract_expired_time")?,
-                                    openid: o.req("openid")?,
-                                    contract_terminate_info: o.opt("contract_terminate_info")?,
-                                    out_user_code: o.opt("out_user_code")?,
-                                    deduct_schedule: o.opt("deduct_schedule")?,
-                                })
+                                match (
+                                    o.req("mchid"),
+                                    o.req("contract_id"),
+                                    o.req("appid"),
+                                    o.req("plan_id"),
+                                    o.req("out_contract_code"),
+                                    o.req("contract_display_account"),
+                                    o.req("contract_state"),
+                                    o.opt("contract_signed_time"),
+                                    o.opt("contract_expired_time"),
+                                    o.req("openid"),
+                                    o.opt("contract_terminate_info"),
+                                    o.opt("out_user_code"),
+                                    o.opt("deduct_schedule"),
+                                ) {
+                                    (
+                                        Some(mchid),
+                                        Some(contract_id),
+                                        Some(appid),
+                                        Some(plan_id),
+                                        Some(out_contract_code),
+                                        Some(contract_display_account),
+                                        Some(contract_state),
+                                        Some(contract_signed_time),
+                                        Some(contract_expired_time),
+                                        Some(openid),
+                                        Some(contract_terminate_info),
+                                        Some(out_user_code),
+                                        Some(deduct_schedule),
+                                    ) => {
+                                        Ok(Self {
+                                            mchid,
+                                            contract_id,
+                                            appid,
+                                            plan_id,
+                                            out_contract_code,
+                                            contract_display_account,
+                                            contract_state,
+                                            contract_signed_time,
+                                            contract_expired_time,
+                                            openid,
+                                            contract_terminate_info,
+                                            out_user_code,
+                                            deduct_schedule,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 协议解约信息
@@ -987,14 +1147,24 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_mode: o
-                                        .req("contract_termination_mode")?,
-                                    contract_terminated_time: o
-                                        .req("contract_terminated_time")?,
-                                    contract_termination_remark: o
-                                        .opt("contract_termination_remark")?,
-                                })
+                                match (
+                                    o.req("contract_termination_mode"),
+                                    o.req("contract_terminated_time"),
+                                    o.opt("contract_termination_remark"),
+                                ) {
+                                    (
+                                        Some(contract_termination_mode),
+                                        Some(contract_terminated_time),
+                                        Some(contract_termination_remark),
+                                    ) => {
+                                        Ok(Self {
+                                            contract_termination_mode,
+                                            contract_terminated_time,
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预约扣费场景的预约信息
@@ -1052,14 +1222,33 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                    schedule_state: o.req("schedule_state")?,
-                                    scheduled_amount: o.opt("scheduled_amount")?,
-                                    deduct_amount: o.opt("deduct_amount")?,
-                                    deduct_date: o.opt("deduct_date")?,
-                                })
+                                match (
+                                    o.req("estimated_deduct_date"),
+                                    o.req("estimated_deduct_amount"),
+                                    o.req("schedule_state"),
+                                    o.opt("scheduled_amount"),
+                                    o.opt("deduct_amount"),
+                                    o.opt("deduct_date"),
+                                ) {
+                                    (
+                                        Some(estimated_deduct_date),
+                                        Some(estimated_deduct_amount),
+                                        Some(schedule_state),
+                                        Some(scheduled_amount),
+                                        Some(deduct_amount),
+                                        Some(deduct_date),
+                                    ) => {
+                                        Ok(Self {
+                                            estimated_deduct_date,
+                                            estimated_deduct_amount,
+                                            schedule_state,
+                                            scheduled_amount,
+                                            deduct_amount,
+                                            deduct_date,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 实际扣费金额
@@ -1094,10 +1283,12 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预计的扣费金额
@@ -1132,10 +1323,12 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 已预约的扣费金额信息
@@ -1170,10 +1363,12 @@ pub mod contracts {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                     }
@@ -1191,6 +1386,7 @@ pub mod contracts {
             /// 商户可调用本接口预先指定签约信息，生成预签约跳转参数，然后跳转至微信支付的页面。[官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
             ///
             /// `POST /v3/papay/sign/contracts/pre-entrust-sign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1267,18 +1463,45 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sign_scene: o.req("sign_scene")?,
-                    appid: o.req("appid")?,
-                    openid: o.opt("openid")?,
-                    plan_id: o.req("plan_id")?,
-                    out_contract_code: o.req("out_contract_code")?,
-                    contract_display_account: o.req("contract_display_account")?,
-                    contract_notify_url: o.req("contract_notify_url")?,
-                    out_user_code: o.req("out_user_code")?,
-                    return_url: o.opt("return_url")?,
-                    device_info: o.req("device_info")?,
-                })
+                match (
+                    o.req("sign_scene"),
+                    o.req("appid"),
+                    o.opt("openid"),
+                    o.req("plan_id"),
+                    o.req("out_contract_code"),
+                    o.req("contract_display_account"),
+                    o.req("contract_notify_url"),
+                    o.req("out_user_code"),
+                    o.opt("return_url"),
+                    o.req("device_info"),
+                ) {
+                    (
+                        Some(sign_scene),
+                        Some(appid),
+                        Some(openid),
+                        Some(plan_id),
+                        Some(out_contract_code),
+                        Some(contract_display_account),
+                        Some(contract_notify_url),
+                        Some(out_user_code),
+                        Some(return_url),
+                        Some(device_info),
+                    ) => {
+                        Ok(Self {
+                            sign_scene,
+                            appid,
+                            openid,
+                            plan_id,
+                            out_contract_code,
+                            contract_display_account,
+                            contract_notify_url,
+                            out_user_code,
+                            return_url,
+                            device_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发起预签约的用户，其设备信息
@@ -1331,16 +1554,39 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_type: o.req("device_type")?,
-                    device_os: o.req("device_os")?,
-                    device_id: o.req("device_id")?,
-                    device_running_as_root: o.req("device_running_as_root")?,
-                    device_ip: o.req("device_ip")?,
-                    weixin_installed: o.req("weixin_installed")?,
-                    weixin_version: o.req("weixin_version")?,
-                    days_since_first_login: o.req("days_since_first_login")?,
-                })
+                match (
+                    o.req("device_type"),
+                    o.req("device_os"),
+                    o.req("device_id"),
+                    o.req("device_running_as_root"),
+                    o.req("device_ip"),
+                    o.req("weixin_installed"),
+                    o.req("weixin_version"),
+                    o.req("days_since_first_login"),
+                ) {
+                    (
+                        Some(device_type),
+                        Some(device_os),
+                        Some(device_id),
+                        Some(device_running_as_root),
+                        Some(device_ip),
+                        Some(weixin_installed),
+                        Some(weixin_version),
+                        Some(days_since_first_login),
+                    ) => {
+                        Ok(Self {
+                            device_type,
+                            device_os,
+                            device_id,
+                            device_running_as_root,
+                            device_ip,
+                            weixin_installed,
+                            weixin_version,
+                            days_since_first_login,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发起预签约的用户首次登录该设备的时间
@@ -1600,12 +1846,27 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                    mini_program_username: o.opt("mini_program_username")?,
-                    mini_program_path: o.opt("mini_program_path")?,
-                    redirect_url: o.opt("redirect_url")?,
-                })
+                match (
+                    o.req("pre_entrustweb_id"),
+                    o.opt("mini_program_username"),
+                    o.opt("mini_program_path"),
+                    o.opt("redirect_url"),
+                ) {
+                    (
+                        Some(pre_entrustweb_id),
+                        Some(mini_program_username),
+                        Some(mini_program_path),
+                        Some(redirect_url),
+                    ) => {
+                        Ok(Self {
+                            pre_entrustweb_id,
+                            mini_program_username,
+                            mini_program_path,
+                            redirect_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1616,6 +1877,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/papay/sign/partner/contracts`
+        #[inline]
         pub fn contracts(self) -> contracts::Contracts<'a> {
             contracts::Contracts(self.0.push("contracts"))
         }
@@ -1626,6 +1888,7 @@ pub mod partner {
         pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Contracts<'a> {
             /// `/v3/papay/sign/partner/contracts/plan-id`
+            #[inline]
             pub fn plan_id(self) -> plan_id::PlanId<'a> {
                 plan_id::PlanId(self.0.push("plan-id"))
             }
@@ -1636,6 +1899,7 @@ pub mod partner {
             pub struct PlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> PlanId<'a> {
                 /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
                     by_plan_id::ByPlanId(self.0.push_param(&plan_id))
                 }
@@ -1646,6 +1910,7 @@ pub mod partner {
                 pub struct ByPlanId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByPlanId<'a> {
                     /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code`
+                    #[inline]
                     pub fn out_contract_code(
                         self,
                     ) -> out_contract_code::OutContractCode<'a> {
@@ -1662,6 +1927,7 @@ pub mod partner {
                     );
                     impl<'a> OutContractCode<'a> {
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                        #[inline]
                         pub fn out_contract_code(
                             self,
                             out_contract_code: &str,
@@ -1679,6 +1945,7 @@ pub mod partner {
                         );
                         impl<'a> ByOutContractCode<'a> {
                             /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                            #[inline]
                             pub fn terminate(self) -> terminate::Terminate<'a> {
                                 terminate::Terminate(self.0.push("terminate"))
                             }
@@ -1687,6 +1954,7 @@ pub mod partner {
                             /// 普通服务商可通过本接口查询已经签订的委托代扣签约协议。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-get-contract-by-code.html)
                             ///
                             /// `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
+                            #[inline]
                             pub fn get(
                                 self,
                                 request: &GetRequest,
@@ -1721,9 +1989,10 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    sub_mchid: o.req("sub_mchid")?,
-                                })
+                                match o.req("sub_mchid") {
+                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                    None => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
@@ -1833,25 +2102,63 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_id: o.req("contract_id")?,
-                                    sp_mchid: o.req("sp_mchid")?,
-                                    sp_appid: o.req("sp_appid")?,
-                                    sub_mchid: o.req("sub_mchid")?,
-                                    sub_appid: o.opt("sub_appid")?,
-                                    plan_id: o.req("plan_id")?,
-                                    out_contract_code: o.req("out_contract_code")?,
-                                    contract_display_account: o
-                                        .req("contract_display_account")?,
-                                    contract_state: o.req("contract_state")?,
-                                    contract_signed_time: o.opt("contract_signed_time")?,
-                                    contract_expired_time: o.opt("contract_expired_time")?,
-                                    sp_openid: o.req("sp_openid")?,
-                                    sub_openid: o.opt("sub_openid")?,
-                                    contract_terminate_info: o.opt("contract_terminate_info")?,
-                                    out_user_code: o.opt("out_user_code")?,
-                                    deduct_schedule: o.opt("deduct_schedule")?,
-                                })
+                                match (
+                                    o.req("contract_id"),
+                                    o.req("sp_mchid"),
+                                    o.req("sp_appid"),
+                                    o.req("sub_mchid"),
+                                    o.opt("sub_appid"),
+                                    o.req("plan_id"),
+                                    o.req("out_contract_code"),
+                                    o.req("contract_display_account"),
+                                    o.req("contract_state"),
+                                    o.opt("contract_signed_time"),
+                                    o.opt("contract_expired_time"),
+                                    o.req("sp_openid"),
+                                    o.opt("sub_openid"),
+                                    o.opt("contract_terminate_info"),
+                                    o.opt("out_user_code"),
+                                    o.opt("deduct_schedule"),
+                                ) {
+                                    (
+                                        Some(contract_id),
+                                        Some(sp_mchid),
+                                        Some(sp_appid),
+                                        Some(sub_mchid),
+                                        Some(sub_appid),
+                                        Some(plan_id),
+                                        Some(out_contract_code),
+                                        Some(contract_display_account),
+                                        Some(contract_state),
+                                        Some(contract_signed_time),
+                                        Some(contract_expired_time),
+                                        Some(sp_openid),
+                                        Some(sub_openid),
+                                        Some(contract_terminate_info),
+                                        Some(out_user_code),
+                                        Some(deduct_schedule),
+                                    ) => {
+                                        Ok(Self {
+                                            contract_id,
+                                            sp_mchid,
+                                            sp_appid,
+                                            sub_mchid,
+                                            sub_appid,
+                                            plan_id,
+                                            out_contract_code,
+                                            contract_display_account,
+                                            contract_state,
+                                            contract_signed_time,
+                                            contract_expired_time,
+                                            sp_openid,
+                                            sub_openid,
+                                            contract_terminate_info,
+                                            out_user_code,
+                                            deduct_schedule,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 协议解约信息
@@ -1899,14 +2206,24 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    contract_termination_mode: o
-                                        .req("contract_termination_mode")?,
-                                    contract_terminated_time: o
-                                        .req("contract_terminated_time")?,
-                                    contract_termination_remark: o
-                                        .opt("contract_termination_remark")?,
-                                })
+                                match (
+                                    o.req("contract_termination_mode"),
+                                    o.req("contract_terminated_time"),
+                                    o.opt("contract_termination_remark"),
+                                ) {
+                                    (
+                                        Some(contract_termination_mode),
+                                        Some(contract_terminated_time),
+                                        Some(contract_termination_remark),
+                                    ) => {
+                                        Ok(Self {
+                                            contract_termination_mode,
+                                            contract_terminated_time,
+                                            contract_termination_remark,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预约扣费场景的预约信息
@@ -1964,14 +2281,33 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                    estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                    schedule_state: o.req("schedule_state")?,
-                                    scheduled_amount: o.opt("scheduled_amount")?,
-                                    deduct_amount: o.opt("deduct_amount")?,
-                                    deduct_date: o.opt("deduct_date")?,
-                                })
+                                match (
+                                    o.req("estimated_deduct_date"),
+                                    o.req("estimated_deduct_amount"),
+                                    o.req("schedule_state"),
+                                    o.opt("scheduled_amount"),
+                                    o.opt("deduct_amount"),
+                                    o.opt("deduct_date"),
+                                ) {
+                                    (
+                                        Some(estimated_deduct_date),
+                                        Some(estimated_deduct_amount),
+                                        Some(schedule_state),
+                                        Some(scheduled_amount),
+                                        Some(deduct_amount),
+                                        Some(deduct_date),
+                                    ) => {
+                                        Ok(Self {
+                                            estimated_deduct_date,
+                                            estimated_deduct_amount,
+                                            schedule_state,
+                                            scheduled_amount,
+                                            deduct_amount,
+                                            deduct_date,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 实际扣费金额
@@ -2006,10 +2342,12 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 预计的扣费金额
@@ -2044,10 +2382,12 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 已预约的扣费金额信息
@@ -2082,10 +2422,12 @@ pub mod partner {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    total: o.req("total")?,
-                                    currency: o.opt("currency")?,
-                                })
+                                match (o.req("total"), o.opt("currency")) {
+                                    (Some(total), Some(currency)) => {
+                                        Ok(Self { total, currency })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
@@ -2100,6 +2442,7 @@ pub mod partner {
                                 /// 商户可通过本接口解约委托代扣签约协议。前置条件 对应的委托代扣签约协议是已生效状态的委托代扣签约协议。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/partner/partner-terminate-contract-by-code.html)
                                 ///
                                 /// `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
+                                #[inline]
                                 pub fn post(
                                     self,
                                     request: &PostRequest,
@@ -2143,11 +2486,18 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        sub_mchid: o.req("sub_mchid")?,
-                                        contract_termination_remark: o
-                                            .req("contract_termination_remark")?,
-                                    })
+                                    match (
+                                        o.req("sub_mchid"),
+                                        o.req("contract_termination_remark"),
+                                    ) {
+                                        (Some(sub_mchid), Some(contract_termination_remark)) => {
+                                            Ok(Self {
+                                                sub_mchid,
+                                                contract_termination_remark,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
@@ -2257,25 +2607,63 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        contract_id: o.req("contract_id")?,
-                                        sp_mchid: o.req("sp_mchid")?,
-                                        sp_appid: o.req("sp_appid")?,
-                                        sub_mchid: o.req("sub_mchid")?,
-                                        sub_appid: o.opt("sub_appid")?,
-                                        plan_id: o.req("plan_id")?,
-                                        out_contract_code: o.req("out_contract_code")?,
-                                        contract_display_account: o
-                                            .req("contract_display_account")?,
-                                        contract_state: o.req("contract_state")?,
-                                        contract_signed_time: o.opt("contract_signed_time")?,
-                                        contract_expired_time: o.opt("contract_expired_time")?,
-                                        sp_openid: o.req("sp_openid")?,
-                                        sub_openid: o.opt("sub_openid")?,
-                                        contract_terminate_info: o.opt("contract_terminate_info")?,
-                                        out_user_code: o.opt("out_user_code")?,
-                                        deduct_schedule: o.opt("deduct_schedule")?,
-                                    })
+                                    match (
+                                        o.req("contract_id"),
+                                        o.req("sp_mchid"),
+                                        o.req("sp_appid"),
+                                        o.req("sub_mchid"),
+                                        o.opt("sub_appid"),
+                                        o.req("plan_id"),
+                                        o.req("out_contract_code"),
+                                        o.req("contract_display_account"),
+                                        o.req("contract_state"),
+                                        o.opt("contract_signed_time"),
+                                        o.opt("contract_expired_time"),
+                                        o.req("sp_openid"),
+                                        o.opt("sub_openid"),
+                                        o.opt("contract_terminate_info"),
+                                        o.opt("out_user_code"),
+                                        o.opt("deduct_schedule"),
+                                    ) {
+                                        (
+                                            Some(contract_id),
+                                            Some(sp_mchid),
+                                            Some(sp_appid),
+                                            Some(sub_mchid),
+                                            Some(sub_appid),
+                                            Some(plan_id),
+                                            Some(out_contract_code),
+                                            Some(contract_display_account),
+                                            Some(contract_state),
+                                            Some(contract_signed_time),
+                                            Some(contract_expired_time),
+                                            Some(sp_openid),
+                                            Some(sub_openid),
+                                            Some(contract_terminate_info),
+                                            Some(out_user_code),
+                                            Some(deduct_schedule),
+                                        ) => {
+                                            Ok(Self {
+                                                contract_id,
+                                                sp_mchid,
+                                                sp_appid,
+                                                sub_mchid,
+                                                sub_appid,
+                                                plan_id,
+                                                out_contract_code,
+                                                contract_display_account,
+                                                contract_state,
+                                                contract_signed_time,
+                                                contract_expired_time,
+                                                sp_openid,
+                                                sub_openid,
+                                                contract_terminate_info,
+                                                out_user_code,
+                                                deduct_schedule,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 协议解约信息
@@ -2324,14 +2712,24 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        contract_termination_mode: o
-                                            .req("contract_termination_mode")?,
-                                        contract_terminated_time: o
-                                            .req("contract_terminated_time")?,
-                                        contract_termination_remark: o
-                                            .opt("contract_termination_remark")?,
-                                    })
+                                    match (
+                                        o.req("contract_termination_mode"),
+                                        o.req("contract_terminated_time"),
+                                        o.opt("contract_termination_remark"),
+                                    ) {
+                                        (
+                                            Some(contract_termination_mode),
+                                            Some(contract_terminated_time),
+                                            Some(contract_termination_remark),
+                                        ) => {
+                                            Ok(Self {
+                                                contract_termination_mode,
+                                                contract_terminated_time,
+                                                contract_termination_remark,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 预约扣费场景的预约信息
@@ -2389,14 +2787,33 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        estimated_deduct_date: o.req("estimated_deduct_date")?,
-                                        estimated_deduct_amount: o.req("estimated_deduct_amount")?,
-                                        schedule_state: o.req("schedule_state")?,
-                                        scheduled_amount: o.opt("scheduled_amount")?,
-                                        deduct_amount: o.opt("deduct_amount")?,
-                                        deduct_date: o.opt("deduct_date")?,
-                                    })
+                                    match (
+                                        o.req("estimated_deduct_date"),
+                                        o.req("estimated_deduct_amount"),
+                                        o.req("schedule_state"),
+                                        o.opt("scheduled_amount"),
+                                        o.opt("deduct_amount"),
+                                        o.opt("deduct_date"),
+                                    ) {
+                                        (
+                                            Some(estimated_deduct_date),
+                                            Some(estimated_deduct_amount),
+                                            Some(schedule_state),
+                                            Some(scheduled_amount),
+                                            Some(deduct_amount),
+                                            Some(deduct_date),
+                                        ) => {
+                                            Ok(Self {
+                                                estimated_deduct_date,
+                                                estimated_deduct_amount,
+                                                schedule_state,
+                                                scheduled_amount,
+                                                deduct_amount,
+                                                deduct_date,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 实际扣费金额
@@ -2431,10 +2848,12 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        total: o.req("total")?,
-                                        currency: o.opt("currency")?,
-                                    })
+                                    match (o.req("total"), o.opt("currency")) {
+                                        (Some(total), Some(currency)) => {
+                                            Ok(Self { total, currency })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 预计的扣费金额
@@ -2469,10 +2888,12 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        total: o.req("total")?,
-                                        currency: o.opt("currency")?,
-                                    })
+                                    match (o.req("total"), o.opt("currency")) {
+                                        (Some(total), Some(currency)) => {
+                                            Ok(Self { total, currency })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 已预约的扣费金额信息
@@ -2507,10 +2928,12 @@ pub mod partner {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        total: o.req("total")?,
-                                        currency: o.opt("currency")?,
-                                    })
+                                    match (o.req("total"), o.opt("currency")) {
+                                        (Some(total), Some(currency)) => {
+                                            Ok(Self { total, currency })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                         }

@@ -4,34 +4,42 @@
 pub struct Reminders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Reminders<'a> {
     /// `/v3/parking/reminders/application`
+    #[inline]
     pub fn application(self) -> application::Application<'a> {
         application::Application(self.0.push("application"))
     }
     /// `/v3/parking/reminders/applications`
+    #[inline]
     pub fn applications(self) -> applications::Applications<'a> {
         applications::Applications(self.0.push("applications"))
     }
     /// `/v3/parking/reminders/entry`
+    #[inline]
     pub fn entry(self) -> entry::Entry<'a> {
         entry::Entry(self.0.push("entry"))
     }
     /// `/v3/parking/reminders/exit`
+    #[inline]
     pub fn exit(self) -> exit::Exit<'a> {
         exit::Exit(self.0.push("exit"))
     }
     /// `/v3/parking/reminders/ext-payment`
+    #[inline]
     pub fn ext_payment(self) -> ext_payment::ExtPayment<'a> {
         ext_payment::ExtPayment(self.0.push("ext-payment"))
     }
     /// `/v3/parking/reminders/parking-fee`
+    #[inline]
     pub fn parking_fee(self) -> parking_fee::ParkingFee<'a> {
         parking_fee::ParkingFee(self.0.push("parking-fee"))
     }
     /// `/v3/parking/reminders/parking-lot`
+    #[inline]
     pub fn parking_lot(self) -> parking_lot::ParkingLot<'a> {
         parking_lot::ParkingLot(self.0.push("parking-lot"))
     }
     /// `/v3/parking/reminders/payment`
+    #[inline]
     pub fn payment(self) -> payment::Payment<'a> {
         payment::Payment(self.0.push("payment"))
     }
@@ -42,10 +50,12 @@ pub mod application {
     pub struct Application<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Application<'a> {
         /// `/v3/parking/reminders/application/query`
+        #[inline]
         pub fn query(self) -> query::Query<'a> {
             query::Query(self.0.push("query"))
         }
         /// `/v3/parking/reminders/application/withdraw`
+        #[inline]
         pub fn withdraw(self) -> withdraw::Withdraw<'a> {
             withdraw::Withdraw(self.0.push("withdraw"))
         }
@@ -54,6 +64,7 @@ pub mod application {
         /// 对商户提供提交停车场进件申请接口
         ///
         /// `POST /v3/parking/reminders/application`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -82,9 +93,10 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_lot: o.req("parking_lot")?,
-            })
+            match o.req("parking_lot") {
+                Some(parking_lot) => Ok(Self { parking_lot }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestParkingLot
@@ -171,22 +183,57 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_lot_name: o.req("parking_lot_name")?,
-                out_parking_lot_id: o.req("out_parking_lot_id")?,
-                parking_lot_address: o.req("parking_lot_address")?,
-                longitude: o.req("longitude")?,
-                latitude: o.req("latitude")?,
-                parking_lot_type: o.req("parking_lot_type")?,
-                phone_number: o.req("phone_number")?,
-                parking_sign_url: o.opt("parking_sign_url")?,
-                notification_text_list: o.opt("notification_text_list")?,
-                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
-                payment_path: o.req("payment_path")?,
-                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
-                parking_order_path: o.opt("parking_order_path")?,
-                charging_rule: o.opt("charging_rule")?,
-            })
+            match (
+                o.req("parking_lot_name"),
+                o.req("out_parking_lot_id"),
+                o.req("parking_lot_address"),
+                o.req("longitude"),
+                o.req("latitude"),
+                o.req("parking_lot_type"),
+                o.req("phone_number"),
+                o.opt("parking_sign_url"),
+                o.opt("notification_text_list"),
+                o.opt("payment_mini_prog_appid"),
+                o.req("payment_path"),
+                o.opt("parking_order_mini_prog_appid"),
+                o.opt("parking_order_path"),
+                o.opt("charging_rule"),
+            ) {
+                (
+                    Some(parking_lot_name),
+                    Some(out_parking_lot_id),
+                    Some(parking_lot_address),
+                    Some(longitude),
+                    Some(latitude),
+                    Some(parking_lot_type),
+                    Some(phone_number),
+                    Some(parking_sign_url),
+                    Some(notification_text_list),
+                    Some(payment_mini_prog_appid),
+                    Some(payment_path),
+                    Some(parking_order_mini_prog_appid),
+                    Some(parking_order_path),
+                    Some(charging_rule),
+                ) => {
+                    Ok(Self {
+                        parking_lot_name,
+                        out_parking_lot_id,
+                        parking_lot_address,
+                        longitude,
+                        latitude,
+                        parking_lot_type,
+                        phone_number,
+                        parking_sign_url,
+                        notification_text_list,
+                        payment_mini_prog_appid,
+                        payment_path,
+                        parking_order_mini_prog_appid,
+                        parking_order_path,
+                        charging_rule,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestParkingLotChargingRule
@@ -271,20 +318,51 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                rule_type: o.opt("rule_type")?,
-                fee_limit_type: o.opt("fee_limit_type")?,
-                daily_limit_type: o.opt("daily_limit_type")?,
-                time_rounding_type: o.opt("time_rounding_type")?,
-                free_entry_duration: o.opt("free_entry_duration")?,
-                free_exit_duration: o.opt("free_exit_duration")?,
-                fixed_interval_rule: o.opt("fixed_interval_rule")?,
-                duration_segment_rule: o.opt("duration_segment_rule")?,
-                pre_entry_rule: o.opt("pre_entry_rule")?,
-                holiday_mode: o.opt("holiday_mode")?,
-                aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
-                first_charge_time_mode: o.opt("first_charge_time_mode")?,
-            })
+            match (
+                o.opt("rule_type"),
+                o.opt("fee_limit_type"),
+                o.opt("daily_limit_type"),
+                o.opt("time_rounding_type"),
+                o.opt("free_entry_duration"),
+                o.opt("free_exit_duration"),
+                o.opt("fixed_interval_rule"),
+                o.opt("duration_segment_rule"),
+                o.opt("pre_entry_rule"),
+                o.opt("holiday_mode"),
+                o.opt("aggregate_limit_mode"),
+                o.opt("first_charge_time_mode"),
+            ) {
+                (
+                    Some(rule_type),
+                    Some(fee_limit_type),
+                    Some(daily_limit_type),
+                    Some(time_rounding_type),
+                    Some(free_entry_duration),
+                    Some(free_exit_duration),
+                    Some(fixed_interval_rule),
+                    Some(duration_segment_rule),
+                    Some(pre_entry_rule),
+                    Some(holiday_mode),
+                    Some(aggregate_limit_mode),
+                    Some(first_charge_time_mode),
+                ) => {
+                    Ok(Self {
+                        rule_type,
+                        fee_limit_type,
+                        daily_limit_type,
+                        time_rounding_type,
+                        free_entry_duration,
+                        free_exit_duration,
+                        fixed_interval_rule,
+                        duration_segment_rule,
+                        pre_entry_rule,
+                        holiday_mode,
+                        aggregate_limit_mode,
+                        first_charge_time_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 累计限额模式
@@ -495,21 +573,54 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                charge_mode: o.opt("charge_mode")?,
-                duration_from: o.opt("duration_from")?,
-                duration_to: o.opt("duration_to")?,
-                fixed_amount: o.opt("fixed_amount")?,
-                interval_min: o.opt("interval_min")?,
-                interval_amount: o.opt("interval_amount")?,
-                interval_max_amount: o.opt("interval_max_amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("charge_mode"),
+                o.opt("duration_from"),
+                o.opt("duration_to"),
+                o.opt("fixed_amount"),
+                o.opt("interval_min"),
+                o.opt("interval_amount"),
+                o.opt("interval_max_amount"),
+                o.opt("max_fee_per_day"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(charge_mode),
+                    Some(duration_from),
+                    Some(duration_to),
+                    Some(fixed_amount),
+                    Some(interval_min),
+                    Some(interval_amount),
+                    Some(interval_max_amount),
+                    Some(max_fee_per_day),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        charge_mode,
+                        duration_from,
+                        duration_to,
+                        fixed_amount,
+                        interval_min,
+                        interval_amount,
+                        interval_max_amount,
+                        max_fee_per_day,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收费模式
@@ -995,23 +1106,60 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                first_duration: o.opt("first_duration")?,
-                first_amount: o.opt("first_amount")?,
-                interval_duration: o.opt("interval_duration")?,
-                interval_amount: o.opt("interval_amount")?,
-                interval_max_amount: o.opt("interval_max_amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-                free_period_charging_mode: o.opt("free_period_charging_mode")?,
-                free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
-                is_green_vehicle_free_parking: o.opt("is_green_vehicle_free_parking")?,
-                first_duration_mode: o.opt("first_duration_mode")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("first_duration"),
+                o.opt("first_amount"),
+                o.opt("interval_duration"),
+                o.opt("interval_amount"),
+                o.opt("interval_max_amount"),
+                o.opt("max_fee_per_day"),
+                o.opt("free_period_charging_mode"),
+                o.opt("free_period_calculation_mode"),
+                o.opt("is_green_vehicle_free_parking"),
+                o.opt("first_duration_mode"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(first_duration),
+                    Some(first_amount),
+                    Some(interval_duration),
+                    Some(interval_amount),
+                    Some(interval_max_amount),
+                    Some(max_fee_per_day),
+                    Some(free_period_charging_mode),
+                    Some(free_period_calculation_mode),
+                    Some(is_green_vehicle_free_parking),
+                    Some(first_duration_mode),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        first_duration,
+                        first_amount,
+                        interval_duration,
+                        interval_amount,
+                        interval_max_amount,
+                        max_fee_per_day,
+                        free_period_charging_mode,
+                        free_period_calculation_mode,
+                        is_green_vehicle_free_parking,
+                        first_duration_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 日期类型
@@ -1547,15 +1695,36 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                amount: o.opt("amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("amount"),
+                o.opt("max_fee_per_day"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(amount),
+                    Some(max_fee_per_day),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        amount,
+                        max_fee_per_day,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 日期类型
@@ -1988,9 +2157,10 @@ pub mod application {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
-            })
+            match o.opt("parking_lot_audit_no") {
+                Some(parking_lot_audit_no) => Ok(Self { parking_lot_audit_no }),
+                None => Err(o.error()),
+            }
         }
     }
     /// `/v3/parking/reminders/application/query`
@@ -2003,6 +2173,7 @@ pub mod application {
             /// 对商户提供查询停车场进件申请单接口
             ///
             /// `GET /v3/parking/reminders/application/query`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2040,10 +2211,15 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    parking_lot_audit_no: o.req("parking_lot_audit_no")?,
-                    out_parking_lot_id: o.req("out_parking_lot_id")?,
-                })
+                match (o.req("parking_lot_audit_no"), o.req("out_parking_lot_id")) {
+                    (Some(parking_lot_audit_no), Some(out_parking_lot_id)) => {
+                        Ok(Self {
+                            parking_lot_audit_no,
+                            out_parking_lot_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
@@ -2072,10 +2248,15 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    application: o.opt("application")?,
-                    wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
-                })
+                match (o.opt("application"), o.opt("wx_parking_lot_id")) {
+                    (Some(application), Some(wx_parking_lot_id)) => {
+                        Ok(Self {
+                            application,
+                            wx_parking_lot_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseApplication
@@ -2117,13 +2298,30 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
-                    audit_status: o.opt("audit_status")?,
-                    submit_time: o.opt("submit_time")?,
-                    parking_lot: o.opt("parking_lot")?,
-                    audit_comment: o.opt("audit_comment")?,
-                })
+                match (
+                    o.opt("parking_lot_audit_no"),
+                    o.opt("audit_status"),
+                    o.opt("submit_time"),
+                    o.opt("parking_lot"),
+                    o.opt("audit_comment"),
+                ) {
+                    (
+                        Some(parking_lot_audit_no),
+                        Some(audit_status),
+                        Some(submit_time),
+                        Some(parking_lot),
+                        Some(audit_comment),
+                    ) => {
+                        Ok(Self {
+                            parking_lot_audit_no,
+                            audit_status,
+                            submit_time,
+                            parking_lot,
+                            audit_comment,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseApplicationAuditComment
@@ -2152,10 +2350,12 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fields: o.opt("fields")?,
-                    recommendation: o.opt("recommendation")?,
-                })
+                match (o.opt("fields"), o.opt("recommendation")) {
+                    (Some(fields), Some(recommendation)) => {
+                        Ok(Self { fields, recommendation })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseApplicationAuditCommentFields
@@ -2187,10 +2387,10 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    field: o.opt("field")?,
-                    comment: o.opt("comment")?,
-                })
+                match (o.opt("field"), o.opt("comment")) {
+                    (Some(field), Some(comment)) => Ok(Self { field, comment }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 审核状态
@@ -2348,23 +2548,57 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    parking_lot_name: o.opt("parking_lot_name")?,
-                    out_parking_lot_id: o.opt("out_parking_lot_id")?,
-                    parking_lot_address: o.opt("parking_lot_address")?,
-                    longitude: o.opt("longitude")?,
-                    latitude: o.opt("latitude")?,
-                    parking_lot_type: o.opt("parking_lot_type")?,
-                    phone_number: o.opt("phone_number")?,
-                    parking_sign_url: o.opt("parking_sign_url")?,
-                    notification_text_list: o.opt("notification_text_list")?,
-                    payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
-                    payment_path: o.opt("payment_path")?,
-                    parking_order_mini_prog_appid: o
-                        .opt("parking_order_mini_prog_appid")?,
-                    parking_order_path: o.opt("parking_order_path")?,
-                    charging_rule: o.opt("charging_rule")?,
-                })
+                match (
+                    o.opt("parking_lot_name"),
+                    o.opt("out_parking_lot_id"),
+                    o.opt("parking_lot_address"),
+                    o.opt("longitude"),
+                    o.opt("latitude"),
+                    o.opt("parking_lot_type"),
+                    o.opt("phone_number"),
+                    o.opt("parking_sign_url"),
+                    o.opt("notification_text_list"),
+                    o.opt("payment_mini_prog_appid"),
+                    o.opt("payment_path"),
+                    o.opt("parking_order_mini_prog_appid"),
+                    o.opt("parking_order_path"),
+                    o.opt("charging_rule"),
+                ) {
+                    (
+                        Some(parking_lot_name),
+                        Some(out_parking_lot_id),
+                        Some(parking_lot_address),
+                        Some(longitude),
+                        Some(latitude),
+                        Some(parking_lot_type),
+                        Some(phone_number),
+                        Some(parking_sign_url),
+                        Some(notification_text_list),
+                        Some(payment_mini_prog_appid),
+                        Some(payment_path),
+                        Some(parking_order_mini_prog_appid),
+                        Some(parking_order_path),
+                        Some(charging_rule),
+                    ) => {
+                        Ok(Self {
+                            parking_lot_name,
+                            out_parking_lot_id,
+                            parking_lot_address,
+                            longitude,
+                            latitude,
+                            parking_lot_type,
+                            phone_number,
+                            parking_sign_url,
+                            notification_text_list,
+                            payment_mini_prog_appid,
+                            payment_path,
+                            parking_order_mini_prog_appid,
+                            parking_order_path,
+                            charging_rule,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseApplicationParkingLotChargingRule
@@ -2458,20 +2692,51 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    rule_type: o.opt("rule_type")?,
-                    fee_limit_type: o.opt("fee_limit_type")?,
-                    daily_limit_type: o.opt("daily_limit_type")?,
-                    time_rounding_type: o.opt("time_rounding_type")?,
-                    free_entry_duration: o.opt("free_entry_duration")?,
-                    free_exit_duration: o.opt("free_exit_duration")?,
-                    fixed_interval_rule: o.opt("fixed_interval_rule")?,
-                    duration_segment_rule: o.opt("duration_segment_rule")?,
-                    pre_entry_rule: o.opt("pre_entry_rule")?,
-                    holiday_mode: o.opt("holiday_mode")?,
-                    aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
-                    first_charge_time_mode: o.opt("first_charge_time_mode")?,
-                })
+                match (
+                    o.opt("rule_type"),
+                    o.opt("fee_limit_type"),
+                    o.opt("daily_limit_type"),
+                    o.opt("time_rounding_type"),
+                    o.opt("free_entry_duration"),
+                    o.opt("free_exit_duration"),
+                    o.opt("fixed_interval_rule"),
+                    o.opt("duration_segment_rule"),
+                    o.opt("pre_entry_rule"),
+                    o.opt("holiday_mode"),
+                    o.opt("aggregate_limit_mode"),
+                    o.opt("first_charge_time_mode"),
+                ) {
+                    (
+                        Some(rule_type),
+                        Some(fee_limit_type),
+                        Some(daily_limit_type),
+                        Some(time_rounding_type),
+                        Some(free_entry_duration),
+                        Some(free_exit_duration),
+                        Some(fixed_interval_rule),
+                        Some(duration_segment_rule),
+                        Some(pre_entry_rule),
+                        Some(holiday_mode),
+                        Some(aggregate_limit_mode),
+                        Some(first_charge_time_mode),
+                    ) => {
+                        Ok(Self {
+                            rule_type,
+                            fee_limit_type,
+                            daily_limit_type,
+                            time_rounding_type,
+                            free_entry_duration,
+                            free_exit_duration,
+                            fixed_interval_rule,
+                            duration_segment_rule,
+                            pre_entry_rule,
+                            holiday_mode,
+                            aggregate_limit_mode,
+                            first_charge_time_mode,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 累计限额模式
@@ -2691,21 +2956,54 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    day_type: o.opt("day_type")?,
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    vehicle_type: o.opt("vehicle_type")?,
-                    plate_type: o.opt("plate_type")?,
-                    charge_mode: o.opt("charge_mode")?,
-                    duration_from: o.opt("duration_from")?,
-                    duration_to: o.opt("duration_to")?,
-                    fixed_amount: o.opt("fixed_amount")?,
-                    interval_min: o.opt("interval_min")?,
-                    interval_amount: o.opt("interval_amount")?,
-                    interval_max_amount: o.opt("interval_max_amount")?,
-                    max_fee_per_day: o.opt("max_fee_per_day")?,
-                })
+                match (
+                    o.opt("day_type"),
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("vehicle_type"),
+                    o.opt("plate_type"),
+                    o.opt("charge_mode"),
+                    o.opt("duration_from"),
+                    o.opt("duration_to"),
+                    o.opt("fixed_amount"),
+                    o.opt("interval_min"),
+                    o.opt("interval_amount"),
+                    o.opt("interval_max_amount"),
+                    o.opt("max_fee_per_day"),
+                ) {
+                    (
+                        Some(day_type),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(vehicle_type),
+                        Some(plate_type),
+                        Some(charge_mode),
+                        Some(duration_from),
+                        Some(duration_to),
+                        Some(fixed_amount),
+                        Some(interval_min),
+                        Some(interval_amount),
+                        Some(interval_max_amount),
+                        Some(max_fee_per_day),
+                    ) => {
+                        Ok(Self {
+                            day_type,
+                            start_time,
+                            end_time,
+                            vehicle_type,
+                            plate_type,
+                            charge_mode,
+                            duration_from,
+                            duration_to,
+                            fixed_amount,
+                            interval_min,
+                            interval_amount,
+                            interval_max_amount,
+                            max_fee_per_day,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收费模式
@@ -3221,24 +3519,60 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    day_type: o.opt("day_type")?,
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    vehicle_type: o.opt("vehicle_type")?,
-                    plate_type: o.opt("plate_type")?,
-                    first_duration: o.opt("first_duration")?,
-                    first_amount: o.opt("first_amount")?,
-                    interval_duration: o.opt("interval_duration")?,
-                    interval_amount: o.opt("interval_amount")?,
-                    interval_max_amount: o.opt("interval_max_amount")?,
-                    max_fee_per_day: o.opt("max_fee_per_day")?,
-                    free_period_charging_mode: o.opt("free_period_charging_mode")?,
-                    free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
-                    is_green_vehicle_free_parking: o
-                        .opt("is_green_vehicle_free_parking")?,
-                    first_duration_mode: o.opt("first_duration_mode")?,
-                })
+                match (
+                    o.opt("day_type"),
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("vehicle_type"),
+                    o.opt("plate_type"),
+                    o.opt("first_duration"),
+                    o.opt("first_amount"),
+                    o.opt("interval_duration"),
+                    o.opt("interval_amount"),
+                    o.opt("interval_max_amount"),
+                    o.opt("max_fee_per_day"),
+                    o.opt("free_period_charging_mode"),
+                    o.opt("free_period_calculation_mode"),
+                    o.opt("is_green_vehicle_free_parking"),
+                    o.opt("first_duration_mode"),
+                ) {
+                    (
+                        Some(day_type),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(vehicle_type),
+                        Some(plate_type),
+                        Some(first_duration),
+                        Some(first_amount),
+                        Some(interval_duration),
+                        Some(interval_amount),
+                        Some(interval_max_amount),
+                        Some(max_fee_per_day),
+                        Some(free_period_charging_mode),
+                        Some(free_period_calculation_mode),
+                        Some(is_green_vehicle_free_parking),
+                        Some(first_duration_mode),
+                    ) => {
+                        Ok(Self {
+                            day_type,
+                            start_time,
+                            end_time,
+                            vehicle_type,
+                            plate_type,
+                            first_duration,
+                            first_amount,
+                            interval_duration,
+                            interval_amount,
+                            interval_max_amount,
+                            max_fee_per_day,
+                            free_period_charging_mode,
+                            free_period_calculation_mode,
+                            is_green_vehicle_free_parking,
+                            first_duration_mode,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 日期类型
@@ -3804,15 +4138,36 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    day_type: o.opt("day_type")?,
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    vehicle_type: o.opt("vehicle_type")?,
-                    plate_type: o.opt("plate_type")?,
-                    amount: o.opt("amount")?,
-                    max_fee_per_day: o.opt("max_fee_per_day")?,
-                })
+                match (
+                    o.opt("day_type"),
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("vehicle_type"),
+                    o.opt("plate_type"),
+                    o.opt("amount"),
+                    o.opt("max_fee_per_day"),
+                ) {
+                    (
+                        Some(day_type),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(vehicle_type),
+                        Some(plate_type),
+                        Some(amount),
+                        Some(max_fee_per_day),
+                    ) => {
+                        Ok(Self {
+                            day_type,
+                            start_time,
+                            end_time,
+                            vehicle_type,
+                            plate_type,
+                            amount,
+                            max_fee_per_day,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 日期类型
@@ -4260,6 +4615,7 @@ pub mod application {
             /// 对商户提供撤回停车场进件申请接口
             ///
             /// `POST /v3/parking/reminders/application/withdraw`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4298,10 +4654,15 @@ pub mod application {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    parking_lot_audit_no: o.req("parking_lot_audit_no")?,
-                    out_parking_lot_id: o.req("out_parking_lot_id")?,
-                })
+                match (o.req("parking_lot_audit_no"), o.req("out_parking_lot_id")) {
+                    (Some(parking_lot_audit_no), Some(out_parking_lot_id)) => {
+                        Ok(Self {
+                            parking_lot_audit_no,
+                            out_parking_lot_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4316,6 +4677,7 @@ pub mod applications {
         /// 对商户提供查询停车场进件申请单列表接口
         ///
         /// `GET /v3/parking/reminders/applications`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -4358,11 +4720,16 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_parking_lot_id: o.req("out_parking_lot_id")?,
-                offset: o.opt("offset")?,
-                limit: o.opt("limit")?,
-            })
+            match (o.req("out_parking_lot_id"), o.opt("offset"), o.opt("limit")) {
+                (Some(out_parking_lot_id), Some(offset), Some(limit)) => {
+                    Ok(Self {
+                        out_parking_lot_id,
+                        offset,
+                        limit,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
@@ -4391,10 +4758,15 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                application_list: o.opt("application_list")?,
-                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
-            })
+            match (o.opt("application_list"), o.opt("wx_parking_lot_id")) {
+                (Some(application_list), Some(wx_parking_lot_id)) => {
+                    Ok(Self {
+                        application_list,
+                        wx_parking_lot_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseApplicationList
@@ -4436,13 +4808,30 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_lot_audit_no: o.opt("parking_lot_audit_no")?,
-                audit_status: o.opt("audit_status")?,
-                submit_time: o.opt("submit_time")?,
-                parking_lot: o.opt("parking_lot")?,
-                audit_comment: o.opt("audit_comment")?,
-            })
+            match (
+                o.opt("parking_lot_audit_no"),
+                o.opt("audit_status"),
+                o.opt("submit_time"),
+                o.opt("parking_lot"),
+                o.opt("audit_comment"),
+            ) {
+                (
+                    Some(parking_lot_audit_no),
+                    Some(audit_status),
+                    Some(submit_time),
+                    Some(parking_lot),
+                    Some(audit_comment),
+                ) => {
+                    Ok(Self {
+                        parking_lot_audit_no,
+                        audit_status,
+                        submit_time,
+                        parking_lot,
+                        audit_comment,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseApplicationListAuditComment
@@ -4471,10 +4860,12 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fields: o.opt("fields")?,
-                recommendation: o.opt("recommendation")?,
-            })
+            match (o.opt("fields"), o.opt("recommendation")) {
+                (Some(fields), Some(recommendation)) => {
+                    Ok(Self { fields, recommendation })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseApplicationListAuditCommentFields
@@ -4506,10 +4897,10 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                field: o.opt("field")?,
-                comment: o.opt("comment")?,
-            })
+            match (o.opt("field"), o.opt("comment")) {
+                (Some(field), Some(comment)) => Ok(Self { field, comment }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 审核状态
@@ -4662,22 +5053,57 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_lot_name: o.opt("parking_lot_name")?,
-                out_parking_lot_id: o.opt("out_parking_lot_id")?,
-                parking_lot_address: o.opt("parking_lot_address")?,
-                longitude: o.opt("longitude")?,
-                latitude: o.opt("latitude")?,
-                parking_lot_type: o.opt("parking_lot_type")?,
-                phone_number: o.opt("phone_number")?,
-                parking_sign_url: o.opt("parking_sign_url")?,
-                notification_text_list: o.opt("notification_text_list")?,
-                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
-                payment_path: o.opt("payment_path")?,
-                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
-                parking_order_path: o.opt("parking_order_path")?,
-                charging_rule: o.opt("charging_rule")?,
-            })
+            match (
+                o.opt("parking_lot_name"),
+                o.opt("out_parking_lot_id"),
+                o.opt("parking_lot_address"),
+                o.opt("longitude"),
+                o.opt("latitude"),
+                o.opt("parking_lot_type"),
+                o.opt("phone_number"),
+                o.opt("parking_sign_url"),
+                o.opt("notification_text_list"),
+                o.opt("payment_mini_prog_appid"),
+                o.opt("payment_path"),
+                o.opt("parking_order_mini_prog_appid"),
+                o.opt("parking_order_path"),
+                o.opt("charging_rule"),
+            ) {
+                (
+                    Some(parking_lot_name),
+                    Some(out_parking_lot_id),
+                    Some(parking_lot_address),
+                    Some(longitude),
+                    Some(latitude),
+                    Some(parking_lot_type),
+                    Some(phone_number),
+                    Some(parking_sign_url),
+                    Some(notification_text_list),
+                    Some(payment_mini_prog_appid),
+                    Some(payment_path),
+                    Some(parking_order_mini_prog_appid),
+                    Some(parking_order_path),
+                    Some(charging_rule),
+                ) => {
+                    Ok(Self {
+                        parking_lot_name,
+                        out_parking_lot_id,
+                        parking_lot_address,
+                        longitude,
+                        latitude,
+                        parking_lot_type,
+                        phone_number,
+                        parking_sign_url,
+                        notification_text_list,
+                        payment_mini_prog_appid,
+                        payment_path,
+                        parking_order_mini_prog_appid,
+                        parking_order_path,
+                        charging_rule,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseApplicationListParkingLotChargingRule
@@ -4771,20 +5197,51 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                rule_type: o.opt("rule_type")?,
-                fee_limit_type: o.opt("fee_limit_type")?,
-                daily_limit_type: o.opt("daily_limit_type")?,
-                time_rounding_type: o.opt("time_rounding_type")?,
-                free_entry_duration: o.opt("free_entry_duration")?,
-                free_exit_duration: o.opt("free_exit_duration")?,
-                fixed_interval_rule: o.opt("fixed_interval_rule")?,
-                duration_segment_rule: o.opt("duration_segment_rule")?,
-                pre_entry_rule: o.opt("pre_entry_rule")?,
-                holiday_mode: o.opt("holiday_mode")?,
-                aggregate_limit_mode: o.opt("aggregate_limit_mode")?,
-                first_charge_time_mode: o.opt("first_charge_time_mode")?,
-            })
+            match (
+                o.opt("rule_type"),
+                o.opt("fee_limit_type"),
+                o.opt("daily_limit_type"),
+                o.opt("time_rounding_type"),
+                o.opt("free_entry_duration"),
+                o.opt("free_exit_duration"),
+                o.opt("fixed_interval_rule"),
+                o.opt("duration_segment_rule"),
+                o.opt("pre_entry_rule"),
+                o.opt("holiday_mode"),
+                o.opt("aggregate_limit_mode"),
+                o.opt("first_charge_time_mode"),
+            ) {
+                (
+                    Some(rule_type),
+                    Some(fee_limit_type),
+                    Some(daily_limit_type),
+                    Some(time_rounding_type),
+                    Some(free_entry_duration),
+                    Some(free_exit_duration),
+                    Some(fixed_interval_rule),
+                    Some(duration_segment_rule),
+                    Some(pre_entry_rule),
+                    Some(holiday_mode),
+                    Some(aggregate_limit_mode),
+                    Some(first_charge_time_mode),
+                ) => {
+                    Ok(Self {
+                        rule_type,
+                        fee_limit_type,
+                        daily_limit_type,
+                        time_rounding_type,
+                        free_entry_duration,
+                        free_exit_duration,
+                        fixed_interval_rule,
+                        duration_segment_rule,
+                        pre_entry_rule,
+                        holiday_mode,
+                        aggregate_limit_mode,
+                        first_charge_time_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 累计限额模式
@@ -5000,21 +5457,54 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                charge_mode: o.opt("charge_mode")?,
-                duration_from: o.opt("duration_from")?,
-                duration_to: o.opt("duration_to")?,
-                fixed_amount: o.opt("fixed_amount")?,
-                interval_min: o.opt("interval_min")?,
-                interval_amount: o.opt("interval_amount")?,
-                interval_max_amount: o.opt("interval_max_amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("charge_mode"),
+                o.opt("duration_from"),
+                o.opt("duration_to"),
+                o.opt("fixed_amount"),
+                o.opt("interval_min"),
+                o.opt("interval_amount"),
+                o.opt("interval_max_amount"),
+                o.opt("max_fee_per_day"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(charge_mode),
+                    Some(duration_from),
+                    Some(duration_to),
+                    Some(fixed_amount),
+                    Some(interval_min),
+                    Some(interval_amount),
+                    Some(interval_max_amount),
+                    Some(max_fee_per_day),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        charge_mode,
+                        duration_from,
+                        duration_to,
+                        fixed_amount,
+                        interval_min,
+                        interval_amount,
+                        interval_max_amount,
+                        max_fee_per_day,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收费模式
@@ -5508,23 +5998,60 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                first_duration: o.opt("first_duration")?,
-                first_amount: o.opt("first_amount")?,
-                interval_duration: o.opt("interval_duration")?,
-                interval_amount: o.opt("interval_amount")?,
-                interval_max_amount: o.opt("interval_max_amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-                free_period_charging_mode: o.opt("free_period_charging_mode")?,
-                free_period_calculation_mode: o.opt("free_period_calculation_mode")?,
-                is_green_vehicle_free_parking: o.opt("is_green_vehicle_free_parking")?,
-                first_duration_mode: o.opt("first_duration_mode")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("first_duration"),
+                o.opt("first_amount"),
+                o.opt("interval_duration"),
+                o.opt("interval_amount"),
+                o.opt("interval_max_amount"),
+                o.opt("max_fee_per_day"),
+                o.opt("free_period_charging_mode"),
+                o.opt("free_period_calculation_mode"),
+                o.opt("is_green_vehicle_free_parking"),
+                o.opt("first_duration_mode"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(first_duration),
+                    Some(first_amount),
+                    Some(interval_duration),
+                    Some(interval_amount),
+                    Some(interval_max_amount),
+                    Some(max_fee_per_day),
+                    Some(free_period_charging_mode),
+                    Some(free_period_calculation_mode),
+                    Some(is_green_vehicle_free_parking),
+                    Some(first_duration_mode),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        first_duration,
+                        first_amount,
+                        interval_duration,
+                        interval_amount,
+                        interval_max_amount,
+                        max_fee_per_day,
+                        free_period_charging_mode,
+                        free_period_calculation_mode,
+                        is_green_vehicle_free_parking,
+                        first_duration_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 日期类型
@@ -6068,15 +6595,36 @@ pub mod applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                day_type: o.opt("day_type")?,
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                vehicle_type: o.opt("vehicle_type")?,
-                plate_type: o.opt("plate_type")?,
-                amount: o.opt("amount")?,
-                max_fee_per_day: o.opt("max_fee_per_day")?,
-            })
+            match (
+                o.opt("day_type"),
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("vehicle_type"),
+                o.opt("plate_type"),
+                o.opt("amount"),
+                o.opt("max_fee_per_day"),
+            ) {
+                (
+                    Some(day_type),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(vehicle_type),
+                    Some(plate_type),
+                    Some(amount),
+                    Some(max_fee_per_day),
+                ) => {
+                    Ok(Self {
+                        day_type,
+                        start_time,
+                        end_time,
+                        vehicle_type,
+                        plate_type,
+                        amount,
+                        max_fee_per_day,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 日期类型
@@ -6508,6 +7056,7 @@ pub mod entry {
         /// 对商户提供同步车辆入场通知接口
         ///
         /// `POST /v3/parking/reminders/entry`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -6581,18 +7130,45 @@ pub mod entry {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_serial_number: o.req("out_serial_number")?,
-                parking_id: o.req("parking_id")?,
-                plate_number: o.req("plate_number")?,
-                enter_timestamp: o.req("enter_timestamp")?,
-                plate_color: o.req("plate_color")?,
-                car_type: o.req("car_type")?,
-                vehicle_type: o.req("vehicle_type")?,
-                entrance_number: o.opt("entrance_number")?,
-                entrance_name: o.opt("entrance_name")?,
-                discount_template_id: o.opt("discount_template_id")?,
-            })
+            match (
+                o.req("out_serial_number"),
+                o.req("parking_id"),
+                o.req("plate_number"),
+                o.req("enter_timestamp"),
+                o.req("plate_color"),
+                o.req("car_type"),
+                o.req("vehicle_type"),
+                o.opt("entrance_number"),
+                o.opt("entrance_name"),
+                o.opt("discount_template_id"),
+            ) {
+                (
+                    Some(out_serial_number),
+                    Some(parking_id),
+                    Some(plate_number),
+                    Some(enter_timestamp),
+                    Some(plate_color),
+                    Some(car_type),
+                    Some(vehicle_type),
+                    Some(entrance_number),
+                    Some(entrance_name),
+                    Some(discount_template_id),
+                ) => {
+                    Ok(Self {
+                        out_serial_number,
+                        parking_id,
+                        plate_number,
+                        enter_timestamp,
+                        plate_color,
+                        car_type,
+                        vehicle_type,
+                        entrance_number,
+                        entrance_name,
+                        discount_template_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 车辆性质
@@ -6830,9 +7406,10 @@ pub mod entry {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                serial_number: o.opt("serial_number")?,
-            })
+            match o.opt("serial_number") {
+                Some(serial_number) => Ok(Self { serial_number }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -6846,6 +7423,7 @@ pub mod exit {
         /// 对商户提供同步车辆离场通知接口
         ///
         /// `POST /v3/parking/reminders/exit`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -6943,23 +7521,60 @@ pub mod exit {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_serial_number: o.req("out_serial_number")?,
-                exit_timestamp: o.req("exit_timestamp")?,
-                plate_number: o.req("plate_number")?,
-                plate_color: o.req("plate_color")?,
-                parking_id: o.req("parking_id")?,
-                pay_state: o.opt("pay_state")?,
-                pay_type: o.opt("pay_type")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                total_amount: o.opt("total_amount")?,
-                paid_amount: o.opt("paid_amount")?,
-                openid: o.opt("openid")?,
-                pay_channel: o.opt("pay_channel")?,
-                pay_time: o.opt("pay_time")?,
-                token: o.opt("token")?,
-                wx_trade_no: o.opt("wx_trade_no")?,
-            })
+            match (
+                o.req("out_serial_number"),
+                o.req("exit_timestamp"),
+                o.req("plate_number"),
+                o.req("plate_color"),
+                o.req("parking_id"),
+                o.opt("pay_state"),
+                o.opt("pay_type"),
+                o.opt("out_trade_no"),
+                o.opt("total_amount"),
+                o.opt("paid_amount"),
+                o.opt("openid"),
+                o.opt("pay_channel"),
+                o.opt("pay_time"),
+                o.opt("token"),
+                o.opt("wx_trade_no"),
+            ) {
+                (
+                    Some(out_serial_number),
+                    Some(exit_timestamp),
+                    Some(plate_number),
+                    Some(plate_color),
+                    Some(parking_id),
+                    Some(pay_state),
+                    Some(pay_type),
+                    Some(out_trade_no),
+                    Some(total_amount),
+                    Some(paid_amount),
+                    Some(openid),
+                    Some(pay_channel),
+                    Some(pay_time),
+                    Some(token),
+                    Some(wx_trade_no),
+                ) => {
+                    Ok(Self {
+                        out_serial_number,
+                        exit_timestamp,
+                        plate_number,
+                        plate_color,
+                        parking_id,
+                        pay_state,
+                        pay_type,
+                        out_trade_no,
+                        total_amount,
+                        paid_amount,
+                        openid,
+                        pay_channel,
+                        pay_time,
+                        token,
+                        wx_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付渠道
@@ -7233,6 +7848,7 @@ pub mod ext_payment {
         /// 对商户提供非临停扩展支付数据同步接口（仅落库，不参与临停停车单）。适用对象与普通服务商一致，支持普通商户、普通服务商、平台商户（电商模式），与既有停车提醒 API 相同。
         ///
         /// `POST /v3/parking/reminders/ext-payment`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -7278,13 +7894,30 @@ pub mod ext_payment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_trade_no: o.req("out_trade_no")?,
-                fee_items: o.req("fee_items")?,
-                pay_time: o.req("pay_time")?,
-                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
-                wx_trade_no: o.opt("wx_trade_no")?,
-            })
+            match (
+                o.req("out_trade_no"),
+                o.req("fee_items"),
+                o.req("pay_time"),
+                o.opt("wx_parking_lot_id"),
+                o.opt("wx_trade_no"),
+            ) {
+                (
+                    Some(out_trade_no),
+                    Some(fee_items),
+                    Some(pay_time),
+                    Some(wx_parking_lot_id),
+                    Some(wx_trade_no),
+                ) => {
+                    Ok(Self {
+                        out_trade_no,
+                        fee_items,
+                        pay_time,
+                        wx_parking_lot_id,
+                        wx_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestFeeItems
@@ -7315,10 +7948,10 @@ pub mod ext_payment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fee_type: o.req("fee_type")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("fee_type"), o.req("amount")) {
+                (Some(fee_type), Some(amount)) => Ok(Self { fee_type, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 费用类型
@@ -7408,6 +8041,7 @@ pub mod parking_fee {
         /// 对商户提供查询停车费用接口
         ///
         /// `POST /v3/parking/reminders/parking-fee`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -7448,11 +8082,20 @@ pub mod parking_fee {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_serial_number: o.req("out_serial_number")?,
-                plate_number: o.opt("plate_number")?,
-                out_parking_id: o.opt("out_parking_id")?,
-            })
+            match (
+                o.req("out_serial_number"),
+                o.opt("plate_number"),
+                o.opt("out_parking_id"),
+            ) {
+                (Some(out_serial_number), Some(plate_number), Some(out_parking_id)) => {
+                    Ok(Self {
+                        out_serial_number,
+                        plate_number,
+                        out_parking_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
@@ -7518,17 +8161,42 @@ pub mod parking_fee {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total_amount: o.opt("total_amount")?,
-                parking_timestamp: o.opt("parking_timestamp")?,
-                parking_state: o.opt("parking_state")?,
-                pay_state: o.opt("pay_state")?,
-                allowed_exit_timestamp: o.opt("allowed_exit_timestamp")?,
-                next_raise_price: o.opt("next_raise_price")?,
-                next_raise_timestamp: o.opt("next_raise_timestamp")?,
-                payable_amount: o.opt("payable_amount")?,
-                paid_amount: o.opt("paid_amount")?,
-            })
+            match (
+                o.opt("total_amount"),
+                o.opt("parking_timestamp"),
+                o.opt("parking_state"),
+                o.opt("pay_state"),
+                o.opt("allowed_exit_timestamp"),
+                o.opt("next_raise_price"),
+                o.opt("next_raise_timestamp"),
+                o.opt("payable_amount"),
+                o.opt("paid_amount"),
+            ) {
+                (
+                    Some(total_amount),
+                    Some(parking_timestamp),
+                    Some(parking_state),
+                    Some(pay_state),
+                    Some(allowed_exit_timestamp),
+                    Some(next_raise_price),
+                    Some(next_raise_timestamp),
+                    Some(payable_amount),
+                    Some(paid_amount),
+                ) => {
+                    Ok(Self {
+                        total_amount,
+                        parking_timestamp,
+                        parking_state,
+                        pay_state,
+                        allowed_exit_timestamp,
+                        next_raise_price,
+                        next_raise_timestamp,
+                        payable_amount,
+                        paid_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 停车状态
@@ -7662,6 +8330,7 @@ pub mod parking_lot {
         /// 对商户提供查询停车场信息接口，返回停车场基础信息、启用状态及未启用/下线原因。适用对象与普通服务商一致，支持普通商户、普通服务商、平台商户（电商模式），与既有停车提醒 API 相同。
         ///
         /// `GET /v3/parking/reminders/parking-lot`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -7699,10 +8368,15 @@ pub mod parking_lot {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_parking_lot_id: o.opt("out_parking_lot_id")?,
-                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
-            })
+            match (o.opt("out_parking_lot_id"), o.opt("wx_parking_lot_id")) {
+                (Some(out_parking_lot_id), Some(wx_parking_lot_id)) => {
+                    Ok(Self {
+                        out_parking_lot_id,
+                        wx_parking_lot_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
@@ -7773,18 +8447,45 @@ pub mod parking_lot {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wx_parking_lot_id: o.opt("wx_parking_lot_id")?,
-                out_parking_lot_id: o.opt("out_parking_lot_id")?,
-                parking_lot_name: o.opt("parking_lot_name")?,
-                parking_lot_address: o.opt("parking_lot_address")?,
-                payment_mini_prog_appid: o.opt("payment_mini_prog_appid")?,
-                payment_mini_prog_path: o.opt("payment_mini_prog_path")?,
-                parking_order_mini_prog_appid: o.opt("parking_order_mini_prog_appid")?,
-                parking_order_mini_prog_path: o.opt("parking_order_mini_prog_path")?,
-                enabled_state: o.opt("enabled_state")?,
-                reason: o.opt("reason")?,
-            })
+            match (
+                o.opt("wx_parking_lot_id"),
+                o.opt("out_parking_lot_id"),
+                o.opt("parking_lot_name"),
+                o.opt("parking_lot_address"),
+                o.opt("payment_mini_prog_appid"),
+                o.opt("payment_mini_prog_path"),
+                o.opt("parking_order_mini_prog_appid"),
+                o.opt("parking_order_mini_prog_path"),
+                o.opt("enabled_state"),
+                o.opt("reason"),
+            ) {
+                (
+                    Some(wx_parking_lot_id),
+                    Some(out_parking_lot_id),
+                    Some(parking_lot_name),
+                    Some(parking_lot_address),
+                    Some(payment_mini_prog_appid),
+                    Some(payment_mini_prog_path),
+                    Some(parking_order_mini_prog_appid),
+                    Some(parking_order_mini_prog_path),
+                    Some(enabled_state),
+                    Some(reason),
+                ) => {
+                    Ok(Self {
+                        wx_parking_lot_id,
+                        out_parking_lot_id,
+                        parking_lot_name,
+                        parking_lot_address,
+                        payment_mini_prog_appid,
+                        payment_mini_prog_path,
+                        parking_order_mini_prog_appid,
+                        parking_order_mini_prog_path,
+                        enabled_state,
+                        reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 启用状态，停车场启用状态
@@ -7858,6 +8559,7 @@ pub mod payment {
         /// 对商户提供同步支付结果通知接口
         ///
         /// `POST /v3/parking/reminders/payment`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -7950,22 +8652,57 @@ pub mod payment {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_serial_number: o.req("out_serial_number")?,
-                plate_number: o.req("plate_number")?,
-                parking_id: o.req("parking_id")?,
-                parking_state: o.req("parking_state")?,
-                pay_type: o.req("pay_type")?,
-                openid: o.opt("openid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                total_amount: o.req("total_amount")?,
-                paid_amount: o.req("paid_amount")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                pay_channel: o.opt("pay_channel")?,
-                pay_time: o.opt("pay_time")?,
-                token: o.opt("token")?,
-                wx_trade_no: o.opt("wx_trade_no")?,
-            })
+            match (
+                o.req("out_serial_number"),
+                o.req("plate_number"),
+                o.req("parking_id"),
+                o.req("parking_state"),
+                o.req("pay_type"),
+                o.opt("openid"),
+                o.opt("sub_mchid"),
+                o.req("total_amount"),
+                o.req("paid_amount"),
+                o.opt("out_trade_no"),
+                o.opt("pay_channel"),
+                o.opt("pay_time"),
+                o.opt("token"),
+                o.opt("wx_trade_no"),
+            ) {
+                (
+                    Some(out_serial_number),
+                    Some(plate_number),
+                    Some(parking_id),
+                    Some(parking_state),
+                    Some(pay_type),
+                    Some(openid),
+                    Some(sub_mchid),
+                    Some(total_amount),
+                    Some(paid_amount),
+                    Some(out_trade_no),
+                    Some(pay_channel),
+                    Some(pay_time),
+                    Some(token),
+                    Some(wx_trade_no),
+                ) => {
+                    Ok(Self {
+                        out_serial_number,
+                        plate_number,
+                        parking_id,
+                        parking_state,
+                        pay_type,
+                        openid,
+                        sub_mchid,
+                        total_amount,
+                        paid_amount,
+                        out_trade_no,
+                        pay_channel,
+                        pay_time,
+                        token,
+                        wx_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 停车状态

@@ -4,6 +4,7 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/partner-papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
         by_contract_id::ByContractId(self.0.push_param(&contract_id))
     }
@@ -14,10 +15,12 @@ pub mod by_contract_id {
     pub struct ByContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByContractId<'a> {
         /// `/v3/partner-papay/contracts/{contract_id}/fail-notify`
+        #[inline]
         pub fn fail_notify(self) -> fail_notify::FailNotify<'a> {
             fail_notify::FailNotify(self.0.push("fail-notify"))
         }
         /// `/v3/partner-papay/contracts/{contract_id}/notify`
+        #[inline]
         pub fn notify(self) -> notify::Notify<'a> {
             notify::Notify(self.0.push("notify"))
         }
@@ -32,6 +35,7 @@ pub mod by_contract_id {
             /// 若在可扣费期内扣费失败，商户在可通知时间段可以选择性调用「重试扣费通知」接口，提醒用户补足余额待下次扣费。 [官方文档](https://pay.weixin.qq.com/wiki/doc/api/wxpay_v2/papay/chapter5_16.shtml)
             ///
             /// `POST /v3/partner-papay/contracts/{contract_id}/fail-notify`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -80,12 +84,27 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sp_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sp_appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sp_appid,
+                            sub_mchid,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -99,6 +118,7 @@ pub mod by_contract_id {
             /// 商户进行委托代扣扣费前需要在可通知时间段内调用「预扣费通知」的接口为用户发送扣费提醒，并设定预计扣费金额，经过扣费等待期后，在可扣费期内可发起扣费，扣款金额不能高于预计扣费金额，扣费失败可主动发起重试扣费（重试次数由其他规则限制），直到扣费成功，或者可扣费期结束。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/entrusted-payment/json/partner-deduct-notify.html)
             ///
             /// `POST /v3/partner-papay/contracts/{contract_id}/notify`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -153,14 +173,33 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    deduct_duration: o.opt("deduct_duration")?,
-                    estimated_amount: o.req("estimated_amount")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sp_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("deduct_duration"),
+                    o.req("estimated_amount"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sp_appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(deduct_duration),
+                        Some(estimated_amount),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sp_appid,
+                            sub_mchid,
+                            sub_appid,
+                            deduct_duration,
+                            estimated_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 扣费持续时间
@@ -191,10 +230,10 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    count: o.req("count")?,
-                    unit: o.opt("unit")?,
-                })
+                match (o.req("count"), o.opt("unit")) {
+                    (Some(count), Some(unit)) => Ok(Self { count, unit }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 预计扣费金额信息
@@ -225,10 +264,10 @@ pub mod by_contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.req("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct Batches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Batches<'a> {
     /// `/v3/partner-transfer/batches/batch-id`
+    #[inline]
     pub fn batch_id(self) -> batch_id::BatchId<'a> {
         batch_id::BatchId(self.0.push("batch-id"))
     }
     /// `/v3/partner-transfer/batches/out-batch-no`
+    #[inline]
     pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
         out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Batches<'a> {
     /// 服务商可以通过该接口，批量向用户零钱进行转账操作。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_1.shtml)
     ///
     /// `POST /v3/partner-transfer/batches`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -107,21 +110,54 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sub_mchid: o.req("sub_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            authorization_type: o.req("authorization_type")?,
-            out_batch_no: o.req("out_batch_no")?,
-            batch_name: o.req("batch_name")?,
-            batch_remark: o.req("batch_remark")?,
-            total_amount: o.req("total_amount")?,
-            total_num: o.req("total_num")?,
-            transfer_detail_list: o.req("transfer_detail_list")?,
-            sp_appid: o.opt("sp_appid")?,
-            transfer_purpose: o.opt("transfer_purpose")?,
-            transfer_scene: o.opt("transfer_scene")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("sub_mchid"),
+            o.opt("sub_appid"),
+            o.req("authorization_type"),
+            o.req("out_batch_no"),
+            o.req("batch_name"),
+            o.req("batch_remark"),
+            o.req("total_amount"),
+            o.req("total_num"),
+            o.req("transfer_detail_list"),
+            o.opt("sp_appid"),
+            o.opt("transfer_purpose"),
+            o.opt("transfer_scene"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sub_mchid),
+                Some(sub_appid),
+                Some(authorization_type),
+                Some(out_batch_no),
+                Some(batch_name),
+                Some(batch_remark),
+                Some(total_amount),
+                Some(total_num),
+                Some(transfer_detail_list),
+                Some(sp_appid),
+                Some(transfer_purpose),
+                Some(transfer_scene),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sub_mchid,
+                    sub_appid,
+                    authorization_type,
+                    out_batch_no,
+                    batch_name,
+                    batch_remark,
+                    total_amount,
+                    total_num,
+                    transfer_detail_list,
+                    sp_appid,
+                    transfer_purpose,
+                    transfer_scene,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 特约商户授权类型
@@ -232,14 +268,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_detail_no: o.req("out_detail_no")?,
-            transfer_amount: o.req("transfer_amount")?,
-            transfer_remark: o.req("transfer_remark")?,
-            openid: o.req("openid")?,
-            user_name: o.req("user_name")?,
-            user_id_card: o.opt("user_id_card")?,
-        })
+        match (
+            o.req("out_detail_no"),
+            o.req("transfer_amount"),
+            o.req("transfer_remark"),
+            o.req("openid"),
+            o.req("user_name"),
+            o.opt("user_id_card"),
+        ) {
+            (
+                Some(out_detail_no),
+                Some(transfer_amount),
+                Some(transfer_remark),
+                Some(openid),
+                Some(user_name),
+                Some(user_id_card),
+            ) => {
+                Ok(Self {
+                    out_detail_no,
+                    transfer_amount,
+                    transfer_remark,
+                    openid,
+                    user_name,
+                    user_id_card,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 批量转账用途
@@ -395,11 +450,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-            batch_id: o.req("batch_id")?,
-            create_time: o.req("create_time")?,
-        })
+        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
+            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
+                Ok(Self {
+                    out_batch_no,
+                    batch_id,
+                    create_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/partner-transfer/batches/batch-id`
@@ -408,6 +468,7 @@ pub mod batch_id {
     pub struct BatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BatchId<'a> {
         /// `/v3/partner-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
             by_batch_id::ByBatchId(self.0.push_param(&batch_id))
         }
@@ -418,6 +479,7 @@ pub mod batch_id {
         pub struct ByBatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBatchId<'a> {
             /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -426,6 +488,7 @@ pub mod batch_id {
             /// 服务商可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_7.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_2.shtml)
             ///
             /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -473,12 +536,27 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_status: o.opt("detail_status")?,
-                })
+                match (
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_status"),
+                ) {
+                    (
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_status),
+                    ) => {
+                        Ok(Self {
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -670,31 +748,84 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    batch_status: o.req("batch_status")?,
-                    batch_type: o.req("batch_type")?,
-                    authorization_type: o.req("authorization_type")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_num: o.opt("success_num")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_num: o.opt("fail_num")?,
-                    transfer_detail_list: o.opt("transfer_detail_list")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    transfer_purpose: o.opt("transfer_purpose")?,
-                    transfer_scene: o.opt("transfer_scene")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.opt("sub_appid"),
+                    o.req("batch_status"),
+                    o.req("batch_type"),
+                    o.req("authorization_type"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_num"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_num"),
+                    o.opt("transfer_detail_list"),
+                    o.opt("sp_appid"),
+                    o.opt("transfer_purpose"),
+                    o.opt("transfer_scene"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(sub_appid),
+                        Some(batch_status),
+                        Some(batch_type),
+                        Some(authorization_type),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(transfer_detail_list),
+                        Some(sp_appid),
+                        Some(transfer_purpose),
+                        Some(transfer_scene),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            out_batch_no,
+                            batch_id,
+                            sub_appid,
+                            batch_status,
+                            batch_type,
+                            authorization_type,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            transfer_detail_list,
+                            sp_appid,
+                            transfer_purpose,
+                            transfer_scene,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次关闭原因
@@ -788,11 +919,20 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_status: o.req("detail_status")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_status"),
+                ) {
+                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批量转账用途
@@ -925,6 +1065,7 @@ pub mod batch_id {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id`
+                #[inline]
                 pub fn detail_id(self) -> detail_id::DetailId<'a> {
                     detail_id::DetailId(self.0.push("detail-id"))
                 }
@@ -935,6 +1076,7 @@ pub mod batch_id {
                 pub struct DetailId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> DetailId<'a> {
                     /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`: `detail_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn detail_id(
                         self,
                         detail_id: &str,
@@ -954,6 +1096,7 @@ pub mod batch_id {
                         /// 服务商可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_8.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_3.shtml)
                         ///
                         /// `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -1061,25 +1204,66 @@ pub mod batch_id {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sp_mchid: o.req("sp_mchid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                appid: o.opt("appid")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                detail_status: o.req("detail_status")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                openid: o.req("openid")?,
-                                username: o.req("username")?,
-                                initiate_time: o.req("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                                account_type: o.opt("account_type")?,
-                                bank_name: o.opt("bank_name")?,
-                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
-                            })
+                            match (
+                                o.req("sp_mchid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.opt("appid"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("detail_status"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.opt("fail_reason"),
+                                o.req("openid"),
+                                o.req("username"),
+                                o.req("initiate_time"),
+                                o.req("update_time"),
+                                o.opt("account_type"),
+                                o.opt("bank_name"),
+                                o.opt("bank_card_number_tail"),
+                            ) {
+                                (
+                                    Some(sp_mchid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(appid),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(detail_status),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(fail_reason),
+                                    Some(openid),
+                                    Some(username),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                    Some(account_type),
+                                    Some(bank_name),
+                                    Some(bank_card_number_tail),
+                                ) => {
+                                    Ok(Self {
+                                        sp_mchid,
+                                        out_batch_no,
+                                        batch_id,
+                                        appid,
+                                        out_detail_no,
+                                        detail_id,
+                                        detail_status,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        fail_reason,
+                                        openid,
+                                        username,
+                                        initiate_time,
+                                        update_time,
+                                        account_type,
+                                        bank_name,
+                                        bank_card_number_tail,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -1093,6 +1277,7 @@ pub mod out_batch_no {
     pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutBatchNo<'a> {
         /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_batch_no(
             self,
             out_batch_no: &str,
@@ -1106,6 +1291,7 @@ pub mod out_batch_no {
         pub struct ByOutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutBatchNo<'a> {
             /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -1114,6 +1300,7 @@ pub mod out_batch_no {
             /// 服务商可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_9.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_4.shtml)
             ///
             /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -1161,12 +1348,27 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_status: o.opt("detail_status")?,
-                })
+                match (
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_status"),
+                ) {
+                    (
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_status),
+                    ) => {
+                        Ok(Self {
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 明细状态
@@ -1362,31 +1564,84 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    batch_status: o.req("batch_status")?,
-                    batch_type: o.req("batch_type")?,
-                    authorization_type: o.req("authorization_type")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_num: o.opt("success_num")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_num: o.opt("fail_num")?,
-                    transfer_detail_list: o.req("transfer_detail_list")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    transfer_purpose: o.opt("transfer_purpose")?,
-                    transfer_scene: o.opt("transfer_scene")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.opt("sub_appid"),
+                    o.req("batch_status"),
+                    o.req("batch_type"),
+                    o.req("authorization_type"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_num"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_num"),
+                    o.req("transfer_detail_list"),
+                    o.opt("sp_appid"),
+                    o.opt("transfer_purpose"),
+                    o.opt("transfer_scene"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(sub_appid),
+                        Some(batch_status),
+                        Some(batch_type),
+                        Some(authorization_type),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(transfer_detail_list),
+                        Some(sp_appid),
+                        Some(transfer_purpose),
+                        Some(transfer_scene),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            out_batch_no,
+                            batch_id,
+                            sub_appid,
+                            batch_status,
+                            batch_type,
+                            authorization_type,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            transfer_detail_list,
+                            sp_appid,
+                            transfer_purpose,
+                            transfer_scene,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次关闭原因
@@ -1480,11 +1735,20 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_status: o.req("detail_status")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_status"),
+                ) {
+                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批量转账用途
@@ -1617,6 +1881,7 @@ pub mod out_batch_no {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no`
+                #[inline]
                 pub fn out_detail_no(self) -> out_detail_no::OutDetailNo<'a> {
                     out_detail_no::OutDetailNo(self.0.push("out-detail-no"))
                 }
@@ -1627,6 +1892,7 @@ pub mod out_batch_no {
                 pub struct OutDetailNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> OutDetailNo<'a> {
                     /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_detail_no(
                         self,
                         out_detail_no: &str,
@@ -1648,6 +1914,7 @@ pub mod out_batch_no {
                         /// 商户明细单号查单接口。转账处理后延迟一段时间（异步进行转账），服务商可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_10.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter3_5.shtml)
                         ///
                         /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -1755,25 +2022,66 @@ pub mod out_batch_no {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sp_mchid: o.req("sp_mchid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                appid: o.opt("appid")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                detail_status: o.req("detail_status")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                openid: o.req("openid")?,
-                                username: o.req("username")?,
-                                initiate_time: o.req("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                                account_type: o.opt("account_type")?,
-                                bank_name: o.opt("bank_name")?,
-                                bank_card_number_tail: o.opt("bank_card_number_tail")?,
-                            })
+                            match (
+                                o.req("sp_mchid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.opt("appid"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("detail_status"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.opt("fail_reason"),
+                                o.req("openid"),
+                                o.req("username"),
+                                o.req("initiate_time"),
+                                o.req("update_time"),
+                                o.opt("account_type"),
+                                o.opt("bank_name"),
+                                o.opt("bank_card_number_tail"),
+                            ) {
+                                (
+                                    Some(sp_mchid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(appid),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(detail_status),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(fail_reason),
+                                    Some(openid),
+                                    Some(username),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                    Some(account_type),
+                                    Some(bank_name),
+                                    Some(bank_card_number_tail),
+                                ) => {
+                                    Ok(Self {
+                                        sp_mchid,
+                                        out_batch_no,
+                                        batch_id,
+                                        appid,
+                                        out_detail_no,
+                                        detail_id,
+                                        detail_status,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        fail_reason,
+                                        openid,
+                                        username,
+                                        initiate_time,
+                                        update_time,
+                                        account_type,
+                                        bank_name,
+                                        bank_card_number_tail,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }

@@ -4,22 +4,27 @@
 pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Contracts<'a> {
     /// `/v3/password-exempt-contract/contracts/ecommerce`
+    #[inline]
     pub fn ecommerce(self) -> ecommerce::Ecommerce<'a> {
         ecommerce::Ecommerce(self.0.push("ecommerce"))
     }
     /// `/v3/password-exempt-contract/contracts/normal`
+    #[inline]
     pub fn normal(self) -> normal::Normal<'a> {
         normal::Normal(self.0.push("normal"))
     }
     /// `/v3/password-exempt-contract/contracts/qs`
+    #[inline]
     pub fn qs(self) -> qs::Qs<'a> {
         qs::Qs(self.0.push("qs"))
     }
     /// `/v3/password-exempt-contract/contracts/service-id`
+    #[inline]
     pub fn service_id(self) -> service_id::ServiceId<'a> {
         service_id::ServiceId(self.0.push("service-id"))
     }
     /// `/v3/password-exempt-contract/contracts/service-provider`
+    #[inline]
     pub fn service_provider(self) -> service_provider::ServiceProvider<'a> {
         service_provider::ServiceProvider(self.0.push("service-provider"))
     }
@@ -30,6 +35,7 @@ pub mod ecommerce {
     pub struct Ecommerce<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Ecommerce<'a> {
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -40,10 +46,12 @@ pub mod ecommerce {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
             /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
+            #[inline]
             pub fn pay_redirect_sign(self) -> pay_redirect_sign::PayRedirectSign<'a> {
                 pay_redirect_sign::PayRedirectSign(self.0.push("pay-redirect-sign"))
             }
@@ -58,6 +66,7 @@ pub mod ecommerce {
                 /// 电商收付通服务商从商户小程序拉起微信签约小程序发起签约前，需先后台调用预签约接口完成预签约，获取预签约ID，再拉起微信签约小程序；用户完成签约授权后，再返回商户小程序。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知; 商户获取的签约会话有效期为2小时。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-mini-program-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -116,14 +125,33 @@ pub mod ecommerce {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
@@ -174,14 +202,33 @@ pub mod ecommerce {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        sign_mp_appid: o.req("sign_mp_appid")?,
-                        sign_mp_path: o.req("sign_mp_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("sign_mp_appid"),
+                        o.req("sign_mp_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(sign_mp_appid),
+                            Some(sign_mp_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                                sign_mp_appid,
+                                sign_mp_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -195,6 +242,7 @@ pub mod ecommerce {
                 /// 电商收付通服务商下单成功并获取`prepay_id`后，需先调用该预签约接口完成预签约。预签约成功后，若用户支付成功、且操作未超时（预签约会话在2小时的有效期内）、且无其他特殊原因，将提示用户可以开通免密支付签约；预签约失败时，将不会提示用户开通免密支付。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/ec-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -258,15 +306,36 @@ pub mod ecommerce {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        prepay_id: o.req("prepay_id")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("prepay_id"),
+                        o.req("openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(prepay_id),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                prepay_id,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
@@ -302,11 +371,20 @@ pub mod ecommerce {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                    ) {
+                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
+                            Ok(Self {
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -318,6 +396,7 @@ pub mod normal {
     pub struct Normal<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Normal<'a> {
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -328,10 +407,12 @@ pub mod normal {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
             /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
+            #[inline]
             pub fn pay_redirect_sign(self) -> pay_redirect_sign::PayRedirectSign<'a> {
                 pay_redirect_sign::PayRedirectSign(self.0.push("pay-redirect-sign"))
             }
@@ -346,6 +427,7 @@ pub mod normal {
                 /// 直连商户从商户小程序拉起微信签约小程序发起签约前，需先后台调用预签约接口完成预签约，获取预签约ID，再拉起微信签约小程序；用户完成签约授权后，再返回商户小程序。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知; 商户获取的签约会话有效期为2小时。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-mini-program-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -404,14 +486,33 @@ pub mod normal {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
@@ -462,14 +563,33 @@ pub mod normal {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        sign_mp_appid: o.req("sign_mp_appid")?,
-                        sign_mp_path: o.req("sign_mp_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("sign_mp_appid"),
+                        o.req("sign_mp_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(sign_mp_appid),
+                            Some(sign_mp_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                                sign_mp_appid,
+                                sign_mp_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -483,6 +603,7 @@ pub mod normal {
                 /// 直连商户下单成功并获取`prepay_id`后，需先调用该预签约接口完成预签约。预签约成功后，若用户支付成功、且操作未超时（预签约会话在2小时的有效期内）、且无其他特殊原因，将提示用户可以开通免密支付签约；预签约失败时，将不会提示用户开通免密支付。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/sign/normal-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -546,15 +667,36 @@ pub mod normal {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        prepay_id: o.req("prepay_id")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("prepay_id"),
+                        o.req("openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(prepay_id),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                prepay_id,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
@@ -590,11 +732,20 @@ pub mod normal {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                    ) {
+                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
+                            Ok(Self {
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -606,6 +757,7 @@ pub mod qs {
     pub struct Qs<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Qs<'a> {
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -616,10 +768,12 @@ pub mod qs {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
             /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
+            #[inline]
             pub fn pay_redirect_sign(self) -> pay_redirect_sign::PayRedirectSign<'a> {
                 pay_redirect_sign::PayRedirectSign(self.0.push("pay-redirect-sign"))
             }
@@ -634,6 +788,7 @@ pub mod qs {
                 /// 从业机构服务商从商户小程序拉起微信签约小程序发起签约前，需先后台调用预签约接口完成预签约，获取预签约ID，再拉起微信签约小程序；用户完成签约授权后，再返回商户小程序。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知; 商户获取的签约会话有效期为2小时。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-mini-program-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -707,17 +862,42 @@ pub mod qs {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        sub_appid: o.req("sub_appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        openid: o.opt("openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("sub_appid"),
+                        o.req("sub_mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.opt("openid"),
+                        o.opt("sub_openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(sub_mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(openid),
+                            Some(sub_openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                sub_appid,
+                                sub_mchid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                openid,
+                                sub_openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
@@ -768,14 +948,33 @@ pub mod qs {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        sign_mp_appid: o.req("sign_mp_appid")?,
-                        sign_mp_path: o.req("sign_mp_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("sign_mp_appid"),
+                        o.req("sign_mp_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(sign_mp_appid),
+                            Some(sign_mp_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                                sign_mp_appid,
+                                sign_mp_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -789,6 +988,7 @@ pub mod qs {
                 /// 从业机构服务商下单成功并获取`prepay_id`后，在把`prepay_id`返回给商户系统前，需先调用该预签约接口完成预签约。预签约成功后，若用户支付成功、且操作未超时（预签约会话在2小时的有效期内）、且无其他特殊原因，将提示用户可以开通免密支付签约；预签约失败时，将不会提示用户开通免密支付。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/qs-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -867,18 +1067,45 @@ pub mod qs {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        sub_appid: o.req("sub_appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        prepay_id: o.req("prepay_id")?,
-                        openid: o.opt("openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("sub_appid"),
+                        o.req("sub_mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("prepay_id"),
+                        o.opt("openid"),
+                        o.opt("sub_openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(sub_mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(prepay_id),
+                            Some(openid),
+                            Some(sub_openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                sub_appid,
+                                sub_mchid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                prepay_id,
+                                openid,
+                                sub_openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
@@ -914,11 +1141,20 @@ pub mod qs {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                    ) {
+                        (Some(mchid), Some(service_id), Some(out_contract_code)) => {
+                            Ok(Self {
+                                mchid,
+                                service_id,
+                                out_contract_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -930,6 +1166,7 @@ pub mod service_id {
     pub struct ServiceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ServiceId<'a> {
         /// `/v3/password-exempt-contract/contracts/service-id/{service_id}`: `service_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn service_id(self, service_id: i64) -> by_service_id::ByServiceId<'a> {
             by_service_id::ByServiceId(self.0.push_param(&service_id))
         }
@@ -940,6 +1177,7 @@ pub mod service_id {
         pub struct ByServiceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByServiceId<'a> {
             /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code`
+            #[inline]
             pub fn out_contract_code(self) -> out_contract_code::OutContractCode<'a> {
                 out_contract_code::OutContractCode(self.0.push("out-contract-code"))
             }
@@ -950,6 +1188,7 @@ pub mod service_id {
             pub struct OutContractCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutContractCode<'a> {
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`: `out_contract_code` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_contract_code(
                     self,
                     out_contract_code: &str,
@@ -967,6 +1206,7 @@ pub mod service_id {
                 );
                 impl<'a> ByOutContractCode<'a> {
                     /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
+                    #[inline]
                     pub fn terminate(self) -> terminate::Terminate<'a> {
                         terminate::Terminate(self.0.push("terminate"))
                     }
@@ -975,6 +1215,7 @@ pub mod service_id {
                     /// 通过商户协议号查询协议。 直连商户、普通服务商、从业机构服务商、电商收付通服务商均可以通过该接口发起签约协议的查询。 前置条件：商户已经成功获取过免密支付的签约协议。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/get-by-code.html)
                     ///
                     /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1060,20 +1301,51 @@ pub mod service_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mchid: o.req("mchid")?,
-                            contract_id: o.req("contract_id")?,
-                            appid: o.req("appid")?,
-                            openid: o.req("openid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            service_id: o.req("service_id")?,
-                            out_contract_code: o.req("out_contract_code")?,
-                            contract_display_account: o.opt("contract_display_account")?,
-                            contract_state: o.req("contract_state")?,
-                            contract_signed_time: o.req("contract_signed_time")?,
-                            contract_terminate_info: o.opt("contract_terminate_info")?,
-                        })
+                        match (
+                            o.req("mchid"),
+                            o.req("contract_id"),
+                            o.req("appid"),
+                            o.req("openid"),
+                            o.opt("sub_appid"),
+                            o.opt("sub_openid"),
+                            o.req("service_id"),
+                            o.req("out_contract_code"),
+                            o.opt("contract_display_account"),
+                            o.req("contract_state"),
+                            o.req("contract_signed_time"),
+                            o.opt("contract_terminate_info"),
+                        ) {
+                            (
+                                Some(mchid),
+                                Some(contract_id),
+                                Some(appid),
+                                Some(openid),
+                                Some(sub_appid),
+                                Some(sub_openid),
+                                Some(service_id),
+                                Some(out_contract_code),
+                                Some(contract_display_account),
+                                Some(contract_state),
+                                Some(contract_signed_time),
+                                Some(contract_terminate_info),
+                            ) => {
+                                Ok(Self {
+                                    mchid,
+                                    contract_id,
+                                    appid,
+                                    openid,
+                                    sub_appid,
+                                    sub_openid,
+                                    service_id,
+                                    out_contract_code,
+                                    contract_display_account,
+                                    contract_state,
+                                    contract_signed_time,
+                                    contract_terminate_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 协议解约信息
@@ -1119,13 +1391,24 @@ pub mod service_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            contract_termination_mode: o
-                                .req("contract_termination_mode")?,
-                            contract_terminated_time: o.opt("contract_terminated_time")?,
-                            contract_termination_remark: o
-                                .opt("contract_termination_remark")?,
-                        })
+                        match (
+                            o.req("contract_termination_mode"),
+                            o.opt("contract_terminated_time"),
+                            o.opt("contract_termination_remark"),
+                        ) {
+                            (
+                                Some(contract_termination_mode),
+                                Some(contract_terminated_time),
+                                Some(contract_termination_remark),
+                            ) => {
+                                Ok(Self {
+                                    contract_termination_mode,
+                                    contract_terminated_time,
+                                    contract_termination_remark,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
@@ -1138,6 +1421,7 @@ pub mod service_id {
                         /// 通过商户协议号解约协议。 直连商户、普通服务商、从业机构服务商、电商收付通服务商均可以通过该接口发起签约协议的解约。 前置条件：对应的签约协议是已生效状态的签约协议。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/password-free-contract/contracts/terminate-by-code.html)
                         ///
                         /// `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -1174,10 +1458,14 @@ pub mod service_id {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                contract_termination_remark: o
-                                    .req("contract_termination_remark")?,
-                            })
+                            match o.req("contract_termination_remark") {
+                                Some(contract_termination_remark) => {
+                                    Ok(Self {
+                                        contract_termination_remark,
+                                    })
+                                }
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
@@ -1213,11 +1501,20 @@ pub mod service_id {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                service_id: o.req("service_id")?,
-                                out_contract_code: o.req("out_contract_code")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("service_id"),
+                                o.req("out_contract_code"),
+                            ) {
+                                (Some(mchid), Some(service_id), Some(out_contract_code)) => {
+                                    Ok(Self {
+                                        mchid,
+                                        service_id,
+                                        out_contract_code,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -1231,6 +1528,7 @@ pub mod service_provider {
     pub struct ServiceProvider<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ServiceProvider<'a> {
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign`
+        #[inline]
         pub fn pre_entrust_sign(self) -> pre_entrust_sign::PreEntrustSign<'a> {
             pre_entrust_sign::PreEntrustSign(self.0.push("pre-entrust-sign"))
         }
@@ -1241,10 +1539,12 @@ pub mod service_provider {
         pub struct PreEntrustSign<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PreEntrustSign<'a> {
             /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program`
+            #[inline]
             pub fn mini_program(self) -> mini_program::MiniProgram<'a> {
                 mini_program::MiniProgram(self.0.push("mini-program"))
             }
             /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
+            #[inline]
             pub fn pay_redirect_sign(self) -> pay_redirect_sign::PayRedirectSign<'a> {
                 pay_redirect_sign::PayRedirectSign(self.0.push("pay-redirect-sign"))
             }
@@ -1259,6 +1559,7 @@ pub mod service_provider {
                 /// 服务商从商户小程序拉起微信签约小程序发起签约前，需先后台调用预签约接口完成预签约，获取预签约ID，再拉起微信签约小程序；用户完成签约授权后，再返回商户小程序。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知; 商户获取的签约会话有效期为2小时。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-mini-program-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1332,17 +1633,42 @@ pub mod service_provider {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.req("sp_appid")?,
-                        sp_openid: o.opt("sp_openid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.req("sub_appid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                    })
+                    match (
+                        o.req("sp_appid"),
+                        o.opt("sp_openid"),
+                        o.req("sub_mchid"),
+                        o.req("sub_appid"),
+                        o.opt("sub_openid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(sp_openid),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(sub_openid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                sp_openid,
+                                sub_mchid,
+                                sub_appid,
+                                sub_openid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
@@ -1398,15 +1724,36 @@ pub mod service_provider {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        pre_entrustweb_id: o.req("pre_entrustweb_id")?,
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        sign_mp_appid: o.req("sign_mp_appid")?,
-                        sign_mp_path: o.req("sign_mp_path")?,
-                    })
+                    match (
+                        o.req("pre_entrustweb_id"),
+                        o.req("mchid"),
+                        o.req("sub_mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("sign_mp_appid"),
+                        o.req("sign_mp_path"),
+                    ) {
+                        (
+                            Some(pre_entrustweb_id),
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(sign_mp_appid),
+                            Some(sign_mp_path),
+                        ) => {
+                            Ok(Self {
+                                pre_entrustweb_id,
+                                mchid,
+                                sub_mchid,
+                                service_id,
+                                out_contract_code,
+                                sign_mp_appid,
+                                sign_mp_path,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1420,6 +1767,7 @@ pub mod service_provider {
                 /// 服务商下单成功并获取`prepay_id`后，需先调用该预签约接口完成预签约。预签约成功后，若用户支付成功、且操作未超时（预签约会话在2小时的有效期内）、且无其他特殊原因，将提示用户可以开通免密支付签约；预签约失败时，将不会提示用户开通免密支付。 注意 用户在微信的页面中完成免密支付签约后，微信会同时将签约信息通过异步通知的方式通知给商户后台。 如果用户放弃签约或签约失败则不通知。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-password-free-contract/sign/sp-pay-redirect-sign-pre-entrust-sign.html)
                 ///
                 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1498,18 +1846,45 @@ pub mod service_provider {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.req("sp_appid")?,
-                        sp_openid: o.opt("sp_openid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.req("sub_appid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                        notify_url: o.req("notify_url")?,
-                        contract_display_account: o.req("contract_display_account")?,
-                        prepay_id: o.req("prepay_id")?,
-                    })
+                    match (
+                        o.req("sp_appid"),
+                        o.opt("sp_openid"),
+                        o.req("sub_mchid"),
+                        o.req("sub_appid"),
+                        o.opt("sub_openid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                        o.req("notify_url"),
+                        o.req("contract_display_account"),
+                        o.req("prepay_id"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(sp_openid),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(sub_openid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                            Some(notify_url),
+                            Some(contract_display_account),
+                            Some(prepay_id),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                sp_openid,
+                                sub_mchid,
+                                sub_appid,
+                                sub_openid,
+                                service_id,
+                                out_contract_code,
+                                notify_url,
+                                contract_display_account,
+                                prepay_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
@@ -1550,12 +1925,27 @@ pub mod service_provider {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        service_id: o.req("service_id")?,
-                        out_contract_code: o.req("out_contract_code")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("sub_mchid"),
+                        o.req("service_id"),
+                        o.req("out_contract_code"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(service_id),
+                            Some(out_contract_code),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                service_id,
+                                out_contract_code,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

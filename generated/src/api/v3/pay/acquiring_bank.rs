@@ -4,6 +4,7 @@
 pub struct AcquiringBank<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> AcquiringBank<'a> {
     /// `/v3/pay/acquiring-bank/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -14,6 +15,7 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/pay/acquiring-bank/transactions/exposure`
+        #[inline]
         pub fn exposure(self) -> exposure::Exposure<'a> {
             exposure::Exposure(self.0.push("exposure"))
         }
@@ -28,6 +30,7 @@ pub mod transactions {
             /// 从业机构查询微信分付曝光建议
             ///
             /// `POST /v3/pay/acquiring-bank/transactions/exposure`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -89,15 +92,36 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    acquiring_bank_id: o.req("acquiring_bank_id")?,
-                    acquiring_bank_appid: o.opt("acquiring_bank_appid")?,
-                    merchant_id: o.req("merchant_id")?,
-                    merchant_appid: o.opt("merchant_appid")?,
-                    channel_id: o.req("channel_id")?,
-                    payer: o.req("payer")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                })
+                match (
+                    o.req("acquiring_bank_id"),
+                    o.opt("acquiring_bank_appid"),
+                    o.req("merchant_id"),
+                    o.opt("merchant_appid"),
+                    o.req("channel_id"),
+                    o.req("payer"),
+                    o.req("out_trade_no"),
+                ) {
+                    (
+                        Some(acquiring_bank_id),
+                        Some(acquiring_bank_appid),
+                        Some(merchant_id),
+                        Some(merchant_appid),
+                        Some(channel_id),
+                        Some(payer),
+                        Some(out_trade_no),
+                    ) => {
+                        Ok(Self {
+                            acquiring_bank_id,
+                            acquiring_bank_appid,
+                            merchant_id,
+                            merchant_appid,
+                            channel_id,
+                            payer,
+                            out_trade_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -133,11 +157,24 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    acquiring_bank_openid: o.opt("acquiring_bank_openid")?,
-                    phone_number_hash: o.opt("phone_number_hash")?,
-                    merchant_openid: o.opt("merchant_openid")?,
-                })
+                match (
+                    o.opt("acquiring_bank_openid"),
+                    o.opt("phone_number_hash"),
+                    o.opt("merchant_openid"),
+                ) {
+                    (
+                        Some(acquiring_bank_openid),
+                        Some(phone_number_hash),
+                        Some(merchant_openid),
+                    ) => {
+                        Ok(Self {
+                            acquiring_bank_openid,
+                            phone_number_hash,
+                            merchant_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
@@ -166,10 +203,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fqf_exposure: o.req("fqf_exposure")?,
-                    market_exposure_token: o.opt("market_exposure_token")?,
-                })
+                match (o.req("fqf_exposure"), o.opt("market_exposure_token")) {
+                    (Some(fqf_exposure), Some(market_exposure_token)) => {
+                        Ok(Self {
+                            fqf_exposure,
+                            market_exposure_token,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,10 +4,12 @@
 pub struct Instal<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Instal<'a> {
     /// `/v3/pay/instal/exposure`
+    #[inline]
     pub fn exposure(self) -> exposure::Exposure<'a> {
         exposure::Exposure(self.0.push("exposure"))
     }
     /// `/v3/pay/instal/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
@@ -22,6 +24,7 @@ pub mod exposure {
         /// 获取微信分付曝光建议
         ///
         /// `POST /v3/pay/instal/exposure`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -72,13 +75,30 @@ pub mod exposure {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                user_id_type: o.req("user_id_type")?,
-                openid: o.opt("openid")?,
-                phone_number_hash: o.opt("phone_number_hash")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("user_id_type"),
+                o.opt("openid"),
+                o.opt("phone_number_hash"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(appid),
+                    Some(user_id_type),
+                    Some(openid),
+                    Some(phone_number_hash),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        user_id_type,
+                        openid,
+                        phone_number_hash,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户ID的类型
@@ -166,9 +186,10 @@ pub mod exposure {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                recommend_exposure: o.req("recommend_exposure")?,
-            })
+            match o.req("recommend_exposure") {
+                Some(recommend_exposure) => Ok(Self { recommend_exposure }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -178,6 +199,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/pay/instal/partner/exposure`
+        #[inline]
         pub fn exposure(self) -> exposure::Exposure<'a> {
             exposure::Exposure(self.0.push("exposure"))
         }
@@ -192,6 +214,7 @@ pub mod partner {
             /// 获取微信分付曝光建议
             ///
             /// `POST /v3/pay/instal/partner/exposure`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -243,13 +266,30 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sub_appid: o.req("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    user_id: o.opt("user_id")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sp_appid"),
+                    o.req("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.opt("user_id"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sp_appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(user_id),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sp_appid,
+                            sub_appid,
+                            sub_mchid,
+                            user_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户ID
@@ -290,12 +330,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    user_id_type: o.opt("user_id_type")?,
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    phone_number_hash: o.opt("phone_number_hash")?,
-                })
+                match (
+                    o.opt("user_id_type"),
+                    o.opt("sp_openid"),
+                    o.opt("sub_openid"),
+                    o.opt("phone_number_hash"),
+                ) {
+                    (
+                        Some(user_id_type),
+                        Some(sp_openid),
+                        Some(sub_openid),
+                        Some(phone_number_hash),
+                    ) => {
+                        Ok(Self {
+                            user_id_type,
+                            sp_openid,
+                            sub_openid,
+                            phone_number_hash,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户ID的类型
@@ -385,9 +440,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    recommend_exposure: o.req("recommend_exposure")?,
-                })
+                match o.req("recommend_exposure") {
+                    Some(recommend_exposure) => Ok(Self { recommend_exposure }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

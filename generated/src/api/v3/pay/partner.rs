@@ -4,6 +4,7 @@
 pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partner<'a> {
     /// `/v3/pay/partner/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
@@ -14,50 +15,62 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/pay/partner/transactions/app`
+        #[inline]
         pub fn app(self) -> app::App<'a> {
             app::App(self.0.push("app"))
         }
         /// `/v3/pay/partner/transactions/app-with-contract`
+        #[inline]
         pub fn app_with_contract(self) -> app_with_contract::AppWithContract<'a> {
             app_with_contract::AppWithContract(self.0.push("app-with-contract"))
         }
         /// `/v3/pay/partner/transactions/codepay`
+        #[inline]
         pub fn codepay(self) -> codepay::Codepay<'a> {
             codepay::Codepay(self.0.push("codepay"))
         }
         /// `/v3/pay/partner/transactions/exposure`
+        #[inline]
         pub fn exposure(self) -> exposure::Exposure<'a> {
             exposure::Exposure(self.0.push("exposure"))
         }
         /// `/v3/pay/partner/transactions/h5`
+        #[inline]
         pub fn h5(self) -> h5::H5<'a> {
             h5::H5(self.0.push("h5"))
         }
         /// `/v3/pay/partner/transactions/id`
+        #[inline]
         pub fn id(self) -> id::Id<'a> {
             id::Id(self.0.push("id"))
         }
         /// `/v3/pay/partner/transactions/jsapi`
+        #[inline]
         pub fn jsapi(self) -> jsapi::Jsapi<'a> {
             jsapi::Jsapi(self.0.push("jsapi"))
         }
         /// `/v3/pay/partner/transactions/jsapi-with-contract`
+        #[inline]
         pub fn jsapi_with_contract(self) -> jsapi_with_contract::JsapiWithContract<'a> {
             jsapi_with_contract::JsapiWithContract(self.0.push("jsapi-with-contract"))
         }
         /// `/v3/pay/partner/transactions/miniprogram`
+        #[inline]
         pub fn miniprogram(self) -> miniprogram::Miniprogram<'a> {
             miniprogram::Miniprogram(self.0.push("miniprogram"))
         }
         /// `/v3/pay/partner/transactions/native`
+        #[inline]
         pub fn native(self) -> native::Native<'a> {
             native::Native(self.0.push("native"))
         }
         /// `/v3/pay/partner/transactions/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
         /// `/v3/pay/partner/transactions/scannedpos`
+        #[inline]
         pub fn scannedpos(self) -> scannedpos::Scannedpos<'a> {
             scannedpos::Scannedpos(self.0.push("scannedpos"))
         }
@@ -72,6 +85,7 @@ pub mod transactions {
             /// 商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再在APP里面调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_1.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523526)
             ///
             /// `POST /v3/pay/partner/transactions/app`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -179,27 +193,72 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    settle_info: o.opt("settle_info")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    payer: o.opt("payer")?,
-                    subsidy_info: o.opt("subsidy_info")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("settle_info"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.opt("payer"),
+                    o.opt("subsidy_info"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(settle_info),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(payer),
+                        Some(subsidy_info),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            settle_info,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                            payer,
+                            subsidy_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -223,9 +282,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity: o.opt("identity")?,
-                })
+                match o.opt("identity") {
+                    Some(identity) => Ok(Self { identity }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 实名支付(需单独申请权限)
@@ -259,11 +319,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    number: o.req("number")?,
-                    name: o.req("name")?,
-                })
+                match (o.req("type"), o.req("number"), o.req("name")) {
+                    (Some(type_), Some(number), Some(name)) => {
+                        Ok(Self { type_, number, name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -361,9 +422,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_detail: o.opt("subsidy_detail")?,
-                })
+                match o.opt("subsidy_detail") {
+                    Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestSubsidyInfoSubsidyDetail
@@ -392,10 +454,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_period_type: o.req("subsidy_period_type")?,
-                    subsidy_plan: o.req("subsidy_plan")?,
-                })
+                match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+                    (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                        Ok(Self {
+                            subsidy_period_type,
+                            subsidy_plan,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 贴息方案类型
@@ -495,10 +562,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_installment_num: o.req("subsidy_installment_num")?,
-                    subsidy_percent: o.req("subsidy_percent")?,
-                })
+                match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+                    (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                        Ok(Self {
+                            subsidy_installment_num,
+                            subsidy_percent,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
@@ -524,9 +596,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -540,6 +613,7 @@ pub mod transactions {
             /// 调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按APP方式调起支付。后续调起支付会引导用户签约。
             ///
             /// `POST /v3/pay/partner/transactions/app-with-contract`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -638,24 +712,63 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    time_expire: o.opt("time_expire")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    settle_info: o.opt("settle_info")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    amount: o.req("amount")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    contract_info: o.req("contract_info")?,
-                })
+                match (
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("out_trade_no"),
+                    o.opt("time_expire"),
+                    o.opt("attach"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("settle_info"),
+                    o.opt("support_fapiao"),
+                    o.req("amount"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.req("contract_info"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(out_trade_no),
+                        Some(time_expire),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(settle_info),
+                        Some(support_fapiao),
+                        Some(amount),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(contract_info),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            description,
+                            out_trade_no,
+                            time_expire,
+                            attach,
+                            notify_url,
+                            goods_tag,
+                            settle_info,
+                            support_fapiao,
+                            amount,
+                            detail,
+                            scene_info,
+                            contract_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -686,10 +799,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约授权信息
@@ -745,15 +858,36 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_id: o.req("plan_id")?,
-                    contract_mchid: o.req("contract_mchid")?,
-                    contract_appid: o.req("contract_appid")?,
-                    contract_code: o.req("contract_code")?,
-                    request_serial: o.req("request_serial")?,
-                    contract_display_account: o.req("contract_display_account")?,
-                    contract_notify_url: o.opt("contract_notify_url")?,
-                })
+                match (
+                    o.req("plan_id"),
+                    o.req("contract_mchid"),
+                    o.req("contract_appid"),
+                    o.req("contract_code"),
+                    o.req("request_serial"),
+                    o.req("contract_display_account"),
+                    o.opt("contract_notify_url"),
+                ) {
+                    (
+                        Some(plan_id),
+                        Some(contract_mchid),
+                        Some(contract_appid),
+                        Some(contract_code),
+                        Some(request_serial),
+                        Some(contract_display_account),
+                        Some(contract_notify_url),
+                    ) => {
+                        Ok(Self {
+                            plan_id,
+                            contract_mchid,
+                            contract_appid,
+                            contract_code,
+                            request_serial,
+                            contract_display_account,
+                            contract_notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠功能
@@ -787,11 +921,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    invoice_id: o.opt("invoice_id")?,
-                    goods_detail: o.req("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                    (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            invoice_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -837,13 +976,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(unit_price),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            quantity,
+                            unit_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -877,11 +1033,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_client_ip: o.req("payer_client_ip")?,
-                    device_id: o.opt("device_id")?,
-                    store_info: o.opt("store_info")?,
-                })
+                match (
+                    o.req("payer_client_ip"),
+                    o.opt("device_id"),
+                    o.opt("store_info"),
+                ) {
+                    (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                        Ok(Self {
+                            payer_client_ip,
+                            device_id,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -922,12 +1087,22 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    name: o.opt("name")?,
-                    area_code: o.opt("area_code")?,
-                    address: o.opt("address")?,
-                })
+                match (
+                    o.opt("id"),
+                    o.opt("name"),
+                    o.opt("area_code"),
+                    o.opt("address"),
+                ) {
+                    (Some(id), Some(name), Some(area_code), Some(address)) => {
+                        Ok(Self {
+                            id,
+                            name,
+                            area_code,
+                            address,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -953,9 +1128,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match o.opt("profit_sharing") {
+                    Some(profit_sharing) => Ok(Self { profit_sharing }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
@@ -981,9 +1157,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -997,6 +1174,7 @@ pub mod transactions {
             /// 收银员使用扫码设备读取微信用户付款码以后，二维码或条码信息会传送至商户收银台，由商户收银台或者商户后台调用该接口发起支付。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-code-pay.html)
             ///
             /// `POST /v3/pay/partner/transactions/codepay`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1085,22 +1263,57 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    attach: o.opt("attach")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    scene_info: o.req("scene_info")?,
-                    detail: o.opt("detail")?,
-                    settle_info: o.opt("settle_info")?,
-                })
+                match (
+                    o.opt("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("out_trade_no"),
+                    o.opt("attach"),
+                    o.opt("goods_tag"),
+                    o.opt("support_fapiao"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.req("scene_info"),
+                    o.opt("detail"),
+                    o.opt("settle_info"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(out_trade_no),
+                        Some(attach),
+                        Some(goods_tag),
+                        Some(support_fapiao),
+                        Some(payer),
+                        Some(amount),
+                        Some(scene_info),
+                        Some(detail),
+                        Some(settle_info),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            description,
+                            out_trade_no,
+                            attach,
+                            goods_tag,
+                            support_fapiao,
+                            payer,
+                            amount,
+                            scene_info,
+                            detail,
+                            settle_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -1131,10 +1344,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠功能
@@ -1168,11 +1381,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    invoice_id: o.opt("invoice_id")?,
-                    goods_detail: o.req("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                    (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            invoice_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -1218,13 +1436,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wxpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wxpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(unit_price),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wxpay_goods_id,
+                            goods_name,
+                            quantity,
+                            unit_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1250,9 +1485,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    auth_code: o.req("auth_code")?,
-                })
+                match o.req("auth_code") {
+                    Some(auth_code) => Ok(Self { auth_code }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -1286,11 +1522,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.opt("device_ip")?,
-                    store_info: o.req("store_info")?,
-                })
+                match (o.opt("device_id"), o.opt("device_ip"), o.req("store_info")) {
+                    (Some(device_id), Some(device_ip), Some(store_info)) => {
+                        Ok(Self {
+                            device_id,
+                            device_ip,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -1321,10 +1562,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    out_id: o.opt("out_id")?,
-                })
+                match (o.opt("id"), o.opt("out_id")) {
+                    (Some(id), Some(out_id)) => Ok(Self { id, out_id }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -1350,9 +1591,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match o.opt("profit_sharing") {
+                    Some(profit_sharing) => Ok(Self { profit_sharing }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
@@ -1442,23 +1684,60 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_type: o.opt("trade_type")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    attach: o.opt("attach")?,
-                    payer: o.opt("payer")?,
-                    amount: o.opt("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.opt("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("trade_type"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("attach"),
+                    o.opt("payer"),
+                    o.opt("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(attach),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            out_trade_no,
+                            transaction_id,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            attach,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -1499,12 +1778,27 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    currency: o.opt("currency")?,
-                    payer_currency: o.opt("payer_currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("payer_total"),
+                    o.opt("currency"),
+                    o.opt("payer_currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(payer_total),
+                        Some(currency),
+                        Some(payer_currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                            payer_currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1535,10 +1829,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePromotionDetail
@@ -1612,19 +1908,48 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    stock_id: o.opt("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                    currency: o.opt("currency")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.opt("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                    o.opt("currency"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                        Some(currency),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                            currency,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePromotionDetailGoodsDetail
@@ -1670,13 +1995,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                    discount_amount: o.req("discount_amount")?,
-                    goods_remark: o.opt("goods_remark")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                    o.req("discount_amount"),
+                    o.opt("goods_remark"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(quantity),
+                        Some(unit_price),
+                        Some(discount_amount),
+                        Some(goods_remark),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            quantity,
+                            unit_price,
+                            discount_amount,
+                            goods_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1690,6 +2032,7 @@ pub mod transactions {
             /// 服务商查询微信分付曝光建议
             ///
             /// `POST /v3/pay/partner/transactions/exposure`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1746,14 +2089,33 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.req("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    payer: o.req("payer")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                })
+                match (
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.req("payer"),
+                    o.req("out_trade_no"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(payer),
+                        Some(out_trade_no),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            payer,
+                            out_trade_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1789,11 +2151,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    phone_number_hash: o.opt("phone_number_hash")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (
+                    o.opt("sp_openid"),
+                    o.opt("phone_number_hash"),
+                    o.opt("sub_openid"),
+                ) {
+                    (Some(sp_openid), Some(phone_number_hash), Some(sub_openid)) => {
+                        Ok(Self {
+                            sp_openid,
+                            phone_number_hash,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
@@ -1822,10 +2193,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fqf_exposure: o.req("fqf_exposure")?,
-                    market_exposure_token: o.opt("market_exposure_token")?,
-                })
+                match (o.req("fqf_exposure"), o.opt("market_exposure_token")) {
+                    (Some(fqf_exposure), Some(market_exposure_token)) => {
+                        Ok(Self {
+                            fqf_exposure,
+                            market_exposure_token,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1839,6 +2215,7 @@ pub mod transactions {
             /// H5支付是指商户在微信客户端外的移动端网页展示商品或服务，用户在前述页面确认使用微信支付时，商户发起本服务呼起微信客户端进行支付。主要用于触屏版的手机浏览器请求微信支付的场景，可以方便的从外部浏览器唤起微信支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_4.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523544)
             ///
             /// `POST /v3/pay/partner/transactions/h5`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1943,26 +2320,69 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    settle_info: o.opt("settle_info")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.req("scene_info")?,
-                    payer: o.opt("payer")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("settle_info"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.req("scene_info"),
+                    o.opt("payer"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(settle_info),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(payer),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            settle_info,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                            payer,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -1986,9 +2406,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity: o.opt("identity")?,
-                })
+                match o.opt("identity") {
+                    Some(identity) => Ok(Self { identity }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 实名支付(需单独申请权限)
@@ -2022,11 +2443,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    number: o.req("number")?,
-                    name: o.req("name")?,
-                })
+                match (o.req("type"), o.req("number"), o.req("name")) {
+                    (Some(type_), Some(number), Some(name)) => {
+                        Ok(Self { type_, number, name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -2137,12 +2559,27 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_client_ip: o.opt("payer_client_ip")?,
-                    device_id: o.opt("device_id")?,
-                    store_info: o.opt("store_info")?,
-                    h5_info: o.opt("h5_info")?,
-                })
+                match (
+                    o.opt("payer_client_ip"),
+                    o.opt("device_id"),
+                    o.opt("store_info"),
+                    o.opt("h5_info"),
+                ) {
+                    (
+                        Some(payer_client_ip),
+                        Some(device_id),
+                        Some(store_info),
+                        Some(h5_info),
+                    ) => {
+                        Ok(Self {
+                            payer_client_ip,
+                            device_id,
+                            store_info,
+                            h5_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -2183,12 +2620,22 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    name: o.req("name")?,
-                    area_code: o.req("area_code")?,
-                    address: o.req("address")?,
-                })
+                match (
+                    o.opt("id"),
+                    o.req("name"),
+                    o.req("area_code"),
+                    o.req("address"),
+                ) {
+                    (Some(id), Some(name), Some(area_code), Some(address)) => {
+                        Ok(Self {
+                            id,
+                            name,
+                            area_code,
+                            address,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
@@ -2214,7 +2661,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { h5_url: o.req("h5_url")? })
+                match o.req("h5_url") {
+                    Some(h5_url) => Ok(Self { h5_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -2224,6 +2674,7 @@ pub mod transactions {
         pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Id<'a> {
             /// `/v3/pay/partner/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transaction_id(
                 self,
                 transaction_id: &str,
@@ -2241,6 +2692,7 @@ pub mod transactions {
                 /// 商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。查询订单状态可通过微信支付订单号或商户订单号两种方式查询
                 ///
                 /// `GET /v3/pay/partner/transactions/id/{transaction_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -2278,10 +2730,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
@@ -2399,31 +2853,84 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.req("sp_appid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        settle_info: o.opt("settle_info")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        trade_type: o.opt("trade_type")?,
-                        trade_state: o.opt("trade_state")?,
-                        trade_state_desc: o.opt("trade_state_desc")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        description: o.req("description")?,
-                        attach: o.opt("attach")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        amount: o.req("amount")?,
-                        time_expire: o.opt("time_expire")?,
-                        notify_url: o.req("notify_url")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        limit_pay: o.opt("limit_pay")?,
-                        support_fapiao: o.opt("support_fapiao")?,
-                        detail: o.opt("detail")?,
-                        scene_info: o.opt("scene_info")?,
-                        payer: o.opt("payer")?,
-                    })
+                    match (
+                        o.req("sp_appid"),
+                        o.req("sp_mchid"),
+                        o.opt("sub_appid"),
+                        o.req("sub_mchid"),
+                        o.opt("settle_info"),
+                        o.opt("transaction_id"),
+                        o.opt("trade_type"),
+                        o.opt("trade_state"),
+                        o.opt("trade_state_desc"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("description"),
+                        o.opt("attach"),
+                        o.req("out_trade_no"),
+                        o.req("amount"),
+                        o.opt("time_expire"),
+                        o.req("notify_url"),
+                        o.opt("goods_tag"),
+                        o.opt("limit_pay"),
+                        o.opt("support_fapiao"),
+                        o.opt("detail"),
+                        o.opt("scene_info"),
+                        o.opt("payer"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(sp_mchid),
+                            Some(sub_appid),
+                            Some(sub_mchid),
+                            Some(settle_info),
+                            Some(transaction_id),
+                            Some(trade_type),
+                            Some(trade_state),
+                            Some(trade_state_desc),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(description),
+                            Some(attach),
+                            Some(out_trade_no),
+                            Some(amount),
+                            Some(time_expire),
+                            Some(notify_url),
+                            Some(goods_tag),
+                            Some(limit_pay),
+                            Some(support_fapiao),
+                            Some(detail),
+                            Some(scene_info),
+                            Some(payer),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                sp_mchid,
+                                sub_appid,
+                                sub_mchid,
+                                settle_info,
+                                transaction_id,
+                                trade_type,
+                                trade_state,
+                                trade_state_desc,
+                                bank_type,
+                                success_time,
+                                description,
+                                attach,
+                                out_trade_no,
+                                amount,
+                                time_expire,
+                                notify_url,
+                                goods_tag,
+                                limit_pay,
+                                support_fapiao,
+                                detail,
+                                scene_info,
+                                payer,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户支付金额
@@ -2464,12 +2971,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.req("payer_total")?,
-                        payer_currency: o.opt("payer_currency")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.req("payer_total"),
+                        o.opt("payer_currency"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(payer_currency),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                payer_currency,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2484,6 +3006,7 @@ pub mod transactions {
             /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_2.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523579) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523593)
             ///
             /// `POST /v3/pay/partner/transactions/jsapi`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2591,27 +3114,72 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    settle_info: o.opt("settle_info")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    payer: o.req("payer")?,
-                    subsidy_info: o.opt("subsidy_info")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("settle_info"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.req("payer"),
+                    o.opt("subsidy_info"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(settle_info),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(payer),
+                        Some(subsidy_info),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            settle_info,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                            payer,
+                            subsidy_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -2645,11 +3213,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.req("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    identity: o.opt("identity")?,
-                })
+                match (o.req("sp_openid"), o.opt("sub_openid"), o.opt("identity")) {
+                    (Some(sp_openid), Some(sub_openid), Some(identity)) => {
+                        Ok(Self {
+                            sp_openid,
+                            sub_openid,
+                            identity,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 实名支付(需单独申请权限)
@@ -2683,11 +3256,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    number: o.req("number")?,
-                    name: o.req("name")?,
-                })
+                match (o.req("type"), o.req("number"), o.req("name")) {
+                    (Some(type_), Some(number), Some(name)) => {
+                        Ok(Self { type_, number, name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -2785,9 +3359,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_detail: o.opt("subsidy_detail")?,
-                })
+                match o.opt("subsidy_detail") {
+                    Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestSubsidyInfoSubsidyDetail
@@ -2816,10 +3391,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_period_type: o.req("subsidy_period_type")?,
-                    subsidy_plan: o.req("subsidy_plan")?,
-                })
+                match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+                    (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                        Ok(Self {
+                            subsidy_period_type,
+                            subsidy_plan,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 贴息方案类型
@@ -2919,10 +3499,15 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    subsidy_installment_num: o.req("subsidy_installment_num")?,
-                    subsidy_percent: o.req("subsidy_percent")?,
-                })
+                match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+                    (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                        Ok(Self {
+                            subsidy_installment_num,
+                            subsidy_percent,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
@@ -2948,9 +3533,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -2964,6 +3550,7 @@ pub mod transactions {
             /// 商户系统先通过预签约生成token或者用户免密签约后，再调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按JSAPI方式调起支付。
             ///
             /// `POST /v3/pay/partner/transactions/jsapi-with-contract`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3065,25 +3652,66 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    time_expire: o.opt("time_expire")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    settle_info: o.opt("settle_info")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    amount: o.req("amount")?,
-                    payer: o.req("payer")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    contract_info: o.req("contract_info")?,
-                })
+                match (
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("out_trade_no"),
+                    o.opt("time_expire"),
+                    o.opt("attach"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("settle_info"),
+                    o.opt("support_fapiao"),
+                    o.req("amount"),
+                    o.req("payer"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.req("contract_info"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(out_trade_no),
+                        Some(time_expire),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(settle_info),
+                        Some(support_fapiao),
+                        Some(amount),
+                        Some(payer),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(contract_info),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            description,
+                            out_trade_no,
+                            time_expire,
+                            attach,
+                            notify_url,
+                            goods_tag,
+                            settle_info,
+                            support_fapiao,
+                            amount,
+                            payer,
+                            detail,
+                            scene_info,
+                            contract_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -3114,10 +3742,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 签约授权信息
@@ -3183,17 +3811,42 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    password_free_contract_id: o.opt("password_free_contract_id")?,
-                    token: o.opt("token")?,
-                    plan_id: o.opt("plan_id")?,
-                    contract_mchid: o.opt("contract_mchid")?,
-                    contract_appid: o.opt("contract_appid")?,
-                    contract_code: o.opt("contract_code")?,
-                    request_serial: o.opt("request_serial")?,
-                    contract_display_account: o.opt("contract_display_account")?,
-                    contract_notify_url: o.opt("contract_notify_url")?,
-                })
+                match (
+                    o.opt("password_free_contract_id"),
+                    o.opt("token"),
+                    o.opt("plan_id"),
+                    o.opt("contract_mchid"),
+                    o.opt("contract_appid"),
+                    o.opt("contract_code"),
+                    o.opt("request_serial"),
+                    o.opt("contract_display_account"),
+                    o.opt("contract_notify_url"),
+                ) {
+                    (
+                        Some(password_free_contract_id),
+                        Some(token),
+                        Some(plan_id),
+                        Some(contract_mchid),
+                        Some(contract_appid),
+                        Some(contract_code),
+                        Some(request_serial),
+                        Some(contract_display_account),
+                        Some(contract_notify_url),
+                    ) => {
+                        Ok(Self {
+                            password_free_contract_id,
+                            token,
+                            plan_id,
+                            contract_mchid,
+                            contract_appid,
+                            contract_code,
+                            request_serial,
+                            contract_display_account,
+                            contract_notify_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠功能
@@ -3227,11 +3880,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    invoice_id: o.opt("invoice_id")?,
-                    goods_detail: o.req("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                    (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            invoice_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -3277,13 +3935,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(unit_price),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            quantity,
+                            unit_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -3314,10 +3989,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -3351,11 +4028,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_client_ip: o.req("payer_client_ip")?,
-                    device_id: o.opt("device_id")?,
-                    store_info: o.opt("store_info")?,
-                })
+                match (
+                    o.req("payer_client_ip"),
+                    o.opt("device_id"),
+                    o.opt("store_info"),
+                ) {
+                    (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                        Ok(Self {
+                            payer_client_ip,
+                            device_id,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -3396,12 +4082,22 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    name: o.opt("name")?,
-                    area_code: o.opt("area_code")?,
-                    address: o.opt("address")?,
-                })
+                match (
+                    o.opt("id"),
+                    o.opt("name"),
+                    o.opt("area_code"),
+                    o.opt("address"),
+                ) {
+                    (Some(id), Some(name), Some(area_code), Some(address)) => {
+                        Ok(Self {
+                            id,
+                            name,
+                            area_code,
+                            address,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -3427,9 +4123,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match o.opt("profit_sharing") {
+                    Some(profit_sharing) => Ok(Self { profit_sharing }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
@@ -3455,9 +4152,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -3471,6 +4169,7 @@ pub mod transactions {
             /// 商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。
             ///
             /// `POST /v3/pay/partner/transactions/miniprogram`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3567,24 +4266,63 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    time_expire: o.opt("time_expire")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    amount: o.req("amount")?,
-                    payer: o.req("payer")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    settle_info: o.opt("settle_info")?,
-                })
+                match (
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("out_trade_no"),
+                    o.opt("time_expire"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("support_fapiao"),
+                    o.req("amount"),
+                    o.req("payer"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.opt("settle_info"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(out_trade_no),
+                        Some(time_expire),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(support_fapiao),
+                        Some(amount),
+                        Some(payer),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(settle_info),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            description,
+                            out_trade_no,
+                            time_expire,
+                            attach,
+                            notify_url,
+                            goods_tag,
+                            support_fapiao,
+                            amount,
+                            payer,
+                            detail,
+                            scene_info,
+                            settle_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -3615,10 +4353,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠功能
@@ -3652,11 +4390,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    invoice_id: o.opt("invoice_id")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("invoice_id"), o.opt("goods_detail")) {
+                    (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            invoice_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -3702,13 +4445,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(unit_price),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            quantity,
+                            unit_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -3739,10 +4499,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -3776,11 +4538,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_client_ip: o.opt("payer_client_ip")?,
-                    device_id: o.opt("device_id")?,
-                    store_info: o.opt("store_info")?,
-                })
+                match (
+                    o.opt("payer_client_ip"),
+                    o.opt("device_id"),
+                    o.opt("store_info"),
+                ) {
+                    (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                        Ok(Self {
+                            payer_client_ip,
+                            device_id,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -3811,10 +4582,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    out_id: o.opt("out_id")?,
-                })
+                match (o.opt("id"), o.opt("out_id")) {
+                    (Some(id), Some(out_id)) => Ok(Self { id, out_id }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -3838,9 +4609,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match o.opt("profit_sharing") {
+                    Some(profit_sharing) => Ok(Self { profit_sharing }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
@@ -3866,9 +4638,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -3882,6 +4655,7 @@ pub mod transactions {
             /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter5_3.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012523551)
             ///
             /// `POST /v3/pay/partner/transactions/native`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3986,26 +4760,69 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    wechatpay_serial: o.req("Wechatpay-Serial")?,
-                    sp_appid: o.req("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    settle_info: o.opt("settle_info")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.req("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    payer: o.opt("payer")?,
-                })
+                match (
+                    o.req("Wechatpay-Serial"),
+                    o.req("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("settle_info"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.req("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.opt("payer"),
+                ) {
+                    (
+                        Some(wechatpay_serial),
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(settle_info),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(payer),
+                    ) => {
+                        Ok(Self {
+                            wechatpay_serial,
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            settle_info,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                            payer,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -4029,9 +4846,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity: o.opt("identity")?,
-                })
+                match o.opt("identity") {
+                    Some(identity) => Ok(Self { identity }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 实名支付(需单独申请权限)
@@ -4065,11 +4883,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    number: o.req("number")?,
-                    name: o.req("name")?,
-                })
+                match (o.req("type"), o.req("number"), o.req("name")) {
+                    (Some(type_), Some(number), Some(name)) => {
+                        Ok(Self { type_, number, name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 证件类型
@@ -4169,9 +4988,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code_url: o.req("code_url")?,
-                })
+                match o.req("code_url") {
+                    Some(code_url) => Ok(Self { code_url }),
+                    None => Err(o.error()),
+                }
             }
         }
     }
@@ -4181,6 +5001,7 @@ pub mod transactions {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_trade_no(
                 self,
                 out_trade_no: &str,
@@ -4194,10 +5015,12 @@ pub mod transactions {
             pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutTradeNo<'a> {
                 /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
                 /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
+                #[inline]
                 pub fn reverse(self) -> reverse::Reverse<'a> {
                     reverse::Reverse(self.0.push("reverse"))
                 }
@@ -4206,6 +5029,7 @@ pub mod transactions {
                 /// 商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。查询订单状态可通过微信支付订单号或商户订单号两种方式查询
                 ///
                 /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -4243,10 +5067,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
@@ -4367,32 +5193,87 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.req("sp_appid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        settle_info: o.opt("settle_info")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        trade_type: o.opt("trade_type")?,
-                        trade_state: o.opt("trade_state")?,
-                        trade_state_desc: o.opt("trade_state_desc")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        description: o.req("description")?,
-                        attach: o.opt("attach")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        amount: o.req("amount")?,
-                        time_expire: o.opt("time_expire")?,
-                        notify_url: o.req("notify_url")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        limit_pay: o.opt("limit_pay")?,
-                        support_fapiao: o.opt("support_fapiao")?,
-                        detail: o.opt("detail")?,
-                        scene_info: o.opt("scene_info")?,
-                        payer: o.opt("payer")?,
-                        installment_info: o.opt("installment_info")?,
-                    })
+                    match (
+                        o.req("sp_appid"),
+                        o.req("sp_mchid"),
+                        o.opt("sub_appid"),
+                        o.req("sub_mchid"),
+                        o.opt("settle_info"),
+                        o.opt("transaction_id"),
+                        o.opt("trade_type"),
+                        o.opt("trade_state"),
+                        o.opt("trade_state_desc"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("description"),
+                        o.opt("attach"),
+                        o.req("out_trade_no"),
+                        o.req("amount"),
+                        o.opt("time_expire"),
+                        o.req("notify_url"),
+                        o.opt("goods_tag"),
+                        o.opt("limit_pay"),
+                        o.opt("support_fapiao"),
+                        o.opt("detail"),
+                        o.opt("scene_info"),
+                        o.opt("payer"),
+                        o.opt("installment_info"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(sp_mchid),
+                            Some(sub_appid),
+                            Some(sub_mchid),
+                            Some(settle_info),
+                            Some(transaction_id),
+                            Some(trade_type),
+                            Some(trade_state),
+                            Some(trade_state_desc),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(description),
+                            Some(attach),
+                            Some(out_trade_no),
+                            Some(amount),
+                            Some(time_expire),
+                            Some(notify_url),
+                            Some(goods_tag),
+                            Some(limit_pay),
+                            Some(support_fapiao),
+                            Some(detail),
+                            Some(scene_info),
+                            Some(payer),
+                            Some(installment_info),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                sp_mchid,
+                                sub_appid,
+                                sub_mchid,
+                                settle_info,
+                                transaction_id,
+                                trade_type,
+                                trade_state,
+                                trade_state_desc,
+                                bank_type,
+                                success_time,
+                                description,
+                                attach,
+                                out_trade_no,
+                                amount,
+                                time_expire,
+                                notify_url,
+                                goods_tag,
+                                limit_pay,
+                                support_fapiao,
+                                detail,
+                                scene_info,
+                                payer,
+                                installment_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 用户支付金额
@@ -4433,12 +5314,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.req("payer_total")?,
-                        payer_currency: o.opt("payer_currency")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.req("payer_total"),
+                        o.opt("payer_currency"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(payer_currency),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                payer_currency,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 使用的商户贴息信息(微信分付)
@@ -4470,11 +5366,15 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        use_subsidy: o.req("use_subsidy")?,
-                        selected_installment_number: o
-                            .req("selected_installment_number")?,
-                    })
+                    match (o.req("use_subsidy"), o.req("selected_installment_number")) {
+                        (Some(use_subsidy), Some(selected_installment_number)) => {
+                            Ok(Self {
+                                use_subsidy,
+                                selected_installment_number,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
@@ -4487,6 +5387,7 @@ pub mod transactions {
                     /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。
                     ///
                     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -4525,10 +5426,12 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                            (Some(sp_mchid), Some(sub_mchid)) => {
+                                Ok(Self { sp_mchid, sub_mchid })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -4542,6 +5445,7 @@ pub mod transactions {
                     /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-code-payment-v3/partner/partner-reverse.html)
                     ///
                     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -4590,12 +5494,27 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.opt("sp_appid")?,
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match (
+                            o.opt("sp_appid"),
+                            o.req("sp_mchid"),
+                            o.opt("sub_appid"),
+                            o.req("sub_mchid"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_mchid),
+                                Some(sub_appid),
+                                Some(sub_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_mchid,
+                                    sub_appid,
+                                    sub_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
@@ -4641,13 +5560,30 @@ pub mod transactions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_appid: o.opt("sp_appid")?,
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            out_trade_no: o.req("out_trade_no")?,
-                        })
+                        match (
+                            o.opt("sp_appid"),
+                            o.req("sp_mchid"),
+                            o.opt("sub_appid"),
+                            o.req("sub_mchid"),
+                            o.req("out_trade_no"),
+                        ) {
+                            (
+                                Some(sp_appid),
+                                Some(sp_mchid),
+                                Some(sub_appid),
+                                Some(sub_mchid),
+                                Some(out_trade_no),
+                            ) => {
+                                Ok(Self {
+                                    sp_appid,
+                                    sp_mchid,
+                                    sub_appid,
+                                    sub_mchid,
+                                    out_trade_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -4663,6 +5599,7 @@ pub mod transactions {
             /// 合作伙伴系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-scannedpos-payment/partner-ap-iv3/parner-scanned-pos-prepay.html)
             ///
             /// `POST /v3/pay/partner/transactions/scannedpos`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4761,24 +5698,63 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_appid: o.opt("sp_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    time_expire: o.opt("time_expire")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    amount: o.req("amount")?,
-                    payer: o.req("payer")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.req("scene_info")?,
-                    settle_info: o.opt("settle_info")?,
-                })
+                match (
+                    o.opt("sp_appid"),
+                    o.req("sp_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("out_trade_no"),
+                    o.opt("time_expire"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("support_fapiao"),
+                    o.req("amount"),
+                    o.req("payer"),
+                    o.opt("detail"),
+                    o.req("scene_info"),
+                    o.opt("settle_info"),
+                ) {
+                    (
+                        Some(sp_appid),
+                        Some(sp_mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(out_trade_no),
+                        Some(time_expire),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(support_fapiao),
+                        Some(amount),
+                        Some(payer),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(settle_info),
+                    ) => {
+                        Ok(Self {
+                            sp_appid,
+                            sp_mchid,
+                            sub_appid,
+                            sub_mchid,
+                            description,
+                            out_trade_no,
+                            time_expire,
+                            attach,
+                            notify_url,
+                            goods_tag,
+                            support_fapiao,
+                            amount,
+                            payer,
+                            detail,
+                            scene_info,
+                            settle_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -4809,10 +5785,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠功能
@@ -4846,11 +5822,16 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cost_price: o.opt("cost_price")?,
-                    invoice_id: o.opt("invoice_id")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (o.opt("cost_price"), o.opt("invoice_id"), o.opt("goods_detail")) {
+                    (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                        Ok(Self {
+                            cost_price,
+                            invoice_id,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDetailGoodsDetail
@@ -4896,13 +5877,30 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    quantity: o.req("quantity")?,
-                    unit_price: o.req("unit_price")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("quantity"),
+                    o.req("unit_price"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(quantity),
+                        Some(unit_price),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            quantity,
+                            unit_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -4933,10 +5931,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 场景信息
@@ -4970,11 +5970,20 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    payer_client_ip: o.req("payer_client_ip")?,
-                    device_id: o.opt("device_id")?,
-                    store_info: o.req("store_info")?,
-                })
+                match (
+                    o.req("payer_client_ip"),
+                    o.opt("device_id"),
+                    o.req("store_info"),
+                ) {
+                    (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                        Ok(Self {
+                            payer_client_ip,
+                            device_id,
+                            store_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 商户门店信息
@@ -5005,10 +6014,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    id: o.opt("id")?,
-                    out_id: o.opt("out_id")?,
-                })
+                match (o.opt("id"), o.opt("out_id")) {
+                    (Some(id), Some(out_id)) => Ok(Self { id, out_id }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -5034,9 +6043,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match o.opt("profit_sharing") {
+                    Some(profit_sharing) => Ok(Self { profit_sharing }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
@@ -5062,9 +6072,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.req("prepay_id")?,
-                })
+                match o.req("prepay_id") {
+                    Some(prepay_id) => Ok(Self { prepay_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

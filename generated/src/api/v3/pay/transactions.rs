@@ -4,42 +4,52 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/pay/transactions/app`
+    #[inline]
     pub fn app(self) -> app::App<'a> {
         app::App(self.0.push("app"))
     }
     /// `/v3/pay/transactions/app-with-contract`
+    #[inline]
     pub fn app_with_contract(self) -> app_with_contract::AppWithContract<'a> {
         app_with_contract::AppWithContract(self.0.push("app-with-contract"))
     }
     /// `/v3/pay/transactions/codepay`
+    #[inline]
     pub fn codepay(self) -> codepay::Codepay<'a> {
         codepay::Codepay(self.0.push("codepay"))
     }
     /// `/v3/pay/transactions/exposure`
+    #[inline]
     pub fn exposure(self) -> exposure::Exposure<'a> {
         exposure::Exposure(self.0.push("exposure"))
     }
     /// `/v3/pay/transactions/h5`
+    #[inline]
     pub fn h5(self) -> h5::H5<'a> {
         h5::H5(self.0.push("h5"))
     }
     /// `/v3/pay/transactions/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
     /// `/v3/pay/transactions/jsapi`
+    #[inline]
     pub fn jsapi(self) -> jsapi::Jsapi<'a> {
         jsapi::Jsapi(self.0.push("jsapi"))
     }
     /// `/v3/pay/transactions/jsapi-with-contract`
+    #[inline]
     pub fn jsapi_with_contract(self) -> jsapi_with_contract::JsapiWithContract<'a> {
         jsapi_with_contract::JsapiWithContract(self.0.push("jsapi-with-contract"))
     }
     /// `/v3/pay/transactions/native`
+    #[inline]
     pub fn native(self) -> native::Native<'a> {
         native::Native(self.0.push("native"))
     }
     /// `/v3/pay/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -54,6 +64,7 @@ pub mod app {
         /// 商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再在APP里面调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525136)
         ///
         /// `POST /v3/pay/transactions/app`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -151,25 +162,66 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                amount: o.req("amount")?,
-                time_expire: o.opt("time_expire")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                limit_pay: o.opt("limit_pay")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                detail: o.opt("detail")?,
-                scene_info: o.opt("scene_info")?,
-                payer: o.opt("payer")?,
-                settle_info: o.opt("settle_info")?,
-                subsidy_info: o.opt("subsidy_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.req("amount"),
+                o.opt("time_expire"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("limit_pay"),
+                o.opt("support_fapiao"),
+                o.opt("detail"),
+                o.opt("scene_info"),
+                o.opt("payer"),
+                o.opt("settle_info"),
+                o.opt("subsidy_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(amount),
+                    Some(time_expire),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(limit_pay),
+                    Some(support_fapiao),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(payer),
+                    Some(settle_info),
+                    Some(subsidy_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        mchid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        amount,
+                        time_expire,
+                        notify_url,
+                        goods_tag,
+                        limit_pay,
+                        support_fapiao,
+                        detail,
+                        scene_info,
+                        payer,
+                        settle_info,
+                        subsidy_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -193,9 +245,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                identity: o.opt("identity")?,
-            })
+            match o.opt("identity") {
+                Some(identity) => Ok(Self { identity }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 实名支付(需单独申请权限)
@@ -229,11 +282,12 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                number: o.req("number")?,
-                name: o.req("name")?,
-            })
+            match (o.req("type"), o.req("number"), o.req("name")) {
+                (Some(type_), Some(number), Some(name)) => {
+                    Ok(Self { type_, number, name })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -331,9 +385,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 贴息信息(微信分付)
@@ -357,9 +412,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_detail: o.opt("subsidy_detail")?,
-            })
+            match o.opt("subsidy_detail") {
+                Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestSubsidyInfoSubsidyDetail
@@ -388,10 +444,15 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_period_type: o.req("subsidy_period_type")?,
-                subsidy_plan: o.req("subsidy_plan")?,
-            })
+            match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+                (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                    Ok(Self {
+                        subsidy_period_type,
+                        subsidy_plan,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 贴息方案类型
@@ -487,10 +548,15 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_installment_num: o.req("subsidy_installment_num")?,
-                subsidy_percent: o.req("subsidy_percent")?,
-            })
+            match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+                (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                    Ok(Self {
+                        subsidy_installment_num,
+                        subsidy_percent,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
@@ -516,9 +582,10 @@ pub mod app {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -532,6 +599,7 @@ pub mod app_with_contract {
         /// 调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按APP方式调起支付。后续调起支付会引导用户签约。
         ///
         /// `POST /v3/pay/transactions/app-with-contract`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -617,22 +685,57 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                out_trade_no: o.req("out_trade_no")?,
-                time_expire: o.opt("time_expire")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                amount: o.req("amount")?,
-                detail: o.opt("detail")?,
-                scene_info: o.opt("scene_info")?,
-                settle_info: o.opt("settle_info")?,
-                contract_info: o.req("contract_info")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.req("out_trade_no"),
+                o.opt("time_expire"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("support_fapiao"),
+                o.req("amount"),
+                o.opt("detail"),
+                o.opt("scene_info"),
+                o.opt("settle_info"),
+                o.req("contract_info"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(out_trade_no),
+                    Some(time_expire),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(support_fapiao),
+                    Some(amount),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(settle_info),
+                    Some(contract_info),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        description,
+                        out_trade_no,
+                        time_expire,
+                        attach,
+                        notify_url,
+                        goods_tag,
+                        support_fapiao,
+                        amount,
+                        detail,
+                        scene_info,
+                        settle_info,
+                        contract_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -663,10 +766,10 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约授权信息
@@ -722,15 +825,36 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plan_id: o.req("plan_id")?,
-                contract_mchid: o.req("contract_mchid")?,
-                contract_appid: o.req("contract_appid")?,
-                contract_code: o.req("contract_code")?,
-                request_serial: o.req("request_serial")?,
-                contract_display_account: o.req("contract_display_account")?,
-                contract_notify_url: o.opt("contract_notify_url")?,
-            })
+            match (
+                o.req("plan_id"),
+                o.req("contract_mchid"),
+                o.req("contract_appid"),
+                o.req("contract_code"),
+                o.req("request_serial"),
+                o.req("contract_display_account"),
+                o.opt("contract_notify_url"),
+            ) {
+                (
+                    Some(plan_id),
+                    Some(contract_mchid),
+                    Some(contract_appid),
+                    Some(contract_code),
+                    Some(request_serial),
+                    Some(contract_display_account),
+                    Some(contract_notify_url),
+                ) => {
+                    Ok(Self {
+                        plan_id,
+                        contract_mchid,
+                        contract_appid,
+                        contract_code,
+                        request_serial,
+                        contract_display_account,
+                        contract_notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠功能
@@ -764,11 +888,16 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                invoice_id: o.opt("invoice_id")?,
-                goods_detail: o.req("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        invoice_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -814,13 +943,30 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_goods_id: o.req("merchant_goods_id")?,
-                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-            })
+            match (
+                o.req("merchant_goods_id"),
+                o.opt("wechatpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("unit_price"),
+            ) {
+                (
+                    Some(merchant_goods_id),
+                    Some(wechatpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(unit_price),
+                ) => {
+                    Ok(Self {
+                        merchant_goods_id,
+                        wechatpay_goods_id,
+                        goods_name,
+                        quantity,
+                        unit_price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -854,11 +1000,16 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payer_client_ip: o.req("payer_client_ip")?,
-                device_id: o.opt("device_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (o.req("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
+                (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                    Ok(Self {
+                        payer_client_ip,
+                        device_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -899,12 +1050,17 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.opt("name")?,
-                area_code: o.opt("area_code")?,
-                address: o.opt("address")?,
-            })
+            match (o.opt("id"), o.opt("name"), o.opt("area_code"), o.opt("address")) {
+                (Some(id), Some(name), Some(area_code), Some(address)) => {
+                    Ok(Self {
+                        id,
+                        name,
+                        area_code,
+                        address,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算信息
@@ -930,9 +1086,10 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
@@ -958,9 +1115,10 @@ pub mod app_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -974,6 +1132,7 @@ pub mod codepay {
         /// 收银员使用扫码设备读取微信用户付款码以后，二维码或条码信息会传送至商户收银台，由商户收银台或者商户后台调用该接口发起支付。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
         ///
         /// `POST /v3/pay/transactions/codepay`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1049,20 +1208,51 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                out_trade_no: o.req("out_trade_no")?,
-                attach: o.opt("attach")?,
-                goods_tag: o.opt("goods_tag")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                payer: o.req("payer")?,
-                amount: o.req("amount")?,
-                scene_info: o.req("scene_info")?,
-                detail: o.opt("detail")?,
-                settle_info: o.opt("settle_info")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.req("out_trade_no"),
+                o.opt("attach"),
+                o.opt("goods_tag"),
+                o.opt("support_fapiao"),
+                o.req("payer"),
+                o.req("amount"),
+                o.req("scene_info"),
+                o.opt("detail"),
+                o.opt("settle_info"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(out_trade_no),
+                    Some(attach),
+                    Some(goods_tag),
+                    Some(support_fapiao),
+                    Some(payer),
+                    Some(amount),
+                    Some(scene_info),
+                    Some(detail),
+                    Some(settle_info),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        description,
+                        out_trade_no,
+                        attach,
+                        goods_tag,
+                        support_fapiao,
+                        payer,
+                        amount,
+                        scene_info,
+                        detail,
+                        settle_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1093,10 +1283,10 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠功能
@@ -1130,11 +1320,16 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                invoice_id: o.opt("invoice_id")?,
-                goods_detail: o.req("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        invoice_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -1180,13 +1375,30 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_goods_id: o.req("merchant_goods_id")?,
-                wxpay_goods_id: o.opt("wxpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-            })
+            match (
+                o.req("merchant_goods_id"),
+                o.opt("wxpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("unit_price"),
+            ) {
+                (
+                    Some(merchant_goods_id),
+                    Some(wxpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(unit_price),
+                ) => {
+                    Ok(Self {
+                        merchant_goods_id,
+                        wxpay_goods_id,
+                        goods_name,
+                        quantity,
+                        unit_price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1212,9 +1424,10 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                auth_code: o.req("auth_code")?,
-            })
+            match o.req("auth_code") {
+                Some(auth_code) => Ok(Self { auth_code }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -1248,11 +1461,16 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                device_id: o.opt("device_id")?,
-                device_ip: o.opt("device_ip")?,
-                store_info: o.req("store_info")?,
-            })
+            match (o.opt("device_id"), o.opt("device_ip"), o.req("store_info")) {
+                (Some(device_id), Some(device_ip), Some(store_info)) => {
+                    Ok(Self {
+                        device_id,
+                        device_ip,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -1283,10 +1501,10 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                out_id: o.opt("out_id")?,
-            })
+            match (o.opt("id"), o.opt("out_id")) {
+                (Some(id), Some(out_id)) => Ok(Self { id, out_id }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算信息
@@ -1312,9 +1530,10 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
@@ -1394,21 +1613,54 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.opt("appid")?,
-                mchid: o.req("mchid")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.opt("transaction_id")?,
-                trade_type: o.opt("trade_type")?,
-                bank_type: o.opt("bank_type")?,
-                success_time: o.opt("success_time")?,
-                trade_state: o.req("trade_state")?,
-                trade_state_desc: o.opt("trade_state_desc")?,
-                attach: o.opt("attach")?,
-                payer: o.opt("payer")?,
-                amount: o.opt("amount")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.opt("appid"),
+                o.req("mchid"),
+                o.req("out_trade_no"),
+                o.opt("transaction_id"),
+                o.opt("trade_type"),
+                o.opt("bank_type"),
+                o.opt("success_time"),
+                o.req("trade_state"),
+                o.opt("trade_state_desc"),
+                o.opt("attach"),
+                o.opt("payer"),
+                o.opt("amount"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(trade_type),
+                    Some(bank_type),
+                    Some(success_time),
+                    Some(trade_state),
+                    Some(trade_state_desc),
+                    Some(attach),
+                    Some(payer),
+                    Some(amount),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        out_trade_no,
+                        transaction_id,
+                        trade_type,
+                        bank_type,
+                        success_time,
+                        trade_state,
+                        trade_state_desc,
+                        attach,
+                        payer,
+                        amount,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -1449,12 +1701,27 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                payer_total: o.opt("payer_total")?,
-                currency: o.opt("currency")?,
-                payer_currency: o.opt("payer_currency")?,
-            })
+            match (
+                o.req("total"),
+                o.opt("payer_total"),
+                o.opt("currency"),
+                o.opt("payer_currency"),
+            ) {
+                (
+                    Some(total),
+                    Some(payer_total),
+                    Some(currency),
+                    Some(payer_currency),
+                ) => {
+                    Ok(Self {
+                        total,
+                        payer_total,
+                        currency,
+                        payer_currency,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1480,7 +1747,10 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { openid: o.opt("openid")? })
+            match o.opt("openid") {
+                Some(openid) => Ok(Self { openid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetail
@@ -1554,19 +1824,48 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_id: o.req("coupon_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.req("amount")?,
-                stock_id: o.opt("stock_id")?,
-                wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                merchant_contribute: o.opt("merchant_contribute")?,
-                other_contribute: o.opt("other_contribute")?,
-                currency: o.opt("currency")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("coupon_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.req("amount"),
+                o.opt("stock_id"),
+                o.opt("wechatpay_contribute"),
+                o.opt("merchant_contribute"),
+                o.opt("other_contribute"),
+                o.opt("currency"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(coupon_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(stock_id),
+                    Some(wechatpay_contribute),
+                    Some(merchant_contribute),
+                    Some(other_contribute),
+                    Some(currency),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        coupon_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        stock_id,
+                        wechatpay_contribute,
+                        merchant_contribute,
+                        other_contribute,
+                        currency,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetailGoodsDetail
@@ -1612,13 +1911,30 @@ pub mod codepay {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-                discount_amount: o.req("discount_amount")?,
-                goods_remark: o.opt("goods_remark")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.req("quantity"),
+                o.req("unit_price"),
+                o.req("discount_amount"),
+                o.opt("goods_remark"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(quantity),
+                    Some(unit_price),
+                    Some(discount_amount),
+                    Some(goods_remark),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        quantity,
+                        unit_price,
+                        discount_amount,
+                        goods_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -1632,6 +1948,7 @@ pub mod exposure {
         /// 普通商户查询微信分付曝光建议
         ///
         /// `POST /v3/pay/transactions/exposure`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1675,12 +1992,22 @@ pub mod exposure {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.opt("mchid")?,
-                appid: o.req("appid")?,
-                payer: o.req("payer")?,
-                out_trade_no: o.req("out_trade_no")?,
-            })
+            match (
+                o.opt("mchid"),
+                o.req("appid"),
+                o.req("payer"),
+                o.req("out_trade_no"),
+            ) {
+                (Some(mchid), Some(appid), Some(payer), Some(out_trade_no)) => {
+                    Ok(Self {
+                        mchid,
+                        appid,
+                        payer,
+                        out_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1711,10 +2038,12 @@ pub mod exposure {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.opt("openid")?,
-                phone_number_hash: o.opt("phone_number_hash")?,
-            })
+            match (o.opt("openid"), o.opt("phone_number_hash")) {
+                (Some(openid), Some(phone_number_hash)) => {
+                    Ok(Self { openid, phone_number_hash })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
@@ -1743,10 +2072,15 @@ pub mod exposure {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fqf_exposure: o.req("fqf_exposure")?,
-                market_exposure_token: o.opt("market_exposure_token")?,
-            })
+            match (o.req("fqf_exposure"), o.opt("market_exposure_token")) {
+                (Some(fqf_exposure), Some(market_exposure_token)) => {
+                    Ok(Self {
+                        fqf_exposure,
+                        market_exposure_token,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -1760,6 +2094,7 @@ pub mod h5 {
         /// H5支付是指商户在微信客户端外的移动端网页展示商品或服务，用户在前述页面确认使用微信支付时，商户发起本服务呼起微信客户端进行支付。主要用于触屏版的手机浏览器请求微信支付的场景，可以方便的从外部浏览器唤起微信支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525153)
         ///
         /// `POST /v3/pay/transactions/h5`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1854,24 +2189,63 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                amount: o.req("amount")?,
-                time_expire: o.opt("time_expire")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                limit_pay: o.opt("limit_pay")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                detail: o.opt("detail")?,
-                scene_info: o.req("scene_info")?,
-                payer: o.opt("payer")?,
-                settle_info: o.opt("settle_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.req("amount"),
+                o.opt("time_expire"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("limit_pay"),
+                o.opt("support_fapiao"),
+                o.opt("detail"),
+                o.req("scene_info"),
+                o.opt("payer"),
+                o.opt("settle_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(amount),
+                    Some(time_expire),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(limit_pay),
+                    Some(support_fapiao),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(payer),
+                    Some(settle_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        mchid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        amount,
+                        time_expire,
+                        notify_url,
+                        goods_tag,
+                        limit_pay,
+                        support_fapiao,
+                        detail,
+                        scene_info,
+                        payer,
+                        settle_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -1895,9 +2269,10 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                identity: o.opt("identity")?,
-            })
+            match o.opt("identity") {
+                Some(identity) => Ok(Self { identity }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 实名支付(需单独申请权限)
@@ -1931,11 +2306,12 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                number: o.req("number")?,
-                name: o.req("name")?,
-            })
+            match (o.req("type"), o.req("number"), o.req("name")) {
+                (Some(type_), Some(number), Some(name)) => {
+                    Ok(Self { type_, number, name })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -2044,12 +2420,27 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payer_client_ip: o.opt("payer_client_ip")?,
-                device_id: o.opt("device_id")?,
-                store_info: o.opt("store_info")?,
-                h5_info: o.opt("h5_info")?,
-            })
+            match (
+                o.opt("payer_client_ip"),
+                o.opt("device_id"),
+                o.opt("store_info"),
+                o.opt("h5_info"),
+            ) {
+                (
+                    Some(payer_client_ip),
+                    Some(device_id),
+                    Some(store_info),
+                    Some(h5_info),
+                ) => {
+                    Ok(Self {
+                        payer_client_ip,
+                        device_id,
+                        store_info,
+                        h5_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -2090,12 +2481,17 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.req("name")?,
-                area_code: o.req("area_code")?,
-                address: o.req("address")?,
-            })
+            match (o.opt("id"), o.req("name"), o.req("area_code"), o.req("address")) {
+                (Some(id), Some(name), Some(area_code), Some(address)) => {
+                    Ok(Self {
+                        id,
+                        name,
+                        area_code,
+                        address,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算信息
@@ -2121,9 +2517,10 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
@@ -2149,7 +2546,10 @@ pub mod h5 {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { h5_url: o.req("h5_url")? })
+            match o.req("h5_url") {
+                Some(h5_url) => Ok(Self { h5_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -2159,6 +2559,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/pay/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn transaction_id(
             self,
             transaction_id: &str,
@@ -2176,6 +2577,7 @@ pub mod id {
             /// 商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。查询订单状态可通过微信支付订单号或商户订单号两种方式查询
             ///
             /// `GET /v3/pay/transactions/id/{transaction_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2208,7 +2610,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                match o.req("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
@@ -2310,27 +2715,72 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_type: o.opt("trade_type")?,
-                    trade_state: o.opt("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    description: o.opt("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.opt("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                })
+                match (
+                    o.opt("transaction_id"),
+                    o.opt("trade_type"),
+                    o.opt("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.opt("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                ) {
+                    (
+                        Some(transaction_id),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(appid),
+                        Some(mchid),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                    ) => {
+                        Ok(Self {
+                            transaction_id,
+                            trade_type,
+                            trade_state,
+                            trade_state_desc,
+                            bank_type,
+                            success_time,
+                            appid,
+                            mchid,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2345,6 +2795,7 @@ pub mod jsapi {
         /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525167) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525182)
         ///
         /// `POST /v3/pay/transactions/jsapi`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2442,25 +2893,66 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                amount: o.req("amount")?,
-                time_expire: o.opt("time_expire")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                limit_pay: o.opt("limit_pay")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                detail: o.opt("detail")?,
-                scene_info: o.opt("scene_info")?,
-                payer: o.req("payer")?,
-                settle_info: o.opt("settle_info")?,
-                subsidy_info: o.opt("subsidy_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.req("amount"),
+                o.opt("time_expire"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("limit_pay"),
+                o.opt("support_fapiao"),
+                o.opt("detail"),
+                o.opt("scene_info"),
+                o.req("payer"),
+                o.opt("settle_info"),
+                o.opt("subsidy_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(amount),
+                    Some(time_expire),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(limit_pay),
+                    Some(support_fapiao),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(payer),
+                    Some(settle_info),
+                    Some(subsidy_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        mchid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        amount,
+                        time_expire,
+                        notify_url,
+                        goods_tag,
+                        limit_pay,
+                        support_fapiao,
+                        detail,
+                        scene_info,
+                        payer,
+                        settle_info,
+                        subsidy_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -2489,10 +2981,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                identity: o.opt("identity")?,
-            })
+            match (o.req("openid"), o.opt("identity")) {
+                (Some(openid), Some(identity)) => Ok(Self { openid, identity }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 实名支付(需单独申请权限)
@@ -2526,11 +3018,12 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                number: o.req("number")?,
-                name: o.req("name")?,
-            })
+            match (o.req("type"), o.req("number"), o.req("name")) {
+                (Some(type_), Some(number), Some(name)) => {
+                    Ok(Self { type_, number, name })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -2628,9 +3121,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 贴息信息(微信分付)
@@ -2654,9 +3148,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_detail: o.opt("subsidy_detail")?,
-            })
+            match o.opt("subsidy_detail") {
+                Some(subsidy_detail) => Ok(Self { subsidy_detail }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestSubsidyInfoSubsidyDetail
@@ -2685,10 +3180,15 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_period_type: o.req("subsidy_period_type")?,
-                subsidy_plan: o.req("subsidy_plan")?,
-            })
+            match (o.req("subsidy_period_type"), o.req("subsidy_plan")) {
+                (Some(subsidy_period_type), Some(subsidy_plan)) => {
+                    Ok(Self {
+                        subsidy_period_type,
+                        subsidy_plan,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 贴息方案类型
@@ -2784,10 +3284,15 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                subsidy_installment_num: o.req("subsidy_installment_num")?,
-                subsidy_percent: o.req("subsidy_percent")?,
-            })
+            match (o.req("subsidy_installment_num"), o.req("subsidy_percent")) {
+                (Some(subsidy_installment_num), Some(subsidy_percent)) => {
+                    Ok(Self {
+                        subsidy_installment_num,
+                        subsidy_percent,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
@@ -2813,9 +3318,10 @@ pub mod jsapi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -2829,6 +3335,7 @@ pub mod jsapi_with_contract {
         /// 商户系统先通过预签约生成token或者用户免密签约后，再调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按JSAPI方式调起支付。
         ///
         /// `POST /v3/pay/transactions/jsapi-with-contract`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2917,23 +3424,60 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                out_trade_no: o.req("out_trade_no")?,
-                time_expire: o.opt("time_expire")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                amount: o.req("amount")?,
-                payer: o.req("payer")?,
-                detail: o.opt("detail")?,
-                scene_info: o.opt("scene_info")?,
-                settle_info: o.opt("settle_info")?,
-                contract_info: o.req("contract_info")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.req("out_trade_no"),
+                o.opt("time_expire"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("support_fapiao"),
+                o.req("amount"),
+                o.req("payer"),
+                o.opt("detail"),
+                o.opt("scene_info"),
+                o.opt("settle_info"),
+                o.req("contract_info"),
+            ) {
+                (
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(out_trade_no),
+                    Some(time_expire),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(support_fapiao),
+                    Some(amount),
+                    Some(payer),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(settle_info),
+                    Some(contract_info),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        mchid,
+                        description,
+                        out_trade_no,
+                        time_expire,
+                        attach,
+                        notify_url,
+                        goods_tag,
+                        support_fapiao,
+                        amount,
+                        payer,
+                        detail,
+                        scene_info,
+                        settle_info,
+                        contract_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -2964,10 +3508,10 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 签约授权信息
@@ -3033,17 +3577,42 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                token: o.opt("token")?,
-                password_free_contract_id: o.opt("password_free_contract_id")?,
-                plan_id: o.opt("plan_id")?,
-                contract_mchid: o.opt("contract_mchid")?,
-                contract_appid: o.opt("contract_appid")?,
-                contract_code: o.opt("contract_code")?,
-                request_serial: o.opt("request_serial")?,
-                contract_display_account: o.opt("contract_display_account")?,
-                contract_notify_url: o.opt("contract_notify_url")?,
-            })
+            match (
+                o.opt("token"),
+                o.opt("password_free_contract_id"),
+                o.opt("plan_id"),
+                o.opt("contract_mchid"),
+                o.opt("contract_appid"),
+                o.opt("contract_code"),
+                o.opt("request_serial"),
+                o.opt("contract_display_account"),
+                o.opt("contract_notify_url"),
+            ) {
+                (
+                    Some(token),
+                    Some(password_free_contract_id),
+                    Some(plan_id),
+                    Some(contract_mchid),
+                    Some(contract_appid),
+                    Some(contract_code),
+                    Some(request_serial),
+                    Some(contract_display_account),
+                    Some(contract_notify_url),
+                ) => {
+                    Ok(Self {
+                        token,
+                        password_free_contract_id,
+                        plan_id,
+                        contract_mchid,
+                        contract_appid,
+                        contract_code,
+                        request_serial,
+                        contract_display_account,
+                        contract_notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠功能
@@ -3077,11 +3646,16 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                cost_price: o.opt("cost_price")?,
-                invoice_id: o.opt("invoice_id")?,
-                goods_detail: o.req("goods_detail")?,
-            })
+            match (o.opt("cost_price"), o.opt("invoice_id"), o.req("goods_detail")) {
+                (Some(cost_price), Some(invoice_id), Some(goods_detail)) => {
+                    Ok(Self {
+                        cost_price,
+                        invoice_id,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestDetailGoodsDetail
@@ -3127,13 +3701,30 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_goods_id: o.req("merchant_goods_id")?,
-                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                quantity: o.req("quantity")?,
-                unit_price: o.req("unit_price")?,
-            })
+            match (
+                o.req("merchant_goods_id"),
+                o.opt("wechatpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("quantity"),
+                o.req("unit_price"),
+            ) {
+                (
+                    Some(merchant_goods_id),
+                    Some(wechatpay_goods_id),
+                    Some(goods_name),
+                    Some(quantity),
+                    Some(unit_price),
+                ) => {
+                    Ok(Self {
+                        merchant_goods_id,
+                        wechatpay_goods_id,
+                        goods_name,
+                        quantity,
+                        unit_price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -3159,7 +3750,10 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+            match o.req("openid") {
+                Some(openid) => Ok(Self { openid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 场景信息
@@ -3193,11 +3787,16 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                payer_client_ip: o.req("payer_client_ip")?,
-                device_id: o.opt("device_id")?,
-                store_info: o.opt("store_info")?,
-            })
+            match (o.req("payer_client_ip"), o.opt("device_id"), o.opt("store_info")) {
+                (Some(payer_client_ip), Some(device_id), Some(store_info)) => {
+                    Ok(Self {
+                        payer_client_ip,
+                        device_id,
+                        store_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户门店信息
@@ -3238,12 +3837,17 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.opt("id")?,
-                name: o.opt("name")?,
-                area_code: o.opt("area_code")?,
-                address: o.opt("address")?,
-            })
+            match (o.opt("id"), o.opt("name"), o.opt("area_code"), o.opt("address")) {
+                (Some(id), Some(name), Some(area_code), Some(address)) => {
+                    Ok(Self {
+                        id,
+                        name,
+                        area_code,
+                        address,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 结算信息
@@ -3269,9 +3873,10 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
@@ -3297,9 +3902,10 @@ pub mod jsapi_with_contract {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                prepay_id: o.req("prepay_id")?,
-            })
+            match o.req("prepay_id") {
+                Some(prepay_id) => Ok(Self { prepay_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -3313,6 +3919,7 @@ pub mod native {
         /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525171)
         ///
         /// `POST /v3/pay/transactions/native`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -3407,24 +4014,63 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                amount: o.req("amount")?,
-                time_expire: o.opt("time_expire")?,
-                notify_url: o.req("notify_url")?,
-                goods_tag: o.opt("goods_tag")?,
-                limit_pay: o.opt("limit_pay")?,
-                support_fapiao: o.opt("support_fapiao")?,
-                detail: o.opt("detail")?,
-                scene_info: o.opt("scene_info")?,
-                payer: o.opt("payer")?,
-                settle_info: o.opt("settle_info")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.req("amount"),
+                o.opt("time_expire"),
+                o.req("notify_url"),
+                o.opt("goods_tag"),
+                o.opt("limit_pay"),
+                o.opt("support_fapiao"),
+                o.opt("detail"),
+                o.opt("scene_info"),
+                o.opt("payer"),
+                o.opt("settle_info"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(appid),
+                    Some(mchid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(amount),
+                    Some(time_expire),
+                    Some(notify_url),
+                    Some(goods_tag),
+                    Some(limit_pay),
+                    Some(support_fapiao),
+                    Some(detail),
+                    Some(scene_info),
+                    Some(payer),
+                    Some(settle_info),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        appid,
+                        mchid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        amount,
+                        time_expire,
+                        notify_url,
+                        goods_tag,
+                        limit_pay,
+                        support_fapiao,
+                        detail,
+                        scene_info,
+                        payer,
+                        settle_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者
@@ -3448,9 +4094,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                identity: o.opt("identity")?,
-            })
+            match o.opt("identity") {
+                Some(identity) => Ok(Self { identity }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 实名支付(需单独申请权限)
@@ -3484,11 +4131,12 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                type_: o.req("type")?,
-                number: o.req("number")?,
-                name: o.req("name")?,
-            })
+            match (o.req("type"), o.req("number"), o.req("name")) {
+                (Some(type_), Some(number), Some(name)) => {
+                    Ok(Self { type_, number, name })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 证件类型
@@ -3586,9 +4234,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                profit_sharing: o.opt("profit_sharing")?,
-            })
+            match o.opt("profit_sharing") {
+                Some(profit_sharing) => Ok(Self { profit_sharing }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
@@ -3614,9 +4263,10 @@ pub mod native {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                code_url: o.req("code_url")?,
-            })
+            match o.req("code_url") {
+                Some(code_url) => Ok(Self { code_url }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -3626,6 +4276,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -3639,10 +4290,12 @@ pub mod out_trade_no {
         pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutTradeNo<'a> {
             /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
+            #[inline]
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
             /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
+            #[inline]
             pub fn reverse(self) -> reverse::Reverse<'a> {
                 reverse::Reverse(self.0.push("reverse"))
             }
@@ -3651,6 +4304,7 @@ pub mod out_trade_no {
             /// 商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。查询订单状态可通过微信支付订单号或商户订单号两种方式查询
             ///
             /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -3683,7 +4337,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                match o.req("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
@@ -3791,29 +4448,78 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_type: o.opt("trade_type")?,
-                    trade_state: o.opt("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    description: o.opt("description")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.opt("notify_url")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    limit_pay: o.opt("limit_pay")?,
-                    support_fapiao: o.opt("support_fapiao")?,
-                    detail: o.opt("detail")?,
-                    scene_info: o.opt("scene_info")?,
-                    payer: o.opt("payer")?,
-                    installment_info: o.opt("installment_info")?,
-                })
+                match (
+                    o.opt("transaction_id"),
+                    o.opt("trade_type"),
+                    o.opt("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("description"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.opt("time_expire"),
+                    o.opt("notify_url"),
+                    o.opt("goods_tag"),
+                    o.opt("limit_pay"),
+                    o.opt("support_fapiao"),
+                    o.opt("detail"),
+                    o.opt("scene_info"),
+                    o.opt("payer"),
+                    o.opt("installment_info"),
+                ) {
+                    (
+                        Some(transaction_id),
+                        Some(trade_type),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(appid),
+                        Some(mchid),
+                        Some(description),
+                        Some(attach),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(goods_tag),
+                        Some(limit_pay),
+                        Some(support_fapiao),
+                        Some(detail),
+                        Some(scene_info),
+                        Some(payer),
+                        Some(installment_info),
+                    ) => {
+                        Ok(Self {
+                            transaction_id,
+                            trade_type,
+                            trade_state,
+                            trade_state_desc,
+                            bank_type,
+                            success_time,
+                            appid,
+                            mchid,
+                            description,
+                            attach,
+                            out_trade_no,
+                            amount,
+                            time_expire,
+                            notify_url,
+                            goods_tag,
+                            limit_pay,
+                            support_fapiao,
+                            detail,
+                            scene_info,
+                            payer,
+                            installment_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户支付金额
@@ -3854,12 +4560,27 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                    payer_total: o.opt("payer_total")?,
-                    payer_currency: o.opt("payer_currency")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("currency"),
+                    o.opt("payer_total"),
+                    o.opt("payer_currency"),
+                ) {
+                    (
+                        Some(total),
+                        Some(currency),
+                        Some(payer_total),
+                        Some(payer_currency),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            currency,
+                            payer_total,
+                            payer_currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 使用的商户贴息信息(微信分付)
@@ -3888,10 +4609,15 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    use_subsidy: o.req("use_subsidy")?,
-                    selected_installment_number: o.req("selected_installment_number")?,
-                })
+                match (o.req("use_subsidy"), o.req("selected_installment_number")) {
+                    (Some(use_subsidy), Some(selected_installment_number)) => {
+                        Ok(Self {
+                            use_subsidy,
+                            selected_installment_number,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -3917,7 +4643,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                match o.req("openid") {
+                    Some(openid) => Ok(Self { openid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
@@ -3930,6 +4659,7 @@ pub mod out_trade_no {
                 /// 以下情况需要调用关单接口：商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单，避免重复支付；系统下单后，用户支付超时，系统退出不再受理，避免用户继续，请调用关单接口。
                 ///
                 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3963,7 +4693,10 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                    match o.req("mchid") {
+                        Some(mchid) => Ok(Self { mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3977,6 +4710,7 @@ pub mod out_trade_no {
                 /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
                 ///
                 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4015,10 +4749,10 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        mchid: o.req("mchid")?,
-                    })
+                    match (o.req("appid"), o.req("mchid")) {
+                        (Some(appid), Some(mchid)) => Ok(Self { appid, mchid }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
@@ -4054,11 +4788,12 @@ pub mod out_trade_no {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.opt("appid")?,
-                        mchid: o.req("mchid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                    })
+                    match (o.opt("appid"), o.req("mchid"), o.req("out_trade_no")) {
+                        (Some(appid), Some(mchid), Some(out_trade_no)) => {
+                            Ok(Self { appid, mchid, out_trade_no })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct OpenScenarioSpeaker<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> OpenScenarioSpeaker<'a> {
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}`: `device_sn` is percent-encoded, never case-converted.
+    #[inline]
     pub fn device_sn(self, device_sn: &str) -> by_device_sn::ByDeviceSn<'a> {
         by_device_sn::ByDeviceSn(self.0.push_param(&device_sn))
     }
@@ -14,14 +15,17 @@ pub mod by_device_sn {
     pub struct ByDeviceSn<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByDeviceSn<'a> {
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
+        #[inline]
         pub fn bind(self) -> bind::Bind<'a> {
             bind::Bind(self.0.push("bind"))
         }
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
+        #[inline]
         pub fn prebind(self) -> prebind::Prebind<'a> {
             prebind::Prebind(self.0.push("prebind"))
         }
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
+        #[inline]
         pub fn unbind(self) -> unbind::Unbind<'a> {
             unbind::Unbind(self.0.push("unbind"))
         }
@@ -30,6 +34,7 @@ pub mod by_device_sn {
         /// 通过该接口查询设备和收款码链接、收款商户号的绑定关系
         ///
         /// `GET /v3/pay-devices/open-scenario-speaker/{device_sn}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -72,12 +77,22 @@ pub mod by_device_sn {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                device_sn: o.req("device_sn")?,
-                bind_state: o.req("bind_state")?,
-                code_url: o.req("code_url")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("device_sn"),
+                o.req("bind_state"),
+                o.req("code_url"),
+            ) {
+                (Some(sub_mchid), Some(device_sn), Some(bind_state), Some(code_url)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        device_sn,
+                        bind_state,
+                        code_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 绑定状态
@@ -150,6 +165,7 @@ pub mod by_device_sn {
             /// 通过该接口登记以下信息：服务商商户号、设备sn、码牌上的url链接、收款商户号
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -188,10 +204,10 @@ pub mod by_device_sn {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    code_url: o.req("code_url")?,
-                })
+                match (o.req("sub_mchid"), o.req("code_url")) {
+                    (Some(sub_mchid), Some(code_url)) => Ok(Self { sub_mchid, code_url }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
@@ -232,12 +248,27 @@ pub mod by_device_sn {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    device_sn: o.req("device_sn")?,
-                    bind_state: o.req("bind_state")?,
-                    code_url: o.req("code_url")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("device_sn"),
+                    o.req("bind_state"),
+                    o.req("code_url"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(device_sn),
+                        Some(bind_state),
+                        Some(code_url),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            device_sn,
+                            bind_state,
+                            code_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 绑定状态
@@ -313,6 +344,7 @@ pub mod by_device_sn {
             /// 通过该接口登记以下信息：设备sn、码牌上的url链接
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -346,9 +378,10 @@ pub mod by_device_sn {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    code_url: o.req("code_url")?,
-                })
+                match o.req("code_url") {
+                    Some(code_url) => Ok(Self { code_url }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
@@ -384,11 +417,16 @@ pub mod by_device_sn {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_sn: o.req("device_sn")?,
-                    bind_state: o.req("bind_state")?,
-                    code_url: o.req("code_url")?,
-                })
+                match (o.req("device_sn"), o.req("bind_state"), o.req("code_url")) {
+                    (Some(device_sn), Some(bind_state), Some(code_url)) => {
+                        Ok(Self {
+                            device_sn,
+                            bind_state,
+                            code_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 绑定状态
@@ -464,6 +502,7 @@ pub mod by_device_sn {
             /// 通过该接口解除音箱和收款链接之间的绑定关系，解绑后则解除设备与收款链接、收款商户号之间的绑定关系
             ///
             /// `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
+            #[inline]
             pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0.request(::wechatpay::runtime::Method::POST).send_json()
             }
@@ -506,12 +545,27 @@ pub mod by_device_sn {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    device_sn: o.req("device_sn")?,
-                    bind_state: o.req("bind_state")?,
-                    code_url: o.req("code_url")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("device_sn"),
+                    o.req("bind_state"),
+                    o.req("code_url"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(device_sn),
+                        Some(bind_state),
+                        Some(code_url),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            device_sn,
+                            bind_state,
+                            code_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 绑定状态

@@ -4,6 +4,7 @@
 pub struct OpenScenarioSpeakerorder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> OpenScenarioSpeakerorder<'a> {
     /// `/v3/pay-devices/open-scenario-speakerorder/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn transaction_id(
         self,
         transaction_id: &str,
@@ -17,6 +18,7 @@ pub mod by_transaction_id {
     pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByTransactionId<'a> {
         /// `/v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report`
+        #[inline]
         pub fn report(self) -> report::Report<'a> {
             report::Report(self.0.push("report"))
         }
@@ -31,6 +33,7 @@ pub mod by_transaction_id {
             /// 上报信息：商户订单号、设备sn、收款商户号
             ///
             /// `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -79,12 +82,27 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    code_url: o.req("code_url")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    device_sn: o.req("device_sn")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("code_url"),
+                    o.req("out_trade_no"),
+                    o.req("device_sn"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(code_url),
+                        Some(out_trade_no),
+                        Some(device_sn),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            code_url,
+                            out_trade_no,
+                            device_sn,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
@@ -130,13 +148,30 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    code_url: o.req("code_url")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    device_sn: o.req("device_sn")?,
-                    transaction_id: o.req("transaction_id")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("code_url"),
+                    o.req("out_trade_no"),
+                    o.req("device_sn"),
+                    o.req("transaction_id"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(code_url),
+                        Some(out_trade_no),
+                        Some(device_sn),
+                        Some(transaction_id),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            code_url,
+                            out_trade_no,
+                            device_sn,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

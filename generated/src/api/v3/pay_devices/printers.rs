@@ -4,6 +4,7 @@
 pub struct Printers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Printers<'a> {
     /// `/v3/pay-devices/printers/{device_id}`: `device_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn device_id(self, device_id: &str) -> by_device_id::ByDeviceId<'a> {
         by_device_id::ByDeviceId(self.0.push_param(&device_id))
     }
@@ -14,6 +15,7 @@ pub mod by_device_id {
     pub struct ByDeviceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByDeviceId<'a> {
         /// `/v3/pay-devices/printers/{device_id}/print-orders`
+        #[inline]
         pub fn print_orders(self) -> print_orders::PrintOrders<'a> {
             print_orders::PrintOrders(self.0.push("print-orders"))
         }
@@ -24,6 +26,7 @@ pub mod by_device_id {
         pub struct PrintOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PrintOrders<'a> {
             /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`: `print_order_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn print_order_no(
                 self,
                 print_order_no: &str,
@@ -35,6 +38,7 @@ pub mod by_device_id {
             /// 服务商控制小票机进行打印。
             ///
             /// `POST /v3/pay-devices/printers/{device_id}/print-orders`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -84,13 +88,30 @@ pub mod by_device_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    print_order_no: o.opt("print_order_no")?,
-                    template_id: o.opt("template_id")?,
-                    notify_url: o.opt("notify_url")?,
-                    variable_list: o.opt("variable_list")?,
-                    table_list: o.opt("table_list")?,
-                })
+                match (
+                    o.opt("print_order_no"),
+                    o.opt("template_id"),
+                    o.opt("notify_url"),
+                    o.opt("variable_list"),
+                    o.opt("table_list"),
+                ) {
+                    (
+                        Some(print_order_no),
+                        Some(template_id),
+                        Some(notify_url),
+                        Some(variable_list),
+                        Some(table_list),
+                    ) => {
+                        Ok(Self {
+                            print_order_no,
+                            template_id,
+                            notify_url,
+                            variable_list,
+                            table_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestTableList
@@ -117,10 +138,10 @@ pub mod by_device_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    key: o.opt("key")?,
-                    row_list: o.opt("row_list")?,
-                })
+                match (o.opt("key"), o.opt("row_list")) {
+                    (Some(key), Some(row_list)) => Ok(Self { key, row_list }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestTableListRowList
@@ -144,9 +165,10 @@ pub mod by_device_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    cell_list: o.opt("cell_list")?,
-                })
+                match o.opt("cell_list") {
+                    Some(cell_list) => Ok(Self { cell_list }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestVariableList
@@ -173,10 +195,10 @@ pub mod by_device_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    key: o.opt("key")?,
-                    value: o.opt("value")?,
-                })
+                match (o.opt("key"), o.opt("value")) {
+                    (Some(key), Some(value)) => Ok(Self { key, value }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
@@ -189,6 +211,7 @@ pub mod by_device_id {
                 /// 服务商查询设备下的打印订单详情
                 ///
                 /// `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -238,15 +261,36 @@ pub mod by_device_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        print_order_no: o.opt("print_order_no")?,
-                        template_id: o.opt("template_id")?,
-                        notify_url: o.opt("notify_url")?,
-                        print_state: o.opt("print_state")?,
-                        print_state_description: o.opt("print_state_description")?,
-                        variable_list: o.opt("variable_list")?,
-                        table_list: o.opt("table_list")?,
-                    })
+                    match (
+                        o.opt("print_order_no"),
+                        o.opt("template_id"),
+                        o.opt("notify_url"),
+                        o.opt("print_state"),
+                        o.opt("print_state_description"),
+                        o.opt("variable_list"),
+                        o.opt("table_list"),
+                    ) {
+                        (
+                            Some(print_order_no),
+                            Some(template_id),
+                            Some(notify_url),
+                            Some(print_state),
+                            Some(print_state_description),
+                            Some(variable_list),
+                            Some(table_list),
+                        ) => {
+                            Ok(Self {
+                                print_order_no,
+                                template_id,
+                                notify_url,
+                                print_state,
+                                print_state_description,
+                                variable_list,
+                                table_list,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 打印状态
@@ -338,10 +382,10 @@ pub mod by_device_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        key: o.opt("key")?,
-                        row_list: o.opt("row_list")?,
-                    })
+                    match (o.opt("key"), o.opt("row_list")) {
+                        (Some(key), Some(row_list)) => Ok(Self { key, row_list }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseTableListRowList
@@ -365,9 +409,10 @@ pub mod by_device_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        cell_list: o.opt("cell_list")?,
-                    })
+                    match o.opt("cell_list") {
+                        Some(cell_list) => Ok(Self { cell_list }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseVariableList
@@ -394,10 +439,10 @@ pub mod by_device_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        key: o.opt("key")?,
-                        value: o.opt("value")?,
-                    })
+                    match (o.opt("key"), o.opt("value")) {
+                        (Some(key), Some(value)) => Ok(Self { key, value }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

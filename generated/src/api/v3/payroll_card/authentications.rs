@@ -4,6 +4,7 @@
 pub struct Authentications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Authentications<'a> {
     /// `/v3/payroll-card/authentications/{authenticate_number}`: `authenticate_number` is percent-encoded, never case-converted.
+    #[inline]
     pub fn authenticate_number(
         self,
         authenticate_number: &str,
@@ -13,10 +14,12 @@ impl<'a> Authentications<'a> {
         )
     }
     /// `/v3/payroll-card/authentications/pre-order`
+    #[inline]
     pub fn pre_order(self) -> pre_order::PreOrder<'a> {
         pre_order::PreOrder(self.0.push("pre-order"))
     }
     /// `/v3/payroll-card/authentications/pre-order-with-auth`
+    #[inline]
     pub fn pre_order_with_auth(self) -> pre_order_with_auth::PreOrderWithAuth<'a> {
         pre_order_with_auth::PreOrderWithAuth(self.0.push("pre-order-with-auth"))
     }
@@ -25,6 +28,7 @@ impl<'a> Authentications<'a> {
     /// 查询指定用户指定日期微工卡核身记录，查询结果仅展示核身成功的记录 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_5.shtml)
     ///
     /// `GET /v3/payroll-card/authentications`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -92,16 +96,39 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.req("openid")?,
-            appid: o.opt("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            authenticate_date: o.req("authenticate_date")?,
-            authenticate_state: o.req("authenticate_state")?,
-            offset: o.opt("offset")?,
-            limit: o.opt("limit")?,
-        })
+        match (
+            o.req("openid"),
+            o.opt("appid"),
+            o.opt("sub_appid"),
+            o.req("sub_mchid"),
+            o.req("authenticate_date"),
+            o.req("authenticate_state"),
+            o.opt("offset"),
+            o.opt("limit"),
+        ) {
+            (
+                Some(openid),
+                Some(appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(authenticate_date),
+                Some(authenticate_state),
+                Some(offset),
+                Some(limit),
+            ) => {
+                Ok(Self {
+                    openid,
+                    appid,
+                    sub_appid,
+                    sub_mchid,
+                    authenticate_date,
+                    authenticate_state,
+                    offset,
+                    limit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
@@ -140,12 +167,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.opt("data")?,
-            total_count: o.req("total_count")?,
-            offset: o.req("offset")?,
-            limit: o.req("limit")?,
-        })
+        match (o.opt("data"), o.req("total_count"), o.req("offset"), o.req("limit")) {
+            (Some(data), Some(total_count), Some(offset), Some(limit)) => {
+                Ok(Self {
+                    data,
+                    total_count,
+                    offset,
+                    limit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -216,18 +248,45 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            mchid: o.req("mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            openid: o.req("openid")?,
-            authenticate_scene: o.req("authenticate_scene")?,
-            authenticate_source: o.req("authenticate_source")?,
-            project_name: o.req("project_name")?,
-            employer_name: o.req("employer_name")?,
-            authenticate_state: o.req("authenticate_state")?,
-            authenticate_time: o.req("authenticate_time")?,
-            authenticate_number: o.req("authenticate_number")?,
-        })
+        match (
+            o.req("mchid"),
+            o.req("sub_mchid"),
+            o.req("openid"),
+            o.req("authenticate_scene"),
+            o.req("authenticate_source"),
+            o.req("project_name"),
+            o.req("employer_name"),
+            o.req("authenticate_state"),
+            o.req("authenticate_time"),
+            o.req("authenticate_number"),
+        ) {
+            (
+                Some(mchid),
+                Some(sub_mchid),
+                Some(openid),
+                Some(authenticate_scene),
+                Some(authenticate_source),
+                Some(project_name),
+                Some(employer_name),
+                Some(authenticate_state),
+                Some(authenticate_time),
+                Some(authenticate_number),
+            ) => {
+                Ok(Self {
+                    mchid,
+                    sub_mchid,
+                    openid,
+                    authenticate_scene,
+                    authenticate_source,
+                    project_name,
+                    employer_name,
+                    authenticate_state,
+                    authenticate_time,
+                    authenticate_number,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 核身渠道
@@ -348,6 +407,7 @@ pub mod by_authenticate_number {
         /// 按商户拉起核身时预下单的单号获取该次微工卡核身的结果 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_4.shtml)
         ///
         /// `GET /v3/payroll-card/authentications/{authenticate_number}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -380,9 +440,10 @@ pub mod by_authenticate_number {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
@@ -458,19 +519,48 @@ pub mod by_authenticate_number {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                openid: o.req("openid")?,
-                authenticate_scene: o.req("authenticate_scene")?,
-                authenticate_source: o.req("authenticate_source")?,
-                project_name: o.req("project_name")?,
-                employer_name: o.req("employer_name")?,
-                authenticate_state: o.req("authenticate_state")?,
-                authenticate_time: o.req("authenticate_time")?,
-                authenticate_number: o.req("authenticate_number")?,
-                authenticate_failed_reason: o.opt("authenticate_failed_reason")?,
-            })
+            match (
+                o.req("mchid"),
+                o.req("sub_mchid"),
+                o.req("openid"),
+                o.req("authenticate_scene"),
+                o.req("authenticate_source"),
+                o.req("project_name"),
+                o.req("employer_name"),
+                o.req("authenticate_state"),
+                o.req("authenticate_time"),
+                o.req("authenticate_number"),
+                o.opt("authenticate_failed_reason"),
+            ) {
+                (
+                    Some(mchid),
+                    Some(sub_mchid),
+                    Some(openid),
+                    Some(authenticate_scene),
+                    Some(authenticate_source),
+                    Some(project_name),
+                    Some(employer_name),
+                    Some(authenticate_state),
+                    Some(authenticate_time),
+                    Some(authenticate_number),
+                    Some(authenticate_failed_reason),
+                ) => {
+                    Ok(Self {
+                        mchid,
+                        sub_mchid,
+                        openid,
+                        authenticate_scene,
+                        authenticate_source,
+                        project_name,
+                        employer_name,
+                        authenticate_state,
+                        authenticate_time,
+                        authenticate_number,
+                        authenticate_failed_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核身状态
@@ -540,6 +630,7 @@ pub mod pre_order {
         /// 服务商在拉起微工卡前端服务给用户做微工卡核身前，需要先调用本接口预下单，下单成功后才能进行核身 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_3.shtml)
         ///
         /// `POST /v3/payroll-card/authentications/pre-order`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -605,16 +696,39 @@ pub mod pre_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                appid: o.opt("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                authenticate_number: o.req("authenticate_number")?,
-                project_name: o.req("project_name")?,
-                employer_name: o.req("employer_name")?,
-                authenticate_type: o.req("authenticate_type")?,
-            })
+            match (
+                o.req("openid"),
+                o.opt("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("authenticate_number"),
+                o.req("project_name"),
+                o.req("employer_name"),
+                o.req("authenticate_type"),
+            ) {
+                (
+                    Some(openid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(authenticate_number),
+                    Some(project_name),
+                    Some(employer_name),
+                    Some(authenticate_type),
+                ) => {
+                    Ok(Self {
+                        openid,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        authenticate_number,
+                        project_name,
+                        employer_name,
+                        authenticate_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核身类型
@@ -721,14 +835,33 @@ pub mod pre_order {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                authenticate_number: o.req("authenticate_number")?,
-                openid: o.req("openid")?,
-                mchid: o.req("mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                token: o.req("token")?,
-                expires_in: o.req("expires_in")?,
-            })
+            match (
+                o.req("authenticate_number"),
+                o.req("openid"),
+                o.req("mchid"),
+                o.req("sub_mchid"),
+                o.req("token"),
+                o.req("expires_in"),
+            ) {
+                (
+                    Some(authenticate_number),
+                    Some(openid),
+                    Some(mchid),
+                    Some(sub_mchid),
+                    Some(token),
+                    Some(expires_in),
+                ) => {
+                    Ok(Self {
+                        authenticate_number,
+                        openid,
+                        mchid,
+                        sub_mchid,
+                        token,
+                        expires_in,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -742,6 +875,7 @@ pub mod pre_order_with_auth {
         /// 本接口适用于用户需同步完成服务开通、授权及身份核验的场景。在拉起微工卡前端服务为用户核身前，需调用本接口预下单，下单成功后才能进行核身。如此时用户未开通微工卡服务或未完成对商户的授权，则先完成开通、授权，同步完成身份核验，并提供可信的核验结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_29.shtml)
         ///
         /// `POST /v3/payroll-card/authentications/pre-order-with-auth`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -830,20 +964,51 @@ pub mod pre_order_with_auth {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                openid: o.req("openid")?,
-                appid: o.opt("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                authenticate_number: o.req("authenticate_number")?,
-                project_name: o.req("project_name")?,
-                employer_name: o.req("employer_name")?,
-                user_name: o.req("user_name")?,
-                id_card_number: o.req("id_card_number")?,
-                employment_type: o.req("employment_type")?,
-                authenticate_type: o.req("authenticate_type")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("openid"),
+                o.opt("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("authenticate_number"),
+                o.req("project_name"),
+                o.req("employer_name"),
+                o.req("user_name"),
+                o.req("id_card_number"),
+                o.req("employment_type"),
+                o.req("authenticate_type"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(openid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(authenticate_number),
+                    Some(project_name),
+                    Some(employer_name),
+                    Some(user_name),
+                    Some(id_card_number),
+                    Some(employment_type),
+                    Some(authenticate_type),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        openid,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        authenticate_number,
+                        project_name,
+                        employer_name,
+                        user_name,
+                        id_card_number,
+                        employment_type,
+                        authenticate_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核身类型
@@ -1006,14 +1171,33 @@ pub mod pre_order_with_auth {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                authenticate_number: o.req("authenticate_number")?,
-                openid: o.req("openid")?,
-                mchid: o.req("mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                token: o.req("token")?,
-                expires_in: o.req("expires_in")?,
-            })
+            match (
+                o.req("authenticate_number"),
+                o.req("openid"),
+                o.req("mchid"),
+                o.req("sub_mchid"),
+                o.req("token"),
+                o.req("expires_in"),
+            ) {
+                (
+                    Some(authenticate_number),
+                    Some(openid),
+                    Some(mchid),
+                    Some(sub_mchid),
+                    Some(token),
+                    Some(expires_in),
+                ) => {
+                    Ok(Self {
+                        authenticate_number,
+                        openid,
+                        mchid,
+                        sub_mchid,
+                        token,
+                        expires_in,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

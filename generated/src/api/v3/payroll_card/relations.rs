@@ -4,6 +4,7 @@
 pub struct Relations<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Relations<'a> {
     /// `/v3/payroll-card/relations/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -18,6 +19,7 @@ pub mod by_openid {
         /// 查询商户和微信支付用户的微工卡授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_2.shtml)
         ///
         /// `GET /v3/payroll-card/relations/{openid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -60,11 +62,16 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                appid: o.opt("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-            })
+            match (o.req("sub_mchid"), o.opt("appid"), o.opt("sub_appid")) {
+                (Some(sub_mchid), Some(appid), Some(sub_appid)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
@@ -115,14 +122,33 @@ pub mod by_openid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                mchid: o.req("mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                authorize_state: o.req("authorize_state")?,
-                authorize_time: o.opt("authorize_time")?,
-                deauthorize_time: o.opt("deauthorize_time")?,
-            })
+            match (
+                o.req("openid"),
+                o.req("mchid"),
+                o.req("sub_mchid"),
+                o.req("authorize_state"),
+                o.opt("authorize_time"),
+                o.opt("deauthorize_time"),
+            ) {
+                (
+                    Some(openid),
+                    Some(mchid),
+                    Some(sub_mchid),
+                    Some(authorize_state),
+                    Some(authorize_time),
+                    Some(deauthorize_time),
+                ) => {
+                    Ok(Self {
+                        openid,
+                        mchid,
+                        sub_mchid,
+                        authorize_state,
+                        authorize_time,
+                        deauthorize_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 授权状态

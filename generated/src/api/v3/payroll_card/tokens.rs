@@ -8,6 +8,7 @@ impl<'a> Tokens<'a> {
     /// 生成授权token信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_1.shtml)
     ///
     /// `POST /v3/payroll-card/tokens`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -76,16 +77,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            openid: o.req("openid")?,
-            appid: o.opt("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            user_name: o.req("user_name")?,
-            id_card_number: o.req("id_card_number")?,
-            employment_type: o.req("employment_type")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("openid"),
+            o.opt("appid"),
+            o.opt("sub_appid"),
+            o.req("sub_mchid"),
+            o.req("user_name"),
+            o.req("id_card_number"),
+            o.req("employment_type"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(openid),
+                Some(appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(user_name),
+                Some(id_card_number),
+                Some(employment_type),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    openid,
+                    appid,
+                    sub_appid,
+                    sub_mchid,
+                    user_name,
+                    id_card_number,
+                    employment_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 用工类型
@@ -187,12 +211,29 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            openid: o.req("openid")?,
-            mchid: o.req("mchid")?,
-            sub_mchid: o.req("sub_mchid")?,
-            token: o.req("token")?,
-            expires_in: o.req("expires_in")?,
-        })
+        match (
+            o.req("openid"),
+            o.req("mchid"),
+            o.req("sub_mchid"),
+            o.req("token"),
+            o.req("expires_in"),
+        ) {
+            (
+                Some(openid),
+                Some(mchid),
+                Some(sub_mchid),
+                Some(token),
+                Some(expires_in),
+            ) => {
+                Ok(Self {
+                    openid,
+                    mchid,
+                    sub_mchid,
+                    token,
+                    expires_in,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

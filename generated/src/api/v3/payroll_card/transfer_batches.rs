@@ -8,6 +8,7 @@ impl<'a> TransferBatches<'a> {
     /// 服务商可以通过该接口，批量向用户选择的收款账户转账。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_6.shtml)
     ///
     /// `POST /v3/payroll-card/transfer-batches`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -99,21 +100,54 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sub_mchid: o.req("sub_mchid")?,
-            sub_appid: o.opt("sub_appid")?,
-            authorization_type: o.req("authorization_type")?,
-            out_batch_no: o.req("out_batch_no")?,
-            batch_name: o.req("batch_name")?,
-            batch_remark: o.req("batch_remark")?,
-            total_amount: o.req("total_amount")?,
-            total_num: o.req("total_num")?,
-            transfer_detail_list: o.req("transfer_detail_list")?,
-            sp_appid: o.opt("sp_appid")?,
-            employment_type: o.req("employment_type")?,
-            employment_scene: o.req("employment_scene")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("sub_mchid"),
+            o.opt("sub_appid"),
+            o.req("authorization_type"),
+            o.req("out_batch_no"),
+            o.req("batch_name"),
+            o.req("batch_remark"),
+            o.req("total_amount"),
+            o.req("total_num"),
+            o.req("transfer_detail_list"),
+            o.opt("sp_appid"),
+            o.req("employment_type"),
+            o.req("employment_scene"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sub_mchid),
+                Some(sub_appid),
+                Some(authorization_type),
+                Some(out_batch_no),
+                Some(batch_name),
+                Some(batch_remark),
+                Some(total_amount),
+                Some(total_num),
+                Some(transfer_detail_list),
+                Some(sp_appid),
+                Some(employment_type),
+                Some(employment_scene),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sub_mchid,
+                    sub_appid,
+                    authorization_type,
+                    out_batch_no,
+                    batch_name,
+                    batch_remark,
+                    total_amount,
+                    total_num,
+                    transfer_detail_list,
+                    sp_appid,
+                    employment_type,
+                    employment_scene,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestTransferDetailList
@@ -159,13 +193,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_detail_no: o.req("out_detail_no")?,
-            transfer_amount: o.req("transfer_amount")?,
-            transfer_remark: o.req("transfer_remark")?,
-            openid: o.req("openid")?,
-            user_name: o.req("user_name")?,
-        })
+        match (
+            o.req("out_detail_no"),
+            o.req("transfer_amount"),
+            o.req("transfer_remark"),
+            o.req("openid"),
+            o.req("user_name"),
+        ) {
+            (
+                Some(out_detail_no),
+                Some(transfer_amount),
+                Some(transfer_remark),
+                Some(openid),
+                Some(user_name),
+            ) => {
+                Ok(Self {
+                    out_detail_no,
+                    transfer_amount,
+                    transfer_remark,
+                    openid,
+                    user_name,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
@@ -201,10 +252,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-            batch_id: o.req("batch_id")?,
-            create_time: o.req("create_time")?,
-        })
+        match (o.req("out_batch_no"), o.req("batch_id"), o.req("create_time")) {
+            (Some(out_batch_no), Some(batch_id), Some(create_time)) => {
+                Ok(Self {
+                    out_batch_no,
+                    batch_id,
+                    create_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

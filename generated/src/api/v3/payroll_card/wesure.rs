@@ -4,10 +4,12 @@
 pub struct Wesure<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Wesure<'a> {
     /// `/v3/payroll-card/wesure/insurance`
+    #[inline]
     pub fn insurance(self) -> insurance::Insurance<'a> {
         insurance::Insurance(self.0.push("insurance"))
     }
     /// `/v3/payroll-card/wesure/token-validations`
+    #[inline]
     pub fn token_validations(self) -> token_validations::TokenValidations<'a> {
         token_validations::TokenValidations(self.0.push("token-validations"))
     }
@@ -22,6 +24,7 @@ pub mod insurance {
         /// 生成投保结果 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml)
         ///
         /// `POST /v3/payroll-card/wesure/insurance`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -89,17 +92,42 @@ pub mod insurance {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                wesure_order_no: o.req("wesure_order_no")?,
-                token: o.req("token")?,
-                insurance_company_order_no: o.req("insurance_company_order_no")?,
-                openid: o.req("openid")?,
-                insure_state: o.req("insure_state")?,
-                insure_effect_time: o.req("insure_effect_time")?,
-                insure_invalid_time: o.req("insure_invalid_time")?,
-                insurance_company_name: o.req("insurance_company_name")?,
-            })
+            match (
+                o.req("sp_mchid"),
+                o.req("wesure_order_no"),
+                o.req("token"),
+                o.req("insurance_company_order_no"),
+                o.req("openid"),
+                o.req("insure_state"),
+                o.req("insure_effect_time"),
+                o.req("insure_invalid_time"),
+                o.req("insurance_company_name"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(wesure_order_no),
+                    Some(token),
+                    Some(insurance_company_order_no),
+                    Some(openid),
+                    Some(insure_state),
+                    Some(insure_effect_time),
+                    Some(insure_invalid_time),
+                    Some(insurance_company_name),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        wesure_order_no,
+                        token,
+                        insurance_company_order_no,
+                        openid,
+                        insure_state,
+                        insure_effect_time,
+                        insure_invalid_time,
+                        insurance_company_name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -113,6 +141,7 @@ pub mod token_validations {
         /// 校验按商户拉起核身时预下单的token值对应的微工卡核身结果是否成功 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml)
         ///
         /// `POST /v3/payroll-card/wesure/token-validations`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -176,15 +205,36 @@ pub mod token_validations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                token: o.req("token")?,
-                user_name: o.req("user_name")?,
-                id_card_number: o.req("id_card_number")?,
-                authenticate_type: o.opt("authenticate_type")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sp_mchid"),
+                o.req("sub_mchid"),
+                o.req("token"),
+                o.req("user_name"),
+                o.req("id_card_number"),
+                o.opt("authenticate_type"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(token),
+                    Some(user_name),
+                    Some(id_card_number),
+                    Some(authenticate_type),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sp_mchid,
+                        sub_mchid,
+                        token,
+                        user_name,
+                        id_card_number,
+                        authenticate_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 核身类型
@@ -285,12 +335,27 @@ pub mod token_validations {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                result: o.req("result")?,
-                authenticate_success_time: o.opt("authenticate_success_time")?,
-                openid: o.opt("openid")?,
-                fail_reason: o.opt("fail_reason")?,
-            })
+            match (
+                o.req("result"),
+                o.opt("authenticate_success_time"),
+                o.opt("openid"),
+                o.opt("fail_reason"),
+            ) {
+                (
+                    Some(result),
+                    Some(authenticate_success_time),
+                    Some(openid),
+                    Some(fail_reason),
+                ) => {
+                    Ok(Self {
+                        result,
+                        authenticate_success_time,
+                        openid,
+                        fail_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

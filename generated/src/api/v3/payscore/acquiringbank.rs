@@ -4,14 +4,17 @@
 pub struct Acquiringbank<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Acquiringbank<'a> {
     /// `/v3/payscore/acquiringbank/permissions`
+    #[inline]
     pub fn permissions(self) -> permissions::Permissions<'a> {
         permissions::Permissions(self.0.push("permissions"))
     }
     /// `/v3/payscore/acquiringbank/serviceorder`
+    #[inline]
     pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
         serviceorder::Serviceorder(self.0.push("serviceorder"))
     }
     /// `/v3/payscore/acquiringbank/servicepayondeliveryorder`
+    #[inline]
     pub fn servicepayondeliveryorder(
         self,
     ) -> servicepayondeliveryorder::Servicepayondeliveryorder<'a> {
@@ -26,6 +29,7 @@ pub mod permissions {
     pub struct Permissions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Permissions<'a> {
         /// `/v3/payscore/acquiringbank/permissions/authorization-code`
+        #[inline]
         pub fn authorization_code(self) -> authorization_code::AuthorizationCode<'a> {
             authorization_code::AuthorizationCode(self.0.push("authorization-code"))
         }
@@ -34,6 +38,7 @@ pub mod permissions {
         /// 从业机构预授权 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/apply-acquiring-bank-permissions.html)
         ///
         /// `POST /v3/payscore/acquiringbank/permissions`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -94,15 +99,36 @@ pub mod permissions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                channel_id: o.req("channel_id")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                authorization_code: o.req("authorization_code")?,
-                notify_url: o.opt("notify_url")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("channel_id"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("authorization_code"),
+                o.opt("notify_url"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(channel_id),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(authorization_code),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        channel_id,
+                        appid,
+                        sub_appid,
+                        sub_mchid,
+                        authorization_code,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
@@ -128,9 +154,10 @@ pub mod permissions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                apply_permissions_token: o.req("apply_permissions_token")?,
-            })
+            match o.req("apply_permissions_token") {
+                Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
+                None => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
@@ -139,6 +166,7 @@ pub mod permissions {
         pub struct AuthorizationCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> AuthorizationCode<'a> {
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}`: `authorization_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn authorization_code(
                 self,
                 authorization_code: &str,
@@ -156,6 +184,7 @@ pub mod permissions {
             );
             impl<'a> ByAuthorizationCode<'a> {
                 /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
+                #[inline]
                 pub fn terminate(self) -> terminate::Terminate<'a> {
                     terminate::Terminate(self.0.push("terminate"))
                 }
@@ -164,6 +193,7 @@ pub mod permissions {
                 /// 从业机构通过调用该接口，使用authorization_code查询与用户授权关系 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/get-acquiring-bank-permissions-by-code.html)
                 ///
                 /// `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -206,11 +236,20 @@ pub mod permissions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        channel_id: o.req("channel_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("channel_id"),
+                        o.req("sub_mchid"),
+                    ) {
+                        (Some(service_id), Some(channel_id), Some(sub_mchid)) => {
+                            Ok(Self {
+                                service_id,
+                                channel_id,
+                                sub_mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
@@ -297,21 +336,54 @@ pub mod permissions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        appid: o.req("appid")?,
-                        mchid: o.req("mchid")?,
-                        openid: o.opt("openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                        authorization_code: o.req("authorization_code")?,
-                        authorization_state: o.req("authorization_state")?,
-                        notify_url: o.opt("notify_url")?,
-                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                        authorization_success_time: o.opt("authorization_success_time")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        channel_id: o.opt("channel_id")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("appid"),
+                        o.req("mchid"),
+                        o.opt("openid"),
+                        o.opt("sub_openid"),
+                        o.req("authorization_code"),
+                        o.req("authorization_state"),
+                        o.opt("notify_url"),
+                        o.opt("cancel_authorization_time"),
+                        o.opt("authorization_success_time"),
+                        o.req("sub_mchid"),
+                        o.opt("sub_appid"),
+                        o.opt("channel_id"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(appid),
+                            Some(mchid),
+                            Some(openid),
+                            Some(sub_openid),
+                            Some(authorization_code),
+                            Some(authorization_state),
+                            Some(notify_url),
+                            Some(cancel_authorization_time),
+                            Some(authorization_success_time),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(channel_id),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                appid,
+                                mchid,
+                                openid,
+                                sub_openid,
+                                authorization_code,
+                                authorization_state,
+                                notify_url,
+                                cancel_authorization_time,
+                                authorization_success_time,
+                                sub_mchid,
+                                sub_appid,
+                                channel_id,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
@@ -324,6 +396,7 @@ pub mod permissions {
                     /// 从业机构通过调用该接口，使用authorization_code解除用户授权关系 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-auth/terminate-acquiring-bank-permissions-by-code.html)
                     ///
                     /// `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -372,12 +445,27 @@ pub mod permissions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            service_id: o.req("service_id")?,
-                            channel_id: o.opt("channel_id")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            reason: o.req("reason")?,
-                        })
+                        match (
+                            o.req("service_id"),
+                            o.opt("channel_id"),
+                            o.req("sub_mchid"),
+                            o.req("reason"),
+                        ) {
+                            (
+                                Some(service_id),
+                                Some(channel_id),
+                                Some(sub_mchid),
+                                Some(reason),
+                            ) => {
+                                Ok(Self {
+                                    service_id,
+                                    channel_id,
+                                    sub_mchid,
+                                    reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -390,6 +478,7 @@ pub mod serviceorder {
     pub struct Serviceorder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Serviceorder<'a> {
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_order_no(
             self,
             out_order_no: &str,
@@ -397,6 +486,7 @@ pub mod serviceorder {
             by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
         }
         /// `/v3/payscore/acquiringbank/serviceorder/deduction`
+        #[inline]
         pub fn deduction(self) -> deduction::Deduction<'a> {
             deduction::Deduction(self.0.push("deduction"))
         }
@@ -405,6 +495,7 @@ pub mod serviceorder {
         /// 当商户创建支付分订单成功后，可以通过该接口查询订单状态
         ///
         /// `GET /v3/payscore/acquiringbank/serviceorder`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -423,6 +514,7 @@ pub mod serviceorder {
         /// 当用户申请使用服务时，从业机构可通过此接口为子商户申请创建微信支付分订单，创单成功后，订单状态state为DOING进行中。
         ///
         /// `POST /v3/payscore/acquiringbank/serviceorder`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -468,13 +560,30 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                channel_id: o.req("channel_id")?,
-                out_order_no: o.opt("out_order_no")?,
-                query_id: o.opt("query_id")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("sub_mchid"),
+                o.req("channel_id"),
+                o.opt("out_order_no"),
+                o.opt("query_id"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(sub_mchid),
+                    Some(channel_id),
+                    Some(out_order_no),
+                    Some(query_id),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        sub_mchid,
+                        channel_id,
+                        out_order_no,
+                        query_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
@@ -596,31 +705,84 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.req("risk_fund")?,
-                total_amount: o.opt("total_amount")?,
-                need_collection: o.opt("need_collection")?,
-                collection: o.opt("collection")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                order_id: o.req("order_id")?,
-                channel_id: o.req("channel_id")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("risk_fund"),
+                o.opt("total_amount"),
+                o.opt("need_collection"),
+                o.opt("collection"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.req("order_id"),
+                o.req("channel_id"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(total_amount),
+                    Some(need_collection),
+                    Some(collection),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(order_id),
+                    Some(channel_id),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        total_amount,
+                        need_collection,
+                        collection,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        openid,
+                        sub_openid,
+                        order_id,
+                        channel_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款信息
@@ -664,13 +826,30 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                state: o.req("state")?,
-                total_amount: o.opt("total_amount")?,
-                paying_amount: o.opt("paying_amount")?,
-                paid_amount: o.opt("paid_amount")?,
-                details: o.opt("details")?,
-            })
+            match (
+                o.req("state"),
+                o.opt("total_amount"),
+                o.opt("paying_amount"),
+                o.opt("paid_amount"),
+                o.opt("details"),
+            ) {
+                (
+                    Some(state),
+                    Some(total_amount),
+                    Some(paying_amount),
+                    Some(paid_amount),
+                    Some(details),
+                ) => {
+                    Ok(Self {
+                        state,
+                        total_amount,
+                        paying_amount,
+                        paid_amount,
+                        details,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseCollectionDetails
@@ -719,14 +898,33 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                seq: o.opt("seq")?,
-                amount: o.opt("amount")?,
-                paid_type: o.opt("paid_type")?,
-                paid_time: o.opt("paid_time")?,
-                transaction_id: o.opt("transaction_id")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.opt("seq"),
+                o.opt("amount"),
+                o.opt("paid_type"),
+                o.opt("paid_time"),
+                o.opt("transaction_id"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(seq),
+                    Some(amount),
+                    Some(paid_type),
+                    Some(paid_time),
+                    Some(transaction_id),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        seq,
+                        amount,
+                        paid_type,
+                        paid_time,
+                        transaction_id,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseCollectionDetailsPromotionDetail
@@ -802,19 +1000,48 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_id: o.req("coupon_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.req("amount")?,
-                stock_id: o.opt("stock_id")?,
-                wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                merchant_contribute: o.opt("merchant_contribute")?,
-                other_contribute: o.opt("other_contribute")?,
-                currency: o.opt("currency")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("coupon_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.req("amount"),
+                o.opt("stock_id"),
+                o.opt("wechatpay_contribute"),
+                o.opt("merchant_contribute"),
+                o.opt("other_contribute"),
+                o.opt("currency"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(coupon_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(stock_id),
+                    Some(wechatpay_contribute),
+                    Some(merchant_contribute),
+                    Some(other_contribute),
+                    Some(currency),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        coupon_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        stock_id,
+                        wechatpay_contribute,
+                        merchant_contribute,
+                        other_contribute,
+                        currency,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -861,13 +1088,30 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                quantity: o.opt("quantity")?,
-                unit_price: o.opt("unit_price")?,
-                discount_amount: o.opt("discount_amount")?,
-                goods_remark: o.opt("goods_remark")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("quantity"),
+                o.opt("unit_price"),
+                o.opt("discount_amount"),
+                o.opt("goods_remark"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(quantity),
+                    Some(unit_price),
+                    Some(discount_amount),
+                    Some(goods_remark),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        quantity,
+                        unit_price,
+                        discount_amount,
+                        goods_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -898,10 +1142,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponsePostDiscounts
@@ -942,12 +1191,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.req("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponsePostPayments
@@ -988,12 +1247,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -1029,11 +1298,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间段
@@ -1074,12 +1344,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
@@ -1173,25 +1458,66 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                channel_id: o.req("channel_id")?,
-                out_order_no: o.req("out_order_no")?,
-                service_introduction: o.req("service_introduction")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.req("risk_fund")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                need_user_confirm: o.opt("need_user_confirm")?,
-                notify_url: o.req("notify_url")?,
-                attach: o.opt("attach")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("channel_id"),
+                o.req("out_order_no"),
+                o.req("service_introduction"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("risk_fund"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("need_user_confirm"),
+                o.req("notify_url"),
+                o.opt("attach"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(channel_id),
+                    Some(out_order_no),
+                    Some(service_introduction),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(need_user_confirm),
+                    Some(notify_url),
+                    Some(attach),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        channel_id,
+                        out_order_no,
+                        service_introduction,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        openid,
+                        sub_openid,
+                        need_user_confirm,
+                        notify_url,
+                        attach,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -1222,10 +1548,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestPostDiscounts
@@ -1266,12 +1597,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                count: o.opt("count")?,
-                amount: o.opt("amount")?,
-            })
+            match (
+                o.req("name"),
+                o.req("description"),
+                o.opt("count"),
+                o.opt("amount"),
+            ) {
+                (Some(name), Some(description), Some(count), Some(amount)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        count,
+                        amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestPostPayments
@@ -1312,12 +1653,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -1353,11 +1704,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间段
@@ -1398,12 +1750,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
@@ -1509,27 +1876,72 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                channel_id: o.req("channel_id")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                order_id: o.req("order_id")?,
-                package: o.opt("package")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("channel_id"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.req("order_id"),
+                o.opt("package"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(channel_id),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(order_id),
+                    Some(package),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        channel_id,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        order_id,
+                        package,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -1560,10 +1972,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.req("end_location")?,
-            })
+            match (o.opt("start_location"), o.req("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostDiscounts
@@ -1599,11 +2016,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                count: o.opt("count")?,
-            })
+            match (o.req("name"), o.req("description"), o.opt("count")) {
+                (Some(name), Some(description), Some(count)) => {
+                    Ok(Self { name, description, count })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostPayments
@@ -1644,12 +2062,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -1685,11 +2113,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间段
@@ -1730,12 +2159,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
@@ -1744,24 +2188,29 @@ pub mod serviceorder {
         pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutOrderNo<'a> {
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel`
+            #[inline]
             pub fn cancel(self) -> cancel::Cancel<'a> {
                 cancel::Cancel(self.0.push("cancel"))
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
+            #[inline]
             pub fn complete(self) -> complete::Complete<'a> {
                 complete::Complete(self.0.push("complete"))
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
+            #[inline]
             pub fn modify(self) -> modify::Modify<'a> {
                 modify::Modify(self.0.push("modify"))
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
+            #[inline]
             pub fn registerdeductinfo(
                 self,
             ) -> registerdeductinfo::Registerdeductinfo<'a> {
                 registerdeductinfo::Registerdeductinfo(self.0.push("registerdeductinfo"))
             }
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
+            #[inline]
             pub fn sync(self) -> sync::Sync<'a> {
                 sync::Sync(self.0.push("sync"))
             }
@@ -1776,6 +2225,7 @@ pub mod serviceorder {
                 /// 前置条件：服务订单状态为“已创建”或“进行中” [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/cancel-acquiring-bank-service-order.html)
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1824,12 +2274,27 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        channel_id: o.req("channel_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        reason: o.req("reason")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("channel_id"),
+                        o.req("sub_mchid"),
+                        o.req("reason"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(channel_id),
+                            Some(sub_mchid),
+                            Some(reason),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                channel_id,
+                                sub_mchid,
+                                reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1843,6 +2308,7 @@ pub mod serviceorder {
                 /// 前置条件：服务订单状态为“进行中”且订单状态说明需为"用户确认(USER_CONFIRM)" [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/complete-acquiring-bank-service-order.html)
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1916,19 +2382,48 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        channel_id: o.opt("channel_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        post_payments: o.req("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        time_range: o.opt("time_range")?,
-                        location: o.opt("location")?,
-                        profit_sharing: o.opt("profit_sharing")?,
-                        complete_time: o.opt("complete_time")?,
-                        goods_tag: o.opt("goods_tag")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.opt("channel_id"),
+                        o.req("sub_mchid"),
+                        o.req("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.opt("time_range"),
+                        o.opt("location"),
+                        o.opt("profit_sharing"),
+                        o.opt("complete_time"),
+                        o.opt("goods_tag"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(channel_id),
+                            Some(sub_mchid),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(time_range),
+                            Some(location),
+                            Some(profit_sharing),
+                            Some(complete_time),
+                            Some(goods_tag),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                channel_id,
+                                sub_mchid,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                time_range,
+                                location,
+                                profit_sharing,
+                                complete_time,
+                                goods_tag,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实际服务位置
@@ -1959,10 +2454,15 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_location: o.opt("start_location")?,
-                        end_location: o.opt("end_location")?,
-                    })
+                    match (o.opt("start_location"), o.opt("end_location")) {
+                        (Some(start_location), Some(end_location)) => {
+                            Ok(Self {
+                                start_location,
+                                end_location,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -2003,12 +2503,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.req("description")?,
-                        amount: o.req("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.req("description"),
+                        o.req("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -2049,12 +2559,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实际服务时间
@@ -2095,12 +2615,27 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_time: o.req("start_time")?,
-                        start_time_remark: o.opt("start_time_remark")?,
-                        end_time: o.opt("end_time")?,
-                        end_time_remark: o.opt("end_time_remark")?,
-                    })
+                    match (
+                        o.req("start_time"),
+                        o.opt("start_time_remark"),
+                        o.opt("end_time"),
+                        o.opt("end_time_remark"),
+                    ) {
+                        (
+                            Some(start_time),
+                            Some(start_time_remark),
+                            Some(end_time),
+                            Some(end_time_remark),
+                        ) => {
+                            Ok(Self {
+                                start_time,
+                                start_time_remark,
+                                end_time,
+                                end_time_remark,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2114,6 +2649,7 @@ pub mod serviceorder {
                 /// 前置条件：服务订单状态为“进行中”且订单状态说明需为"商户完结(MCH_COMPLETE)" [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/modify-acquiring-bank-service-order.html)
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2173,15 +2709,36 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        channel_id: o.opt("channel_id")?,
-                        post_payments: o.opt("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        reason: o.req("reason")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.opt("channel_id"),
+                        o.opt("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.req("reason"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(channel_id),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(reason),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                channel_id,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -2222,12 +2779,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.req("description")?,
-                        amount: o.req("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.req("description"),
+                        o.req("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -2268,12 +2835,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2289,6 +2866,7 @@ pub mod serviceorder {
                 /// 支付分订单完结成功后，调用本接口登记商户扣款单号，登记后调用清算机构(银联/网联)委托代扣接口进行扣款。
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2347,14 +2925,33 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        appid: o.opt("appid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        channel_id: o.req("channel_id")?,
-                        out_trade_no: o.opt("out_trade_no")?,
-                        sub_appid: o.opt("sub_appid")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.opt("appid"),
+                        o.req("sub_mchid"),
+                        o.req("channel_id"),
+                        o.opt("out_trade_no"),
+                        o.opt("sub_appid"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(appid),
+                            Some(sub_mchid),
+                            Some(channel_id),
+                            Some(out_trade_no),
+                            Some(sub_appid),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                appid,
+                                sub_mchid,
+                                channel_id,
+                                out_trade_no,
+                                sub_appid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
@@ -2378,9 +2975,10 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        description: o.opt("description")?,
-                    })
+                    match o.opt("description") {
+                        Some(description) => Ok(Self { description }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2394,6 +2992,7 @@ pub mod serviceorder {
                 /// 前置条件：服务订单状态为“进行中”且订单状态说明需为"商户完结(MCH_COMPLETE)" [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/sync-acquiring-bank-service-order.html)
                 ///
                 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2445,13 +3044,30 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        channel_id: o.opt("channel_id")?,
-                        type_: o.req("type")?,
-                        detail: o.req("detail")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.opt("channel_id"),
+                        o.req("type"),
+                        o.req("detail"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(channel_id),
+                            Some(type_),
+                            Some(detail),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                channel_id,
+                                type_,
+                                detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 内容信息详情
@@ -2477,9 +3093,10 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        paid_time: o.req("paid_time")?,
-                    })
+                    match o.req("paid_time") {
+                        Some(paid_time) => Ok(Self { paid_time }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2494,6 +3111,7 @@ pub mod serviceorder {
             /// 前置条件：服务订单状态为“已完成”或者“进行中”且商户已经完成登记扣款信息 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-institution-weixin-pay-score/acquiring-bank-service-order/get-acquiring-bank-deduct-info.html)
             ///
             /// `GET /v3/payscore/acquiringbank/serviceorder/deduction`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -2551,14 +3169,33 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    channel_id: o.req("channel_id")?,
-                    out_order_no: o.opt("out_order_no")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("channel_id"),
+                    o.opt("out_order_no"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(channel_id),
+                        Some(out_order_no),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            channel_id,
+                            out_order_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
@@ -2585,10 +3222,12 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    description: o.req("description")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                })
+                match (o.req("description"), o.req("out_trade_no")) {
+                    (Some(description), Some(out_trade_no)) => {
+                        Ok(Self { description, out_trade_no })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2603,6 +3242,7 @@ pub mod servicepayondeliveryorder {
         /// 创建微信支付分先用后付订单
         ///
         /// `POST /v3/payscore/acquiringbank/servicepayondeliveryorder`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2709,27 +3349,72 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                channel_id: o.opt("channel_id")?,
-                service_id: o.req("service_id")?,
-                service_introduction: o.req("service_introduction")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                risk_fund: o.opt("risk_fund")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                need_user_confirm: o.opt("need_user_confirm")?,
-                mchid: o.opt("mchid")?,
-                shopping_info: o.opt("shopping_info")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("appid"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.opt("channel_id"),
+                o.req("service_id"),
+                o.req("service_introduction"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("risk_fund"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("need_user_confirm"),
+                o.opt("mchid"),
+                o.opt("shopping_info"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(channel_id),
+                    Some(service_id),
+                    Some(service_introduction),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(time_range),
+                    Some(location),
+                    Some(risk_fund),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(need_user_confirm),
+                    Some(mchid),
+                    Some(shopping_info),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        channel_id,
+                        service_id,
+                        service_introduction,
+                        post_payments,
+                        post_discounts,
+                        time_range,
+                        location,
+                        risk_fund,
+                        attach,
+                        notify_url,
+                        openid,
+                        sub_openid,
+                        need_user_confirm,
+                        mchid,
+                        shopping_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -2760,10 +3445,15 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 后付费商户优惠
@@ -2804,12 +3494,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 后付费项目
@@ -2850,12 +3550,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("amount"),
+                o.opt("description"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(amount), Some(description), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        amount,
+                        description,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -2889,11 +3599,12 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.opt("name"), o.opt("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 风险金名称
@@ -2985,11 +3696,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_merchant_appid: o.opt("real_merchant_appid")?,
-                jump_link: o.opt("jump_link")?,
-                goods: o.opt("goods")?,
-            })
+            match (o.opt("real_merchant_appid"), o.opt("jump_link"), o.opt("goods")) {
+                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                    Ok(Self {
+                        real_merchant_appid,
+                        jump_link,
+                        goods,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestShoppingInfoGoods
@@ -3031,13 +3747,30 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                picture: o.opt("picture")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-                category_id: o.opt("category_id")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("picture"),
+                o.opt("amount"),
+                o.opt("count"),
+                o.opt("category_id"),
+            ) {
+                (
+                    Some(name),
+                    Some(picture),
+                    Some(amount),
+                    Some(count),
+                    Some(category_id),
+                ) => {
+                    Ok(Self {
+                        name,
+                        picture,
+                        amount,
+                        count,
+                        category_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单详跳转链接
@@ -3067,11 +3800,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                jump_link_type: o.opt("jump_link_type")?,
-                appid: o.opt("appid")?,
-                path: o.opt("path")?,
-            })
+            match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
+                (Some(jump_link_type), Some(appid), Some(path)) => {
+                    Ok(Self {
+                        jump_link_type,
+                        appid,
+                        path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转链接类型
@@ -3160,12 +3898,27 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
@@ -3269,27 +4022,72 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                order_id: o.opt("order_id")?,
-                package: o.opt("package")?,
-                shopping_info: o.opt("shopping_info")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("order_id"),
+                o.opt("package"),
+                o.opt("shopping_info"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(order_id),
+                    Some(package),
+                    Some(shopping_info),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        order_id,
+                        package,
+                        shopping_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -3320,10 +4118,15 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostDiscounts
@@ -3364,12 +4167,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostPayments
@@ -3410,12 +4223,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("amount"),
+                o.opt("description"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(amount), Some(description), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        amount,
+                        description,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务风险金
@@ -3451,11 +4274,12 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 先用后付购物详情
@@ -3487,11 +4311,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_merchant_appid: o.opt("real_merchant_appid")?,
-                jump_link: o.req("jump_link")?,
-                goods: o.req("goods")?,
-            })
+            match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
+                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                    Ok(Self {
+                        real_merchant_appid,
+                        jump_link,
+                        goods,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseShoppingInfoGoods
@@ -3533,13 +4362,30 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                picture: o.req("picture")?,
-                amount: o.req("amount")?,
-                count: o.req("count")?,
-                category_id: o.opt("category_id")?,
-            })
+            match (
+                o.req("name"),
+                o.req("picture"),
+                o.req("amount"),
+                o.req("count"),
+                o.opt("category_id"),
+            ) {
+                (
+                    Some(name),
+                    Some(picture),
+                    Some(amount),
+                    Some(count),
+                    Some(category_id),
+                ) => {
+                    Ok(Self {
+                        name,
+                        picture,
+                        amount,
+                        count,
+                        category_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单详跳转链接
@@ -3575,11 +4421,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                jump_link_type: o.req("jump_link_type")?,
-                appid: o.opt("appid")?,
-                path: o.opt("path")?,
-            })
+            match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
+                (Some(jump_link_type), Some(appid), Some(path)) => {
+                    Ok(Self {
+                        jump_link_type,
+                        appid,
+                        path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间
@@ -3620,12 +4471,27 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(end_time),
+                    Some(start_time_remark),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        end_time,
+                        start_time_remark,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

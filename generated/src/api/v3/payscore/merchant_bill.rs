@@ -8,6 +8,7 @@ impl<'a> MerchantBill<'a> {
     /// 商户可以调用此接口获取对账单文件的下载链接，并在有效期内请求下载链接可以下载对账单文件。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter6_1_29.shtml)
     ///
     /// `GET /v3/payscore/merchant-bill`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -55,12 +56,27 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_date: o.req("bill_date")?,
-            tar_type: o.opt("tar_type")?,
-            encryption_algorithm: o.req("encryption_algorithm")?,
-            service_id: o.req("service_id")?,
-        })
+        match (
+            o.req("bill_date"),
+            o.opt("tar_type"),
+            o.req("encryption_algorithm"),
+            o.req("service_id"),
+        ) {
+            (
+                Some(bill_date),
+                Some(tar_type),
+                Some(encryption_algorithm),
+                Some(service_id),
+            ) => {
+                Ok(Self {
+                    bill_date,
+                    tar_type,
+                    encryption_algorithm,
+                    service_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 压缩类型
@@ -137,10 +153,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            download_bill_count: o.req("download_bill_count")?,
-            download_bill_list: o.req("download_bill_list")?,
-        })
+        match (o.req("download_bill_count"), o.req("download_bill_list")) {
+            (Some(download_bill_count), Some(download_bill_list)) => {
+                Ok(Self {
+                    download_bill_count,
+                    download_bill_list,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseDownloadBillList
@@ -191,13 +212,32 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDownloadBillList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            bill_sequence: o.req("bill_sequence")?,
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-            download_url: o.req("download_url")?,
-            encrypt_key: o.req("encrypt_key")?,
-            nonce: o.req("nonce")?,
-        })
+        match (
+            o.req("bill_sequence"),
+            o.req("hash_type"),
+            o.req("hash_value"),
+            o.req("download_url"),
+            o.req("encrypt_key"),
+            o.req("nonce"),
+        ) {
+            (
+                Some(bill_sequence),
+                Some(hash_type),
+                Some(hash_value),
+                Some(download_url),
+                Some(encrypt_key),
+                Some(nonce),
+            ) => {
+                Ok(Self {
+                    bill_sequence,
+                    hash_type,
+                    hash_value,
+                    download_url,
+                    encrypt_key,
+                    nonce,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

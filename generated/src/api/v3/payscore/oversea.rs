@@ -4,6 +4,7 @@
 pub struct Oversea<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Oversea<'a> {
     /// `/v3/payscore/oversea/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
@@ -14,6 +15,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/payscore/oversea/partner/serviceorder`
+        #[inline]
         pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
             serviceorder::Serviceorder(self.0.push("serviceorder"))
         }
@@ -24,6 +26,7 @@ pub mod partner {
         pub struct Serviceorder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Serviceorder<'a> {
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_order_no(
                 self,
                 out_order_no: &str,
@@ -35,6 +38,7 @@ pub mod partner {
             /// 用于查询单笔微信支付分订单详细信息 前置条件：商户已创建支付分服务订单
             ///
             /// `GET /v3/payscore/oversea/partner/serviceorder`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -52,6 +56,7 @@ pub mod partner {
             /// 用户申请使用服务时，从业机构可通过此接口申请创建微信支付分订单。
             ///
             /// `POST /v3/payscore/oversea/partner/serviceorder`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -96,12 +101,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_order_no: o.opt("out_order_no")?,
-                    query_id: o.opt("query_id")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("sub_mchid"),
+                    o.opt("out_order_no"),
+                    o.opt("query_id"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(sub_mchid),
+                        Some(out_order_no),
+                        Some(query_id),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            sub_mchid,
+                            out_order_no,
+                            query_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
@@ -233,33 +253,90 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.req("risk_fund")?,
-                    total_amount: o.opt("total_amount")?,
-                    need_collection: o.opt("need_collection")?,
-                    collection: o.opt("collection")?,
-                    time_range: o.req("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.req("notify_url")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    order_id: o.req("order_id")?,
-                    currency: o.opt("currency")?,
-                    currency_price: o.opt("currency_price")?,
-                    currency_rate_info: o.opt("currency_rate_info")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("risk_fund"),
+                    o.opt("total_amount"),
+                    o.opt("need_collection"),
+                    o.opt("collection"),
+                    o.req("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.req("notify_url"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.req("order_id"),
+                    o.opt("currency"),
+                    o.opt("currency_price"),
+                    o.opt("currency_rate_info"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(total_amount),
+                        Some(need_collection),
+                        Some(collection),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(order_id),
+                        Some(currency),
+                        Some(currency_price),
+                        Some(currency_rate_info),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            service_id,
+                            appid,
+                            mchid,
+                            sub_appid,
+                            sub_mchid,
+                            service_introduction,
+                            state,
+                            state_description,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            total_amount,
+                            need_collection,
+                            collection,
+                            time_range,
+                            location,
+                            attach,
+                            notify_url,
+                            openid,
+                            sub_openid,
+                            order_id,
+                            currency,
+                            currency_price,
+                            currency_rate_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款信息
@@ -308,14 +385,33 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    state: o.req("state")?,
-                    total_amount: o.opt("total_amount")?,
-                    paying_amount: o.opt("paying_amount")?,
-                    paid_amount: o.opt("paid_amount")?,
-                    bank_type: o.opt("bank_type")?,
-                    details: o.opt("details")?,
-                })
+                match (
+                    o.req("state"),
+                    o.opt("total_amount"),
+                    o.opt("paying_amount"),
+                    o.opt("paid_amount"),
+                    o.opt("bank_type"),
+                    o.opt("details"),
+                ) {
+                    (
+                        Some(state),
+                        Some(total_amount),
+                        Some(paying_amount),
+                        Some(paid_amount),
+                        Some(bank_type),
+                        Some(details),
+                    ) => {
+                        Ok(Self {
+                            state,
+                            total_amount,
+                            paying_amount,
+                            paid_amount,
+                            bank_type,
+                            details,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCollectionDetails
@@ -366,14 +462,33 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    seq: o.opt("seq")?,
-                    amount: o.opt("amount")?,
-                    paid_type: o.opt("paid_type")?,
-                    paid_time: o.opt("paid_time")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.opt("seq"),
+                    o.opt("amount"),
+                    o.opt("paid_type"),
+                    o.opt("paid_time"),
+                    o.opt("transaction_id"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(seq),
+                        Some(amount),
+                        Some(paid_type),
+                        Some(paid_time),
+                        Some(transaction_id),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            seq,
+                            amount,
+                            paid_type,
+                            paid_time,
+                            transaction_id,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款成功渠道
@@ -504,19 +619,48 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    amount: o.req("amount")?,
-                    stock_id: o.opt("stock_id")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                    currency: o.opt("currency")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.req("amount"),
+                    o.opt("stock_id"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                    o.opt("currency"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(stock_id),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                        Some(currency),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            amount,
+                            stock_id,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                            currency,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -564,13 +708,30 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    goods_id: o.req("goods_id")?,
-                    quantity: o.opt("quantity")?,
-                    unit_price: o.opt("unit_price")?,
-                    discount_amount: o.opt("discount_amount")?,
-                    goods_remark: o.opt("goods_remark")?,
-                })
+                match (
+                    o.req("goods_id"),
+                    o.opt("quantity"),
+                    o.opt("unit_price"),
+                    o.opt("discount_amount"),
+                    o.opt("goods_remark"),
+                ) {
+                    (
+                        Some(goods_id),
+                        Some(quantity),
+                        Some(unit_price),
+                        Some(discount_amount),
+                        Some(goods_remark),
+                    ) => {
+                        Ok(Self {
+                            goods_id,
+                            quantity,
+                            unit_price,
+                            discount_amount,
+                            goods_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围
@@ -767,10 +928,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePostDiscounts
@@ -811,12 +977,22 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.req("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.req("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePostPayments
@@ -857,12 +1033,22 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单风险金
@@ -898,11 +1084,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务订单状态
@@ -1063,12 +1250,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time: o.opt("end_time")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(start_time_remark),
+                        Some(end_time),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            start_time_remark,
+                            end_time,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
@@ -1162,25 +1364,66 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    currency: o.req("currency")?,
-                    service_introduction: o.req("service_introduction")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.req("risk_fund")?,
-                    time_range: o.req("time_range")?,
-                    location: o.opt("location")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    need_user_confirm: o.opt("need_user_confirm")?,
-                    notify_url: o.req("notify_url")?,
-                    attach: o.opt("attach")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_order_no"),
+                    o.req("currency"),
+                    o.req("service_introduction"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("risk_fund"),
+                    o.req("time_range"),
+                    o.opt("location"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("need_user_confirm"),
+                    o.req("notify_url"),
+                    o.opt("attach"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_order_no),
+                        Some(currency),
+                        Some(service_introduction),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(time_range),
+                        Some(location),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(need_user_confirm),
+                        Some(notify_url),
+                        Some(attach),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_order_no,
+                            currency,
+                            service_introduction,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            time_range,
+                            location,
+                            openid,
+                            sub_openid,
+                            need_user_confirm,
+                            notify_url,
+                            attach,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -1211,10 +1454,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -1255,12 +1503,22 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.req("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.req("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -1301,12 +1559,22 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务风险金
@@ -1342,11 +1610,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务时间
@@ -1387,12 +1656,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.req("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
@@ -1498,27 +1782,72 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    currency: o.opt("currency")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.opt("risk_fund")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    order_id: o.req("order_id")?,
-                    package: o.opt("package")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.opt("currency"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.opt("risk_fund"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.req("order_id"),
+                    o.opt("package"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(currency),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(order_id),
+                        Some(package),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            service_id,
+                            appid,
+                            mchid,
+                            sub_appid,
+                            sub_mchid,
+                            currency,
+                            service_introduction,
+                            state,
+                            state_description,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            time_range,
+                            location,
+                            attach,
+                            notify_url,
+                            order_id,
+                            package,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -1549,10 +1878,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.req("end_location")?,
-                })
+                match (o.opt("start_location"), o.req("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostDiscounts
@@ -1588,11 +1922,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.req("description")?,
-                    count: o.opt("count")?,
-                })
+                match (o.req("name"), o.req("description"), o.opt("count")) {
+                    (Some(name), Some(description), Some(count)) => {
+                        Ok(Self { name, description, count })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostPayments
@@ -1633,12 +1968,22 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单风险金
@@ -1674,11 +2019,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务订单状态
@@ -1839,12 +2185,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.req("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
@@ -1853,14 +2214,17 @@ pub mod partner {
             pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutOrderNo<'a> {
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`
+                #[inline]
                 pub fn cancel(self) -> cancel::Cancel<'a> {
                     cancel::Cancel(self.0.push("cancel"))
                 }
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
+                #[inline]
                 pub fn complete(self) -> complete::Complete<'a> {
                     complete::Complete(self.0.push("complete"))
                 }
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
+                #[inline]
                 pub fn sync(self) -> sync::Sync<'a> {
                     sync::Sync(self.0.push("sync"))
                 }
@@ -1875,6 +2239,7 @@ pub mod partner {
                     /// 微信支付分订单创建之后，由于某些原因导致订单不能正常支付时，可使用此接口取消订单。
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -1918,11 +2283,20 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            service_id: o.req("service_id")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            reason: o.req("reason")?,
-                        })
+                        match (
+                            o.req("service_id"),
+                            o.req("sub_mchid"),
+                            o.req("reason"),
+                        ) {
+                            (Some(service_id), Some(sub_mchid), Some(reason)) => {
+                                Ok(Self {
+                                    service_id,
+                                    sub_mchid,
+                                    reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -1936,6 +2310,7 @@ pub mod partner {
                     /// 完结微信支付分订单。用户使用服务完成后，商户可通过此接口完结订单。
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -2009,19 +2384,48 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            service_id: o.req("service_id")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            post_payments: o.req("post_payments")?,
-                            post_discounts: o.opt("post_discounts")?,
-                            total_amount: o.req("total_amount")?,
-                            currency: o.opt("currency")?,
-                            time_range: o.opt("time_range")?,
-                            location: o.opt("location")?,
-                            profit_sharing: o.opt("profit_sharing")?,
-                            complete_time: o.opt("complete_time")?,
-                            goods_tag: o.opt("goods_tag")?,
-                        })
+                        match (
+                            o.req("service_id"),
+                            o.req("sub_mchid"),
+                            o.req("post_payments"),
+                            o.opt("post_discounts"),
+                            o.req("total_amount"),
+                            o.opt("currency"),
+                            o.opt("time_range"),
+                            o.opt("location"),
+                            o.opt("profit_sharing"),
+                            o.opt("complete_time"),
+                            o.opt("goods_tag"),
+                        ) {
+                            (
+                                Some(service_id),
+                                Some(sub_mchid),
+                                Some(post_payments),
+                                Some(post_discounts),
+                                Some(total_amount),
+                                Some(currency),
+                                Some(time_range),
+                                Some(location),
+                                Some(profit_sharing),
+                                Some(complete_time),
+                                Some(goods_tag),
+                            ) => {
+                                Ok(Self {
+                                    service_id,
+                                    sub_mchid,
+                                    post_payments,
+                                    post_discounts,
+                                    total_amount,
+                                    currency,
+                                    time_range,
+                                    location,
+                                    profit_sharing,
+                                    complete_time,
+                                    goods_tag,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 实际服务位置
@@ -2052,10 +2456,15 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            start_location: o.opt("start_location")?,
-                            end_location: o.opt("end_location")?,
-                        })
+                        match (o.opt("start_location"), o.opt("end_location")) {
+                            (Some(start_location), Some(end_location)) => {
+                                Ok(Self {
+                                    start_location,
+                                    end_location,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostRequestPostDiscounts
@@ -2096,12 +2505,27 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.req("name")?,
-                            description: o.req("description")?,
-                            amount: o.req("amount")?,
-                            count: o.opt("count")?,
-                        })
+                        match (
+                            o.req("name"),
+                            o.req("description"),
+                            o.req("amount"),
+                            o.opt("count"),
+                        ) {
+                            (
+                                Some(name),
+                                Some(description),
+                                Some(amount),
+                                Some(count),
+                            ) => {
+                                Ok(Self {
+                                    name,
+                                    description,
+                                    amount,
+                                    count,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostRequestPostPayments
@@ -2142,12 +2566,27 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            name: o.req("name")?,
-                            description: o.opt("description")?,
-                            amount: o.opt("amount")?,
-                            count: o.opt("count")?,
-                        })
+                        match (
+                            o.req("name"),
+                            o.opt("description"),
+                            o.opt("amount"),
+                            o.opt("count"),
+                        ) {
+                            (
+                                Some(name),
+                                Some(description),
+                                Some(amount),
+                                Some(count),
+                            ) => {
+                                Ok(Self {
+                                    name,
+                                    description,
+                                    amount,
+                                    count,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 实际服务时间
@@ -2188,12 +2627,27 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            start_time: o.opt("start_time")?,
-                            end_time: o.opt("end_time")?,
-                            start_time_remark: o.opt("start_time_remark")?,
-                            end_time_remark: o.opt("end_time_remark")?,
-                        })
+                        match (
+                            o.opt("start_time"),
+                            o.opt("end_time"),
+                            o.opt("start_time_remark"),
+                            o.opt("end_time_remark"),
+                        ) {
+                            (
+                                Some(start_time),
+                                Some(end_time),
+                                Some(start_time_remark),
+                                Some(end_time_remark),
+                            ) => {
+                                Ok(Self {
+                                    start_time,
+                                    end_time,
+                                    start_time_remark,
+                                    end_time_remark,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -2207,6 +2661,7 @@ pub mod partner {
                     /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符。例如，用户通过线下付款的方式已经完成支付，而在微信支付侧并未支付成功，此时可能导致用户重复支付。因此商户需要通过订单同步接口将订单状态同步给微信支付，修改订单在微信支付系统中的状态。
                     ///
                     /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -2253,12 +2708,27 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            service_id: o.req("service_id")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            type_: o.req("type")?,
-                            detail: o.req("detail")?,
-                        })
+                        match (
+                            o.req("service_id"),
+                            o.req("sub_mchid"),
+                            o.req("type"),
+                            o.req("detail"),
+                        ) {
+                            (
+                                Some(service_id),
+                                Some(sub_mchid),
+                                Some(type_),
+                                Some(detail),
+                            ) => {
+                                Ok(Self {
+                                    service_id,
+                                    sub_mchid,
+                                    type_,
+                                    detail,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 内容信息详情
@@ -2294,11 +2764,16 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            seq: o.opt("seq")?,
-                            paid_time: o.req("paid_time")?,
-                            paid_amount: o.opt("paid_amount")?,
-                        })
+                        match (o.opt("seq"), o.req("paid_time"), o.opt("paid_amount")) {
+                            (Some(seq), Some(paid_time), Some(paid_amount)) => {
+                                Ok(Self {
+                                    seq,
+                                    paid_time,
+                                    paid_amount,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 场景类型

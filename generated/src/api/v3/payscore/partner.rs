@@ -4,10 +4,12 @@
 pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Partner<'a> {
     /// `/v3/payscore/partner/permissions`
+    #[inline]
     pub fn permissions(self) -> permissions::Permissions<'a> {
         permissions::Permissions(self.0.push("permissions"))
     }
     /// `/v3/payscore/partner/service-account-applications`
+    #[inline]
     pub fn service_account_applications(
         self,
     ) -> service_account_applications::ServiceAccountApplications<'a> {
@@ -16,10 +18,12 @@ impl<'a> Partner<'a> {
         )
     }
     /// `/v3/payscore/partner/serviceorder`
+    #[inline]
     pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
         serviceorder::Serviceorder(self.0.push("serviceorder"))
     }
     /// `/v3/payscore/partner/servicepayondeliveryorder`
+    #[inline]
     pub fn servicepayondeliveryorder(
         self,
     ) -> servicepayondeliveryorder::Servicepayondeliveryorder<'a> {
@@ -28,6 +32,7 @@ impl<'a> Partner<'a> {
         )
     }
     /// `/v3/payscore/partner/servicequotas`
+    #[inline]
     pub fn servicequotas(self) -> servicequotas::Servicequotas<'a> {
         servicequotas::Servicequotas(self.0.push("servicequotas"))
     }
@@ -38,10 +43,12 @@ pub mod permissions {
     pub struct Permissions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Permissions<'a> {
         /// `/v3/payscore/partner/permissions/apply-for-scene`
+        #[inline]
         pub fn apply_for_scene(self) -> apply_for_scene::ApplyForScene<'a> {
             apply_for_scene::ApplyForScene(self.0.push("apply-for-scene"))
         }
         /// `/v3/payscore/partner/permissions/assess-user-risk-level`
+        #[inline]
         pub fn assess_user_risk_level(
             self,
         ) -> assess_user_risk_level::AssessUserRiskLevel<'a> {
@@ -50,14 +57,17 @@ pub mod permissions {
             )
         }
         /// `/v3/payscore/partner/permissions/authorization-code`
+        #[inline]
         pub fn authorization_code(self) -> authorization_code::AuthorizationCode<'a> {
             authorization_code::AuthorizationCode(self.0.push("authorization-code"))
         }
         /// `/v3/payscore/partner/permissions/search`
+        #[inline]
         pub fn search(self) -> search::Search<'a> {
             search::Search(self.0.push("search"))
         }
         /// `/v3/payscore/partner/permissions/terminate`
+        #[inline]
         pub fn terminate(self) -> terminate::Terminate<'a> {
             terminate::Terminate(self.0.push("terminate"))
         }
@@ -66,6 +76,7 @@ pub mod permissions {
         /// 商户预授权 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_18.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/apply-partner-permissions.html)
         ///
         /// `POST /v3/payscore/partner/permissions`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -121,14 +132,33 @@ pub mod permissions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                authorization_code: o.req("authorization_code")?,
-                notify_url: o.opt("notify_url")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("authorization_code"),
+                o.opt("notify_url"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(authorization_code),
+                    Some(notify_url),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        sub_appid,
+                        sub_mchid,
+                        authorization_code,
+                        notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
@@ -154,9 +184,10 @@ pub mod permissions {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                apply_permissions_token: o.req("apply_permissions_token")?,
-            })
+            match o.req("apply_permissions_token") {
+                Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
+                None => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/partner/permissions/apply-for-scene`
@@ -169,6 +200,7 @@ pub mod permissions {
             /// 服务商场景中预授权 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/scene-apply-partner-permissions.html)
             ///
             /// `POST /v3/payscore/partner/permissions/apply-for-scene`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -235,16 +267,39 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    authorization_code: o.req("authorization_code")?,
-                    notify_url: o.opt("notify_url")?,
-                    scene: o.req("scene")?,
-                    transaction_scene_info: o.opt("transaction_scene_info")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("authorization_code"),
+                    o.opt("notify_url"),
+                    o.req("scene"),
+                    o.opt("transaction_scene_info"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(authorization_code),
+                        Some(notify_url),
+                        Some(scene),
+                        Some(transaction_scene_info),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                            authorization_code,
+                            notify_url,
+                            scene,
+                            transaction_scene_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 微信支付交易中授权附带的参数
@@ -275,10 +330,10 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match (o.req("mchid"), o.req("sub_mchid")) {
+                    (Some(mchid), Some(sub_mchid)) => Ok(Self { mchid, sub_mchid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
@@ -312,11 +367,15 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    scene: o.req("scene")?,
-                    transaction_permissions_token: o
-                        .opt("transaction_permissions_token")?,
-                })
+                match (o.req("scene"), o.opt("transaction_permissions_token")) {
+                    (Some(scene), Some(transaction_permissions_token)) => {
+                        Ok(Self {
+                            scene,
+                            transaction_permissions_token,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -330,6 +389,7 @@ pub mod permissions {
             /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/assess-partner-user-risk-level.html)
             ///
             /// `POST /v3/payscore/partner/permissions/assess-user-risk-level`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -396,16 +456,39 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    authorization_code: o.opt("authorization_code")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    shopping_info: o.opt("shopping_info")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("authorization_code"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.opt("shopping_info"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(authorization_code),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(shopping_info),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            service_id,
+                            appid,
+                            sub_appid,
+                            authorization_code,
+                            openid,
+                            sub_openid,
+                            shopping_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 先用后付商品信息
@@ -429,7 +512,10 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { goods: o.req("goods")? })
+                match o.req("goods") {
+                    Some(goods) => Ok(Self { goods }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestShoppingInfoGoods
@@ -471,13 +557,30 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    picture: o.req("picture")?,
-                    amount: o.req("amount")?,
-                    count: o.req("count")?,
-                    category_id: o.opt("category_id")?,
-                })
+                match (
+                    o.req("name"),
+                    o.req("picture"),
+                    o.req("amount"),
+                    o.req("count"),
+                    o.opt("category_id"),
+                ) {
+                    (
+                        Some(name),
+                        Some(picture),
+                        Some(amount),
+                        Some(count),
+                        Some(category_id),
+                    ) => {
+                        Ok(Self {
+                            name,
+                            picture,
+                            amount,
+                            count,
+                            category_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
@@ -578,24 +681,63 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    openid: o.opt("openid")?,
-                    authorization_code: o.opt("authorization_code")?,
-                    authorization_state: o.req("authorization_state")?,
-                    notify_url: o.opt("notify_url")?,
-                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                    authorization_success_time: o.opt("authorization_success_time")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    user_label: o.opt("user_label")?,
-                    channel_id: o.opt("channel_id")?,
-                    user_risk_level: o.opt("user_risk_level")?,
-                    risk_level_version: o.opt("risk_level_version")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("openid"),
+                    o.opt("authorization_code"),
+                    o.req("authorization_state"),
+                    o.opt("notify_url"),
+                    o.opt("cancel_authorization_time"),
+                    o.opt("authorization_success_time"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_openid"),
+                    o.opt("user_label"),
+                    o.opt("channel_id"),
+                    o.opt("user_risk_level"),
+                    o.opt("risk_level_version"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(openid),
+                        Some(authorization_code),
+                        Some(authorization_state),
+                        Some(notify_url),
+                        Some(cancel_authorization_time),
+                        Some(authorization_success_time),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(sub_openid),
+                        Some(user_label),
+                        Some(channel_id),
+                        Some(user_risk_level),
+                        Some(risk_level_version),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            mchid,
+                            openid,
+                            authorization_code,
+                            authorization_state,
+                            notify_url,
+                            cancel_authorization_time,
+                            authorization_success_time,
+                            sub_mchid,
+                            sub_appid,
+                            sub_openid,
+                            user_label,
+                            channel_id,
+                            user_risk_level,
+                            risk_level_version,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -605,6 +747,7 @@ pub mod permissions {
         pub struct AuthorizationCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> AuthorizationCode<'a> {
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}`: `authorization_code` is percent-encoded, never case-converted.
+            #[inline]
             pub fn authorization_code(
                 self,
                 authorization_code: &str,
@@ -622,6 +765,7 @@ pub mod permissions {
             );
             impl<'a> ByAuthorizationCode<'a> {
                 /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
+                #[inline]
                 pub fn terminate(self) -> terminate::Terminate<'a> {
                     terminate::Terminate(self.0.push("terminate"))
                 }
@@ -630,6 +774,7 @@ pub mod permissions {
                 /// 通过authorization_code，商户查询与用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_19.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-code.html)
                 ///
                 /// `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -667,10 +812,12 @@ pub mod permissions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("service_id"), o.req("sub_mchid")) {
+                        (Some(service_id), Some(sub_mchid)) => {
+                            Ok(Self { service_id, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
@@ -764,22 +911,57 @@ pub mod permissions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        appid: o.req("appid")?,
-                        mchid: o.req("mchid")?,
-                        openid: o.opt("openid")?,
-                        authorization_code: o.req("authorization_code")?,
-                        authorization_state: o.req("authorization_state")?,
-                        notify_url: o.opt("notify_url")?,
-                        cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                        authorization_success_time: o.opt("authorization_success_time")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                        user_risk_level: o.opt("user_risk_level")?,
-                        risk_level_version: o.opt("risk_level_version")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("appid"),
+                        o.req("mchid"),
+                        o.opt("openid"),
+                        o.req("authorization_code"),
+                        o.req("authorization_state"),
+                        o.opt("notify_url"),
+                        o.opt("cancel_authorization_time"),
+                        o.opt("authorization_success_time"),
+                        o.req("sub_mchid"),
+                        o.opt("sub_appid"),
+                        o.opt("sub_openid"),
+                        o.opt("user_risk_level"),
+                        o.opt("risk_level_version"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(appid),
+                            Some(mchid),
+                            Some(openid),
+                            Some(authorization_code),
+                            Some(authorization_state),
+                            Some(notify_url),
+                            Some(cancel_authorization_time),
+                            Some(authorization_success_time),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(sub_openid),
+                            Some(user_risk_level),
+                            Some(risk_level_version),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                appid,
+                                mchid,
+                                openid,
+                                authorization_code,
+                                authorization_state,
+                                notify_url,
+                                cancel_authorization_time,
+                                authorization_success_time,
+                                sub_mchid,
+                                sub_appid,
+                                sub_openid,
+                                user_risk_level,
+                                risk_level_version,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
@@ -792,6 +974,7 @@ pub mod permissions {
                     /// 通过authorization_code，商户解除用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_20.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-code.html)
                     ///
                     /// `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -835,11 +1018,20 @@ pub mod permissions {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            service_id: o.req("service_id")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            reason: o.req("reason")?,
-                        })
+                        match (
+                            o.req("service_id"),
+                            o.req("sub_mchid"),
+                            o.req("reason"),
+                        ) {
+                            (Some(service_id), Some(sub_mchid), Some(reason)) => {
+                                Ok(Self {
+                                    service_id,
+                                    sub_mchid,
+                                    reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -855,6 +1047,7 @@ pub mod permissions {
             /// 通过openid查询用户授权信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_21.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/get-partner-permissions-by-open-id.html)
             ///
             /// `GET /v3/payscore/partner/permissions/search`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -912,14 +1105,33 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(sub_openid),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            openid,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
@@ -1010,22 +1222,57 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    openid: o.opt("openid")?,
-                    authorization_code: o.opt("authorization_code")?,
-                    authorization_state: o.req("authorization_state")?,
-                    notify_url: o.opt("notify_url")?,
-                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                    authorization_success_time: o.req("authorization_success_time")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    user_risk_level: o.opt("user_risk_level")?,
-                    risk_level_version: o.opt("risk_level_version")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("openid"),
+                    o.opt("authorization_code"),
+                    o.req("authorization_state"),
+                    o.opt("notify_url"),
+                    o.opt("cancel_authorization_time"),
+                    o.req("authorization_success_time"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_openid"),
+                    o.opt("user_risk_level"),
+                    o.opt("risk_level_version"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(openid),
+                        Some(authorization_code),
+                        Some(authorization_state),
+                        Some(notify_url),
+                        Some(cancel_authorization_time),
+                        Some(authorization_success_time),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(sub_openid),
+                        Some(user_risk_level),
+                        Some(risk_level_version),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            mchid,
+                            openid,
+                            authorization_code,
+                            authorization_state,
+                            notify_url,
+                            cancel_authorization_time,
+                            authorization_success_time,
+                            sub_mchid,
+                            sub_appid,
+                            sub_openid,
+                            user_risk_level,
+                            risk_level_version,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1039,6 +1286,7 @@ pub mod permissions {
             /// 通过openid，服务商帮子商户解除用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_22.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-auth/terminate-partner-permissions-by-open-id.html)
             ///
             /// `POST /v3/payscore/partner/permissions/terminate`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1100,15 +1348,36 @@ pub mod permissions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    reason: o.req("reason")?,
-                })
+                match (
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("reason"),
+                ) {
+                    (
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(reason),
+                    ) => {
+                        Ok(Self {
+                            openid,
+                            sub_openid,
+                            service_id,
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                            reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1121,6 +1390,7 @@ pub mod service_account_applications {
     );
     impl<'a> ServiceAccountApplications<'a> {
         /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`: `out_apply_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_apply_no(
             self,
             out_apply_no: &str,
@@ -1132,6 +1402,7 @@ pub mod service_account_applications {
         /// 已接入收付通的商户，在已完成支付分权限开通及服务入驻后，可通过该能力为关联的子商户完成与支付分服务的绑定 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_13.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/create-service-account-application.html)
         ///
         /// `POST /v3/payscore/partner/service-account-applications`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1187,14 +1458,33 @@ pub mod service_account_applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_apply_no: o.req("out_apply_no")?,
-                result_notify_url: o.opt("result_notify_url")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("out_apply_no"),
+                o.opt("result_notify_url"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(out_apply_no),
+                    Some(result_notify_url),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        out_apply_no,
+                        result_notify_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
@@ -1260,17 +1550,42 @@ pub mod service_account_applications {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_apply_no: o.req("out_apply_no")?,
-                result_notify_url: o.opt("result_notify_url")?,
-                apply_state: o.req("apply_state")?,
-                reject_reason: o.opt("reject_reason")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("out_apply_no"),
+                o.opt("result_notify_url"),
+                o.req("apply_state"),
+                o.opt("reject_reason"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(mchid),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(out_apply_no),
+                    Some(result_notify_url),
+                    Some(apply_state),
+                    Some(reject_reason),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        mchid,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        out_apply_no,
+                        result_notify_url,
+                        apply_state,
+                        reject_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
@@ -1283,6 +1598,7 @@ pub mod service_account_applications {
             /// 收付通服务商查询子商户的支付分服务绑定结果 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_14.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-account/get-service-account-application.html)
             ///
             /// `GET /v3/payscore/partner/service-account-applications/{out_apply_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -1350,17 +1666,42 @@ pub mod service_account_applications {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    mchid: o.req("mchid")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_apply_no: o.req("out_apply_no")?,
-                    result_notify_url: o.opt("result_notify_url")?,
-                    apply_state: o.req("apply_state")?,
-                    reject_reason: o.opt("reject_reason")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("mchid"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("out_apply_no"),
+                    o.opt("result_notify_url"),
+                    o.req("apply_state"),
+                    o.opt("reject_reason"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(mchid),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(out_apply_no),
+                        Some(result_notify_url),
+                        Some(apply_state),
+                        Some(reject_reason),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            mchid,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            out_apply_no,
+                            result_notify_url,
+                            apply_state,
+                            reject_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1371,6 +1712,7 @@ pub mod serviceorder {
     pub struct Serviceorder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Serviceorder<'a> {
         /// `/v3/payscore/partner/serviceorder/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_order_no(
             self,
             out_order_no: &str,
@@ -1378,6 +1720,7 @@ pub mod serviceorder {
             by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
         }
         /// `/v3/payscore/partner/serviceorder/direct-complete`
+        #[inline]
         pub fn direct_complete(self) -> direct_complete::DirectComplete<'a> {
             direct_complete::DirectComplete(self.0.push("direct-complete"))
         }
@@ -1386,6 +1729,7 @@ pub mod serviceorder {
         /// 用于查询单笔微信支付分订单详细信息。
         ///
         /// `GET /v3/payscore/partner/serviceorder`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -1403,6 +1747,7 @@ pub mod serviceorder {
         /// 当用户申请使用服务时，商户可通过此接口申请创建微信支付分订单，创单成功后，订单状态state为CREATED已创建。注意：该接口支持原参重入，相同参数重复调用可以返回成功。
         ///
         /// `POST /v3/payscore/partner/serviceorder`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1444,12 +1789,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                out_order_no: o.opt("out_order_no")?,
-                query_id: o.opt("query_id")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("sub_mchid"),
+                o.opt("out_order_no"),
+                o.opt("query_id"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(sub_mchid),
+                    Some(out_order_no),
+                    Some(query_id),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        sub_mchid,
+                        out_order_no,
+                        query_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
@@ -1566,30 +1926,81 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                total_amount: o.opt("total_amount")?,
-                need_collection: o.opt("need_collection")?,
-                collection: o.opt("collection")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                order_id: o.opt("order_id")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.opt("sub_mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("total_amount"),
+                o.opt("need_collection"),
+                o.opt("collection"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("order_id"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(total_amount),
+                    Some(need_collection),
+                    Some(collection),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(order_id),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        total_amount,
+                        need_collection,
+                        collection,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        openid,
+                        sub_openid,
+                        order_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款信息
@@ -1638,14 +2049,33 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                state: o.req("state")?,
-                total_amount: o.opt("total_amount")?,
-                paying_amount: o.opt("paying_amount")?,
-                paid_amount: o.opt("paid_amount")?,
-                details: o.opt("details")?,
-                bank_type: o.opt("bank_type")?,
-            })
+            match (
+                o.req("state"),
+                o.opt("total_amount"),
+                o.opt("paying_amount"),
+                o.opt("paid_amount"),
+                o.opt("details"),
+                o.opt("bank_type"),
+            ) {
+                (
+                    Some(state),
+                    Some(total_amount),
+                    Some(paying_amount),
+                    Some(paid_amount),
+                    Some(details),
+                    Some(bank_type),
+                ) => {
+                    Ok(Self {
+                        state,
+                        total_amount,
+                        paying_amount,
+                        paid_amount,
+                        details,
+                        bank_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseCollectionDetails
@@ -1694,14 +2124,33 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                seq: o.opt("seq")?,
-                amount: o.opt("amount")?,
-                paid_type: o.opt("paid_type")?,
-                paid_time: o.opt("paid_time")?,
-                transaction_id: o.opt("transaction_id")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.opt("seq"),
+                o.opt("amount"),
+                o.opt("paid_type"),
+                o.opt("paid_time"),
+                o.opt("transaction_id"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(seq),
+                    Some(amount),
+                    Some(paid_type),
+                    Some(paid_time),
+                    Some(transaction_id),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        seq,
+                        amount,
+                        paid_type,
+                        paid_time,
+                        transaction_id,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 收款成功渠道
@@ -1829,19 +2278,48 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_id: o.req("coupon_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                amount: o.req("amount")?,
-                stock_id: o.opt("stock_id")?,
-                wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                merchant_contribute: o.opt("merchant_contribute")?,
-                other_contribute: o.opt("other_contribute")?,
-                currency: o.opt("currency")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("coupon_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.req("amount"),
+                o.opt("stock_id"),
+                o.opt("wechatpay_contribute"),
+                o.opt("merchant_contribute"),
+                o.opt("other_contribute"),
+                o.opt("currency"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(coupon_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(stock_id),
+                    Some(wechatpay_contribute),
+                    Some(merchant_contribute),
+                    Some(other_contribute),
+                    Some(currency),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        coupon_id,
+                        name,
+                        scope,
+                        type_,
+                        amount,
+                        stock_id,
+                        wechatpay_contribute,
+                        merchant_contribute,
+                        other_contribute,
+                        currency,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -1888,13 +2366,30 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                goods_id: o.req("goods_id")?,
-                quantity: o.opt("quantity")?,
-                unit_price: o.opt("unit_price")?,
-                discount_amount: o.opt("discount_amount")?,
-                goods_remark: o.opt("goods_remark")?,
-            })
+            match (
+                o.req("goods_id"),
+                o.opt("quantity"),
+                o.opt("unit_price"),
+                o.opt("discount_amount"),
+                o.opt("goods_remark"),
+            ) {
+                (
+                    Some(goods_id),
+                    Some(quantity),
+                    Some(unit_price),
+                    Some(discount_amount),
+                    Some(goods_remark),
+                ) => {
+                    Ok(Self {
+                        goods_id,
+                        quantity,
+                        unit_price,
+                        discount_amount,
+                        goods_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠范围
@@ -2085,10 +2580,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponsePostDiscounts
@@ -2129,12 +2629,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.req("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponsePostPayments
@@ -2175,12 +2685,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -2216,11 +2736,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务订单状态
@@ -2377,12 +2898,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
@@ -2474,25 +3010,66 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                out_order_no: o.req("out_order_no")?,
-                service_introduction: o.req("service_introduction")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.req("risk_fund")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                need_user_confirm: o.opt("need_user_confirm")?,
-                notify_url: o.req("notify_url")?,
-                attach: o.opt("attach")?,
-                device: o.opt("device")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("out_order_no"),
+                o.req("service_introduction"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("risk_fund"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("need_user_confirm"),
+                o.req("notify_url"),
+                o.opt("attach"),
+                o.opt("device"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(out_order_no),
+                    Some(service_introduction),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(need_user_confirm),
+                    Some(notify_url),
+                    Some(attach),
+                    Some(device),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        out_order_no,
+                        service_introduction,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        openid,
+                        sub_openid,
+                        need_user_confirm,
+                        notify_url,
+                        attach,
+                        device,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 设备信息
@@ -2528,11 +3105,20 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_device_id: o.opt("start_device_id")?,
-                end_device_id: o.opt("end_device_id")?,
-                materiel_no: o.opt("materiel_no")?,
-            })
+            match (
+                o.opt("start_device_id"),
+                o.opt("end_device_id"),
+                o.opt("materiel_no"),
+            ) {
+                (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
+                    Ok(Self {
+                        start_device_id,
+                        end_device_id,
+                        materiel_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -2563,10 +3149,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestPostDiscounts
@@ -2607,12 +3198,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.req("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestPostPayments
@@ -2653,12 +3254,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -2694,11 +3305,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 风险金名称
@@ -2799,12 +3411,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
@@ -2905,26 +3532,69 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                order_id: o.req("order_id")?,
-                package: o.opt("package")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.req("order_id"),
+                o.opt("package"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(order_id),
+                    Some(package),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        order_id,
+                        package,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -2955,10 +3625,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.req("end_location")?,
-            })
+            match (o.opt("start_location"), o.req("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostDiscounts
@@ -2999,12 +3674,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.req("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.req("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostPayments
@@ -3045,12 +3730,22 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.req("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -3086,11 +3781,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 风险金名称
@@ -3307,12 +4003,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
@@ -3321,22 +4032,27 @@ pub mod serviceorder {
         pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutOrderNo<'a> {
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/cancel`
+            #[inline]
             pub fn cancel(self) -> cancel::Cancel<'a> {
                 cancel::Cancel(self.0.push("cancel"))
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
+            #[inline]
             pub fn complete(self) -> complete::Complete<'a> {
                 complete::Complete(self.0.push("complete"))
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
+            #[inline]
             pub fn modify(self) -> modify::Modify<'a> {
                 modify::Modify(self.0.push("modify"))
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
+            #[inline]
             pub fn pay(self) -> pay::Pay<'a> {
                 pay::Pay(self.0.push("pay"))
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
+            #[inline]
             pub fn send_pendingmessage(
                 self,
             ) -> send_pendingmessage::SendPendingmessage<'a> {
@@ -3345,6 +4061,7 @@ pub mod serviceorder {
                 )
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
+            #[inline]
             pub fn send_prepaidmessage(
                 self,
             ) -> send_prepaidmessage::SendPrepaidmessage<'a> {
@@ -3353,6 +4070,7 @@ pub mod serviceorder {
                 )
             }
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
+            #[inline]
             pub fn sync(self) -> sync::Sync<'a> {
                 sync::Sync(self.0.push("sync"))
             }
@@ -3367,6 +4085,7 @@ pub mod serviceorder {
                 /// 微信支付分订单创建之后，由于某些原因导致订单不能正常支付时，可使用此接口取消订单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/cancel-partner-service-order.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3410,11 +4129,16 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        reason: o.req("reason")?,
-                    })
+                    match (o.req("service_id"), o.req("sub_mchid"), o.req("reason")) {
+                        (Some(service_id), Some(sub_mchid), Some(reason)) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                reason,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3428,6 +4152,7 @@ pub mod serviceorder {
                 /// 完结微信支付分订单。用户使用服务完成后，商户可通过此接口完结订单。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012692408) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013138598) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/complete-partner-service-order.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3499,19 +4224,48 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        post_payments: o.req("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        time_range: o.opt("time_range")?,
-                        location: o.opt("location")?,
-                        profit_sharing: o.opt("profit_sharing")?,
-                        complete_time: o.opt("complete_time")?,
-                        goods_tag: o.opt("goods_tag")?,
-                        device: o.opt("device")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.req("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.opt("time_range"),
+                        o.opt("location"),
+                        o.opt("profit_sharing"),
+                        o.opt("complete_time"),
+                        o.opt("goods_tag"),
+                        o.opt("device"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(time_range),
+                            Some(location),
+                            Some(profit_sharing),
+                            Some(complete_time),
+                            Some(goods_tag),
+                            Some(device),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                time_range,
+                                location,
+                                profit_sharing,
+                                complete_time,
+                                goods_tag,
+                                device,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -3547,11 +4301,24 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_device_id: o.opt("start_device_id")?,
-                        end_device_id: o.opt("end_device_id")?,
-                        materiel_no: o.opt("materiel_no")?,
-                    })
+                    match (
+                        o.opt("start_device_id"),
+                        o.opt("end_device_id"),
+                        o.opt("materiel_no"),
+                    ) {
+                        (
+                            Some(start_device_id),
+                            Some(end_device_id),
+                            Some(materiel_no),
+                        ) => {
+                            Ok(Self {
+                                start_device_id,
+                                end_device_id,
+                                materiel_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实际服务位置
@@ -3582,10 +4349,15 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_location: o.opt("start_location")?,
-                        end_location: o.opt("end_location")?,
-                    })
+                    match (o.opt("start_location"), o.opt("end_location")) {
+                        (Some(start_location), Some(end_location)) => {
+                            Ok(Self {
+                                start_location,
+                                end_location,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -3626,12 +4398,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.req("description")?,
-                        amount: o.req("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.req("description"),
+                        o.req("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -3672,12 +4454,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 实际服务时间
@@ -3718,12 +4510,27 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_time: o.opt("start_time")?,
-                        start_time_remark: o.opt("start_time_remark")?,
-                        end_time: o.opt("end_time")?,
-                        end_time_remark: o.opt("end_time_remark")?,
-                    })
+                    match (
+                        o.opt("start_time"),
+                        o.opt("start_time_remark"),
+                        o.opt("end_time"),
+                        o.opt("end_time_remark"),
+                    ) {
+                        (
+                            Some(start_time),
+                            Some(start_time_remark),
+                            Some(end_time),
+                            Some(end_time_remark),
+                        ) => {
+                            Ok(Self {
+                                start_time,
+                                start_time_remark,
+                                end_time,
+                                end_time_remark,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3737,6 +4544,7 @@ pub mod serviceorder {
                 /// 完结订单总金额与实际金额不符时，且当服务订单收款状态处于“待支付（USER_PAYING）”时，商户可通过该接口修改订单金额。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012692360) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013138819) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/modify-partner-service-order.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3794,15 +4602,36 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.opt("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        post_payments: o.req("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        reason: o.req("reason")?,
-                        device: o.opt("device")?,
-                    })
+                    match (
+                        o.opt("service_id"),
+                        o.req("sub_mchid"),
+                        o.req("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.req("reason"),
+                        o.opt("device"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(reason),
+                            Some(device),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                reason,
+                                device,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -3838,11 +4667,24 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        start_device_id: o.opt("start_device_id")?,
-                        end_device_id: o.opt("end_device_id")?,
-                        materiel_no: o.opt("materiel_no")?,
-                    })
+                    match (
+                        o.opt("start_device_id"),
+                        o.opt("end_device_id"),
+                        o.opt("materiel_no"),
+                    ) {
+                        (
+                            Some(start_device_id),
+                            Some(end_device_id),
+                            Some(materiel_no),
+                        ) => {
+                            Ok(Self {
+                                start_device_id,
+                                end_device_id,
+                                materiel_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -3883,12 +4725,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.opt("description")?,
-                        amount: o.req("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.opt("description"),
+                        o.req("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -3929,12 +4781,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.req("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.req("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -3948,6 +4810,7 @@ pub mod serviceorder {
                 /// 当微信支付分订单支付状态处于“待支付”时，商户可使用该接口向用户发起收款。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/collect-partner-service-order.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3986,10 +4849,12 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.opt("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.opt("service_id"), o.req("sub_mchid")) {
+                        (Some(service_id), Some(sub_mchid)) => {
+                            Ok(Self { service_id, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4005,6 +4870,7 @@ pub mod serviceorder {
                 /// 商户系统请求支付分系统，下发服务费用待处理消息; 一笔服务订单仅可以发送一次服务费用待处理消息; [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-pending-message.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4059,14 +4925,33 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        post_payments: o.req("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        prepaid_time: o.req("prepaid_time")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.req("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.req("prepaid_time"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(prepaid_time),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                prepaid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -4107,12 +4992,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.opt("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -4153,12 +5048,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        amount: o.opt("amount")?,
-                        description: o.opt("description")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.opt("name"),
+                        o.opt("amount"),
+                        o.opt("description"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(amount), Some(description), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                amount,
+                                description,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4174,6 +5079,7 @@ pub mod serviceorder {
                 /// 商户系统请求支付分系统，下发服务预扣费消息; 一笔服务订单仅可以发送一次下发服务预扣费消息; [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/send-partner-order-prepaid-message.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4228,14 +5134,33 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        post_payments: o.req("post_payments")?,
-                        post_discounts: o.opt("post_discounts")?,
-                        total_amount: o.req("total_amount")?,
-                        prepaid_time: o.req("prepaid_time")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.req("post_payments"),
+                        o.opt("post_discounts"),
+                        o.req("total_amount"),
+                        o.req("prepaid_time"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(post_payments),
+                            Some(post_discounts),
+                            Some(total_amount),
+                            Some(prepaid_time),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                post_payments,
+                                post_discounts,
+                                total_amount,
+                                prepaid_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostDiscounts
@@ -4276,12 +5201,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        description: o.opt("description")?,
-                        amount: o.opt("amount")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.opt("name"),
+                        o.opt("description"),
+                        o.opt("amount"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(description), Some(amount), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                description,
+                                amount,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestPostPayments
@@ -4322,12 +5257,22 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        name: o.opt("name")?,
-                        amount: o.opt("amount")?,
-                        description: o.opt("description")?,
-                        count: o.opt("count")?,
-                    })
+                    match (
+                        o.opt("name"),
+                        o.opt("amount"),
+                        o.opt("description"),
+                        o.opt("count"),
+                    ) {
+                        (Some(name), Some(amount), Some(description), Some(count)) => {
+                            Ok(Self {
+                                name,
+                                amount,
+                                description,
+                                count,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4341,6 +5286,7 @@ pub mod serviceorder {
                 /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符。例如，用户通过线下付款的方式已经完成支付，而微信支付侧并未支付成功，此时可能导致用户重复支付。因此商户需要通过订单同步接口将订单状态同步给微信支付，修改订单在微信支付系统中的状态。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_7.shtml) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/sync-partner-service-order.html)
                 ///
                 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -4387,12 +5333,27 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        type_: o.req("type")?,
-                        detail: o.req("detail")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("sub_mchid"),
+                        o.req("type"),
+                        o.req("detail"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(sub_mchid),
+                            Some(type_),
+                            Some(detail),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                sub_mchid,
+                                type_,
+                                detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 内容信息详情
@@ -4428,11 +5389,16 @@ pub mod serviceorder {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        seq: o.opt("seq")?,
-                        paid_time: o.req("paid_time")?,
-                        paid_amount: o.opt("paid_amount")?,
-                    })
+                    match (o.opt("seq"), o.req("paid_time"), o.opt("paid_amount")) {
+                        (Some(seq), Some(paid_time), Some(paid_amount)) => {
+                            Ok(Self {
+                                seq,
+                                paid_time,
+                                paid_amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -4447,6 +5413,7 @@ pub mod serviceorder {
             /// 该接口适用于无需微信支付分做订单风控判断的业务场景，在服务完成后，通过该接口对用户进行免密代扣。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_2_8.shtml)
             ///
             /// `POST /v3/payscore/partner/serviceorder/direct-complete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4545,24 +5512,63 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.req("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_introduction: o.req("service_introduction")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    total_amount: o.req("total_amount")?,
-                    time_range: o.req("time_range")?,
-                    location: o.opt("location")?,
-                    profit_sharing: o.opt("profit_sharing")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.req("notify_url")?,
-                    openid: o.opt("openid")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_introduction"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("total_amount"),
+                    o.req("time_range"),
+                    o.opt("location"),
+                    o.opt("profit_sharing"),
+                    o.opt("goods_tag"),
+                    o.opt("attach"),
+                    o.req("notify_url"),
+                    o.opt("openid"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(out_order_no),
+                        Some(service_introduction),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(total_amount),
+                        Some(time_range),
+                        Some(location),
+                        Some(profit_sharing),
+                        Some(goods_tag),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                            out_order_no,
+                            service_introduction,
+                            post_payments,
+                            post_discounts,
+                            total_amount,
+                            time_range,
+                            location,
+                            profit_sharing,
+                            goods_tag,
+                            attach,
+                            notify_url,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -4593,10 +5599,15 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -4637,12 +5648,22 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.req("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.req("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -4683,12 +5704,22 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务时间段
@@ -4729,12 +5760,27 @@ pub mod serviceorder {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time: o.opt("end_time")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.req("start_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(start_time_remark),
+                        Some(end_time),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            start_time_remark,
+                            end_time,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4749,6 +5795,7 @@ pub mod servicepayondeliveryorder {
         /// [官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/partner-service-order/create-partner-pay-on-delivery-service-order.html)
         ///
         /// `POST /v3/payscore/partner/servicepayondeliveryorder`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -4850,26 +5897,69 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                appid: o.req("appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                service_id: o.req("service_id")?,
-                service_introduction: o.req("service_introduction")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                risk_fund: o.req("risk_fund")?,
-                attach: o.opt("attach")?,
-                notify_url: o.req("notify_url")?,
-                openid: o.opt("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-                need_user_confirm: o.opt("need_user_confirm")?,
-                mchid: o.opt("mchid")?,
-                shopping_info: o.req("shopping_info")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("appid"),
+                o.req("sub_mchid"),
+                o.opt("sub_appid"),
+                o.req("service_id"),
+                o.req("service_introduction"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.req("risk_fund"),
+                o.opt("attach"),
+                o.req("notify_url"),
+                o.opt("openid"),
+                o.opt("sub_openid"),
+                o.opt("need_user_confirm"),
+                o.opt("mchid"),
+                o.req("shopping_info"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(appid),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(service_id),
+                    Some(service_introduction),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(time_range),
+                    Some(location),
+                    Some(risk_fund),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(openid),
+                    Some(sub_openid),
+                    Some(need_user_confirm),
+                    Some(mchid),
+                    Some(shopping_info),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        appid,
+                        sub_mchid,
+                        sub_appid,
+                        service_id,
+                        service_introduction,
+                        post_payments,
+                        post_discounts,
+                        time_range,
+                        location,
+                        risk_fund,
+                        attach,
+                        notify_url,
+                        openid,
+                        sub_openid,
+                        need_user_confirm,
+                        mchid,
+                        shopping_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -4900,10 +5990,15 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 商户优惠
@@ -4944,12 +6039,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 后付费项目
@@ -4990,12 +6095,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("amount"),
+                o.opt("description"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(amount), Some(description), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        amount,
+                        description,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单风险金
@@ -5029,11 +6144,12 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 风险金名称
@@ -5125,11 +6241,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_merchant_appid: o.opt("real_merchant_appid")?,
-                jump_link: o.opt("jump_link")?,
-                goods: o.opt("goods")?,
-            })
+            match (o.opt("real_merchant_appid"), o.opt("jump_link"), o.opt("goods")) {
+                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                    Ok(Self {
+                        real_merchant_appid,
+                        jump_link,
+                        goods,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestShoppingInfoGoods
@@ -5171,13 +6292,30 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                picture: o.opt("picture")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-                category_id: o.opt("category_id")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("picture"),
+                o.opt("amount"),
+                o.opt("count"),
+                o.opt("category_id"),
+            ) {
+                (
+                    Some(name),
+                    Some(picture),
+                    Some(amount),
+                    Some(count),
+                    Some(category_id),
+                ) => {
+                    Ok(Self {
+                        name,
+                        picture,
+                        amount,
+                        count,
+                        category_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单详跳转链接
@@ -5207,11 +6345,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                jump_link_type: o.opt("jump_link_type")?,
-                appid: o.opt("appid")?,
-                path: o.opt("path")?,
-            })
+            match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
+                (Some(jump_link_type), Some(appid), Some(path)) => {
+                    Ok(Self {
+                        jump_link_type,
+                        appid,
+                        path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 跳转链接类型
@@ -5300,12 +6443,27 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
@@ -5409,27 +6567,72 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                order_id: o.opt("order_id")?,
-                package: o.opt("package")?,
-                shopping_info: o.opt("shopping_info")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("order_id"),
+                o.opt("package"),
+                o.opt("shopping_info"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(order_id),
+                    Some(package),
+                    Some(shopping_info),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        sub_appid,
+                        sub_mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        order_id,
+                        package,
+                        shopping_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -5460,10 +6663,15 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostDiscounts
@@ -5504,12 +6712,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                description: o.opt("description")?,
-                amount: o.opt("amount")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("description"),
+                o.opt("amount"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(description), Some(amount), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        description,
+                        amount,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostPayments
@@ -5550,12 +6768,22 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-                count: o.opt("count")?,
-            })
+            match (
+                o.opt("name"),
+                o.opt("amount"),
+                o.opt("description"),
+                o.opt("count"),
+            ) {
+                (Some(name), Some(amount), Some(description), Some(count)) => {
+                    Ok(Self {
+                        name,
+                        amount,
+                        description,
+                        count,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务风险金
@@ -5591,11 +6819,12 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                amount: o.req("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.req("name"), o.req("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 先用后付购物详情
@@ -5627,11 +6856,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                real_merchant_appid: o.opt("real_merchant_appid")?,
-                jump_link: o.req("jump_link")?,
-                goods: o.req("goods")?,
-            })
+            match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
+                (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                    Ok(Self {
+                        real_merchant_appid,
+                        jump_link,
+                        goods,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseShoppingInfoGoods
@@ -5673,13 +6907,30 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                picture: o.req("picture")?,
-                amount: o.req("amount")?,
-                count: o.req("count")?,
-                category_id: o.opt("category_id")?,
-            })
+            match (
+                o.req("name"),
+                o.req("picture"),
+                o.req("amount"),
+                o.req("count"),
+                o.opt("category_id"),
+            ) {
+                (
+                    Some(name),
+                    Some(picture),
+                    Some(amount),
+                    Some(count),
+                    Some(category_id),
+                ) => {
+                    Ok(Self {
+                        name,
+                        picture,
+                        amount,
+                        count,
+                        category_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 单详跳转链接
@@ -5715,11 +6966,16 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                jump_link_type: o.req("jump_link_type")?,
-                appid: o.opt("appid")?,
-                path: o.opt("path")?,
-            })
+            match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
+                (Some(jump_link_type), Some(appid), Some(path)) => {
+                    Ok(Self {
+                        jump_link_type,
+                        appid,
+                        path,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间
@@ -5760,12 +7016,27 @@ pub mod servicepayondeliveryorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                end_time: o.opt("end_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("end_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(end_time),
+                    Some(start_time_remark),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        end_time,
+                        start_time_remark,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -5775,6 +7046,7 @@ pub mod servicequotas {
     pub struct Servicequotas<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Servicequotas<'a> {
         /// `/v3/payscore/partner/servicequotas/service-id`
+        #[inline]
         pub fn service_id(self) -> service_id::ServiceId<'a> {
             service_id::ServiceId(self.0.push("service-id"))
         }
@@ -5785,6 +7057,7 @@ pub mod servicequotas {
         pub struct ServiceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ServiceId<'a> {
             /// `/v3/payscore/partner/servicequotas/service-id/{service_id}`: `service_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn service_id(self, service_id: &str) -> by_service_id::ByServiceId<'a> {
                 by_service_id::ByServiceId(self.0.push_param(&service_id))
             }
@@ -5799,6 +7072,7 @@ pub mod servicequotas {
                 /// 查询用户分层对应建议先享金额API。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-weixin-pay-score/service-quota/get-partner-user-risk-level-quota.html)
                 ///
                 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -5846,12 +7120,27 @@ pub mod servicequotas {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        risk_level_version: o.req("risk_level_version")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("risk_level_version"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(risk_level_version),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                risk_level_version,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
@@ -5905,15 +7194,36 @@ pub mod servicequotas {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        risk_level_version: o.req("risk_level_version")?,
-                        quotas: o.req("quotas")?,
-                    })
+                    match (
+                        o.req("service_id"),
+                        o.req("mchid"),
+                        o.req("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("risk_level_version"),
+                        o.req("quotas"),
+                    ) {
+                        (
+                            Some(service_id),
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(risk_level_version),
+                            Some(quotas),
+                        ) => {
+                            Ok(Self {
+                                service_id,
+                                mchid,
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                risk_level_version,
+                                quotas,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseQuotas
@@ -5944,10 +7254,15 @@ pub mod servicequotas {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        risk_level: o.req("risk_level")?,
-                        suggested_quota: o.req("suggested_quota")?,
-                    })
+                    match (o.req("risk_level"), o.req("suggested_quota")) {
+                        (Some(risk_level), Some(suggested_quota)) => {
+                            Ok(Self {
+                                risk_level,
+                                suggested_quota,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

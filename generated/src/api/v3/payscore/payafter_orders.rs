@@ -4,6 +4,7 @@
 pub struct PayafterOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> PayafterOrders<'a> {
     /// `/v3/payscore/payafter-orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
@@ -12,6 +13,7 @@ impl<'a> PayafterOrders<'a> {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_2&index=4)
     ///
     /// `GET /v3/payscore/payafter-orders`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -29,6 +31,7 @@ impl<'a> PayafterOrders<'a> {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
     ///
     /// `POST /v3/payscore/payafter-orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -74,12 +77,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            service_id: o.opt("service_id")?,
-            out_order_no: o.opt("out_order_no")?,
-            query_id: o.opt("query_id")?,
-            appid: o.opt("appid")?,
-        })
+        match (
+            o.opt("service_id"),
+            o.opt("out_order_no"),
+            o.opt("query_id"),
+            o.opt("appid"),
+        ) {
+            (Some(service_id), Some(out_order_no), Some(query_id), Some(appid)) => {
+                Ok(Self {
+                    service_id,
+                    out_order_no,
+                    query_id,
+                    appid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
@@ -182,32 +195,87 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.opt("appid")?,
-            mchid: o.opt("mchid")?,
-            out_order_no: o.opt("out_order_no")?,
-            service_id: o.opt("service_id")?,
-            state: o.opt("state")?,
-            finish_type: o.opt("finish_type")?,
-            service_start_time: o.opt("service_start_time")?,
-            service_end_time: o.opt("service_end_time")?,
-            real_service_start_time: o.opt("real_service_start_time")?,
-            real_service_end_time: o.opt("real_service_end_time")?,
-            pay_succ_time: o.opt("pay_succ_time")?,
-            service_start_location: o.opt("service_start_location")?,
-            service_end_location: o.opt("service_end_location")?,
-            real_service_start_location: o.opt("real_service_start_location")?,
-            real_service_end_location: o.opt("real_service_end_location")?,
-            service_introduction: o.opt("service_introduction")?,
-            fees: o.opt("fees")?,
-            discounts: o.opt("discounts")?,
-            risk_amount: o.opt("risk_amount")?,
-            total_amount: o.opt("total_amount")?,
-            attach: o.opt("attach")?,
-            finish_ticket: o.opt("finish_ticket")?,
-            finish_transaction_id: o.opt("finish_transaction_id")?,
-            pay_type: o.opt("pay_type")?,
-        })
+        match (
+            o.opt("appid"),
+            o.opt("mchid"),
+            o.opt("out_order_no"),
+            o.opt("service_id"),
+            o.opt("state"),
+            o.opt("finish_type"),
+            o.opt("service_start_time"),
+            o.opt("service_end_time"),
+            o.opt("real_service_start_time"),
+            o.opt("real_service_end_time"),
+            o.opt("pay_succ_time"),
+            o.opt("service_start_location"),
+            o.opt("service_end_location"),
+            o.opt("real_service_start_location"),
+            o.opt("real_service_end_location"),
+            o.opt("service_introduction"),
+            o.opt("fees"),
+            o.opt("discounts"),
+            o.opt("risk_amount"),
+            o.opt("total_amount"),
+            o.opt("attach"),
+            o.opt("finish_ticket"),
+            o.opt("finish_transaction_id"),
+            o.opt("pay_type"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(state),
+                Some(finish_type),
+                Some(service_start_time),
+                Some(service_end_time),
+                Some(real_service_start_time),
+                Some(real_service_end_time),
+                Some(pay_succ_time),
+                Some(service_start_location),
+                Some(service_end_location),
+                Some(real_service_start_location),
+                Some(real_service_end_location),
+                Some(service_introduction),
+                Some(fees),
+                Some(discounts),
+                Some(risk_amount),
+                Some(total_amount),
+                Some(attach),
+                Some(finish_ticket),
+                Some(finish_transaction_id),
+                Some(pay_type),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    state,
+                    finish_type,
+                    service_start_time,
+                    service_end_time,
+                    real_service_start_time,
+                    real_service_end_time,
+                    pay_succ_time,
+                    service_start_location,
+                    service_end_location,
+                    real_service_start_location,
+                    real_service_end_location,
+                    service_introduction,
+                    fees,
+                    discounts,
+                    risk_amount,
+                    total_amount,
+                    attach,
+                    finish_ticket,
+                    finish_transaction_id,
+                    pay_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseDiscounts
@@ -241,11 +309,20 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            discount_name: o.opt("discount_name")?,
-            discount_amount: o.opt("discount_amount")?,
-            discount_desc: o.opt("discount_desc")?,
-        })
+        match (
+            o.opt("discount_name"),
+            o.opt("discount_amount"),
+            o.opt("discount_desc"),
+        ) {
+            (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
+                Ok(Self {
+                    discount_name,
+                    discount_amount,
+                    discount_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseFees
@@ -278,12 +355,22 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseFees {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fee_name: o.opt("fee_name")?,
-            fee_count: o.opt("fee_count")?,
-            fee_amount: o.opt("fee_amount")?,
-            fee_desc: o.opt("fee_desc")?,
-        })
+        match (
+            o.opt("fee_name"),
+            o.opt("fee_count"),
+            o.opt("fee_amount"),
+            o.opt("fee_desc"),
+        ) {
+            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
+                Ok(Self {
+                    fee_name,
+                    fee_count,
+                    fee_amount,
+                    fee_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付方式
@@ -484,27 +571,72 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            appid: o.req("appid")?,
-            out_order_no: o.req("out_order_no")?,
-            service_id: o.req("service_id")?,
-            service_start_time: o.opt("service_start_time")?,
-            service_end_time: o.opt("service_end_time")?,
-            service_start_location: o.opt("service_start_location")?,
-            service_end_location: o.opt("service_end_location")?,
-            service_introduction: o.opt("service_introduction")?,
-            fees: o.opt("fees")?,
-            discounts: o.opt("discounts")?,
-            risk_amount: o.opt("risk_amount")?,
-            attach: o.opt("attach")?,
-            need_user_confirm: o.opt("need_user_confirm")?,
-            openid: o.opt("openid")?,
-            name: o.opt("name")?,
-            phone: o.opt("phone")?,
-            userid: o.opt("userid")?,
-            address: o.opt("address")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("appid"),
+            o.req("out_order_no"),
+            o.req("service_id"),
+            o.opt("service_start_time"),
+            o.opt("service_end_time"),
+            o.opt("service_start_location"),
+            o.opt("service_end_location"),
+            o.opt("service_introduction"),
+            o.opt("fees"),
+            o.opt("discounts"),
+            o.opt("risk_amount"),
+            o.opt("attach"),
+            o.opt("need_user_confirm"),
+            o.opt("openid"),
+            o.opt("name"),
+            o.opt("phone"),
+            o.opt("userid"),
+            o.opt("address"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(appid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(service_start_time),
+                Some(service_end_time),
+                Some(service_start_location),
+                Some(service_end_location),
+                Some(service_introduction),
+                Some(fees),
+                Some(discounts),
+                Some(risk_amount),
+                Some(attach),
+                Some(need_user_confirm),
+                Some(openid),
+                Some(name),
+                Some(phone),
+                Some(userid),
+                Some(address),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    appid,
+                    out_order_no,
+                    service_id,
+                    service_start_time,
+                    service_end_time,
+                    service_start_location,
+                    service_end_location,
+                    service_introduction,
+                    fees,
+                    discounts,
+                    risk_amount,
+                    attach,
+                    need_user_confirm,
+                    openid,
+                    name,
+                    phone,
+                    userid,
+                    address,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestDiscounts
@@ -535,10 +667,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            discount_name: o.opt("discount_name")?,
-            discount_desc: o.opt("discount_desc")?,
-        })
+        match (o.opt("discount_name"), o.opt("discount_desc")) {
+            (Some(discount_name), Some(discount_desc)) => {
+                Ok(Self {
+                    discount_name,
+                    discount_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestFees
@@ -571,12 +708,22 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fee_name: o.opt("fee_name")?,
-            fee_count: o.opt("fee_count")?,
-            fee_amount: o.opt("fee_amount")?,
-            fee_desc: o.opt("fee_desc")?,
-        })
+        match (
+            o.opt("fee_name"),
+            o.opt("fee_count"),
+            o.opt("fee_amount"),
+            o.opt("fee_desc"),
+        ) {
+            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
+                Ok(Self {
+                    fee_name,
+                    fee_count,
+                    fee_amount,
+                    fee_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
@@ -635,18 +782,45 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.opt("appid")?,
-            mchid: o.opt("mchid")?,
-            out_order_no: o.opt("out_order_no")?,
-            service_id: o.opt("service_id")?,
-            order_id: o.opt("order_id")?,
-            miniprogram_businesstype: o.opt("miniprogram_businesstype")?,
-            miniprogram_appid: o.opt("miniprogram_appid")?,
-            miniprogram_path: o.opt("miniprogram_path")?,
-            miniprogram_username: o.opt("miniprogram_username")?,
-            package: o.opt("package")?,
-        })
+        match (
+            o.opt("appid"),
+            o.opt("mchid"),
+            o.opt("out_order_no"),
+            o.opt("service_id"),
+            o.opt("order_id"),
+            o.opt("miniprogram_businesstype"),
+            o.opt("miniprogram_appid"),
+            o.opt("miniprogram_path"),
+            o.opt("miniprogram_username"),
+            o.opt("package"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(order_id),
+                Some(miniprogram_businesstype),
+                Some(miniprogram_appid),
+                Some(miniprogram_path),
+                Some(miniprogram_username),
+                Some(package),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    order_id,
+                    miniprogram_businesstype,
+                    miniprogram_appid,
+                    miniprogram_path,
+                    miniprogram_username,
+                    package,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/payscore/payafter-orders/{out_order_no}`
@@ -655,14 +829,17 @@ pub mod by_out_order_no {
     pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOutOrderNo<'a> {
         /// `/v3/payscore/payafter-orders/{out_order_no}/cancel`
+        #[inline]
         pub fn cancel(self) -> cancel::Cancel<'a> {
             cancel::Cancel(self.0.push("cancel"))
         }
         /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
+        #[inline]
         pub fn complete(self) -> complete::Complete<'a> {
             complete::Complete(self.0.push("complete"))
         }
         /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
+        #[inline]
         pub fn sync(self) -> sync::Sync<'a> {
             sync::Sync(self.0.push("sync"))
         }
@@ -677,6 +854,7 @@ pub mod by_out_order_no {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_3&index=5)
             ///
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/cancel`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -720,11 +898,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    reason: o.req("reason")?,
-                })
+                match (o.req("appid"), o.req("service_id"), o.req("reason")) {
+                    (Some(appid), Some(service_id), Some(reason)) => {
+                        Ok(Self { appid, service_id, reason })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
@@ -770,13 +949,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -790,6 +986,7 @@ pub mod by_out_order_no {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_4&index=6)
             ///
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/complete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -862,20 +1059,51 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    finish_type: o.opt("finish_type")?,
-                    cancel_reason: o.opt("cancel_reason")?,
-                    real_service_start_time: o.opt("real_service_start_time")?,
-                    real_service_end_time: o.opt("real_service_end_time")?,
-                    real_service_end_location: o.opt("real_service_end_location")?,
-                    fees: o.opt("fees")?,
-                    discounts: o.opt("discounts")?,
-                    total_amount: o.opt("total_amount")?,
-                    finish_ticket: o.opt("finish_ticket")?,
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.opt("finish_type"),
+                    o.opt("cancel_reason"),
+                    o.opt("real_service_start_time"),
+                    o.opt("real_service_end_time"),
+                    o.opt("real_service_end_location"),
+                    o.opt("fees"),
+                    o.opt("discounts"),
+                    o.opt("total_amount"),
+                    o.opt("finish_ticket"),
+                    o.opt("profit_sharing"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(service_id),
+                        Some(finish_type),
+                        Some(cancel_reason),
+                        Some(real_service_start_time),
+                        Some(real_service_end_time),
+                        Some(real_service_end_location),
+                        Some(fees),
+                        Some(discounts),
+                        Some(total_amount),
+                        Some(finish_ticket),
+                        Some(profit_sharing),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            finish_type,
+                            cancel_reason,
+                            real_service_start_time,
+                            real_service_end_time,
+                            real_service_end_location,
+                            fees,
+                            discounts,
+                            total_amount,
+                            finish_ticket,
+                            profit_sharing,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDiscounts
@@ -909,11 +1137,20 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    discount_name: o.opt("discount_name")?,
-                    discount_amount: o.opt("discount_amount")?,
-                    discount_desc: o.opt("discount_desc")?,
-                })
+                match (
+                    o.opt("discount_name"),
+                    o.opt("discount_amount"),
+                    o.opt("discount_desc"),
+                ) {
+                    (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
+                        Ok(Self {
+                            discount_name,
+                            discount_amount,
+                            discount_desc,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestFees
@@ -946,12 +1183,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fee_name: o.opt("fee_name")?,
-                    fee_count: o.opt("fee_count")?,
-                    fee_amount: o.opt("fee_amount")?,
-                    fee_desc: o.opt("fee_desc")?,
-                })
+                match (
+                    o.opt("fee_name"),
+                    o.opt("fee_count"),
+                    o.opt("fee_amount"),
+                    o.opt("fee_desc"),
+                ) {
+                    (
+                        Some(fee_name),
+                        Some(fee_count),
+                        Some(fee_amount),
+                        Some(fee_desc),
+                    ) => {
+                        Ok(Self {
+                            fee_name,
+                            fee_count,
+                            fee_amount,
+                            fee_desc,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
@@ -997,13 +1249,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -1017,6 +1286,7 @@ pub mod by_out_order_no {
             /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符，例如用户通过线下付款的方式已经完成了支付，而微信支付侧还没有支付成功，此时可能导致用户重复支付。因此商户需要通过订单同步接口将订单状态同步给微信支付，修改订单在微信支付系统中的状态。 **注意：** 本接口只适用于智慧零售、先享后付、免押租借、免押速住的免押订单。[官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=24_1&index=1)
             ///
             /// `POST /v3/payscore/payafter-orders/{out_order_no}/sync`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1061,12 +1331,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    service_id: o.opt("service_id")?,
-                    type_: o.opt("type")?,
-                    detail: o.opt("detail")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("service_id"),
+                    o.opt("type"),
+                    o.opt("detail"),
+                ) {
+                    (Some(appid), Some(service_id), Some(type_), Some(detail)) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            type_,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 内容信息详情
@@ -1092,9 +1372,10 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    paid_time: o.opt("paid_time")?,
-                })
+                match o.opt("paid_time") {
+                    Some(paid_time) => Ok(Self { paid_time }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 场景类型
@@ -1185,12 +1466,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("order_id"),
+                ) {
+                    (Some(appid), Some(mchid), Some(out_order_no), Some(order_id)) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Permissions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Permissions<'a> {
     /// `/v3/payscore/permissions/assess-user-risk-level`
+    #[inline]
     pub fn assess_user_risk_level(
         self,
     ) -> assess_user_risk_level::AssessUserRiskLevel<'a> {
@@ -12,10 +13,12 @@ impl<'a> Permissions<'a> {
         )
     }
     /// `/v3/payscore/permissions/authorization-code`
+    #[inline]
     pub fn authorization_code(self) -> authorization_code::AuthorizationCode<'a> {
         authorization_code::AuthorizationCode(self.0.push("authorization-code"))
     }
     /// `/v3/payscore/permissions/openid`
+    #[inline]
     pub fn openid(self) -> openid::Openid<'a> {
         openid::Openid(self.0.push("openid"))
     }
@@ -24,6 +27,7 @@ impl<'a> Permissions<'a> {
     /// 商户预授权 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/apply-permissions.html)
     ///
     /// `POST /v3/payscore/permissions`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -69,12 +73,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            service_id: o.req("service_id")?,
-            appid: o.req("appid")?,
-            authorization_code: o.req("authorization_code")?,
-            notify_url: o.opt("notify_url")?,
-        })
+        match (
+            o.req("service_id"),
+            o.req("appid"),
+            o.req("authorization_code"),
+            o.opt("notify_url"),
+        ) {
+            (
+                Some(service_id),
+                Some(appid),
+                Some(authorization_code),
+                Some(notify_url),
+            ) => {
+                Ok(Self {
+                    service_id,
+                    appid,
+                    authorization_code,
+                    notify_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
@@ -100,9 +119,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            apply_permissions_token: o.req("apply_permissions_token")?,
-        })
+        match o.req("apply_permissions_token") {
+            Some(apply_permissions_token) => Ok(Self { apply_permissions_token }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/payscore/permissions/assess-user-risk-level`
@@ -115,6 +135,7 @@ pub mod assess_user_risk_level {
         /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/assess-user-risk-level.html)
         ///
         /// `POST /v3/payscore/permissions/assess-user-risk-level`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -163,13 +184,30 @@ pub mod assess_user_risk_level {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                authorization_code: o.opt("authorization_code")?,
-                openid: o.opt("openid")?,
-                shopping_info: o.opt("shopping_info")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.opt("authorization_code"),
+                o.opt("openid"),
+                o.opt("shopping_info"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(authorization_code),
+                    Some(openid),
+                    Some(shopping_info),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        authorization_code,
+                        openid,
+                        shopping_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 先用后付商品信息
@@ -193,7 +231,10 @@ pub mod assess_user_risk_level {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { goods: o.req("goods")? })
+            match o.req("goods") {
+                Some(goods) => Ok(Self { goods }),
+                None => Err(o.error()),
+            }
         }
     }
     /// PostRequestShoppingInfoGoods
@@ -235,13 +276,30 @@ pub mod assess_user_risk_level {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.req("name")?,
-                picture: o.req("picture")?,
-                amount: o.req("amount")?,
-                count: o.req("count")?,
-                category_id: o.opt("category_id")?,
-            })
+            match (
+                o.req("name"),
+                o.req("picture"),
+                o.req("amount"),
+                o.req("count"),
+                o.opt("category_id"),
+            ) {
+                (
+                    Some(name),
+                    Some(picture),
+                    Some(amount),
+                    Some(count),
+                    Some(category_id),
+                ) => {
+                    Ok(Self {
+                        name,
+                        picture,
+                        amount,
+                        count,
+                        category_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
@@ -342,24 +400,63 @@ pub mod assess_user_risk_level {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                openid: o.opt("openid")?,
-                authorization_code: o.opt("authorization_code")?,
-                authorization_state: o.req("authorization_state")?,
-                notify_url: o.opt("notify_url")?,
-                cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                authorization_success_time: o.opt("authorization_success_time")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_openid: o.opt("sub_openid")?,
-                user_label: o.opt("user_label")?,
-                channel_id: o.opt("channel_id")?,
-                user_risk_level: o.opt("user_risk_level")?,
-                risk_level_version: o.opt("risk_level_version")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.opt("openid"),
+                o.opt("authorization_code"),
+                o.req("authorization_state"),
+                o.opt("notify_url"),
+                o.opt("cancel_authorization_time"),
+                o.opt("authorization_success_time"),
+                o.opt("sub_mchid"),
+                o.opt("sub_appid"),
+                o.opt("sub_openid"),
+                o.opt("user_label"),
+                o.opt("channel_id"),
+                o.opt("user_risk_level"),
+                o.opt("risk_level_version"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(openid),
+                    Some(authorization_code),
+                    Some(authorization_state),
+                    Some(notify_url),
+                    Some(cancel_authorization_time),
+                    Some(authorization_success_time),
+                    Some(sub_mchid),
+                    Some(sub_appid),
+                    Some(sub_openid),
+                    Some(user_label),
+                    Some(channel_id),
+                    Some(user_risk_level),
+                    Some(risk_level_version),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        mchid,
+                        openid,
+                        authorization_code,
+                        authorization_state,
+                        notify_url,
+                        cancel_authorization_time,
+                        authorization_success_time,
+                        sub_mchid,
+                        sub_appid,
+                        sub_openid,
+                        user_label,
+                        channel_id,
+                        user_risk_level,
+                        risk_level_version,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -369,6 +466,7 @@ pub mod authorization_code {
     pub struct AuthorizationCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> AuthorizationCode<'a> {
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}`: `authorization_code` is percent-encoded, never case-converted.
+        #[inline]
         pub fn authorization_code(
             self,
             authorization_code: &str,
@@ -384,6 +482,7 @@ pub mod authorization_code {
         pub struct ByAuthorizationCode<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByAuthorizationCode<'a> {
             /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
+            #[inline]
             pub fn terminate(self) -> terminate::Terminate<'a> {
                 terminate::Terminate(self.0.push("terminate"))
             }
@@ -392,6 +491,7 @@ pub mod authorization_code {
             /// 通过authorization_code，商户查询与用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-authorization-code.html)
             ///
             /// `GET /v3/payscore/permissions/authorization-code/{authorization_code}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -424,9 +524,10 @@ pub mod authorization_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                })
+                match o.req("service_id") {
+                    Some(service_id) => Ok(Self { service_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
@@ -500,19 +601,48 @@ pub mod authorization_code {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    openid: o.opt("openid")?,
-                    authorization_code: o.req("authorization_code")?,
-                    authorization_state: o.req("authorization_state")?,
-                    notify_url: o.opt("notify_url")?,
-                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                    authorization_success_time: o.opt("authorization_success_time")?,
-                    user_risk_level: o.opt("user_risk_level")?,
-                    risk_level_version: o.opt("risk_level_version")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("openid"),
+                    o.req("authorization_code"),
+                    o.req("authorization_state"),
+                    o.opt("notify_url"),
+                    o.opt("cancel_authorization_time"),
+                    o.opt("authorization_success_time"),
+                    o.opt("user_risk_level"),
+                    o.opt("risk_level_version"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(openid),
+                        Some(authorization_code),
+                        Some(authorization_state),
+                        Some(notify_url),
+                        Some(cancel_authorization_time),
+                        Some(authorization_success_time),
+                        Some(user_risk_level),
+                        Some(risk_level_version),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            mchid,
+                            openid,
+                            authorization_code,
+                            authorization_state,
+                            notify_url,
+                            cancel_authorization_time,
+                            authorization_success_time,
+                            user_risk_level,
+                            risk_level_version,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
@@ -525,6 +655,7 @@ pub mod authorization_code {
                 /// 通过authorization_code，商户解除用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-code.html)
                 ///
                 /// `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -563,10 +694,12 @@ pub mod authorization_code {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        reason: o.req("reason")?,
-                    })
+                    match (o.req("service_id"), o.req("reason")) {
+                        (Some(service_id), Some(reason)) => {
+                            Ok(Self { service_id, reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -578,6 +711,7 @@ pub mod openid {
     pub struct Openid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Openid<'a> {
         /// `/v3/payscore/permissions/openid/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -588,6 +722,7 @@ pub mod openid {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/payscore/permissions/openid/{openid}/terminate`
+            #[inline]
             pub fn terminate(self) -> terminate::Terminate<'a> {
                 terminate::Terminate(self.0.push("terminate"))
             }
@@ -596,6 +731,7 @@ pub mod openid {
             /// 通过openid查询用户授权信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/get-permissions-by-open-id.html)
             ///
             /// `GET /v3/payscore/permissions/openid/{openid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -633,10 +769,10 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                })
+                match (o.req("service_id"), o.req("appid")) {
+                    (Some(service_id), Some(appid)) => Ok(Self { service_id, appid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
@@ -705,18 +841,45 @@ pub mod openid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    openid: o.opt("openid")?,
-                    authorization_code: o.opt("authorization_code")?,
-                    authorization_state: o.req("authorization_state")?,
-                    cancel_authorization_time: o.opt("cancel_authorization_time")?,
-                    authorization_success_time: o.opt("authorization_success_time")?,
-                    user_risk_level: o.opt("user_risk_level")?,
-                    risk_level_version: o.opt("risk_level_version")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("openid"),
+                    o.opt("authorization_code"),
+                    o.req("authorization_state"),
+                    o.opt("cancel_authorization_time"),
+                    o.opt("authorization_success_time"),
+                    o.opt("user_risk_level"),
+                    o.opt("risk_level_version"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(openid),
+                        Some(authorization_code),
+                        Some(authorization_state),
+                        Some(cancel_authorization_time),
+                        Some(authorization_success_time),
+                        Some(user_risk_level),
+                        Some(risk_level_version),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            mchid,
+                            openid,
+                            authorization_code,
+                            authorization_state,
+                            cancel_authorization_time,
+                            authorization_success_time,
+                            user_risk_level,
+                            risk_level_version,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
@@ -729,6 +892,7 @@ pub mod openid {
                 /// 通过openid， 商户解除用户授权关系 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-auth/terminate-permissions-by-open-id.html)
                 ///
                 /// `POST /v3/payscore/permissions/openid/{openid}/terminate`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -772,11 +936,12 @@ pub mod openid {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        service_id: o.req("service_id")?,
-                        appid: o.req("appid")?,
-                        reason: o.req("reason")?,
-                    })
+                    match (o.req("service_id"), o.req("appid"), o.req("reason")) {
+                        (Some(service_id), Some(appid), Some(reason)) => {
+                            Ok(Self { service_id, appid, reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

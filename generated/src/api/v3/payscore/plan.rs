@@ -4,10 +4,12 @@
 pub struct Plan<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Plan<'a> {
     /// `/v3/payscore/plan/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/payscore/plan/payscore-plans`
+    #[inline]
     pub fn payscore_plans(self) -> payscore_plans::PayscorePlans<'a> {
         payscore_plans::PayscorePlans(self.0.push("payscore-plans"))
     }
@@ -18,6 +20,7 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/payscore/plan/partner/payscore-plans`
+        #[inline]
         pub fn payscore_plans(self) -> payscore_plans::PayscorePlans<'a> {
             payscore_plans::PayscorePlans(self.0.push("payscore-plans"))
         }
@@ -28,6 +31,7 @@ pub mod partner {
         pub struct PayscorePlans<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PayscorePlans<'a> {
             /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
+            #[inline]
             pub fn merchant_plan_no(self) -> merchant_plan_no::MerchantPlanNo<'a> {
                 merchant_plan_no::MerchantPlanNo(self.0.push("merchant-plan-no"))
             }
@@ -36,6 +40,7 @@ pub mod partner {
             /// 商户可以基于有按计划确认权限的服务，通过此接口创建支付分计划。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/create-partner-pay-score-plan.html)
             ///
             /// `POST /v3/payscore/plan/partner/payscore-plans`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -117,19 +122,48 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    plan_name: o.req("plan_name")?,
-                    plan_duration: o.req("plan_duration")?,
-                    deduction_quantity: o.req("deduction_quantity")?,
-                    total_original_price: o.req("total_original_price")?,
-                    total_actual_price: o.req("total_actual_price")?,
-                    plan_detail_list: o.opt("plan_detail_list")?,
-                    merchant_plan_no: o.req("merchant_plan_no")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("plan_name"),
+                    o.req("plan_duration"),
+                    o.req("deduction_quantity"),
+                    o.req("total_original_price"),
+                    o.req("total_actual_price"),
+                    o.opt("plan_detail_list"),
+                    o.req("merchant_plan_no"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(plan_name),
+                        Some(plan_duration),
+                        Some(deduction_quantity),
+                        Some(total_original_price),
+                        Some(total_actual_price),
+                        Some(plan_detail_list),
+                        Some(merchant_plan_no),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            plan_name,
+                            plan_duration,
+                            deduction_quantity,
+                            total_original_price,
+                            total_actual_price,
+                            plan_detail_list,
+                            merchant_plan_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPlanDetailList
@@ -170,12 +204,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    original_price: o.req("original_price")?,
-                    plan_discount_description: o.opt("plan_discount_description")?,
-                    actual_price: o.req("actual_price")?,
-                    plan_detail_name: o.req("plan_detail_name")?,
-                })
+                match (
+                    o.req("original_price"),
+                    o.opt("plan_discount_description"),
+                    o.req("actual_price"),
+                    o.req("plan_detail_name"),
+                ) {
+                    (
+                        Some(original_price),
+                        Some(plan_discount_description),
+                        Some(actual_price),
+                        Some(plan_detail_name),
+                    ) => {
+                        Ok(Self {
+                            original_price,
+                            plan_discount_description,
+                            actual_price,
+                            plan_detail_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
@@ -274,24 +323,63 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_id: o.req("plan_id")?,
-                    service_id: o.req("service_id")?,
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    merchant_plan_no: o.req("merchant_plan_no")?,
-                    plan_name: o.req("plan_name")?,
-                    plan_duration: o.req("plan_duration")?,
-                    plan_state: o.req("plan_state")?,
-                    total_original_price: o.req("total_original_price")?,
-                    deduction_quantity: o.req("deduction_quantity")?,
-                    total_actual_price: o.req("total_actual_price")?,
-                    plan_detail_list: o.opt("plan_detail_list")?,
-                    stop_mchid: o.opt("stop_mchid")?,
-                    stop_time: o.opt("stop_time")?,
-                })
+                match (
+                    o.req("plan_id"),
+                    o.req("service_id"),
+                    o.req("mchid"),
+                    o.req("sub_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("merchant_plan_no"),
+                    o.req("plan_name"),
+                    o.req("plan_duration"),
+                    o.req("plan_state"),
+                    o.req("total_original_price"),
+                    o.req("deduction_quantity"),
+                    o.req("total_actual_price"),
+                    o.opt("plan_detail_list"),
+                    o.opt("stop_mchid"),
+                    o.opt("stop_time"),
+                ) {
+                    (
+                        Some(plan_id),
+                        Some(service_id),
+                        Some(mchid),
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(merchant_plan_no),
+                        Some(plan_name),
+                        Some(plan_duration),
+                        Some(plan_state),
+                        Some(total_original_price),
+                        Some(deduction_quantity),
+                        Some(total_actual_price),
+                        Some(plan_detail_list),
+                        Some(stop_mchid),
+                        Some(stop_time),
+                    ) => {
+                        Ok(Self {
+                            plan_id,
+                            service_id,
+                            mchid,
+                            sub_mchid,
+                            appid,
+                            sub_appid,
+                            merchant_plan_no,
+                            plan_name,
+                            plan_duration,
+                            plan_state,
+                            total_original_price,
+                            deduction_quantity,
+                            total_actual_price,
+                            plan_detail_list,
+                            stop_mchid,
+                            stop_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePlanDetailList
@@ -337,13 +425,30 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_detail_no: o.req("plan_detail_no")?,
-                    plan_detail_name: o.req("plan_detail_name")?,
-                    original_price: o.req("original_price")?,
-                    plan_discount_description: o.opt("plan_discount_description")?,
-                    actual_price: o.req("actual_price")?,
-                })
+                match (
+                    o.req("plan_detail_no"),
+                    o.req("plan_detail_name"),
+                    o.req("original_price"),
+                    o.opt("plan_discount_description"),
+                    o.req("actual_price"),
+                ) {
+                    (
+                        Some(plan_detail_no),
+                        Some(plan_detail_name),
+                        Some(original_price),
+                        Some(plan_discount_description),
+                        Some(actual_price),
+                    ) => {
+                        Ok(Self {
+                            plan_detail_no,
+                            plan_detail_name,
+                            original_price,
+                            plan_discount_description,
+                            actual_price,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
@@ -352,6 +457,7 @@ pub mod partner {
             pub struct MerchantPlanNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> MerchantPlanNo<'a> {
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`: `merchant_plan_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn merchant_plan_no(
                     self,
                     merchant_plan_no: &str,
@@ -369,6 +475,7 @@ pub mod partner {
                 );
                 impl<'a> ByMerchantPlanNo<'a> {
                     /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
+                    #[inline]
                     pub fn stop(self) -> stop::Stop<'a> {
                         stop::Stop(self.0.push("stop"))
                     }
@@ -377,6 +484,7 @@ pub mod partner {
                     /// 商户通过此接口查询支付分计划，商户只能查询自己创建的支付分计划。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/query-partner-pay-score-plan.html)
                     ///
                     /// `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -409,9 +517,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
@@ -510,24 +619,63 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_id: o.req("plan_id")?,
-                            service_id: o.req("service_id")?,
-                            mchid: o.req("mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            appid: o.req("appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            merchant_plan_no: o.req("merchant_plan_no")?,
-                            plan_name: o.req("plan_name")?,
-                            plan_duration: o.req("plan_duration")?,
-                            plan_state: o.req("plan_state")?,
-                            total_original_price: o.req("total_original_price")?,
-                            deduction_quantity: o.req("deduction_quantity")?,
-                            total_actual_price: o.req("total_actual_price")?,
-                            plan_detail_list: o.opt("plan_detail_list")?,
-                            stop_mchid: o.opt("stop_mchid")?,
-                            stop_time: o.opt("stop_time")?,
-                        })
+                        match (
+                            o.req("plan_id"),
+                            o.req("service_id"),
+                            o.req("mchid"),
+                            o.req("sub_mchid"),
+                            o.req("appid"),
+                            o.opt("sub_appid"),
+                            o.req("merchant_plan_no"),
+                            o.req("plan_name"),
+                            o.req("plan_duration"),
+                            o.req("plan_state"),
+                            o.req("total_original_price"),
+                            o.req("deduction_quantity"),
+                            o.req("total_actual_price"),
+                            o.opt("plan_detail_list"),
+                            o.opt("stop_mchid"),
+                            o.opt("stop_time"),
+                        ) {
+                            (
+                                Some(plan_id),
+                                Some(service_id),
+                                Some(mchid),
+                                Some(sub_mchid),
+                                Some(appid),
+                                Some(sub_appid),
+                                Some(merchant_plan_no),
+                                Some(plan_name),
+                                Some(plan_duration),
+                                Some(plan_state),
+                                Some(total_original_price),
+                                Some(deduction_quantity),
+                                Some(total_actual_price),
+                                Some(plan_detail_list),
+                                Some(stop_mchid),
+                                Some(stop_time),
+                            ) => {
+                                Ok(Self {
+                                    plan_id,
+                                    service_id,
+                                    mchid,
+                                    sub_mchid,
+                                    appid,
+                                    sub_appid,
+                                    merchant_plan_no,
+                                    plan_name,
+                                    plan_duration,
+                                    plan_state,
+                                    total_original_price,
+                                    deduction_quantity,
+                                    total_actual_price,
+                                    plan_detail_list,
+                                    stop_mchid,
+                                    stop_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponsePlanDetailList
@@ -576,14 +724,30 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_detail_no: o.req("plan_detail_no")?,
-                            plan_detail_name: o.req("plan_detail_name")?,
-                            original_price: o.req("original_price")?,
-                            plan_discount_description: o
-                                .opt("plan_discount_description")?,
-                            actual_price: o.req("actual_price")?,
-                        })
+                        match (
+                            o.req("plan_detail_no"),
+                            o.req("plan_detail_name"),
+                            o.req("original_price"),
+                            o.opt("plan_discount_description"),
+                            o.req("actual_price"),
+                        ) {
+                            (
+                                Some(plan_detail_no),
+                                Some(plan_detail_name),
+                                Some(original_price),
+                                Some(plan_discount_description),
+                                Some(actual_price),
+                            ) => {
+                                Ok(Self {
+                                    plan_detail_no,
+                                    plan_detail_name,
+                                    original_price,
+                                    plan_discount_description,
+                                    actual_price,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -596,6 +760,7 @@ pub mod partner {
                         /// 商户通过此接口停止正在生效中的支付分计划，商户只能停止自己创建的支付分计划。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-pay-score-plan/stop-partner-pay-score-plan.html)
                         ///
                         /// `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -629,9 +794,10 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                            })
+                            match o.req("sub_mchid") {
+                                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
@@ -730,24 +896,63 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                plan_id: o.req("plan_id")?,
-                                service_id: o.req("service_id")?,
-                                mchid: o.req("mchid")?,
-                                sub_mchid: o.req("sub_mchid")?,
-                                appid: o.req("appid")?,
-                                sub_appid: o.opt("sub_appid")?,
-                                merchant_plan_no: o.req("merchant_plan_no")?,
-                                plan_name: o.req("plan_name")?,
-                                plan_duration: o.req("plan_duration")?,
-                                plan_state: o.req("plan_state")?,
-                                total_original_price: o.req("total_original_price")?,
-                                deduction_quantity: o.req("deduction_quantity")?,
-                                total_actual_price: o.req("total_actual_price")?,
-                                plan_detail_list: o.opt("plan_detail_list")?,
-                                stop_mchid: o.opt("stop_mchid")?,
-                                stop_time: o.opt("stop_time")?,
-                            })
+                            match (
+                                o.req("plan_id"),
+                                o.req("service_id"),
+                                o.req("mchid"),
+                                o.req("sub_mchid"),
+                                o.req("appid"),
+                                o.opt("sub_appid"),
+                                o.req("merchant_plan_no"),
+                                o.req("plan_name"),
+                                o.req("plan_duration"),
+                                o.req("plan_state"),
+                                o.req("total_original_price"),
+                                o.req("deduction_quantity"),
+                                o.req("total_actual_price"),
+                                o.opt("plan_detail_list"),
+                                o.opt("stop_mchid"),
+                                o.opt("stop_time"),
+                            ) {
+                                (
+                                    Some(plan_id),
+                                    Some(service_id),
+                                    Some(mchid),
+                                    Some(sub_mchid),
+                                    Some(appid),
+                                    Some(sub_appid),
+                                    Some(merchant_plan_no),
+                                    Some(plan_name),
+                                    Some(plan_duration),
+                                    Some(plan_state),
+                                    Some(total_original_price),
+                                    Some(deduction_quantity),
+                                    Some(total_actual_price),
+                                    Some(plan_detail_list),
+                                    Some(stop_mchid),
+                                    Some(stop_time),
+                                ) => {
+                                    Ok(Self {
+                                        plan_id,
+                                        service_id,
+                                        mchid,
+                                        sub_mchid,
+                                        appid,
+                                        sub_appid,
+                                        merchant_plan_no,
+                                        plan_name,
+                                        plan_duration,
+                                        plan_state,
+                                        total_original_price,
+                                        deduction_quantity,
+                                        total_actual_price,
+                                        plan_detail_list,
+                                        stop_mchid,
+                                        stop_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// PostResponsePlanDetailList
@@ -796,14 +1001,30 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                plan_detail_no: o.req("plan_detail_no")?,
-                                plan_detail_name: o.req("plan_detail_name")?,
-                                original_price: o.req("original_price")?,
-                                plan_discount_description: o
-                                    .opt("plan_discount_description")?,
-                                actual_price: o.req("actual_price")?,
-                            })
+                            match (
+                                o.req("plan_detail_no"),
+                                o.req("plan_detail_name"),
+                                o.req("original_price"),
+                                o.opt("plan_discount_description"),
+                                o.req("actual_price"),
+                            ) {
+                                (
+                                    Some(plan_detail_no),
+                                    Some(plan_detail_name),
+                                    Some(original_price),
+                                    Some(plan_discount_description),
+                                    Some(actual_price),
+                                ) => {
+                                    Ok(Self {
+                                        plan_detail_no,
+                                        plan_detail_name,
+                                        original_price,
+                                        plan_discount_description,
+                                        actual_price,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -817,6 +1038,7 @@ pub mod payscore_plans {
     pub struct PayscorePlans<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> PayscorePlans<'a> {
         /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
+        #[inline]
         pub fn merchant_plan_no(self) -> merchant_plan_no::MerchantPlanNo<'a> {
             merchant_plan_no::MerchantPlanNo(self.0.push("merchant-plan-no"))
         }
@@ -825,6 +1047,7 @@ pub mod payscore_plans {
         /// 商户可以基于有按计划确认权限的服务，通过此接口创建支付分计划。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/create-pay-score-plan.html)
         ///
         /// `POST /v3/payscore/plan/payscore-plans`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -893,17 +1116,42 @@ pub mod payscore_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                plan_name: o.req("plan_name")?,
-                plan_duration: o.req("plan_duration")?,
-                deduction_quantity: o.req("deduction_quantity")?,
-                total_original_price: o.req("total_original_price")?,
-                total_actual_price: o.req("total_actual_price")?,
-                plan_detail_list: o.opt("plan_detail_list")?,
-                merchant_plan_no: o.req("merchant_plan_no")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("plan_name"),
+                o.req("plan_duration"),
+                o.req("deduction_quantity"),
+                o.req("total_original_price"),
+                o.req("total_actual_price"),
+                o.opt("plan_detail_list"),
+                o.req("merchant_plan_no"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(appid),
+                    Some(plan_name),
+                    Some(plan_duration),
+                    Some(deduction_quantity),
+                    Some(total_original_price),
+                    Some(total_actual_price),
+                    Some(plan_detail_list),
+                    Some(merchant_plan_no),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        appid,
+                        plan_name,
+                        plan_duration,
+                        deduction_quantity,
+                        total_original_price,
+                        total_actual_price,
+                        plan_detail_list,
+                        merchant_plan_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestPlanDetailList
@@ -944,12 +1192,27 @@ pub mod payscore_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                original_price: o.req("original_price")?,
-                plan_discount_description: o.opt("plan_discount_description")?,
-                actual_price: o.req("actual_price")?,
-                plan_detail_name: o.req("plan_detail_name")?,
-            })
+            match (
+                o.req("original_price"),
+                o.opt("plan_discount_description"),
+                o.req("actual_price"),
+                o.req("plan_detail_name"),
+            ) {
+                (
+                    Some(original_price),
+                    Some(plan_discount_description),
+                    Some(actual_price),
+                    Some(plan_detail_name),
+                ) => {
+                    Ok(Self {
+                        original_price,
+                        plan_discount_description,
+                        actual_price,
+                        plan_detail_name,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
@@ -1038,22 +1301,57 @@ pub mod payscore_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plan_id: o.req("plan_id")?,
-                service_id: o.req("service_id")?,
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                merchant_plan_no: o.req("merchant_plan_no")?,
-                plan_name: o.req("plan_name")?,
-                plan_duration: o.req("plan_duration")?,
-                plan_state: o.req("plan_state")?,
-                total_original_price: o.req("total_original_price")?,
-                deduction_quantity: o.req("deduction_quantity")?,
-                total_actual_price: o.req("total_actual_price")?,
-                plan_detail_list: o.opt("plan_detail_list")?,
-                stop_mchid: o.opt("stop_mchid")?,
-                stop_time: o.opt("stop_time")?,
-            })
+            match (
+                o.req("plan_id"),
+                o.req("service_id"),
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("merchant_plan_no"),
+                o.req("plan_name"),
+                o.req("plan_duration"),
+                o.req("plan_state"),
+                o.req("total_original_price"),
+                o.req("deduction_quantity"),
+                o.req("total_actual_price"),
+                o.opt("plan_detail_list"),
+                o.opt("stop_mchid"),
+                o.opt("stop_time"),
+            ) {
+                (
+                    Some(plan_id),
+                    Some(service_id),
+                    Some(mchid),
+                    Some(appid),
+                    Some(merchant_plan_no),
+                    Some(plan_name),
+                    Some(plan_duration),
+                    Some(plan_state),
+                    Some(total_original_price),
+                    Some(deduction_quantity),
+                    Some(total_actual_price),
+                    Some(plan_detail_list),
+                    Some(stop_mchid),
+                    Some(stop_time),
+                ) => {
+                    Ok(Self {
+                        plan_id,
+                        service_id,
+                        mchid,
+                        appid,
+                        merchant_plan_no,
+                        plan_name,
+                        plan_duration,
+                        plan_state,
+                        total_original_price,
+                        deduction_quantity,
+                        total_actual_price,
+                        plan_detail_list,
+                        stop_mchid,
+                        stop_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePlanDetailList
@@ -1099,13 +1397,30 @@ pub mod payscore_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plan_detail_no: o.req("plan_detail_no")?,
-                plan_detail_name: o.req("plan_detail_name")?,
-                original_price: o.req("original_price")?,
-                plan_discount_description: o.opt("plan_discount_description")?,
-                actual_price: o.req("actual_price")?,
-            })
+            match (
+                o.req("plan_detail_no"),
+                o.req("plan_detail_name"),
+                o.req("original_price"),
+                o.opt("plan_discount_description"),
+                o.req("actual_price"),
+            ) {
+                (
+                    Some(plan_detail_no),
+                    Some(plan_detail_name),
+                    Some(original_price),
+                    Some(plan_discount_description),
+                    Some(actual_price),
+                ) => {
+                    Ok(Self {
+                        plan_detail_no,
+                        plan_detail_name,
+                        original_price,
+                        plan_discount_description,
+                        actual_price,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
@@ -1114,6 +1429,7 @@ pub mod payscore_plans {
         pub struct MerchantPlanNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> MerchantPlanNo<'a> {
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`: `merchant_plan_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn merchant_plan_no(
                 self,
                 merchant_plan_no: &str,
@@ -1129,6 +1445,7 @@ pub mod payscore_plans {
             pub struct ByMerchantPlanNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByMerchantPlanNo<'a> {
                 /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
+                #[inline]
                 pub fn stop(self) -> stop::Stop<'a> {
                     stop::Stop(self.0.push("stop"))
                 }
@@ -1137,6 +1454,7 @@ pub mod payscore_plans {
                 /// 商户通过此接口查询支付分计划，商户只能查询自己创建的支付分计划。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/query-pay-score-plan.html)
                 ///
                 /// `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -1227,22 +1545,57 @@ pub mod payscore_plans {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        plan_id: o.req("plan_id")?,
-                        service_id: o.req("service_id")?,
-                        mchid: o.req("mchid")?,
-                        appid: o.req("appid")?,
-                        merchant_plan_no: o.req("merchant_plan_no")?,
-                        plan_name: o.req("plan_name")?,
-                        plan_duration: o.req("plan_duration")?,
-                        plan_state: o.req("plan_state")?,
-                        total_original_price: o.req("total_original_price")?,
-                        deduction_quantity: o.req("deduction_quantity")?,
-                        total_actual_price: o.req("total_actual_price")?,
-                        plan_detail_list: o.opt("plan_detail_list")?,
-                        stop_mchid: o.opt("stop_mchid")?,
-                        stop_time: o.opt("stop_time")?,
-                    })
+                    match (
+                        o.req("plan_id"),
+                        o.req("service_id"),
+                        o.req("mchid"),
+                        o.req("appid"),
+                        o.req("merchant_plan_no"),
+                        o.req("plan_name"),
+                        o.req("plan_duration"),
+                        o.req("plan_state"),
+                        o.req("total_original_price"),
+                        o.req("deduction_quantity"),
+                        o.req("total_actual_price"),
+                        o.opt("plan_detail_list"),
+                        o.opt("stop_mchid"),
+                        o.opt("stop_time"),
+                    ) {
+                        (
+                            Some(plan_id),
+                            Some(service_id),
+                            Some(mchid),
+                            Some(appid),
+                            Some(merchant_plan_no),
+                            Some(plan_name),
+                            Some(plan_duration),
+                            Some(plan_state),
+                            Some(total_original_price),
+                            Some(deduction_quantity),
+                            Some(total_actual_price),
+                            Some(plan_detail_list),
+                            Some(stop_mchid),
+                            Some(stop_time),
+                        ) => {
+                            Ok(Self {
+                                plan_id,
+                                service_id,
+                                mchid,
+                                appid,
+                                merchant_plan_no,
+                                plan_name,
+                                plan_duration,
+                                plan_state,
+                                total_original_price,
+                                deduction_quantity,
+                                total_actual_price,
+                                plan_detail_list,
+                                stop_mchid,
+                                stop_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePlanDetailList
@@ -1288,13 +1641,30 @@ pub mod payscore_plans {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        plan_detail_no: o.req("plan_detail_no")?,
-                        plan_detail_name: o.req("plan_detail_name")?,
-                        original_price: o.req("original_price")?,
-                        plan_discount_description: o.opt("plan_discount_description")?,
-                        actual_price: o.req("actual_price")?,
-                    })
+                    match (
+                        o.req("plan_detail_no"),
+                        o.req("plan_detail_name"),
+                        o.req("original_price"),
+                        o.opt("plan_discount_description"),
+                        o.req("actual_price"),
+                    ) {
+                        (
+                            Some(plan_detail_no),
+                            Some(plan_detail_name),
+                            Some(original_price),
+                            Some(plan_discount_description),
+                            Some(actual_price),
+                        ) => {
+                            Ok(Self {
+                                plan_detail_no,
+                                plan_detail_name,
+                                original_price,
+                                plan_discount_description,
+                                actual_price,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -1307,6 +1677,7 @@ pub mod payscore_plans {
                     /// 商户通过此接口停止正在生效中的支付分计划，商户只能停止自己创建的支付分计划。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/pay-score-plan/stop-pay-score-plan.html)
                     ///
                     /// `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
+                    #[inline]
                     pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0.request(::wechatpay::runtime::Method::POST).send_json()
                     }
@@ -1397,22 +1768,57 @@ pub mod payscore_plans {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_id: o.req("plan_id")?,
-                            service_id: o.req("service_id")?,
-                            mchid: o.req("mchid")?,
-                            appid: o.req("appid")?,
-                            merchant_plan_no: o.req("merchant_plan_no")?,
-                            plan_name: o.req("plan_name")?,
-                            plan_duration: o.req("plan_duration")?,
-                            plan_state: o.req("plan_state")?,
-                            total_original_price: o.req("total_original_price")?,
-                            deduction_quantity: o.req("deduction_quantity")?,
-                            total_actual_price: o.req("total_actual_price")?,
-                            plan_detail_list: o.opt("plan_detail_list")?,
-                            stop_mchid: o.opt("stop_mchid")?,
-                            stop_time: o.opt("stop_time")?,
-                        })
+                        match (
+                            o.req("plan_id"),
+                            o.req("service_id"),
+                            o.req("mchid"),
+                            o.req("appid"),
+                            o.req("merchant_plan_no"),
+                            o.req("plan_name"),
+                            o.req("plan_duration"),
+                            o.req("plan_state"),
+                            o.req("total_original_price"),
+                            o.req("deduction_quantity"),
+                            o.req("total_actual_price"),
+                            o.opt("plan_detail_list"),
+                            o.opt("stop_mchid"),
+                            o.opt("stop_time"),
+                        ) {
+                            (
+                                Some(plan_id),
+                                Some(service_id),
+                                Some(mchid),
+                                Some(appid),
+                                Some(merchant_plan_no),
+                                Some(plan_name),
+                                Some(plan_duration),
+                                Some(plan_state),
+                                Some(total_original_price),
+                                Some(deduction_quantity),
+                                Some(total_actual_price),
+                                Some(plan_detail_list),
+                                Some(stop_mchid),
+                                Some(stop_time),
+                            ) => {
+                                Ok(Self {
+                                    plan_id,
+                                    service_id,
+                                    mchid,
+                                    appid,
+                                    merchant_plan_no,
+                                    plan_name,
+                                    plan_duration,
+                                    plan_state,
+                                    total_original_price,
+                                    deduction_quantity,
+                                    total_actual_price,
+                                    plan_detail_list,
+                                    stop_mchid,
+                                    stop_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponsePlanDetailList
@@ -1461,14 +1867,30 @@ pub mod payscore_plans {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_detail_no: o.req("plan_detail_no")?,
-                            plan_detail_name: o.req("plan_detail_name")?,
-                            original_price: o.req("original_price")?,
-                            plan_discount_description: o
-                                .opt("plan_discount_description")?,
-                            actual_price: o.req("actual_price")?,
-                        })
+                        match (
+                            o.req("plan_detail_no"),
+                            o.req("plan_detail_name"),
+                            o.req("original_price"),
+                            o.opt("plan_discount_description"),
+                            o.req("actual_price"),
+                        ) {
+                            (
+                                Some(plan_detail_no),
+                                Some(plan_detail_name),
+                                Some(original_price),
+                                Some(plan_discount_description),
+                                Some(actual_price),
+                            ) => {
+                                Ok(Self {
+                                    plan_detail_no,
+                                    plan_detail_name,
+                                    original_price,
+                                    plan_discount_description,
+                                    actual_price,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

@@ -4,10 +4,12 @@
 pub struct Serviceorder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Serviceorder<'a> {
     /// `/v3/payscore/serviceorder/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
     /// `/v3/payscore/serviceorder/direct-complete`
+    #[inline]
     pub fn direct_complete(self) -> direct_complete::DirectComplete<'a> {
         direct_complete::DirectComplete(self.0.push("direct-complete"))
     }
@@ -16,6 +18,7 @@ impl<'a> Serviceorder<'a> {
     /// 用于查询单笔微信支付分订单详细信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/get-service-order.html)
     ///
     /// `GET /v3/payscore/serviceorder`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -33,6 +36,7 @@ impl<'a> Serviceorder<'a> {
     /// 用户申请使用服务时，商户可通过此接口申请创建微信支付分订单。[官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012587900) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012647418) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_1.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-service-order.html)
     ///
     /// `POST /v3/payscore/serviceorder`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -74,12 +78,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_no: o.opt("out_order_no")?,
-            query_id: o.opt("query_id")?,
-            service_id: o.req("service_id")?,
-            appid: o.req("appid")?,
-        })
+        match (
+            o.opt("out_order_no"),
+            o.opt("query_id"),
+            o.req("service_id"),
+            o.req("appid"),
+        ) {
+            (Some(out_order_no), Some(query_id), Some(service_id), Some(appid)) => {
+                Ok(Self {
+                    out_order_no,
+                    query_id,
+                    service_id,
+                    appid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
@@ -183,27 +197,72 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_no: o.req("out_order_no")?,
-            service_id: o.req("service_id")?,
-            appid: o.req("appid")?,
-            mchid: o.req("mchid")?,
-            service_introduction: o.req("service_introduction")?,
-            state: o.req("state")?,
-            state_description: o.opt("state_description")?,
-            post_payments: o.opt("post_payments")?,
-            post_discounts: o.opt("post_discounts")?,
-            risk_fund: o.opt("risk_fund")?,
-            total_amount: o.opt("total_amount")?,
-            need_collection: o.opt("need_collection")?,
-            collection: o.opt("collection")?,
-            time_range: o.opt("time_range")?,
-            location: o.opt("location")?,
-            attach: o.opt("attach")?,
-            notify_url: o.req("notify_url")?,
-            openid: o.opt("openid")?,
-            order_id: o.opt("order_id")?,
-        })
+        match (
+            o.req("out_order_no"),
+            o.req("service_id"),
+            o.req("appid"),
+            o.req("mchid"),
+            o.req("service_introduction"),
+            o.req("state"),
+            o.opt("state_description"),
+            o.opt("post_payments"),
+            o.opt("post_discounts"),
+            o.opt("risk_fund"),
+            o.opt("total_amount"),
+            o.opt("need_collection"),
+            o.opt("collection"),
+            o.opt("time_range"),
+            o.opt("location"),
+            o.opt("attach"),
+            o.req("notify_url"),
+            o.opt("openid"),
+            o.opt("order_id"),
+        ) {
+            (
+                Some(out_order_no),
+                Some(service_id),
+                Some(appid),
+                Some(mchid),
+                Some(service_introduction),
+                Some(state),
+                Some(state_description),
+                Some(post_payments),
+                Some(post_discounts),
+                Some(risk_fund),
+                Some(total_amount),
+                Some(need_collection),
+                Some(collection),
+                Some(time_range),
+                Some(location),
+                Some(attach),
+                Some(notify_url),
+                Some(openid),
+                Some(order_id),
+            ) => {
+                Ok(Self {
+                    out_order_no,
+                    service_id,
+                    appid,
+                    mchid,
+                    service_introduction,
+                    state,
+                    state_description,
+                    post_payments,
+                    post_discounts,
+                    risk_fund,
+                    total_amount,
+                    need_collection,
+                    collection,
+                    time_range,
+                    location,
+                    attach,
+                    notify_url,
+                    openid,
+                    order_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 收款信息
@@ -252,14 +311,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseCollection {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            state: o.req("state")?,
-            total_amount: o.opt("total_amount")?,
-            paying_amount: o.opt("paying_amount")?,
-            paid_amount: o.opt("paid_amount")?,
-            details: o.opt("details")?,
-            bank_type: o.opt("bank_type")?,
-        })
+        match (
+            o.req("state"),
+            o.opt("total_amount"),
+            o.opt("paying_amount"),
+            o.opt("paid_amount"),
+            o.opt("details"),
+            o.opt("bank_type"),
+        ) {
+            (
+                Some(state),
+                Some(total_amount),
+                Some(paying_amount),
+                Some(paid_amount),
+                Some(details),
+                Some(bank_type),
+            ) => {
+                Ok(Self {
+                    state,
+                    total_amount,
+                    paying_amount,
+                    paid_amount,
+                    details,
+                    bank_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseCollectionDetails
@@ -308,14 +386,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetails {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            seq: o.opt("seq")?,
-            amount: o.opt("amount")?,
-            paid_type: o.opt("paid_type")?,
-            paid_time: o.opt("paid_time")?,
-            transaction_id: o.opt("transaction_id")?,
-            promotion_detail: o.opt("promotion_detail")?,
-        })
+        match (
+            o.opt("seq"),
+            o.opt("amount"),
+            o.opt("paid_type"),
+            o.opt("paid_time"),
+            o.opt("transaction_id"),
+            o.opt("promotion_detail"),
+        ) {
+            (
+                Some(seq),
+                Some(amount),
+                Some(paid_type),
+                Some(paid_time),
+                Some(transaction_id),
+                Some(promotion_detail),
+            ) => {
+                Ok(Self {
+                    seq,
+                    amount,
+                    paid_type,
+                    paid_time,
+                    transaction_id,
+                    promotion_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 收款成功渠道
@@ -443,19 +540,48 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseCollectionDetailsPromotionDet
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            coupon_id: o.req("coupon_id")?,
-            name: o.opt("name")?,
-            scope: o.opt("scope")?,
-            type_: o.opt("type")?,
-            amount: o.req("amount")?,
-            stock_id: o.opt("stock_id")?,
-            wechatpay_contribute: o.opt("wechatpay_contribute")?,
-            merchant_contribute: o.opt("merchant_contribute")?,
-            other_contribute: o.opt("other_contribute")?,
-            currency: o.opt("currency")?,
-            goods_detail: o.opt("goods_detail")?,
-        })
+        match (
+            o.req("coupon_id"),
+            o.opt("name"),
+            o.opt("scope"),
+            o.opt("type"),
+            o.req("amount"),
+            o.opt("stock_id"),
+            o.opt("wechatpay_contribute"),
+            o.opt("merchant_contribute"),
+            o.opt("other_contribute"),
+            o.opt("currency"),
+            o.opt("goods_detail"),
+        ) {
+            (
+                Some(coupon_id),
+                Some(name),
+                Some(scope),
+                Some(type_),
+                Some(amount),
+                Some(stock_id),
+                Some(wechatpay_contribute),
+                Some(merchant_contribute),
+                Some(other_contribute),
+                Some(currency),
+                Some(goods_detail),
+            ) => {
+                Ok(Self {
+                    coupon_id,
+                    name,
+                    scope,
+                    type_,
+                    amount,
+                    stock_id,
+                    wechatpay_contribute,
+                    merchant_contribute,
+                    other_contribute,
+                    currency,
+                    goods_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -502,13 +628,30 @@ for GetResponseCollectionDetailsPromotionDetailGoodsDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            goods_id: o.req("goods_id")?,
-            quantity: o.opt("quantity")?,
-            unit_price: o.opt("unit_price")?,
-            discount_amount: o.opt("discount_amount")?,
-            goods_remark: o.opt("goods_remark")?,
-        })
+        match (
+            o.req("goods_id"),
+            o.opt("quantity"),
+            o.opt("unit_price"),
+            o.opt("discount_amount"),
+            o.opt("goods_remark"),
+        ) {
+            (
+                Some(goods_id),
+                Some(quantity),
+                Some(unit_price),
+                Some(discount_amount),
+                Some(goods_remark),
+            ) => {
+                Ok(Self {
+                    goods_id,
+                    quantity,
+                    unit_price,
+                    discount_amount,
+                    goods_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 优惠范围
@@ -696,10 +839,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseLocation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_location: o.opt("start_location")?,
-            end_location: o.opt("end_location")?,
-        })
+        match (o.opt("start_location"), o.opt("end_location")) {
+            (Some(start_location), Some(end_location)) => {
+                Ok(Self {
+                    start_location,
+                    end_location,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponsePostDiscounts
@@ -740,12 +888,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponsePostDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            description: o.opt("description")?,
-            amount: o.opt("amount")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
+            (Some(name), Some(description), Some(amount), Some(count)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    amount,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponsePostPayments
@@ -786,12 +939,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponsePostPayments {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务风险金
@@ -827,11 +985,12 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFund {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.req("amount")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("name"), o.req("amount"), o.opt("description")) {
+            (Some(name), Some(amount), Some(description)) => {
+                Ok(Self { name, amount, description })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 风险名称
@@ -1048,12 +1207,27 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseTimeRange {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_time_remark: o.opt("start_time_remark")?,
-            end_time_remark: o.opt("end_time_remark")?,
-        })
+        match (
+            o.opt("start_time"),
+            o.opt("end_time"),
+            o.opt("start_time_remark"),
+            o.opt("end_time_remark"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_time_remark),
+                Some(end_time_remark),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_time_remark,
+                    end_time_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
@@ -1132,22 +1306,57 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_no: o.req("out_order_no")?,
-            appid: o.req("appid")?,
-            service_id: o.req("service_id")?,
-            service_introduction: o.req("service_introduction")?,
-            post_payments: o.opt("post_payments")?,
-            post_discounts: o.opt("post_discounts")?,
-            time_range: o.req("time_range")?,
-            location: o.opt("location")?,
-            risk_fund: o.req("risk_fund")?,
-            attach: o.opt("attach")?,
-            notify_url: o.req("notify_url")?,
-            openid: o.opt("openid")?,
-            need_user_confirm: o.opt("need_user_confirm")?,
-            device: o.opt("device")?,
-        })
+        match (
+            o.req("out_order_no"),
+            o.req("appid"),
+            o.req("service_id"),
+            o.req("service_introduction"),
+            o.opt("post_payments"),
+            o.opt("post_discounts"),
+            o.req("time_range"),
+            o.opt("location"),
+            o.req("risk_fund"),
+            o.opt("attach"),
+            o.req("notify_url"),
+            o.opt("openid"),
+            o.opt("need_user_confirm"),
+            o.opt("device"),
+        ) {
+            (
+                Some(out_order_no),
+                Some(appid),
+                Some(service_id),
+                Some(service_introduction),
+                Some(post_payments),
+                Some(post_discounts),
+                Some(time_range),
+                Some(location),
+                Some(risk_fund),
+                Some(attach),
+                Some(notify_url),
+                Some(openid),
+                Some(need_user_confirm),
+                Some(device),
+            ) => {
+                Ok(Self {
+                    out_order_no,
+                    appid,
+                    service_id,
+                    service_introduction,
+                    post_payments,
+                    post_discounts,
+                    time_range,
+                    location,
+                    risk_fund,
+                    attach,
+                    notify_url,
+                    openid,
+                    need_user_confirm,
+                    device,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 设备信息
@@ -1183,11 +1392,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDevice {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_device_id: o.opt("start_device_id")?,
-            end_device_id: o.opt("end_device_id")?,
-            materiel_no: o.opt("materiel_no")?,
-        })
+        match (o.opt("start_device_id"), o.opt("end_device_id"), o.opt("materiel_no")) {
+            (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
+                Ok(Self {
+                    start_device_id,
+                    end_device_id,
+                    materiel_no,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务位置
@@ -1218,10 +1432,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_location: o.opt("start_location")?,
-            end_location: o.opt("end_location")?,
-        })
+        match (o.opt("start_location"), o.opt("end_location")) {
+            (Some(start_location), Some(end_location)) => {
+                Ok(Self {
+                    start_location,
+                    end_location,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestPostDiscounts
@@ -1257,11 +1476,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            description: o.req("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.req("name"), o.req("description"), o.opt("count")) {
+            (Some(name), Some(description), Some(count)) => {
+                Ok(Self { name, description, count })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestPostPayments
@@ -1302,12 +1522,17 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.req("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务风险金
@@ -1343,11 +1568,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.req("amount")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("name"), o.req("amount"), o.opt("description")) {
+            (Some(name), Some(amount), Some(description)) => {
+                Ok(Self { name, amount, description })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务时间段
@@ -1388,12 +1614,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.req("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_time_remark: o.opt("start_time_remark")?,
-            end_time_remark: o.opt("end_time_remark")?,
-        })
+        match (
+            o.req("start_time"),
+            o.opt("end_time"),
+            o.opt("start_time_remark"),
+            o.opt("end_time_remark"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_time_remark),
+                Some(end_time_remark),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_time_remark,
+                    end_time_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
@@ -1484,24 +1725,63 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            mchid: o.req("mchid")?,
-            out_order_no: o.req("out_order_no")?,
-            service_id: o.req("service_id")?,
-            service_introduction: o.req("service_introduction")?,
-            state: o.req("state")?,
-            state_description: o.opt("state_description")?,
-            post_payments: o.opt("post_payments")?,
-            post_discounts: o.opt("post_discounts")?,
-            risk_fund: o.opt("risk_fund")?,
-            time_range: o.opt("time_range")?,
-            location: o.opt("location")?,
-            attach: o.opt("attach")?,
-            notify_url: o.opt("notify_url")?,
-            order_id: o.req("order_id")?,
-            package: o.req("package")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("mchid"),
+            o.req("out_order_no"),
+            o.req("service_id"),
+            o.req("service_introduction"),
+            o.req("state"),
+            o.opt("state_description"),
+            o.opt("post_payments"),
+            o.opt("post_discounts"),
+            o.opt("risk_fund"),
+            o.opt("time_range"),
+            o.opt("location"),
+            o.opt("attach"),
+            o.opt("notify_url"),
+            o.req("order_id"),
+            o.req("package"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(service_introduction),
+                Some(state),
+                Some(state_description),
+                Some(post_payments),
+                Some(post_discounts),
+                Some(risk_fund),
+                Some(time_range),
+                Some(location),
+                Some(attach),
+                Some(notify_url),
+                Some(order_id),
+                Some(package),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    service_introduction,
+                    state,
+                    state_description,
+                    post_payments,
+                    post_discounts,
+                    risk_fund,
+                    time_range,
+                    location,
+                    attach,
+                    notify_url,
+                    order_id,
+                    package,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务位置
@@ -1532,10 +1812,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_location: o.opt("start_location")?,
-            end_location: o.opt("end_location")?,
-        })
+        match (o.opt("start_location"), o.opt("end_location")) {
+            (Some(start_location), Some(end_location)) => {
+                Ok(Self {
+                    start_location,
+                    end_location,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponsePostDiscounts
@@ -1576,12 +1861,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            description: o.opt("description")?,
-            amount: o.opt("amount")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
+            (Some(name), Some(description), Some(amount), Some(count)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    amount,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponsePostPayments
@@ -1622,12 +1912,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务风险金
@@ -1663,11 +1958,12 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.req("amount")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("name"), o.req("amount"), o.opt("description")) {
+            (Some(name), Some(amount), Some(description)) => {
+                Ok(Self { name, amount, description })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 风险名称
@@ -1884,12 +2180,27 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_time_remark: o.opt("start_time_remark")?,
-            end_time_remark: o.opt("end_time_remark")?,
-        })
+        match (
+            o.opt("start_time"),
+            o.opt("end_time"),
+            o.opt("start_time_remark"),
+            o.opt("end_time_remark"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_time_remark),
+                Some(end_time_remark),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_time_remark,
+                    end_time_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/payscore/serviceorder/{out_order_no}`
@@ -1898,30 +2209,37 @@ pub mod by_out_order_no {
     pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOutOrderNo<'a> {
         /// `/v3/payscore/serviceorder/{out_order_no}/cancel`
+        #[inline]
         pub fn cancel(self) -> cancel::Cancel<'a> {
             cancel::Cancel(self.0.push("cancel"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/complete`
+        #[inline]
         pub fn complete(self) -> complete::Complete<'a> {
             complete::Complete(self.0.push("complete"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/modify`
+        #[inline]
         pub fn modify(self) -> modify::Modify<'a> {
             modify::Modify(self.0.push("modify"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/pay`
+        #[inline]
         pub fn pay(self) -> pay::Pay<'a> {
             pay::Pay(self.0.push("pay"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
+        #[inline]
         pub fn send_pendingmessage(self) -> send_pendingmessage::SendPendingmessage<'a> {
             send_pendingmessage::SendPendingmessage(self.0.push("send-pendingmessage"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
+        #[inline]
         pub fn send_prepaidmessage(self) -> send_prepaidmessage::SendPrepaidmessage<'a> {
             send_prepaidmessage::SendPrepaidmessage(self.0.push("send-prepaidmessage"))
         }
         /// `/v3/payscore/serviceorder/{out_order_no}/sync`
+        #[inline]
         pub fn sync(self) -> sync::Sync<'a> {
             sync::Sync(self.0.push("sync"))
         }
@@ -1936,6 +2254,7 @@ pub mod by_out_order_no {
             /// 微信支付分订单创建之后，由于某些原因导致订单不能正常支付时，可使用此接口取消订单。前置条件：服务订单状态为已创单或进行中 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/cancel-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/cancel`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1979,11 +2298,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    reason: o.req("reason")?,
-                })
+                match (o.req("appid"), o.req("service_id"), o.req("reason")) {
+                    (Some(appid), Some(service_id), Some(reason)) => {
+                        Ok(Self { appid, service_id, reason })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
@@ -2029,13 +2349,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2049,6 +2386,7 @@ pub mod by_out_order_no {
             /// 完结微信支付分订单。用户使用服务完成后，商户可通过此接口完结订单。**前置条件：** 服务订单状态为“进行中”且订单状态说明需为[USER_CONFIRM:用户确认] [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012587955) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012647421) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/complete-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2117,18 +2455,45 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    post_payments: o.req("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    total_amount: o.req("total_amount")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    profit_sharing: o.opt("profit_sharing")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    device: o.opt("device")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.req("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("total_amount"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("profit_sharing"),
+                    o.opt("goods_tag"),
+                    o.opt("device"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(service_id),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(total_amount),
+                        Some(time_range),
+                        Some(location),
+                        Some(profit_sharing),
+                        Some(goods_tag),
+                        Some(device),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            post_payments,
+                            post_discounts,
+                            total_amount,
+                            time_range,
+                            location,
+                            profit_sharing,
+                            goods_tag,
+                            device,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -2164,11 +2529,20 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_device_id: o.opt("start_device_id")?,
-                    end_device_id: o.opt("end_device_id")?,
-                    materiel_no: o.opt("materiel_no")?,
-                })
+                match (
+                    o.opt("start_device_id"),
+                    o.opt("end_device_id"),
+                    o.opt("materiel_no"),
+                ) {
+                    (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
+                        Ok(Self {
+                            start_device_id,
+                            end_device_id,
+                            materiel_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 实际服务位置
@@ -2194,9 +2568,10 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    end_location: o.opt("end_location")?,
-                })
+                match o.opt("end_location") {
+                    Some(end_location) => Ok(Self { end_location }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -2237,12 +2612,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.opt("description")?,
-                    amount: o.req("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("description"),
+                    o.req("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -2283,12 +2668,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 实际服务时间段
@@ -2329,12 +2724,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
@@ -2420,23 +2830,60 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    total_amount: o.req("total_amount")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.req("risk_fund")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    order_id: o.opt("order_id")?,
-                    need_collection: o.opt("need_collection")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.req("total_amount"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("risk_fund"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("order_id"),
+                    o.opt("need_collection"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(total_amount),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(time_range),
+                        Some(location),
+                        Some(order_id),
+                        Some(need_collection),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            service_introduction,
+                            state,
+                            state_description,
+                            total_amount,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            time_range,
+                            location,
+                            order_id,
+                            need_collection,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -2462,9 +2909,10 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    end_location: o.opt("end_location")?,
-                })
+                match o.opt("end_location") {
+                    Some(end_location) => Ok(Self { end_location }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostDiscounts
@@ -2505,12 +2953,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    description: o.opt("description")?,
-                    amount: o.req("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("description"),
+                    o.req("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostPayments
@@ -2551,12 +3009,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务风险金
@@ -2592,11 +3060,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 风险名称
@@ -2819,12 +3288,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -2838,6 +3322,7 @@ pub mod by_out_order_no {
             /// 完结订单总金额与实际金额不符时，可通过该接口修改订单金额。**前置条件：** 服务订单支付状态为待支付 [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012587957) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012647427) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/modify-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/modify`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -2895,15 +3380,36 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    post_payments: o.req("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    total_amount: o.req("total_amount")?,
-                    reason: o.req("reason")?,
-                    device: o.opt("device")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.req("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("total_amount"),
+                    o.req("reason"),
+                    o.opt("device"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(service_id),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(total_amount),
+                        Some(reason),
+                        Some(device),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            post_payments,
+                            post_discounts,
+                            total_amount,
+                            reason,
+                            device,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -2939,11 +3445,20 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_device_id: o.opt("start_device_id")?,
-                    end_device_id: o.opt("end_device_id")?,
-                    materiel_no: o.opt("materiel_no")?,
-                })
+                match (
+                    o.opt("start_device_id"),
+                    o.opt("end_device_id"),
+                    o.opt("materiel_no"),
+                ) {
+                    (Some(start_device_id), Some(end_device_id), Some(materiel_no)) => {
+                        Ok(Self {
+                            start_device_id,
+                            end_device_id,
+                            materiel_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -2984,12 +3499,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -3030,12 +3555,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
@@ -3134,26 +3669,69 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    post_payments: o.req("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.opt("risk_fund")?,
-                    total_amount: o.opt("total_amount")?,
-                    need_collection: o.opt("need_collection")?,
-                    collection: o.opt("collection")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    order_id: o.opt("order_id")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.req("post_payments"),
+                    o.opt("post_discounts"),
+                    o.opt("risk_fund"),
+                    o.opt("total_amount"),
+                    o.opt("need_collection"),
+                    o.opt("collection"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.opt("order_id"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(total_amount),
+                        Some(need_collection),
+                        Some(collection),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            service_id,
+                            appid,
+                            mchid,
+                            service_introduction,
+                            state,
+                            state_description,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            total_amount,
+                            need_collection,
+                            collection,
+                            time_range,
+                            location,
+                            attach,
+                            notify_url,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款信息
@@ -3202,14 +3780,33 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    state: o.req("state")?,
-                    total_amount: o.opt("total_amount")?,
-                    paying_amount: o.opt("paying_amount")?,
-                    paid_amount: o.opt("paid_amount")?,
-                    details: o.opt("details")?,
-                    bank_type: o.opt("bank_type")?,
-                })
+                match (
+                    o.req("state"),
+                    o.opt("total_amount"),
+                    o.opt("paying_amount"),
+                    o.opt("paid_amount"),
+                    o.opt("details"),
+                    o.opt("bank_type"),
+                ) {
+                    (
+                        Some(state),
+                        Some(total_amount),
+                        Some(paying_amount),
+                        Some(paid_amount),
+                        Some(details),
+                        Some(bank_type),
+                    ) => {
+                        Ok(Self {
+                            state,
+                            total_amount,
+                            paying_amount,
+                            paid_amount,
+                            details,
+                            bank_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseCollectionDetails
@@ -3255,13 +3852,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    seq: o.opt("seq")?,
-                    amount: o.opt("amount")?,
-                    paid_type: o.opt("paid_type")?,
-                    paid_time: o.opt("paid_time")?,
-                    transaction_id: o.opt("transaction_id")?,
-                })
+                match (
+                    o.opt("seq"),
+                    o.opt("amount"),
+                    o.opt("paid_type"),
+                    o.opt("paid_time"),
+                    o.opt("transaction_id"),
+                ) {
+                    (
+                        Some(seq),
+                        Some(amount),
+                        Some(paid_type),
+                        Some(paid_time),
+                        Some(transaction_id),
+                    ) => {
+                        Ok(Self {
+                            seq,
+                            amount,
+                            paid_type,
+                            paid_time,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款成功渠道
@@ -3400,10 +4014,15 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostDiscounts
@@ -3444,12 +4063,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostPayments
@@ -3490,12 +4119,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.req("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务风险金
@@ -3531,11 +4170,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 风险名称
@@ -3758,12 +4398,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -3777,6 +4432,7 @@ pub mod by_out_order_no {
             /// 当微信支付分订单支付状态处于“待支付”时，商户可使用该接口向用户发起收款。**前置条件：**服务订单支付状态处于“待支付”状态 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/collect-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/pay`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3815,10 +4471,10 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    service_id: o.opt("service_id")?,
-                })
+                match (o.opt("appid"), o.opt("service_id")) {
+                    (Some(appid), Some(service_id)) => Ok(Self { appid, service_id }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
@@ -3864,13 +4520,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.opt("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.opt("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -3884,6 +4557,7 @@ pub mod by_out_order_no {
             /// 商户系统请求支付分系统，下发服务费用待处理消息; 一笔服务订单仅可以发送一次服务费用待处理消息; [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-pending-message.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3933,13 +4607,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    post_payments: o.req("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    total_amount: o.req("total_amount")?,
-                    prepaid_time: o.req("prepaid_time")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("total_amount"),
+                    o.req("prepaid_time"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(total_amount),
+                        Some(prepaid_time),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            post_payments,
+                            post_discounts,
+                            total_amount,
+                            prepaid_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -3980,12 +4671,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -4026,12 +4727,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4045,6 +4756,7 @@ pub mod by_out_order_no {
             /// 商户系统请求支付分系统，下发服务预扣费消息; 一笔服务订单仅可以发送一次下发服务预扣费消息 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/send-order-prepaid-message.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4094,13 +4806,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    post_payments: o.req("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    total_amount: o.req("total_amount")?,
-                    prepaid_time: o.req("prepaid_time")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("post_payments"),
+                    o.opt("post_discounts"),
+                    o.req("total_amount"),
+                    o.req("prepaid_time"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(total_amount),
+                        Some(prepaid_time),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            post_payments,
+                            post_discounts,
+                            total_amount,
+                            prepaid_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostDiscounts
@@ -4141,12 +4870,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("description"),
+                    o.opt("amount"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(description), Some(amount), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            description,
+                            amount,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestPostPayments
@@ -4187,12 +4926,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4206,6 +4955,7 @@ pub mod by_out_order_no {
             /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符。**前置条件：**同步商户渠道收款成功信息时，即场景类型=“Order_Paid”，订单的状态需为[FINISHED:商户完结订单] [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/sync-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4252,12 +5002,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    type_: o.req("type")?,
-                    detail: o.req("detail")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.req("type"),
+                    o.req("detail"),
+                ) {
+                    (Some(appid), Some(service_id), Some(type_), Some(detail)) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            type_,
+                            detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 内容信息详情
@@ -4283,9 +5043,10 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    paid_time: o.req("paid_time")?,
-                })
+                match o.req("paid_time") {
+                    Some(paid_time) => Ok(Self { paid_time }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
@@ -4389,27 +5150,72 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.opt("risk_fund")?,
-                    total_amount: o.opt("total_amount")?,
-                    need_collection: o.opt("need_collection")?,
-                    collection: o.opt("collection")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    openid: o.req("openid")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.opt("risk_fund"),
+                    o.opt("total_amount"),
+                    o.opt("need_collection"),
+                    o.opt("collection"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.req("openid"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(total_amount),
+                        Some(need_collection),
+                        Some(collection),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(openid),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            service_id,
+                            appid,
+                            mchid,
+                            service_introduction,
+                            state,
+                            state_description,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            total_amount,
+                            need_collection,
+                            collection,
+                            time_range,
+                            location,
+                            attach,
+                            notify_url,
+                            openid,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款信息
@@ -4458,14 +5264,33 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    state: o.req("state")?,
-                    total_amount: o.opt("total_amount")?,
-                    paying_amount: o.opt("paying_amount")?,
-                    paid_amount: o.opt("paid_amount")?,
-                    details: o.opt("details")?,
-                    bank_type: o.opt("bank_type")?,
-                })
+                match (
+                    o.req("state"),
+                    o.opt("total_amount"),
+                    o.opt("paying_amount"),
+                    o.opt("paid_amount"),
+                    o.opt("details"),
+                    o.opt("bank_type"),
+                ) {
+                    (
+                        Some(state),
+                        Some(total_amount),
+                        Some(paying_amount),
+                        Some(paid_amount),
+                        Some(details),
+                        Some(bank_type),
+                    ) => {
+                        Ok(Self {
+                            state,
+                            total_amount,
+                            paying_amount,
+                            paid_amount,
+                            details,
+                            bank_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseCollectionDetails
@@ -4506,12 +5331,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.opt("amount")?,
-                    paid_type: o.opt("paid_type")?,
-                    paid_time: o.opt("paid_time")?,
-                    transaction_id: o.opt("transaction_id")?,
-                })
+                match (
+                    o.opt("amount"),
+                    o.opt("paid_type"),
+                    o.opt("paid_time"),
+                    o.opt("transaction_id"),
+                ) {
+                    (
+                        Some(amount),
+                        Some(paid_type),
+                        Some(paid_time),
+                        Some(transaction_id),
+                    ) => {
+                        Ok(Self {
+                            amount,
+                            paid_type,
+                            paid_time,
+                            transaction_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -4542,10 +5382,15 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostDiscounts
@@ -4581,11 +5426,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    description: o.opt("description")?,
-                    amount: o.opt("amount")?,
-                })
+                match (o.opt("name"), o.opt("description"), o.opt("amount")) {
+                    (Some(name), Some(description), Some(amount)) => {
+                        Ok(Self { name, description, amount })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostPayments
@@ -4626,12 +5472,22 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                    count: o.opt("count")?,
-                })
+                match (
+                    o.opt("name"),
+                    o.opt("amount"),
+                    o.opt("description"),
+                    o.opt("count"),
+                ) {
+                    (Some(name), Some(amount), Some(description), Some(count)) => {
+                        Ok(Self {
+                            name,
+                            amount,
+                            description,
+                            count,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务风险金
@@ -4667,11 +5523,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.req("name")?,
-                    amount: o.req("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.req("name"), o.req("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务时间
@@ -4712,12 +5569,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -4732,6 +5604,7 @@ pub mod direct_complete {
         /// 该接口适用于无需微信支付分做订单风控判断的业务场景，在服务完成后，通过该接口对用户进行免密代扣。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
         ///
         /// `POST /v3/payscore/serviceorder/direct-complete`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -4815,22 +5688,57 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                appid: o.req("appid")?,
-                service_id: o.req("service_id")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                service_introduction: o.opt("service_introduction")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                openid: o.opt("openid")?,
-                total_amount: o.opt("total_amount")?,
-                profit_sharing: o.opt("profit_sharing")?,
-                goods_tag: o.opt("goods_tag")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("appid"),
+                o.req("service_id"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("service_introduction"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("openid"),
+                o.opt("total_amount"),
+                o.opt("profit_sharing"),
+                o.opt("goods_tag"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(appid),
+                    Some(service_id),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(time_range),
+                    Some(location),
+                    Some(service_introduction),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(openid),
+                    Some(total_amount),
+                    Some(profit_sharing),
+                    Some(goods_tag),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        appid,
+                        service_id,
+                        post_payments,
+                        post_discounts,
+                        time_range,
+                        location,
+                        service_introduction,
+                        attach,
+                        notify_url,
+                        openid,
+                        total_amount,
+                        profit_sharing,
+                        goods_tag,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -4861,10 +5769,15 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间段
@@ -4905,12 +5818,27 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
@@ -4994,23 +5922,60 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                appid: o.req("appid")?,
-                service_id: o.req("service_id")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                service_introduction: o.req("service_introduction")?,
-                mchid: o.req("mchid")?,
-                order_id: o.req("order_id")?,
-                state: o.req("state")?,
-                state_description: o.req("state_description")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                total_amount: o.opt("total_amount")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("appid"),
+                o.req("service_id"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.req("service_introduction"),
+                o.req("mchid"),
+                o.req("order_id"),
+                o.req("state"),
+                o.req("state_description"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("total_amount"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(appid),
+                    Some(service_id),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(time_range),
+                    Some(location),
+                    Some(service_introduction),
+                    Some(mchid),
+                    Some(order_id),
+                    Some(state),
+                    Some(state_description),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(total_amount),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        appid,
+                        service_id,
+                        post_payments,
+                        post_discounts,
+                        time_range,
+                        location,
+                        service_introduction,
+                        mchid,
+                        order_id,
+                        state,
+                        state_description,
+                        attach,
+                        notify_url,
+                        total_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -5041,10 +6006,15 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务订单状态
@@ -5201,12 +6171,27 @@ pub mod direct_complete {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.opt("start_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time: o.opt("end_time")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.opt("start_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(start_time_remark),
+                    Some(end_time),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        start_time_remark,
+                        end_time,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

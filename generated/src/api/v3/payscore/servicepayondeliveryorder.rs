@@ -8,6 +8,7 @@ impl<'a> Servicepayondeliveryorder<'a> {
     /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/create-pay-on-delivery-service-order.html)
     ///
     /// `POST /v3/payscore/servicepayondeliveryorder`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -94,23 +95,60 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_order_no: o.req("out_order_no")?,
-            appid: o.req("appid")?,
-            service_id: o.req("service_id")?,
-            service_introduction: o.req("service_introduction")?,
-            post_payments: o.opt("post_payments")?,
-            post_discounts: o.opt("post_discounts")?,
-            time_range: o.req("time_range")?,
-            location: o.opt("location")?,
-            risk_fund: o.req("risk_fund")?,
-            attach: o.opt("attach")?,
-            notify_url: o.req("notify_url")?,
-            openid: o.opt("openid")?,
-            need_user_confirm: o.opt("need_user_confirm")?,
-            mchid: o.opt("mchid")?,
-            shopping_info: o.req("shopping_info")?,
-        })
+        match (
+            o.req("out_order_no"),
+            o.req("appid"),
+            o.req("service_id"),
+            o.req("service_introduction"),
+            o.opt("post_payments"),
+            o.opt("post_discounts"),
+            o.req("time_range"),
+            o.opt("location"),
+            o.req("risk_fund"),
+            o.opt("attach"),
+            o.req("notify_url"),
+            o.opt("openid"),
+            o.opt("need_user_confirm"),
+            o.opt("mchid"),
+            o.req("shopping_info"),
+        ) {
+            (
+                Some(out_order_no),
+                Some(appid),
+                Some(service_id),
+                Some(service_introduction),
+                Some(post_payments),
+                Some(post_discounts),
+                Some(time_range),
+                Some(location),
+                Some(risk_fund),
+                Some(attach),
+                Some(notify_url),
+                Some(openid),
+                Some(need_user_confirm),
+                Some(mchid),
+                Some(shopping_info),
+            ) => {
+                Ok(Self {
+                    out_order_no,
+                    appid,
+                    service_id,
+                    service_introduction,
+                    post_payments,
+                    post_discounts,
+                    time_range,
+                    location,
+                    risk_fund,
+                    attach,
+                    notify_url,
+                    openid,
+                    need_user_confirm,
+                    mchid,
+                    shopping_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务位置
@@ -141,10 +179,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestLocation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_location: o.opt("start_location")?,
-            end_location: o.opt("end_location")?,
-        })
+        match (o.opt("start_location"), o.opt("end_location")) {
+            (Some(start_location), Some(end_location)) => {
+                Ok(Self {
+                    start_location,
+                    end_location,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 后付费商户优惠
@@ -185,12 +228,17 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPostDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            description: o.req("description")?,
-            amount: o.opt("amount")?,
-            count: o.opt("count")?,
-        })
+        match (o.req("name"), o.req("description"), o.opt("amount"), o.opt("count")) {
+            (Some(name), Some(description), Some(amount), Some(count)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    amount,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 后付费项目
@@ -231,12 +279,17 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPostPayments {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.req("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单风险金
@@ -270,11 +323,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestRiskFund {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.req("amount")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("name"), o.req("amount"), o.opt("description")) {
+            (Some(name), Some(amount), Some(description)) => {
+                Ok(Self { name, amount, description })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 风险金名称
@@ -366,11 +420,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            real_merchant_appid: o.opt("real_merchant_appid")?,
-            jump_link: o.req("jump_link")?,
-            goods: o.req("goods")?,
-        })
+        match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
+            (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                Ok(Self {
+                    real_merchant_appid,
+                    jump_link,
+                    goods,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestShoppingInfoGoods
@@ -412,13 +471,24 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoGoods {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            picture: o.req("picture")?,
-            amount: o.req("amount")?,
-            count: o.req("count")?,
-            category_id: o.opt("category_id")?,
-        })
+        match (
+            o.req("name"),
+            o.req("picture"),
+            o.req("amount"),
+            o.req("count"),
+            o.opt("category_id"),
+        ) {
+            (Some(name), Some(picture), Some(amount), Some(count), Some(category_id)) => {
+                Ok(Self {
+                    name,
+                    picture,
+                    amount,
+                    count,
+                    category_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 单详跳转链接
@@ -448,11 +518,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestShoppingInfoJumpLink {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            jump_link_type: o.opt("jump_link_type")?,
-            appid: o.opt("appid")?,
-            path: o.opt("path")?,
-        })
+        match (o.opt("jump_link_type"), o.opt("appid"), o.opt("path")) {
+            (Some(jump_link_type), Some(appid), Some(path)) => {
+                Ok(Self {
+                    jump_link_type,
+                    appid,
+                    path,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 跳转链接类型
@@ -541,12 +616,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTimeRange {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.req("start_time")?,
-            start_time_remark: o.opt("start_time_remark")?,
-            end_time: o.opt("end_time")?,
-            end_time_remark: o.opt("end_time_remark")?,
-        })
+        match (
+            o.req("start_time"),
+            o.opt("start_time_remark"),
+            o.opt("end_time"),
+            o.opt("end_time_remark"),
+        ) {
+            (
+                Some(start_time),
+                Some(start_time_remark),
+                Some(end_time),
+                Some(end_time_remark),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    start_time_remark,
+                    end_time,
+                    end_time_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
@@ -640,25 +730,66 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            mchid: o.req("mchid")?,
-            out_order_no: o.req("out_order_no")?,
-            service_id: o.req("service_id")?,
-            service_introduction: o.req("service_introduction")?,
-            state: o.req("state")?,
-            state_description: o.opt("state_description")?,
-            post_payments: o.opt("post_payments")?,
-            post_discounts: o.opt("post_discounts")?,
-            risk_fund: o.opt("risk_fund")?,
-            time_range: o.opt("time_range")?,
-            location: o.opt("location")?,
-            attach: o.opt("attach")?,
-            notify_url: o.opt("notify_url")?,
-            order_id: o.req("order_id")?,
-            package: o.req("package")?,
-            shopping_info: o.opt("shopping_info")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("mchid"),
+            o.req("out_order_no"),
+            o.req("service_id"),
+            o.req("service_introduction"),
+            o.req("state"),
+            o.opt("state_description"),
+            o.opt("post_payments"),
+            o.opt("post_discounts"),
+            o.opt("risk_fund"),
+            o.opt("time_range"),
+            o.opt("location"),
+            o.opt("attach"),
+            o.opt("notify_url"),
+            o.req("order_id"),
+            o.req("package"),
+            o.opt("shopping_info"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(service_introduction),
+                Some(state),
+                Some(state_description),
+                Some(post_payments),
+                Some(post_discounts),
+                Some(risk_fund),
+                Some(time_range),
+                Some(location),
+                Some(attach),
+                Some(notify_url),
+                Some(order_id),
+                Some(package),
+                Some(shopping_info),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    service_introduction,
+                    state,
+                    state_description,
+                    post_payments,
+                    post_discounts,
+                    risk_fund,
+                    time_range,
+                    location,
+                    attach,
+                    notify_url,
+                    order_id,
+                    package,
+                    shopping_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务位置
@@ -689,10 +820,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseLocation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_location: o.opt("start_location")?,
-            end_location: o.opt("end_location")?,
-        })
+        match (o.opt("start_location"), o.opt("end_location")) {
+            (Some(start_location), Some(end_location)) => {
+                Ok(Self {
+                    start_location,
+                    end_location,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponsePostDiscounts
@@ -733,12 +869,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePostDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            description: o.opt("description")?,
-            amount: o.opt("amount")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("description"), o.opt("amount"), o.opt("count")) {
+            (Some(name), Some(description), Some(amount), Some(count)) => {
+                Ok(Self {
+                    name,
+                    description,
+                    amount,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponsePostPayments
@@ -779,12 +920,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePostPayments {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.opt("name")?,
-            amount: o.opt("amount")?,
-            description: o.opt("description")?,
-            count: o.opt("count")?,
-        })
+        match (o.opt("name"), o.opt("amount"), o.opt("description"), o.opt("count")) {
+            (Some(name), Some(amount), Some(description), Some(count)) => {
+                Ok(Self {
+                    name,
+                    amount,
+                    description,
+                    count,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务风险金
@@ -820,11 +966,12 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFund {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            amount: o.req("amount")?,
-            description: o.opt("description")?,
-        })
+        match (o.req("name"), o.req("amount"), o.opt("description")) {
+            (Some(name), Some(amount), Some(description)) => {
+                Ok(Self { name, amount, description })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 先用后付购物详情
@@ -856,11 +1003,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            real_merchant_appid: o.opt("real_merchant_appid")?,
-            jump_link: o.req("jump_link")?,
-            goods: o.req("goods")?,
-        })
+        match (o.opt("real_merchant_appid"), o.req("jump_link"), o.req("goods")) {
+            (Some(real_merchant_appid), Some(jump_link), Some(goods)) => {
+                Ok(Self {
+                    real_merchant_appid,
+                    jump_link,
+                    goods,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponseShoppingInfoGoods
@@ -902,13 +1054,24 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoGoods {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            picture: o.req("picture")?,
-            amount: o.req("amount")?,
-            count: o.req("count")?,
-            category_id: o.opt("category_id")?,
-        })
+        match (
+            o.req("name"),
+            o.req("picture"),
+            o.req("amount"),
+            o.req("count"),
+            o.opt("category_id"),
+        ) {
+            (Some(name), Some(picture), Some(amount), Some(count), Some(category_id)) => {
+                Ok(Self {
+                    name,
+                    picture,
+                    amount,
+                    count,
+                    category_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 单详跳转链接
@@ -944,11 +1107,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseShoppingInfoJumpLink {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            jump_link_type: o.req("jump_link_type")?,
-            appid: o.opt("appid")?,
-            path: o.opt("path")?,
-        })
+        match (o.req("jump_link_type"), o.opt("appid"), o.opt("path")) {
+            (Some(jump_link_type), Some(appid), Some(path)) => {
+                Ok(Self {
+                    jump_link_type,
+                    appid,
+                    path,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务时间段
@@ -989,11 +1157,26 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseTimeRange {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_time_remark: o.opt("start_time_remark")?,
-            end_time_remark: o.opt("end_time_remark")?,
-        })
+        match (
+            o.opt("start_time"),
+            o.opt("end_time"),
+            o.opt("start_time_remark"),
+            o.opt("end_time_remark"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_time_remark),
+                Some(end_time_remark),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_time_remark,
+                    end_time_remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

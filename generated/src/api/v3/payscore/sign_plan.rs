@@ -4,14 +4,17 @@
 pub struct SignPlan<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> SignPlan<'a> {
     /// `/v3/payscore/sign-plan/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
     /// `/v3/payscore/sign-plan/serviceorder`
+    #[inline]
     pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
         serviceorder::Serviceorder(self.0.push("serviceorder"))
     }
     /// `/v3/payscore/sign-plan/user-sign-plans`
+    #[inline]
     pub fn user_sign_plans(self) -> user_sign_plans::UserSignPlans<'a> {
         user_sign_plans::UserSignPlans(self.0.push("user-sign-plans"))
     }
@@ -22,10 +25,12 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/payscore/sign-plan/partner/serviceorder`
+        #[inline]
         pub fn serviceorder(self) -> serviceorder::Serviceorder<'a> {
             serviceorder::Serviceorder(self.0.push("serviceorder"))
         }
         /// `/v3/payscore/sign-plan/partner/user-sign-plans`
+        #[inline]
         pub fn user_sign_plans(self) -> user_sign_plans::UserSignPlans<'a> {
             user_sign_plans::UserSignPlans(self.0.push("user-sign-plans"))
         }
@@ -40,6 +45,7 @@ pub mod partner {
             /// 根据用户签约的计划和对应要服务的计划详情序号，创建服务订单。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-service-order/create-partner-service-order.html)
             ///
             /// `POST /v3/payscore/sign-plan/partner/serviceorder`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -134,22 +140,57 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    sign_plan_id: o.req("sign_plan_id")?,
-                    plan_detail_no: o.req("plan_detail_no")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    notify_url: o.req("notify_url")?,
-                    service_introduction: o.req("service_introduction")?,
-                    time_range: o.req("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("sign_plan_id"),
+                    o.req("plan_detail_no"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.req("notify_url"),
+                    o.req("service_introduction"),
+                    o.req("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.req("out_trade_no"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(sign_plan_id),
+                        Some(plan_detail_no),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(notify_url),
+                        Some(service_introduction),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(out_trade_no),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            sign_plan_id,
+                            plan_detail_no,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            openid,
+                            sub_openid,
+                            notify_url,
+                            service_introduction,
+                            time_range,
+                            location,
+                            attach,
+                            out_trade_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -180,10 +221,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务时间
@@ -224,12 +270,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.req("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
@@ -325,25 +386,66 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    service_introduction: o.req("service_introduction")?,
-                    state: o.req("state")?,
-                    state_description: o.opt("state_description")?,
-                    post_payments: o.opt("post_payments")?,
-                    post_discounts: o.opt("post_discounts")?,
-                    risk_fund: o.opt("risk_fund")?,
-                    time_range: o.opt("time_range")?,
-                    location: o.opt("location")?,
-                    attach: o.opt("attach")?,
-                    notify_url: o.opt("notify_url")?,
-                    order_id: o.opt("order_id")?,
-                })
+                match (
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.opt("sub_appid"),
+                    o.req("sub_mchid"),
+                    o.req("service_introduction"),
+                    o.req("state"),
+                    o.opt("state_description"),
+                    o.opt("post_payments"),
+                    o.opt("post_discounts"),
+                    o.opt("risk_fund"),
+                    o.opt("time_range"),
+                    o.opt("location"),
+                    o.opt("attach"),
+                    o.opt("notify_url"),
+                    o.opt("order_id"),
+                ) {
+                    (
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(appid),
+                        Some(mchid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(service_introduction),
+                        Some(state),
+                        Some(state_description),
+                        Some(post_payments),
+                        Some(post_discounts),
+                        Some(risk_fund),
+                        Some(time_range),
+                        Some(location),
+                        Some(attach),
+                        Some(notify_url),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            out_order_no,
+                            service_id,
+                            appid,
+                            mchid,
+                            sub_appid,
+                            sub_mchid,
+                            service_introduction,
+                            state,
+                            state_description,
+                            post_payments,
+                            post_discounts,
+                            risk_fund,
+                            time_range,
+                            location,
+                            attach,
+                            notify_url,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务位置
@@ -374,10 +476,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_location: o.opt("start_location")?,
-                    end_location: o.opt("end_location")?,
-                })
+                match (o.opt("start_location"), o.opt("end_location")) {
+                    (Some(start_location), Some(end_location)) => {
+                        Ok(Self {
+                            start_location,
+                            end_location,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostDiscounts
@@ -408,10 +515,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    amount: o.opt("amount")?,
-                })
+                match (o.opt("name"), o.opt("amount")) {
+                    (Some(name), Some(amount)) => Ok(Self { name, amount }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePostPayments
@@ -447,11 +554,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    name: o.opt("name")?,
-                    amount: o.opt("amount")?,
-                    description: o.opt("description")?,
-                })
+                match (o.opt("name"), o.opt("amount"), o.opt("description")) {
+                    (Some(name), Some(amount), Some(description)) => {
+                        Ok(Self { name, amount, description })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 服务风险金
@@ -477,7 +585,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { amount: o.req("amount")? })
+                match o.req("amount") {
+                    Some(amount) => Ok(Self { amount }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 服务时间
@@ -518,12 +629,27 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.req("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_time_remark: o.opt("start_time_remark")?,
-                    end_time_remark: o.opt("end_time_remark")?,
-                })
+                match (
+                    o.req("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_time_remark"),
+                    o.opt("end_time_remark"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_time_remark),
+                        Some(end_time_remark),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_time_remark,
+                            end_time_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -533,6 +659,7 @@ pub mod partner {
         pub struct UserSignPlans<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> UserSignPlans<'a> {
             /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
+            #[inline]
             pub fn merchant_sign_plan_no(
                 self,
             ) -> merchant_sign_plan_no::MerchantSignPlanNo<'a> {
@@ -545,6 +672,7 @@ pub mod partner {
             /// 商户通过此接口基于商户已创建且正常进行中的支付分计划，创建用户的签约计划以供用户签约。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/create-partner-user-sign-plan.html)
             ///
             /// `POST /v3/payscore/sign-plan/partner/user-sign-plans`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -621,18 +749,45 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    service_id: o.req("service_id")?,
-                    plan_id: o.req("plan_id")?,
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                    notify_url: o.req("notify_url")?,
-                    sign_plan_detail: o.req("sign_plan_detail")?,
-                })
+                match (
+                    o.req("service_id"),
+                    o.req("plan_id"),
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.req("merchant_sign_plan_no"),
+                    o.req("notify_url"),
+                    o.req("sign_plan_detail"),
+                ) {
+                    (
+                        Some(service_id),
+                        Some(plan_id),
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(merchant_sign_plan_no),
+                        Some(notify_url),
+                        Some(sign_plan_detail),
+                    ) => {
+                        Ok(Self {
+                            service_id,
+                            plan_id,
+                            appid,
+                            sub_mchid,
+                            sub_appid,
+                            openid,
+                            sub_openid,
+                            merchant_sign_plan_no,
+                            notify_url,
+                            sign_plan_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestSignPlanDetail
@@ -663,10 +818,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_detail_no: o.req("plan_detail_no")?,
-                    merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                })
+                match (o.req("plan_detail_no"), o.req("merchant_plan_detail_no")) {
+                    (Some(plan_detail_no), Some(merchant_plan_detail_no)) => {
+                        Ok(Self {
+                            plan_detail_no,
+                            merchant_plan_detail_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
@@ -695,10 +855,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sign_plan: o.req("sign_plan")?,
-                    package: o.req("package")?,
-                })
+                match (o.req("sign_plan"), o.req("package")) {
+                    (Some(sign_plan), Some(package)) => Ok(Self { sign_plan, package }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 用户的签约计划
@@ -832,31 +992,84 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sign_plan_id: o.req("sign_plan_id")?,
-                    openid: o.opt("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                    service_id: o.req("service_id")?,
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                    merchant_callback_url: o.req("merchant_callback_url")?,
-                    plan_id: o.req("plan_id")?,
-                    going_detail_no: o.req("going_detail_no")?,
-                    sign_state: o.req("sign_state")?,
-                    cancel_sign_time: o.opt("cancel_sign_time")?,
-                    cancel_sign_type: o.opt("cancel_sign_type")?,
-                    cancel_reason: o.opt("cancel_reason")?,
-                    plan_name: o.req("plan_name")?,
-                    plan_over_time: o.req("plan_over_time")?,
-                    total_origin_price: o.req("total_origin_price")?,
-                    deduction_quantity: o.req("deduction_quantity")?,
-                    total_actual_price: o.req("total_actual_price")?,
-                    signed_detail_list: o.opt("signed_detail_list")?,
-                    sign_time: o.opt("sign_time")?,
-                })
+                match (
+                    o.req("sign_plan_id"),
+                    o.opt("openid"),
+                    o.opt("sub_openid"),
+                    o.req("service_id"),
+                    o.req("mchid"),
+                    o.req("sub_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("merchant_sign_plan_no"),
+                    o.req("merchant_callback_url"),
+                    o.req("plan_id"),
+                    o.req("going_detail_no"),
+                    o.req("sign_state"),
+                    o.opt("cancel_sign_time"),
+                    o.opt("cancel_sign_type"),
+                    o.opt("cancel_reason"),
+                    o.req("plan_name"),
+                    o.req("plan_over_time"),
+                    o.req("total_origin_price"),
+                    o.req("deduction_quantity"),
+                    o.req("total_actual_price"),
+                    o.opt("signed_detail_list"),
+                    o.opt("sign_time"),
+                ) {
+                    (
+                        Some(sign_plan_id),
+                        Some(openid),
+                        Some(sub_openid),
+                        Some(service_id),
+                        Some(mchid),
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(merchant_sign_plan_no),
+                        Some(merchant_callback_url),
+                        Some(plan_id),
+                        Some(going_detail_no),
+                        Some(sign_state),
+                        Some(cancel_sign_time),
+                        Some(cancel_sign_type),
+                        Some(cancel_reason),
+                        Some(plan_name),
+                        Some(plan_over_time),
+                        Some(total_origin_price),
+                        Some(deduction_quantity),
+                        Some(total_actual_price),
+                        Some(signed_detail_list),
+                        Some(sign_time),
+                    ) => {
+                        Ok(Self {
+                            sign_plan_id,
+                            openid,
+                            sub_openid,
+                            service_id,
+                            mchid,
+                            sub_mchid,
+                            appid,
+                            sub_appid,
+                            merchant_sign_plan_no,
+                            merchant_callback_url,
+                            plan_id,
+                            going_detail_no,
+                            sign_state,
+                            cancel_sign_time,
+                            cancel_sign_type,
+                            cancel_reason,
+                            plan_name,
+                            plan_over_time,
+                            total_origin_price,
+                            deduction_quantity,
+                            total_actual_price,
+                            signed_detail_list,
+                            sign_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponseSignPlanSignedDetailList
@@ -937,20 +1150,51 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plan_detail_no: o.req("plan_detail_no")?,
-                    original_price: o.req("original_price")?,
-                    plan_discount_description: o.opt("plan_discount_description")?,
-                    actual_price: o.req("actual_price")?,
-                    plan_detail_state: o.req("plan_detail_state")?,
-                    order_id: o.opt("order_id")?,
-                    merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                    plan_detail_name: o.req("plan_detail_name")?,
-                    actual_pay_price: o.opt("actual_pay_price")?,
-                    use_time: o.opt("use_time")?,
-                    complete_time: o.opt("complete_time")?,
-                    cancel_time: o.opt("cancel_time")?,
-                })
+                match (
+                    o.req("plan_detail_no"),
+                    o.req("original_price"),
+                    o.opt("plan_discount_description"),
+                    o.req("actual_price"),
+                    o.req("plan_detail_state"),
+                    o.opt("order_id"),
+                    o.req("merchant_plan_detail_no"),
+                    o.req("plan_detail_name"),
+                    o.opt("actual_pay_price"),
+                    o.opt("use_time"),
+                    o.opt("complete_time"),
+                    o.opt("cancel_time"),
+                ) {
+                    (
+                        Some(plan_detail_no),
+                        Some(original_price),
+                        Some(plan_discount_description),
+                        Some(actual_price),
+                        Some(plan_detail_state),
+                        Some(order_id),
+                        Some(merchant_plan_detail_no),
+                        Some(plan_detail_name),
+                        Some(actual_pay_price),
+                        Some(use_time),
+                        Some(complete_time),
+                        Some(cancel_time),
+                    ) => {
+                        Ok(Self {
+                            plan_detail_no,
+                            original_price,
+                            plan_discount_description,
+                            actual_price,
+                            plan_detail_state,
+                            order_id,
+                            merchant_plan_detail_no,
+                            plan_detail_name,
+                            actual_pay_price,
+                            use_time,
+                            complete_time,
+                            cancel_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
@@ -961,6 +1205,7 @@ pub mod partner {
             );
             impl<'a> MerchantSignPlanNo<'a> {
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`: `merchant_sign_plan_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn merchant_sign_plan_no(
                     self,
                     merchant_sign_plan_no: &str,
@@ -978,6 +1223,7 @@ pub mod partner {
                 );
                 impl<'a> ByMerchantSignPlanNo<'a> {
                     /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
+                    #[inline]
                     pub fn stop(self) -> stop::Stop<'a> {
                         stop::Stop(self.0.push("stop"))
                     }
@@ -986,6 +1232,7 @@ pub mod partner {
                     /// 用于商户查询用户的签约计划，必须是该签约计划的创建方商户才能查询。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/query-partner-user-sign-plan.html)
                     ///
                     /// `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -1018,9 +1265,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
@@ -1154,31 +1402,84 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sign_plan_id: o.req("sign_plan_id")?,
-                            openid: o.opt("openid")?,
-                            sub_openid: o.opt("sub_openid")?,
-                            service_id: o.req("service_id")?,
-                            mchid: o.req("mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            appid: o.req("appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                            merchant_callback_url: o.req("merchant_callback_url")?,
-                            plan_id: o.req("plan_id")?,
-                            going_detail_no: o.req("going_detail_no")?,
-                            sign_state: o.req("sign_state")?,
-                            cancel_sign_time: o.opt("cancel_sign_time")?,
-                            cancel_sign_type: o.opt("cancel_sign_type")?,
-                            cancel_reason: o.opt("cancel_reason")?,
-                            plan_name: o.req("plan_name")?,
-                            plan_over_time: o.req("plan_over_time")?,
-                            total_origin_price: o.req("total_origin_price")?,
-                            deduction_quantity: o.req("deduction_quantity")?,
-                            total_actual_price: o.req("total_actual_price")?,
-                            signed_detail_list: o.opt("signed_detail_list")?,
-                            sign_time: o.opt("sign_time")?,
-                        })
+                        match (
+                            o.req("sign_plan_id"),
+                            o.opt("openid"),
+                            o.opt("sub_openid"),
+                            o.req("service_id"),
+                            o.req("mchid"),
+                            o.req("sub_mchid"),
+                            o.req("appid"),
+                            o.opt("sub_appid"),
+                            o.req("merchant_sign_plan_no"),
+                            o.req("merchant_callback_url"),
+                            o.req("plan_id"),
+                            o.req("going_detail_no"),
+                            o.req("sign_state"),
+                            o.opt("cancel_sign_time"),
+                            o.opt("cancel_sign_type"),
+                            o.opt("cancel_reason"),
+                            o.req("plan_name"),
+                            o.req("plan_over_time"),
+                            o.req("total_origin_price"),
+                            o.req("deduction_quantity"),
+                            o.req("total_actual_price"),
+                            o.opt("signed_detail_list"),
+                            o.opt("sign_time"),
+                        ) {
+                            (
+                                Some(sign_plan_id),
+                                Some(openid),
+                                Some(sub_openid),
+                                Some(service_id),
+                                Some(mchid),
+                                Some(sub_mchid),
+                                Some(appid),
+                                Some(sub_appid),
+                                Some(merchant_sign_plan_no),
+                                Some(merchant_callback_url),
+                                Some(plan_id),
+                                Some(going_detail_no),
+                                Some(sign_state),
+                                Some(cancel_sign_time),
+                                Some(cancel_sign_type),
+                                Some(cancel_reason),
+                                Some(plan_name),
+                                Some(plan_over_time),
+                                Some(total_origin_price),
+                                Some(deduction_quantity),
+                                Some(total_actual_price),
+                                Some(signed_detail_list),
+                                Some(sign_time),
+                            ) => {
+                                Ok(Self {
+                                    sign_plan_id,
+                                    openid,
+                                    sub_openid,
+                                    service_id,
+                                    mchid,
+                                    sub_mchid,
+                                    appid,
+                                    sub_appid,
+                                    merchant_sign_plan_no,
+                                    merchant_callback_url,
+                                    plan_id,
+                                    going_detail_no,
+                                    sign_state,
+                                    cancel_sign_time,
+                                    cancel_sign_type,
+                                    cancel_reason,
+                                    plan_name,
+                                    plan_over_time,
+                                    total_origin_price,
+                                    deduction_quantity,
+                                    total_actual_price,
+                                    signed_detail_list,
+                                    sign_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseSignedDetailList
@@ -1262,21 +1563,51 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_detail_no: o.req("plan_detail_no")?,
-                            original_price: o.req("original_price")?,
-                            plan_discount_description: o
-                                .opt("plan_discount_description")?,
-                            actual_price: o.req("actual_price")?,
-                            plan_detail_state: o.req("plan_detail_state")?,
-                            order_id: o.opt("order_id")?,
-                            merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                            plan_detail_name: o.req("plan_detail_name")?,
-                            actual_pay_price: o.opt("actual_pay_price")?,
-                            use_time: o.opt("use_time")?,
-                            complete_time: o.opt("complete_time")?,
-                            cancel_time: o.opt("cancel_time")?,
-                        })
+                        match (
+                            o.req("plan_detail_no"),
+                            o.req("original_price"),
+                            o.opt("plan_discount_description"),
+                            o.req("actual_price"),
+                            o.req("plan_detail_state"),
+                            o.opt("order_id"),
+                            o.req("merchant_plan_detail_no"),
+                            o.req("plan_detail_name"),
+                            o.opt("actual_pay_price"),
+                            o.opt("use_time"),
+                            o.opt("complete_time"),
+                            o.opt("cancel_time"),
+                        ) {
+                            (
+                                Some(plan_detail_no),
+                                Some(original_price),
+                                Some(plan_discount_description),
+                                Some(actual_price),
+                                Some(plan_detail_state),
+                                Some(order_id),
+                                Some(merchant_plan_detail_no),
+                                Some(plan_detail_name),
+                                Some(actual_pay_price),
+                                Some(use_time),
+                                Some(complete_time),
+                                Some(cancel_time),
+                            ) => {
+                                Ok(Self {
+                                    plan_detail_no,
+                                    original_price,
+                                    plan_discount_description,
+                                    actual_price,
+                                    plan_detail_state,
+                                    order_id,
+                                    merchant_plan_detail_no,
+                                    plan_detail_name,
+                                    actual_pay_price,
+                                    use_time,
+                                    complete_time,
+                                    cancel_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -1289,6 +1620,7 @@ pub mod partner {
                         /// 用于商户停止用户的签约计划，必须是该签约计划的创建方商户才能取消。[官方文档](https://pay.weixin.qq.com/docs/partner/apis/partner-payscore-plan/partner-user-sign-plan/stop-partner-user-sign-plan.html)
                         ///
                         /// `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -1327,10 +1659,12 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                                stop_reason: o.req("stop_reason")?,
-                            })
+                            match (o.req("sub_mchid"), o.req("stop_reason")) {
+                                (Some(sub_mchid), Some(stop_reason)) => {
+                                    Ok(Self { sub_mchid, stop_reason })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
@@ -1466,31 +1800,84 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sign_plan_id: o.req("sign_plan_id")?,
-                                openid: o.opt("openid")?,
-                                sub_openid: o.opt("sub_openid")?,
-                                service_id: o.req("service_id")?,
-                                mchid: o.req("mchid")?,
-                                sub_mchid: o.req("sub_mchid")?,
-                                appid: o.req("appid")?,
-                                sub_appid: o.opt("sub_appid")?,
-                                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                                merchant_callback_url: o.req("merchant_callback_url")?,
-                                plan_id: o.req("plan_id")?,
-                                going_detail_no: o.req("going_detail_no")?,
-                                sign_state: o.req("sign_state")?,
-                                cancel_sign_time: o.opt("cancel_sign_time")?,
-                                cancel_sign_type: o.opt("cancel_sign_type")?,
-                                cancel_reason: o.opt("cancel_reason")?,
-                                plan_name: o.req("plan_name")?,
-                                plan_over_time: o.req("plan_over_time")?,
-                                total_origin_price: o.req("total_origin_price")?,
-                                deduction_quantity: o.req("deduction_quantity")?,
-                                total_actual_price: o.req("total_actual_price")?,
-                                signed_detail_list: o.opt("signed_detail_list")?,
-                                sign_time: o.opt("sign_time")?,
-                            })
+                            match (
+                                o.req("sign_plan_id"),
+                                o.opt("openid"),
+                                o.opt("sub_openid"),
+                                o.req("service_id"),
+                                o.req("mchid"),
+                                o.req("sub_mchid"),
+                                o.req("appid"),
+                                o.opt("sub_appid"),
+                                o.req("merchant_sign_plan_no"),
+                                o.req("merchant_callback_url"),
+                                o.req("plan_id"),
+                                o.req("going_detail_no"),
+                                o.req("sign_state"),
+                                o.opt("cancel_sign_time"),
+                                o.opt("cancel_sign_type"),
+                                o.opt("cancel_reason"),
+                                o.req("plan_name"),
+                                o.req("plan_over_time"),
+                                o.req("total_origin_price"),
+                                o.req("deduction_quantity"),
+                                o.req("total_actual_price"),
+                                o.opt("signed_detail_list"),
+                                o.opt("sign_time"),
+                            ) {
+                                (
+                                    Some(sign_plan_id),
+                                    Some(openid),
+                                    Some(sub_openid),
+                                    Some(service_id),
+                                    Some(mchid),
+                                    Some(sub_mchid),
+                                    Some(appid),
+                                    Some(sub_appid),
+                                    Some(merchant_sign_plan_no),
+                                    Some(merchant_callback_url),
+                                    Some(plan_id),
+                                    Some(going_detail_no),
+                                    Some(sign_state),
+                                    Some(cancel_sign_time),
+                                    Some(cancel_sign_type),
+                                    Some(cancel_reason),
+                                    Some(plan_name),
+                                    Some(plan_over_time),
+                                    Some(total_origin_price),
+                                    Some(deduction_quantity),
+                                    Some(total_actual_price),
+                                    Some(signed_detail_list),
+                                    Some(sign_time),
+                                ) => {
+                                    Ok(Self {
+                                        sign_plan_id,
+                                        openid,
+                                        sub_openid,
+                                        service_id,
+                                        mchid,
+                                        sub_mchid,
+                                        appid,
+                                        sub_appid,
+                                        merchant_sign_plan_no,
+                                        merchant_callback_url,
+                                        plan_id,
+                                        going_detail_no,
+                                        sign_state,
+                                        cancel_sign_time,
+                                        cancel_sign_type,
+                                        cancel_reason,
+                                        plan_name,
+                                        plan_over_time,
+                                        total_origin_price,
+                                        deduction_quantity,
+                                        total_actual_price,
+                                        signed_detail_list,
+                                        sign_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// PostResponseSignedDetailList
@@ -1578,21 +1965,51 @@ pub mod partner {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                plan_detail_no: o.req("plan_detail_no")?,
-                                original_price: o.req("original_price")?,
-                                plan_discount_description: o
-                                    .opt("plan_discount_description")?,
-                                actual_price: o.req("actual_price")?,
-                                plan_detail_state: o.req("plan_detail_state")?,
-                                order_id: o.opt("order_id")?,
-                                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                                plan_detail_name: o.req("plan_detail_name")?,
-                                actual_pay_price: o.opt("actual_pay_price")?,
-                                use_time: o.opt("use_time")?,
-                                complete_time: o.opt("complete_time")?,
-                                cancel_time: o.opt("cancel_time")?,
-                            })
+                            match (
+                                o.req("plan_detail_no"),
+                                o.req("original_price"),
+                                o.opt("plan_discount_description"),
+                                o.req("actual_price"),
+                                o.req("plan_detail_state"),
+                                o.opt("order_id"),
+                                o.req("merchant_plan_detail_no"),
+                                o.req("plan_detail_name"),
+                                o.opt("actual_pay_price"),
+                                o.opt("use_time"),
+                                o.opt("complete_time"),
+                                o.opt("cancel_time"),
+                            ) {
+                                (
+                                    Some(plan_detail_no),
+                                    Some(original_price),
+                                    Some(plan_discount_description),
+                                    Some(actual_price),
+                                    Some(plan_detail_state),
+                                    Some(order_id),
+                                    Some(merchant_plan_detail_no),
+                                    Some(plan_detail_name),
+                                    Some(actual_pay_price),
+                                    Some(use_time),
+                                    Some(complete_time),
+                                    Some(cancel_time),
+                                ) => {
+                                    Ok(Self {
+                                        plan_detail_no,
+                                        original_price,
+                                        plan_discount_description,
+                                        actual_price,
+                                        plan_detail_state,
+                                        order_id,
+                                        merchant_plan_detail_no,
+                                        plan_detail_name,
+                                        actual_pay_price,
+                                        use_time,
+                                        complete_time,
+                                        cancel_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -1610,6 +2027,7 @@ pub mod serviceorder {
         /// 根据用户签约的计划和对应要服务的计划详情序号，创建服务订单。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/service-order/create-service-order.html)
         ///
         /// `POST /v3/payscore/sign-plan/serviceorder`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1686,19 +2104,48 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                sign_plan_id: o.req("sign_plan_id")?,
-                plan_detail_no: o.req("plan_detail_no")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                notify_url: o.req("notify_url")?,
-                service_introduction: o.req("service_introduction")?,
-                time_range: o.req("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("sign_plan_id"),
+                o.req("plan_detail_no"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("notify_url"),
+                o.req("service_introduction"),
+                o.req("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(sign_plan_id),
+                    Some(plan_detail_no),
+                    Some(appid),
+                    Some(openid),
+                    Some(notify_url),
+                    Some(service_introduction),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(out_trade_no),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        sign_plan_id,
+                        plan_detail_no,
+                        appid,
+                        openid,
+                        notify_url,
+                        service_introduction,
+                        time_range,
+                        location,
+                        attach,
+                        out_trade_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -1729,10 +2176,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务时间
@@ -1773,12 +2225,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                end_time: o.opt("end_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("end_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(end_time),
+                    Some(start_time_remark),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        end_time,
+                        start_time_remark,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
@@ -1864,23 +2331,60 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_order_no: o.req("out_order_no")?,
-                service_id: o.req("service_id")?,
-                appid: o.req("appid")?,
-                mchid: o.req("mchid")?,
-                service_introduction: o.req("service_introduction")?,
-                state: o.req("state")?,
-                state_description: o.opt("state_description")?,
-                post_payments: o.opt("post_payments")?,
-                post_discounts: o.opt("post_discounts")?,
-                risk_fund: o.opt("risk_fund")?,
-                time_range: o.opt("time_range")?,
-                location: o.opt("location")?,
-                attach: o.opt("attach")?,
-                notify_url: o.opt("notify_url")?,
-                order_id: o.opt("order_id")?,
-            })
+            match (
+                o.req("out_order_no"),
+                o.req("service_id"),
+                o.req("appid"),
+                o.req("mchid"),
+                o.req("service_introduction"),
+                o.req("state"),
+                o.opt("state_description"),
+                o.opt("post_payments"),
+                o.opt("post_discounts"),
+                o.opt("risk_fund"),
+                o.opt("time_range"),
+                o.opt("location"),
+                o.opt("attach"),
+                o.opt("notify_url"),
+                o.opt("order_id"),
+            ) {
+                (
+                    Some(out_order_no),
+                    Some(service_id),
+                    Some(appid),
+                    Some(mchid),
+                    Some(service_introduction),
+                    Some(state),
+                    Some(state_description),
+                    Some(post_payments),
+                    Some(post_discounts),
+                    Some(risk_fund),
+                    Some(time_range),
+                    Some(location),
+                    Some(attach),
+                    Some(notify_url),
+                    Some(order_id),
+                ) => {
+                    Ok(Self {
+                        out_order_no,
+                        service_id,
+                        appid,
+                        mchid,
+                        service_introduction,
+                        state,
+                        state_description,
+                        post_payments,
+                        post_discounts,
+                        risk_fund,
+                        time_range,
+                        location,
+                        attach,
+                        notify_url,
+                        order_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务位置
@@ -1911,10 +2415,15 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_location: o.opt("start_location")?,
-                end_location: o.opt("end_location")?,
-            })
+            match (o.opt("start_location"), o.opt("end_location")) {
+                (Some(start_location), Some(end_location)) => {
+                    Ok(Self {
+                        start_location,
+                        end_location,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostDiscounts
@@ -1945,10 +2454,10 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-            })
+            match (o.opt("name"), o.opt("amount")) {
+                (Some(name), Some(amount)) => Ok(Self { name, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePostPayments
@@ -1984,11 +2493,12 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                name: o.opt("name")?,
-                amount: o.opt("amount")?,
-                description: o.opt("description")?,
-            })
+            match (o.opt("name"), o.opt("amount"), o.opt("description")) {
+                (Some(name), Some(amount), Some(description)) => {
+                    Ok(Self { name, amount, description })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 服务风险金
@@ -2014,7 +2524,10 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { amount: o.req("amount")? })
+            match o.req("amount") {
+                Some(amount) => Ok(Self { amount }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 服务时间
@@ -2055,12 +2568,27 @@ pub mod serviceorder {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                start_time: o.req("start_time")?,
-                end_time: o.opt("end_time")?,
-                start_time_remark: o.opt("start_time_remark")?,
-                end_time_remark: o.opt("end_time_remark")?,
-            })
+            match (
+                o.req("start_time"),
+                o.opt("end_time"),
+                o.opt("start_time_remark"),
+                o.opt("end_time_remark"),
+            ) {
+                (
+                    Some(start_time),
+                    Some(end_time),
+                    Some(start_time_remark),
+                    Some(end_time_remark),
+                ) => {
+                    Ok(Self {
+                        start_time,
+                        end_time,
+                        start_time_remark,
+                        end_time_remark,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -2070,6 +2598,7 @@ pub mod user_sign_plans {
     pub struct UserSignPlans<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> UserSignPlans<'a> {
         /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
+        #[inline]
         pub fn merchant_sign_plan_no(
             self,
         ) -> merchant_sign_plan_no::MerchantSignPlanNo<'a> {
@@ -2082,6 +2611,7 @@ pub mod user_sign_plans {
         /// 商户通过此接口基于商户已创建且正常进行中的支付分计划，创建用户的签约计划以供用户签约。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/create-user-sign-plan.html)
         ///
         /// `POST /v3/payscore/sign-plan/user-sign-plans`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -2140,15 +2670,36 @@ pub mod user_sign_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                service_id: o.req("service_id")?,
-                plan_id: o.req("plan_id")?,
-                appid: o.req("appid")?,
-                openid: o.req("openid")?,
-                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                notify_url: o.req("notify_url")?,
-                sign_plan_detail: o.req("sign_plan_detail")?,
-            })
+            match (
+                o.req("service_id"),
+                o.req("plan_id"),
+                o.req("appid"),
+                o.req("openid"),
+                o.req("merchant_sign_plan_no"),
+                o.req("notify_url"),
+                o.req("sign_plan_detail"),
+            ) {
+                (
+                    Some(service_id),
+                    Some(plan_id),
+                    Some(appid),
+                    Some(openid),
+                    Some(merchant_sign_plan_no),
+                    Some(notify_url),
+                    Some(sign_plan_detail),
+                ) => {
+                    Ok(Self {
+                        service_id,
+                        plan_id,
+                        appid,
+                        openid,
+                        merchant_sign_plan_no,
+                        notify_url,
+                        sign_plan_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestSignPlanDetail
@@ -2179,10 +2730,15 @@ pub mod user_sign_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plan_detail_no: o.req("plan_detail_no")?,
-                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-            })
+            match (o.req("plan_detail_no"), o.req("merchant_plan_detail_no")) {
+                (Some(plan_detail_no), Some(merchant_plan_detail_no)) => {
+                    Ok(Self {
+                        plan_detail_no,
+                        merchant_plan_detail_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
@@ -2211,10 +2767,10 @@ pub mod user_sign_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sign_plan: o.req("sign_plan")?,
-                package: o.req("package")?,
-            })
+            match (o.req("sign_plan"), o.req("package")) {
+                (Some(sign_plan), Some(package)) => Ok(Self { sign_plan, package }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 用户的签约计划
@@ -2333,28 +2889,75 @@ pub mod user_sign_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sign_plan_id: o.req("sign_plan_id")?,
-                openid: o.opt("openid")?,
-                service_id: o.req("service_id")?,
-                mchid: o.req("mchid")?,
-                appid: o.req("appid")?,
-                merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                merchant_callback_url: o.req("merchant_callback_url")?,
-                plan_id: o.req("plan_id")?,
-                going_detail_no: o.req("going_detail_no")?,
-                sign_state: o.req("sign_state")?,
-                cancel_sign_time: o.opt("cancel_sign_time")?,
-                cancel_sign_type: o.opt("cancel_sign_type")?,
-                cancel_reason: o.opt("cancel_reason")?,
-                plan_name: o.req("plan_name")?,
-                plan_over_time: o.req("plan_over_time")?,
-                total_origin_price: o.req("total_origin_price")?,
-                deduction_quantity: o.req("deduction_quantity")?,
-                total_actual_price: o.req("total_actual_price")?,
-                signed_detail_list: o.opt("signed_detail_list")?,
-                sign_time: o.opt("sign_time")?,
-            })
+            match (
+                o.req("sign_plan_id"),
+                o.opt("openid"),
+                o.req("service_id"),
+                o.req("mchid"),
+                o.req("appid"),
+                o.req("merchant_sign_plan_no"),
+                o.req("merchant_callback_url"),
+                o.req("plan_id"),
+                o.req("going_detail_no"),
+                o.req("sign_state"),
+                o.opt("cancel_sign_time"),
+                o.opt("cancel_sign_type"),
+                o.opt("cancel_reason"),
+                o.req("plan_name"),
+                o.req("plan_over_time"),
+                o.req("total_origin_price"),
+                o.req("deduction_quantity"),
+                o.req("total_actual_price"),
+                o.opt("signed_detail_list"),
+                o.opt("sign_time"),
+            ) {
+                (
+                    Some(sign_plan_id),
+                    Some(openid),
+                    Some(service_id),
+                    Some(mchid),
+                    Some(appid),
+                    Some(merchant_sign_plan_no),
+                    Some(merchant_callback_url),
+                    Some(plan_id),
+                    Some(going_detail_no),
+                    Some(sign_state),
+                    Some(cancel_sign_time),
+                    Some(cancel_sign_type),
+                    Some(cancel_reason),
+                    Some(plan_name),
+                    Some(plan_over_time),
+                    Some(total_origin_price),
+                    Some(deduction_quantity),
+                    Some(total_actual_price),
+                    Some(signed_detail_list),
+                    Some(sign_time),
+                ) => {
+                    Ok(Self {
+                        sign_plan_id,
+                        openid,
+                        service_id,
+                        mchid,
+                        appid,
+                        merchant_sign_plan_no,
+                        merchant_callback_url,
+                        plan_id,
+                        going_detail_no,
+                        sign_state,
+                        cancel_sign_time,
+                        cancel_sign_type,
+                        cancel_reason,
+                        plan_name,
+                        plan_over_time,
+                        total_origin_price,
+                        deduction_quantity,
+                        total_actual_price,
+                        signed_detail_list,
+                        sign_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseSignPlanSignedDetailList
@@ -2435,20 +3038,51 @@ pub mod user_sign_plans {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plan_detail_no: o.req("plan_detail_no")?,
-                original_price: o.req("original_price")?,
-                plan_discount_description: o.opt("plan_discount_description")?,
-                actual_price: o.req("actual_price")?,
-                plan_detail_state: o.req("plan_detail_state")?,
-                order_id: o.opt("order_id")?,
-                merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                plan_detail_name: o.req("plan_detail_name")?,
-                actual_pay_price: o.opt("actual_pay_price")?,
-                use_time: o.opt("use_time")?,
-                complete_time: o.opt("complete_time")?,
-                cancel_time: o.opt("cancel_time")?,
-            })
+            match (
+                o.req("plan_detail_no"),
+                o.req("original_price"),
+                o.opt("plan_discount_description"),
+                o.req("actual_price"),
+                o.req("plan_detail_state"),
+                o.opt("order_id"),
+                o.req("merchant_plan_detail_no"),
+                o.req("plan_detail_name"),
+                o.opt("actual_pay_price"),
+                o.opt("use_time"),
+                o.opt("complete_time"),
+                o.opt("cancel_time"),
+            ) {
+                (
+                    Some(plan_detail_no),
+                    Some(original_price),
+                    Some(plan_discount_description),
+                    Some(actual_price),
+                    Some(plan_detail_state),
+                    Some(order_id),
+                    Some(merchant_plan_detail_no),
+                    Some(plan_detail_name),
+                    Some(actual_pay_price),
+                    Some(use_time),
+                    Some(complete_time),
+                    Some(cancel_time),
+                ) => {
+                    Ok(Self {
+                        plan_detail_no,
+                        original_price,
+                        plan_discount_description,
+                        actual_price,
+                        plan_detail_state,
+                        order_id,
+                        merchant_plan_detail_no,
+                        plan_detail_name,
+                        actual_pay_price,
+                        use_time,
+                        complete_time,
+                        cancel_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
@@ -2457,6 +3091,7 @@ pub mod user_sign_plans {
         pub struct MerchantSignPlanNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> MerchantSignPlanNo<'a> {
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`: `merchant_sign_plan_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn merchant_sign_plan_no(
                 self,
                 merchant_sign_plan_no: &str,
@@ -2474,6 +3109,7 @@ pub mod user_sign_plans {
             );
             impl<'a> ByMerchantSignPlanNo<'a> {
                 /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
+                #[inline]
                 pub fn stop(self) -> stop::Stop<'a> {
                     stop::Stop(self.0.push("stop"))
                 }
@@ -2482,6 +3118,7 @@ pub mod user_sign_plans {
                 /// 用于商户查询用户的签约计划，必须是该签约计划的创建方商户才能查询。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/query-user-sign-plan.html)
                 ///
                 /// `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -2602,28 +3239,75 @@ pub mod user_sign_plans {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sign_plan_id: o.req("sign_plan_id")?,
-                        openid: o.opt("openid")?,
-                        service_id: o.req("service_id")?,
-                        mchid: o.req("mchid")?,
-                        appid: o.req("appid")?,
-                        merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                        merchant_callback_url: o.req("merchant_callback_url")?,
-                        plan_id: o.req("plan_id")?,
-                        going_detail_no: o.req("going_detail_no")?,
-                        sign_state: o.req("sign_state")?,
-                        cancel_sign_time: o.opt("cancel_sign_time")?,
-                        cancel_sign_type: o.opt("cancel_sign_type")?,
-                        cancel_reason: o.opt("cancel_reason")?,
-                        plan_name: o.req("plan_name")?,
-                        plan_over_time: o.req("plan_over_time")?,
-                        total_origin_price: o.req("total_origin_price")?,
-                        deduction_quantity: o.req("deduction_quantity")?,
-                        total_actual_price: o.req("total_actual_price")?,
-                        signed_detail_list: o.opt("signed_detail_list")?,
-                        sign_time: o.opt("sign_time")?,
-                    })
+                    match (
+                        o.req("sign_plan_id"),
+                        o.opt("openid"),
+                        o.req("service_id"),
+                        o.req("mchid"),
+                        o.req("appid"),
+                        o.req("merchant_sign_plan_no"),
+                        o.req("merchant_callback_url"),
+                        o.req("plan_id"),
+                        o.req("going_detail_no"),
+                        o.req("sign_state"),
+                        o.opt("cancel_sign_time"),
+                        o.opt("cancel_sign_type"),
+                        o.opt("cancel_reason"),
+                        o.req("plan_name"),
+                        o.req("plan_over_time"),
+                        o.req("total_origin_price"),
+                        o.req("deduction_quantity"),
+                        o.req("total_actual_price"),
+                        o.opt("signed_detail_list"),
+                        o.opt("sign_time"),
+                    ) {
+                        (
+                            Some(sign_plan_id),
+                            Some(openid),
+                            Some(service_id),
+                            Some(mchid),
+                            Some(appid),
+                            Some(merchant_sign_plan_no),
+                            Some(merchant_callback_url),
+                            Some(plan_id),
+                            Some(going_detail_no),
+                            Some(sign_state),
+                            Some(cancel_sign_time),
+                            Some(cancel_sign_type),
+                            Some(cancel_reason),
+                            Some(plan_name),
+                            Some(plan_over_time),
+                            Some(total_origin_price),
+                            Some(deduction_quantity),
+                            Some(total_actual_price),
+                            Some(signed_detail_list),
+                            Some(sign_time),
+                        ) => {
+                            Ok(Self {
+                                sign_plan_id,
+                                openid,
+                                service_id,
+                                mchid,
+                                appid,
+                                merchant_sign_plan_no,
+                                merchant_callback_url,
+                                plan_id,
+                                going_detail_no,
+                                sign_state,
+                                cancel_sign_time,
+                                cancel_sign_type,
+                                cancel_reason,
+                                plan_name,
+                                plan_over_time,
+                                total_origin_price,
+                                deduction_quantity,
+                                total_actual_price,
+                                signed_detail_list,
+                                sign_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseSignedDetailList
@@ -2704,20 +3388,51 @@ pub mod user_sign_plans {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        plan_detail_no: o.req("plan_detail_no")?,
-                        original_price: o.req("original_price")?,
-                        plan_discount_description: o.opt("plan_discount_description")?,
-                        actual_price: o.req("actual_price")?,
-                        plan_detail_state: o.req("plan_detail_state")?,
-                        order_id: o.opt("order_id")?,
-                        merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                        plan_detail_name: o.req("plan_detail_name")?,
-                        actual_pay_price: o.opt("actual_pay_price")?,
-                        use_time: o.opt("use_time")?,
-                        complete_time: o.opt("complete_time")?,
-                        cancel_time: o.opt("cancel_time")?,
-                    })
+                    match (
+                        o.req("plan_detail_no"),
+                        o.req("original_price"),
+                        o.opt("plan_discount_description"),
+                        o.req("actual_price"),
+                        o.req("plan_detail_state"),
+                        o.opt("order_id"),
+                        o.req("merchant_plan_detail_no"),
+                        o.req("plan_detail_name"),
+                        o.opt("actual_pay_price"),
+                        o.opt("use_time"),
+                        o.opt("complete_time"),
+                        o.opt("cancel_time"),
+                    ) {
+                        (
+                            Some(plan_detail_no),
+                            Some(original_price),
+                            Some(plan_discount_description),
+                            Some(actual_price),
+                            Some(plan_detail_state),
+                            Some(order_id),
+                            Some(merchant_plan_detail_no),
+                            Some(plan_detail_name),
+                            Some(actual_pay_price),
+                            Some(use_time),
+                            Some(complete_time),
+                            Some(cancel_time),
+                        ) => {
+                            Ok(Self {
+                                plan_detail_no,
+                                original_price,
+                                plan_discount_description,
+                                actual_price,
+                                plan_detail_state,
+                                order_id,
+                                merchant_plan_detail_no,
+                                plan_detail_name,
+                                actual_pay_price,
+                                use_time,
+                                complete_time,
+                                cancel_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -2730,6 +3445,7 @@ pub mod user_sign_plans {
                     /// 用于商户停止用户的签约计划，必须是该签约计划的创建方商户才能取消。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/payscore-plan/user-sign-plan/stop-user-sign-plan.html)
                     ///
                     /// `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -2763,9 +3479,10 @@ pub mod user_sign_plans {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            stop_reason: o.req("stop_reason")?,
-                        })
+                        match o.req("stop_reason") {
+                            Some(stop_reason) => Ok(Self { stop_reason }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
@@ -2884,28 +3601,75 @@ pub mod user_sign_plans {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sign_plan_id: o.req("sign_plan_id")?,
-                            openid: o.opt("openid")?,
-                            service_id: o.req("service_id")?,
-                            mchid: o.req("mchid")?,
-                            appid: o.req("appid")?,
-                            merchant_sign_plan_no: o.req("merchant_sign_plan_no")?,
-                            merchant_callback_url: o.req("merchant_callback_url")?,
-                            plan_id: o.req("plan_id")?,
-                            going_detail_no: o.req("going_detail_no")?,
-                            sign_state: o.req("sign_state")?,
-                            cancel_sign_time: o.opt("cancel_sign_time")?,
-                            cancel_sign_type: o.opt("cancel_sign_type")?,
-                            cancel_reason: o.opt("cancel_reason")?,
-                            plan_name: o.req("plan_name")?,
-                            plan_over_time: o.req("plan_over_time")?,
-                            total_origin_price: o.req("total_origin_price")?,
-                            deduction_quantity: o.req("deduction_quantity")?,
-                            total_actual_price: o.req("total_actual_price")?,
-                            signed_detail_list: o.opt("signed_detail_list")?,
-                            sign_time: o.opt("sign_time")?,
-                        })
+                        match (
+                            o.req("sign_plan_id"),
+                            o.opt("openid"),
+                            o.req("service_id"),
+                            o.req("mchid"),
+                            o.req("appid"),
+                            o.req("merchant_sign_plan_no"),
+                            o.req("merchant_callback_url"),
+                            o.req("plan_id"),
+                            o.req("going_detail_no"),
+                            o.req("sign_state"),
+                            o.opt("cancel_sign_time"),
+                            o.opt("cancel_sign_type"),
+                            o.opt("cancel_reason"),
+                            o.req("plan_name"),
+                            o.req("plan_over_time"),
+                            o.req("total_origin_price"),
+                            o.req("deduction_quantity"),
+                            o.req("total_actual_price"),
+                            o.opt("signed_detail_list"),
+                            o.opt("sign_time"),
+                        ) {
+                            (
+                                Some(sign_plan_id),
+                                Some(openid),
+                                Some(service_id),
+                                Some(mchid),
+                                Some(appid),
+                                Some(merchant_sign_plan_no),
+                                Some(merchant_callback_url),
+                                Some(plan_id),
+                                Some(going_detail_no),
+                                Some(sign_state),
+                                Some(cancel_sign_time),
+                                Some(cancel_sign_type),
+                                Some(cancel_reason),
+                                Some(plan_name),
+                                Some(plan_over_time),
+                                Some(total_origin_price),
+                                Some(deduction_quantity),
+                                Some(total_actual_price),
+                                Some(signed_detail_list),
+                                Some(sign_time),
+                            ) => {
+                                Ok(Self {
+                                    sign_plan_id,
+                                    openid,
+                                    service_id,
+                                    mchid,
+                                    appid,
+                                    merchant_sign_plan_no,
+                                    merchant_callback_url,
+                                    plan_id,
+                                    going_detail_no,
+                                    sign_state,
+                                    cancel_sign_time,
+                                    cancel_sign_type,
+                                    cancel_reason,
+                                    plan_name,
+                                    plan_over_time,
+                                    total_origin_price,
+                                    deduction_quantity,
+                                    total_actual_price,
+                                    signed_detail_list,
+                                    sign_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// PostResponseSignedDetailList
@@ -2989,21 +3753,51 @@ pub mod user_sign_plans {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            plan_detail_no: o.req("plan_detail_no")?,
-                            original_price: o.req("original_price")?,
-                            plan_discount_description: o
-                                .opt("plan_discount_description")?,
-                            actual_price: o.req("actual_price")?,
-                            plan_detail_state: o.req("plan_detail_state")?,
-                            order_id: o.opt("order_id")?,
-                            merchant_plan_detail_no: o.req("merchant_plan_detail_no")?,
-                            plan_detail_name: o.req("plan_detail_name")?,
-                            actual_pay_price: o.opt("actual_pay_price")?,
-                            use_time: o.opt("use_time")?,
-                            complete_time: o.opt("complete_time")?,
-                            cancel_time: o.opt("cancel_time")?,
-                        })
+                        match (
+                            o.req("plan_detail_no"),
+                            o.req("original_price"),
+                            o.opt("plan_discount_description"),
+                            o.req("actual_price"),
+                            o.req("plan_detail_state"),
+                            o.opt("order_id"),
+                            o.req("merchant_plan_detail_no"),
+                            o.req("plan_detail_name"),
+                            o.opt("actual_pay_price"),
+                            o.opt("use_time"),
+                            o.opt("complete_time"),
+                            o.opt("cancel_time"),
+                        ) {
+                            (
+                                Some(plan_detail_no),
+                                Some(original_price),
+                                Some(plan_discount_description),
+                                Some(actual_price),
+                                Some(plan_detail_state),
+                                Some(order_id),
+                                Some(merchant_plan_detail_no),
+                                Some(plan_detail_name),
+                                Some(actual_pay_price),
+                                Some(use_time),
+                                Some(complete_time),
+                                Some(cancel_time),
+                            ) => {
+                                Ok(Self {
+                                    plan_detail_no,
+                                    original_price,
+                                    plan_discount_description,
+                                    actual_price,
+                                    plan_detail_state,
+                                    order_id,
+                                    merchant_plan_detail_no,
+                                    plan_detail_name,
+                                    actual_pay_price,
+                                    use_time,
+                                    complete_time,
+                                    cancel_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

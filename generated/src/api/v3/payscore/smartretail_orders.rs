@@ -4,6 +4,7 @@
 pub struct SmartretailOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> SmartretailOrders<'a> {
     /// `/v3/payscore/smartretail-orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
@@ -12,6 +13,7 @@ impl<'a> SmartretailOrders<'a> {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_2&index=4)
     ///
     /// `GET /v3/payscore/smartretail-orders`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -29,6 +31,7 @@ impl<'a> SmartretailOrders<'a> {
     /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_1&index=3)
     ///
     /// `POST /v3/payscore/smartretail-orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -70,12 +73,22 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            service_id: o.opt("service_id")?,
-            out_order_no: o.opt("out_order_no")?,
-            query_id: o.opt("query_id")?,
-            appid: o.opt("appid")?,
-        })
+        match (
+            o.opt("service_id"),
+            o.opt("out_order_no"),
+            o.opt("query_id"),
+            o.opt("appid"),
+        ) {
+            (Some(service_id), Some(out_order_no), Some(query_id), Some(appid)) => {
+                Ok(Self {
+                    service_id,
+                    out_order_no,
+                    query_id,
+                    appid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
@@ -178,32 +191,87 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.opt("appid")?,
-            mchid: o.opt("mchid")?,
-            out_order_no: o.opt("out_order_no")?,
-            service_id: o.opt("service_id")?,
-            state: o.opt("state")?,
-            finish_type: o.opt("finish_type")?,
-            service_start_time: o.opt("service_start_time")?,
-            service_end_time: o.opt("service_end_time")?,
-            real_service_start_time: o.opt("real_service_start_time")?,
-            real_service_end_time: o.opt("real_service_end_time")?,
-            pay_succ_time: o.opt("pay_succ_time")?,
-            service_start_location: o.opt("service_start_location")?,
-            service_end_location: o.opt("service_end_location")?,
-            real_service_start_location: o.opt("real_service_start_location")?,
-            real_service_end_location: o.opt("real_service_end_location")?,
-            service_introduction: o.opt("service_introduction")?,
-            fees: o.opt("fees")?,
-            discounts: o.opt("discounts")?,
-            risk_amount: o.opt("risk_amount")?,
-            total_amount: o.opt("total_amount")?,
-            attach: o.opt("attach")?,
-            finish_ticket: o.opt("finish_ticket")?,
-            finish_transaction_id: o.opt("finish_transaction_id")?,
-            pay_type: o.opt("pay_type")?,
-        })
+        match (
+            o.opt("appid"),
+            o.opt("mchid"),
+            o.opt("out_order_no"),
+            o.opt("service_id"),
+            o.opt("state"),
+            o.opt("finish_type"),
+            o.opt("service_start_time"),
+            o.opt("service_end_time"),
+            o.opt("real_service_start_time"),
+            o.opt("real_service_end_time"),
+            o.opt("pay_succ_time"),
+            o.opt("service_start_location"),
+            o.opt("service_end_location"),
+            o.opt("real_service_start_location"),
+            o.opt("real_service_end_location"),
+            o.opt("service_introduction"),
+            o.opt("fees"),
+            o.opt("discounts"),
+            o.opt("risk_amount"),
+            o.opt("total_amount"),
+            o.opt("attach"),
+            o.opt("finish_ticket"),
+            o.opt("finish_transaction_id"),
+            o.opt("pay_type"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(state),
+                Some(finish_type),
+                Some(service_start_time),
+                Some(service_end_time),
+                Some(real_service_start_time),
+                Some(real_service_end_time),
+                Some(pay_succ_time),
+                Some(service_start_location),
+                Some(service_end_location),
+                Some(real_service_start_location),
+                Some(real_service_end_location),
+                Some(service_introduction),
+                Some(fees),
+                Some(discounts),
+                Some(risk_amount),
+                Some(total_amount),
+                Some(attach),
+                Some(finish_ticket),
+                Some(finish_transaction_id),
+                Some(pay_type),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    state,
+                    finish_type,
+                    service_start_time,
+                    service_end_time,
+                    real_service_start_time,
+                    real_service_end_time,
+                    pay_succ_time,
+                    service_start_location,
+                    service_end_location,
+                    real_service_start_location,
+                    real_service_end_location,
+                    service_introduction,
+                    fees,
+                    discounts,
+                    risk_amount,
+                    total_amount,
+                    attach,
+                    finish_ticket,
+                    finish_transaction_id,
+                    pay_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseDiscounts
@@ -237,11 +305,20 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            discount_name: o.opt("discount_name")?,
-            discount_amount: o.opt("discount_amount")?,
-            discount_desc: o.opt("discount_desc")?,
-        })
+        match (
+            o.opt("discount_name"),
+            o.opt("discount_amount"),
+            o.opt("discount_desc"),
+        ) {
+            (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
+                Ok(Self {
+                    discount_name,
+                    discount_amount,
+                    discount_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseFees
@@ -274,12 +351,22 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseFees {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fee_name: o.opt("fee_name")?,
-            fee_count: o.opt("fee_count")?,
-            fee_amount: o.opt("fee_amount")?,
-            fee_desc: o.opt("fee_desc")?,
-        })
+        match (
+            o.opt("fee_name"),
+            o.opt("fee_count"),
+            o.opt("fee_amount"),
+            o.opt("fee_desc"),
+        ) {
+            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
+                Ok(Self {
+                    fee_name,
+                    fee_count,
+                    fee_amount,
+                    fee_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 支付方式
@@ -464,22 +551,57 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            out_order_no: o.req("out_order_no")?,
-            service_id: o.req("service_id")?,
-            service_start_time: o.opt("service_start_time")?,
-            service_end_time: o.opt("service_end_time")?,
-            service_start_location: o.opt("service_start_location")?,
-            service_end_location: o.opt("service_end_location")?,
-            service_introduction: o.opt("service_introduction")?,
-            fees: o.opt("fees")?,
-            discounts: o.opt("discounts")?,
-            risk_amount: o.opt("risk_amount")?,
-            attach: o.opt("attach")?,
-            need_user_confirm: o.opt("need_user_confirm")?,
-            openid: o.opt("openid")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("out_order_no"),
+            o.req("service_id"),
+            o.opt("service_start_time"),
+            o.opt("service_end_time"),
+            o.opt("service_start_location"),
+            o.opt("service_end_location"),
+            o.opt("service_introduction"),
+            o.opt("fees"),
+            o.opt("discounts"),
+            o.opt("risk_amount"),
+            o.opt("attach"),
+            o.opt("need_user_confirm"),
+            o.opt("openid"),
+        ) {
+            (
+                Some(appid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(service_start_time),
+                Some(service_end_time),
+                Some(service_start_location),
+                Some(service_end_location),
+                Some(service_introduction),
+                Some(fees),
+                Some(discounts),
+                Some(risk_amount),
+                Some(attach),
+                Some(need_user_confirm),
+                Some(openid),
+            ) => {
+                Ok(Self {
+                    appid,
+                    out_order_no,
+                    service_id,
+                    service_start_time,
+                    service_end_time,
+                    service_start_location,
+                    service_end_location,
+                    service_introduction,
+                    fees,
+                    discounts,
+                    risk_amount,
+                    attach,
+                    need_user_confirm,
+                    openid,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestDiscounts
@@ -510,10 +632,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestDiscounts {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            discount_name: o.opt("discount_name")?,
-            discount_desc: o.opt("discount_desc")?,
-        })
+        match (o.opt("discount_name"), o.opt("discount_desc")) {
+            (Some(discount_name), Some(discount_desc)) => {
+                Ok(Self {
+                    discount_name,
+                    discount_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestFees
@@ -546,12 +673,22 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFees {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fee_name: o.opt("fee_name")?,
-            fee_count: o.opt("fee_count")?,
-            fee_amount: o.opt("fee_amount")?,
-            fee_desc: o.opt("fee_desc")?,
-        })
+        match (
+            o.opt("fee_name"),
+            o.opt("fee_count"),
+            o.opt("fee_amount"),
+            o.opt("fee_desc"),
+        ) {
+            (Some(fee_name), Some(fee_count), Some(fee_amount), Some(fee_desc)) => {
+                Ok(Self {
+                    fee_name,
+                    fee_count,
+                    fee_amount,
+                    fee_desc,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
@@ -610,18 +747,45 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.opt("appid")?,
-            mchid: o.opt("mchid")?,
-            out_order_no: o.opt("out_order_no")?,
-            service_id: o.opt("service_id")?,
-            order_id: o.opt("order_id")?,
-            miniprogram_businesstype: o.opt("miniprogram_businesstype")?,
-            miniprogram_appid: o.opt("miniprogram_appid")?,
-            miniprogram_path: o.opt("miniprogram_path")?,
-            miniprogram_username: o.opt("miniprogram_username")?,
-            package: o.opt("package")?,
-        })
+        match (
+            o.opt("appid"),
+            o.opt("mchid"),
+            o.opt("out_order_no"),
+            o.opt("service_id"),
+            o.opt("order_id"),
+            o.opt("miniprogram_businesstype"),
+            o.opt("miniprogram_appid"),
+            o.opt("miniprogram_path"),
+            o.opt("miniprogram_username"),
+            o.opt("package"),
+        ) {
+            (
+                Some(appid),
+                Some(mchid),
+                Some(out_order_no),
+                Some(service_id),
+                Some(order_id),
+                Some(miniprogram_businesstype),
+                Some(miniprogram_appid),
+                Some(miniprogram_path),
+                Some(miniprogram_username),
+                Some(package),
+            ) => {
+                Ok(Self {
+                    appid,
+                    mchid,
+                    out_order_no,
+                    service_id,
+                    order_id,
+                    miniprogram_businesstype,
+                    miniprogram_appid,
+                    miniprogram_path,
+                    miniprogram_username,
+                    package,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/payscore/smartretail-orders/{out_order_no}`
@@ -630,10 +794,12 @@ pub mod by_out_order_no {
     pub struct ByOutOrderNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOutOrderNo<'a> {
         /// `/v3/payscore/smartretail-orders/{out_order_no}/cancel`
+        #[inline]
         pub fn cancel(self) -> cancel::Cancel<'a> {
             cancel::Cancel(self.0.push("cancel"))
         }
         /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
+        #[inline]
         pub fn complete(self) -> complete::Complete<'a> {
             complete::Complete(self.0.push("complete"))
         }
@@ -648,6 +814,7 @@ pub mod by_out_order_no {
             /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_3&index=5)
             ///
             /// `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -691,11 +858,12 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    reason: o.req("reason")?,
-                })
+                match (o.req("appid"), o.req("service_id"), o.req("reason")) {
+                    (Some(appid), Some(service_id), Some(reason)) => {
+                        Ok(Self { appid, service_id, reason })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
@@ -741,13 +909,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -761,6 +946,7 @@ pub mod by_out_order_no {
             /// 前置条件：用户确认订单成功后。[官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
             ///
             /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -833,20 +1019,51 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    service_id: o.req("service_id")?,
-                    finish_type: o.opt("finish_type")?,
-                    cancel_reason: o.opt("cancel_reason")?,
-                    real_service_start_time: o.opt("real_service_start_time")?,
-                    real_service_end_time: o.opt("real_service_end_time")?,
-                    real_service_end_location: o.opt("real_service_end_location")?,
-                    fees: o.opt("fees")?,
-                    discounts: o.opt("discounts")?,
-                    total_amount: o.opt("total_amount")?,
-                    finish_ticket: o.opt("finish_ticket")?,
-                    profit_sharing: o.opt("profit_sharing")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("service_id"),
+                    o.opt("finish_type"),
+                    o.opt("cancel_reason"),
+                    o.opt("real_service_start_time"),
+                    o.opt("real_service_end_time"),
+                    o.opt("real_service_end_location"),
+                    o.opt("fees"),
+                    o.opt("discounts"),
+                    o.opt("total_amount"),
+                    o.opt("finish_ticket"),
+                    o.opt("profit_sharing"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(service_id),
+                        Some(finish_type),
+                        Some(cancel_reason),
+                        Some(real_service_start_time),
+                        Some(real_service_end_time),
+                        Some(real_service_end_location),
+                        Some(fees),
+                        Some(discounts),
+                        Some(total_amount),
+                        Some(finish_ticket),
+                        Some(profit_sharing),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            service_id,
+                            finish_type,
+                            cancel_reason,
+                            real_service_start_time,
+                            real_service_end_time,
+                            real_service_end_location,
+                            fees,
+                            discounts,
+                            total_amount,
+                            finish_ticket,
+                            profit_sharing,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestDiscounts
@@ -880,11 +1097,20 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    discount_name: o.opt("discount_name")?,
-                    discount_amount: o.opt("discount_amount")?,
-                    discount_desc: o.opt("discount_desc")?,
-                })
+                match (
+                    o.opt("discount_name"),
+                    o.opt("discount_amount"),
+                    o.opt("discount_desc"),
+                ) {
+                    (Some(discount_name), Some(discount_amount), Some(discount_desc)) => {
+                        Ok(Self {
+                            discount_name,
+                            discount_amount,
+                            discount_desc,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestFees
@@ -917,12 +1143,27 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    fee_name: o.opt("fee_name")?,
-                    fee_count: o.opt("fee_count")?,
-                    fee_amount: o.opt("fee_amount")?,
-                    fee_desc: o.opt("fee_desc")?,
-                })
+                match (
+                    o.opt("fee_name"),
+                    o.opt("fee_count"),
+                    o.opt("fee_amount"),
+                    o.opt("fee_desc"),
+                ) {
+                    (
+                        Some(fee_name),
+                        Some(fee_count),
+                        Some(fee_amount),
+                        Some(fee_desc),
+                    ) => {
+                        Ok(Self {
+                            fee_name,
+                            fee_count,
+                            fee_amount,
+                            fee_desc,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
@@ -968,13 +1209,30 @@ pub mod by_out_order_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    mchid: o.req("mchid")?,
-                    out_order_no: o.req("out_order_no")?,
-                    service_id: o.req("service_id")?,
-                    order_id: o.req("order_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("mchid"),
+                    o.req("out_order_no"),
+                    o.req("service_id"),
+                    o.req("order_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(mchid),
+                        Some(out_order_no),
+                        Some(service_id),
+                        Some(order_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            mchid,
+                            out_order_no,
+                            service_id,
+                            order_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ impl<'a> UserServiceState<'a> {
     /// 用户申请使用服务时，商户可通过此接口查询用户是否“已授权”本服务。在“已授权”状态下的服务，用户才可以申请使用。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
     ///
     /// `GET /v3/payscore/user-service-state`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -50,11 +51,12 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            service_id: o.req("service_id")?,
-            openid: o.req("openid")?,
-        })
+        match (o.req("appid"), o.req("service_id"), o.req("openid")) {
+            (Some(appid), Some(service_id), Some(openid)) => {
+                Ok(Self { appid, service_id, openid })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
@@ -93,12 +95,22 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            service_id: o.req("service_id")?,
-            openid: o.opt("openid")?,
-            use_service_state: o.req("use_service_state")?,
-        })
+        match (
+            o.req("appid"),
+            o.req("service_id"),
+            o.opt("openid"),
+            o.req("use_service_state"),
+        ) {
+            (Some(appid), Some(service_id), Some(openid), Some(use_service_state)) => {
+                Ok(Self {
+                    appid,
+                    service_id,
+                    openid,
+                    use_service_state,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 用户授权服务情况

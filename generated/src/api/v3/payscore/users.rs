@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/payscore/users/{openid}`: `openid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
         by_openid::ByOpenid(self.0.push_param(&openid))
     }
@@ -14,6 +15,7 @@ pub mod by_openid {
     pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByOpenid<'a> {
         /// `/v3/payscore/users/{openid}/permissions`
+        #[inline]
         pub fn permissions(self) -> permissions::Permissions<'a> {
             permissions::Permissions(self.0.push("permissions"))
         }
@@ -24,6 +26,7 @@ pub mod by_openid {
         pub struct Permissions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Permissions<'a> {
             /// `/v3/payscore/users/{openid}/permissions/{service_id}`: `service_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn service_id(self, service_id: &str) -> by_service_id::ByServiceId<'a> {
                 by_service_id::ByServiceId(self.0.push_param(&service_id))
             }
@@ -34,6 +37,7 @@ pub mod by_openid {
             pub struct ByServiceId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByServiceId<'a> {
                 /// `/v3/payscore/users/{openid}/permissions/{service_id}/terminate`
+                #[inline]
                 pub fn terminate(self) -> terminate::Terminate<'a> {
                     terminate::Terminate(self.0.push("terminate"))
                 }
@@ -48,6 +52,7 @@ pub mod by_openid {
                     /// 商户通过调用该接口，可主动与用户解除此前授权关系。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter9_1.shtml)
                     ///
                     /// `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -92,12 +97,27 @@ pub mod by_openid {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            openid: o.req("openid")?,
-                            service_id: o.req("service_id")?,
-                            appid: o.req("appid")?,
-                            reason: o.req("reason")?,
-                        })
+                        match (
+                            o.req("openid"),
+                            o.req("service_id"),
+                            o.req("appid"),
+                            o.req("reason"),
+                        ) {
+                            (
+                                Some(openid),
+                                Some(service_id),
+                                Some(appid),
+                                Some(reason),
+                            ) => {
+                                Ok(Self {
+                                    openid,
+                                    service_id,
+                                    appid,
+                                    reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }

@@ -4,6 +4,7 @@
 pub struct Ecommerce<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Ecommerce<'a> {
     /// `/v3/platsolution/ecommerce/bank-transfer-recharges`
+    #[inline]
     pub fn bank_transfer_recharges(
         self,
     ) -> bank_transfer_recharges::BankTransferRecharges<'a> {
@@ -12,6 +13,7 @@ impl<'a> Ecommerce<'a> {
         )
     }
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts`
+    #[inline]
     pub fn insurance_compensation_contracts(
         self,
     ) -> insurance_compensation_contracts::InsuranceCompensationContracts<'a> {
@@ -20,22 +22,27 @@ impl<'a> Ecommerce<'a> {
         )
     }
     /// `/v3/platsolution/ecommerce/mch-transfer`
+    #[inline]
     pub fn mch_transfer(self) -> mch_transfer::MchTransfer<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }
     /// `/v3/platsolution/ecommerce/recharge-employees`
+    #[inline]
     pub fn recharge_employees(self) -> recharge_employees::RechargeEmployees<'a> {
         recharge_employees::RechargeEmployees(self.0.push("recharge-employees"))
     }
     /// `/v3/platsolution/ecommerce/recharges`
+    #[inline]
     pub fn recharges(self) -> recharges::Recharges<'a> {
         recharges::Recharges(self.0.push("recharges"))
     }
     /// `/v3/platsolution/ecommerce/settle`
+    #[inline]
     pub fn settle(self) -> settle::Settle<'a> {
         settle::Settle(self.0.push("settle"))
     }
     /// `/v3/platsolution/ecommerce/withdraw`
+    #[inline]
     pub fn withdraw(self) -> withdraw::Withdraw<'a> {
         withdraw::Withdraw(self.0.push("withdraw"))
     }
@@ -46,10 +53,12 @@ pub mod bank_transfer_recharges {
     pub struct BankTransferRecharges<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BankTransferRecharges<'a> {
         /// `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`
+        #[inline]
         pub fn apply(self) -> apply::Apply<'a> {
             apply::Apply(self.0.push("apply"))
         }
         /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
+        #[inline]
         pub fn out_recharge_no(self) -> out_recharge_no::OutRechargeNo<'a> {
             out_recharge_no::OutRechargeNo(self.0.push("out-recharge-no"))
         }
@@ -64,6 +73,7 @@ pub mod bank_transfer_recharges {
             /// 商户系统须通过调用此接口获取银行转账账号，随后发起充值流程 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
             ///
             /// `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -110,12 +120,27 @@ pub mod bank_transfer_recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_recharge_no: o.req("out_recharge_no")?,
-                    recharge_scene: o.req("recharge_scene")?,
-                    account_type: o.req("account_type")?,
-                    recharge_amount: o.req("recharge_amount")?,
-                })
+                match (
+                    o.req("out_recharge_no"),
+                    o.req("recharge_scene"),
+                    o.req("account_type"),
+                    o.req("recharge_amount"),
+                ) {
+                    (
+                        Some(out_recharge_no),
+                        Some(recharge_scene),
+                        Some(account_type),
+                        Some(recharge_amount),
+                    ) => {
+                        Ok(Self {
+                            out_recharge_no,
+                            recharge_scene,
+                            account_type,
+                            recharge_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值入账账户
@@ -204,10 +229,10 @@ pub mod bank_transfer_recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.opt("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
@@ -241,11 +266,24 @@ pub mod bank_transfer_recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    recharge_id: o.req("recharge_id")?,
-                    out_recharge_no: o.req("out_recharge_no")?,
-                    transfer_in_account: o.req("transfer_in_account")?,
-                })
+                match (
+                    o.req("recharge_id"),
+                    o.req("out_recharge_no"),
+                    o.req("transfer_in_account"),
+                ) {
+                    (
+                        Some(recharge_id),
+                        Some(out_recharge_no),
+                        Some(transfer_in_account),
+                    ) => {
+                        Ok(Self {
+                            recharge_id,
+                            out_recharge_no,
+                            transfer_in_account,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 银行账户
@@ -291,13 +329,30 @@ pub mod bank_transfer_recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    bank_name: o.opt("bank_name")?,
-                    bank_address_code: o.opt("bank_address_code")?,
-                    bank_code: o.opt("bank_code")?,
-                    bank_account_name: o.opt("bank_account_name")?,
-                    bank_account_no: o.opt("bank_account_no")?,
-                })
+                match (
+                    o.opt("bank_name"),
+                    o.opt("bank_address_code"),
+                    o.opt("bank_code"),
+                    o.opt("bank_account_name"),
+                    o.opt("bank_account_no"),
+                ) {
+                    (
+                        Some(bank_name),
+                        Some(bank_address_code),
+                        Some(bank_code),
+                        Some(bank_account_name),
+                        Some(bank_account_no),
+                    ) => {
+                        Ok(Self {
+                            bank_name,
+                            bank_address_code,
+                            bank_code,
+                            bank_account_name,
+                            bank_account_no,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -307,6 +362,7 @@ pub mod bank_transfer_recharges {
         pub struct OutRechargeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRechargeNo<'a> {
             /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`: `out_recharge_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_recharge_no(
                 self,
                 out_recharge_no: &str,
@@ -324,6 +380,7 @@ pub mod bank_transfer_recharges {
                 /// 提交充值申请后，可调用该接口查询充值状态。银行充值到账存在延迟：一般可在10分钟内到账。受央行大额系统工作时间限制，周一至周四17:15-20:30，周五17:15-24:00，节假日全天会延迟到账 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
                 ///
                 /// `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -402,20 +459,51 @@ pub mod bank_transfer_recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        recharge_id: o.req("recharge_id")?,
-                        out_recharge_no: o.req("out_recharge_no")?,
-                        account_type: o.req("account_type")?,
-                        recharge_state: o.req("recharge_state")?,
-                        recharge_scene: o.req("recharge_scene")?,
-                        recharge_state_desc: o.opt("recharge_state_desc")?,
-                        recharge_amount: o.req("recharge_amount")?,
-                        bank_transfer_info: o.opt("bank_transfer_info")?,
-                        accept_time: o.opt("accept_time")?,
-                        success_time: o.opt("success_time")?,
-                        close_time: o.opt("close_time")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.req("recharge_id"),
+                        o.req("out_recharge_no"),
+                        o.req("account_type"),
+                        o.req("recharge_state"),
+                        o.req("recharge_scene"),
+                        o.opt("recharge_state_desc"),
+                        o.req("recharge_amount"),
+                        o.opt("bank_transfer_info"),
+                        o.opt("accept_time"),
+                        o.opt("success_time"),
+                        o.opt("close_time"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(recharge_id),
+                            Some(out_recharge_no),
+                            Some(account_type),
+                            Some(recharge_state),
+                            Some(recharge_scene),
+                            Some(recharge_state_desc),
+                            Some(recharge_amount),
+                            Some(bank_transfer_info),
+                            Some(accept_time),
+                            Some(success_time),
+                            Some(close_time),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                recharge_id,
+                                out_recharge_no,
+                                account_type,
+                                recharge_state,
+                                recharge_scene,
+                                recharge_state_desc,
+                                recharge_amount,
+                                bank_transfer_info,
+                                accept_time,
+                                success_time,
+                                close_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充值入账账户
@@ -522,13 +610,30 @@ pub mod bank_transfer_recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        memo: o.opt("memo")?,
-                        return_time: o.opt("return_time")?,
-                        return_reason: o.opt("return_reason")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_card_tail: o.opt("bank_card_tail")?,
-                    })
+                    match (
+                        o.opt("memo"),
+                        o.opt("return_time"),
+                        o.opt("return_reason"),
+                        o.opt("bank_name"),
+                        o.opt("bank_card_tail"),
+                    ) {
+                        (
+                            Some(memo),
+                            Some(return_time),
+                            Some(return_reason),
+                            Some(bank_name),
+                            Some(bank_card_tail),
+                        ) => {
+                            Ok(Self {
+                                memo,
+                                return_time,
+                                return_reason,
+                                bank_name,
+                                bank_card_tail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充值金额
@@ -559,10 +664,10 @@ pub mod bank_transfer_recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        amount: o.opt("amount")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.opt("amount"), o.opt("currency")) {
+                        (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充值场景
@@ -690,6 +795,7 @@ pub mod insurance_compensation_contracts {
     );
     impl<'a> InsuranceCompensationContracts<'a> {
         /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
+        #[inline]
         pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
             sub_mchid::SubMchid(self.0.push("sub-mchid"))
         }
@@ -698,6 +804,7 @@ pub mod insurance_compensation_contracts {
         /// 平台服务商可通过该接口为保险公司开通保险理赔功能。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/open-insurance-compensation.html)
         ///
         /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -736,11 +843,16 @@ pub mod insurance_compensation_contracts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_apply_no: o.req("out_apply_no")?,
-                sub_mchid: o.req("sub_mchid")?,
-                agreement_list: o.req("agreement_list")?,
-            })
+            match (o.req("out_apply_no"), o.req("sub_mchid"), o.req("agreement_list")) {
+                (Some(out_apply_no), Some(sub_mchid), Some(agreement_list)) => {
+                    Ok(Self {
+                        out_apply_no,
+                        sub_mchid,
+                        agreement_list,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAgreementList
@@ -781,12 +893,27 @@ pub mod insurance_compensation_contracts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                agreement_code: o.req("agreement_code")?,
-                agreement_version: o.req("agreement_version")?,
-                sign_organization: o.req("sign_organization")?,
-                sign_time: o.req("sign_time")?,
-            })
+            match (
+                o.req("agreement_code"),
+                o.req("agreement_version"),
+                o.req("sign_organization"),
+                o.req("sign_time"),
+            ) {
+                (
+                    Some(agreement_code),
+                    Some(agreement_version),
+                    Some(sign_organization),
+                    Some(sign_time),
+                ) => {
+                    Ok(Self {
+                        agreement_code,
+                        agreement_version,
+                        sign_organization,
+                        sign_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
@@ -822,11 +949,16 @@ pub mod insurance_compensation_contracts {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                opened: o.req("opened")?,
-                success_time: o.opt("success_time")?,
-            })
+            match (o.req("sub_mchid"), o.req("opened"), o.opt("success_time")) {
+                (Some(sub_mchid), Some(opened), Some(success_time)) => {
+                    Ok(Self {
+                        sub_mchid,
+                        opened,
+                        success_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
@@ -835,6 +967,7 @@ pub mod insurance_compensation_contracts {
         pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> SubMchid<'a> {
             /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+            #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                 by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
             }
@@ -845,6 +978,7 @@ pub mod insurance_compensation_contracts {
             pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BySubMchid<'a> {
                 /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`
+                #[inline]
                 pub fn check_opened(self) -> check_opened::CheckOpened<'a> {
                     check_opened::CheckOpened(self.0.push("check-opened"))
                 }
@@ -859,6 +993,7 @@ pub mod insurance_compensation_contracts {
                     /// 提交开通保险理赔功能请求后，通过调用该接口查询开通结果。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/plat-compensation/plat-compensation/check-insurance-compensation-opened.html)
                     ///
                     /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`
+                    #[inline]
                     pub fn post(self) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0.request(::wechatpay::runtime::Method::POST).send_json()
                     }
@@ -896,11 +1031,20 @@ pub mod insurance_compensation_contracts {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            opened: o.req("opened")?,
-                            success_time: o.opt("success_time")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("opened"),
+                            o.opt("success_time"),
+                        ) {
+                            (Some(sub_mchid), Some(opened), Some(success_time)) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    opened,
+                                    success_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -913,10 +1057,12 @@ pub mod mch_transfer {
     pub struct MchTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> MchTransfer<'a> {
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`
+        #[inline]
         pub fn compensate_bills(self) -> compensate_bills::CompensateBills<'a> {
             compensate_bills::CompensateBills(self.0.push("compensate-bills"))
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
+        #[inline]
         pub fn deposit_after_sales_compensation_bills(
             self,
         ) -> deposit_after_sales_compensation_bills::DepositAfterSalesCompensationBills<
@@ -927,6 +1073,7 @@ pub mod mch_transfer {
             )
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`
+        #[inline]
         pub fn deposit_insurance_premiums_compensation_bills(
             self,
         ) -> deposit_insurance_premiums_compensation_bills::DepositInsurancePremiumsCompensationBills<
@@ -937,6 +1084,7 @@ pub mod mch_transfer {
             )
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
+        #[inline]
         pub fn deposit_shipping_cost_compensation_bills(
             self,
         ) -> deposit_shipping_cost_compensation_bills::DepositShippingCostCompensationBills<
@@ -947,6 +1095,7 @@ pub mod mch_transfer {
             )
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`
+        #[inline]
         pub fn insurance_claim_bills(
             self,
         ) -> insurance_claim_bills::InsuranceClaimBills<'a> {
@@ -955,6 +1104,7 @@ pub mod mch_transfer {
             )
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
+        #[inline]
         pub fn sub_mch_compensation_bills(
             self,
         ) -> sub_mch_compensation_bills::SubMchCompensationBills<'a> {
@@ -963,6 +1113,7 @@ pub mod mch_transfer {
             )
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
+        #[inline]
         pub fn transfer_bills(self) -> transfer_bills::TransferBills<'a> {
             transfer_bills::TransferBills(self.0.push("transfer-bills"))
         }
@@ -973,14 +1124,17 @@ pub mod mch_transfer {
         pub struct CompensateBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> CompensateBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`
+            #[inline]
             pub fn bill_id(self) -> bill_id::BillId<'a> {
                 bill_id::BillId(self.0.push("bill-id"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`
+            #[inline]
             pub fn pre_transfer(self) -> pre_transfer::PreTransfer<'a> {
                 pre_transfer::PreTransfer(self.0.push("pre-transfer"))
             }
@@ -989,6 +1143,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口赔付给用户。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504175)
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1050,15 +1205,36 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                    transfer_scene_id: o.opt("transfer_scene_id")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                })
+                match (
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("sponsor_mchid"),
+                    o.opt("transfer_scene_id"),
+                    o.opt("user_recv_perception"),
+                ) {
+                    (
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(sponsor_mchid),
+                        Some(transfer_scene_id),
+                        Some(user_recv_perception),
+                    ) => {
+                        Ok(Self {
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            sponsor_mchid,
+                            transfer_scene_id,
+                            user_recv_perception,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款方信息
@@ -1087,10 +1263,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info")) {
+                    (Some(type_), Some(transaction_info)) => {
+                        Ok(Self { type_, transaction_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -1121,10 +1299,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -1297,18 +1477,45 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方信息
@@ -1332,9 +1539,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -1365,10 +1573,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info")) {
+                    (Some(type_), Some(transaction_info)) => {
+                        Ok(Self { type_, transaction_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -1400,10 +1610,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -1590,6 +1802,7 @@ pub mod mch_transfer {
             pub struct BillId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BillId<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
                     by_bill_id::ByBillId(self.0.push_param(&bill_id))
                 }
@@ -1604,6 +1817,7 @@ pub mod mch_transfer {
                     /// 微信支付单号查询赔付记录。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504179)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -1677,19 +1891,48 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -1720,10 +1963,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -1747,9 +1992,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -1781,10 +2027,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -1819,10 +2067,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -2028,6 +2278,7 @@ pub mod mch_transfer {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -2041,6 +2292,7 @@ pub mod mch_transfer {
                 pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByOutBillNo<'a> {
                     /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
+                    #[inline]
                     pub fn cancel(self) -> cancel::Cancel<'a> {
                         cancel::Cancel(self.0.push("cancel"))
                     }
@@ -2049,6 +2301,7 @@ pub mod mch_transfer {
                     /// 商户单号查询赔付记录。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504178)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                         self.0.request(::wechatpay::runtime::Method::GET).send_json()
                     }
@@ -2122,19 +2375,48 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -2165,10 +2447,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -2192,9 +2476,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -2226,10 +2511,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -2264,10 +2551,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -2475,6 +2764,7 @@ pub mod mch_transfer {
                         /// 商户可通过该接口撤销赔付，在用户确认收款之前可以通过该接口撤销赔付。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，以最终查询单据返回状态为准。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504177)
                         ///
                         /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
+                        #[inline]
                         pub fn post(
                             self,
                         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
@@ -2521,12 +2811,27 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                out_bill_no: o.req("out_bill_no")?,
-                                bill_id: o.req("bill_id")?,
-                                state: o.req("state")?,
-                                cancel_accept_time: o.req("cancel_accept_time")?,
-                            })
+                            match (
+                                o.req("out_bill_no"),
+                                o.req("bill_id"),
+                                o.req("state"),
+                                o.req("cancel_accept_time"),
+                            ) {
+                                (
+                                    Some(out_bill_no),
+                                    Some(bill_id),
+                                    Some(state),
+                                    Some(cancel_accept_time),
+                                ) => {
+                                    Ok(Self {
+                                        out_bill_no,
+                                        bill_id,
+                                        state,
+                                        cancel_accept_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 赔付状态
@@ -2617,6 +2922,7 @@ pub mod mch_transfer {
                 /// 商户可调用该接口进行赔付预下单，并锁定商户资金。若赔付订单状态已经为终态（成功或关闭），接口将返回错误码。在预下单成功后，商户需携带接口返回的跳转参数，引导用户至微信内进行确认，用户确认后执行赔付。若预下单后超过24小时没有赔付成功，系统将自动关闭订单。订单赔付成功或者关闭时，系统将通过接口指定的商户回调地址通知赔付结果。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
                 ///
                 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -2688,17 +2994,42 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_appid: o.opt("sp_appid")?,
-                        receiver: o.req("receiver")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        amount: o.opt("amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        sponsor_mchid: o.opt("sponsor_mchid")?,
-                        transfer_scene_id: o.opt("transfer_scene_id")?,
-                        user_recv_perception: o.opt("user_recv_perception")?,
-                        notify_url: o.opt("notify_url")?,
-                    })
+                    match (
+                        o.opt("sp_appid"),
+                        o.req("receiver"),
+                        o.req("out_bill_no"),
+                        o.opt("amount"),
+                        o.req("transfer_remark"),
+                        o.opt("sponsor_mchid"),
+                        o.opt("transfer_scene_id"),
+                        o.opt("user_recv_perception"),
+                        o.opt("notify_url"),
+                    ) {
+                        (
+                            Some(sp_appid),
+                            Some(receiver),
+                            Some(out_bill_no),
+                            Some(amount),
+                            Some(transfer_remark),
+                            Some(sponsor_mchid),
+                            Some(transfer_scene_id),
+                            Some(user_recv_perception),
+                            Some(notify_url),
+                        ) => {
+                            Ok(Self {
+                                sp_appid,
+                                receiver,
+                                out_bill_no,
+                                amount,
+                                transfer_remark,
+                                sponsor_mchid,
+                                transfer_scene_id,
+                                user_recv_perception,
+                                notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款方信息
@@ -2727,10 +3058,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        transaction_info: o.opt("transaction_info")?,
-                    })
+                    match (o.opt("type"), o.opt("transaction_info")) {
+                        (Some(type_), Some(transaction_info)) => {
+                            Ok(Self { type_, transaction_info })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方订单信息
@@ -2761,10 +3094,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        type_: o.opt("type")?,
-                    })
+                    match (o.req("transaction_id"), o.opt("type")) {
+                        (Some(transaction_id), Some(type_)) => {
+                            Ok(Self { transaction_id, type_ })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方订单类型
@@ -2916,12 +3251,27 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_bill_no: o.req("out_bill_no")?,
-                        bill_id: o.req("bill_id")?,
-                        accept_time: o.req("accept_time")?,
-                        package_info: o.req("package_info")?,
-                    })
+                    match (
+                        o.req("out_bill_no"),
+                        o.req("bill_id"),
+                        o.req("accept_time"),
+                        o.req("package_info"),
+                    ) {
+                        (
+                            Some(out_bill_no),
+                            Some(bill_id),
+                            Some(accept_time),
+                            Some(package_info),
+                        ) => {
+                            Ok(Self {
+                                out_bill_no,
+                                bill_id,
+                                accept_time,
+                                package_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -2934,10 +3284,12 @@ pub mod mch_transfer {
         );
         impl<'a> DepositAfterSalesCompensationBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`
+            #[inline]
             pub fn bill_id(self) -> bill_id::BillId<'a> {
                 bill_id::BillId(self.0.push("bill-id"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
@@ -2946,6 +3298,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口从保证金账户赔付给用户。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504194)
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -3017,17 +3370,42 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    transfer_scene_id: o.opt("transfer_scene_id")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("transfer_scene_id"),
+                    o.opt("user_recv_perception"),
+                    o.opt("sub_appid"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(transfer_scene_id),
+                        Some(user_recv_perception),
+                        Some(sub_appid),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            sp_appid,
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            transfer_scene_id,
+                            user_recv_perception,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 收款方信息
@@ -3059,11 +3437,16 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                    user_info: o.opt("user_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info"), o.opt("user_info")) {
+                    (Some(type_), Some(transaction_info), Some(user_info)) => {
+                        Ok(Self {
+                            type_,
+                            transaction_info,
+                            user_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -3094,10 +3477,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -3231,9 +3616,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                })
+                match o.opt("sp_openid") {
+                    Some(sp_openid) => Ok(Self { sp_openid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
@@ -3312,20 +3698,51 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                    o.opt("sub_appid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                        Some(sub_appid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                            sub_appid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方信息
@@ -3349,9 +3766,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -3382,10 +3800,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info")) {
+                    (Some(type_), Some(transaction_info)) => {
+                        Ok(Self { type_, transaction_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -3417,10 +3837,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -3611,6 +4033,7 @@ pub mod mch_transfer {
             pub struct BillId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BillId<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
                     by_bill_id::ByBillId(self.0.push_param(&bill_id))
                 }
@@ -3625,6 +4048,7 @@ pub mod mch_transfer {
                     /// 微信支付单号查询保证金售后赔付结果。 注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504196)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -3657,9 +4081,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match o.opt("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
@@ -3741,21 +4166,54 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("sub_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                            o.opt("sub_appid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                                Some(sub_appid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                    sub_appid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -3786,10 +4244,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -3813,9 +4273,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -3847,10 +4308,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -3885,10 +4348,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -4098,6 +4563,7 @@ pub mod mch_transfer {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -4115,6 +4581,7 @@ pub mod mch_transfer {
                     /// 商户单号查保证金售后赔付结果。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504195)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -4147,9 +4614,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match o.opt("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
@@ -4231,21 +4699,54 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("sub_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                            o.opt("sub_appid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                                Some(sub_appid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                    sub_appid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -4276,10 +4777,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -4303,9 +4806,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -4337,10 +4841,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -4375,10 +4881,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -4591,6 +5099,7 @@ pub mod mch_transfer {
         );
         impl<'a> DepositInsurancePremiumsCompensationBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -4602,6 +5111,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口从保证金账户赔付保司保费。注：接口频率限制为100次/s
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -4658,14 +5168,33 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            sp_appid,
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付用户信息
@@ -4697,11 +5226,16 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    mch_info: o.opt("mch_info")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
+                    (Some(type_), Some(mch_info), Some(transaction_info)) => {
+                        Ok(Self {
+                            type_,
+                            mch_info,
+                            transaction_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方商户信息
@@ -4727,7 +5261,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+                match o.opt("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付单信息
@@ -4756,10 +5293,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.req("type")?,
-                })
+                match (o.req("transaction_id"), o.req("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付单类型
@@ -4942,20 +5481,51 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            sub_appid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方信息
@@ -4979,9 +5549,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -5015,11 +5586,16 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    mch_info: o.opt("mch_info")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
+                    (Some(type_), Some(mch_info), Some(transaction_info)) => {
+                        Ok(Self {
+                            type_,
+                            mch_info,
+                            transaction_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方商户信息
@@ -5046,7 +5622,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+                match o.opt("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付单信息
@@ -5073,9 +5652,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                })
+                match o.req("transaction_id") {
+                    Some(transaction_id) => Ok(Self { transaction_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收方类型
@@ -5208,6 +5788,7 @@ pub mod mch_transfer {
                 /// 查询保证金赔付保司保费结果。注：接口频率限制为100次/s
                 ///
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -5291,21 +5872,54 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        receiver_detail: o.req("receiver_detail")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        amount: o.opt("amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        bill_id: o.req("bill_id")?,
-                        state: o.req("state")?,
-                        accept_time: o.req("accept_time")?,
-                        success_time: o.opt("success_time")?,
-                        close_info: o.opt("close_info")?,
-                        sponsor_mchid: o.opt("sponsor_mchid")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.opt("sub_mchid"),
+                        o.opt("sub_appid"),
+                        o.req("receiver_detail"),
+                        o.req("out_bill_no"),
+                        o.opt("amount"),
+                        o.req("transfer_remark"),
+                        o.req("bill_id"),
+                        o.req("state"),
+                        o.req("accept_time"),
+                        o.opt("success_time"),
+                        o.opt("close_info"),
+                        o.opt("sponsor_mchid"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(sub_appid),
+                            Some(receiver_detail),
+                            Some(out_bill_no),
+                            Some(amount),
+                            Some(transfer_remark),
+                            Some(bill_id),
+                            Some(state),
+                            Some(accept_time),
+                            Some(success_time),
+                            Some(close_info),
+                            Some(sponsor_mchid),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                sub_mchid,
+                                sub_appid,
+                                receiver_detail,
+                                out_bill_no,
+                                amount,
+                                transfer_remark,
+                                bill_id,
+                                state,
+                                accept_time,
+                                success_time,
+                                close_info,
+                                sponsor_mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 关单信息
@@ -5336,10 +5950,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        close_time: o.opt("close_time")?,
-                        close_reason: o.opt("close_reason")?,
-                    })
+                    match (o.opt("close_time"), o.opt("close_reason")) {
+                        (Some(close_time), Some(close_reason)) => {
+                            Ok(Self { close_time, close_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方信息
@@ -5363,9 +5979,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        receiver: o.opt("receiver")?,
-                    })
+                    match o.opt("receiver") {
+                        Some(receiver) => Ok(Self { receiver }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收者信息
@@ -5399,11 +6016,16 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        mch_info: o.opt("mch_info")?,
-                        transaction_info: o.opt("transaction_info")?,
-                    })
+                    match (o.opt("type"), o.opt("mch_info"), o.opt("transaction_info")) {
+                        (Some(type_), Some(mch_info), Some(transaction_info)) => {
+                            Ok(Self {
+                                type_,
+                                mch_info,
+                                transaction_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方商户信息
@@ -5430,7 +6052,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { mchid: o.opt("mchid")? })
+                    match o.opt("mchid") {
+                        Some(mchid) => Ok(Self { mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 赔付单信息
@@ -5458,9 +6083,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                    })
+                    match o.req("transaction_id") {
+                        Some(transaction_id) => Ok(Self { transaction_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方类型
@@ -5600,6 +6226,7 @@ pub mod mch_transfer {
         );
         impl<'a> DepositShippingCostCompensationBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
@@ -5608,6 +6235,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口从保证金账户赔付给用户。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -5674,16 +6302,39 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    transfer_scene_id: o.opt("transfer_scene_id")?,
-                    user_recv_perception: o.opt("user_recv_perception")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("transfer_scene_id"),
+                    o.opt("user_recv_perception"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(transfer_scene_id),
+                        Some(user_recv_perception),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            sp_appid,
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            transfer_scene_id,
+                            user_recv_perception,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付用户信息
@@ -5710,10 +6361,15 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_info: o.opt("transaction_info")?,
-                    user_info: o.opt("user_info")?,
-                })
+                match (o.opt("transaction_info"), o.opt("user_info")) {
+                    (Some(transaction_info), Some(user_info)) => {
+                        Ok(Self {
+                            transaction_info,
+                            user_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -5744,10 +6400,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -5827,9 +6485,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                })
+                match o.opt("sp_openid") {
+                    Some(sp_openid) => Ok(Self { sp_openid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
@@ -5908,20 +6567,51 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            sub_appid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方信息
@@ -5945,9 +6635,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -5976,10 +6667,15 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_info: o.opt("transaction_info")?,
-                    user_info: o.opt("user_info")?,
-                })
+                match (o.opt("transaction_info"), o.opt("user_info")) {
+                    (Some(transaction_info), Some(user_info)) => {
+                        Ok(Self {
+                            transaction_info,
+                            user_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -6011,10 +6707,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -6099,9 +6797,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                })
+                match o.opt("sp_openid") {
+                    Some(sp_openid) => Ok(Self { sp_openid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付状态
@@ -6180,6 +6879,7 @@ pub mod mch_transfer {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -6197,6 +6897,7 @@ pub mod mch_transfer {
                     /// 商户单号查保证金赔付用户运费结果。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504203)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -6229,9 +6930,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match o.opt("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
@@ -6308,20 +7010,51 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("sub_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -6352,10 +7085,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -6379,9 +7114,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -6411,10 +7147,15 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_info: o.opt("transaction_info")?,
-                            user_info: o.opt("user_info")?,
-                        })
+                        match (o.opt("transaction_info"), o.opt("user_info")) {
+                            (Some(transaction_info), Some(user_info)) => {
+                                Ok(Self {
+                                    transaction_info,
+                                    user_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -6449,10 +7190,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -6542,9 +7285,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_openid: o.opt("sp_openid")?,
-                        })
+                        match o.opt("sp_openid") {
+                            Some(sp_openid) => Ok(Self { sp_openid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 赔付状态
@@ -6631,14 +7375,17 @@ pub mod mch_transfer {
         pub struct InsuranceClaimBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> InsuranceClaimBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`
+            #[inline]
             pub fn bill_id(self) -> bill_id::BillId<'a> {
                 bill_id::BillId(self.0.push("bill-id"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`
+            #[inline]
             pub fn pre_transfer(self) -> pre_transfer::PreTransfer<'a> {
                 pre_transfer::PreTransfer(self.0.push("pre-transfer"))
             }
@@ -6647,6 +7394,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口赔付给用户。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504184)
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -6698,13 +7446,30 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付用户信息
@@ -6733,10 +7498,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info")) {
+                    (Some(type_), Some(transaction_info)) => {
+                        Ok(Self { type_, transaction_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -6767,10 +7534,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -6952,19 +7721,48 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.req("amount")?,
-                    transfer_remark: o.opt("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.req("amount"),
+                    o.opt("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方信息
@@ -6988,9 +7786,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -7021,10 +7820,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    transaction_info: o.opt("transaction_info")?,
-                })
+                match (o.opt("type"), o.opt("transaction_info")) {
+                    (Some(type_), Some(transaction_info)) => {
+                        Ok(Self { type_, transaction_info })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单信息
@@ -7056,10 +7857,12 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    type_: o.opt("type")?,
-                })
+                match (o.req("transaction_id"), o.opt("type")) {
+                    (Some(transaction_id), Some(type_)) => {
+                        Ok(Self { transaction_id, type_ })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方订单类型
@@ -7250,6 +8053,7 @@ pub mod mch_transfer {
             pub struct BillId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BillId<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
                     by_bill_id::ByBillId(self.0.push_param(&bill_id))
                 }
@@ -7264,6 +8068,7 @@ pub mod mch_transfer {
                     /// 微信支付单号查询保险理赔记录。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -7296,9 +8101,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match o.opt("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
@@ -7375,20 +8181,51 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("sub_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -7419,10 +8256,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            accept_time: o.opt("accept_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("accept_time"), o.opt("close_reason")) {
+                            (Some(accept_time), Some(close_reason)) => {
+                                Ok(Self { accept_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -7446,9 +8285,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -7480,10 +8320,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -7518,10 +8360,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -7731,6 +8575,7 @@ pub mod mch_transfer {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -7744,6 +8589,7 @@ pub mod mch_transfer {
                 pub struct ByOutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByOutBillNo<'a> {
                     /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
+                    #[inline]
                     pub fn cancel(self) -> cancel::Cancel<'a> {
                         cancel::Cancel(self.0.push("cancel"))
                     }
@@ -7752,6 +8598,7 @@ pub mod mch_transfer {
                     /// 商户单号查询保险理赔记录。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504187)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -7784,9 +8631,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match o.opt("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
@@ -7863,20 +8711,51 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("sub_mchid"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 关单信息
@@ -7907,10 +8786,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            accept_time: o.opt("accept_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("accept_time"), o.opt("close_reason")) {
+                            (Some(accept_time), Some(close_reason)) => {
+                                Ok(Self { accept_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -7934,9 +8815,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -7968,10 +8850,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            transaction_info: o.opt("transaction_info")?,
-                        })
+                        match (o.opt("type"), o.opt("transaction_info")) {
+                            (Some(type_), Some(transaction_info)) => {
+                                Ok(Self { type_, transaction_info })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单信息
@@ -8006,10 +8890,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transaction_id: o.req("transaction_id")?,
-                            type_: o.opt("type")?,
-                        })
+                        match (o.req("transaction_id"), o.opt("type")) {
+                            (Some(transaction_id), Some(type_)) => {
+                                Ok(Self { transaction_id, type_ })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方订单类型
@@ -8221,6 +9107,7 @@ pub mod mch_transfer {
                         /// 商户可通过该接口撤销赔付，在用户确认收款之前可以通过该接口撤销赔付。该接口返回成功仅表示撤销请求已受理，系统会异步处理退款等操作，以最终查询单据返回状态为准。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504186)
                         ///
                         /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -8254,9 +9141,10 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.opt("sub_mchid")?,
-                            })
+                            match o.opt("sub_mchid") {
+                                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
@@ -8302,13 +9190,30 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.opt("sub_mchid")?,
-                                out_bill_no: o.req("out_bill_no")?,
-                                bill_id: o.req("bill_id")?,
-                                state: o.req("state")?,
-                                cancel_accept_time: o.req("cancel_accept_time")?,
-                            })
+                            match (
+                                o.opt("sub_mchid"),
+                                o.req("out_bill_no"),
+                                o.req("bill_id"),
+                                o.req("state"),
+                                o.req("cancel_accept_time"),
+                            ) {
+                                (
+                                    Some(sub_mchid),
+                                    Some(out_bill_no),
+                                    Some(bill_id),
+                                    Some(state),
+                                    Some(cancel_accept_time),
+                                ) => {
+                                    Ok(Self {
+                                        sub_mchid,
+                                        out_bill_no,
+                                        bill_id,
+                                        state,
+                                        cancel_accept_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 赔付状态
@@ -8399,6 +9304,7 @@ pub mod mch_transfer {
                 /// 商户可调用该接口进行赔付预下单，并锁定商户资金。若赔付订单状态已经为终态（成功或关闭），接口将返回错误码。在预下单成功后，商户需携带接口返回的跳转参数，引导用户至微信内进行确认，用户确认后执行赔付。若预下单后超过24小时没有赔付成功，系统将自动关闭订单。订单赔付成功或者关闭时，系统将通过接口指定的商户回调地址通知赔付结果。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504185)
                 ///
                 /// `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -8455,14 +9361,33 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        receiver: o.req("receiver")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        amount: o.opt("amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        notify_url: o.opt("notify_url")?,
-                    })
+                    match (
+                        o.opt("sub_mchid"),
+                        o.req("receiver"),
+                        o.req("out_bill_no"),
+                        o.opt("amount"),
+                        o.req("transfer_remark"),
+                        o.opt("notify_url"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(receiver),
+                            Some(out_bill_no),
+                            Some(amount),
+                            Some(transfer_remark),
+                            Some(notify_url),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                receiver,
+                                out_bill_no,
+                                amount,
+                                transfer_remark,
+                                notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 收款方信息
@@ -8491,10 +9416,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        transaction_info: o.opt("transaction_info")?,
-                    })
+                    match (o.opt("type"), o.opt("transaction_info")) {
+                        (Some(type_), Some(transaction_info)) => {
+                            Ok(Self { type_, transaction_info })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方订单信息
@@ -8525,10 +9452,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        transaction_id: o.req("transaction_id")?,
-                        type_: o.opt("type")?,
-                    })
+                    match (o.req("transaction_id"), o.opt("type")) {
+                        (Some(transaction_id), Some(type_)) => {
+                            Ok(Self { transaction_id, type_ })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 转账接收方订单类型
@@ -8689,13 +9618,30 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        bill_id: o.req("bill_id")?,
-                        accept_time: o.req("accept_time")?,
-                        package_info: o.req("package_info")?,
-                    })
+                    match (
+                        o.opt("sub_mchid"),
+                        o.req("out_bill_no"),
+                        o.req("bill_id"),
+                        o.req("accept_time"),
+                        o.req("package_info"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(out_bill_no),
+                            Some(bill_id),
+                            Some(accept_time),
+                            Some(package_info),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                out_bill_no,
+                                bill_id,
+                                accept_time,
+                                package_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -8708,6 +9654,7 @@ pub mod mch_transfer {
         );
         impl<'a> SubMchCompensationBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_bill_no(
                 self,
                 out_bill_no: &str,
@@ -8719,6 +9666,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口从运营账户赔付给二级商户。
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -8770,13 +9718,30 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.req("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.req("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付商户信息
@@ -8805,10 +9770,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    mch_info: o.req("mch_info")?,
-                })
+                match (o.req("type"), o.req("mch_info")) {
+                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付接收方商户信息
@@ -8834,7 +9799,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                match o.req("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付接收方类型
@@ -8953,18 +9921,45 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.req("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.req("amount"),
+                    o.req("transfer_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付接收方信息
@@ -8988,9 +9983,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付接收者信息
@@ -9019,10 +10015,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    mch_info: o.opt("mch_info")?,
-                })
+                match (o.opt("type"), o.opt("mch_info")) {
+                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 赔付接收方商户信息
@@ -9049,7 +10045,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                match o.req("mchid") {
+                    Some(mchid) => Ok(Self { mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 赔付接收方类型
@@ -9170,6 +10169,7 @@ pub mod mch_transfer {
                 /// 查询赔付商家的结果。注：接口频率限制为100次/s
                 ///
                 /// `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -9202,9 +10202,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sponsor_mchid: o.opt("sponsor_mchid")?,
-                    })
+                    match o.opt("sponsor_mchid") {
+                        Some(sponsor_mchid) => Ok(Self { sponsor_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
@@ -9276,19 +10277,48 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        receiver_detail: o.req("receiver_detail")?,
-                        out_bill_no: o.req("out_bill_no")?,
-                        amount: o.req("amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        bill_id: o.req("bill_id")?,
-                        state: o.req("state")?,
-                        accept_time: o.req("accept_time")?,
-                        success_time: o.opt("success_time")?,
-                        close_info: o.opt("close_info")?,
-                        sponsor_mchid: o.opt("sponsor_mchid")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.req("receiver_detail"),
+                        o.req("out_bill_no"),
+                        o.req("amount"),
+                        o.req("transfer_remark"),
+                        o.req("bill_id"),
+                        o.req("state"),
+                        o.req("accept_time"),
+                        o.opt("success_time"),
+                        o.opt("close_info"),
+                        o.opt("sponsor_mchid"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(receiver_detail),
+                            Some(out_bill_no),
+                            Some(amount),
+                            Some(transfer_remark),
+                            Some(bill_id),
+                            Some(state),
+                            Some(accept_time),
+                            Some(success_time),
+                            Some(close_info),
+                            Some(sponsor_mchid),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                receiver_detail,
+                                out_bill_no,
+                                amount,
+                                transfer_remark,
+                                bill_id,
+                                state,
+                                accept_time,
+                                success_time,
+                                close_info,
+                                sponsor_mchid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 关单信息
@@ -9319,10 +10349,12 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        close_time: o.opt("close_time")?,
-                        close_reason: o.opt("close_reason")?,
-                    })
+                    match (o.opt("close_time"), o.opt("close_reason")) {
+                        (Some(close_time), Some(close_reason)) => {
+                            Ok(Self { close_time, close_reason })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 赔付接收方信息
@@ -9346,9 +10378,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        receiver: o.opt("receiver")?,
-                    })
+                    match o.opt("receiver") {
+                        Some(receiver) => Ok(Self { receiver }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 赔付接收者信息
@@ -9377,10 +10410,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        type_: o.opt("type")?,
-                        mch_info: o.opt("mch_info")?,
-                    })
+                    match (o.opt("type"), o.opt("mch_info")) {
+                        (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 赔付接收方商户信息
@@ -9407,7 +10440,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { mchid: o.req("mchid")? })
+                    match o.req("mchid") {
+                        Some(mchid) => Ok(Self { mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 赔付接收方类型
@@ -9533,10 +10569,12 @@ pub mod mch_transfer {
         pub struct TransferBills<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> TransferBills<'a> {
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`
+            #[inline]
             pub fn bill_id(self) -> bill_id::BillId<'a> {
                 bill_id::BillId(self.0.push("bill-id"))
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
+            #[inline]
             pub fn out_bill_no(self) -> out_bill_no::OutBillNo<'a> {
                 out_bill_no::OutBillNo(self.0.push("out-bill-no"))
             }
@@ -9545,6 +10583,7 @@ pub mod mch_transfer {
             /// 商户可调用该接口付款给商户。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
             ///
             /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -9611,16 +10650,39 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sp_appid: o.opt("sp_appid")?,
-                    business_type: o.req("business_type")?,
-                    receiver: o.req("receiver")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    receiver_remark: o.opt("receiver_remark")?,
-                })
+                match (
+                    o.opt("sub_mchid"),
+                    o.opt("sp_appid"),
+                    o.req("business_type"),
+                    o.req("receiver"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("receiver_remark"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(sp_appid),
+                        Some(business_type),
+                        Some(receiver),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(receiver_remark),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            sp_appid,
+                            business_type,
+                            receiver,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            receiver_remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 业务类型
@@ -9719,10 +10781,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    mch_info: o.opt("mch_info")?,
-                })
+                match (o.opt("type"), o.opt("mch_info")) {
+                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方商户信息
@@ -9753,10 +10815,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mch_id: o.opt("mch_id")?,
-                    mchid: o.opt("mchid")?,
-                })
+                match (o.opt("mch_id"), o.opt("mchid")) {
+                    (Some(mch_id), Some(mchid)) => Ok(Self { mch_id, mchid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方类型
@@ -9899,22 +10961,57 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    business_type: o.opt("business_type")?,
-                    receiver_detail: o.req("receiver_detail")?,
-                    out_bill_no: o.req("out_bill_no")?,
-                    amount: o.opt("amount")?,
-                    transfer_remark: o.req("transfer_remark")?,
-                    receiver_remark: o.opt("receiver_remark")?,
-                    bill_id: o.req("bill_id")?,
-                    state: o.req("state")?,
-                    accept_time: o.req("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    sponsor_mchid: o.opt("sponsor_mchid")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.opt("sub_appid"),
+                    o.opt("business_type"),
+                    o.req("receiver_detail"),
+                    o.req("out_bill_no"),
+                    o.opt("amount"),
+                    o.req("transfer_remark"),
+                    o.opt("receiver_remark"),
+                    o.req("bill_id"),
+                    o.req("state"),
+                    o.req("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("sponsor_mchid"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(sub_appid),
+                        Some(business_type),
+                        Some(receiver_detail),
+                        Some(out_bill_no),
+                        Some(amount),
+                        Some(transfer_remark),
+                        Some(receiver_remark),
+                        Some(bill_id),
+                        Some(state),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(sponsor_mchid),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            sub_appid,
+                            business_type,
+                            receiver_detail,
+                            out_bill_no,
+                            amount,
+                            transfer_remark,
+                            receiver_remark,
+                            bill_id,
+                            state,
+                            accept_time,
+                            success_time,
+                            sponsor_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 业务类型
@@ -10008,9 +11105,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    receiver: o.opt("receiver")?,
-                })
+                match o.opt("receiver") {
+                    Some(receiver) => Ok(Self { receiver }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收者信息
@@ -10039,10 +11137,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.opt("type")?,
-                    mch_info: o.opt("mch_info")?,
-                })
+                match (o.opt("type"), o.opt("mch_info")) {
+                    (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账接收方商户信息
@@ -10069,7 +11167,10 @@ pub mod mch_transfer {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+                match o.opt("mch_id") {
+                    Some(mch_id) => Ok(Self { mch_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 转账接收方类型
@@ -10202,6 +11303,7 @@ pub mod mch_transfer {
             pub struct BillId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BillId<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
                     by_bill_id::ByBillId(self.0.push_param(&bill_id))
                 }
@@ -10216,6 +11318,7 @@ pub mod mch_transfer {
                     /// 微信支付单号查询商户付款记录。 注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504200)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -10248,9 +11351,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            business_type: o.opt("business_type")?,
-                        })
+                        match o.opt("business_type") {
+                            Some(business_type) => Ok(Self { business_type }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 业务类型
@@ -10407,21 +11511,54 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            business_type: o.opt("business_type")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            receiver_remark: o.opt("receiver_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("business_type"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.opt("receiver_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(business_type),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(receiver_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    business_type,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    receiver_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 业务类型
@@ -10527,10 +11664,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -10554,9 +11693,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -10586,10 +11726,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            mch_info: o.opt("mch_info")?,
-                        })
+                        match (o.opt("type"), o.opt("mch_info")) {
+                            (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方商户信息
@@ -10616,7 +11756,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+                        match o.opt("mch_id") {
+                            Some(mch_id) => Ok(Self { mch_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方类型
@@ -10763,6 +11906,7 @@ pub mod mch_transfer {
             pub struct OutBillNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBillNo<'a> {
                 /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_bill_no(
                     self,
                     out_bill_no: &str,
@@ -10780,6 +11924,7 @@ pub mod mch_transfer {
                     /// 商户单号查询商家商户付款记录。注：接口频率限制为100次/s [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013504199)
                     ///
                     /// `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -10812,9 +11957,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            business_type: o.opt("business_type")?,
-                        })
+                        match o.opt("business_type") {
+                            Some(business_type) => Ok(Self { business_type }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 业务类型
@@ -10971,21 +12117,54 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            business_type: o.opt("business_type")?,
-                            receiver_detail: o.req("receiver_detail")?,
-                            out_bill_no: o.req("out_bill_no")?,
-                            amount: o.opt("amount")?,
-                            transfer_remark: o.opt("transfer_remark")?,
-                            receiver_remark: o.opt("receiver_remark")?,
-                            bill_id: o.req("bill_id")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_info: o.opt("close_info")?,
-                            sponsor_mchid: o.opt("sponsor_mchid")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.opt("business_type"),
+                            o.req("receiver_detail"),
+                            o.req("out_bill_no"),
+                            o.opt("amount"),
+                            o.opt("transfer_remark"),
+                            o.opt("receiver_remark"),
+                            o.req("bill_id"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_info"),
+                            o.opt("sponsor_mchid"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(business_type),
+                                Some(receiver_detail),
+                                Some(out_bill_no),
+                                Some(amount),
+                                Some(transfer_remark),
+                                Some(receiver_remark),
+                                Some(bill_id),
+                                Some(state),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_info),
+                                Some(sponsor_mchid),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    business_type,
+                                    receiver_detail,
+                                    out_bill_no,
+                                    amount,
+                                    transfer_remark,
+                                    receiver_remark,
+                                    bill_id,
+                                    state,
+                                    accept_time,
+                                    success_time,
+                                    close_info,
+                                    sponsor_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 业务类型
@@ -11091,10 +12270,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.opt("close_time")?,
-                            close_reason: o.opt("close_reason")?,
-                        })
+                        match (o.opt("close_time"), o.opt("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方信息
@@ -11118,9 +12299,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            receiver: o.opt("receiver")?,
-                        })
+                        match o.opt("receiver") {
+                            Some(receiver) => Ok(Self { receiver }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收者信息
@@ -11150,10 +12332,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            type_: o.opt("type")?,
-                            mch_info: o.opt("mch_info")?,
-                        })
+                        match (o.opt("type"), o.opt("mch_info")) {
+                            (Some(type_), Some(mch_info)) => Ok(Self { type_, mch_info }),
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方商户信息
@@ -11180,7 +12362,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self { mch_id: o.opt("mch_id")? })
+                        match o.opt("mch_id") {
+                            Some(mch_id) => Ok(Self { mch_id }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// 转账接收方类型
@@ -11329,6 +12514,7 @@ pub mod recharge_employees {
     pub struct RechargeEmployees<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> RechargeEmployees<'a> {
         /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
+        #[inline]
         pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
             sub_mchid::SubMchid(self.0.push("sub-mchid"))
         }
@@ -11337,6 +12523,7 @@ pub mod recharge_employees {
         /// 收付通平台需通过调用此接口添加二级子商户的可扫码充值员工，添加成功后的用户即可进行微信支付扫码充值。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521743)
         ///
         /// `POST /v3/platsolution/ecommerce/recharge-employees`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -11372,10 +12559,10 @@ pub mod recharge_employees {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                sp_openid: o.req("sp_openid")?,
-            })
+            match (o.req("sub_mchid"), o.req("sp_openid")) {
+                (Some(sub_mchid), Some(sp_openid)) => Ok(Self { sub_mchid, sp_openid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
@@ -11419,13 +12606,30 @@ pub mod recharge_employees {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                sp_openid: o.opt("sp_openid")?,
-                state: o.opt("state")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.opt("sp_openid"),
+                o.opt("state"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(sp_openid),
+                    Some(state),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        sp_openid,
+                        state,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 员工状态
@@ -11486,6 +12690,7 @@ pub mod recharge_employees {
         pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> SubMchid<'a> {
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+            #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
                 by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
             }
@@ -11496,6 +12701,7 @@ pub mod recharge_employees {
             pub struct BySubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BySubMchid<'a> {
                 /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
+                #[inline]
                 pub fn sp_openid(self) -> sp_openid::SpOpenid<'a> {
                     sp_openid::SpOpenid(self.0.push("sp-openid"))
                 }
@@ -11504,6 +12710,7 @@ pub mod recharge_employees {
                 /// 收付通平台可以调用此接口查询二级子商户的最新的可扫码充值员工列表。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
                 ///
                 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -11529,9 +12736,10 @@ pub mod recharge_employees {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        employees: o.opt("employees")?,
-                    })
+                    match o.opt("employees") {
+                        Some(employees) => Ok(Self { employees }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseEmployees
@@ -11575,13 +12783,30 @@ pub mod recharge_employees {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        sp_openid: o.opt("sp_openid")?,
-                        state: o.opt("state")?,
-                        create_time: o.opt("create_time")?,
-                        update_time: o.opt("update_time")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.opt("sp_openid"),
+                        o.opt("state"),
+                        o.opt("create_time"),
+                        o.opt("update_time"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(sp_openid),
+                            Some(state),
+                            Some(create_time),
+                            Some(update_time),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                sp_openid,
+                                state,
+                                create_time,
+                                update_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 员工状态
@@ -11647,6 +12872,7 @@ pub mod recharge_employees {
                 pub struct SpOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> SpOpenid<'a> {
                     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}`: `sp_openid` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn sp_openid(
                         self,
                         sp_openid: &str,
@@ -11662,6 +12888,7 @@ pub mod recharge_employees {
                     );
                     impl<'a> BySpOpenid<'a> {
                         /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`
+                        #[inline]
                         pub fn delete_(self) -> delete_::Delete<'a> {
                             delete_::Delete(self.0.push("delete"))
                         }
@@ -11678,6 +12905,7 @@ pub mod recharge_employees {
                             /// 收付通平台可以调用此接口删除二级子商户的可扫码充值员工。 [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
                             ///
                             /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`
+                            #[inline]
                             pub fn post(
                                 self,
                             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
@@ -11729,13 +12957,30 @@ pub mod recharge_employees {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    sub_mchid: o.req("sub_mchid")?,
-                                    sp_openid: o.opt("sp_openid")?,
-                                    state: o.opt("state")?,
-                                    create_time: o.opt("create_time")?,
-                                    update_time: o.opt("update_time")?,
-                                })
+                                match (
+                                    o.req("sub_mchid"),
+                                    o.opt("sp_openid"),
+                                    o.opt("state"),
+                                    o.opt("create_time"),
+                                    o.opt("update_time"),
+                                ) {
+                                    (
+                                        Some(sub_mchid),
+                                        Some(sp_openid),
+                                        Some(state),
+                                        Some(create_time),
+                                        Some(update_time),
+                                    ) => {
+                                        Ok(Self {
+                                            sub_mchid,
+                                            sp_openid,
+                                            state,
+                                            create_time,
+                                            update_time,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 员工状态
@@ -11809,10 +13054,12 @@ pub mod recharges {
     pub struct Recharges<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Recharges<'a> {
         /// `/v3/platsolution/ecommerce/recharges/apply`
+        #[inline]
         pub fn apply(self) -> apply::Apply<'a> {
             apply::Apply(self.0.push("apply"))
         }
         /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
+        #[inline]
         pub fn out_recharge_no(self) -> out_recharge_no::OutRechargeNo<'a> {
             out_recharge_no::OutRechargeNo(self.0.push("out-recharge-no"))
         }
@@ -11827,6 +13074,7 @@ pub mod recharges {
             /// 商户系统须通过调用此接口获取充值链接，随后发起充值流程 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/apply.html)
             ///
             /// `POST /v3/platsolution/ecommerce/recharges/apply`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -11893,16 +13141,39 @@ pub mod recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_recharge_no: o.req("out_recharge_no")?,
-                    recharge_scene: o.req("recharge_scene")?,
-                    account_type: o.req("account_type")?,
-                    recharge_amount: o.req("recharge_amount")?,
-                    notify_url: o.opt("notify_url")?,
-                    available_recharge_channels: o.opt("available_recharge_channels")?,
-                    remark: o.opt("remark")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("out_recharge_no"),
+                    o.req("recharge_scene"),
+                    o.req("account_type"),
+                    o.req("recharge_amount"),
+                    o.opt("notify_url"),
+                    o.opt("available_recharge_channels"),
+                    o.opt("remark"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(out_recharge_no),
+                        Some(recharge_scene),
+                        Some(account_type),
+                        Some(recharge_amount),
+                        Some(notify_url),
+                        Some(available_recharge_channels),
+                        Some(remark),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_recharge_no,
+                            recharge_scene,
+                            account_type,
+                            recharge_amount,
+                            notify_url,
+                            available_recharge_channels,
+                            remark,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值入账账户
@@ -12045,10 +13316,10 @@ pub mod recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.opt("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值场景
@@ -12138,11 +13409,20 @@ pub mod recharges {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    recharge_id: o.req("recharge_id")?,
-                    out_recharge_no: o.req("out_recharge_no")?,
-                    recharge_url: o.req("recharge_url")?,
-                })
+                match (
+                    o.req("recharge_id"),
+                    o.req("out_recharge_no"),
+                    o.req("recharge_url"),
+                ) {
+                    (Some(recharge_id), Some(out_recharge_no), Some(recharge_url)) => {
+                        Ok(Self {
+                            recharge_id,
+                            out_recharge_no,
+                            recharge_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -12152,6 +13432,7 @@ pub mod recharges {
         pub struct OutRechargeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutRechargeNo<'a> {
             /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`: `out_recharge_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_recharge_no(
                 self,
                 out_recharge_no: &str,
@@ -12165,6 +13446,7 @@ pub mod recharges {
             pub struct ByOutRechargeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByOutRechargeNo<'a> {
                 /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
@@ -12173,6 +13455,7 @@ pub mod recharges {
                 /// 提交充值申请后，可调用该接口查询充值状态。充值到账存在延迟： 1、扫码充值：3分钟内到账 2、银行转账：一般可在10分钟内到账。受央行大额系统工作时间限制，周一至周四17:15-20:30，周五17:15-24:00，节假日全天会延迟到账 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/get-by-out-no.html)
                 ///
                 /// `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -12205,9 +13488,10 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match o.req("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
@@ -12308,26 +13592,66 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        recharge_id: o.req("recharge_id")?,
-                        out_recharge_no: o.req("out_recharge_no")?,
-                        recharge_channel: o.opt("recharge_channel")?,
-                        account_type: o.req("account_type")?,
-                        recharge_state: o.req("recharge_state")?,
-                        recharge_scene: o.req("recharge_scene")?,
-                        recharge_state_desc: o.opt("recharge_state_desc")?,
-                        recharge_amount: o.req("recharge_amount")?,
-                        bank_transfer_info: o.opt("bank_transfer_info")?,
-                        qr_recharge_info: o.opt("qr_recharge_info")?,
-                        online_bank_recharge_info: o.opt("online_bank_recharge_info")?,
-                        accept_time: o.opt("accept_time")?,
-                        success_time: o.opt("success_time")?,
-                        close_time: o.opt("close_time")?,
-                        available_recharge_channels: o
-                            .opt("available_recharge_channels")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.req("sub_mchid"),
+                        o.req("recharge_id"),
+                        o.req("out_recharge_no"),
+                        o.opt("recharge_channel"),
+                        o.req("account_type"),
+                        o.req("recharge_state"),
+                        o.req("recharge_scene"),
+                        o.opt("recharge_state_desc"),
+                        o.req("recharge_amount"),
+                        o.opt("bank_transfer_info"),
+                        o.opt("qr_recharge_info"),
+                        o.opt("online_bank_recharge_info"),
+                        o.opt("accept_time"),
+                        o.opt("success_time"),
+                        o.opt("close_time"),
+                        o.opt("available_recharge_channels"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(recharge_id),
+                            Some(out_recharge_no),
+                            Some(recharge_channel),
+                            Some(account_type),
+                            Some(recharge_state),
+                            Some(recharge_scene),
+                            Some(recharge_state_desc),
+                            Some(recharge_amount),
+                            Some(bank_transfer_info),
+                            Some(qr_recharge_info),
+                            Some(online_bank_recharge_info),
+                            Some(accept_time),
+                            Some(success_time),
+                            Some(close_time),
+                            Some(available_recharge_channels),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                sub_mchid,
+                                recharge_id,
+                                out_recharge_no,
+                                recharge_channel,
+                                account_type,
+                                recharge_state,
+                                recharge_scene,
+                                recharge_state_desc,
+                                recharge_amount,
+                                bank_transfer_info,
+                                qr_recharge_info,
+                                online_bank_recharge_info,
+                                accept_time,
+                                success_time,
+                                close_time,
+                                available_recharge_channels,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充值入账账户
@@ -12502,15 +13826,36 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bill_no: o.opt("bill_no")?,
-                        memo: o.opt("memo")?,
-                        return_time: o.opt("return_time")?,
-                        return_reason: o.opt("return_reason")?,
-                        bank_name: o.opt("bank_name")?,
-                        bank_card_tail: o.opt("bank_card_tail")?,
-                        bank_account_name: o.opt("bank_account_name")?,
-                    })
+                    match (
+                        o.opt("bill_no"),
+                        o.opt("memo"),
+                        o.opt("return_time"),
+                        o.opt("return_reason"),
+                        o.opt("bank_name"),
+                        o.opt("bank_card_tail"),
+                        o.opt("bank_account_name"),
+                    ) {
+                        (
+                            Some(bill_no),
+                            Some(memo),
+                            Some(return_time),
+                            Some(return_reason),
+                            Some(bank_name),
+                            Some(bank_card_tail),
+                            Some(bank_account_name),
+                        ) => {
+                            Ok(Self {
+                                bill_no,
+                                memo,
+                                return_time,
+                                return_reason,
+                                bank_name,
+                                bank_card_tail,
+                                bank_account_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 网银充值的付款信息
@@ -12568,15 +13913,36 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        bill_no: o.opt("bill_no")?,
-                        return_time: o.opt("return_time")?,
-                        return_reason: o.opt("return_reason")?,
-                        bank_name: o.opt("bank_name")?,
-                        online_bank_type: o.opt("online_bank_type")?,
-                        bank_card_tail: o.opt("bank_card_tail")?,
-                        bank_account_name: o.opt("bank_account_name")?,
-                    })
+                    match (
+                        o.opt("bill_no"),
+                        o.opt("return_time"),
+                        o.opt("return_reason"),
+                        o.opt("bank_name"),
+                        o.opt("online_bank_type"),
+                        o.opt("bank_card_tail"),
+                        o.opt("bank_account_name"),
+                    ) {
+                        (
+                            Some(bill_no),
+                            Some(return_time),
+                            Some(return_reason),
+                            Some(bank_name),
+                            Some(online_bank_type),
+                            Some(bank_card_tail),
+                            Some(bank_account_name),
+                        ) => {
+                            Ok(Self {
+                                bill_no,
+                                return_time,
+                                return_reason,
+                                bank_name,
+                                online_bank_type,
+                                bank_card_tail,
+                                bank_account_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 网银类型
@@ -12667,10 +14033,12 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        openid: o.opt("openid")?,
-                        employee_type: o.opt("employee_type")?,
-                    })
+                    match (o.opt("openid"), o.opt("employee_type")) {
+                        (Some(openid), Some(employee_type)) => {
+                            Ok(Self { openid, employee_type })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 员工类型
@@ -12759,10 +14127,10 @@ pub mod recharges {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        amount: o.opt("amount")?,
-                        currency: o.opt("currency")?,
-                    })
+                    match (o.opt("amount"), o.opt("currency")) {
+                        (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 充值渠道
@@ -12954,6 +14322,7 @@ pub mod recharges {
                     /// 以下情况可调用关单接口：1、商家操作超出规定时间限制，为防止重复处理。2、系统主动终止服务不再接受新的请求 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-recharge/recharge/close.html)
                     ///
                     /// `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -12986,9 +14355,10 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
@@ -13094,27 +14464,66 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            recharge_id: o.req("recharge_id")?,
-                            out_recharge_no: o.req("out_recharge_no")?,
-                            recharge_channel: o.opt("recharge_channel")?,
-                            account_type: o.req("account_type")?,
-                            recharge_state: o.req("recharge_state")?,
-                            recharge_scene: o.req("recharge_scene")?,
-                            recharge_state_desc: o.opt("recharge_state_desc")?,
-                            recharge_amount: o.req("recharge_amount")?,
-                            bank_transfer_info: o.opt("bank_transfer_info")?,
-                            qr_recharge_info: o.opt("qr_recharge_info")?,
-                            online_bank_recharge_info: o
-                                .opt("online_bank_recharge_info")?,
-                            accept_time: o.opt("accept_time")?,
-                            success_time: o.opt("success_time")?,
-                            close_time: o.opt("close_time")?,
-                            available_recharge_channels: o
-                                .opt("available_recharge_channels")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("recharge_id"),
+                            o.req("out_recharge_no"),
+                            o.opt("recharge_channel"),
+                            o.req("account_type"),
+                            o.req("recharge_state"),
+                            o.req("recharge_scene"),
+                            o.opt("recharge_state_desc"),
+                            o.req("recharge_amount"),
+                            o.opt("bank_transfer_info"),
+                            o.opt("qr_recharge_info"),
+                            o.opt("online_bank_recharge_info"),
+                            o.opt("accept_time"),
+                            o.opt("success_time"),
+                            o.opt("close_time"),
+                            o.opt("available_recharge_channels"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(recharge_id),
+                                Some(out_recharge_no),
+                                Some(recharge_channel),
+                                Some(account_type),
+                                Some(recharge_state),
+                                Some(recharge_scene),
+                                Some(recharge_state_desc),
+                                Some(recharge_amount),
+                                Some(bank_transfer_info),
+                                Some(qr_recharge_info),
+                                Some(online_bank_recharge_info),
+                                Some(accept_time),
+                                Some(success_time),
+                                Some(close_time),
+                                Some(available_recharge_channels),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    recharge_id,
+                                    out_recharge_no,
+                                    recharge_channel,
+                                    account_type,
+                                    recharge_state,
+                                    recharge_scene,
+                                    recharge_state_desc,
+                                    recharge_amount,
+                                    bank_transfer_info,
+                                    qr_recharge_info,
+                                    online_bank_recharge_info,
+                                    accept_time,
+                                    success_time,
+                                    close_time,
+                                    available_recharge_channels,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 充值入账账户
@@ -13294,15 +14703,36 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            bill_no: o.opt("bill_no")?,
-                            memo: o.opt("memo")?,
-                            return_time: o.opt("return_time")?,
-                            return_reason: o.opt("return_reason")?,
-                            bank_name: o.opt("bank_name")?,
-                            bank_card_tail: o.opt("bank_card_tail")?,
-                            bank_account_name: o.opt("bank_account_name")?,
-                        })
+                        match (
+                            o.opt("bill_no"),
+                            o.opt("memo"),
+                            o.opt("return_time"),
+                            o.opt("return_reason"),
+                            o.opt("bank_name"),
+                            o.opt("bank_card_tail"),
+                            o.opt("bank_account_name"),
+                        ) {
+                            (
+                                Some(bill_no),
+                                Some(memo),
+                                Some(return_time),
+                                Some(return_reason),
+                                Some(bank_name),
+                                Some(bank_card_tail),
+                                Some(bank_account_name),
+                            ) => {
+                                Ok(Self {
+                                    bill_no,
+                                    memo,
+                                    return_time,
+                                    return_reason,
+                                    bank_name,
+                                    bank_card_tail,
+                                    bank_account_name,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 网银充值的付款信息
@@ -13361,15 +14791,36 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            bill_no: o.opt("bill_no")?,
-                            return_time: o.opt("return_time")?,
-                            return_reason: o.opt("return_reason")?,
-                            bank_name: o.opt("bank_name")?,
-                            online_bank_type: o.opt("online_bank_type")?,
-                            bank_card_tail: o.opt("bank_card_tail")?,
-                            bank_account_name: o.opt("bank_account_name")?,
-                        })
+                        match (
+                            o.opt("bill_no"),
+                            o.opt("return_time"),
+                            o.opt("return_reason"),
+                            o.opt("bank_name"),
+                            o.opt("online_bank_type"),
+                            o.opt("bank_card_tail"),
+                            o.opt("bank_account_name"),
+                        ) {
+                            (
+                                Some(bill_no),
+                                Some(return_time),
+                                Some(return_reason),
+                                Some(bank_name),
+                                Some(online_bank_type),
+                                Some(bank_card_tail),
+                                Some(bank_account_name),
+                            ) => {
+                                Ok(Self {
+                                    bill_no,
+                                    return_time,
+                                    return_reason,
+                                    bank_name,
+                                    online_bank_type,
+                                    bank_card_tail,
+                                    bank_account_name,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 网银类型
@@ -13463,10 +14914,12 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            openid: o.opt("openid")?,
-                            employee_type: o.opt("employee_type")?,
-                        })
+                        match (o.opt("openid"), o.opt("employee_type")) {
+                            (Some(openid), Some(employee_type)) => {
+                                Ok(Self { openid, employee_type })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 员工类型
@@ -13558,10 +15011,12 @@ pub mod recharges {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            amount: o.opt("amount")?,
-                            currency: o.opt("currency")?,
-                        })
+                        match (o.opt("amount"), o.opt("currency")) {
+                            (Some(amount), Some(currency)) => {
+                                Ok(Self { amount, currency })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 充值渠道
@@ -13759,6 +15214,7 @@ pub mod settle {
     pub struct Settle<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Settle<'a> {
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders`
+        #[inline]
         pub fn prepay_settle_orders(
             self,
         ) -> prepay_settle_orders::PrepaySettleOrders<'a> {
@@ -13771,6 +15227,7 @@ pub mod settle {
         pub struct PrepaySettleOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> PrepaySettleOrders<'a> {
             /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`: `settle_batch_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn settle_batch_no(
                 self,
                 settle_batch_no: &str,
@@ -13782,6 +15239,7 @@ pub mod settle {
             /// 申请个人收款批量结算 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/apply-prepay-settle-orders.html)
             ///
             /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -13850,16 +15308,39 @@ pub mod settle {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    out_settle_batch_no: o.req("out_settle_batch_no")?,
-                    individual_auth_id: o.req("individual_auth_id")?,
-                    notify_url: o.req("notify_url")?,
-                    description: o.req("description")?,
-                    trade_scenario: o.req("trade_scenario")?,
-                    settle_info_list: o.req("settle_info_list")?,
-                    receive_type_template_id: o.opt("receive_type_template_id")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("out_settle_batch_no"),
+                    o.req("individual_auth_id"),
+                    o.req("notify_url"),
+                    o.req("description"),
+                    o.req("trade_scenario"),
+                    o.req("settle_info_list"),
+                    o.opt("receive_type_template_id"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(out_settle_batch_no),
+                        Some(individual_auth_id),
+                        Some(notify_url),
+                        Some(description),
+                        Some(trade_scenario),
+                        Some(settle_info_list),
+                        Some(receive_type_template_id),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            out_settle_batch_no,
+                            individual_auth_id,
+                            notify_url,
+                            description,
+                            trade_scenario,
+                            settle_info_list,
+                            receive_type_template_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestSettleInfoList
@@ -13895,11 +15376,24 @@ pub mod settle {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_settle_no: o.req("out_settle_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    settle_detail_info_list: o.req("settle_detail_info_list")?,
-                })
+                match (
+                    o.req("out_settle_no"),
+                    o.req("transaction_id"),
+                    o.req("settle_detail_info_list"),
+                ) {
+                    (
+                        Some(out_settle_no),
+                        Some(transaction_id),
+                        Some(settle_detail_info_list),
+                    ) => {
+                        Ok(Self {
+                            out_settle_no,
+                            transaction_id,
+                            settle_detail_info_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestSettleInfoListSettleDetailInfoList
@@ -13944,13 +15438,30 @@ pub mod settle {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_settle_detail_no: o.req("out_settle_detail_no")?,
-                    settle_type: o.req("settle_type")?,
-                    receiver_type: o.req("receiver_type")?,
-                    receiver_account: o.req("receiver_account")?,
-                    amount: o.req("amount")?,
-                })
+                match (
+                    o.req("out_settle_detail_no"),
+                    o.req("settle_type"),
+                    o.req("receiver_type"),
+                    o.req("receiver_account"),
+                    o.req("amount"),
+                ) {
+                    (
+                        Some(out_settle_detail_no),
+                        Some(settle_type),
+                        Some(receiver_type),
+                        Some(receiver_account),
+                        Some(amount),
+                    ) => {
+                        Ok(Self {
+                            out_settle_detail_no,
+                            settle_type,
+                            receiver_type,
+                            receiver_account,
+                            amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 金额
@@ -13982,10 +15493,10 @@ pub mod settle {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.req("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.req("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 交易场景
@@ -14080,16 +15591,39 @@ pub mod settle {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_settle_batch_no: o.req("out_settle_batch_no")?,
-                    settle_batch_no: o.req("settle_batch_no")?,
-                    individual_auth_id: o.req("individual_auth_id")?,
-                    description: o.req("description")?,
-                    state: o.req("state")?,
-                    trade_scenario: o.req("trade_scenario")?,
-                    create_time: o.req("create_time")?,
-                    finish_time: o.opt("finish_time")?,
-                })
+                match (
+                    o.req("out_settle_batch_no"),
+                    o.req("settle_batch_no"),
+                    o.req("individual_auth_id"),
+                    o.req("description"),
+                    o.req("state"),
+                    o.req("trade_scenario"),
+                    o.req("create_time"),
+                    o.opt("finish_time"),
+                ) {
+                    (
+                        Some(out_settle_batch_no),
+                        Some(settle_batch_no),
+                        Some(individual_auth_id),
+                        Some(description),
+                        Some(state),
+                        Some(trade_scenario),
+                        Some(create_time),
+                        Some(finish_time),
+                    ) => {
+                        Ok(Self {
+                            out_settle_batch_no,
+                            settle_batch_no,
+                            individual_auth_id,
+                            description,
+                            state,
+                            trade_scenario,
+                            create_time,
+                            finish_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
@@ -14098,6 +15632,7 @@ pub mod settle {
             pub struct BySettleBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BySettleBatchNo<'a> {
                 /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
+                #[inline]
                 pub fn apply_abnormal_settle(
                     self,
                 ) -> apply_abnormal_settle::ApplyAbnormalSettle<'a> {
@@ -14110,6 +15645,7 @@ pub mod settle {
                 /// 查询个人收款批量结算信息 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/personal-collections/get-prepay-settle-orders.html)
                 ///
                 /// `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -14156,16 +15692,39 @@ pub mod settle {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_settle_batch_no: o.req("out_settle_batch_no")?,
-                        settle_batch_no: o.req("settle_batch_no")?,
-                        individual_auth_id: o.req("individual_auth_id")?,
-                        description: o.req("description")?,
-                        state: o.req("state")?,
-                        trade_scenario: o.req("trade_scenario")?,
-                        create_time: o.req("create_time")?,
-                        finish_time: o.opt("finish_time")?,
-                    })
+                    match (
+                        o.req("out_settle_batch_no"),
+                        o.req("settle_batch_no"),
+                        o.req("individual_auth_id"),
+                        o.req("description"),
+                        o.req("state"),
+                        o.req("trade_scenario"),
+                        o.req("create_time"),
+                        o.opt("finish_time"),
+                    ) {
+                        (
+                            Some(out_settle_batch_no),
+                            Some(settle_batch_no),
+                            Some(individual_auth_id),
+                            Some(description),
+                            Some(state),
+                            Some(trade_scenario),
+                            Some(create_time),
+                            Some(finish_time),
+                        ) => {
+                            Ok(Self {
+                                out_settle_batch_no,
+                                settle_batch_no,
+                                individual_auth_id,
+                                description,
+                                state,
+                                trade_scenario,
+                                create_time,
+                                finish_time,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 交易场景
@@ -14233,6 +15792,7 @@ pub mod settle {
                     /// 申请异常结算批次单处理
                     ///
                     /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -14284,13 +15844,27 @@ pub mod settle {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            individual_auth_id: o.req("individual_auth_id")?,
-                            out_abnormal_settle_batch_no: o
-                                .req("out_abnormal_settle_batch_no")?,
-                            abnormal_settle_type: o.req("abnormal_settle_type")?,
-                            description: o.opt("description")?,
-                        })
+                        match (
+                            o.req("individual_auth_id"),
+                            o.req("out_abnormal_settle_batch_no"),
+                            o.req("abnormal_settle_type"),
+                            o.opt("description"),
+                        ) {
+                            (
+                                Some(individual_auth_id),
+                                Some(out_abnormal_settle_batch_no),
+                                Some(abnormal_settle_type),
+                                Some(description),
+                            ) => {
+                                Ok(Self {
+                                    individual_auth_id,
+                                    out_abnormal_settle_batch_no,
+                                    abnormal_settle_type,
+                                    description,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 异常结算批次单处理方式
@@ -14400,18 +15974,45 @@ pub mod settle {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_settle_batch_no: o.req("out_settle_batch_no")?,
-                            settle_batch_no: o.req("settle_batch_no")?,
-                            individual_auth_id: o.req("individual_auth_id")?,
-                            description: o.req("description")?,
-                            state: o.req("state")?,
-                            trade_scenario: o.req("trade_scenario")?,
-                            create_time: o.req("create_time")?,
-                            finish_time: o.opt("finish_time")?,
-                            abnormal_type: o.opt("abnormal_type")?,
-                            abnormal_settle_result: o.opt("abnormal_settle_result")?,
-                        })
+                        match (
+                            o.req("out_settle_batch_no"),
+                            o.req("settle_batch_no"),
+                            o.req("individual_auth_id"),
+                            o.req("description"),
+                            o.req("state"),
+                            o.req("trade_scenario"),
+                            o.req("create_time"),
+                            o.opt("finish_time"),
+                            o.opt("abnormal_type"),
+                            o.opt("abnormal_settle_result"),
+                        ) {
+                            (
+                                Some(out_settle_batch_no),
+                                Some(settle_batch_no),
+                                Some(individual_auth_id),
+                                Some(description),
+                                Some(state),
+                                Some(trade_scenario),
+                                Some(create_time),
+                                Some(finish_time),
+                                Some(abnormal_type),
+                                Some(abnormal_settle_result),
+                            ) => {
+                                Ok(Self {
+                                    out_settle_batch_no,
+                                    settle_batch_no,
+                                    individual_auth_id,
+                                    description,
+                                    state,
+                                    trade_scenario,
+                                    create_time,
+                                    finish_time,
+                                    abnormal_type,
+                                    abnormal_settle_result,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 异常结算处理结果
@@ -14455,13 +16056,27 @@ pub mod settle {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            abnormal_settle_type: o.req("abnormal_settle_type")?,
-                            apply_success_time: o.req("apply_success_time")?,
-                            abnormal_fund_receipt_id: o.req("abnormal_fund_receipt_id")?,
-                            out_abnormal_settle_batch_no: o
-                                .req("out_abnormal_settle_batch_no")?,
-                        })
+                        match (
+                            o.req("abnormal_settle_type"),
+                            o.req("apply_success_time"),
+                            o.req("abnormal_fund_receipt_id"),
+                            o.req("out_abnormal_settle_batch_no"),
+                        ) {
+                            (
+                                Some(abnormal_settle_type),
+                                Some(apply_success_time),
+                                Some(abnormal_fund_receipt_id),
+                                Some(out_abnormal_settle_batch_no),
+                            ) => {
+                                Ok(Self {
+                                    abnormal_settle_type,
+                                    apply_success_time,
+                                    abnormal_fund_receipt_id,
+                                    out_abnormal_settle_batch_no,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 异常结算批次单处理方式
@@ -14730,6 +16345,7 @@ pub mod withdraw {
     pub struct Withdraw<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Withdraw<'a> {
         /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`
+        #[inline]
         pub fn day_end_balance_withdraw(
             self,
         ) -> day_end_balance_withdraw::DayEndBalanceWithdraw<'a> {
@@ -14744,6 +16360,7 @@ pub mod withdraw {
         pub struct DayEndBalanceWithdraw<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> DayEndBalanceWithdraw<'a> {
             /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`
+            #[inline]
             pub fn out_request_no(self) -> out_request_no::OutRequestNo<'a> {
                 out_request_no::OutRequestNo(self.0.push("out-request-no"))
             }
@@ -14752,6 +16369,7 @@ pub mod withdraw {
             /// 二级商户按日终余额预约提现API帮助二级商户发起基本户提现。提现金额按前一天日终余额计算，当前余额少于前一天日终余额时退化为按当前余额计算（请求参数需额外设置该选项）。预计当日到账，具体以实际银行处理为准。
             ///
             /// `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -14815,15 +16433,36 @@ pub mod withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_request_no: o.req("out_request_no")?,
-                    calculate_amount_type: o.req("calculate_amount_type")?,
-                    remark: o.opt("remark")?,
-                    bank_memo: o.opt("bank_memo")?,
-                    notify_url: o.opt("notify_url")?,
-                    reserve_amount: o.opt("reserve_amount")?,
-                })
+                match (
+                    o.req("sub_mchid"),
+                    o.req("out_request_no"),
+                    o.req("calculate_amount_type"),
+                    o.opt("remark"),
+                    o.opt("bank_memo"),
+                    o.opt("notify_url"),
+                    o.opt("reserve_amount"),
+                ) {
+                    (
+                        Some(sub_mchid),
+                        Some(out_request_no),
+                        Some(calculate_amount_type),
+                        Some(remark),
+                        Some(bank_memo),
+                        Some(notify_url),
+                        Some(reserve_amount),
+                    ) => {
+                        Ok(Self {
+                            sub_mchid,
+                            out_request_no,
+                            calculate_amount_type,
+                            remark,
+                            bank_memo,
+                            notify_url,
+                            reserve_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 计算提现金额方式
@@ -14984,26 +16623,69 @@ pub mod withdraw {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    status: o.req("status")?,
-                    withdraw_id: o.req("withdraw_id")?,
-                    out_request_no: o.req("out_request_no")?,
-                    total_amount: o.req("total_amount")?,
-                    success_amount: o.opt("success_amount")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    refund_amount: o.opt("refund_amount")?,
-                    create_time: o.req("create_time")?,
-                    update_time: o.req("update_time")?,
-                    reason: o.opt("reason")?,
-                    remark: o.opt("remark")?,
-                    bank_memo: o.opt("bank_memo")?,
-                    account_type: o.req("account_type")?,
-                    account_number: o.req("account_number")?,
-                    account_bank: o.req("account_bank")?,
-                    bank_name: o.opt("bank_name")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("status"),
+                    o.req("withdraw_id"),
+                    o.req("out_request_no"),
+                    o.req("total_amount"),
+                    o.opt("success_amount"),
+                    o.opt("fail_amount"),
+                    o.opt("refund_amount"),
+                    o.req("create_time"),
+                    o.req("update_time"),
+                    o.opt("reason"),
+                    o.opt("remark"),
+                    o.opt("bank_memo"),
+                    o.req("account_type"),
+                    o.req("account_number"),
+                    o.req("account_bank"),
+                    o.opt("bank_name"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(status),
+                        Some(withdraw_id),
+                        Some(out_request_no),
+                        Some(total_amount),
+                        Some(success_amount),
+                        Some(fail_amount),
+                        Some(refund_amount),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(reason),
+                        Some(remark),
+                        Some(bank_memo),
+                        Some(account_type),
+                        Some(account_number),
+                        Some(account_bank),
+                        Some(bank_name),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            status,
+                            withdraw_id,
+                            out_request_no,
+                            total_amount,
+                            success_amount,
+                            fail_amount,
+                            refund_amount,
+                            create_time,
+                            update_time,
+                            reason,
+                            remark,
+                            bank_memo,
+                            account_type,
+                            account_number,
+                            account_bank,
+                            bank_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 出款账户类型
@@ -15132,6 +16814,7 @@ pub mod withdraw {
             pub struct OutRequestNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutRequestNo<'a> {
                 /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`: `out_request_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_request_no(
                     self,
                     out_request_no: &str,
@@ -15151,6 +16834,7 @@ pub mod withdraw {
                     /// 查询二级商户按日终余额预约提现状态。可查询90日内发起的预约提现单据，发起时间以微信支付预约提现单创建时间为准。
                     ///
                     /// `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -15183,9 +16867,10 @@ pub mod withdraw {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
@@ -15292,26 +16977,69 @@ pub mod withdraw {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            status: o.req("status")?,
-                            withdraw_id: o.req("withdraw_id")?,
-                            out_request_no: o.req("out_request_no")?,
-                            total_amount: o.req("total_amount")?,
-                            success_amount: o.opt("success_amount")?,
-                            fail_amount: o.opt("fail_amount")?,
-                            refund_amount: o.opt("refund_amount")?,
-                            create_time: o.req("create_time")?,
-                            update_time: o.req("update_time")?,
-                            reason: o.opt("reason")?,
-                            remark: o.opt("remark")?,
-                            bank_memo: o.opt("bank_memo")?,
-                            account_type: o.req("account_type")?,
-                            account_number: o.req("account_number")?,
-                            account_bank: o.req("account_bank")?,
-                            bank_name: o.opt("bank_name")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("status"),
+                            o.req("withdraw_id"),
+                            o.req("out_request_no"),
+                            o.req("total_amount"),
+                            o.opt("success_amount"),
+                            o.opt("fail_amount"),
+                            o.opt("refund_amount"),
+                            o.req("create_time"),
+                            o.req("update_time"),
+                            o.opt("reason"),
+                            o.opt("remark"),
+                            o.opt("bank_memo"),
+                            o.req("account_type"),
+                            o.req("account_number"),
+                            o.req("account_bank"),
+                            o.opt("bank_name"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(status),
+                                Some(withdraw_id),
+                                Some(out_request_no),
+                                Some(total_amount),
+                                Some(success_amount),
+                                Some(fail_amount),
+                                Some(refund_amount),
+                                Some(create_time),
+                                Some(update_time),
+                                Some(reason),
+                                Some(remark),
+                                Some(bank_memo),
+                                Some(account_type),
+                                Some(account_number),
+                                Some(account_bank),
+                                Some(bank_name),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    status,
+                                    withdraw_id,
+                                    out_request_no,
+                                    total_amount,
+                                    success_amount,
+                                    fail_amount,
+                                    refund_amount,
+                                    create_time,
+                                    update_time,
+                                    reason,
+                                    remark,
+                                    bank_memo,
+                                    account_type,
+                                    account_number,
+                                    account_bank,
+                                    bank_name,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 出款账户类型

@@ -4,6 +4,7 @@
 pub struct Insurance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Insurance<'a> {
     /// `/v3/platsolution/insurance/mch-transfer`
+    #[inline]
     pub fn mch_transfer(self) -> mch_transfer::MchTransfer<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }
@@ -14,10 +15,12 @@ pub mod mch_transfer {
     pub struct MchTransfer<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> MchTransfer<'a> {
         /// `/v3/platsolution/insurance/mch-transfer/batches`
+        #[inline]
         pub fn batches(self) -> batches::Batches<'a> {
             batches::Batches(self.0.push("batches"))
         }
         /// `/v3/platsolution/insurance/mch-transfer/reservation`
+        #[inline]
         pub fn reservation(self) -> reservation::Reservation<'a> {
             reservation::Reservation(self.0.push("reservation"))
         }
@@ -28,22 +31,27 @@ pub mod mch_transfer {
         pub struct Batches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Batches<'a> {
             /// `/v3/platsolution/insurance/mch-transfer/batches/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id`
+            #[inline]
             pub fn batch_id(self) -> batch_id::BatchId<'a> {
                 batch_id::BatchId(self.0.push("batch-id"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts`
+            #[inline]
             pub fn detail_receipts(self) -> detail_receipts::DetailReceipts<'a> {
                 detail_receipts::DetailReceipts(self.0.push("detail-receipts"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no`
+            #[inline]
             pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
                 out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts`
+            #[inline]
             pub fn summary_receipts(self) -> summary_receipts::SummaryReceipts<'a> {
                 summary_receipts::SummaryReceipts(self.0.push("summary-receipts"))
             }
@@ -58,6 +66,7 @@ pub mod mch_transfer {
                 /// 发起商家转账接口。商户可以通过该接口同时向多个已经确认预约的用户进行转账操作。注意：受理成功将返回批次单号，此时并不代表转账成功，请通过查单接口查询单据的付款状态。接口支持幂等，幂等标识为out_batch_no，幂等有效性为5年。
                 ///
                 /// `POST /v3/platsolution/insurance/mch-transfer/batches/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -139,19 +148,48 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        sp_appid: o.req("sp_appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_batch_no: o.req("out_batch_no")?,
-                        batch_name: o.req("batch_name")?,
-                        batch_remark: o.req("batch_remark")?,
-                        total_amount: o.req("total_amount")?,
-                        total_num: o.req("total_num")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        transfer_detail_list: o.req("transfer_detail_list")?,
-                        notify_url: o.req("notify_url")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("sp_appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_batch_no"),
+                        o.req("batch_name"),
+                        o.req("batch_remark"),
+                        o.req("total_amount"),
+                        o.req("total_num"),
+                        o.req("transfer_scene_id"),
+                        o.req("transfer_detail_list"),
+                        o.req("notify_url"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(sp_appid),
+                            Some(sub_appid),
+                            Some(out_batch_no),
+                            Some(batch_name),
+                            Some(batch_remark),
+                            Some(total_amount),
+                            Some(total_num),
+                            Some(transfer_scene_id),
+                            Some(transfer_detail_list),
+                            Some(notify_url),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                sp_appid,
+                                sub_appid,
+                                out_batch_no,
+                                batch_name,
+                                batch_remark,
+                                total_amount,
+                                total_num,
+                                transfer_scene_id,
+                                transfer_detail_list,
+                                notify_url,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostRequestTransferDetailList
@@ -197,13 +235,30 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_detail_no: o.req("out_detail_no")?,
-                        transfer_amount: o.req("transfer_amount")?,
-                        transfer_remark: o.req("transfer_remark")?,
-                        reservation_id: o.req("reservation_id")?,
-                        openid: o.req("openid")?,
-                    })
+                    match (
+                        o.req("out_detail_no"),
+                        o.req("transfer_amount"),
+                        o.req("transfer_remark"),
+                        o.req("reservation_id"),
+                        o.req("openid"),
+                    ) {
+                        (
+                            Some(out_detail_no),
+                            Some(transfer_amount),
+                            Some(transfer_remark),
+                            Some(reservation_id),
+                            Some(openid),
+                        ) => {
+                            Ok(Self {
+                                out_detail_no,
+                                transfer_amount,
+                                transfer_remark,
+                                reservation_id,
+                                openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
@@ -244,12 +299,27 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        out_batch_no: o.req("out_batch_no")?,
-                        batch_id: o.req("batch_id")?,
-                        create_time: o.req("create_time")?,
-                        batch_state: o.opt("batch_state")?,
-                    })
+                    match (
+                        o.req("out_batch_no"),
+                        o.req("batch_id"),
+                        o.req("create_time"),
+                        o.opt("batch_state"),
+                    ) {
+                        (
+                            Some(out_batch_no),
+                            Some(batch_id),
+                            Some(create_time),
+                            Some(batch_state),
+                        ) => {
+                            Ok(Self {
+                                out_batch_no,
+                                batch_id,
+                                create_time,
+                                batch_state,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 批次状态
@@ -324,6 +394,7 @@ pub mod mch_transfer {
             pub struct BatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> BatchId<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
                     by_batch_id::ByBatchId(self.0.push_param(&batch_id))
                 }
@@ -334,6 +405,7 @@ pub mod mch_transfer {
                 pub struct ByBatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByBatchId<'a> {
                     /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`
+                    #[inline]
                     pub fn details(self) -> details::Details<'a> {
                         details::Details(self.0.push("details"))
                     }
@@ -342,6 +414,7 @@ pub mod mch_transfer {
                     /// 微信商家转账批次单号查单接口。商户可以通过该接口查询转账批次单以及指定状态的转账明细单。返回消息中包含微信批次单号、批次状态、批次类型、转账总金额、转账总笔数、成功金额、失败金额等信息。
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -394,13 +467,30 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            need_query_detail: o.req("need_query_detail")?,
-                            detail_state: o.opt("detail_state")?,
-                            offset: o.opt("offset")?,
-                            limit: o.opt("limit")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("need_query_detail"),
+                            o.opt("detail_state"),
+                            o.opt("offset"),
+                            o.opt("limit"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(need_query_detail),
+                                Some(detail_state),
+                                Some(offset),
+                                Some(limit),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    need_query_detail,
+                                    detail_state,
+                                    offset,
+                                    limit,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 明细状态
@@ -508,12 +598,27 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transfer_batch: o.req("transfer_batch")?,
-                            data: o.opt("data")?,
-                            offset: o.opt("offset")?,
-                            limit: o.opt("limit")?,
-                        })
+                        match (
+                            o.req("transfer_batch"),
+                            o.opt("data"),
+                            o.opt("offset"),
+                            o.opt("limit"),
+                        ) {
+                            (
+                                Some(transfer_batch),
+                                Some(data),
+                                Some(offset),
+                                Some(limit),
+                            ) => {
+                                Ok(Self {
+                                    transfer_batch,
+                                    data,
+                                    offset,
+                                    limit,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseData
@@ -549,11 +654,24 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            detail_id: o.req("detail_id")?,
-                            out_detail_no: o.req("out_detail_no")?,
-                            detail_state: o.req("detail_state")?,
-                        })
+                        match (
+                            o.req("detail_id"),
+                            o.req("out_detail_no"),
+                            o.req("detail_state"),
+                        ) {
+                            (
+                                Some(detail_id),
+                                Some(out_detail_no),
+                                Some(detail_state),
+                            ) => {
+                                Ok(Self {
+                                    detail_id,
+                                    out_detail_no,
+                                    detail_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 明细状态
@@ -734,25 +852,66 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_batch_no: o.req("out_batch_no")?,
-                            batch_id: o.req("batch_id")?,
-                            sp_appid: o.req("sp_appid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            batch_state: o.req("batch_state")?,
-                            batch_name: o.req("batch_name")?,
-                            batch_remark: o.req("batch_remark")?,
-                            close_reason: o.opt("close_reason")?,
-                            total_amount: o.req("total_amount")?,
-                            total_num: o.req("total_num")?,
-                            create_time: o.req("create_time")?,
-                            success_amount: o.req("success_amount")?,
-                            success_num: o.req("success_num")?,
-                            failed_amount: o.req("failed_amount")?,
-                            failed_num: o.req("failed_num")?,
-                            transfer_scene_id: o.req("transfer_scene_id")?,
-                        })
+                        match (
+                            o.req("out_batch_no"),
+                            o.req("batch_id"),
+                            o.req("sp_appid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.req("batch_state"),
+                            o.req("batch_name"),
+                            o.req("batch_remark"),
+                            o.opt("close_reason"),
+                            o.req("total_amount"),
+                            o.req("total_num"),
+                            o.req("create_time"),
+                            o.req("success_amount"),
+                            o.req("success_num"),
+                            o.req("failed_amount"),
+                            o.req("failed_num"),
+                            o.req("transfer_scene_id"),
+                        ) {
+                            (
+                                Some(out_batch_no),
+                                Some(batch_id),
+                                Some(sp_appid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(batch_state),
+                                Some(batch_name),
+                                Some(batch_remark),
+                                Some(close_reason),
+                                Some(total_amount),
+                                Some(total_num),
+                                Some(create_time),
+                                Some(success_amount),
+                                Some(success_num),
+                                Some(failed_amount),
+                                Some(failed_num),
+                                Some(transfer_scene_id),
+                            ) => {
+                                Ok(Self {
+                                    out_batch_no,
+                                    batch_id,
+                                    sp_appid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    batch_state,
+                                    batch_name,
+                                    batch_remark,
+                                    close_reason,
+                                    total_amount,
+                                    total_num,
+                                    create_time,
+                                    success_amount,
+                                    success_num,
+                                    failed_amount,
+                                    failed_num,
+                                    transfer_scene_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 批次状态
@@ -890,6 +1049,7 @@ pub mod mch_transfer {
                     pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                     impl<'a> Details<'a> {
                         /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id`
+                        #[inline]
                         pub fn detail_id(self) -> detail_id::DetailId<'a> {
                             detail_id::DetailId(self.0.push("detail-id"))
                         }
@@ -902,6 +1062,7 @@ pub mod mch_transfer {
                         );
                         impl<'a> DetailId<'a> {
                             /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`: `detail_id` is percent-encoded, never case-converted.
+                            #[inline]
                             pub fn detail_id(
                                 self,
                                 detail_id: &str,
@@ -921,6 +1082,7 @@ pub mod mch_transfer {
                                 /// 微信商家转账明细单号查单接口。商户可以通过该接口查询单笔转账明细单。返回消息中包含微信明细单号、明细状态、转账金额、失败原因、收款用户姓名、收款用户OpenID等信息。
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
+                                #[inline]
                                 pub fn get(
                                     self,
                                     request: &GetRequest,
@@ -955,9 +1117,10 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        sub_mchid: o.req("sub_mchid")?,
-                                    })
+                                    match o.req("sub_mchid") {
+                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                        None => Err(o.error()),
+                                    }
                                 }
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
@@ -1065,25 +1228,66 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        out_batch_no: o.req("out_batch_no")?,
-                                        batch_id: o.req("batch_id")?,
-                                        out_detail_no: o.req("out_detail_no")?,
-                                        detail_id: o.req("detail_id")?,
-                                        sp_appid: o.req("sp_appid")?,
-                                        sub_mchid: o.req("sub_mchid")?,
-                                        sub_appid: o.opt("sub_appid")?,
-                                        create_time: o.req("create_time")?,
-                                        detail_state: o.req("detail_state")?,
-                                        transfer_amount: o.req("transfer_amount")?,
-                                        transfer_remark: o.req("transfer_remark")?,
-                                        fail_reason: o.opt("fail_reason")?,
-                                        openid: o.opt("openid")?,
-                                        bank_type: o.opt("bank_type")?,
-                                        user_name: o.opt("user_name")?,
-                                        transfer_finish_time: o.opt("transfer_finish_time")?,
-                                        bank_refund_time: o.opt("bank_refund_time")?,
-                                    })
+                                    match (
+                                        o.req("out_batch_no"),
+                                        o.req("batch_id"),
+                                        o.req("out_detail_no"),
+                                        o.req("detail_id"),
+                                        o.req("sp_appid"),
+                                        o.req("sub_mchid"),
+                                        o.opt("sub_appid"),
+                                        o.req("create_time"),
+                                        o.req("detail_state"),
+                                        o.req("transfer_amount"),
+                                        o.req("transfer_remark"),
+                                        o.opt("fail_reason"),
+                                        o.opt("openid"),
+                                        o.opt("bank_type"),
+                                        o.opt("user_name"),
+                                        o.opt("transfer_finish_time"),
+                                        o.opt("bank_refund_time"),
+                                    ) {
+                                        (
+                                            Some(out_batch_no),
+                                            Some(batch_id),
+                                            Some(out_detail_no),
+                                            Some(detail_id),
+                                            Some(sp_appid),
+                                            Some(sub_mchid),
+                                            Some(sub_appid),
+                                            Some(create_time),
+                                            Some(detail_state),
+                                            Some(transfer_amount),
+                                            Some(transfer_remark),
+                                            Some(fail_reason),
+                                            Some(openid),
+                                            Some(bank_type),
+                                            Some(user_name),
+                                            Some(transfer_finish_time),
+                                            Some(bank_refund_time),
+                                        ) => {
+                                            Ok(Self {
+                                                out_batch_no,
+                                                batch_id,
+                                                out_detail_no,
+                                                detail_id,
+                                                sp_appid,
+                                                sub_mchid,
+                                                sub_appid,
+                                                create_time,
+                                                detail_state,
+                                                transfer_amount,
+                                                transfer_remark,
+                                                fail_reason,
+                                                openid,
+                                                bank_type,
+                                                user_name,
+                                                transfer_finish_time,
+                                                bank_refund_time,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 明细状态
@@ -1469,6 +1673,7 @@ pub mod mch_transfer {
             pub struct DetailReceipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> DetailReceipts<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no`
+                #[inline]
                 pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
                     out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
                 }
@@ -1479,6 +1684,7 @@ pub mod mch_transfer {
                 pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> OutBatchNo<'a> {
                     /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_batch_no(
                         self,
                         out_batch_no: &str,
@@ -1494,6 +1700,7 @@ pub mod mch_transfer {
                     );
                     impl<'a> ByOutBatchNo<'a> {
                         /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no`
+                        #[inline]
                         pub fn out_detail_no(self) -> out_detail_no::OutDetailNo<'a> {
                             out_detail_no::OutDetailNo(self.0.push("out-detail-no"))
                         }
@@ -1506,6 +1713,7 @@ pub mod mch_transfer {
                         );
                         impl<'a> OutDetailNo<'a> {
                             /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                            #[inline]
                             pub fn out_detail_no(
                                 self,
                                 out_detail_no: &str,
@@ -1523,6 +1731,7 @@ pub mod mch_transfer {
                             );
                             impl<'a> ByOutDetailNo<'a> {
                                 /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
+                                #[inline]
                                 pub fn apply(self) -> apply::Apply<'a> {
                                     apply::Apply(self.0.push("apply"))
                                 }
@@ -1531,6 +1740,7 @@ pub mod mch_transfer {
                                 /// 查询商家转账明细电子回单接口，商户通过该接口可以查询商家转账明细电子回单受理进度信息，当电子回单文件生成结束后，将返回电子回单文件的hash值、电子回单文件的下载地址等。前置条件：只支持查询最近2年内的转账明细单
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`
+                                #[inline]
                                 pub fn get(
                                     self,
                                     request: &GetRequest,
@@ -1565,9 +1775,10 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        sub_mchid: o.req("sub_mchid")?,
-                                    })
+                                    match o.req("sub_mchid") {
+                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                        None => Err(o.error()),
+                                    }
                                 }
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
@@ -1635,17 +1846,42 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        batch_id: o.req("batch_id")?,
-                                        out_batch_no: o.req("out_batch_no")?,
-                                        detail_id: o.req("detail_id")?,
-                                        out_detail_no: o.req("out_detail_no")?,
-                                        sub_mchid: o.req("sub_mchid")?,
-                                        receipt_state: o.req("receipt_state")?,
-                                        hash_type: o.opt("hash_type")?,
-                                        hash_value: o.opt("hash_value")?,
-                                        download_url: o.opt("download_url")?,
-                                    })
+                                    match (
+                                        o.req("batch_id"),
+                                        o.req("out_batch_no"),
+                                        o.req("detail_id"),
+                                        o.req("out_detail_no"),
+                                        o.req("sub_mchid"),
+                                        o.req("receipt_state"),
+                                        o.opt("hash_type"),
+                                        o.opt("hash_value"),
+                                        o.opt("download_url"),
+                                    ) {
+                                        (
+                                            Some(batch_id),
+                                            Some(out_batch_no),
+                                            Some(detail_id),
+                                            Some(out_detail_no),
+                                            Some(sub_mchid),
+                                            Some(receipt_state),
+                                            Some(hash_type),
+                                            Some(hash_value),
+                                            Some(download_url),
+                                        ) => {
+                                            Ok(Self {
+                                                batch_id,
+                                                out_batch_no,
+                                                detail_id,
+                                                out_detail_no,
+                                                sub_mchid,
+                                                receipt_state,
+                                                hash_type,
+                                                hash_value,
+                                                download_url,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 电子回单状态
@@ -1721,6 +1957,7 @@ pub mod mch_transfer {
                                     /// 商家转账明细电子回单申请受理接口，商户通过该接口可以申请受理商家转账明细电子回单。前置条件：1、发起转账时传入了收款用户姓名，支持申请电子回单；2、支持受理最近2年内的转账明细单；
                                     ///
                                     /// `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
+                                    #[inline]
                                     pub fn post(
                                         self,
                                         request: &PostRequest,
@@ -1756,9 +1993,10 @@ pub mod mch_transfer {
                                         let mut o = ::wechatpay::runtime::Object::new(
                                             deserializer,
                                         )?;
-                                        ::core::result::Result::Ok(Self {
-                                            sub_mchid: o.req("sub_mchid")?,
-                                        })
+                                        match o.req("sub_mchid") {
+                                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                            None => Err(o.error()),
+                                        }
                                     }
                                 }
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
@@ -1801,12 +2039,27 @@ pub mod mch_transfer {
                                         let mut o = ::wechatpay::runtime::Object::new(
                                             deserializer,
                                         )?;
-                                        ::core::result::Result::Ok(Self {
-                                            sub_mchid: o.req("sub_mchid")?,
-                                            out_batch_no: o.req("out_batch_no")?,
-                                            out_detail_no: o.req("out_detail_no")?,
-                                            receipt_state: o.req("receipt_state")?,
-                                        })
+                                        match (
+                                            o.req("sub_mchid"),
+                                            o.req("out_batch_no"),
+                                            o.req("out_detail_no"),
+                                            o.req("receipt_state"),
+                                        ) {
+                                            (
+                                                Some(sub_mchid),
+                                                Some(out_batch_no),
+                                                Some(out_detail_no),
+                                                Some(receipt_state),
+                                            ) => {
+                                                Ok(Self {
+                                                    sub_mchid,
+                                                    out_batch_no,
+                                                    out_detail_no,
+                                                    receipt_state,
+                                                })
+                                            }
+                                            _ => Err(o.error()),
+                                        }
                                     }
                                 }
                                 /// 电子回单状态
@@ -1882,6 +2135,7 @@ pub mod mch_transfer {
             pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutBatchNo<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_batch_no(
                     self,
                     out_batch_no: &str,
@@ -1895,6 +2149,7 @@ pub mod mch_transfer {
                 pub struct ByOutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> ByOutBatchNo<'a> {
                     /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
+                    #[inline]
                     pub fn details(self) -> details::Details<'a> {
                         details::Details(self.0.push("details"))
                     }
@@ -1903,6 +2158,7 @@ pub mod mch_transfer {
                     /// 商家批次单号查单接口。商户可以通过该接口查询转账批次单以及指定状态的转账明细单。返回消息中包含微信批次单号、批次状态、批次类型、转账总金额、转账总笔数、成功金额、失败金额等信息。
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -1955,13 +2211,30 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                            need_query_detail: o.req("need_query_detail")?,
-                            offset: o.opt("offset")?,
-                            limit: o.opt("limit")?,
-                            detail_state: o.opt("detail_state")?,
-                        })
+                        match (
+                            o.req("sub_mchid"),
+                            o.req("need_query_detail"),
+                            o.opt("offset"),
+                            o.opt("limit"),
+                            o.opt("detail_state"),
+                        ) {
+                            (
+                                Some(sub_mchid),
+                                Some(need_query_detail),
+                                Some(offset),
+                                Some(limit),
+                                Some(detail_state),
+                            ) => {
+                                Ok(Self {
+                                    sub_mchid,
+                                    need_query_detail,
+                                    offset,
+                                    limit,
+                                    detail_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 明细状态
@@ -2069,12 +2342,27 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            transfer_batch: o.req("transfer_batch")?,
-                            data: o.opt("data")?,
-                            offset: o.opt("offset")?,
-                            limit: o.opt("limit")?,
-                        })
+                        match (
+                            o.req("transfer_batch"),
+                            o.opt("data"),
+                            o.opt("offset"),
+                            o.opt("limit"),
+                        ) {
+                            (
+                                Some(transfer_batch),
+                                Some(data),
+                                Some(offset),
+                                Some(limit),
+                            ) => {
+                                Ok(Self {
+                                    transfer_batch,
+                                    data,
+                                    offset,
+                                    limit,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// GetResponseData
@@ -2110,11 +2398,24 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            detail_id: o.req("detail_id")?,
-                            out_detail_no: o.req("out_detail_no")?,
-                            detail_state: o.req("detail_state")?,
-                        })
+                        match (
+                            o.req("detail_id"),
+                            o.req("out_detail_no"),
+                            o.req("detail_state"),
+                        ) {
+                            (
+                                Some(detail_id),
+                                Some(out_detail_no),
+                                Some(detail_state),
+                            ) => {
+                                Ok(Self {
+                                    detail_id,
+                                    out_detail_no,
+                                    detail_state,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 明细状态
@@ -2295,25 +2596,66 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            out_batch_no: o.req("out_batch_no")?,
-                            batch_id: o.req("batch_id")?,
-                            sp_appid: o.req("sp_appid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            batch_state: o.req("batch_state")?,
-                            batch_name: o.req("batch_name")?,
-                            batch_remark: o.req("batch_remark")?,
-                            close_reason: o.opt("close_reason")?,
-                            total_amount: o.req("total_amount")?,
-                            total_num: o.req("total_num")?,
-                            create_time: o.req("create_time")?,
-                            success_amount: o.req("success_amount")?,
-                            success_num: o.req("success_num")?,
-                            failed_amount: o.req("failed_amount")?,
-                            failed_num: o.req("failed_num")?,
-                            transfer_scene_id: o.req("transfer_scene_id")?,
-                        })
+                        match (
+                            o.req("out_batch_no"),
+                            o.req("batch_id"),
+                            o.req("sp_appid"),
+                            o.req("sub_mchid"),
+                            o.opt("sub_appid"),
+                            o.req("batch_state"),
+                            o.req("batch_name"),
+                            o.req("batch_remark"),
+                            o.opt("close_reason"),
+                            o.req("total_amount"),
+                            o.req("total_num"),
+                            o.req("create_time"),
+                            o.req("success_amount"),
+                            o.req("success_num"),
+                            o.req("failed_amount"),
+                            o.req("failed_num"),
+                            o.req("transfer_scene_id"),
+                        ) {
+                            (
+                                Some(out_batch_no),
+                                Some(batch_id),
+                                Some(sp_appid),
+                                Some(sub_mchid),
+                                Some(sub_appid),
+                                Some(batch_state),
+                                Some(batch_name),
+                                Some(batch_remark),
+                                Some(close_reason),
+                                Some(total_amount),
+                                Some(total_num),
+                                Some(create_time),
+                                Some(success_amount),
+                                Some(success_num),
+                                Some(failed_amount),
+                                Some(failed_num),
+                                Some(transfer_scene_id),
+                            ) => {
+                                Ok(Self {
+                                    out_batch_no,
+                                    batch_id,
+                                    sp_appid,
+                                    sub_mchid,
+                                    sub_appid,
+                                    batch_state,
+                                    batch_name,
+                                    batch_remark,
+                                    close_reason,
+                                    total_amount,
+                                    total_num,
+                                    create_time,
+                                    success_amount,
+                                    success_num,
+                                    failed_amount,
+                                    failed_num,
+                                    transfer_scene_id,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 批次状态
@@ -2451,6 +2793,7 @@ pub mod mch_transfer {
                     pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                     impl<'a> Details<'a> {
                         /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no`
+                        #[inline]
                         pub fn out_detail_no(self) -> out_detail_no::OutDetailNo<'a> {
                             out_detail_no::OutDetailNo(self.0.push("out-detail-no"))
                         }
@@ -2463,6 +2806,7 @@ pub mod mch_transfer {
                         );
                         impl<'a> OutDetailNo<'a> {
                             /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                            #[inline]
                             pub fn out_detail_no(
                                 self,
                                 out_detail_no: &str,
@@ -2484,6 +2828,7 @@ pub mod mch_transfer {
                                 /// 商户明细单号查单接口。商户可以通过该接口查询单笔转账明细单。返回消息中包含微信明细单号、明细状态、转账金额、失败原因、收款用户姓名、收款用户OpenID等信息。
                                 ///
                                 /// `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
+                                #[inline]
                                 pub fn get(
                                     self,
                                     request: &GetRequest,
@@ -2518,9 +2863,10 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        sub_mchid: o.req("sub_mchid")?,
-                                    })
+                                    match o.req("sub_mchid") {
+                                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                        None => Err(o.error()),
+                                    }
                                 }
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
@@ -2628,25 +2974,66 @@ pub mod mch_transfer {
                                     let mut o = ::wechatpay::runtime::Object::new(
                                         deserializer,
                                     )?;
-                                    ::core::result::Result::Ok(Self {
-                                        out_batch_no: o.req("out_batch_no")?,
-                                        batch_id: o.req("batch_id")?,
-                                        out_detail_no: o.req("out_detail_no")?,
-                                        detail_id: o.req("detail_id")?,
-                                        sp_appid: o.req("sp_appid")?,
-                                        sub_mchid: o.req("sub_mchid")?,
-                                        sub_appid: o.opt("sub_appid")?,
-                                        create_time: o.req("create_time")?,
-                                        detail_state: o.req("detail_state")?,
-                                        transfer_amount: o.req("transfer_amount")?,
-                                        transfer_remark: o.req("transfer_remark")?,
-                                        fail_reason: o.opt("fail_reason")?,
-                                        openid: o.opt("openid")?,
-                                        bank_type: o.opt("bank_type")?,
-                                        user_name: o.opt("user_name")?,
-                                        transfer_finish_time: o.opt("transfer_finish_time")?,
-                                        bank_refund_time: o.opt("bank_refund_time")?,
-                                    })
+                                    match (
+                                        o.req("out_batch_no"),
+                                        o.req("batch_id"),
+                                        o.req("out_detail_no"),
+                                        o.req("detail_id"),
+                                        o.req("sp_appid"),
+                                        o.req("sub_mchid"),
+                                        o.opt("sub_appid"),
+                                        o.req("create_time"),
+                                        o.req("detail_state"),
+                                        o.req("transfer_amount"),
+                                        o.req("transfer_remark"),
+                                        o.opt("fail_reason"),
+                                        o.opt("openid"),
+                                        o.opt("bank_type"),
+                                        o.opt("user_name"),
+                                        o.opt("transfer_finish_time"),
+                                        o.opt("bank_refund_time"),
+                                    ) {
+                                        (
+                                            Some(out_batch_no),
+                                            Some(batch_id),
+                                            Some(out_detail_no),
+                                            Some(detail_id),
+                                            Some(sp_appid),
+                                            Some(sub_mchid),
+                                            Some(sub_appid),
+                                            Some(create_time),
+                                            Some(detail_state),
+                                            Some(transfer_amount),
+                                            Some(transfer_remark),
+                                            Some(fail_reason),
+                                            Some(openid),
+                                            Some(bank_type),
+                                            Some(user_name),
+                                            Some(transfer_finish_time),
+                                            Some(bank_refund_time),
+                                        ) => {
+                                            Ok(Self {
+                                                out_batch_no,
+                                                batch_id,
+                                                out_detail_no,
+                                                detail_id,
+                                                sp_appid,
+                                                sub_mchid,
+                                                sub_appid,
+                                                create_time,
+                                                detail_state,
+                                                transfer_amount,
+                                                transfer_remark,
+                                                fail_reason,
+                                                openid,
+                                                bank_type,
+                                                user_name,
+                                                transfer_finish_time,
+                                                bank_refund_time,
+                                            })
+                                        }
+                                        _ => Err(o.error()),
+                                    }
                                 }
                             }
                             /// 明细状态
@@ -3032,6 +3419,7 @@ pub mod mch_transfer {
             pub struct SummaryReceipts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> SummaryReceipts<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no`
+                #[inline]
                 pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
                     out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
                 }
@@ -3042,6 +3430,7 @@ pub mod mch_transfer {
                 pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> OutBatchNo<'a> {
                     /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_batch_no(
                         self,
                         out_batch_no: &str,
@@ -3057,6 +3446,7 @@ pub mod mch_transfer {
                     );
                     impl<'a> ByOutBatchNo<'a> {
                         /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
+                        #[inline]
                         pub fn apply(self) -> apply::Apply<'a> {
                             apply::Apply(self.0.push("apply"))
                         }
@@ -3065,6 +3455,7 @@ pub mod mch_transfer {
                         /// 查询商家转账批次汇总电子回单接口，商户通过该接口可以查询商家转账批次汇总电子回单受理进度信息，当电子回单文件生成结束后，将返回电子回单文件的hash值、电子回单文件的下载地址等。前置条件：只支持查询最近2年内的转账批次单
                         ///
                         /// `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
+                        #[inline]
                         pub fn get(
                             self,
                             request: &GetRequest,
@@ -3097,9 +3488,10 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                            })
+                            match o.req("sub_mchid") {
+                                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
@@ -3155,15 +3547,36 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                batch_id: o.req("batch_id")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                sub_mchid: o.req("sub_mchid")?,
-                                receipt_state: o.req("receipt_state")?,
-                                hash_type: o.opt("hash_type")?,
-                                hash_value: o.opt("hash_value")?,
-                                download_url: o.opt("download_url")?,
-                            })
+                            match (
+                                o.req("batch_id"),
+                                o.req("out_batch_no"),
+                                o.req("sub_mchid"),
+                                o.req("receipt_state"),
+                                o.opt("hash_type"),
+                                o.opt("hash_value"),
+                                o.opt("download_url"),
+                            ) {
+                                (
+                                    Some(batch_id),
+                                    Some(out_batch_no),
+                                    Some(sub_mchid),
+                                    Some(receipt_state),
+                                    Some(hash_type),
+                                    Some(hash_value),
+                                    Some(download_url),
+                                ) => {
+                                    Ok(Self {
+                                        batch_id,
+                                        out_batch_no,
+                                        sub_mchid,
+                                        receipt_state,
+                                        hash_type,
+                                        hash_value,
+                                        download_url,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 电子回单状态
@@ -3235,6 +3648,7 @@ pub mod mch_transfer {
                             /// 商家转账批次汇总电子回单申请受理接口，商户通过该接口可以申请受理商家转账批次汇总电子回单。
                             ///
                             /// `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
+                            #[inline]
                             pub fn post(
                                 self,
                                 request: &PostRequest,
@@ -3270,9 +3684,10 @@ pub mod mch_transfer {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    sub_mchid: o.req("sub_mchid")?,
-                                })
+                                match o.req("sub_mchid") {
+                                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                    None => Err(o.error()),
+                                }
                             }
                         }
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
@@ -3310,11 +3725,24 @@ pub mod mch_transfer {
                                 let mut o = ::wechatpay::runtime::Object::new(
                                     deserializer,
                                 )?;
-                                ::core::result::Result::Ok(Self {
-                                    sub_mchid: o.req("sub_mchid")?,
-                                    out_batch_no: o.req("out_batch_no")?,
-                                    receipt_state: o.req("receipt_state")?,
-                                })
+                                match (
+                                    o.req("sub_mchid"),
+                                    o.req("out_batch_no"),
+                                    o.req("receipt_state"),
+                                ) {
+                                    (
+                                        Some(sub_mchid),
+                                        Some(out_batch_no),
+                                        Some(receipt_state),
+                                    ) => {
+                                        Ok(Self {
+                                            sub_mchid,
+                                            out_batch_no,
+                                            receipt_state,
+                                        })
+                                    }
+                                    _ => Err(o.error()),
+                                }
                             }
                         }
                         /// 电子回单状态
@@ -3388,14 +3816,17 @@ pub mod mch_transfer {
         pub struct Reservation<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Reservation<'a> {
             /// `/v3/platsolution/insurance/mch-transfer/reservation/apply`
+            #[inline]
             pub fn apply(self) -> apply::Apply<'a> {
                 apply::Apply(self.0.push("apply"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
+            #[inline]
             pub fn out_reservation_no(self) -> out_reservation_no::OutReservationNo<'a> {
                 out_reservation_no::OutReservationNo(self.0.push("out-reservation-no"))
             }
             /// `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id`
+            #[inline]
             pub fn reservation_id(self) -> reservation_id::ReservationId<'a> {
                 reservation_id::ReservationId(self.0.push("reservation-id"))
             }
@@ -3410,6 +3841,7 @@ pub mod mch_transfer {
                 /// 商户可调用接口预先指定转账的单次计划，预创建预约记录并获取微信预约记录单号和跳转信息（package_info），再携带该（package_info）参数，通过微信SDK拉起微信支付客户端的用户确认页面。注意：预创建的预约记录在24小时内有效，如用户没有及时确认，微信支付系统将自动关闭该预约记录。接口支持幂等，幂等标识为out_reservation_no，幂等有效性为5年。
                 ///
                 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/apply`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -3506,22 +3938,57 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        sp_appid: o.req("sp_appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_reservation_no: o.req("out_reservation_no")?,
-                        transfer_scene_id: o.req("transfer_scene_id")?,
-                        estimated_date: o.req("estimated_date")?,
-                        estimated_max_amount: o.opt("estimated_max_amount")?,
-                        exact_amount: o.opt("exact_amount")?,
-                        openid: o.opt("openid")?,
-                        user_real_name: o.opt("user_real_name")?,
-                        reserve_remark: o.req("reserve_remark")?,
-                        notify_url: o.req("notify_url")?,
-                        scene_report_data: o.opt("scene_report_data")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.req("sub_mchid"),
+                        o.req("sp_appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_reservation_no"),
+                        o.req("transfer_scene_id"),
+                        o.req("estimated_date"),
+                        o.opt("estimated_max_amount"),
+                        o.opt("exact_amount"),
+                        o.opt("openid"),
+                        o.opt("user_real_name"),
+                        o.req("reserve_remark"),
+                        o.req("notify_url"),
+                        o.opt("scene_report_data"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(sub_mchid),
+                            Some(sp_appid),
+                            Some(sub_appid),
+                            Some(out_reservation_no),
+                            Some(transfer_scene_id),
+                            Some(estimated_date),
+                            Some(estimated_max_amount),
+                            Some(exact_amount),
+                            Some(openid),
+                            Some(user_real_name),
+                            Some(reserve_remark),
+                            Some(notify_url),
+                            Some(scene_report_data),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                sub_mchid,
+                                sp_appid,
+                                sub_appid,
+                                out_reservation_no,
+                                transfer_scene_id,
+                                estimated_date,
+                                estimated_max_amount,
+                                exact_amount,
+                                openid,
+                                user_real_name,
+                                reserve_remark,
+                                notify_url,
+                                scene_report_data,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 场景报备信息
@@ -3545,9 +4012,10 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        insurance_policy: o.opt("insurance_policy")?,
-                    })
+                    match o.opt("insurance_policy") {
+                        Some(insurance_policy) => Ok(Self { insurance_policy }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// 保险保单报备信息
@@ -3594,13 +4062,30 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        product_registration_no: o.req("product_registration_no")?,
-                        policy_no: o.req("policy_no")?,
-                        name: o.req("name")?,
-                        withdrawal_no: o.opt("withdrawal_no")?,
-                        claim_no: o.opt("claim_no")?,
-                    })
+                    match (
+                        o.req("product_registration_no"),
+                        o.req("policy_no"),
+                        o.req("name"),
+                        o.opt("withdrawal_no"),
+                        o.opt("claim_no"),
+                    ) {
+                        (
+                            Some(product_registration_no),
+                            Some(policy_no),
+                            Some(name),
+                            Some(withdrawal_no),
+                            Some(claim_no),
+                        ) => {
+                            Ok(Self {
+                                product_registration_no,
+                                policy_no,
+                                name,
+                                withdrawal_no,
+                                claim_no,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
@@ -3651,14 +4136,33 @@ pub mod mch_transfer {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.req("sub_mchid")?,
-                        out_reservation_no: o.req("out_reservation_no")?,
-                        reservation_id: o.req("reservation_id")?,
-                        accept_time: o.req("accept_time")?,
-                        state: o.req("state")?,
-                        package_info: o.req("package_info")?,
-                    })
+                    match (
+                        o.req("sub_mchid"),
+                        o.req("out_reservation_no"),
+                        o.req("reservation_id"),
+                        o.req("accept_time"),
+                        o.req("state"),
+                        o.req("package_info"),
+                    ) {
+                        (
+                            Some(sub_mchid),
+                            Some(out_reservation_no),
+                            Some(reservation_id),
+                            Some(accept_time),
+                            Some(state),
+                            Some(package_info),
+                        ) => {
+                            Ok(Self {
+                                sub_mchid,
+                                out_reservation_no,
+                                reservation_id,
+                                accept_time,
+                                state,
+                                package_info,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 预约记录状态
@@ -3729,6 +4233,7 @@ pub mod mch_transfer {
             pub struct OutReservationNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> OutReservationNo<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`: `out_reservation_no` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn out_reservation_no(
                     self,
                     out_reservation_no: &str,
@@ -3746,6 +4251,7 @@ pub mod mch_transfer {
                 );
                 impl<'a> ByOutReservationNo<'a> {
                     /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
+                    #[inline]
                     pub fn close(self) -> close::Close<'a> {
                         close::Close(self.0.push("close"))
                     }
@@ -3754,6 +4260,7 @@ pub mod mch_transfer {
                     /// 商户可通过接口查询预约商家转账记录详情。预计最晚转账日期、预计最大转账金额等预约相关信息，仅在预约记录状态为已预约或已关闭且关闭原因不为用户超时未确认、商户通过API主动关闭已受理的记录、预约失败后关闭时返回。API提供的查询时限为3个月，创建时间超过3个月的预约记录不支持查询。前置条件：通过申请预约商家转账接口成功创建预约商家转账记录
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -3786,9 +4293,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
@@ -3887,24 +4395,63 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sp_appid: o.req("sp_appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            reservation_id: o.req("reservation_id")?,
-                            out_reservation_no: o.req("out_reservation_no")?,
-                            transfer_scene_id: o.req("transfer_scene_id")?,
-                            estimated_date: o.opt("estimated_date")?,
-                            estimated_max_amount: o.opt("estimated_max_amount")?,
-                            exact_amount: o.opt("exact_amount")?,
-                            openid: o.req("openid")?,
-                            bank_type: o.opt("bank_type")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            reserve_time: o.opt("reserve_time")?,
-                            close_info: o.opt("close_info")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("sp_appid"),
+                            o.opt("sub_appid"),
+                            o.req("reservation_id"),
+                            o.req("out_reservation_no"),
+                            o.req("transfer_scene_id"),
+                            o.opt("estimated_date"),
+                            o.opt("estimated_max_amount"),
+                            o.opt("exact_amount"),
+                            o.req("openid"),
+                            o.opt("bank_type"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("reserve_time"),
+                            o.opt("close_info"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(sp_appid),
+                                Some(sub_appid),
+                                Some(reservation_id),
+                                Some(out_reservation_no),
+                                Some(transfer_scene_id),
+                                Some(estimated_date),
+                                Some(estimated_max_amount),
+                                Some(exact_amount),
+                                Some(openid),
+                                Some(bank_type),
+                                Some(state),
+                                Some(accept_time),
+                                Some(reserve_time),
+                                Some(close_info),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    sp_appid,
+                                    sub_appid,
+                                    reservation_id,
+                                    out_reservation_no,
+                                    transfer_scene_id,
+                                    estimated_date,
+                                    estimated_max_amount,
+                                    exact_amount,
+                                    openid,
+                                    bank_type,
+                                    state,
+                                    accept_time,
+                                    reserve_time,
+                                    close_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预约记录的关闭信息
@@ -3935,10 +4482,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.req("close_time")?,
-                            close_reason: o.req("close_reason")?,
-                        })
+                        match (o.req("close_time"), o.req("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预约记录关闭的原因
@@ -4097,6 +4646,7 @@ pub mod mch_transfer {
                         /// 商户可通过接口关闭已经受理或者已经确认的预约商家转账记录。前置条件：通过申请预约商家转账接口成功创建预约商家转账记录
                         ///
                         /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
+                        #[inline]
                         pub fn post(
                             self,
                             request: &PostRequest,
@@ -4129,9 +4679,10 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sub_mchid: o.req("sub_mchid")?,
-                            })
+                            match o.req("sub_mchid") {
+                                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                                None => Err(o.error()),
+                            }
                         }
                     }
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
@@ -4230,24 +4781,63 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                sp_mchid: o.req("sp_mchid")?,
-                                sub_mchid: o.req("sub_mchid")?,
-                                sp_appid: o.req("sp_appid")?,
-                                sub_appid: o.opt("sub_appid")?,
-                                reservation_id: o.req("reservation_id")?,
-                                out_reservation_no: o.req("out_reservation_no")?,
-                                transfer_scene_id: o.req("transfer_scene_id")?,
-                                estimated_date: o.opt("estimated_date")?,
-                                estimated_max_amount: o.opt("estimated_max_amount")?,
-                                exact_amount: o.opt("exact_amount")?,
-                                openid: o.req("openid")?,
-                                bank_type: o.opt("bank_type")?,
-                                state: o.req("state")?,
-                                accept_time: o.req("accept_time")?,
-                                reserve_time: o.opt("reserve_time")?,
-                                close_info: o.opt("close_info")?,
-                            })
+                            match (
+                                o.req("sp_mchid"),
+                                o.req("sub_mchid"),
+                                o.req("sp_appid"),
+                                o.opt("sub_appid"),
+                                o.req("reservation_id"),
+                                o.req("out_reservation_no"),
+                                o.req("transfer_scene_id"),
+                                o.opt("estimated_date"),
+                                o.opt("estimated_max_amount"),
+                                o.opt("exact_amount"),
+                                o.req("openid"),
+                                o.opt("bank_type"),
+                                o.req("state"),
+                                o.req("accept_time"),
+                                o.opt("reserve_time"),
+                                o.opt("close_info"),
+                            ) {
+                                (
+                                    Some(sp_mchid),
+                                    Some(sub_mchid),
+                                    Some(sp_appid),
+                                    Some(sub_appid),
+                                    Some(reservation_id),
+                                    Some(out_reservation_no),
+                                    Some(transfer_scene_id),
+                                    Some(estimated_date),
+                                    Some(estimated_max_amount),
+                                    Some(exact_amount),
+                                    Some(openid),
+                                    Some(bank_type),
+                                    Some(state),
+                                    Some(accept_time),
+                                    Some(reserve_time),
+                                    Some(close_info),
+                                ) => {
+                                    Ok(Self {
+                                        sp_mchid,
+                                        sub_mchid,
+                                        sp_appid,
+                                        sub_appid,
+                                        reservation_id,
+                                        out_reservation_no,
+                                        transfer_scene_id,
+                                        estimated_date,
+                                        estimated_max_amount,
+                                        exact_amount,
+                                        openid,
+                                        bank_type,
+                                        state,
+                                        accept_time,
+                                        reserve_time,
+                                        close_info,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 预约记录的关闭信息
@@ -4278,10 +4868,12 @@ pub mod mch_transfer {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                close_time: o.req("close_time")?,
-                                close_reason: o.req("close_reason")?,
-                            })
+                            match (o.req("close_time"), o.req("close_reason")) {
+                                (Some(close_time), Some(close_reason)) => {
+                                    Ok(Self { close_time, close_reason })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                     /// 预约记录关闭的原因
@@ -4441,6 +5033,7 @@ pub mod mch_transfer {
             pub struct ReservationId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ReservationId<'a> {
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`: `reservation_id` is percent-encoded, never case-converted.
+                #[inline]
                 pub fn reservation_id(
                     self,
                     reservation_id: &str,
@@ -4462,6 +5055,7 @@ pub mod mch_transfer {
                     /// 商户可通过接口查询预约商家转账记录详情。预计最晚转账日期、预计最大转账金额等预约相关信息，仅在预约记录状态为已预约或已关闭且关闭原因不为用户超时未确认、商户通过API主动关闭已受理的记录、预约失败后关闭时返回。API提供的查询时限为3个月，创建时间超过3个月的预约记录不支持查询。前置条件：通过申请预约商家转账接口成功创建预约商家转账记录
                     ///
                     /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -4494,9 +5088,10 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_mchid: o.req("sub_mchid")?,
-                        })
+                        match o.req("sub_mchid") {
+                            Some(sub_mchid) => Ok(Self { sub_mchid }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
@@ -4595,24 +5190,63 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            sp_appid: o.req("sp_appid")?,
-                            sub_appid: o.opt("sub_appid")?,
-                            reservation_id: o.req("reservation_id")?,
-                            out_reservation_no: o.req("out_reservation_no")?,
-                            transfer_scene_id: o.req("transfer_scene_id")?,
-                            estimated_date: o.opt("estimated_date")?,
-                            estimated_max_amount: o.opt("estimated_max_amount")?,
-                            exact_amount: o.opt("exact_amount")?,
-                            openid: o.req("openid")?,
-                            bank_type: o.opt("bank_type")?,
-                            state: o.req("state")?,
-                            accept_time: o.req("accept_time")?,
-                            reserve_time: o.opt("reserve_time")?,
-                            close_info: o.opt("close_info")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("sp_appid"),
+                            o.opt("sub_appid"),
+                            o.req("reservation_id"),
+                            o.req("out_reservation_no"),
+                            o.req("transfer_scene_id"),
+                            o.opt("estimated_date"),
+                            o.opt("estimated_max_amount"),
+                            o.opt("exact_amount"),
+                            o.req("openid"),
+                            o.opt("bank_type"),
+                            o.req("state"),
+                            o.req("accept_time"),
+                            o.opt("reserve_time"),
+                            o.opt("close_info"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(sp_appid),
+                                Some(sub_appid),
+                                Some(reservation_id),
+                                Some(out_reservation_no),
+                                Some(transfer_scene_id),
+                                Some(estimated_date),
+                                Some(estimated_max_amount),
+                                Some(exact_amount),
+                                Some(openid),
+                                Some(bank_type),
+                                Some(state),
+                                Some(accept_time),
+                                Some(reserve_time),
+                                Some(close_info),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    sp_appid,
+                                    sub_appid,
+                                    reservation_id,
+                                    out_reservation_no,
+                                    transfer_scene_id,
+                                    estimated_date,
+                                    estimated_max_amount,
+                                    exact_amount,
+                                    openid,
+                                    bank_type,
+                                    state,
+                                    accept_time,
+                                    reserve_time,
+                                    close_info,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预约记录的关闭信息
@@ -4643,10 +5277,12 @@ pub mod mch_transfer {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            close_time: o.req("close_time")?,
-                            close_reason: o.req("close_reason")?,
-                        })
+                        match (o.req("close_time"), o.req("close_reason")) {
+                            (Some(close_time), Some(close_reason)) => {
+                                Ok(Self { close_time, close_reason })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 预约记录关闭的原因

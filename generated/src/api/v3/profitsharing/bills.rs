@@ -8,6 +8,7 @@ impl<'a> Bills<'a> {
     /// 微信支付按天提供分账账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含分账相关的金额、时间等信息，供商户核对到账等情况。
     ///
     /// `GET /v3/profitsharing/bills`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -50,11 +51,16 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            bill_date: o.req("bill_date")?,
-            tar_type: o.opt("tar_type")?,
-        })
+        match (o.opt("sub_mchid"), o.req("bill_date"), o.opt("tar_type")) {
+            (Some(sub_mchid), Some(bill_date), Some(tar_type)) => {
+                Ok(Self {
+                    sub_mchid,
+                    bill_date,
+                    tar_type,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 压缩类型
@@ -138,11 +144,16 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            download_url: o.req("download_url")?,
-            hash_type: o.req("hash_type")?,
-            hash_value: o.req("hash_value")?,
-        })
+        match (o.req("download_url"), o.req("hash_type"), o.req("hash_value")) {
+            (Some(download_url), Some(hash_type), Some(hash_value)) => {
+                Ok(Self {
+                    download_url,
+                    hash_type,
+                    hash_value,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 哈希类型

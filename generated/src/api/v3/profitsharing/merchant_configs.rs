@@ -4,6 +4,7 @@
 pub struct MerchantConfigs<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> MerchantConfigs<'a> {
     /// `/v3/profitsharing/merchant-configs/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
         by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
     }
@@ -18,6 +19,7 @@ pub mod by_sub_mchid {
         /// 可调用此接口查询特约商户设置的允许服务商分账的最大比例
         ///
         /// `GET /v3/profitsharing/merchant-configs/{sub_mchid}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -50,10 +52,10 @@ pub mod by_sub_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                max_ratio: o.req("max_ratio")?,
-            })
+            match (o.req("sub_mchid"), o.req("max_ratio")) {
+                (Some(sub_mchid), Some(max_ratio)) => Ok(Self { sub_mchid, max_ratio }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

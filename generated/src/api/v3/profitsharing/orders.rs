@@ -4,10 +4,12 @@
 pub struct Orders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Orders<'a> {
     /// `/v3/profitsharing/orders/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
         by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
     }
     /// `/v3/profitsharing/orders/unfreeze`
+    #[inline]
     pub fn unfreeze(self) -> unfreeze::Unfreeze<'a> {
         unfreeze::Unfreeze(self.0.push("unfreeze"))
     }
@@ -16,6 +18,7 @@ impl<'a> Orders<'a> {
     /// 微信订单支付成功后，服务商代特约商户发起分账请求，将结算后的资金分到分账接收方
     ///
     /// `POST /v3/profitsharing/orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -80,16 +83,39 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            appid: o.opt("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            transaction_id: o.req("transaction_id")?,
-            out_order_no: o.req("out_order_no")?,
-            receivers: o.opt("receivers")?,
-            unfreeze_unsplit: o.req("unfreeze_unsplit")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.opt("sub_mchid"),
+            o.opt("appid"),
+            o.opt("sub_appid"),
+            o.req("transaction_id"),
+            o.req("out_order_no"),
+            o.opt("receivers"),
+            o.req("unfreeze_unsplit"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sub_mchid),
+                Some(appid),
+                Some(sub_appid),
+                Some(transaction_id),
+                Some(out_order_no),
+                Some(receivers),
+                Some(unfreeze_unsplit),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sub_mchid,
+                    appid,
+                    sub_appid,
+                    transaction_id,
+                    out_order_no,
+                    receivers,
+                    unfreeze_unsplit,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestReceivers
@@ -135,13 +161,24 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestReceivers {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            account: o.req("account")?,
-            name: o.opt("name")?,
-            amount: o.req("amount")?,
-            description: o.req("description")?,
-        })
+        match (
+            o.req("type"),
+            o.req("account"),
+            o.opt("name"),
+            o.req("amount"),
+            o.req("description"),
+        ) {
+            (Some(type_), Some(account), Some(name), Some(amount), Some(description)) => {
+                Ok(Self {
+                    type_,
+                    account,
+                    name,
+                    amount,
+                    description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 分账接收方类型
@@ -246,14 +283,33 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            transaction_id: o.req("transaction_id")?,
-            out_order_no: o.req("out_order_no")?,
-            order_id: o.req("order_id")?,
-            state: o.req("state")?,
-            receivers: o.opt("receivers")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.req("transaction_id"),
+            o.req("out_order_no"),
+            o.req("order_id"),
+            o.req("state"),
+            o.opt("receivers"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(transaction_id),
+                Some(out_order_no),
+                Some(order_id),
+                Some(state),
+                Some(receivers),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    transaction_id,
+                    out_order_no,
+                    order_id,
+                    state,
+                    receivers,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostResponseReceivers
@@ -319,17 +375,42 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseReceivers {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            amount: o.req("amount")?,
-            description: o.req("description")?,
-            type_: o.req("type")?,
-            account: o.req("account")?,
-            result: o.req("result")?,
-            fail_reason: o.opt("fail_reason")?,
-            detail_id: o.opt("detail_id")?,
-            create_time: o.req("create_time")?,
-            finish_time: o.req("finish_time")?,
-        })
+        match (
+            o.req("amount"),
+            o.req("description"),
+            o.req("type"),
+            o.req("account"),
+            o.req("result"),
+            o.opt("fail_reason"),
+            o.opt("detail_id"),
+            o.req("create_time"),
+            o.req("finish_time"),
+        ) {
+            (
+                Some(amount),
+                Some(description),
+                Some(type_),
+                Some(account),
+                Some(result),
+                Some(fail_reason),
+                Some(detail_id),
+                Some(create_time),
+                Some(finish_time),
+            ) => {
+                Ok(Self {
+                    amount,
+                    description,
+                    type_,
+                    account,
+                    result,
+                    fail_reason,
+                    detail_id,
+                    create_time,
+                    finish_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 分账失败原因
@@ -582,6 +663,7 @@ pub mod by_out_order_no {
         /// 发起分账请求后，可调用此接口查询分账结果
         ///
         /// `GET /v3/profitsharing/orders/{out_order_no}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -619,10 +701,12 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-            })
+            match (o.opt("sub_mchid"), o.req("transaction_id")) {
+                (Some(sub_mchid), Some(transaction_id)) => {
+                    Ok(Self { sub_mchid, transaction_id })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
@@ -671,14 +755,33 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                state: o.req("state")?,
-                receivers: o.opt("receivers")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.req("state"),
+                o.opt("receivers"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(state),
+                    Some(receivers),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        state,
+                        receivers,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// GetResponseReceivers
@@ -744,17 +847,42 @@ pub mod by_out_order_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                detail_id: o.opt("detail_id")?,
-                create_time: o.req("create_time")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("amount"),
+                o.req("description"),
+                o.req("type"),
+                o.req("account"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.opt("detail_id"),
+                o.req("create_time"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(amount),
+                    Some(description),
+                    Some(type_),
+                    Some(account),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(detail_id),
+                    Some(create_time),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        amount,
+                        description,
+                        type_,
+                        account,
+                        result,
+                        fail_reason,
+                        detail_id,
+                        create_time,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账结果
@@ -956,6 +1084,7 @@ pub mod unfreeze {
         /// 不需要进行分账的订单，可直接调用本接口将订单的金额全部解冻给特约商户
         ///
         /// `POST /v3/profitsharing/orders/unfreeze`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -1001,12 +1130,27 @@ pub mod unfreeze {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                description: o.req("description")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("description"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(description),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        description,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
@@ -1055,14 +1199,33 @@ pub mod unfreeze {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.req("transaction_id")?,
-                out_order_no: o.req("out_order_no")?,
-                order_id: o.req("order_id")?,
-                state: o.req("state")?,
-                receivers: o.opt("receivers")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("transaction_id"),
+                o.req("out_order_no"),
+                o.req("order_id"),
+                o.req("state"),
+                o.opt("receivers"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_order_no),
+                    Some(order_id),
+                    Some(state),
+                    Some(receivers),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_order_no,
+                        order_id,
+                        state,
+                        receivers,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseReceivers
@@ -1128,17 +1291,42 @@ pub mod unfreeze {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                result: o.req("result")?,
-                fail_reason: o.req("fail_reason")?,
-                detail_id: o.opt("detail_id")?,
-                create_time: o.req("create_time")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.req("amount"),
+                o.req("description"),
+                o.req("type"),
+                o.req("account"),
+                o.req("result"),
+                o.req("fail_reason"),
+                o.opt("detail_id"),
+                o.req("create_time"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(amount),
+                    Some(description),
+                    Some(type_),
+                    Some(account),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(detail_id),
+                    Some(create_time),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        amount,
+                        description,
+                        type_,
+                        account,
+                        result,
+                        fail_reason,
+                        detail_id,
+                        create_time,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账失败原因

@@ -4,10 +4,12 @@
 pub struct Receivers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Receivers<'a> {
     /// `/v3/profitsharing/receivers/add`
+    #[inline]
     pub fn add(self) -> add::Add<'a> {
         add::Add(self.0.push("add"))
     }
     /// `/v3/profitsharing/receivers/delete`
+    #[inline]
     pub fn delete_(self) -> delete_::Delete<'a> {
         delete_::Delete(self.0.push("delete"))
     }
@@ -22,6 +24,7 @@ pub mod add {
         /// 服务商发起添加分账接收方请求，建立分账接收方列表。后续可通过发起分账请求，将分账方商户结算后的资金，分到该分账接收方
         ///
         /// `POST /v3/profitsharing/receivers/add`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -95,17 +98,42 @@ pub mod add {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                name: o.opt("name")?,
-                relation_type: o.req("relation_type")?,
-                custom_relation: o.opt("custom_relation")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.opt("sub_mchid"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("type"),
+                o.req("account"),
+                o.opt("name"),
+                o.req("relation_type"),
+                o.opt("custom_relation"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(type_),
+                    Some(account),
+                    Some(name),
+                    Some(relation_type),
+                    Some(custom_relation),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        type_,
+                        account,
+                        name,
+                        relation_type,
+                        custom_relation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 与分账方的关系类型
@@ -300,14 +328,33 @@ pub mod add {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-                name: o.opt("name")?,
-                relation_type: o.req("relation_type")?,
-                custom_relation: o.opt("custom_relation")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("type"),
+                o.req("account"),
+                o.opt("name"),
+                o.req("relation_type"),
+                o.opt("custom_relation"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(type_),
+                    Some(account),
+                    Some(name),
+                    Some(relation_type),
+                    Some(custom_relation),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        type_,
+                        account,
+                        name,
+                        relation_type,
+                        custom_relation,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 与分账方的关系类型
@@ -465,6 +512,7 @@ pub mod delete_ {
         /// 服务商发起删除分账接收方请求。删除后，不支持将分账方商户结算后的资金，分到该分账接收方
         ///
         /// `POST /v3/profitsharing/receivers/delete`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -515,13 +563,30 @@ pub mod delete_ {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("type"),
+                o.req("account"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(type_),
+                    Some(account),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        appid,
+                        sub_appid,
+                        type_,
+                        account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账接收方类型
@@ -613,11 +678,12 @@ pub mod delete_ {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                type_: o.req("type")?,
-                account: o.req("account")?,
-            })
+            match (o.opt("sub_mchid"), o.req("type"), o.req("account")) {
+                (Some(sub_mchid), Some(type_), Some(account)) => {
+                    Ok(Self { sub_mchid, type_, account })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账接收方类型

@@ -4,6 +4,7 @@
 pub struct ReturnOrders<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> ReturnOrders<'a> {
     /// `/v3/profitsharing/return-orders/{out_return_no}`: `out_return_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_return_no(
         self,
         out_return_no: &str,
@@ -15,6 +16,7 @@ impl<'a> ReturnOrders<'a> {
     /// 如果订单已经分账，在退款时，可以先调此接口，将已分账的资金从分账接收方的账户回退给分账方，再发起退款
     ///
     /// `POST /v3/profitsharing/return-orders`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -73,15 +75,36 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            order_id: o.opt("order_id")?,
-            out_order_no: o.opt("out_order_no")?,
-            out_return_no: o.req("out_return_no")?,
-            return_mchid: o.req("return_mchid")?,
-            amount: o.req("amount")?,
-            description: o.req("description")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.opt("order_id"),
+            o.opt("out_order_no"),
+            o.req("out_return_no"),
+            o.req("return_mchid"),
+            o.req("amount"),
+            o.req("description"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(order_id),
+                Some(out_order_no),
+                Some(out_return_no),
+                Some(return_mchid),
+                Some(amount),
+                Some(description),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    order_id,
+                    out_order_no,
+                    out_return_no,
+                    return_mchid,
+                    amount,
+                    description,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
@@ -162,20 +185,51 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            order_id: o.req("order_id")?,
-            out_order_no: o.req("out_order_no")?,
-            out_return_no: o.req("out_return_no")?,
-            return_id: o.req("return_id")?,
-            return_mchid: o.req("return_mchid")?,
-            amount: o.req("amount")?,
-            description: o.req("description")?,
-            result: o.req("result")?,
-            fail_reason: o.opt("fail_reason")?,
-            create_time: o.req("create_time")?,
-            finish_time: o.req("finish_time")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.req("order_id"),
+            o.req("out_order_no"),
+            o.req("out_return_no"),
+            o.req("return_id"),
+            o.req("return_mchid"),
+            o.req("amount"),
+            o.req("description"),
+            o.req("result"),
+            o.opt("fail_reason"),
+            o.req("create_time"),
+            o.req("finish_time"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(order_id),
+                Some(out_order_no),
+                Some(out_return_no),
+                Some(return_id),
+                Some(return_mchid),
+                Some(amount),
+                Some(description),
+                Some(result),
+                Some(fail_reason),
+                Some(create_time),
+                Some(finish_time),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    order_id,
+                    out_order_no,
+                    out_return_no,
+                    return_id,
+                    return_mchid,
+                    amount,
+                    description,
+                    result,
+                    fail_reason,
+                    create_time,
+                    finish_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 失败原因
@@ -308,6 +362,7 @@ pub mod by_out_return_no {
         /// 商户需要核实回退结果，可调用此接口查询回退结果
         ///
         /// `GET /v3/profitsharing/return-orders/{out_return_no}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -345,10 +400,12 @@ pub mod by_out_return_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                out_order_no: o.req("out_order_no")?,
-            })
+            match (o.opt("sub_mchid"), o.req("out_order_no")) {
+                (Some(sub_mchid), Some(out_order_no)) => {
+                    Ok(Self { sub_mchid, out_order_no })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
@@ -429,20 +486,51 @@ pub mod by_out_return_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                order_id: o.req("order_id")?,
-                out_order_no: o.req("out_order_no")?,
-                out_return_no: o.req("out_return_no")?,
-                return_id: o.req("return_id")?,
-                return_mchid: o.req("return_mchid")?,
-                amount: o.req("amount")?,
-                description: o.req("description")?,
-                result: o.req("result")?,
-                fail_reason: o.opt("fail_reason")?,
-                create_time: o.req("create_time")?,
-                finish_time: o.req("finish_time")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.req("order_id"),
+                o.req("out_order_no"),
+                o.req("out_return_no"),
+                o.req("return_id"),
+                o.req("return_mchid"),
+                o.req("amount"),
+                o.req("description"),
+                o.req("result"),
+                o.opt("fail_reason"),
+                o.req("create_time"),
+                o.req("finish_time"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(order_id),
+                    Some(out_order_no),
+                    Some(out_return_no),
+                    Some(return_id),
+                    Some(return_mchid),
+                    Some(amount),
+                    Some(description),
+                    Some(result),
+                    Some(fail_reason),
+                    Some(create_time),
+                    Some(finish_time),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        order_id,
+                        out_order_no,
+                        out_return_no,
+                        return_id,
+                        return_mchid,
+                        amount,
+                        description,
+                        result,
+                        fail_reason,
+                        create_time,
+                        finish_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 失败原因

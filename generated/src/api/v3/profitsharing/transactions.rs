@@ -4,6 +4,7 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/profitsharing/transactions/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn transaction_id(
         self,
         transaction_id: &str,
@@ -17,6 +18,7 @@ pub mod by_transaction_id {
     pub struct ByTransactionId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByTransactionId<'a> {
         /// `/v3/profitsharing/transactions/{transaction_id}/amounts`
+        #[inline]
         pub fn amounts(self) -> amounts::Amounts<'a> {
             amounts::Amounts(self.0.push("amounts"))
         }
@@ -31,6 +33,7 @@ pub mod by_transaction_id {
             /// 可调用此接口查询订单剩余待分金额
             ///
             /// `GET /v3/profitsharing/transactions/{transaction_id}/amounts`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -63,10 +66,15 @@ pub mod by_transaction_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transaction_id: o.req("transaction_id")?,
-                    unsplit_amount: o.req("unsplit_amount")?,
-                })
+                match (o.req("transaction_id"), o.req("unsplit_amount")) {
+                    (Some(transaction_id), Some(unsplit_amount)) => {
+                        Ok(Self {
+                            transaction_id,
+                            unsplit_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/qrcode/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
@@ -12,6 +13,7 @@ impl<'a> Transactions<'a> {
     /// 商户请求扣费受理接口，会完成订单受理。微信支付进行异步扣款，支付完成后，会将订单支付结果发送给商户。
     ///
     /// `POST /v3/qrcode/transactions`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -94,21 +96,54 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.req("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            description: o.opt("description")?,
-            attach: o.opt("attach")?,
-            out_trade_no: o.req("out_trade_no")?,
-            trade_scene: o.req("trade_scene")?,
-            goods_tag: o.opt("goods_tag")?,
-            contract_id: o.req("contract_id")?,
-            notify_url: o.opt("notify_url")?,
-            amount: o.opt("amount")?,
-            bus_info: o.opt("bus_info")?,
-            metro_info: o.opt("metro_info")?,
-        })
+        match (
+            o.req("appid"),
+            o.opt("sub_appid"),
+            o.opt("sub_mchid"),
+            o.opt("description"),
+            o.opt("attach"),
+            o.req("out_trade_no"),
+            o.req("trade_scene"),
+            o.opt("goods_tag"),
+            o.req("contract_id"),
+            o.opt("notify_url"),
+            o.opt("amount"),
+            o.opt("bus_info"),
+            o.opt("metro_info"),
+        ) {
+            (
+                Some(appid),
+                Some(sub_appid),
+                Some(sub_mchid),
+                Some(description),
+                Some(attach),
+                Some(out_trade_no),
+                Some(trade_scene),
+                Some(goods_tag),
+                Some(contract_id),
+                Some(notify_url),
+                Some(amount),
+                Some(bus_info),
+                Some(metro_info),
+            ) => {
+                Ok(Self {
+                    appid,
+                    sub_appid,
+                    sub_mchid,
+                    description,
+                    attach,
+                    out_trade_no,
+                    trade_scene,
+                    goods_tag,
+                    contract_id,
+                    notify_url,
+                    amount,
+                    bus_info,
+                    metro_info,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额信息
@@ -139,10 +174,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.opt("total")?,
-            currency: o.opt("currency")?,
-        })
+        match (o.opt("total"), o.opt("currency")) {
+            (Some(total), Some(currency)) => Ok(Self { total, currency }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// 公交场景信息
@@ -178,11 +213,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestBusInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            line_name: o.opt("line_name")?,
-            plate_number: o.opt("plate_number")?,
-        })
+        match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
+            (Some(start_time), Some(line_name), Some(plate_number)) => {
+                Ok(Self {
+                    start_time,
+                    line_name,
+                    plate_number,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 地铁场景信息
@@ -223,12 +263,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestMetroInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_station: o.opt("start_station")?,
-            end_station: o.opt("end_station")?,
-        })
+        match (
+            o.opt("start_time"),
+            o.opt("end_time"),
+            o.opt("start_station"),
+            o.opt("end_station"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_station),
+                Some(end_station),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_station,
+                    end_station,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 交易场景值，现在支持公交和地铁的场景值
@@ -367,30 +422,81 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            appid: o.opt("appid")?,
-            sub_appid: o.opt("sub_appid")?,
-            sp_mchid: o.opt("sp_mchid")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            description: o.opt("description")?,
-            create_time: o.opt("create_time")?,
-            out_trade_no: o.opt("out_trade_no")?,
-            transaction_id: o.opt("transaction_id")?,
-            trade_state: o.opt("trade_state")?,
-            trade_state_description: o.opt("trade_state_description")?,
-            success_time: o.opt("success_time")?,
-            bank_type: o.opt("bank_type")?,
-            user_repay_state: o.opt("user_repay_state")?,
-            repay_transaction_id: o.opt("repay_transaction_id")?,
-            repay_time: o.opt("repay_time")?,
-            attach: o.opt("attach")?,
-            contract_id: o.opt("contract_id")?,
-            trade_scene: o.opt("trade_scene")?,
-            bus_info: o.opt("bus_info")?,
-            metro_info: o.opt("metro_info")?,
-            amount: o.opt("amount")?,
-            promotion_detail: o.opt("promotion_detail")?,
-        })
+        match (
+            o.opt("appid"),
+            o.opt("sub_appid"),
+            o.opt("sp_mchid"),
+            o.opt("sub_mchid"),
+            o.opt("description"),
+            o.opt("create_time"),
+            o.opt("out_trade_no"),
+            o.opt("transaction_id"),
+            o.opt("trade_state"),
+            o.opt("trade_state_description"),
+            o.opt("success_time"),
+            o.opt("bank_type"),
+            o.opt("user_repay_state"),
+            o.opt("repay_transaction_id"),
+            o.opt("repay_time"),
+            o.opt("attach"),
+            o.opt("contract_id"),
+            o.opt("trade_scene"),
+            o.opt("bus_info"),
+            o.opt("metro_info"),
+            o.opt("amount"),
+            o.opt("promotion_detail"),
+        ) {
+            (
+                Some(appid),
+                Some(sub_appid),
+                Some(sp_mchid),
+                Some(sub_mchid),
+                Some(description),
+                Some(create_time),
+                Some(out_trade_no),
+                Some(transaction_id),
+                Some(trade_state),
+                Some(trade_state_description),
+                Some(success_time),
+                Some(bank_type),
+                Some(user_repay_state),
+                Some(repay_transaction_id),
+                Some(repay_time),
+                Some(attach),
+                Some(contract_id),
+                Some(trade_scene),
+                Some(bus_info),
+                Some(metro_info),
+                Some(amount),
+                Some(promotion_detail),
+            ) => {
+                Ok(Self {
+                    appid,
+                    sub_appid,
+                    sp_mchid,
+                    sub_mchid,
+                    description,
+                    create_time,
+                    out_trade_no,
+                    transaction_id,
+                    trade_state,
+                    trade_state_description,
+                    success_time,
+                    bank_type,
+                    user_repay_state,
+                    repay_transaction_id,
+                    repay_time,
+                    attach,
+                    contract_id,
+                    trade_scene,
+                    bus_info,
+                    metro_info,
+                    amount,
+                    promotion_detail,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 订单金额信息
@@ -420,11 +526,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmount {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total: o.opt("total")?,
-            payer_total: o.opt("payer_total")?,
-            currency: o.opt("currency")?,
-        })
+        match (o.opt("total"), o.opt("payer_total"), o.opt("currency")) {
+            (Some(total), Some(payer_total), Some(currency)) => {
+                Ok(Self {
+                    total,
+                    payer_total,
+                    currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 公交场景信息
@@ -454,11 +565,16 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseBusInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            line_name: o.opt("line_name")?,
-            plate_number: o.opt("plate_number")?,
-        })
+        match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
+            (Some(start_time), Some(line_name), Some(plate_number)) => {
+                Ok(Self {
+                    start_time,
+                    line_name,
+                    plate_number,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 地铁场景信息
@@ -491,12 +607,27 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseMetroInfo {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            start_time: o.opt("start_time")?,
-            end_time: o.opt("end_time")?,
-            start_station: o.opt("start_station")?,
-            end_station: o.opt("end_station")?,
-        })
+        match (
+            o.opt("start_time"),
+            o.opt("end_time"),
+            o.opt("start_station"),
+            o.opt("end_station"),
+        ) {
+            (
+                Some(start_time),
+                Some(end_time),
+                Some(start_station),
+                Some(end_station),
+            ) => {
+                Ok(Self {
+                    start_time,
+                    end_time,
+                    start_station,
+                    end_station,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 优惠信息
@@ -547,18 +678,45 @@ impl<'de> ::serde::Deserialize<'de> for PostResponsePromotionDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            coupon_id: o.opt("coupon_id")?,
-            name: o.opt("name")?,
-            scope: o.opt("scope")?,
-            type_: o.opt("type")?,
-            stock_id: o.opt("stock_id")?,
-            amount: o.opt("amount")?,
-            wechatpay_contribute: o.opt("wechatpay_contribute")?,
-            merchant_contribute: o.opt("merchant_contribute")?,
-            other_contribute: o.opt("other_contribute")?,
-            currency: o.opt("currency")?,
-        })
+        match (
+            o.opt("coupon_id"),
+            o.opt("name"),
+            o.opt("scope"),
+            o.opt("type"),
+            o.opt("stock_id"),
+            o.opt("amount"),
+            o.opt("wechatpay_contribute"),
+            o.opt("merchant_contribute"),
+            o.opt("other_contribute"),
+            o.opt("currency"),
+        ) {
+            (
+                Some(coupon_id),
+                Some(name),
+                Some(scope),
+                Some(type_),
+                Some(stock_id),
+                Some(amount),
+                Some(wechatpay_contribute),
+                Some(merchant_contribute),
+                Some(other_contribute),
+                Some(currency),
+            ) => {
+                Ok(Self {
+                    coupon_id,
+                    name,
+                    scope,
+                    type_,
+                    stock_id,
+                    amount,
+                    wechatpay_contribute,
+                    merchant_contribute,
+                    other_contribute,
+                    currency,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 优惠范围
@@ -839,6 +997,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -856,6 +1015,7 @@ pub mod out_trade_no {
             /// 商户通过商户订单号，来查询订单信息
             ///
             /// `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -888,9 +1048,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
@@ -977,30 +1138,81 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sp_mchid: o.opt("sp_mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    description: o.opt("description")?,
-                    create_time: o.opt("create_time")?,
-                    out_trade_no: o.opt("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_state: o.opt("trade_state")?,
-                    trade_state_description: o.opt("trade_state_description")?,
-                    success_time: o.opt("success_time")?,
-                    bank_type: o.opt("bank_type")?,
-                    user_repay_state: o.opt("user_repay_state")?,
-                    repay_transaction_id: o.opt("repay_transaction_id")?,
-                    repay_time: o.opt("repay_time")?,
-                    attach: o.opt("attach")?,
-                    contract_id: o.opt("contract_id")?,
-                    trade_scene: o.opt("trade_scene")?,
-                    bus_info: o.opt("bus_info")?,
-                    metro_info: o.opt("metro_info")?,
-                    amount: o.opt("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.opt("appid"),
+                    o.opt("sub_appid"),
+                    o.opt("sp_mchid"),
+                    o.opt("sub_mchid"),
+                    o.opt("description"),
+                    o.opt("create_time"),
+                    o.opt("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.opt("trade_state"),
+                    o.opt("trade_state_description"),
+                    o.opt("success_time"),
+                    o.opt("bank_type"),
+                    o.opt("user_repay_state"),
+                    o.opt("repay_transaction_id"),
+                    o.opt("repay_time"),
+                    o.opt("attach"),
+                    o.opt("contract_id"),
+                    o.opt("trade_scene"),
+                    o.opt("bus_info"),
+                    o.opt("metro_info"),
+                    o.opt("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(create_time),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(trade_state),
+                        Some(trade_state_description),
+                        Some(success_time),
+                        Some(bank_type),
+                        Some(user_repay_state),
+                        Some(repay_transaction_id),
+                        Some(repay_time),
+                        Some(attach),
+                        Some(contract_id),
+                        Some(trade_scene),
+                        Some(bus_info),
+                        Some(metro_info),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_appid,
+                            sp_mchid,
+                            sub_mchid,
+                            description,
+                            create_time,
+                            out_trade_no,
+                            transaction_id,
+                            trade_state,
+                            trade_state_description,
+                            success_time,
+                            bank_type,
+                            user_repay_state,
+                            repay_transaction_id,
+                            repay_time,
+                            attach,
+                            contract_id,
+                            trade_scene,
+                            bus_info,
+                            metro_info,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额信息
@@ -1030,11 +1242,16 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.opt("total")?,
-                    payer_total: o.opt("payer_total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("total"), o.opt("payer_total"), o.opt("currency")) {
+                    (Some(total), Some(payer_total), Some(currency)) => {
+                        Ok(Self {
+                            total,
+                            payer_total,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 公交场景信息
@@ -1064,11 +1281,16 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    line_name: o.opt("line_name")?,
-                    plate_number: o.opt("plate_number")?,
-                })
+                match (o.opt("start_time"), o.opt("line_name"), o.opt("plate_number")) {
+                    (Some(start_time), Some(line_name), Some(plate_number)) => {
+                        Ok(Self {
+                            start_time,
+                            line_name,
+                            plate_number,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 地铁场景信息
@@ -1101,12 +1323,27 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    start_time: o.opt("start_time")?,
-                    end_time: o.opt("end_time")?,
-                    start_station: o.opt("start_station")?,
-                    end_station: o.opt("end_station")?,
-                })
+                match (
+                    o.opt("start_time"),
+                    o.opt("end_time"),
+                    o.opt("start_station"),
+                    o.opt("end_station"),
+                ) {
+                    (
+                        Some(start_time),
+                        Some(end_time),
+                        Some(start_station),
+                        Some(end_station),
+                    ) => {
+                        Ok(Self {
+                            start_time,
+                            end_time,
+                            start_station,
+                            end_station,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠信息
@@ -1157,18 +1394,45 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.opt("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    stock_id: o.opt("stock_id")?,
-                    amount: o.opt("amount")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                    currency: o.opt("currency")?,
-                })
+                match (
+                    o.opt("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("stock_id"),
+                    o.opt("amount"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                    o.opt("currency"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(stock_id),
+                        Some(amount),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            stock_id,
+                            amount,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 优惠范围

@@ -4,6 +4,7 @@
 pub struct UserServices<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserServices<'a> {
     /// `/v3/qrcode/user-services/contract-id`
+    #[inline]
     pub fn contract_id(self) -> contract_id::ContractId<'a> {
         contract_id::ContractId(self.0.push("contract-id"))
     }
@@ -14,6 +15,7 @@ pub mod contract_id {
     pub struct ContractId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ContractId<'a> {
         /// `/v3/qrcode/user-services/contract-id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
             by_contract_id::ByContractId(self.0.push_param(&contract_id))
         }
@@ -28,6 +30,7 @@ pub mod contract_id {
             /// 在商户生成乘车码前，商户请求查询用户服务可用信息接口，查询 用户服务可用信息，通过用户服务可用信息中的服务可用状态，来判断是否可以正常使用公共出行代扣服务
             ///
             /// `GET /v3/qrcode/user-services/contract-id/{contract_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -70,11 +73,16 @@ pub mod contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.opt("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match (o.opt("appid"), o.opt("sub_appid"), o.opt("sub_mchid")) {
+                    (Some(appid), Some(sub_appid), Some(sub_mchid)) => {
+                        Ok(Self {
+                            appid,
+                            sub_appid,
+                            sub_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
@@ -106,11 +114,20 @@ pub mod contract_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    contract_id: o.opt("contract_id")?,
-                    user_service_state: o.opt("user_service_state")?,
-                    block_reason: o.opt("block_reason")?,
-                })
+                match (
+                    o.opt("contract_id"),
+                    o.opt("user_service_state"),
+                    o.opt("block_reason"),
+                ) {
+                    (Some(contract_id), Some(user_service_state), Some(block_reason)) => {
+                        Ok(Self {
+                            contract_id,
+                            user_service_state,
+                            block_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseUserServiceState

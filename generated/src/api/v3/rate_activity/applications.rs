@@ -4,6 +4,7 @@
 pub struct Applications<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Applications<'a> {
     /// `/v3/rate-activity/applications/id`
+    #[inline]
     pub fn id(self) -> id::Id<'a> {
         id::Id(self.0.push("id"))
     }
@@ -12,6 +13,7 @@ impl<'a> Applications<'a> {
     /// 从业机构可调用该接口帮助已完成开户意愿确认的特约商户报名微信支付优惠费率活动。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_1.shtml)
     ///
     /// `POST /v3/rate-activity/applications`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -58,13 +60,30 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            acquiring_bank_id: o.req("acquiring_bank_id")?,
-            channel_id: o.req("channel_id")?,
-            sub_mchid: o.req("sub_mchid")?,
-            activity_detail: o.req("activity_detail")?,
-            additional_information: o.opt("additional_information")?,
-        })
+        match (
+            o.req("acquiring_bank_id"),
+            o.req("channel_id"),
+            o.req("sub_mchid"),
+            o.req("activity_detail"),
+            o.opt("additional_information"),
+        ) {
+            (
+                Some(acquiring_bank_id),
+                Some(channel_id),
+                Some(sub_mchid),
+                Some(activity_detail),
+                Some(additional_information),
+            ) => {
+                Ok(Self {
+                    acquiring_bank_id,
+                    channel_id,
+                    sub_mchid,
+                    activity_detail,
+                    additional_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 活动报名信息
@@ -100,11 +119,24 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestActivityDetail {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            activity_id: o.req("activity_id")?,
-            activity_rate: o.opt("activity_rate")?,
-            activity_apply_information: o.opt("activity_apply_information")?,
-        })
+        match (
+            o.req("activity_id"),
+            o.opt("activity_rate"),
+            o.opt("activity_apply_information"),
+        ) {
+            (
+                Some(activity_id),
+                Some(activity_rate),
+                Some(activity_apply_information),
+            ) => {
+                Ok(Self {
+                    activity_id,
+                    activity_rate,
+                    activity_apply_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestActivityDetailActivityApplyInformation
@@ -134,10 +166,15 @@ for PostRequestActivityDetailActivityApplyInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            apply_material_id: o.opt("apply_material_id")?,
-            apply_material_information: o.opt("apply_material_information")?,
-        })
+        match (o.opt("apply_material_id"), o.opt("apply_material_information")) {
+            (Some(apply_material_id), Some(apply_material_information)) => {
+                Ok(Self {
+                    apply_material_id,
+                    apply_material_information,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 补充信息
@@ -166,10 +203,15 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestAdditionalInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            additional_message: o.opt("additional_message")?,
-            additional_material: o.opt("additional_material")?,
-        })
+        match (o.opt("additional_message"), o.opt("additional_material")) {
+            (Some(additional_message), Some(additional_material)) => {
+                Ok(Self {
+                    additional_message,
+                    additional_material,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
@@ -195,9 +237,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            application_id: o.req("application_id")?,
-        })
+        match o.req("application_id") {
+            Some(application_id) => Ok(Self { application_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/rate-activity/applications/id`
@@ -206,6 +249,7 @@ pub mod id {
     pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Id<'a> {
         /// `/v3/rate-activity/applications/id/{application_id}`: `application_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn application_id(
             self,
             application_id: &str,
@@ -223,6 +267,7 @@ pub mod id {
             /// 从业机构可调用该接口查询优惠费率活动的报名结果。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_2.shtml)
             ///
             /// `GET /v3/rate-activity/applications/id/{application_id}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -231,6 +276,7 @@ pub mod id {
             /// 该接口只适用于修改已经审核失败的单据。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/rateactivity/chapter3_3.shtml)
             ///
             /// `PATCH /v3/rate-activity/applications/id/{application_id}`
+            #[inline]
             pub fn patch(
                 self,
                 request: &PatchRequest,
@@ -284,13 +330,30 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    application_state: o.req("application_state")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    reject_parameter: o.opt("reject_parameter")?,
-                    reject_reason: o.opt("reject_reason")?,
-                    pass_time: o.opt("pass_time")?,
-                })
+                match (
+                    o.req("application_state"),
+                    o.req("sub_mchid"),
+                    o.opt("reject_parameter"),
+                    o.opt("reject_reason"),
+                    o.opt("pass_time"),
+                ) {
+                    (
+                        Some(application_state),
+                        Some(sub_mchid),
+                        Some(reject_parameter),
+                        Some(reject_reason),
+                        Some(pass_time),
+                    ) => {
+                        Ok(Self {
+                            application_state,
+                            sub_mchid,
+                            reject_parameter,
+                            reject_reason,
+                            pass_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
@@ -322,10 +385,21 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_detail_modification: o.opt("activity_detail_modification")?,
-                    additional_information: o.opt("additional_information")?,
-                })
+                match (
+                    o.opt("activity_detail_modification"),
+                    o.opt("additional_information"),
+                ) {
+                    (
+                        Some(activity_detail_modification),
+                        Some(additional_information),
+                    ) => {
+                        Ok(Self {
+                            activity_detail_modification,
+                            additional_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 活动报名修改信息
@@ -356,10 +430,15 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    activity_rate: o.opt("activity_rate")?,
-                    activity_apply_information: o.opt("activity_apply_information")?,
-                })
+                match (o.opt("activity_rate"), o.opt("activity_apply_information")) {
+                    (Some(activity_rate), Some(activity_apply_information)) => {
+                        Ok(Self {
+                            activity_rate,
+                            activity_apply_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PatchRequestActivityDetailModificationActivityApplyInformation
@@ -390,10 +469,15 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    apply_material_id: o.opt("apply_material_id")?,
-                    apply_material_information: o.opt("apply_material_information")?,
-                })
+                match (o.opt("apply_material_id"), o.opt("apply_material_information")) {
+                    (Some(apply_material_id), Some(apply_material_information)) => {
+                        Ok(Self {
+                            apply_material_id,
+                            apply_material_information,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 补充信息
@@ -422,10 +506,15 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    additional_message: o.opt("additional_message")?,
-                    additional_material: o.opt("additional_material")?,
-                })
+                match (o.opt("additional_message"), o.opt("additional_material")) {
+                    (Some(additional_message), Some(additional_material)) => {
+                        Ok(Self {
+                            additional_message,
+                            additional_material,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
@@ -451,9 +540,10 @@ pub mod id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    application_id: o.req("application_id")?,
-                })
+                match o.req("application_id") {
+                    Some(application_id) => Ok(Self { application_id }),
+                    None => Err(o.error()),
+                }
             }
         }
     }

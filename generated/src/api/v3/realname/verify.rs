@@ -8,6 +8,7 @@ impl<'a> Verify<'a> {
     /// 电商订单实名校验。[官方文档](https://pay.weixin.qq.com/doc/v3/partner/4013735179)
     ///
     /// `GET /v3/realname/verify`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -74,13 +75,30 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            credential_type: o.req("credential_type")?,
-            encrypted_credential_id: o.req("encrypted_credential_id")?,
-            encrypted_name: o.req("encrypted_name")?,
-            wxp_trade_no: o.req("wxp_trade_no")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-        })
+        match (
+            o.req("credential_type"),
+            o.req("encrypted_credential_id"),
+            o.req("encrypted_name"),
+            o.req("wxp_trade_no"),
+            o.req("Wechatpay-Serial"),
+        ) {
+            (
+                Some(credential_type),
+                Some(encrypted_credential_id),
+                Some(encrypted_name),
+                Some(wxp_trade_no),
+                Some(wechatpay_serial),
+            ) => {
+                Ok(Self {
+                    credential_type,
+                    encrypted_credential_id,
+                    encrypted_name,
+                    wxp_trade_no,
+                    wechatpay_serial,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/realname/verify` (实名信息校验).
@@ -115,9 +133,11 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            verify_result: o.req("verify_result")?,
-            err_message: o.opt("err_message")?,
-        })
+        match (o.req("verify_result"), o.opt("err_message")) {
+            (Some(verify_result), Some(err_message)) => {
+                Ok(Self { verify_result, err_message })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

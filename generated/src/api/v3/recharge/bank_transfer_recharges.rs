@@ -4,10 +4,12 @@
 pub struct BankTransferRecharges<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BankTransferRecharges<'a> {
     /// `/v3/recharge/bank-transfer-recharges/apply`
+    #[inline]
     pub fn apply(self) -> apply::Apply<'a> {
         apply::Apply(self.0.push("apply"))
     }
     /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
+    #[inline]
     pub fn out_recharge_no(self) -> out_recharge_no::OutRechargeNo<'a> {
         out_recharge_no::OutRechargeNo(self.0.push("out-recharge-no"))
     }
@@ -22,6 +24,7 @@ pub mod apply {
         /// 商户系统须通过调用此接口获取银行转账账号，随后发起充值流程 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-apply.html)
         ///
         /// `POST /v3/recharge/bank-transfer-recharges/apply`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -65,12 +68,27 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_recharge_no: o.req("out_recharge_no")?,
-                recharge_scene: o.req("recharge_scene")?,
-                account_type: o.req("account_type")?,
-                recharge_amount: o.req("recharge_amount")?,
-            })
+            match (
+                o.req("out_recharge_no"),
+                o.req("recharge_scene"),
+                o.req("account_type"),
+                o.req("recharge_amount"),
+            ) {
+                (
+                    Some(out_recharge_no),
+                    Some(recharge_scene),
+                    Some(account_type),
+                    Some(recharge_amount),
+                ) => {
+                    Ok(Self {
+                        out_recharge_no,
+                        recharge_scene,
+                        account_type,
+                        recharge_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 充值入账账户
@@ -157,10 +175,10 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                amount: o.opt("amount")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.opt("amount"), o.opt("currency")) {
+                (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 充值场景
@@ -242,11 +260,20 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                recharge_id: o.req("recharge_id")?,
-                out_recharge_no: o.req("out_recharge_no")?,
-                transfer_in_account: o.req("transfer_in_account")?,
-            })
+            match (
+                o.req("recharge_id"),
+                o.req("out_recharge_no"),
+                o.req("transfer_in_account"),
+            ) {
+                (Some(recharge_id), Some(out_recharge_no), Some(transfer_in_account)) => {
+                    Ok(Self {
+                        recharge_id,
+                        out_recharge_no,
+                        transfer_in_account,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 银行账户
@@ -292,13 +319,30 @@ pub mod apply {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                bank_name: o.opt("bank_name")?,
-                bank_address_code: o.opt("bank_address_code")?,
-                bank_code: o.opt("bank_code")?,
-                bank_account_name: o.opt("bank_account_name")?,
-                bank_account_no: o.opt("bank_account_no")?,
-            })
+            match (
+                o.opt("bank_name"),
+                o.opt("bank_address_code"),
+                o.opt("bank_code"),
+                o.opt("bank_account_name"),
+                o.opt("bank_account_no"),
+            ) {
+                (
+                    Some(bank_name),
+                    Some(bank_address_code),
+                    Some(bank_code),
+                    Some(bank_account_name),
+                    Some(bank_account_no),
+                ) => {
+                    Ok(Self {
+                        bank_name,
+                        bank_address_code,
+                        bank_code,
+                        bank_account_name,
+                        bank_account_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -308,6 +352,7 @@ pub mod out_recharge_no {
     pub struct OutRechargeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutRechargeNo<'a> {
         /// `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`: `out_recharge_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_recharge_no(
             self,
             out_recharge_no: &str,
@@ -325,6 +370,7 @@ pub mod out_recharge_no {
             /// [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/mch-recharge/bank-recharge/bank-transfer-recharge-get-by-out-no.html)
             ///
             /// `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
+            #[inline]
             pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
@@ -403,20 +449,51 @@ pub mod out_recharge_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    recharge_id: o.req("recharge_id")?,
-                    out_recharge_no: o.req("out_recharge_no")?,
-                    account_type: o.req("account_type")?,
-                    recharge_state: o.req("recharge_state")?,
-                    recharge_scene: o.req("recharge_scene")?,
-                    recharge_state_desc: o.opt("recharge_state_desc")?,
-                    recharge_amount: o.req("recharge_amount")?,
-                    bank_transfer_info: o.opt("bank_transfer_info")?,
-                    accept_time: o.opt("accept_time")?,
-                    success_time: o.opt("success_time")?,
-                    close_time: o.opt("close_time")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("recharge_id"),
+                    o.req("out_recharge_no"),
+                    o.req("account_type"),
+                    o.req("recharge_state"),
+                    o.req("recharge_scene"),
+                    o.opt("recharge_state_desc"),
+                    o.req("recharge_amount"),
+                    o.opt("bank_transfer_info"),
+                    o.opt("accept_time"),
+                    o.opt("success_time"),
+                    o.opt("close_time"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(recharge_id),
+                        Some(out_recharge_no),
+                        Some(account_type),
+                        Some(recharge_state),
+                        Some(recharge_scene),
+                        Some(recharge_state_desc),
+                        Some(recharge_amount),
+                        Some(bank_transfer_info),
+                        Some(accept_time),
+                        Some(success_time),
+                        Some(close_time),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            recharge_id,
+                            out_recharge_no,
+                            account_type,
+                            recharge_state,
+                            recharge_scene,
+                            recharge_state_desc,
+                            recharge_amount,
+                            bank_transfer_info,
+                            accept_time,
+                            success_time,
+                            close_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值入账账户
@@ -520,13 +597,30 @@ pub mod out_recharge_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    memo: o.opt("memo")?,
-                    return_time: o.opt("return_time")?,
-                    return_reason: o.opt("return_reason")?,
-                    bank_name: o.opt("bank_name")?,
-                    bank_card_tail: o.opt("bank_card_tail")?,
-                })
+                match (
+                    o.opt("memo"),
+                    o.opt("return_time"),
+                    o.opt("return_reason"),
+                    o.opt("bank_name"),
+                    o.opt("bank_card_tail"),
+                ) {
+                    (
+                        Some(memo),
+                        Some(return_time),
+                        Some(return_reason),
+                        Some(bank_name),
+                        Some(bank_card_tail),
+                    ) => {
+                        Ok(Self {
+                            memo,
+                            return_time,
+                            return_reason,
+                            bank_name,
+                            bank_card_tail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值金额
@@ -557,10 +651,10 @@ pub mod out_recharge_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    amount: o.opt("amount")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("amount"), o.opt("currency")) {
+                    (Some(amount), Some(currency)) => Ok(Self { amount, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 充值场景

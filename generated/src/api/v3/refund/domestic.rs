@@ -4,6 +4,7 @@
 pub struct Domestic<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Domestic<'a> {
     /// `/v3/refund/domestic/refunds`
+    #[inline]
     pub fn refunds(self) -> refunds::Refunds<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
@@ -14,6 +15,7 @@ pub mod refunds {
     pub struct Refunds<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Refunds<'a> {
         /// `/v3/refund/domestic/refunds/{out_refund_no}`: `out_refund_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_refund_no(
             self,
             out_refund_no: &str,
@@ -21,6 +23,7 @@ pub mod refunds {
             by_out_refund_no::ByOutRefundNo(self.0.push_param(&out_refund_no))
         }
         /// `/v3/refund/domestic/refunds/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
             by_refund_id::ByRefundId(self.0.push_param(&refund_id))
         }
@@ -29,6 +32,7 @@ pub mod refunds {
         /// 当交易发生之后一年内，由于买家或者卖家的原因需要退款时，卖家可以通过退款接口将支付金额退还给买家，微信支付将在收到退款请求并且验证成功之后，将支付款按原路退还至买家账号上。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/create.html) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/create.html)
         ///
         /// `POST /v3/refund/domestic/refunds`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -95,17 +99,42 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.opt("sub_mchid")?,
-                transaction_id: o.opt("transaction_id")?,
-                out_trade_no: o.opt("out_trade_no")?,
-                out_refund_no: o.req("out_refund_no")?,
-                reason: o.opt("reason")?,
-                notify_url: o.opt("notify_url")?,
-                funds_account: o.opt("funds_account")?,
-                amount: o.req("amount")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.opt("sub_mchid"),
+                o.opt("transaction_id"),
+                o.opt("out_trade_no"),
+                o.req("out_refund_no"),
+                o.opt("reason"),
+                o.opt("notify_url"),
+                o.opt("funds_account"),
+                o.req("amount"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(out_refund_no),
+                    Some(reason),
+                    Some(notify_url),
+                    Some(funds_account),
+                    Some(amount),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        transaction_id,
+                        out_trade_no,
+                        out_refund_no,
+                        reason,
+                        notify_url,
+                        funds_account,
+                        amount,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 金额信息
@@ -144,12 +173,17 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                refund: o.req("refund")?,
-                from: o.opt("from")?,
-                total: o.req("total")?,
-                currency: o.req("currency")?,
-            })
+            match (o.req("refund"), o.opt("from"), o.req("total"), o.req("currency")) {
+                (Some(refund), Some(from), Some(total), Some(currency)) => {
+                    Ok(Self {
+                        refund,
+                        from,
+                        total,
+                        currency,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestAmountFrom
@@ -180,10 +214,10 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("account"), o.req("amount")) {
+                (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestGoodsDetail
@@ -234,14 +268,33 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_goods_id: o.req("merchant_goods_id")?,
-                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                unit_price: o.req("unit_price")?,
-                refund_amount: o.req("refund_amount")?,
-                refund_quantity: o.req("refund_quantity")?,
-            })
+            match (
+                o.req("merchant_goods_id"),
+                o.opt("wechatpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("unit_price"),
+                o.req("refund_amount"),
+                o.req("refund_quantity"),
+            ) {
+                (
+                    Some(merchant_goods_id),
+                    Some(wechatpay_goods_id),
+                    Some(goods_name),
+                    Some(unit_price),
+                    Some(refund_amount),
+                    Some(refund_quantity),
+                ) => {
+                    Ok(Self {
+                        merchant_goods_id,
+                        wechatpay_goods_id,
+                        goods_name,
+                        unit_price,
+                        refund_amount,
+                        refund_quantity,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
@@ -318,20 +371,51 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                refund_id: o.req("refund_id")?,
-                out_refund_no: o.req("out_refund_no")?,
-                transaction_id: o.req("transaction_id")?,
-                out_trade_no: o.req("out_trade_no")?,
-                channel: o.req("channel")?,
-                user_received_account: o.req("user_received_account")?,
-                success_time: o.opt("success_time")?,
-                create_time: o.req("create_time")?,
-                status: o.req("status")?,
-                funds_account: o.opt("funds_account")?,
-                amount: o.req("amount")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.req("refund_id"),
+                o.req("out_refund_no"),
+                o.req("transaction_id"),
+                o.req("out_trade_no"),
+                o.req("channel"),
+                o.req("user_received_account"),
+                o.opt("success_time"),
+                o.req("create_time"),
+                o.req("status"),
+                o.opt("funds_account"),
+                o.req("amount"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(refund_id),
+                    Some(out_refund_no),
+                    Some(transaction_id),
+                    Some(out_trade_no),
+                    Some(channel),
+                    Some(user_received_account),
+                    Some(success_time),
+                    Some(create_time),
+                    Some(status),
+                    Some(funds_account),
+                    Some(amount),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        refund_id,
+                        out_refund_no,
+                        transaction_id,
+                        out_trade_no,
+                        channel,
+                        user_received_account,
+                        success_time,
+                        create_time,
+                        status,
+                        funds_account,
+                        amount,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 金额信息
@@ -400,18 +484,45 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                refund: o.req("refund")?,
-                from: o.opt("from")?,
-                payer_total: o.req("payer_total")?,
-                payer_refund: o.req("payer_refund")?,
-                settlement_refund: o.req("settlement_refund")?,
-                settlement_total: o.req("settlement_total")?,
-                discount_refund: o.req("discount_refund")?,
-                currency: o.req("currency")?,
-                refund_fee: o.opt("refund_fee")?,
-            })
+            match (
+                o.req("total"),
+                o.req("refund"),
+                o.opt("from"),
+                o.req("payer_total"),
+                o.req("payer_refund"),
+                o.req("settlement_refund"),
+                o.req("settlement_total"),
+                o.req("discount_refund"),
+                o.req("currency"),
+                o.opt("refund_fee"),
+            ) {
+                (
+                    Some(total),
+                    Some(refund),
+                    Some(from),
+                    Some(payer_total),
+                    Some(payer_refund),
+                    Some(settlement_refund),
+                    Some(settlement_total),
+                    Some(discount_refund),
+                    Some(currency),
+                    Some(refund_fee),
+                ) => {
+                    Ok(Self {
+                        total,
+                        refund,
+                        from,
+                        payer_total,
+                        payer_refund,
+                        settlement_refund,
+                        settlement_total,
+                        discount_refund,
+                        currency,
+                        refund_fee,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponseAmountFrom
@@ -442,10 +553,10 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                account: o.req("account")?,
-                amount: o.req("amount")?,
-            })
+            match (o.req("account"), o.req("amount")) {
+                (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetail
@@ -494,14 +605,33 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                promotion_id: o.req("promotion_id")?,
-                scope: o.req("scope")?,
-                type_: o.req("type")?,
-                amount: o.req("amount")?,
-                refund_amount: o.req("refund_amount")?,
-                goods_detail: o.opt("goods_detail")?,
-            })
+            match (
+                o.req("promotion_id"),
+                o.req("scope"),
+                o.req("type"),
+                o.req("amount"),
+                o.req("refund_amount"),
+                o.opt("goods_detail"),
+            ) {
+                (
+                    Some(promotion_id),
+                    Some(scope),
+                    Some(type_),
+                    Some(amount),
+                    Some(refund_amount),
+                    Some(goods_detail),
+                ) => {
+                    Ok(Self {
+                        promotion_id,
+                        scope,
+                        type_,
+                        amount,
+                        refund_amount,
+                        goods_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetailGoodsDetail
@@ -552,14 +682,33 @@ pub mod refunds {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                merchant_goods_id: o.req("merchant_goods_id")?,
-                wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                goods_name: o.opt("goods_name")?,
-                unit_price: o.req("unit_price")?,
-                refund_amount: o.req("refund_amount")?,
-                refund_quantity: o.req("refund_quantity")?,
-            })
+            match (
+                o.req("merchant_goods_id"),
+                o.opt("wechatpay_goods_id"),
+                o.opt("goods_name"),
+                o.req("unit_price"),
+                o.req("refund_amount"),
+                o.req("refund_quantity"),
+            ) {
+                (
+                    Some(merchant_goods_id),
+                    Some(wechatpay_goods_id),
+                    Some(goods_name),
+                    Some(unit_price),
+                    Some(refund_amount),
+                    Some(refund_quantity),
+                ) => {
+                    Ok(Self {
+                        merchant_goods_id,
+                        wechatpay_goods_id,
+                        goods_name,
+                        unit_price,
+                        refund_amount,
+                        refund_quantity,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
@@ -572,6 +721,7 @@ pub mod refunds {
             /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，建议在提交退款申请后1分钟发起查询退款状态，一般来说零钱支付的退款5分钟内到账，银行卡支付的退款1-3个工作日到账。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/query-by-out-refund-no.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/query-by-out-refund-no.html) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/query-by-out-refund-no.html)
             ///
             /// `GET /v3/refund/domestic/refunds/{out_refund_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -604,9 +754,10 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
@@ -683,20 +834,51 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    refund_id: o.req("refund_id")?,
-                    out_refund_no: o.req("out_refund_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    channel: o.req("channel")?,
-                    user_received_account: o.req("user_received_account")?,
-                    success_time: o.opt("success_time")?,
-                    create_time: o.req("create_time")?,
-                    status: o.req("status")?,
-                    funds_account: o.opt("funds_account")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("refund_id"),
+                    o.req("out_refund_no"),
+                    o.req("transaction_id"),
+                    o.req("out_trade_no"),
+                    o.req("channel"),
+                    o.req("user_received_account"),
+                    o.opt("success_time"),
+                    o.req("create_time"),
+                    o.req("status"),
+                    o.opt("funds_account"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(refund_id),
+                        Some(out_refund_no),
+                        Some(transaction_id),
+                        Some(out_trade_no),
+                        Some(channel),
+                        Some(user_received_account),
+                        Some(success_time),
+                        Some(create_time),
+                        Some(status),
+                        Some(funds_account),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            refund_id,
+                            out_refund_no,
+                            transaction_id,
+                            out_trade_no,
+                            channel,
+                            user_received_account,
+                            success_time,
+                            create_time,
+                            status,
+                            funds_account,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 金额信息
@@ -765,18 +947,45 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    refund: o.req("refund")?,
-                    from: o.opt("from")?,
-                    payer_total: o.req("payer_total")?,
-                    payer_refund: o.req("payer_refund")?,
-                    settlement_refund: o.req("settlement_refund")?,
-                    settlement_total: o.req("settlement_total")?,
-                    discount_refund: o.req("discount_refund")?,
-                    currency: o.req("currency")?,
-                    refund_fee: o.opt("refund_fee")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("refund"),
+                    o.opt("from"),
+                    o.req("payer_total"),
+                    o.req("payer_refund"),
+                    o.req("settlement_refund"),
+                    o.req("settlement_total"),
+                    o.req("discount_refund"),
+                    o.req("currency"),
+                    o.opt("refund_fee"),
+                ) {
+                    (
+                        Some(total),
+                        Some(refund),
+                        Some(from),
+                        Some(payer_total),
+                        Some(payer_refund),
+                        Some(settlement_refund),
+                        Some(settlement_total),
+                        Some(discount_refund),
+                        Some(currency),
+                        Some(refund_fee),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            refund,
+                            from,
+                            payer_total,
+                            payer_refund,
+                            settlement_refund,
+                            settlement_total,
+                            discount_refund,
+                            currency,
+                            refund_fee,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseAmountFrom
@@ -807,10 +1016,10 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    account: o.req("account")?,
-                    amount: o.req("amount")?,
-                })
+                match (o.req("account"), o.req("amount")) {
+                    (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -859,14 +1068,33 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    scope: o.req("scope")?,
-                    type_: o.req("type")?,
-                    amount: o.req("amount")?,
-                    refund_amount: o.req("refund_amount")?,
-                    goods_detail: o.opt("goods_detail")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.req("scope"),
+                    o.req("type"),
+                    o.req("amount"),
+                    o.req("refund_amount"),
+                    o.opt("goods_detail"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(scope),
+                        Some(type_),
+                        Some(amount),
+                        Some(refund_amount),
+                        Some(goods_detail),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            scope,
+                            type_,
+                            amount,
+                            refund_amount,
+                            goods_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetailGoodsDetail
@@ -917,14 +1145,33 @@ pub mod refunds {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_goods_id: o.req("merchant_goods_id")?,
-                    wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                    goods_name: o.opt("goods_name")?,
-                    unit_price: o.req("unit_price")?,
-                    refund_amount: o.req("refund_amount")?,
-                    refund_quantity: o.req("refund_quantity")?,
-                })
+                match (
+                    o.req("merchant_goods_id"),
+                    o.opt("wechatpay_goods_id"),
+                    o.opt("goods_name"),
+                    o.req("unit_price"),
+                    o.req("refund_amount"),
+                    o.req("refund_quantity"),
+                ) {
+                    (
+                        Some(merchant_goods_id),
+                        Some(wechatpay_goods_id),
+                        Some(goods_name),
+                        Some(unit_price),
+                        Some(refund_amount),
+                        Some(refund_quantity),
+                    ) => {
+                        Ok(Self {
+                            merchant_goods_id,
+                            wechatpay_goods_id,
+                            goods_name,
+                            unit_price,
+                            refund_amount,
+                            refund_quantity,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -934,6 +1181,7 @@ pub mod refunds {
         pub struct ByRefundId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByRefundId<'a> {
             /// `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+            #[inline]
             pub fn apply_abnormal_refund(
                 self,
             ) -> apply_abnormal_refund::ApplyAbnormalRefund<'a> {
@@ -954,6 +1202,7 @@ pub mod refunds {
                 /// 提交退款申请后，查询退款确认状态为退款异常，可调用此接口发起异常退款处理。支持退款至用户、退款至交易商户银行账户两种处理方式。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/create-abnormal-refund.html)
                 ///
                 /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+                #[inline]
                 pub fn post(
                     self,
                     request: &PostRequest,
@@ -1013,15 +1262,36 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        wechatpay_serial: o.req("Wechatpay-Serial")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        out_refund_no: o.req("out_refund_no")?,
-                        type_: o.req("type")?,
-                        bank_type: o.opt("bank_type")?,
-                        bank_account: o.opt("bank_account")?,
-                        real_name: o.opt("real_name")?,
-                    })
+                    match (
+                        o.req("Wechatpay-Serial"),
+                        o.opt("sub_mchid"),
+                        o.req("out_refund_no"),
+                        o.req("type"),
+                        o.opt("bank_type"),
+                        o.opt("bank_account"),
+                        o.opt("real_name"),
+                    ) {
+                        (
+                            Some(wechatpay_serial),
+                            Some(sub_mchid),
+                            Some(out_refund_no),
+                            Some(type_),
+                            Some(bank_type),
+                            Some(bank_account),
+                            Some(real_name),
+                        ) => {
+                            Ok(Self {
+                                wechatpay_serial,
+                                sub_mchid,
+                                out_refund_no,
+                                type_,
+                                bank_type,
+                                bank_account,
+                                real_name,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 开户银行
@@ -1264,20 +1534,51 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        refund_id: o.req("refund_id")?,
-                        out_refund_no: o.req("out_refund_no")?,
-                        transaction_id: o.req("transaction_id")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        channel: o.req("channel")?,
-                        user_received_account: o.req("user_received_account")?,
-                        success_time: o.opt("success_time")?,
-                        create_time: o.req("create_time")?,
-                        status: o.req("status")?,
-                        funds_account: o.opt("funds_account")?,
-                        amount: o.req("amount")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("refund_id"),
+                        o.req("out_refund_no"),
+                        o.req("transaction_id"),
+                        o.req("out_trade_no"),
+                        o.req("channel"),
+                        o.req("user_received_account"),
+                        o.opt("success_time"),
+                        o.req("create_time"),
+                        o.req("status"),
+                        o.opt("funds_account"),
+                        o.req("amount"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(refund_id),
+                            Some(out_refund_no),
+                            Some(transaction_id),
+                            Some(out_trade_no),
+                            Some(channel),
+                            Some(user_received_account),
+                            Some(success_time),
+                            Some(create_time),
+                            Some(status),
+                            Some(funds_account),
+                            Some(amount),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                refund_id,
+                                out_refund_no,
+                                transaction_id,
+                                out_trade_no,
+                                channel,
+                                user_received_account,
+                                success_time,
+                                create_time,
+                                status,
+                                funds_account,
+                                amount,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 金额信息
@@ -1346,18 +1647,45 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        refund: o.req("refund")?,
-                        from: o.opt("from")?,
-                        payer_total: o.req("payer_total")?,
-                        payer_refund: o.req("payer_refund")?,
-                        settlement_refund: o.req("settlement_refund")?,
-                        settlement_total: o.req("settlement_total")?,
-                        discount_refund: o.req("discount_refund")?,
-                        currency: o.req("currency")?,
-                        refund_fee: o.opt("refund_fee")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.req("refund"),
+                        o.opt("from"),
+                        o.req("payer_total"),
+                        o.req("payer_refund"),
+                        o.req("settlement_refund"),
+                        o.req("settlement_total"),
+                        o.req("discount_refund"),
+                        o.req("currency"),
+                        o.opt("refund_fee"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(refund),
+                            Some(from),
+                            Some(payer_total),
+                            Some(payer_refund),
+                            Some(settlement_refund),
+                            Some(settlement_total),
+                            Some(discount_refund),
+                            Some(currency),
+                            Some(refund_fee),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                refund,
+                                from,
+                                payer_total,
+                                payer_refund,
+                                settlement_refund,
+                                settlement_total,
+                                discount_refund,
+                                currency,
+                                refund_fee,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponseAmountFrom
@@ -1388,10 +1716,10 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        account: o.req("account")?,
-                        amount: o.req("amount")?,
-                    })
+                    match (o.req("account"), o.req("amount")) {
+                        (Some(account), Some(amount)) => Ok(Self { account, amount }),
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponsePromotionDetail
@@ -1440,14 +1768,33 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        scope: o.req("scope")?,
-                        type_: o.req("type")?,
-                        amount: o.req("amount")?,
-                        refund_amount: o.req("refund_amount")?,
-                        goods_detail: o.opt("goods_detail")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.req("scope"),
+                        o.req("type"),
+                        o.req("amount"),
+                        o.req("refund_amount"),
+                        o.opt("goods_detail"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(scope),
+                            Some(type_),
+                            Some(amount),
+                            Some(refund_amount),
+                            Some(goods_detail),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                scope,
+                                type_,
+                                amount,
+                                refund_amount,
+                                goods_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// PostResponsePromotionDetailGoodsDetail
@@ -1499,14 +1846,33 @@ pub mod refunds {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        merchant_goods_id: o.req("merchant_goods_id")?,
-                        wechatpay_goods_id: o.opt("wechatpay_goods_id")?,
-                        goods_name: o.opt("goods_name")?,
-                        unit_price: o.req("unit_price")?,
-                        refund_amount: o.req("refund_amount")?,
-                        refund_quantity: o.req("refund_quantity")?,
-                    })
+                    match (
+                        o.req("merchant_goods_id"),
+                        o.opt("wechatpay_goods_id"),
+                        o.opt("goods_name"),
+                        o.req("unit_price"),
+                        o.req("refund_amount"),
+                        o.req("refund_quantity"),
+                    ) {
+                        (
+                            Some(merchant_goods_id),
+                            Some(wechatpay_goods_id),
+                            Some(goods_name),
+                            Some(unit_price),
+                            Some(refund_amount),
+                            Some(refund_quantity),
+                        ) => {
+                            Ok(Self {
+                                merchant_goods_id,
+                                wechatpay_goods_id,
+                                goods_name,
+                                unit_price,
+                                refund_amount,
+                                refund_quantity,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 pub struct CombineTransactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> CombineTransactions<'a> {
     /// `/v3/repayment/combine-transactions/partner`
+    #[inline]
     pub fn partner(self) -> partner::Partner<'a> {
         partner::Partner(self.0.push("partner"))
     }
@@ -14,10 +15,12 @@ pub mod partner {
     pub struct Partner<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Partner<'a> {
         /// `/v3/repayment/combine-transactions/partner/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
         /// `/v3/repayment/combine-transactions/partner/prepay`
+        #[inline]
         pub fn prepay(self) -> prepay::Prepay<'a> {
             prepay::Prepay(self.0.push("prepay"))
         }
@@ -28,6 +31,7 @@ pub mod partner {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}`: `combine_out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn combine_out_trade_no(
                 self,
                 combine_out_trade_no: &str,
@@ -45,6 +49,7 @@ pub mod partner {
             );
             impl<'a> ByCombineOutTradeNo<'a> {
                 /// `/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
+                #[inline]
                 pub fn close(self) -> close::Close<'a> {
                     close::Close(self.0.push("close"))
                 }
@@ -53,6 +58,7 @@ pub mod partner {
                 /// 商户通过还款单查询订单API查询订单状态，完成下一步的业务逻辑。
                 ///
                 /// `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}`
+                #[inline]
                 pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0.request(::wechatpay::runtime::Method::GET).send_json()
                 }
@@ -101,14 +107,33 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        combine_appid: o.req("combine_appid")?,
-                        combine_mchid: o.req("combine_mchid")?,
-                        combine_out_trade_no: o.req("combine_out_trade_no")?,
-                        combine_transaction_id: o.req("combine_transaction_id")?,
-                        combine_payer_info: o.opt("combine_payer_info")?,
-                        sub_orders: o.opt("sub_orders")?,
-                    })
+                    match (
+                        o.req("combine_appid"),
+                        o.req("combine_mchid"),
+                        o.req("combine_out_trade_no"),
+                        o.req("combine_transaction_id"),
+                        o.opt("combine_payer_info"),
+                        o.opt("sub_orders"),
+                    ) {
+                        (
+                            Some(combine_appid),
+                            Some(combine_mchid),
+                            Some(combine_out_trade_no),
+                            Some(combine_transaction_id),
+                            Some(combine_payer_info),
+                            Some(sub_orders),
+                        ) => {
+                            Ok(Self {
+                                combine_appid,
+                                combine_mchid,
+                                combine_out_trade_no,
+                                combine_transaction_id,
+                                combine_payer_info,
+                                sub_orders,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 还款支付者信息
@@ -134,7 +159,10 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self { openid: o.req("openid")? })
+                    match o.req("openid") {
+                        Some(openid) => Ok(Self { openid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// GetResponseSubOrders
@@ -203,18 +231,45 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        trade_type: o.opt("trade_type")?,
-                        trade_state: o.opt("trade_state")?,
-                        bank_type: o.opt("bank_type")?,
-                        attach: o.opt("attach")?,
-                        success_time: o.opt("success_time")?,
-                        amount: o.opt("amount")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("sub_mchid"),
+                        o.req("out_trade_no"),
+                        o.opt("transaction_id"),
+                        o.opt("trade_type"),
+                        o.opt("trade_state"),
+                        o.opt("bank_type"),
+                        o.opt("attach"),
+                        o.opt("success_time"),
+                        o.opt("amount"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(trade_type),
+                            Some(trade_state),
+                            Some(bank_type),
+                            Some(attach),
+                            Some(success_time),
+                            Some(amount),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                out_trade_no,
+                                transaction_id,
+                                trade_type,
+                                trade_state,
+                                bank_type,
+                                attach,
+                                success_time,
+                                amount,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 子单金额信息
@@ -255,12 +310,27 @@ pub mod partner {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total_amount: o.req("total_amount")?,
-                        currency: o.opt("currency")?,
-                        payer_amount: o.req("payer_amount")?,
-                        payer_currency: o.opt("payer_currency")?,
-                    })
+                    match (
+                        o.req("total_amount"),
+                        o.opt("currency"),
+                        o.req("payer_amount"),
+                        o.opt("payer_currency"),
+                    ) {
+                        (
+                            Some(total_amount),
+                            Some(currency),
+                            Some(payer_amount),
+                            Some(payer_currency),
+                        ) => {
+                            Ok(Self {
+                                total_amount,
+                                currency,
+                                payer_amount,
+                                payer_currency,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 交易状态
@@ -387,6 +457,7 @@ pub mod partner {
                     /// 还款单支付订单只能使用此还款单关单api完成关单。还款单支付关单接口不支持关闭部分还款单， 关单的还款单订单号、还款单发起商户号、还款明细单个数、还款明细单订单号、子商户号必须与下单时完全一致。
                     ///
                     /// `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -418,9 +489,10 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sub_orders: o.req("sub_orders")?,
-                        })
+                        match o.req("sub_orders") {
+                            Some(sub_orders) => Ok(Self { sub_orders }),
+                            None => Err(o.error()),
+                        }
                     }
                 }
                 /// PostRequestSubOrders
@@ -456,11 +528,20 @@ pub mod partner {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            mchid: o.req("mchid")?,
-                            out_trade_no: o.req("out_trade_no")?,
-                            sub_mchid: o.opt("sub_mchid")?,
-                        })
+                        match (
+                            o.req("mchid"),
+                            o.req("out_trade_no"),
+                            o.opt("sub_mchid"),
+                        ) {
+                            (Some(mchid), Some(out_trade_no), Some(sub_mchid)) => {
+                                Ok(Self {
+                                    mchid,
+                                    out_trade_no,
+                                    sub_mchid,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
             }
@@ -476,6 +557,7 @@ pub mod partner {
             /// 还款下单，只能使用还款对应的查单、关单接口
             ///
             /// `POST /v3/repayment/combine-transactions/partner/prepay`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -542,18 +624,45 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_out_trade_no: o.req("combine_out_trade_no")?,
-                    combine_mchid: o.req("combine_mchid")?,
-                    sub_orders: o.req("sub_orders")?,
-                    time_expire: o.opt("time_expire")?,
-                    notify_url: o.opt("notify_url")?,
-                    h5_info: o.opt("h5_info")?,
-                    app_info: o.opt("app_info")?,
-                    miniprogram_info: o.opt("miniprogram_info")?,
-                    combine_payer_info: o.opt("combine_payer_info")?,
-                    wechat_web_info: o.opt("wechat_web_info")?,
-                })
+                match (
+                    o.req("combine_out_trade_no"),
+                    o.req("combine_mchid"),
+                    o.req("sub_orders"),
+                    o.opt("time_expire"),
+                    o.opt("notify_url"),
+                    o.opt("h5_info"),
+                    o.opt("app_info"),
+                    o.opt("miniprogram_info"),
+                    o.opt("combine_payer_info"),
+                    o.opt("wechat_web_info"),
+                ) {
+                    (
+                        Some(combine_out_trade_no),
+                        Some(combine_mchid),
+                        Some(sub_orders),
+                        Some(time_expire),
+                        Some(notify_url),
+                        Some(h5_info),
+                        Some(app_info),
+                        Some(miniprogram_info),
+                        Some(combine_payer_info),
+                        Some(wechat_web_info),
+                    ) => {
+                        Ok(Self {
+                            combine_out_trade_no,
+                            combine_mchid,
+                            sub_orders,
+                            time_expire,
+                            notify_url,
+                            h5_info,
+                            app_info,
+                            miniprogram_info,
+                            combine_payer_info,
+                            wechat_web_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// APP调起支付场景信息
@@ -579,9 +688,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.req("combine_appid")?,
-                })
+                match o.req("combine_appid") {
+                    Some(combine_appid) => Ok(Self { combine_appid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 支付者信息
@@ -605,9 +715,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    identity: o.opt("identity")?,
-                })
+                match o.opt("identity") {
+                    Some(identity) => Ok(Self { identity }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// 实名支付
@@ -637,11 +748,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    type_: o.req("type")?,
-                    number: o.req("number")?,
-                    name: o.req("name")?,
-                })
+                match (o.req("type"), o.req("number"), o.req("name")) {
+                    (Some(type_), Some(number), Some(name)) => {
+                        Ok(Self { type_, number, name })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 类型
@@ -771,15 +883,36 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.req("combine_appid")?,
-                    payer_client_ip: o.req("payer_client_ip")?,
-                    type_: o.req("type")?,
-                    app_name: o.opt("app_name")?,
-                    app_url: o.req("app_url")?,
-                    bundle_id: o.opt("bundle_id")?,
-                    package_name: o.opt("package_name")?,
-                })
+                match (
+                    o.req("combine_appid"),
+                    o.req("payer_client_ip"),
+                    o.req("type"),
+                    o.opt("app_name"),
+                    o.req("app_url"),
+                    o.opt("bundle_id"),
+                    o.opt("package_name"),
+                ) {
+                    (
+                        Some(combine_appid),
+                        Some(payer_client_ip),
+                        Some(type_),
+                        Some(app_name),
+                        Some(app_url),
+                        Some(bundle_id),
+                        Some(package_name),
+                    ) => {
+                        Ok(Self {
+                            combine_appid,
+                            payer_client_ip,
+                            type_,
+                            app_name,
+                            app_url,
+                            bundle_id,
+                            package_name,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 场景类型
@@ -868,10 +1001,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.req("combine_appid")?,
-                    openid: o.req("openid")?,
-                })
+                match (o.req("combine_appid"), o.req("openid")) {
+                    (Some(combine_appid), Some(openid)) => {
+                        Ok(Self { combine_appid, openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostRequestSubOrders
@@ -923,15 +1058,36 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    amount: o.req("amount")?,
-                    attach: o.req("attach")?,
-                    description: o.req("description")?,
-                    settle_info: o.opt("settle_info")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.opt("sub_mchid"),
+                    o.req("out_trade_no"),
+                    o.req("amount"),
+                    o.req("attach"),
+                    o.req("description"),
+                    o.opt("settle_info"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(sub_mchid),
+                        Some(out_trade_no),
+                        Some(amount),
+                        Some(attach),
+                        Some(description),
+                        Some(settle_info),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            sub_mchid,
+                            out_trade_no,
+                            amount,
+                            attach,
+                            description,
+                            settle_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -962,10 +1118,12 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total_amount: o.req("total_amount")?,
-                    currency: o.req("currency")?,
-                })
+                match (o.req("total_amount"), o.req("currency")) {
+                    (Some(total_amount), Some(currency)) => {
+                        Ok(Self { total_amount, currency })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 结算信息
@@ -994,10 +1152,15 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    profit_sharing: o.opt("profit_sharing")?,
-                    subsidy_amount: o.opt("subsidy_amount")?,
-                })
+                match (o.opt("profit_sharing"), o.opt("subsidy_amount")) {
+                    (Some(profit_sharing), Some(subsidy_amount)) => {
+                        Ok(Self {
+                            profit_sharing,
+                            subsidy_amount,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 微信内网页调起支付场景信息
@@ -1027,11 +1190,16 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    combine_appid: o.opt("combine_appid")?,
-                    openid: o.opt("openid")?,
-                    webview_url: o.opt("webview_url")?,
-                })
+                match (o.opt("combine_appid"), o.opt("openid"), o.opt("webview_url")) {
+                    (Some(combine_appid), Some(openid), Some(webview_url)) => {
+                        Ok(Self {
+                            combine_appid,
+                            openid,
+                            webview_url,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
@@ -1062,10 +1230,10 @@ pub mod partner {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    prepay_id: o.opt("prepay_id")?,
-                    h5_url: o.opt("h5_url")?,
-                })
+                match (o.opt("prepay_id"), o.opt("h5_url")) {
+                    (Some(prepay_id), Some(h5_url)) => Ok(Self { prepay_id, h5_url }),
+                    _ => Err(o.error()),
+                }
             }
         }
     }

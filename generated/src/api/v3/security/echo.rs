@@ -8,6 +8,7 @@ impl<'a> Echo<'a> {
     /// 为商户提供签名、验签、加密、解密的测试能力。商户可以选择用平台证书签名，加密，也可以选择微信支付公钥签名，加密。
     ///
     /// `POST /v3/security/echo`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -56,12 +57,27 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            notify_url: o.opt("notify_url")?,
-            echo_message: o.req("echo_message")?,
-            encrypted_echo_message: o.opt("encrypted_echo_message")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.opt("notify_url"),
+            o.req("echo_message"),
+            o.opt("encrypted_echo_message"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(notify_url),
+                Some(echo_message),
+                Some(encrypted_echo_message),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    notify_url,
+                    echo_message,
+                    encrypted_echo_message,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
@@ -88,9 +104,14 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            echo_message: o.req("echo_message")?,
-            encrypted_echo_message: o.opt("encrypted_echo_message")?,
-        })
+        match (o.req("echo_message"), o.opt("encrypted_echo_message")) {
+            (Some(echo_message), Some(encrypted_echo_message)) => {
+                Ok(Self {
+                    echo_message,
+                    encrypted_echo_message,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

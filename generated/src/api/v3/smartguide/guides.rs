@@ -4,6 +4,7 @@
 pub struct Guides<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Guides<'a> {
     /// `/v3/smartguide/guides/{guide_id}`: `guide_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn guide_id(self, guide_id: &str) -> by_guide_id::ByGuideId<'a> {
         by_guide_id::ByGuideId(self.0.push_param(&guide_id))
     }
@@ -12,6 +13,7 @@ impl<'a> Guides<'a> {
     /// 用于服务商/商户开发者查询已注册的服务人员ID等信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_3.shtml)
     ///
     /// `GET /v3/smartguide/guides`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -33,6 +35,7 @@ impl<'a> Guides<'a> {
     /// 用于服务商/商户开发者为商户注册服务人员使用。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_1.shtml)
     ///
     /// `POST /v3/smartguide/guides`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -94,16 +97,39 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sub_mchid: o.opt("sub_mchid")?,
-            store_id: o.req("store_id")?,
-            userid: o.opt("userid")?,
-            mobile: o.opt("mobile")?,
-            work_id: o.opt("work_id")?,
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-        })
+        match (
+            o.opt("sub_mchid"),
+            o.req("store_id"),
+            o.opt("userid"),
+            o.opt("mobile"),
+            o.opt("work_id"),
+            o.opt("limit"),
+            o.opt("offset"),
+            o.req("Wechatpay-Serial"),
+        ) {
+            (
+                Some(sub_mchid),
+                Some(store_id),
+                Some(userid),
+                Some(mobile),
+                Some(work_id),
+                Some(limit),
+                Some(offset),
+                Some(wechatpay_serial),
+            ) => {
+                Ok(Self {
+                    sub_mchid,
+                    store_id,
+                    userid,
+                    mobile,
+                    work_id,
+                    limit,
+                    offset,
+                    wechatpay_serial,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
@@ -136,12 +162,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            total_count: o.opt("total_count")?,
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            data: o.opt("data")?,
-        })
+        match (o.opt("total_count"), o.opt("limit"), o.opt("offset"), o.opt("data")) {
+            (Some(total_count), Some(limit), Some(offset), Some(data)) => {
+                Ok(Self {
+                    total_count,
+                    limit,
+                    offset,
+                    data,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 服务人员信息
@@ -192,14 +223,33 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            guide_id: o.opt("guide_id")?,
-            store_id: o.opt("store_id")?,
-            name: o.opt("name")?,
-            mobile: o.opt("mobile")?,
-            userid: o.opt("userid")?,
-            work_id: o.opt("work_id")?,
-        })
+        match (
+            o.opt("guide_id"),
+            o.opt("store_id"),
+            o.opt("name"),
+            o.opt("mobile"),
+            o.opt("userid"),
+            o.opt("work_id"),
+        ) {
+            (
+                Some(guide_id),
+                Some(store_id),
+                Some(name),
+                Some(mobile),
+                Some(userid),
+                Some(work_id),
+            ) => {
+                Ok(Self {
+                    guide_id,
+                    store_id,
+                    name,
+                    mobile,
+                    userid,
+                    work_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
@@ -253,18 +303,45 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            sub_mchid: o.opt("sub_mchid")?,
-            corpid: o.req("corpid")?,
-            store_id: o.req("store_id")?,
-            userid: o.req("userid")?,
-            name: o.req("name")?,
-            mobile: o.req("mobile")?,
-            qr_code: o.req("qr_code")?,
-            avatar: o.req("avatar")?,
-            group_qrcode: o.opt("group_qrcode")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.opt("sub_mchid"),
+            o.req("corpid"),
+            o.req("store_id"),
+            o.req("userid"),
+            o.req("name"),
+            o.req("mobile"),
+            o.req("qr_code"),
+            o.req("avatar"),
+            o.opt("group_qrcode"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(sub_mchid),
+                Some(corpid),
+                Some(store_id),
+                Some(userid),
+                Some(name),
+                Some(mobile),
+                Some(qr_code),
+                Some(avatar),
+                Some(group_qrcode),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    sub_mchid,
+                    corpid,
+                    store_id,
+                    userid,
+                    name,
+                    mobile,
+                    qr_code,
+                    avatar,
+                    group_qrcode,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
@@ -290,9 +367,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            guide_id: o.req("guide_id")?,
-        })
+        match o.req("guide_id") {
+            Some(guide_id) => Ok(Self { guide_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/smartguide/guides/{guide_id}`
@@ -301,6 +379,7 @@ pub mod by_guide_id {
     pub struct ByGuideId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByGuideId<'a> {
         /// `/v3/smartguide/guides/{guide_id}/assign`
+        #[inline]
         pub fn assign(self) -> assign::Assign<'a> {
             assign::Assign(self.0.push("assign"))
         }
@@ -309,6 +388,7 @@ pub mod by_guide_id {
         /// 用于服务商/用于服务商/商户开发者为商户更新门店服务人员的姓名、头像等信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_4.shtml)
         ///
         /// `PATCH /v3/smartguide/guides/{guide_id}`
+        #[inline]
         pub fn patch(
             self,
             request: &PatchRequest,
@@ -364,15 +444,36 @@ pub mod by_guide_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                name: o.opt("name")?,
-                mobile: o.opt("mobile")?,
-                qr_code: o.opt("qr_code")?,
-                avatar: o.opt("avatar")?,
-                group_qrcode: o.opt("group_qrcode")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.opt("sub_mchid"),
+                o.opt("name"),
+                o.opt("mobile"),
+                o.opt("qr_code"),
+                o.opt("avatar"),
+                o.opt("group_qrcode"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sub_mchid),
+                    Some(name),
+                    Some(mobile),
+                    Some(qr_code),
+                    Some(avatar),
+                    Some(group_qrcode),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sub_mchid,
+                        name,
+                        mobile,
+                        qr_code,
+                        avatar,
+                        group_qrcode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// `/v3/smartguide/guides/{guide_id}/assign`
@@ -385,6 +486,7 @@ pub mod by_guide_id {
             /// 用于服务商/商户开发者在顾客下单后为顾客分配服务人员使用。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/smartguide/chapter3_2.shtml)
             ///
             /// `POST /v3/smartguide/guides/{guide_id}/assign`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -423,10 +525,12 @@ pub mod by_guide_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                })
+                match (o.opt("sub_mchid"), o.req("out_trade_no")) {
+                    (Some(sub_mchid), Some(out_trade_no)) => {
+                        Ok(Self { sub_mchid, out_trade_no })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }

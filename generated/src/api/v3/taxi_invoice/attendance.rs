@@ -4,6 +4,7 @@
 pub struct Attendance<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Attendance<'a> {
     /// `/v3/taxi-invoice/attendance/punch`
+    #[inline]
     pub fn punch(self) -> punch::Punch<'a> {
         punch::Punch(self.0.push("punch"))
     }
@@ -18,6 +19,7 @@ pub mod punch {
         /// 签到签退数据主要用于控制微信支付凭证是否包含开发票入口、是否创建用户行程单 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/attendance/punch-attendance.html)
         ///
         /// `POST /v3/taxi-invoice/attendance/punch`
+        #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
@@ -65,13 +67,30 @@ pub mod punch {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plate_number: o.req("plate_number")?,
-                driver_license: o.req("driver_license")?,
-                event_time: o.req("event_time")?,
-                event_type: o.req("event_type")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("plate_number"),
+                o.req("driver_license"),
+                o.req("event_time"),
+                o.req("event_type"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(plate_number),
+                    Some(driver_license),
+                    Some(event_time),
+                    Some(event_type),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        plate_number,
+                        driver_license,
+                        event_time,
+                        event_type,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Cards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Cards<'a> {
     /// `/v3/taxi-invoice/cards/upload-file`
+    #[inline]
     pub fn upload_file(self) -> upload_file::UploadFile<'a> {
         upload_file::UploadFile(self.0.push("upload-file"))
     }
@@ -12,6 +13,7 @@ impl<'a> Cards<'a> {
     /// 服务商开具出租车电子发票后，调用本接口将发票插入微信用户的卡包。调用本接口需要发票文件ID，可调用【上传出租车电子发票文件】来获取。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/create-taxi-invoice-card.html)
     ///
     /// `POST /v3/taxi-invoice/cards`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -80,17 +82,42 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            company_mchid: o.req("company_mchid")?,
-            trade_number: o.req("trade_number")?,
-            appid: o.opt("appid")?,
-            openid: o.req("openid")?,
-            region_id: o.req("region_id")?,
-            driver_license: o.req("driver_license")?,
-            plate_number: o.req("plate_number")?,
-            fapiao_card_information: o.req("fapiao_card_information")?,
-            token: o.opt("token")?,
-        })
+        match (
+            o.req("company_mchid"),
+            o.req("trade_number"),
+            o.opt("appid"),
+            o.req("openid"),
+            o.req("region_id"),
+            o.req("driver_license"),
+            o.req("plate_number"),
+            o.req("fapiao_card_information"),
+            o.opt("token"),
+        ) {
+            (
+                Some(company_mchid),
+                Some(trade_number),
+                Some(appid),
+                Some(openid),
+                Some(region_id),
+                Some(driver_license),
+                Some(plate_number),
+                Some(fapiao_card_information),
+                Some(token),
+            ) => {
+                Ok(Self {
+                    company_mchid,
+                    trade_number,
+                    appid,
+                    openid,
+                    region_id,
+                    driver_license,
+                    plate_number,
+                    fapiao_card_information,
+                    token,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 发票卡券信息
@@ -173,22 +200,57 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            fapiao_media_id: o.req("fapiao_media_id")?,
-            fapiao_number: o.req("fapiao_number")?,
-            fapiao_code: o.req("fapiao_code")?,
-            fapiao_time: o.req("fapiao_time")?,
-            check_code: o.req("check_code")?,
-            password: o.req("password")?,
-            total_amount: o.req("total_amount")?,
-            tax_amount: o.req("tax_amount")?,
-            amount: o.req("amount")?,
-            buyer_information: o.req("buyer_information")?,
-            seller_information: o.req("seller_information")?,
-            extra_information: o.req("extra_information")?,
-            items: o.opt("items")?,
-            remark: o.opt("remark")?,
-        })
+        match (
+            o.req("fapiao_media_id"),
+            o.req("fapiao_number"),
+            o.req("fapiao_code"),
+            o.req("fapiao_time"),
+            o.req("check_code"),
+            o.req("password"),
+            o.req("total_amount"),
+            o.req("tax_amount"),
+            o.req("amount"),
+            o.req("buyer_information"),
+            o.req("seller_information"),
+            o.req("extra_information"),
+            o.opt("items"),
+            o.opt("remark"),
+        ) {
+            (
+                Some(fapiao_media_id),
+                Some(fapiao_number),
+                Some(fapiao_code),
+                Some(fapiao_time),
+                Some(check_code),
+                Some(password),
+                Some(total_amount),
+                Some(tax_amount),
+                Some(amount),
+                Some(buyer_information),
+                Some(seller_information),
+                Some(extra_information),
+                Some(items),
+                Some(remark),
+            ) => {
+                Ok(Self {
+                    fapiao_media_id,
+                    fapiao_number,
+                    fapiao_code,
+                    fapiao_time,
+                    check_code,
+                    password,
+                    total_amount,
+                    tax_amount,
+                    amount,
+                    buyer_information,
+                    seller_information,
+                    extra_information,
+                    items,
+                    remark,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 购买方信息
@@ -245,15 +307,36 @@ for PostRequestFapiaoCardInformationBuyerInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            type_: o.req("type")?,
-            name: o.req("name")?,
-            taxpayer_id: o.opt("taxpayer_id")?,
-            address: o.opt("address")?,
-            telephone: o.opt("telephone")?,
-            bank_name: o.opt("bank_name")?,
-            bank_account: o.opt("bank_account")?,
-        })
+        match (
+            o.req("type"),
+            o.req("name"),
+            o.opt("taxpayer_id"),
+            o.opt("address"),
+            o.opt("telephone"),
+            o.opt("bank_name"),
+            o.opt("bank_account"),
+        ) {
+            (
+                Some(type_),
+                Some(name),
+                Some(taxpayer_id),
+                Some(address),
+                Some(telephone),
+                Some(bank_name),
+                Some(bank_account),
+            ) => {
+                Ok(Self {
+                    type_,
+                    name,
+                    taxpayer_id,
+                    address,
+                    telephone,
+                    bank_name,
+                    bank_account,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 附加信息
@@ -290,11 +373,12 @@ for PostRequestFapiaoCardInformationExtraInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            payee: o.opt("payee")?,
-            reviewer: o.opt("reviewer")?,
-            drawer: o.req("drawer")?,
-        })
+        match (o.opt("payee"), o.opt("reviewer"), o.req("drawer")) {
+            (Some(payee), Some(reviewer), Some(drawer)) => {
+                Ok(Self { payee, reviewer, drawer })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestFapiaoCardInformationItems
@@ -373,20 +457,51 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestFapiaoCardInformationItems {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            tax_code: o.req("tax_code")?,
-            goods_name: o.req("goods_name")?,
-            specification: o.opt("specification")?,
-            unit: o.opt("unit")?,
-            quantity: o.req("quantity")?,
-            unit_price: o.req("unit_price")?,
-            amount: o.req("amount")?,
-            tax_amount: o.req("tax_amount")?,
-            total_amount: o.req("total_amount")?,
-            tax_rate: o.req("tax_rate")?,
-            tax_prefer_mark: o.req("tax_prefer_mark")?,
-            discount: o.req("discount")?,
-        })
+        match (
+            o.req("tax_code"),
+            o.req("goods_name"),
+            o.opt("specification"),
+            o.opt("unit"),
+            o.req("quantity"),
+            o.req("unit_price"),
+            o.req("amount"),
+            o.req("tax_amount"),
+            o.req("total_amount"),
+            o.req("tax_rate"),
+            o.req("tax_prefer_mark"),
+            o.req("discount"),
+        ) {
+            (
+                Some(tax_code),
+                Some(goods_name),
+                Some(specification),
+                Some(unit),
+                Some(quantity),
+                Some(unit_price),
+                Some(amount),
+                Some(tax_amount),
+                Some(total_amount),
+                Some(tax_rate),
+                Some(tax_prefer_mark),
+                Some(discount),
+            ) => {
+                Ok(Self {
+                    tax_code,
+                    goods_name,
+                    specification,
+                    unit,
+                    quantity,
+                    unit_price,
+                    amount,
+                    tax_amount,
+                    total_amount,
+                    tax_rate,
+                    tax_prefer_mark,
+                    discount,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 销售方信息
@@ -438,14 +553,33 @@ for PostRequestFapiaoCardInformationSellerInformation {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            name: o.req("name")?,
-            taxpayer_id: o.req("taxpayer_id")?,
-            address: o.req("address")?,
-            telephone: o.opt("telephone")?,
-            bank_name: o.opt("bank_name")?,
-            bank_account: o.opt("bank_account")?,
-        })
+        match (
+            o.req("name"),
+            o.req("taxpayer_id"),
+            o.req("address"),
+            o.opt("telephone"),
+            o.opt("bank_name"),
+            o.opt("bank_account"),
+        ) {
+            (
+                Some(name),
+                Some(taxpayer_id),
+                Some(address),
+                Some(telephone),
+                Some(bank_name),
+                Some(bank_account),
+            ) => {
+                Ok(Self {
+                    name,
+                    taxpayer_id,
+                    address,
+                    telephone,
+                    bank_name,
+                    bank_account,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
@@ -486,12 +620,22 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            card_appid: o.req("card_appid")?,
-            card_openid: o.req("card_openid")?,
-            card_id: o.req("card_id")?,
-            card_code: o.req("card_code")?,
-        })
+        match (
+            o.req("card_appid"),
+            o.req("card_openid"),
+            o.req("card_id"),
+            o.req("card_code"),
+        ) {
+            (Some(card_appid), Some(card_openid), Some(card_id), Some(card_code)) => {
+                Ok(Self {
+                    card_appid,
+                    card_openid,
+                    card_id,
+                    card_code,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/taxi-invoice/cards/upload-file`
@@ -504,6 +648,7 @@ pub mod upload_file {
         /// 服务商调用插卡接口前，需调用本接口上传出租车电子发票文件来获取文件ID。文件ID有效期为3天，有效期内未成功调用插卡接口需重新调用本接口上传发票文件。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-invoice-card/upload-taxi-invoice-card-file.html)
         ///
         /// `POST /v3/taxi-invoice/cards/upload-file`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -536,7 +681,10 @@ pub mod upload_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self { meta: o.req("meta")? })
+            match o.req("meta") {
+                Some(meta) => Ok(Self { meta }),
+                None => Err(o.error()),
+            }
         }
     }
     /// 出租车电子发票文件元信息`JSON`格式字符串
@@ -577,12 +725,27 @@ pub mod upload_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                company_mchid: o.req("company_mchid")?,
-                digest: o.req("digest")?,
-                digest_algorithm: o.req("digest_algorithm")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("company_mchid"),
+                o.req("digest"),
+                o.req("digest_algorithm"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(company_mchid),
+                    Some(digest),
+                    Some(digest_algorithm),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        company_mchid,
+                        digest,
+                        digest_algorithm,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
@@ -608,9 +771,10 @@ pub mod upload_file {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                fapiao_media_id: o.req("fapiao_media_id")?,
-            })
+            match o.req("fapiao_media_id") {
+                Some(fapiao_media_id) => Ok(Self { fapiao_media_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Driver<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Driver<'a> {
     /// `/v3/taxi-invoice/driver/update-driver`
+    #[inline]
     pub fn update_driver(self) -> update_driver::UpdateDriver<'a> {
         update_driver::UpdateDriver(self.0.push("update-driver"))
     }
@@ -18,6 +19,7 @@ pub mod update_driver {
         /// 新增、更新司机信息，司机需有实名认证的微信号，否则新增、更新失败，司机所在的公司必须已经成为服务商的特约商户，否则新增、更新失败。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/update-driver.html)
         ///
         /// `POST /v3/taxi-invoice/driver/update-driver`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -94,18 +96,45 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                driver_name: o.req("driver_name")?,
-                id_card_number: o.req("id_card_number")?,
-                company_name: o.req("company_name")?,
-                mchid: o.req("mchid")?,
-                driver_license: o.req("driver_license")?,
-                driver_category: o.req("driver_category")?,
-                driver_status: o.req("driver_status")?,
-                driver_photo: o.opt("driver_photo")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("driver_name"),
+                o.req("id_card_number"),
+                o.req("company_name"),
+                o.req("mchid"),
+                o.req("driver_license"),
+                o.req("driver_category"),
+                o.req("driver_status"),
+                o.opt("driver_photo"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(driver_name),
+                    Some(id_card_number),
+                    Some(company_name),
+                    Some(mchid),
+                    Some(driver_license),
+                    Some(driver_category),
+                    Some(driver_status),
+                    Some(driver_photo),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        driver_name,
+                        id_card_number,
+                        company_name,
+                        mchid,
+                        driver_license,
+                        driver_category,
+                        driver_status,
+                        driver_photo,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机头像
@@ -142,12 +171,27 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                photo_type: o.opt("photo_type")?,
-                photo_digest: o.opt("photo_digest")?,
-                photo_url: o.opt("photo_url")?,
-                photo_icon: o.opt("photo_icon")?,
-            })
+            match (
+                o.opt("photo_type"),
+                o.opt("photo_digest"),
+                o.opt("photo_url"),
+                o.opt("photo_icon"),
+            ) {
+                (
+                    Some(photo_type),
+                    Some(photo_digest),
+                    Some(photo_url),
+                    Some(photo_icon),
+                ) => {
+                    Ok(Self {
+                        photo_type,
+                        photo_digest,
+                        photo_url,
+                        photo_icon,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机头像摘要
@@ -178,10 +222,10 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-            })
+            match (o.opt("hash_type"), o.opt("hash_value")) {
+                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
@@ -245,17 +289,42 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                driver_name: o.req("driver_name")?,
-                id_card_number: o.req("id_card_number")?,
-                company_name: o.req("company_name")?,
-                mchid: o.req("mchid")?,
-                driver_license: o.req("driver_license")?,
-                driver_category: o.req("driver_category")?,
-                driver_status: o.req("driver_status")?,
-                driver_photo: o.opt("driver_photo")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("driver_name"),
+                o.req("id_card_number"),
+                o.req("company_name"),
+                o.req("mchid"),
+                o.req("driver_license"),
+                o.req("driver_category"),
+                o.req("driver_status"),
+                o.opt("driver_photo"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(driver_name),
+                    Some(id_card_number),
+                    Some(company_name),
+                    Some(mchid),
+                    Some(driver_license),
+                    Some(driver_category),
+                    Some(driver_status),
+                    Some(driver_photo),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        driver_name,
+                        id_card_number,
+                        company_name,
+                        mchid,
+                        driver_license,
+                        driver_category,
+                        driver_status,
+                        driver_photo,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机头像
@@ -294,12 +363,27 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                photo_type: o.opt("photo_type")?,
-                photo_digest: o.opt("photo_digest")?,
-                photo_url: o.opt("photo_url")?,
-                photo_icon: o.opt("photo_icon")?,
-            })
+            match (
+                o.opt("photo_type"),
+                o.opt("photo_digest"),
+                o.opt("photo_url"),
+                o.opt("photo_icon"),
+            ) {
+                (
+                    Some(photo_type),
+                    Some(photo_digest),
+                    Some(photo_url),
+                    Some(photo_icon),
+                ) => {
+                    Ok(Self {
+                        photo_type,
+                        photo_digest,
+                        photo_url,
+                        photo_icon,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机头像摘要
@@ -330,10 +414,10 @@ pub mod update_driver {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-            })
+            match (o.opt("hash_type"), o.opt("hash_value")) {
+                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

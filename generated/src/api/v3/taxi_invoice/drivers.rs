@@ -4,6 +4,7 @@
 pub struct Drivers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Drivers<'a> {
     /// `/v3/taxi-invoice/drivers/{driver_license}`: `driver_license` is percent-encoded, never case-converted.
+    #[inline]
     pub fn driver_license(
         self,
         driver_license: &str,
@@ -21,6 +22,7 @@ pub mod by_driver_license {
         /// 获取司机信息 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/driver/query-driver.html)
         ///
         /// `GET /v3/taxi-invoice/drivers/{driver_license}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -53,9 +55,10 @@ pub mod by_driver_license {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                region_id: o.req("region_id")?,
-            })
+            match o.req("region_id") {
+                Some(region_id) => Ok(Self { region_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
@@ -112,16 +115,39 @@ pub mod by_driver_license {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                driver_name: o.req("driver_name")?,
-                company_name: o.req("company_name")?,
-                company_mchid: o.req("company_mchid")?,
-                driver_license: o.req("driver_license")?,
-                driver_category: o.req("driver_category")?,
-                driver_photo: o.opt("driver_photo")?,
-                region_id: o.req("region_id")?,
-                driver_state: o.req("driver_state")?,
-            })
+            match (
+                o.req("driver_name"),
+                o.req("company_name"),
+                o.req("company_mchid"),
+                o.req("driver_license"),
+                o.req("driver_category"),
+                o.opt("driver_photo"),
+                o.req("region_id"),
+                o.req("driver_state"),
+            ) {
+                (
+                    Some(driver_name),
+                    Some(company_name),
+                    Some(company_mchid),
+                    Some(driver_license),
+                    Some(driver_category),
+                    Some(driver_photo),
+                    Some(region_id),
+                    Some(driver_state),
+                ) => {
+                    Ok(Self {
+                        driver_name,
+                        company_name,
+                        company_mchid,
+                        driver_license,
+                        driver_category,
+                        driver_photo,
+                        region_id,
+                        driver_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机照片
@@ -158,12 +184,27 @@ pub mod by_driver_license {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                photo_type: o.opt("photo_type")?,
-                photo_digest: o.opt("photo_digest")?,
-                photo_url: o.opt("photo_url")?,
-                photo_data: o.opt("photo_data")?,
-            })
+            match (
+                o.opt("photo_type"),
+                o.opt("photo_digest"),
+                o.opt("photo_url"),
+                o.opt("photo_data"),
+            ) {
+                (
+                    Some(photo_type),
+                    Some(photo_digest),
+                    Some(photo_url),
+                    Some(photo_data),
+                ) => {
+                    Ok(Self {
+                        photo_type,
+                        photo_digest,
+                        photo_url,
+                        photo_data,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 司机照片摘要
@@ -194,10 +235,10 @@ pub mod by_driver_license {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-            })
+            match (o.opt("hash_type"), o.opt("hash_value")) {
+                (Some(hash_type), Some(hash_value)) => Ok(Self { hash_type, hash_value }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct Taxi<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Taxi<'a> {
     /// `/v3/taxi-invoice/taxi/update-taxi`
+    #[inline]
     pub fn update_taxi(self) -> update_taxi::UpdateTaxi<'a> {
         update_taxi::UpdateTaxi(self.0.push("update-taxi"))
     }
@@ -18,6 +19,7 @@ pub mod update_taxi {
         /// 商户可通过调用该接口新增、更新出租车信息，出租车所在的公司必须已经成为服务商的特约商户，否则新增失败 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/update-taxi.html)
         ///
         /// `POST /v3/taxi-invoice/taxi/update-taxi`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -81,16 +83,39 @@ pub mod update_taxi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plate_number: o.req("plate_number")?,
-                company_name: o.req("company_name")?,
-                mchid: o.opt("mchid")?,
-                main_license: o.req("main_license")?,
-                deputy_license: o.opt("deputy_license")?,
-                region_id: o.req("region_id")?,
-                invoice_flag: o.opt("invoice_flag")?,
-                taxi_state: o.opt("taxi_state")?,
-            })
+            match (
+                o.req("plate_number"),
+                o.req("company_name"),
+                o.opt("mchid"),
+                o.req("main_license"),
+                o.opt("deputy_license"),
+                o.req("region_id"),
+                o.opt("invoice_flag"),
+                o.opt("taxi_state"),
+            ) {
+                (
+                    Some(plate_number),
+                    Some(company_name),
+                    Some(mchid),
+                    Some(main_license),
+                    Some(deputy_license),
+                    Some(region_id),
+                    Some(invoice_flag),
+                    Some(taxi_state),
+                ) => {
+                    Ok(Self {
+                        plate_number,
+                        company_name,
+                        mchid,
+                        main_license,
+                        deputy_license,
+                        region_id,
+                        invoice_flag,
+                        taxi_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 出租车状态
@@ -193,14 +218,33 @@ pub mod update_taxi {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plate_number: o.req("plate_number")?,
-                company_name: o.req("company_name")?,
-                mchid: o.opt("mchid")?,
-                main_license: o.req("main_license")?,
-                deputy_license: o.opt("deputy_license")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("plate_number"),
+                o.req("company_name"),
+                o.opt("mchid"),
+                o.req("main_license"),
+                o.opt("deputy_license"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(plate_number),
+                    Some(company_name),
+                    Some(mchid),
+                    Some(main_license),
+                    Some(deputy_license),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        plate_number,
+                        company_name,
+                        mchid,
+                        main_license,
+                        deputy_license,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct TaxiCompanies<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TaxiCompanies<'a> {
     /// `/v3/taxi-invoice/taxi-companies/{company_mchid}`: `company_mchid` is percent-encoded, never case-converted.
+    #[inline]
     pub fn company_mchid(
         self,
         company_mchid: &str,
@@ -21,6 +22,7 @@ pub mod by_company_mchid {
         /// 获取出租车公司商户信息 [官方文档](hhttps://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/query-taxi-company.html)
         ///
         /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -53,9 +55,10 @@ pub mod by_company_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                region_id: o.req("region_id")?,
-            })
+            match o.req("region_id") {
+                Some(region_id) => Ok(Self { region_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
@@ -136,20 +139,51 @@ pub mod by_company_mchid {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                company_mchid: o.req("company_mchid")?,
-                enterprise_type: o.req("enterprise_type")?,
-                company_name: o.req("company_name")?,
-                short_name: o.req("short_name")?,
-                tax_id: o.req("tax_id")?,
-                address: o.req("address")?,
-                phone: o.opt("phone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                legal_person: o.req("legal_person")?,
-                invoice_mode: o.req("invoice_mode")?,
-                region_id: o.req("region_id")?,
-            })
+            match (
+                o.req("company_mchid"),
+                o.req("enterprise_type"),
+                o.req("company_name"),
+                o.req("short_name"),
+                o.req("tax_id"),
+                o.req("address"),
+                o.opt("phone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.req("legal_person"),
+                o.req("invoice_mode"),
+                o.req("region_id"),
+            ) {
+                (
+                    Some(company_mchid),
+                    Some(enterprise_type),
+                    Some(company_name),
+                    Some(short_name),
+                    Some(tax_id),
+                    Some(address),
+                    Some(phone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(legal_person),
+                    Some(invoice_mode),
+                    Some(region_id),
+                ) => {
+                    Ok(Self {
+                        company_mchid,
+                        enterprise_type,
+                        company_name,
+                        short_name,
+                        tax_id,
+                        address,
+                        phone,
+                        bank_name,
+                        bank_account,
+                        legal_person,
+                        invoice_mode,
+                        region_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

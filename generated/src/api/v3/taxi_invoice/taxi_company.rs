@@ -4,6 +4,7 @@
 pub struct TaxiCompany<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TaxiCompany<'a> {
     /// `/v3/taxi-invoice/taxi-company/create-taxi-company`
+    #[inline]
     pub fn create_taxi_company(self) -> create_taxi_company::CreateTaxiCompany<'a> {
         create_taxi_company::CreateTaxiCompany(self.0.push("create-taxi-company"))
     }
@@ -18,6 +19,7 @@ pub mod create_taxi_company {
         /// 新增出租车公司，主要用于服务商绑定特约商户，为出租车公司开通电子发票功能，提交开票信息等 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi-company/create-taxi-company.html)
         ///
         /// `POST /v3/taxi-invoice/taxi-company/create-taxi-company`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -98,19 +100,48 @@ pub mod create_taxi_company {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                company_name: o.opt("company_name")?,
-                tax_id: o.req("tax_id")?,
-                address: o.req("address")?,
-                phone: o.opt("phone")?,
-                bank_name: o.opt("bank_name")?,
-                bank_account: o.opt("bank_account")?,
-                invoice_mode: o.req("invoice_mode")?,
-                legal_person: o.req("legal_person")?,
-                short_name: o.opt("short_name")?,
-                region_id: o.req("region_id")?,
-                enterprise_type: o.req("enterprise_type")?,
-            })
+            match (
+                o.opt("company_name"),
+                o.req("tax_id"),
+                o.req("address"),
+                o.opt("phone"),
+                o.opt("bank_name"),
+                o.opt("bank_account"),
+                o.req("invoice_mode"),
+                o.req("legal_person"),
+                o.opt("short_name"),
+                o.req("region_id"),
+                o.req("enterprise_type"),
+            ) {
+                (
+                    Some(company_name),
+                    Some(tax_id),
+                    Some(address),
+                    Some(phone),
+                    Some(bank_name),
+                    Some(bank_account),
+                    Some(invoice_mode),
+                    Some(legal_person),
+                    Some(short_name),
+                    Some(region_id),
+                    Some(enterprise_type),
+                ) => {
+                    Ok(Self {
+                        company_name,
+                        tax_id,
+                        address,
+                        phone,
+                        bank_name,
+                        bank_account,
+                        invoice_mode,
+                        legal_person,
+                        short_name,
+                        region_id,
+                        enterprise_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
@@ -141,10 +172,10 @@ pub mod create_taxi_company {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                mchid: o.req("mchid")?,
-                company_name: o.opt("company_name")?,
-            })
+            match (o.req("mchid"), o.opt("company_name")) {
+                (Some(mchid), Some(company_name)) => Ok(Self { mchid, company_name }),
+                _ => Err(o.error()),
+            }
         }
     }
 }

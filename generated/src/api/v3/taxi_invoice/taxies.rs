@@ -4,6 +4,7 @@
 pub struct Taxies<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Taxies<'a> {
     /// `/v3/taxi-invoice/taxies/{plate_number}`: `plate_number` is percent-encoded, never case-converted.
+    #[inline]
     pub fn plate_number(self, plate_number: &str) -> by_plate_number::ByPlateNumber<'a> {
         by_plate_number::ByPlateNumber(self.0.push_param(&plate_number))
     }
@@ -18,6 +19,7 @@ pub mod by_plate_number {
         /// 获取出租车信息 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/taxi/query-taxi.html)
         ///
         /// `GET /v3/taxi-invoice/taxies/{plate_number}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -50,9 +52,10 @@ pub mod by_plate_number {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                region_id: o.req("region_id")?,
-            })
+            match o.req("region_id") {
+                Some(region_id) => Ok(Self { region_id }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
@@ -111,16 +114,39 @@ pub mod by_plate_number {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plate_number: o.req("plate_number")?,
-                company_name: o.req("company_name")?,
-                company_mchid: o.req("company_mchid")?,
-                main_license: o.req("main_license")?,
-                deputy_license: o.req("deputy_license")?,
-                region_id: o.req("region_id")?,
-                support_invoice: o.req("support_invoice")?,
-                taxi_state: o.req("taxi_state")?,
-            })
+            match (
+                o.req("plate_number"),
+                o.req("company_name"),
+                o.req("company_mchid"),
+                o.req("main_license"),
+                o.req("deputy_license"),
+                o.req("region_id"),
+                o.req("support_invoice"),
+                o.req("taxi_state"),
+            ) {
+                (
+                    Some(plate_number),
+                    Some(company_name),
+                    Some(company_mchid),
+                    Some(main_license),
+                    Some(deputy_license),
+                    Some(region_id),
+                    Some(support_invoice),
+                    Some(taxi_state),
+                ) => {
+                    Ok(Self {
+                        plate_number,
+                        company_name,
+                        company_mchid,
+                        main_license,
+                        deputy_license,
+                        region_id,
+                        support_invoice,
+                        taxi_state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub struct UserTaxiOrder<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> UserTaxiOrder<'a> {
     /// `/v3/taxi-invoice/user-taxi-order/find-by-token`
+    #[inline]
     pub fn find_by_token(self) -> find_by_token::FindByToken<'a> {
         find_by_token::FindByToken(self.0.push("find-by-token"))
     }
@@ -18,6 +19,7 @@ pub mod find_by_token {
         /// 服务商可以凭“凭证”查询对应的“乘客行程单”。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/taxi-fapiao/user-taxi-order/query-user-taxi-order-by-token.html)
         ///
         /// `GET /v3/taxi-invoice/user-taxi-order/find-by-token`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -70,13 +72,30 @@ pub mod find_by_token {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                token: o.req("token")?,
-                openid: o.req("openid")?,
-                appid: o.req("appid")?,
-                region_id: o.opt("region_id")?,
-                auth_mode: o.opt("auth_mode")?,
-            })
+            match (
+                o.req("token"),
+                o.req("openid"),
+                o.req("appid"),
+                o.opt("region_id"),
+                o.opt("auth_mode"),
+            ) {
+                (
+                    Some(token),
+                    Some(openid),
+                    Some(appid),
+                    Some(region_id),
+                    Some(auth_mode),
+                ) => {
+                    Ok(Self {
+                        token,
+                        openid,
+                        appid,
+                        region_id,
+                        auth_mode,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
@@ -132,15 +151,36 @@ pub mod find_by_token {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                plate_number: o.req("plate_number")?,
-                driver_license: o.req("driver_license")?,
-                up_time: o.req("up_time")?,
-                region_id: o.req("region_id")?,
-                source: o.req("source")?,
-                pay_time: o.opt("pay_time")?,
-                pay_amount: o.opt("pay_amount")?,
-            })
+            match (
+                o.req("plate_number"),
+                o.req("driver_license"),
+                o.req("up_time"),
+                o.req("region_id"),
+                o.req("source"),
+                o.opt("pay_time"),
+                o.opt("pay_amount"),
+            ) {
+                (
+                    Some(plate_number),
+                    Some(driver_license),
+                    Some(up_time),
+                    Some(region_id),
+                    Some(source),
+                    Some(pay_time),
+                    Some(pay_amount),
+                ) => {
+                    Ok(Self {
+                        plate_number,
+                        driver_license,
+                        up_time,
+                        region_id,
+                        source,
+                        pay_time,
+                        pay_amount,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> UserTaxiOrders<'a> {
     /// 服务商可以凭“用户openid”查询该乘客对应的“出租车行程单”，微信支付返回该“openid”下最多最近半年内的“出租车行程单” [官方文档](https://pay.weixin.qq.com/docs/partner/products/taxi-fapiao/introduction.html)
     ///
     /// `GET /v3/taxi-invoice/user-taxi-orders`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -70,15 +71,36 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            limit: o.opt("limit")?,
-            offset: o.opt("offset")?,
-            openid: o.req("openid")?,
-            appid: o.req("appid")?,
-            begin_date: o.req("begin_date")?,
-            end_date: o.req("end_date")?,
-            region_id: o.req("region_id")?,
-        })
+        match (
+            o.opt("limit"),
+            o.opt("offset"),
+            o.req("openid"),
+            o.req("appid"),
+            o.req("begin_date"),
+            o.req("end_date"),
+            o.req("region_id"),
+        ) {
+            (
+                Some(limit),
+                Some(offset),
+                Some(openid),
+                Some(appid),
+                Some(begin_date),
+                Some(end_date),
+                Some(region_id),
+            ) => {
+                Ok(Self {
+                    limit,
+                    offset,
+                    openid,
+                    appid,
+                    begin_date,
+                    end_date,
+                    region_id,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
@@ -120,13 +142,24 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            data: o.req("data")?,
-            offset: o.req("offset")?,
-            limit: o.req("limit")?,
-            total_count: o.req("total_count")?,
-            links: o.opt("links")?,
-        })
+        match (
+            o.req("data"),
+            o.req("offset"),
+            o.req("limit"),
+            o.req("total_count"),
+            o.opt("links"),
+        ) {
+            (Some(data), Some(offset), Some(limit), Some(total_count), Some(links)) => {
+                Ok(Self {
+                    data,
+                    offset,
+                    limit,
+                    total_count,
+                    links,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseData
@@ -162,11 +195,16 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseData {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            plate_number: o.req("plate_number")?,
-            driver_license: o.req("driver_license")?,
-            up_time: o.req("up_time")?,
-        })
+        match (o.req("plate_number"), o.req("driver_license"), o.req("up_time")) {
+            (Some(plate_number), Some(driver_license), Some(up_time)) => {
+                Ok(Self {
+                    plate_number,
+                    driver_license,
+                    up_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 相关链接
@@ -202,10 +240,9 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseLinks {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            next: o.opt("next")?,
-            prev: o.opt("prev")?,
-            self_: o.opt("self")?,
-        })
+        match (o.opt("next"), o.opt("prev"), o.opt("self")) {
+            (Some(next), Some(prev), Some(self_)) => Ok(Self { next, prev, self_ }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub struct TransactionBlockRecords<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TransactionBlockRecords<'a> {
     /// `/v3/transaction-block/transaction-block-records/{block_record_id}`: `block_record_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn block_record_id(
         self,
         block_record_id: &str,
@@ -11,6 +12,7 @@ impl<'a> TransactionBlockRecords<'a> {
         by_block_record_id::ByBlockRecordId(self.0.push_param(&block_record_id))
     }
     /// `/v3/transaction-block/transaction-block-records/sub-mchid`
+    #[inline]
     pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
         sub_mchid::SubMchid(self.0.push("sub-mchid"))
     }
@@ -25,6 +27,7 @@ pub mod by_block_record_id {
         /// 通过该接口可用于查询子商户交易拦截记录详情
         ///
         /// `GET /v3/transaction-block/transaction-block-records/{block_record_id}`
+        #[inline]
         pub fn get(
             self,
             request: &GetRequest,
@@ -57,9 +60,10 @@ pub mod by_block_record_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-            })
+            match o.req("sub_mchid") {
+                Some(sub_mchid) => Ok(Self { sub_mchid }),
+                None => Err(o.error()),
+            }
         }
     }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
@@ -110,14 +114,33 @@ pub mod by_block_record_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                block_record_id: o.opt("block_record_id")?,
-                block_time: o.opt("block_time")?,
-                block_reason: o.opt("block_reason")?,
-                number_of_block: o.opt("number_of_block")?,
-                recover_way: o.opt("recover_way")?,
-                requested_item_info: o.opt("requested_item_info")?,
-            })
+            match (
+                o.opt("block_record_id"),
+                o.opt("block_time"),
+                o.opt("block_reason"),
+                o.opt("number_of_block"),
+                o.opt("recover_way"),
+                o.opt("requested_item_info"),
+            ) {
+                (
+                    Some(block_record_id),
+                    Some(block_time),
+                    Some(block_reason),
+                    Some(number_of_block),
+                    Some(recover_way),
+                    Some(requested_item_info),
+                ) => {
+                    Ok(Self {
+                        block_record_id,
+                        block_time,
+                        block_reason,
+                        number_of_block,
+                        recover_way,
+                        requested_item_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 拦截笔数
@@ -235,6 +258,7 @@ pub mod sub_mchid {
     pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SubMchid<'a> {
         /// `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -249,6 +273,7 @@ pub mod sub_mchid {
             /// 通过该接口可用于分页查询子商户名下的交易拦截记录
             ///
             /// `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -286,10 +311,10 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    limit: o.req("limit")?,
-                    offset: o.opt("offset")?,
-                })
+                match (o.req("limit"), o.opt("offset")) {
+                    (Some(limit), Some(offset)) => Ok(Self { limit, offset }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
@@ -328,12 +353,22 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    total_count: o.opt("total_count")?,
-                    data: o.opt("data")?,
-                })
+                match (
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("total_count"),
+                    o.opt("data"),
+                ) {
+                    (Some(offset), Some(limit), Some(total_count), Some(data)) => {
+                        Ok(Self {
+                            offset,
+                            limit,
+                            total_count,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseData
@@ -384,14 +419,33 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    block_record_id: o.opt("block_record_id")?,
-                    block_time: o.opt("block_time")?,
-                    block_reason: o.opt("block_reason")?,
-                    number_of_block: o.opt("number_of_block")?,
-                    recover_way: o.opt("recover_way")?,
-                    requested_item_info: o.opt("requested_item_info")?,
-                })
+                match (
+                    o.opt("block_record_id"),
+                    o.opt("block_time"),
+                    o.opt("block_reason"),
+                    o.opt("number_of_block"),
+                    o.opt("recover_way"),
+                    o.opt("requested_item_info"),
+                ) {
+                    (
+                        Some(block_record_id),
+                        Some(block_time),
+                        Some(block_reason),
+                        Some(number_of_block),
+                        Some(recover_way),
+                        Some(requested_item_info),
+                    ) => {
+                        Ok(Self {
+                            block_record_id,
+                            block_time,
+                            block_reason,
+                            number_of_block,
+                            recover_way,
+                            requested_item_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 拦截笔数

@@ -4,6 +4,7 @@
 pub struct TransactionBlockSubmissions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> TransactionBlockSubmissions<'a> {
     /// `/v3/transaction-block/transaction-block-submissions/{block_submission_id}`: `block_submission_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn block_submission_id(
         self,
         block_submission_id: &str,
@@ -13,6 +14,7 @@ impl<'a> TransactionBlockSubmissions<'a> {
         )
     }
     /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
+    #[inline]
     pub fn sub_mchid(self) -> sub_mchid::SubMchid<'a> {
         sub_mchid::SubMchid(self.0.push("sub-mchid"))
     }
@@ -27,6 +29,7 @@ pub mod by_block_submission_id {
         /// 通过该接口可查询交易拦截申诉详情信息
         ///
         /// `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -74,13 +77,30 @@ pub mod by_block_submission_id {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                block_submission_id: o.opt("block_submission_id")?,
-                submit_time: o.opt("submit_time")?,
-                review_result: o.opt("review_result")?,
-                review_time: o.opt("review_time")?,
-                review_reject_reason: o.opt("review_reject_reason")?,
-            })
+            match (
+                o.opt("block_submission_id"),
+                o.opt("submit_time"),
+                o.opt("review_result"),
+                o.opt("review_time"),
+                o.opt("review_reject_reason"),
+            ) {
+                (
+                    Some(block_submission_id),
+                    Some(submit_time),
+                    Some(review_result),
+                    Some(review_time),
+                    Some(review_reject_reason),
+                ) => {
+                    Ok(Self {
+                        block_submission_id,
+                        submit_time,
+                        review_result,
+                        review_time,
+                        review_reject_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 审核结果
@@ -146,6 +166,7 @@ pub mod sub_mchid {
     pub struct SubMchid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> SubMchid<'a> {
         /// `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
             by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
         }
@@ -160,6 +181,7 @@ pub mod sub_mchid {
             /// 通过该接口可发起交易拦截申诉
             ///
             /// `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -198,10 +220,15 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    merchant_submit_id: o.req("merchant_submit_id")?,
-                    submit_data: o.req("submit_data")?,
-                })
+                match (o.req("merchant_submit_id"), o.req("submit_data")) {
+                    (Some(merchant_submit_id), Some(submit_data)) => {
+                        Ok(Self {
+                            merchant_submit_id,
+                            submit_data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
@@ -247,13 +274,30 @@ pub mod sub_mchid {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    block_submission_id: o.opt("block_submission_id")?,
-                    submit_time: o.opt("submit_time")?,
-                    review_result: o.opt("review_result")?,
-                    review_time: o.opt("review_time")?,
-                    review_reject_reason: o.opt("review_reject_reason")?,
-                })
+                match (
+                    o.opt("block_submission_id"),
+                    o.opt("submit_time"),
+                    o.opt("review_result"),
+                    o.opt("review_time"),
+                    o.opt("review_reject_reason"),
+                ) {
+                    (
+                        Some(block_submission_id),
+                        Some(submit_time),
+                        Some(review_result),
+                        Some(review_time),
+                        Some(review_reject_reason),
+                    ) => {
+                        Ok(Self {
+                            block_submission_id,
+                            submit_time,
+                            review_result,
+                            review_time,
+                            review_reject_reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 审核结果

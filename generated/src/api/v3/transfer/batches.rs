@@ -4,10 +4,12 @@
 pub struct Batches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Batches<'a> {
     /// `/v3/transfer/batches/batch-id`
+    #[inline]
     pub fn batch_id(self) -> batch_id::BatchId<'a> {
         batch_id::BatchId(self.0.push("batch-id"))
     }
     /// `/v3/transfer/batches/out-batch-no`
+    #[inline]
     pub fn out_batch_no(self) -> out_batch_no::OutBatchNo<'a> {
         out_batch_no::OutBatchNo(self.0.push("out-batch-no"))
     }
@@ -16,6 +18,7 @@ impl<'a> Batches<'a> {
     /// 商户可以通过该接口同时向多个用户微信零钱进行转账操作。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_1.shtml)
     ///
     /// `POST /v3/transfer/batches`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -92,18 +95,45 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            wechatpay_serial: o.req("Wechatpay-Serial")?,
-            appid: o.req("appid")?,
-            out_batch_no: o.req("out_batch_no")?,
-            batch_name: o.req("batch_name")?,
-            batch_remark: o.req("batch_remark")?,
-            total_amount: o.req("total_amount")?,
-            total_num: o.req("total_num")?,
-            transfer_detail_list: o.req("transfer_detail_list")?,
-            transfer_scene_id: o.req("transfer_scene_id")?,
-            notify_url: o.opt("notify_url")?,
-        })
+        match (
+            o.req("Wechatpay-Serial"),
+            o.req("appid"),
+            o.req("out_batch_no"),
+            o.req("batch_name"),
+            o.req("batch_remark"),
+            o.req("total_amount"),
+            o.req("total_num"),
+            o.req("transfer_detail_list"),
+            o.req("transfer_scene_id"),
+            o.opt("notify_url"),
+        ) {
+            (
+                Some(wechatpay_serial),
+                Some(appid),
+                Some(out_batch_no),
+                Some(batch_name),
+                Some(batch_remark),
+                Some(total_amount),
+                Some(total_num),
+                Some(transfer_detail_list),
+                Some(transfer_scene_id),
+                Some(notify_url),
+            ) => {
+                Ok(Self {
+                    wechatpay_serial,
+                    appid,
+                    out_batch_no,
+                    batch_name,
+                    batch_remark,
+                    total_amount,
+                    total_num,
+                    transfer_detail_list,
+                    transfer_scene_id,
+                    notify_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// PostRequestTransferDetailList
@@ -154,14 +184,33 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTransferDetailList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_detail_no: o.req("out_detail_no")?,
-            transfer_amount: o.req("transfer_amount")?,
-            transfer_remark: o.req("transfer_remark")?,
-            openid: o.req("openid")?,
-            user_name: o.req("user_name")?,
-            user_id_card: o.opt("user_id_card")?,
-        })
+        match (
+            o.req("out_detail_no"),
+            o.req("transfer_amount"),
+            o.req("transfer_remark"),
+            o.req("openid"),
+            o.req("user_name"),
+            o.opt("user_id_card"),
+        ) {
+            (
+                Some(out_detail_no),
+                Some(transfer_amount),
+                Some(transfer_remark),
+                Some(openid),
+                Some(user_name),
+                Some(user_id_card),
+            ) => {
+                Ok(Self {
+                    out_detail_no,
+                    transfer_amount,
+                    transfer_remark,
+                    openid,
+                    user_name,
+                    user_id_card,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
@@ -202,12 +251,27 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-            batch_id: o.req("batch_id")?,
-            create_time: o.req("create_time")?,
-            batch_status: o.opt("batch_status")?,
-        })
+        match (
+            o.req("out_batch_no"),
+            o.req("batch_id"),
+            o.req("create_time"),
+            o.opt("batch_status"),
+        ) {
+            (
+                Some(out_batch_no),
+                Some(batch_id),
+                Some(create_time),
+                Some(batch_status),
+            ) => {
+                Ok(Self {
+                    out_batch_no,
+                    batch_id,
+                    create_time,
+                    batch_status,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 批次状态
@@ -276,6 +340,7 @@ pub mod batch_id {
     pub struct BatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> BatchId<'a> {
         /// `/v3/transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
             by_batch_id::ByBatchId(self.0.push_param(&batch_id))
         }
@@ -286,6 +351,7 @@ pub mod batch_id {
         pub struct ByBatchId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByBatchId<'a> {
             /// `/v3/transfer/batches/batch-id/{batch_id}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -294,6 +360,7 @@ pub mod batch_id {
             /// 商户可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_2.shtml)
             ///
             /// `GET /v3/transfer/batches/batch-id/{batch_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -341,12 +408,27 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_status: o.opt("detail_status")?,
-                })
+                match (
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_status"),
+                ) {
+                    (
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_status),
+                    ) => {
+                        Ok(Self {
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
@@ -373,10 +455,15 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transfer_batch: o.req("transfer_batch")?,
-                    transfer_detail_list: o.opt("transfer_detail_list")?,
-                })
+                match (o.req("transfer_batch"), o.opt("transfer_detail_list")) {
+                    (Some(transfer_batch), Some(transfer_detail_list)) => {
+                        Ok(Self {
+                            transfer_batch,
+                            transfer_detail_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账批次单
@@ -487,26 +574,69 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    appid: o.req("appid")?,
-                    batch_status: o.req("batch_status")?,
-                    batch_type: o.req("batch_type")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_num: o.opt("success_num")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_num: o.opt("fail_num")?,
-                    transfer_scene_id: o.opt("transfer_scene_id")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.req("appid"),
+                    o.req("batch_status"),
+                    o.req("batch_type"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_num"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_num"),
+                    o.opt("transfer_scene_id"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(appid),
+                        Some(batch_status),
+                        Some(batch_type),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(transfer_scene_id),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            out_batch_no,
+                            batch_id,
+                            appid,
+                            batch_status,
+                            batch_type,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            transfer_scene_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseTransferDetailList
@@ -542,11 +672,20 @@ pub mod batch_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_status: o.req("detail_status")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_status"),
+                ) {
+                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
@@ -555,6 +694,7 @@ pub mod batch_id {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/transfer/batches/batch-id/{batch_id}/details/detail-id`
+                #[inline]
                 pub fn detail_id(self) -> detail_id::DetailId<'a> {
                     detail_id::DetailId(self.0.push("detail-id"))
                 }
@@ -565,6 +705,7 @@ pub mod batch_id {
                 pub struct DetailId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> DetailId<'a> {
                     /// `/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`: `detail_id` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn detail_id(
                         self,
                         detail_id: &str,
@@ -584,6 +725,7 @@ pub mod batch_id {
                         /// 商户可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_3.shtml)
                         ///
                         /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -676,22 +818,57 @@ pub mod batch_id {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                appid: o.req("appid")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                detail_status: o.req("detail_status")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                openid: o.req("openid")?,
-                                user_name: o.req("user_name")?,
-                                initiate_time: o.req("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.req("appid"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("detail_status"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.opt("fail_reason"),
+                                o.req("openid"),
+                                o.req("user_name"),
+                                o.req("initiate_time"),
+                                o.req("update_time"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(appid),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(detail_status),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(fail_reason),
+                                    Some(openid),
+                                    Some(user_name),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        out_batch_no,
+                                        batch_id,
+                                        appid,
+                                        out_detail_no,
+                                        detail_id,
+                                        detail_status,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        fail_reason,
+                                        openid,
+                                        user_name,
+                                        initiate_time,
+                                        update_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }
@@ -705,6 +882,7 @@ pub mod out_batch_no {
     pub struct OutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutBatchNo<'a> {
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_batch_no(
             self,
             out_batch_no: &str,
@@ -718,6 +896,7 @@ pub mod out_batch_no {
         pub struct ByOutBatchNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutBatchNo<'a> {
             /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
+            #[inline]
             pub fn details(self) -> details::Details<'a> {
                 details::Details(self.0.push("details"))
             }
@@ -726,6 +905,7 @@ pub mod out_batch_no {
             /// 商户可以通过该接口查询转账批次单以及指定状态的转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_4.shtml)
             ///
             /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -773,12 +953,27 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    need_query_detail: o.req("need_query_detail")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                    detail_status: o.opt("detail_status")?,
-                })
+                match (
+                    o.req("need_query_detail"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                    o.opt("detail_status"),
+                ) {
+                    (
+                        Some(need_query_detail),
+                        Some(offset),
+                        Some(limit),
+                        Some(detail_status),
+                    ) => {
+                        Ok(Self {
+                            need_query_detail,
+                            offset,
+                            limit,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
@@ -813,12 +1008,27 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    transfer_batch: o.req("transfer_batch")?,
-                    transfer_detail_list: o.opt("transfer_detail_list")?,
-                    offset: o.opt("offset")?,
-                    limit: o.opt("limit")?,
-                })
+                match (
+                    o.req("transfer_batch"),
+                    o.opt("transfer_detail_list"),
+                    o.opt("offset"),
+                    o.opt("limit"),
+                ) {
+                    (
+                        Some(transfer_batch),
+                        Some(transfer_detail_list),
+                        Some(offset),
+                        Some(limit),
+                    ) => {
+                        Ok(Self {
+                            transfer_batch,
+                            transfer_detail_list,
+                            offset,
+                            limit,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 转账批次单
@@ -929,26 +1139,69 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    out_batch_no: o.req("out_batch_no")?,
-                    batch_id: o.req("batch_id")?,
-                    appid: o.req("appid")?,
-                    batch_status: o.req("batch_status")?,
-                    batch_type: o.req("batch_type")?,
-                    batch_name: o.req("batch_name")?,
-                    batch_remark: o.req("batch_remark")?,
-                    close_reason: o.opt("close_reason")?,
-                    total_amount: o.req("total_amount")?,
-                    total_num: o.req("total_num")?,
-                    create_time: o.opt("create_time")?,
-                    update_time: o.opt("update_time")?,
-                    success_amount: o.opt("success_amount")?,
-                    success_num: o.opt("success_num")?,
-                    fail_amount: o.opt("fail_amount")?,
-                    fail_num: o.opt("fail_num")?,
-                    transfer_scene_id: o.opt("transfer_scene_id")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.req("out_batch_no"),
+                    o.req("batch_id"),
+                    o.req("appid"),
+                    o.req("batch_status"),
+                    o.req("batch_type"),
+                    o.req("batch_name"),
+                    o.req("batch_remark"),
+                    o.opt("close_reason"),
+                    o.req("total_amount"),
+                    o.req("total_num"),
+                    o.opt("create_time"),
+                    o.opt("update_time"),
+                    o.opt("success_amount"),
+                    o.opt("success_num"),
+                    o.opt("fail_amount"),
+                    o.opt("fail_num"),
+                    o.opt("transfer_scene_id"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(out_batch_no),
+                        Some(batch_id),
+                        Some(appid),
+                        Some(batch_status),
+                        Some(batch_type),
+                        Some(batch_name),
+                        Some(batch_remark),
+                        Some(close_reason),
+                        Some(total_amount),
+                        Some(total_num),
+                        Some(create_time),
+                        Some(update_time),
+                        Some(success_amount),
+                        Some(success_num),
+                        Some(fail_amount),
+                        Some(fail_num),
+                        Some(transfer_scene_id),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            out_batch_no,
+                            batch_id,
+                            appid,
+                            batch_status,
+                            batch_type,
+                            batch_name,
+                            batch_remark,
+                            close_reason,
+                            total_amount,
+                            total_num,
+                            create_time,
+                            update_time,
+                            success_amount,
+                            success_num,
+                            fail_amount,
+                            fail_num,
+                            transfer_scene_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseTransferDetailList
@@ -984,11 +1237,20 @@ pub mod out_batch_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    detail_id: o.req("detail_id")?,
-                    out_detail_no: o.req("out_detail_no")?,
-                    detail_status: o.req("detail_status")?,
-                })
+                match (
+                    o.req("detail_id"),
+                    o.req("out_detail_no"),
+                    o.req("detail_status"),
+                ) {
+                    (Some(detail_id), Some(out_detail_no), Some(detail_status)) => {
+                        Ok(Self {
+                            detail_id,
+                            out_detail_no,
+                            detail_status,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
@@ -997,6 +1259,7 @@ pub mod out_batch_no {
             pub struct Details<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> Details<'a> {
                 /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no`
+                #[inline]
                 pub fn out_detail_no(self) -> out_detail_no::OutDetailNo<'a> {
                     out_detail_no::OutDetailNo(self.0.push("out-detail-no"))
                 }
@@ -1007,6 +1270,7 @@ pub mod out_batch_no {
                 pub struct OutDetailNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
                 impl<'a> OutDetailNo<'a> {
                     /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`: `out_detail_no` is percent-encoded, never case-converted.
+                    #[inline]
                     pub fn out_detail_no(
                         self,
                         out_detail_no: &str,
@@ -1028,6 +1292,7 @@ pub mod out_batch_no {
                         /// 商户可以通过该接口查询单笔转账明细单。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer/chapter3_5.shtml)
                         ///
                         /// `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`
+                        #[inline]
                         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                             self.0.request(::wechatpay::runtime::Method::GET).send_json()
                         }
@@ -1120,22 +1385,57 @@ pub mod out_batch_no {
                             deserializer: D,
                         ) -> ::core::result::Result<Self, D::Error> {
                             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                            ::core::result::Result::Ok(Self {
-                                mchid: o.req("mchid")?,
-                                out_batch_no: o.req("out_batch_no")?,
-                                batch_id: o.req("batch_id")?,
-                                appid: o.req("appid")?,
-                                out_detail_no: o.req("out_detail_no")?,
-                                detail_id: o.req("detail_id")?,
-                                detail_status: o.req("detail_status")?,
-                                transfer_amount: o.req("transfer_amount")?,
-                                transfer_remark: o.req("transfer_remark")?,
-                                fail_reason: o.opt("fail_reason")?,
-                                openid: o.req("openid")?,
-                                user_name: o.req("user_name")?,
-                                initiate_time: o.req("initiate_time")?,
-                                update_time: o.req("update_time")?,
-                            })
+                            match (
+                                o.req("mchid"),
+                                o.req("out_batch_no"),
+                                o.req("batch_id"),
+                                o.req("appid"),
+                                o.req("out_detail_no"),
+                                o.req("detail_id"),
+                                o.req("detail_status"),
+                                o.req("transfer_amount"),
+                                o.req("transfer_remark"),
+                                o.opt("fail_reason"),
+                                o.req("openid"),
+                                o.req("user_name"),
+                                o.req("initiate_time"),
+                                o.req("update_time"),
+                            ) {
+                                (
+                                    Some(mchid),
+                                    Some(out_batch_no),
+                                    Some(batch_id),
+                                    Some(appid),
+                                    Some(out_detail_no),
+                                    Some(detail_id),
+                                    Some(detail_status),
+                                    Some(transfer_amount),
+                                    Some(transfer_remark),
+                                    Some(fail_reason),
+                                    Some(openid),
+                                    Some(user_name),
+                                    Some(initiate_time),
+                                    Some(update_time),
+                                ) => {
+                                    Ok(Self {
+                                        mchid,
+                                        out_batch_no,
+                                        batch_id,
+                                        appid,
+                                        out_detail_no,
+                                        detail_id,
+                                        detail_status,
+                                        transfer_amount,
+                                        transfer_remark,
+                                        fail_reason,
+                                        openid,
+                                        user_name,
+                                        initiate_time,
+                                        update_time,
+                                    })
+                                }
+                                _ => Err(o.error()),
+                            }
                         }
                     }
                 }

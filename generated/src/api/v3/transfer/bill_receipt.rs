@@ -4,6 +4,7 @@
 pub struct BillReceipt<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> BillReceipt<'a> {
     /// `/v3/transfer/bill-receipt/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
+    #[inline]
     pub fn out_batch_no(self, out_batch_no: &str) -> by_out_batch_no::ByOutBatchNo<'a> {
         by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
     }
@@ -12,6 +13,7 @@ impl<'a> BillReceipt<'a> {
     /// 转账电子回单申请受理接口，商户通过该接口可以申请受理电子回单服务。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_11.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_1.shtml)
     ///
     /// `POST /v3/transfer/bill-receipt`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -42,9 +44,10 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-        })
+        match o.req("out_batch_no") {
+            Some(out_batch_no) => Ok(Self { out_batch_no }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
@@ -105,16 +108,39 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            out_batch_no: o.req("out_batch_no")?,
-            signature_no: o.req("signature_no")?,
-            signature_status: o.opt("signature_status")?,
-            hash_type: o.opt("hash_type")?,
-            hash_value: o.opt("hash_value")?,
-            download_url: o.opt("download_url")?,
-            create_time: o.opt("create_time")?,
-            update_time: o.opt("update_time")?,
-        })
+        match (
+            o.req("out_batch_no"),
+            o.req("signature_no"),
+            o.opt("signature_status"),
+            o.opt("hash_type"),
+            o.opt("hash_value"),
+            o.opt("download_url"),
+            o.opt("create_time"),
+            o.opt("update_time"),
+        ) {
+            (
+                Some(out_batch_no),
+                Some(signature_no),
+                Some(signature_status),
+                Some(hash_type),
+                Some(hash_value),
+                Some(download_url),
+                Some(create_time),
+                Some(update_time),
+            ) => {
+                Ok(Self {
+                    out_batch_no,
+                    signature_no,
+                    signature_status,
+                    hash_type,
+                    hash_value,
+                    download_url,
+                    create_time,
+                    update_time,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
@@ -127,6 +153,7 @@ pub mod by_out_batch_no {
         /// 查询转账电子回单接口，商户通过该接口可以查询电子回单受理进度信息，包括电子回单据信息，电子回单文件的hash值，电子回单文件的下载地址等 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_12.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_2.shtml)
         ///
         /// `GET /v3/transfer/bill-receipt/{out_batch_no}`
+        #[inline]
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0.request(::wechatpay::runtime::Method::GET).send_json()
         }
@@ -189,16 +216,39 @@ pub mod by_out_batch_no {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                out_batch_no: o.req("out_batch_no")?,
-                signature_no: o.req("signature_no")?,
-                signature_status: o.opt("signature_status")?,
-                hash_type: o.opt("hash_type")?,
-                hash_value: o.opt("hash_value")?,
-                download_url: o.opt("download_url")?,
-                create_time: o.opt("create_time")?,
-                update_time: o.opt("update_time")?,
-            })
+            match (
+                o.req("out_batch_no"),
+                o.req("signature_no"),
+                o.opt("signature_status"),
+                o.opt("hash_type"),
+                o.opt("hash_value"),
+                o.opt("download_url"),
+                o.opt("create_time"),
+                o.opt("update_time"),
+            ) {
+                (
+                    Some(out_batch_no),
+                    Some(signature_no),
+                    Some(signature_status),
+                    Some(hash_type),
+                    Some(hash_value),
+                    Some(download_url),
+                    Some(create_time),
+                    Some(update_time),
+                ) => {
+                    Ok(Self {
+                        out_batch_no,
+                        signature_no,
+                        signature_status,
+                        hash_type,
+                        hash_value,
+                        download_url,
+                        create_time,
+                        update_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> ElectronicReceipts<'a> {
     /// 查询转账明细电子回单受理结果接口，商户通过该接口可以查询电子回单受理进度信息，包括电子回单据信息，电子回单文件的hash值，电子回单文件的下载地址等。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_14.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_5.shtml)
     ///
     /// `GET /v3/transfer-detail/electronic-receipts`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -24,6 +25,7 @@ impl<'a> ElectronicReceipts<'a> {
     /// 受理转账明细电子回单接口，商户通过该接口可以申请受理转账明细单电子回单服务。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_13.shtml) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transfer_partner/chapter4_4.shtml)
     ///
     /// `POST /v3/transfer-detail/electronic-receipts`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -61,11 +63,16 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            accept_type: o.req("accept_type")?,
-            out_batch_no: o.opt("out_batch_no")?,
-            out_detail_no: o.req("out_detail_no")?,
-        })
+        match (o.req("accept_type"), o.opt("out_batch_no"), o.req("out_detail_no")) {
+            (Some(accept_type), Some(out_batch_no), Some(out_detail_no)) => {
+                Ok(Self {
+                    accept_type,
+                    out_batch_no,
+                    out_detail_no,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 受理类型
@@ -182,16 +189,39 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            accept_type: o.req("accept_type")?,
-            out_batch_no: o.opt("out_batch_no")?,
-            out_detail_no: o.req("out_detail_no")?,
-            signature_no: o.req("signature_no")?,
-            signature_status: o.opt("signature_status")?,
-            hash_type: o.opt("hash_type")?,
-            hash_value: o.opt("hash_value")?,
-            download_url: o.opt("download_url")?,
-        })
+        match (
+            o.req("accept_type"),
+            o.opt("out_batch_no"),
+            o.req("out_detail_no"),
+            o.req("signature_no"),
+            o.opt("signature_status"),
+            o.opt("hash_type"),
+            o.opt("hash_value"),
+            o.opt("download_url"),
+        ) {
+            (
+                Some(accept_type),
+                Some(out_batch_no),
+                Some(out_detail_no),
+                Some(signature_no),
+                Some(signature_status),
+                Some(hash_type),
+                Some(hash_value),
+                Some(download_url),
+            ) => {
+                Ok(Self {
+                    accept_type,
+                    out_batch_no,
+                    out_detail_no,
+                    signature_no,
+                    signature_status,
+                    hash_type,
+                    hash_value,
+                    download_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
@@ -227,11 +257,16 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            accept_type: o.req("accept_type")?,
-            out_batch_no: o.opt("out_batch_no")?,
-            out_detail_no: o.req("out_detail_no")?,
-        })
+        match (o.req("accept_type"), o.opt("out_batch_no"), o.req("out_detail_no")) {
+            (Some(accept_type), Some(out_batch_no), Some(out_detail_no)) => {
+                Ok(Self {
+                    accept_type,
+                    out_batch_no,
+                    out_detail_no,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 受理类型
@@ -348,15 +383,38 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            accept_type: o.req("accept_type")?,
-            out_batch_no: o.opt("out_batch_no")?,
-            out_detail_no: o.req("out_detail_no")?,
-            signature_no: o.req("signature_no")?,
-            signature_status: o.opt("signature_status")?,
-            hash_type: o.opt("hash_type")?,
-            hash_value: o.opt("hash_value")?,
-            download_url: o.opt("download_url")?,
-        })
+        match (
+            o.req("accept_type"),
+            o.opt("out_batch_no"),
+            o.req("out_detail_no"),
+            o.req("signature_no"),
+            o.opt("signature_status"),
+            o.opt("hash_type"),
+            o.opt("hash_value"),
+            o.opt("download_url"),
+        ) {
+            (
+                Some(accept_type),
+                Some(out_batch_no),
+                Some(out_detail_no),
+                Some(signature_no),
+                Some(signature_status),
+                Some(hash_type),
+                Some(hash_value),
+                Some(download_url),
+            ) => {
+                Ok(Self {
+                    accept_type,
+                    out_batch_no,
+                    out_detail_no,
+                    signature_no,
+                    signature_status,
+                    hash_type,
+                    hash_value,
+                    download_url,
+                })
+            }
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> Elecvoucherfile<'a> {
     /// 下载电子回单API为通用接口，商家转账等业务电子回单均可通过该接口进行下载。[官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716436) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
     ///
     /// `GET /v3/transferdownload/elecvoucherfile`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -46,9 +47,9 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            token: o.req("token")?,
-            source: o.req("source")?,
-        })
+        match (o.req("token"), o.req("source")) {
+            (Some(token), Some(source)) => Ok(Self { token, source }),
+            _ => Err(o.error()),
+        }
     }
 }

@@ -8,6 +8,7 @@ impl<'a> Signfile<'a> {
     /// 下载电子回单API为通用接口，商家转账等业务电子回单均可通过该接口进行下载。[下载电子回单](https://pay.weixin.qq.com/docs/partner/apis/bank-mode-batch-transfer-accounts/download-electron-receipt.html) [下载电子回单](https://pay.weixin.qq.com/docs/partner/apis/batch-transfer-accounts-money/transfer/download-electron-receipt.html) [下载电子回单](https://pay.weixin.qq.com/docs/merchant/apis/batch-transfer-to-balance/download-receipt.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_15.shtml)
     ///
     /// `GET /v3/transferdownload/signfile`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -41,6 +42,9 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self { token: o.req("token")? })
+        match o.req("token") {
+            Some(token) => Ok(Self { token }),
+            None => Err(o.error()),
+        }
     }
 }

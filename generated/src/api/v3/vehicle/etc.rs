@@ -4,18 +4,22 @@
 pub struct Etc<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Etc<'a> {
     /// `/v3/vehicle/etc/contracts`
+    #[inline]
     pub fn contracts(self) -> contracts::Contracts<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
     /// `/v3/vehicle/etc/preopen`
+    #[inline]
     pub fn preopen(self) -> preopen::Preopen<'a> {
         preopen::Preopen(self.0.push("preopen"))
     }
     /// `/v3/vehicle/etc/transactions`
+    #[inline]
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
     /// `/v3/vehicle/etc/users`
+    #[inline]
     pub fn users(self) -> users::Users<'a> {
         users::Users(self.0.push("users"))
     }
@@ -26,6 +30,7 @@ pub mod contracts {
     pub struct Contracts<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Contracts<'a> {
         /// `/v3/vehicle/etc/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
             by_contract_id::ByContractId(self.0.push_param(&contract_id))
         }
@@ -40,6 +45,7 @@ pub mod contracts {
             /// 通过商户etc绑定号查询签约状态。 [官方文档](https://pay.weixin.qq.com/docs/partner/apis/etc-authorization/contracts/get-by.html)
             ///
             /// `GET /v3/vehicle/etc/contracts/{contract_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -72,9 +78,10 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
@@ -140,17 +147,42 @@ pub mod contracts {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sp_openid: o.req("sp_openid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    contract_id: o.req("contract_id")?,
-                    bind_state: o.req("bind_state")?,
-                    plate_number: o.req("plate_number")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("sp_mchid"),
+                    o.req("sp_openid"),
+                    o.opt("sub_appid"),
+                    o.opt("sub_mchid"),
+                    o.req("contract_id"),
+                    o.req("bind_state"),
+                    o.req("plate_number"),
+                    o.opt("sub_openid"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sp_mchid),
+                        Some(sp_openid),
+                        Some(sub_appid),
+                        Some(sub_mchid),
+                        Some(contract_id),
+                        Some(bind_state),
+                        Some(plate_number),
+                        Some(sub_openid),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sp_mchid,
+                            sp_openid,
+                            sub_appid,
+                            sub_mchid,
+                            contract_id,
+                            bind_state,
+                            plate_number,
+                            sub_openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -165,6 +197,7 @@ pub mod preopen {
         /// 该接口用于在开通ETC自动扣费前上传一些必要的信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_1.shtml)
         ///
         /// `POST /v3/vehicle/etc/preopen`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -241,18 +274,45 @@ pub mod preopen {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                wechatpay_serial: o.req("Wechatpay-Serial")?,
-                sp_appid: o.req("sp_appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                openid: o.req("openid")?,
-                plan_id: o.req("plan_id")?,
-                etc_device_id: o.opt("etc_device_id")?,
-                plate_number: o.req("plate_number")?,
-                identify: o.req("identify")?,
-                bank_card_no: o.opt("bank_card_no")?,
-            })
+            match (
+                o.req("Wechatpay-Serial"),
+                o.req("sp_appid"),
+                o.opt("sub_appid"),
+                o.opt("sub_mchid"),
+                o.req("openid"),
+                o.req("plan_id"),
+                o.opt("etc_device_id"),
+                o.req("plate_number"),
+                o.req("identify"),
+                o.opt("bank_card_no"),
+            ) {
+                (
+                    Some(wechatpay_serial),
+                    Some(sp_appid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(openid),
+                    Some(plan_id),
+                    Some(etc_device_id),
+                    Some(plate_number),
+                    Some(identify),
+                    Some(bank_card_no),
+                ) => {
+                    Ok(Self {
+                        wechatpay_serial,
+                        sp_appid,
+                        sub_appid,
+                        sub_mchid,
+                        openid,
+                        plan_id,
+                        etc_device_id,
+                        plate_number,
+                        identify,
+                        bank_card_no,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 实名信息
@@ -288,11 +348,24 @@ pub mod preopen {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                encrypted_real_name: o.req("encrypted_real_name")?,
-                encrypted_credential_id: o.req("encrypted_credential_id")?,
-                credential_type: o.req("credential_type")?,
-            })
+            match (
+                o.req("encrypted_real_name"),
+                o.req("encrypted_credential_id"),
+                o.req("credential_type"),
+            ) {
+                (
+                    Some(encrypted_real_name),
+                    Some(encrypted_credential_id),
+                    Some(credential_type),
+                ) => {
+                    Ok(Self {
+                        encrypted_real_name,
+                        encrypted_credential_id,
+                        credential_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
@@ -318,9 +391,10 @@ pub mod preopen {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                preopen_id: o.req("preopen_id")?,
-            })
+            match o.req("preopen_id") {
+                Some(preopen_id) => Ok(Self { preopen_id }),
+                None => Err(o.error()),
+            }
         }
     }
 }
@@ -330,14 +404,17 @@ pub mod transactions {
     pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Transactions<'a> {
         /// `/v3/vehicle/etc/transactions/highway`
+        #[inline]
         pub fn highway(self) -> highway::Highway<'a> {
             highway::Highway(self.0.push("highway"))
         }
         /// `/v3/vehicle/etc/transactions/id`
+        #[inline]
         pub fn id(self) -> id::Id<'a> {
             id::Id(self.0.push("id"))
         }
         /// `/v3/vehicle/etc/transactions/out-trade-no`
+        #[inline]
         pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
             out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
         }
@@ -352,6 +429,7 @@ pub mod transactions {
             /// ETC高速场景订单扣款下单 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_3.shtml)
             ///
             /// `POST /v3/vehicle/etc/transactions/highway`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -429,19 +507,48 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    out_trade_no: o.req("out_trade_no")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    contract_id: o.req("contract_id")?,
-                    description: o.req("description")?,
-                    attach: o.opt("attach")?,
-                    goods_tag: o.opt("goods_tag")?,
-                    highway_info: o.req("highway_info")?,
-                    amount: o.req("amount")?,
-                    device_info: o.opt("device_info")?,
-                })
+                match (
+                    o.req("out_trade_no"),
+                    o.opt("sub_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("contract_id"),
+                    o.req("description"),
+                    o.opt("attach"),
+                    o.opt("goods_tag"),
+                    o.req("highway_info"),
+                    o.req("amount"),
+                    o.opt("device_info"),
+                ) {
+                    (
+                        Some(out_trade_no),
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(contract_id),
+                        Some(description),
+                        Some(attach),
+                        Some(goods_tag),
+                        Some(highway_info),
+                        Some(amount),
+                        Some(device_info),
+                    ) => {
+                        Ok(Self {
+                            out_trade_no,
+                            sub_mchid,
+                            appid,
+                            sub_appid,
+                            contract_id,
+                            description,
+                            attach,
+                            goods_tag,
+                            highway_info,
+                            amount,
+                            device_info,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -472,10 +579,10 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.opt("total")?,
-                    currency: o.opt("currency")?,
-                })
+                match (o.opt("total"), o.opt("currency")) {
+                    (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -506,10 +613,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.req("device_ip")?,
-                })
+                match (o.opt("device_id"), o.req("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 高速场景信息
@@ -575,17 +684,42 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plate_number: o.req("plate_number")?,
-                    start_time: o.req("start_time")?,
-                    end_time: o.req("end_time")?,
-                    channel_type: o.req("channel_type")?,
-                    car_type: o.opt("car_type")?,
-                    entrance: o.req("entrance")?,
-                    exit: o.opt("exit")?,
-                    carrying_capacity: o.opt("carrying_capacity")?,
-                    carrying_range: o.opt("carrying_range")?,
-                })
+                match (
+                    o.req("plate_number"),
+                    o.req("start_time"),
+                    o.req("end_time"),
+                    o.req("channel_type"),
+                    o.opt("car_type"),
+                    o.req("entrance"),
+                    o.opt("exit"),
+                    o.opt("carrying_capacity"),
+                    o.opt("carrying_range"),
+                ) {
+                    (
+                        Some(plate_number),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(channel_type),
+                        Some(car_type),
+                        Some(entrance),
+                        Some(exit),
+                        Some(carrying_capacity),
+                        Some(carrying_range),
+                    ) => {
+                        Ok(Self {
+                            plate_number,
+                            start_time,
+                            end_time,
+                            channel_type,
+                            car_type,
+                            entrance,
+                            exit,
+                            carrying_capacity,
+                            carrying_range,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
@@ -678,24 +812,63 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    mchid: o.req("mchid")?,
-                    sub_mchid: o.opt("sub_mchid")?,
-                    appid: o.req("appid")?,
-                    sub_appid: o.opt("sub_appid")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.req("transaction_id")?,
-                    attach: o.opt("attach")?,
-                    trade_type: o.req("trade_type")?,
-                    bank_type: o.opt("bank_type")?,
-                    success_time: o.opt("success_time")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_desc: o.opt("trade_state_desc")?,
-                    payer: o.opt("payer")?,
-                    amount: o.req("amount")?,
-                    device_info: o.opt("device_info")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("mchid"),
+                    o.opt("sub_mchid"),
+                    o.req("appid"),
+                    o.opt("sub_appid"),
+                    o.req("out_trade_no"),
+                    o.req("transaction_id"),
+                    o.opt("attach"),
+                    o.req("trade_type"),
+                    o.opt("bank_type"),
+                    o.opt("success_time"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_desc"),
+                    o.opt("payer"),
+                    o.req("amount"),
+                    o.opt("device_info"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(mchid),
+                        Some(sub_mchid),
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(attach),
+                        Some(trade_type),
+                        Some(bank_type),
+                        Some(success_time),
+                        Some(trade_state),
+                        Some(trade_state_desc),
+                        Some(payer),
+                        Some(amount),
+                        Some(device_info),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            mchid,
+                            sub_mchid,
+                            appid,
+                            sub_appid,
+                            out_trade_no,
+                            transaction_id,
+                            attach,
+                            trade_type,
+                            bank_type,
+                            success_time,
+                            trade_state,
+                            trade_state_desc,
+                            payer,
+                            amount,
+                            device_info,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额
@@ -736,12 +909,27 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.opt("currency")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                })
+                match (
+                    o.req("total"),
+                    o.opt("currency"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                ) {
+                    (
+                        Some(total),
+                        Some(currency),
+                        Some(payer_total),
+                        Some(discount_total),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            currency,
+                            payer_total,
+                            discount_total,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 设备信息
@@ -772,10 +960,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    device_id: o.opt("device_id")?,
-                    device_ip: o.opt("device_ip")?,
-                })
+                match (o.opt("device_id"), o.opt("device_ip")) {
+                    (Some(device_id), Some(device_ip)) => {
+                        Ok(Self { device_id, device_ip })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者
@@ -806,10 +996,12 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_openid: o.opt("sp_openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                    (Some(sp_openid), Some(sub_openid)) => {
+                        Ok(Self { sp_openid, sub_openid })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// PostResponsePromotionDetail
@@ -875,17 +1067,42 @@ pub mod transactions {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    promotion_id: o.req("promotion_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    activity_id: o.opt("activity_id")?,
-                    amount: o.req("amount")?,
-                    wxpay_contribute: o.opt("wxpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                })
+                match (
+                    o.req("promotion_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("activity_id"),
+                    o.req("amount"),
+                    o.opt("wxpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                ) {
+                    (
+                        Some(promotion_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(activity_id),
+                        Some(amount),
+                        Some(wxpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                    ) => {
+                        Ok(Self {
+                            promotion_id,
+                            name,
+                            scope,
+                            type_,
+                            activity_id,
+                            amount,
+                            wxpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -895,6 +1112,7 @@ pub mod transactions {
         pub struct Id<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> Id<'a> {
             /// `/v3/vehicle/etc/transactions/id/{transaction_id}`: `transaction_id` is percent-encoded, never case-converted.
+            #[inline]
             pub fn transaction_id(
                 self,
                 transaction_id: &str,
@@ -912,6 +1130,7 @@ pub mod transactions {
                 /// 可通过“微信订单号”和“商户订单号”两种方式查单，两种方式查单，返回结果相同。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
                 ///
                 /// `GET /v3/vehicle/etc/transactions/id/{transaction_id}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -944,9 +1163,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
@@ -1039,24 +1259,63 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.req("transaction_id")?,
-                        attach: o.opt("attach")?,
-                        trade_type: o.req("trade_type")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        trade_state: o.req("trade_state")?,
-                        trade_state_desc: o.opt("trade_state_desc")?,
-                        payer: o.opt("payer")?,
-                        amount: o.req("amount")?,
-                        device_info: o.opt("device_info")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.req("transaction_id"),
+                        o.opt("attach"),
+                        o.req("trade_type"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("trade_state"),
+                        o.opt("trade_state_desc"),
+                        o.opt("payer"),
+                        o.req("amount"),
+                        o.opt("device_info"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(attach),
+                            Some(trade_type),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(trade_state),
+                            Some(trade_state_desc),
+                            Some(payer),
+                            Some(amount),
+                            Some(device_info),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                out_trade_no,
+                                transaction_id,
+                                attach,
+                                trade_type,
+                                bank_type,
+                                success_time,
+                                trade_state,
+                                trade_state_desc,
+                                payer,
+                                amount,
+                                device_info,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 订单金额
@@ -1097,12 +1356,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.opt("payer_total")?,
-                        discount_total: o.opt("discount_total")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.opt("payer_total"),
+                        o.opt("discount_total"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(discount_total),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                discount_total,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -1133,10 +1407,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        device_id: o.opt("device_id")?,
-                        device_ip: o.opt("device_ip")?,
-                    })
+                    match (o.opt("device_id"), o.opt("device_ip")) {
+                        (Some(device_id), Some(device_ip)) => {
+                            Ok(Self { device_id, device_ip })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 支付者
@@ -1167,10 +1443,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_openid: o.opt("sp_openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                        (Some(sp_openid), Some(sub_openid)) => {
+                            Ok(Self { sp_openid, sub_openid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetail
@@ -1236,17 +1514,42 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        name: o.opt("name")?,
-                        scope: o.opt("scope")?,
-                        type_: o.opt("type")?,
-                        activity_id: o.opt("activity_id")?,
-                        amount: o.req("amount")?,
-                        wxpay_contribute: o.opt("wxpay_contribute")?,
-                        merchant_contribute: o.opt("merchant_contribute")?,
-                        other_contribute: o.opt("other_contribute")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.opt("name"),
+                        o.opt("scope"),
+                        o.opt("type"),
+                        o.opt("activity_id"),
+                        o.req("amount"),
+                        o.opt("wxpay_contribute"),
+                        o.opt("merchant_contribute"),
+                        o.opt("other_contribute"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(name),
+                            Some(scope),
+                            Some(type_),
+                            Some(activity_id),
+                            Some(amount),
+                            Some(wxpay_contribute),
+                            Some(merchant_contribute),
+                            Some(other_contribute),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                name,
+                                scope,
+                                type_,
+                                activity_id,
+                                amount,
+                                wxpay_contribute,
+                                merchant_contribute,
+                                other_contribute,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1257,6 +1560,7 @@ pub mod transactions {
         pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutTradeNo<'a> {
             /// `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_trade_no(
                 self,
                 out_trade_no: &str,
@@ -1274,6 +1578,7 @@ pub mod transactions {
                 /// 可通过“微信订单号”和“商户订单号”两种方式查单，两种方式查单，返回结果相同。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_8.shtml)
                 ///
                 /// `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1306,9 +1611,10 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                    })
+                    match o.opt("sub_mchid") {
+                        Some(sub_mchid) => Ok(Self { sub_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
@@ -1401,24 +1707,63 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        mchid: o.req("mchid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        appid: o.req("appid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        out_trade_no: o.req("out_trade_no")?,
-                        transaction_id: o.req("transaction_id")?,
-                        attach: o.opt("attach")?,
-                        trade_type: o.req("trade_type")?,
-                        bank_type: o.opt("bank_type")?,
-                        success_time: o.opt("success_time")?,
-                        trade_state: o.req("trade_state")?,
-                        trade_state_desc: o.opt("trade_state_desc")?,
-                        payer: o.opt("payer")?,
-                        amount: o.req("amount")?,
-                        device_info: o.opt("device_info")?,
-                        promotion_detail: o.opt("promotion_detail")?,
-                    })
+                    match (
+                        o.req("mchid"),
+                        o.opt("sub_mchid"),
+                        o.req("appid"),
+                        o.opt("sub_appid"),
+                        o.req("out_trade_no"),
+                        o.req("transaction_id"),
+                        o.opt("attach"),
+                        o.req("trade_type"),
+                        o.opt("bank_type"),
+                        o.opt("success_time"),
+                        o.req("trade_state"),
+                        o.opt("trade_state_desc"),
+                        o.opt("payer"),
+                        o.req("amount"),
+                        o.opt("device_info"),
+                        o.opt("promotion_detail"),
+                    ) {
+                        (
+                            Some(mchid),
+                            Some(sub_mchid),
+                            Some(appid),
+                            Some(sub_appid),
+                            Some(out_trade_no),
+                            Some(transaction_id),
+                            Some(attach),
+                            Some(trade_type),
+                            Some(bank_type),
+                            Some(success_time),
+                            Some(trade_state),
+                            Some(trade_state_desc),
+                            Some(payer),
+                            Some(amount),
+                            Some(device_info),
+                            Some(promotion_detail),
+                        ) => {
+                            Ok(Self {
+                                mchid,
+                                sub_mchid,
+                                appid,
+                                sub_appid,
+                                out_trade_no,
+                                transaction_id,
+                                attach,
+                                trade_type,
+                                bank_type,
+                                success_time,
+                                trade_state,
+                                trade_state_desc,
+                                payer,
+                                amount,
+                                device_info,
+                                promotion_detail,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 订单金额
@@ -1459,12 +1804,27 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        total: o.req("total")?,
-                        currency: o.opt("currency")?,
-                        payer_total: o.opt("payer_total")?,
-                        discount_total: o.opt("discount_total")?,
-                    })
+                    match (
+                        o.req("total"),
+                        o.opt("currency"),
+                        o.opt("payer_total"),
+                        o.opt("discount_total"),
+                    ) {
+                        (
+                            Some(total),
+                            Some(currency),
+                            Some(payer_total),
+                            Some(discount_total),
+                        ) => {
+                            Ok(Self {
+                                total,
+                                currency,
+                                payer_total,
+                                discount_total,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 设备信息
@@ -1495,10 +1855,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        device_id: o.opt("device_id")?,
-                        device_ip: o.opt("device_ip")?,
-                    })
+                    match (o.opt("device_id"), o.opt("device_ip")) {
+                        (Some(device_id), Some(device_ip)) => {
+                            Ok(Self { device_id, device_ip })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 支付者
@@ -1529,10 +1891,12 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_openid: o.opt("sp_openid")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (o.opt("sp_openid"), o.opt("sub_openid")) {
+                        (Some(sp_openid), Some(sub_openid)) => {
+                            Ok(Self { sp_openid, sub_openid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// GetResponsePromotionDetail
@@ -1598,17 +1962,42 @@ pub mod transactions {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        promotion_id: o.req("promotion_id")?,
-                        name: o.opt("name")?,
-                        scope: o.opt("scope")?,
-                        type_: o.opt("type")?,
-                        activity_id: o.opt("activity_id")?,
-                        amount: o.req("amount")?,
-                        wxpay_contribute: o.opt("wxpay_contribute")?,
-                        merchant_contribute: o.opt("merchant_contribute")?,
-                        other_contribute: o.opt("other_contribute")?,
-                    })
+                    match (
+                        o.req("promotion_id"),
+                        o.opt("name"),
+                        o.opt("scope"),
+                        o.opt("type"),
+                        o.opt("activity_id"),
+                        o.req("amount"),
+                        o.opt("wxpay_contribute"),
+                        o.opt("merchant_contribute"),
+                        o.opt("other_contribute"),
+                    ) {
+                        (
+                            Some(promotion_id),
+                            Some(name),
+                            Some(scope),
+                            Some(type_),
+                            Some(activity_id),
+                            Some(amount),
+                            Some(wxpay_contribute),
+                            Some(merchant_contribute),
+                            Some(other_contribute),
+                        ) => {
+                            Ok(Self {
+                                promotion_id,
+                                name,
+                                scope,
+                                type_,
+                                activity_id,
+                                amount,
+                                wxpay_contribute,
+                                merchant_contribute,
+                                other_contribute,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }
@@ -1620,6 +2009,7 @@ pub mod users {
     pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Users<'a> {
         /// `/v3/vehicle/etc/users/{openid}`: `openid` is percent-encoded, never case-converted.
+        #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
             by_openid::ByOpenid(self.0.push_param(&openid))
         }
@@ -1630,6 +2020,7 @@ pub mod users {
         pub struct ByOpenid<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOpenid<'a> {
             /// `/v3/vehicle/etc/users/{openid}/contracts`
+            #[inline]
             pub fn contracts(self) -> contracts::Contracts<'a> {
                 contracts::Contracts(self.0.push("contracts"))
             }
@@ -1644,6 +2035,7 @@ pub mod users {
                 /// 通过用户标识、ETC扣费授权协议号查询ETC绑定信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_4_5.shtml)
                 ///
                 /// `GET /v3/vehicle/etc/users/{openid}/contracts`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -1686,11 +2078,16 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sub_mchid: o.opt("sub_mchid")?,
-                        plan_id: o.req("plan_id")?,
-                        plate_number: o.req("plate_number")?,
-                    })
+                    match (o.opt("sub_mchid"), o.req("plan_id"), o.req("plate_number")) {
+                        (Some(sub_mchid), Some(plan_id), Some(plate_number)) => {
+                            Ok(Self {
+                                sub_mchid,
+                                plan_id,
+                                plate_number,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
@@ -1756,17 +2153,42 @@ pub mod users {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        appid: o.req("appid")?,
-                        sp_mchid: o.req("sp_mchid")?,
-                        sp_openid: o.req("sp_openid")?,
-                        sub_appid: o.opt("sub_appid")?,
-                        sub_mchid: o.opt("sub_mchid")?,
-                        contract_id: o.req("contract_id")?,
-                        bind_state: o.req("bind_state")?,
-                        plate_number: o.req("plate_number")?,
-                        sub_openid: o.opt("sub_openid")?,
-                    })
+                    match (
+                        o.req("appid"),
+                        o.req("sp_mchid"),
+                        o.req("sp_openid"),
+                        o.opt("sub_appid"),
+                        o.opt("sub_mchid"),
+                        o.req("contract_id"),
+                        o.req("bind_state"),
+                        o.req("plate_number"),
+                        o.opt("sub_openid"),
+                    ) {
+                        (
+                            Some(appid),
+                            Some(sp_mchid),
+                            Some(sp_openid),
+                            Some(sub_appid),
+                            Some(sub_mchid),
+                            Some(contract_id),
+                            Some(bind_state),
+                            Some(plate_number),
+                            Some(sub_openid),
+                        ) => {
+                            Ok(Self {
+                                appid,
+                                sp_mchid,
+                                sp_openid,
+                                sub_appid,
+                                sub_mchid,
+                                contract_id,
+                                bind_state,
+                                plate_number,
+                                sub_openid,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,10 +4,12 @@
 pub struct Parking<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Parking<'a> {
     /// `/v3/vehicle/parking/parkings`
+    #[inline]
     pub fn parkings(self) -> parkings::Parkings<'a> {
         parkings::Parkings(self.0.push("parkings"))
     }
     /// `/v3/vehicle/parking/services`
+    #[inline]
     pub fn services(self) -> services::Services<'a> {
         services::Services(self.0.push("services"))
     }
@@ -22,6 +24,7 @@ pub mod parkings {
         /// 车辆入场以后，商户调用该接口，创建停车入场信息。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_2.shtml)
         ///
         /// `POST /v3/vehicle/parking/parkings`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -85,16 +88,39 @@ pub mod parkings {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sub_mchid: o.req("sub_mchid")?,
-                out_parking_no: o.req("out_parking_no")?,
-                plate_number: o.req("plate_number")?,
-                plate_color: o.req("plate_color")?,
-                notify_url: o.req("notify_url")?,
-                start_time: o.req("start_time")?,
-                parking_name: o.req("parking_name")?,
-                free_duration: o.req("free_duration")?,
-            })
+            match (
+                o.req("sub_mchid"),
+                o.req("out_parking_no"),
+                o.req("plate_number"),
+                o.req("plate_color"),
+                o.req("notify_url"),
+                o.req("start_time"),
+                o.req("parking_name"),
+                o.req("free_duration"),
+            ) {
+                (
+                    Some(sub_mchid),
+                    Some(out_parking_no),
+                    Some(plate_number),
+                    Some(plate_color),
+                    Some(notify_url),
+                    Some(start_time),
+                    Some(parking_name),
+                    Some(free_duration),
+                ) => {
+                    Ok(Self {
+                        sub_mchid,
+                        out_parking_no,
+                        plate_number,
+                        plate_color,
+                        notify_url,
+                        start_time,
+                        parking_name,
+                        free_duration,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
@@ -158,17 +184,42 @@ pub mod parkings {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                id: o.req("id")?,
-                out_parking_no: o.req("out_parking_no")?,
-                plate_number: o.req("plate_number")?,
-                plate_color: o.req("plate_color")?,
-                start_time: o.req("start_time")?,
-                parking_name: o.req("parking_name")?,
-                free_duration: o.req("free_duration")?,
-                state: o.req("state")?,
-                block_reason: o.opt("block_reason")?,
-            })
+            match (
+                o.req("id"),
+                o.req("out_parking_no"),
+                o.req("plate_number"),
+                o.req("plate_color"),
+                o.req("start_time"),
+                o.req("parking_name"),
+                o.req("free_duration"),
+                o.req("state"),
+                o.opt("block_reason"),
+            ) {
+                (
+                    Some(id),
+                    Some(out_parking_no),
+                    Some(plate_number),
+                    Some(plate_color),
+                    Some(start_time),
+                    Some(parking_name),
+                    Some(free_duration),
+                    Some(state),
+                    Some(block_reason),
+                ) => {
+                    Ok(Self {
+                        id,
+                        out_parking_no,
+                        plate_number,
+                        plate_color,
+                        start_time,
+                        parking_name,
+                        free_duration,
+                        state,
+                        block_reason,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 不可用状态描述
@@ -290,6 +341,7 @@ pub mod services {
     pub struct Services<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> Services<'a> {
         /// `/v3/vehicle/parking/services/find`
+        #[inline]
         pub fn find(self) -> find::Find<'a> {
             find::Find(self.0.push("find"))
         }
@@ -304,6 +356,7 @@ pub mod services {
             /// 该接口仅支持停车场景，商户首先请求查询车牌服务开通信息接口，确认该车牌，是否被该用户开通车主服务。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_1.shtml)
             ///
             /// `GET /v3/vehicle/parking/services/find`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -356,13 +409,30 @@ pub mod services {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    plate_number: o.req("plate_number")?,
-                    plate_color: o.req("plate_color")?,
-                    openid: o.req("openid")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("sub_mchid"),
+                    o.req("plate_number"),
+                    o.req("plate_color"),
+                    o.req("openid"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_mchid),
+                        Some(plate_number),
+                        Some(plate_color),
+                        Some(openid),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_mchid,
+                            plate_number,
+                            plate_color,
+                            openid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 车牌颜色
@@ -476,13 +546,30 @@ pub mod services {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    plate_number: o.req("plate_number")?,
-                    plate_color: o.req("plate_color")?,
-                    service_open_time: o.opt("service_open_time")?,
-                    openid: o.req("openid")?,
-                    service_state: o.req("service_state")?,
-                })
+                match (
+                    o.req("plate_number"),
+                    o.req("plate_color"),
+                    o.opt("service_open_time"),
+                    o.req("openid"),
+                    o.req("service_state"),
+                ) {
+                    (
+                        Some(plate_number),
+                        Some(plate_color),
+                        Some(service_open_time),
+                        Some(openid),
+                        Some(service_state),
+                    ) => {
+                        Ok(Self {
+                            plate_number,
+                            plate_color,
+                            service_open_time,
+                            openid,
+                            service_state,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 车牌服务开通状态

@@ -4,10 +4,12 @@
 pub struct Transactions<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Transactions<'a> {
     /// `/v3/vehicle/transactions/out-trade-no`
+    #[inline]
     pub fn out_trade_no(self) -> out_trade_no::OutTradeNo<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
     /// `/v3/vehicle/transactions/parking`
+    #[inline]
     pub fn parking(self) -> parking::Parking<'a> {
         parking::Parking(self.0.push("parking"))
     }
@@ -18,6 +20,7 @@ pub mod out_trade_no {
     pub struct OutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> OutTradeNo<'a> {
         /// `/v3/vehicle/transactions/out-trade-no/{out_trade_no}`: `out_trade_no` is percent-encoded, never case-converted.
+        #[inline]
         pub fn out_trade_no(
             self,
             out_trade_no: &str,
@@ -35,6 +38,7 @@ pub mod out_trade_no {
             /// 商户通过商户订单号，来查询订单信息 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_4.shtml)
             ///
             /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -67,9 +71,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sub_mchid: o.opt("sub_mchid")?,
-                })
+                match o.opt("sub_mchid") {
+                    Some(sub_mchid) => Ok(Self { sub_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
@@ -177,27 +182,72 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    appid: o.req("appid")?,
-                    sub_appid: o.req("sub_appid")?,
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    description: o.req("description")?,
-                    create_time: o.req("create_time")?,
-                    out_trade_no: o.req("out_trade_no")?,
-                    transaction_id: o.opt("transaction_id")?,
-                    trade_state: o.req("trade_state")?,
-                    trade_state_description: o.opt("trade_state_description")?,
-                    success_time: o.opt("success_time")?,
-                    bank_type: o.opt("bank_type")?,
-                    user_repaid: o.opt("user_repaid")?,
-                    attach: o.opt("attach")?,
-                    trade_scene: o.req("trade_scene")?,
-                    parking_info: o.opt("parking_info")?,
-                    payer: o.req("payer")?,
-                    amount: o.req("amount")?,
-                    promotion_detail: o.opt("promotion_detail")?,
-                })
+                match (
+                    o.req("appid"),
+                    o.req("sub_appid"),
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("description"),
+                    o.req("create_time"),
+                    o.req("out_trade_no"),
+                    o.opt("transaction_id"),
+                    o.req("trade_state"),
+                    o.opt("trade_state_description"),
+                    o.opt("success_time"),
+                    o.opt("bank_type"),
+                    o.opt("user_repaid"),
+                    o.opt("attach"),
+                    o.req("trade_scene"),
+                    o.opt("parking_info"),
+                    o.req("payer"),
+                    o.req("amount"),
+                    o.opt("promotion_detail"),
+                ) {
+                    (
+                        Some(appid),
+                        Some(sub_appid),
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(description),
+                        Some(create_time),
+                        Some(out_trade_no),
+                        Some(transaction_id),
+                        Some(trade_state),
+                        Some(trade_state_description),
+                        Some(success_time),
+                        Some(bank_type),
+                        Some(user_repaid),
+                        Some(attach),
+                        Some(trade_scene),
+                        Some(parking_info),
+                        Some(payer),
+                        Some(amount),
+                        Some(promotion_detail),
+                    ) => {
+                        Ok(Self {
+                            appid,
+                            sub_appid,
+                            sp_mchid,
+                            sub_mchid,
+                            description,
+                            create_time,
+                            out_trade_no,
+                            transaction_id,
+                            trade_state,
+                            trade_state_description,
+                            success_time,
+                            bank_type,
+                            user_repaid,
+                            attach,
+                            trade_scene,
+                            parking_info,
+                            payer,
+                            amount,
+                            promotion_detail,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 订单金额信息
@@ -238,12 +288,27 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    total: o.req("total")?,
-                    currency: o.req("currency")?,
-                    payer_total: o.opt("payer_total")?,
-                    discount_total: o.opt("discount_total")?,
-                })
+                match (
+                    o.req("total"),
+                    o.req("currency"),
+                    o.opt("payer_total"),
+                    o.opt("discount_total"),
+                ) {
+                    (
+                        Some(total),
+                        Some(currency),
+                        Some(payer_total),
+                        Some(discount_total),
+                    ) => {
+                        Ok(Self {
+                            total,
+                            currency,
+                            payer_total,
+                            discount_total,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 停车场景信息
@@ -302,16 +367,39 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    parking_id: o.req("parking_id")?,
-                    plate_number: o.req("plate_number")?,
-                    plate_color: o.req("plate_color")?,
-                    start_time: o.req("start_time")?,
-                    end_time: o.req("end_time")?,
-                    parking_name: o.req("parking_name")?,
-                    charging_duration: o.req("charging_duration")?,
-                    device_id: o.req("device_id")?,
-                })
+                match (
+                    o.req("parking_id"),
+                    o.req("plate_number"),
+                    o.req("plate_color"),
+                    o.req("start_time"),
+                    o.req("end_time"),
+                    o.req("parking_name"),
+                    o.req("charging_duration"),
+                    o.req("device_id"),
+                ) {
+                    (
+                        Some(parking_id),
+                        Some(plate_number),
+                        Some(plate_color),
+                        Some(start_time),
+                        Some(end_time),
+                        Some(parking_name),
+                        Some(charging_duration),
+                        Some(device_id),
+                    ) => {
+                        Ok(Self {
+                            parking_id,
+                            plate_number,
+                            plate_color,
+                            start_time,
+                            end_time,
+                            parking_name,
+                            charging_duration,
+                            device_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 支付者信息
@@ -342,10 +430,10 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    openid: o.req("openid")?,
-                    sub_openid: o.opt("sub_openid")?,
-                })
+                match (o.req("openid"), o.opt("sub_openid")) {
+                    (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponsePromotionDetail
@@ -416,18 +504,45 @@ pub mod out_trade_no {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    coupon_id: o.req("coupon_id")?,
-                    name: o.opt("name")?,
-                    scope: o.opt("scope")?,
-                    type_: o.opt("type")?,
-                    stock_id: o.opt("stock_id")?,
-                    amount: o.req("amount")?,
-                    wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                    merchant_contribute: o.opt("merchant_contribute")?,
-                    other_contribute: o.opt("other_contribute")?,
-                    currency: o.opt("currency")?,
-                })
+                match (
+                    o.req("coupon_id"),
+                    o.opt("name"),
+                    o.opt("scope"),
+                    o.opt("type"),
+                    o.opt("stock_id"),
+                    o.req("amount"),
+                    o.opt("wechatpay_contribute"),
+                    o.opt("merchant_contribute"),
+                    o.opt("other_contribute"),
+                    o.opt("currency"),
+                ) {
+                    (
+                        Some(coupon_id),
+                        Some(name),
+                        Some(scope),
+                        Some(type_),
+                        Some(stock_id),
+                        Some(amount),
+                        Some(wechatpay_contribute),
+                        Some(merchant_contribute),
+                        Some(other_contribute),
+                        Some(currency),
+                    ) => {
+                        Ok(Self {
+                            coupon_id,
+                            name,
+                            scope,
+                            type_,
+                            stock_id,
+                            amount,
+                            wechatpay_contribute,
+                            merchant_contribute,
+                            other_contribute,
+                            currency,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
     }
@@ -442,6 +557,7 @@ pub mod parking {
         /// 商户请求扣费受理接口，会完成订单受理。微信支付进行异步扣款，支付完成后，会将订单支付结果发送给商户。 [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012534352) [官方文档](https://pay.weixin.qq.com/doc/v3/partner/4012534427) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter8_8_3.shtml)
         ///
         /// `POST /v3/vehicle/transactions/parking`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -523,20 +639,51 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                sub_appid: o.req("sub_appid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                description: o.req("description")?,
-                attach: o.opt("attach")?,
-                out_trade_no: o.req("out_trade_no")?,
-                trade_scene: o.req("trade_scene")?,
-                goods_tag: o.opt("goods_tag")?,
-                notify_url: o.req("notify_url")?,
-                profit_sharing: o.opt("profit_sharing")?,
-                amount: o.req("amount")?,
-                parking_info: o.opt("parking_info")?,
-            })
+            match (
+                o.req("appid"),
+                o.req("sub_appid"),
+                o.req("sub_mchid"),
+                o.req("description"),
+                o.opt("attach"),
+                o.req("out_trade_no"),
+                o.req("trade_scene"),
+                o.opt("goods_tag"),
+                o.req("notify_url"),
+                o.opt("profit_sharing"),
+                o.req("amount"),
+                o.opt("parking_info"),
+            ) {
+                (
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(sub_mchid),
+                    Some(description),
+                    Some(attach),
+                    Some(out_trade_no),
+                    Some(trade_scene),
+                    Some(goods_tag),
+                    Some(notify_url),
+                    Some(profit_sharing),
+                    Some(amount),
+                    Some(parking_info),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        sub_appid,
+                        sub_mchid,
+                        description,
+                        attach,
+                        out_trade_no,
+                        trade_scene,
+                        goods_tag,
+                        notify_url,
+                        profit_sharing,
+                        amount,
+                        parking_info,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额
@@ -567,10 +714,10 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.opt("currency")?,
-            })
+            match (o.req("total"), o.opt("currency")) {
+                (Some(total), Some(currency)) => Ok(Self { total, currency }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// 货币类型
@@ -677,16 +824,39 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_id: o.req("parking_id")?,
-                plate_number: o.req("plate_number")?,
-                plate_color: o.req("plate_color")?,
-                start_time: o.req("start_time")?,
-                end_time: o.req("end_time")?,
-                parking_name: o.req("parking_name")?,
-                charging_duration: o.req("charging_duration")?,
-                device_id: o.req("device_id")?,
-            })
+            match (
+                o.req("parking_id"),
+                o.req("plate_number"),
+                o.req("plate_color"),
+                o.req("start_time"),
+                o.req("end_time"),
+                o.req("parking_name"),
+                o.req("charging_duration"),
+                o.req("device_id"),
+            ) {
+                (
+                    Some(parking_id),
+                    Some(plate_number),
+                    Some(plate_color),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(parking_name),
+                    Some(charging_duration),
+                    Some(device_id),
+                ) => {
+                    Ok(Self {
+                        parking_id,
+                        plate_number,
+                        plate_color,
+                        start_time,
+                        end_time,
+                        parking_name,
+                        charging_duration,
+                        device_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 分账标识
@@ -846,27 +1016,72 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                appid: o.req("appid")?,
-                sub_appid: o.opt("sub_appid")?,
-                sp_mchid: o.req("sp_mchid")?,
-                sub_mchid: o.opt("sub_mchid")?,
-                description: o.req("description")?,
-                create_time: o.req("create_time")?,
-                out_trade_no: o.req("out_trade_no")?,
-                transaction_id: o.opt("transaction_id")?,
-                trade_state: o.req("trade_state")?,
-                trade_state_description: o.opt("trade_state_description")?,
-                success_time: o.opt("success_time")?,
-                bank_type: o.opt("bank_type")?,
-                user_repaid: o.opt("user_repaid")?,
-                attach: o.opt("attach")?,
-                trade_scene: o.req("trade_scene")?,
-                parking_info: o.opt("parking_info")?,
-                payer: o.req("payer")?,
-                amount: o.req("amount")?,
-                promotion_detail: o.opt("promotion_detail")?,
-            })
+            match (
+                o.req("appid"),
+                o.opt("sub_appid"),
+                o.req("sp_mchid"),
+                o.opt("sub_mchid"),
+                o.req("description"),
+                o.req("create_time"),
+                o.req("out_trade_no"),
+                o.opt("transaction_id"),
+                o.req("trade_state"),
+                o.opt("trade_state_description"),
+                o.opt("success_time"),
+                o.opt("bank_type"),
+                o.opt("user_repaid"),
+                o.opt("attach"),
+                o.req("trade_scene"),
+                o.opt("parking_info"),
+                o.req("payer"),
+                o.req("amount"),
+                o.opt("promotion_detail"),
+            ) {
+                (
+                    Some(appid),
+                    Some(sub_appid),
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(description),
+                    Some(create_time),
+                    Some(out_trade_no),
+                    Some(transaction_id),
+                    Some(trade_state),
+                    Some(trade_state_description),
+                    Some(success_time),
+                    Some(bank_type),
+                    Some(user_repaid),
+                    Some(attach),
+                    Some(trade_scene),
+                    Some(parking_info),
+                    Some(payer),
+                    Some(amount),
+                    Some(promotion_detail),
+                ) => {
+                    Ok(Self {
+                        appid,
+                        sub_appid,
+                        sp_mchid,
+                        sub_mchid,
+                        description,
+                        create_time,
+                        out_trade_no,
+                        transaction_id,
+                        trade_state,
+                        trade_state_description,
+                        success_time,
+                        bank_type,
+                        user_repaid,
+                        attach,
+                        trade_scene,
+                        parking_info,
+                        payer,
+                        amount,
+                        promotion_detail,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 订单金额信息
@@ -907,12 +1122,27 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                total: o.req("total")?,
-                currency: o.req("currency")?,
-                payer_total: o.opt("payer_total")?,
-                discount_total: o.opt("discount_total")?,
-            })
+            match (
+                o.req("total"),
+                o.req("currency"),
+                o.opt("payer_total"),
+                o.opt("discount_total"),
+            ) {
+                (
+                    Some(total),
+                    Some(currency),
+                    Some(payer_total),
+                    Some(discount_total),
+                ) => {
+                    Ok(Self {
+                        total,
+                        currency,
+                        payer_total,
+                        discount_total,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 货币类型
@@ -1019,16 +1249,39 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                parking_id: o.req("parking_id")?,
-                plate_number: o.req("plate_number")?,
-                plate_color: o.req("plate_color")?,
-                start_time: o.req("start_time")?,
-                end_time: o.req("end_time")?,
-                parking_name: o.req("parking_name")?,
-                charging_duration: o.req("charging_duration")?,
-                device_id: o.req("device_id")?,
-            })
+            match (
+                o.req("parking_id"),
+                o.req("plate_number"),
+                o.req("plate_color"),
+                o.req("start_time"),
+                o.req("end_time"),
+                o.req("parking_name"),
+                o.req("charging_duration"),
+                o.req("device_id"),
+            ) {
+                (
+                    Some(parking_id),
+                    Some(plate_number),
+                    Some(plate_color),
+                    Some(start_time),
+                    Some(end_time),
+                    Some(parking_name),
+                    Some(charging_duration),
+                    Some(device_id),
+                ) => {
+                    Ok(Self {
+                        parking_id,
+                        plate_number,
+                        plate_color,
+                        start_time,
+                        end_time,
+                        parking_name,
+                        charging_duration,
+                        device_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 支付者信息
@@ -1059,10 +1312,10 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                openid: o.req("openid")?,
-                sub_openid: o.opt("sub_openid")?,
-            })
+            match (o.req("openid"), o.opt("sub_openid")) {
+                (Some(openid), Some(sub_openid)) => Ok(Self { openid, sub_openid }),
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostResponsePromotionDetail
@@ -1133,18 +1386,45 @@ pub mod parking {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                coupon_id: o.req("coupon_id")?,
-                name: o.opt("name")?,
-                scope: o.opt("scope")?,
-                type_: o.opt("type")?,
-                stock_id: o.opt("stock_id")?,
-                amount: o.req("amount")?,
-                wechatpay_contribute: o.opt("wechatpay_contribute")?,
-                merchant_contribute: o.opt("merchant_contribute")?,
-                other_contribute: o.opt("other_contribute")?,
-                currency: o.opt("currency")?,
-            })
+            match (
+                o.req("coupon_id"),
+                o.opt("name"),
+                o.opt("scope"),
+                o.opt("type"),
+                o.opt("stock_id"),
+                o.req("amount"),
+                o.opt("wechatpay_contribute"),
+                o.opt("merchant_contribute"),
+                o.opt("other_contribute"),
+                o.opt("currency"),
+            ) {
+                (
+                    Some(coupon_id),
+                    Some(name),
+                    Some(scope),
+                    Some(type_),
+                    Some(stock_id),
+                    Some(amount),
+                    Some(wechatpay_contribute),
+                    Some(merchant_contribute),
+                    Some(other_contribute),
+                    Some(currency),
+                ) => {
+                    Ok(Self {
+                        coupon_id,
+                        name,
+                        scope,
+                        type_,
+                        stock_id,
+                        amount,
+                        wechatpay_contribute,
+                        merchant_contribute,
+                        other_contribute,
+                        currency,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 优惠币种

@@ -4,6 +4,7 @@
 pub struct AvailMchRanges<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> AvailMchRanges<'a> {
     /// `/v3/webizpay/avail-mch-ranges/{range_id}`: `range_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn range_id(self, range_id: &str) -> by_range_id::ByRangeId<'a> {
         by_range_id::ByRangeId(self.0.push_param(&range_id))
     }
@@ -12,6 +13,7 @@ impl<'a> AvailMchRanges<'a> {
     /// 查询可用商户范围列表。该接口允许服务商查询已创建的所有可用商户范围ID列表。通过此接口可以获取服务商下所有的可用商户范围，便于后续的范围管理和额度卡配置。
     ///
     /// `GET /v3/webizpay/avail-mch-ranges`
+    #[inline]
     pub fn get(
         self,
         request: &GetRequest,
@@ -26,6 +28,7 @@ impl<'a> AvailMchRanges<'a> {
     /// 创建可用商户范围。该接口允许服务商创建新的可用商户范围，用于限制额度卡的可用商户范围。服务商可以根据业务需要创建基于统一社会信用代码或微信支付订单号的商户范围，便于管理不同场景下的额度卡使用限制。
     ///
     /// `POST /v3/webizpay/avail-mch-ranges`
+    #[inline]
     pub fn post(
         self,
         request: &PostRequest,
@@ -55,9 +58,10 @@ impl<'de> ::serde::Deserialize<'de> for GetRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.req("sp_mchid")?,
-        })
+        match o.req("sp_mchid") {
+            Some(sp_mchid) => Ok(Self { sp_mchid }),
+            None => Err(o.error()),
+        }
     }
 }
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
@@ -86,10 +90,10 @@ impl<'de> ::serde::Deserialize<'de> for GetResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.req("sp_mchid")?,
-            range_list: o.req("range_list")?,
-        })
+        match (o.req("sp_mchid"), o.req("range_list")) {
+            (Some(sp_mchid), Some(range_list)) => Ok(Self { sp_mchid, range_list }),
+            _ => Err(o.error()),
+        }
     }
 }
 /// GetResponseRangeList
@@ -120,10 +124,12 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseRangeList {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            range_id: o.opt("range_id")?,
-            identifier_type: o.opt("identifier_type")?,
-        })
+        match (o.opt("range_id"), o.opt("identifier_type")) {
+            (Some(range_id), Some(identifier_type)) => {
+                Ok(Self { range_id, identifier_type })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户标识类型
@@ -206,10 +212,12 @@ impl<'de> ::serde::Deserialize<'de> for PostRequest {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            sp_mchid: o.req("sp_mchid")?,
-            identifier_type: o.req("identifier_type")?,
-        })
+        match (o.req("sp_mchid"), o.req("identifier_type")) {
+            (Some(sp_mchid), Some(identifier_type)) => {
+                Ok(Self { sp_mchid, identifier_type })
+            }
+            _ => Err(o.error()),
+        }
     }
 }
 /// 商户标识类型
@@ -287,9 +295,10 @@ impl<'de> ::serde::Deserialize<'de> for PostResponse {
         deserializer: D,
     ) -> ::core::result::Result<Self, D::Error> {
         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-        ::core::result::Result::Ok(Self {
-            range_id: o.req("range_id")?,
-        })
+        match o.req("range_id") {
+            Some(range_id) => Ok(Self { range_id }),
+            None => Err(o.error()),
+        }
     }
 }
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
@@ -298,6 +307,7 @@ pub mod by_range_id {
     pub struct ByRangeId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByRangeId<'a> {
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
+        #[inline]
         pub fn merchant_identifiers(
             self,
         ) -> merchant_identifiers::MerchantIdentifiers<'a> {
@@ -312,6 +322,7 @@ pub mod by_range_id {
         pub struct MerchantIdentifiers<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> MerchantIdentifiers<'a> {
             /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`: `merchant_identifier` is percent-encoded, never case-converted.
+            #[inline]
             pub fn merchant_identifier(
                 self,
                 merchant_identifier: &str,
@@ -325,6 +336,7 @@ pub mod by_range_id {
             /// 查询商户标识列表。该接口允许服务商查询指定可用商户范围内的所有商户标识。支持分页查询，便于管理大量的商户数据，了解范围内包含的具体商户信息。
             ///
             /// `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -341,6 +353,7 @@ pub mod by_range_id {
             /// 添加商户标识。该接口允许服务商向已存在的可用商户范围中添加商户标识。根据商户标识类型，可以添加统一社会信用代码或微信支付订单号，用于精确控制额度卡的可用范围。
             ///
             /// `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -381,11 +394,12 @@ pub mod by_range_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                })
+                match (o.req("sp_mchid"), o.req("offset"), o.req("limit")) {
+                    (Some(sp_mchid), Some(offset), Some(limit)) => {
+                        Ok(Self { sp_mchid, offset, limit })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
@@ -429,13 +443,30 @@ pub mod by_range_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    offset: o.req("offset")?,
-                    limit: o.req("limit")?,
-                    count: o.req("count")?,
-                    total_count: o.req("total_count")?,
-                    data: o.req("data")?,
-                })
+                match (
+                    o.req("offset"),
+                    o.req("limit"),
+                    o.req("count"),
+                    o.req("total_count"),
+                    o.req("data"),
+                ) {
+                    (
+                        Some(offset),
+                        Some(limit),
+                        Some(count),
+                        Some(total_count),
+                        Some(data),
+                    ) => {
+                        Ok(Self {
+                            offset,
+                            limit,
+                            count,
+                            total_count,
+                            data,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
@@ -466,10 +497,15 @@ pub mod by_range_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    merchant_identifier: o.req("merchant_identifier")?,
-                })
+                match (o.req("sp_mchid"), o.req("merchant_identifier")) {
+                    (Some(sp_mchid), Some(merchant_identifier)) => {
+                        Ok(Self {
+                            sp_mchid,
+                            merchant_identifier,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
@@ -495,9 +531,10 @@ pub mod by_range_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    range_id: o.req("range_id")?,
-                })
+                match o.req("range_id") {
+                    Some(range_id) => Ok(Self { range_id }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
@@ -512,6 +549,7 @@ pub mod by_range_id {
                 /// 删除商户标识。该接口允许服务商从已存在的可用商户范围中删除商户标识。当某个商户标识不再需要被包含在范围内时，可以通过此接口进行移除操作。
                 ///
                 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
+                #[inline]
                 pub fn delete(
                     self,
                     request: &DeleteRequest,
@@ -545,9 +583,10 @@ pub mod by_range_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                    })
+                    match o.req("sp_mchid") {
+                        Some(sp_mchid) => Ok(Self { sp_mchid }),
+                        None => Err(o.error()),
+                    }
                 }
             }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
@@ -573,9 +612,10 @@ pub mod by_range_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        range_id: o.req("range_id")?,
-                    })
+                    match o.req("range_id") {
+                        Some(range_id) => Ok(Self { range_id }),
+                        None => Err(o.error()),
+                    }
                 }
             }
         }

@@ -4,10 +4,12 @@
 pub struct Bill<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Bill<'a> {
     /// `/v3/webizpay/bill/proof`
+    #[inline]
     pub fn proof(self) -> proof::Proof<'a> {
         proof::Proof(self.0.push("proof"))
     }
     /// `/v3/webizpay/bill/trade-bill`
+    #[inline]
     pub fn trade_bill(self) -> trade_bill::TradeBill<'a> {
         trade_bill::TradeBill(self.0.push("trade-bill"))
     }
@@ -22,6 +24,7 @@ pub mod proof {
         /// 申请企业商户企业支付出资凭证。该接口允许服务商为指定出资子商户申请特定日期范围内的企业支付出资凭证，便于企业财务记账和报销管理。出资凭证包含企业支付交易的详细信息，可用于财务核对和税务申报。
         ///
         /// `POST /v3/webizpay/bill/proof`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -77,14 +80,33 @@ pub mod proof {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                start_date: o.req("start_date")?,
-                end_date: o.req("end_date")?,
-                entity_name: o.opt("entity_name")?,
-                out_operation_id: o.req("out_operation_id")?,
-            })
+            match (
+                o.req("sp_mchid"),
+                o.req("sub_mchid"),
+                o.req("start_date"),
+                o.req("end_date"),
+                o.opt("entity_name"),
+                o.req("out_operation_id"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(start_date),
+                    Some(end_date),
+                    Some(entity_name),
+                    Some(out_operation_id),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sub_mchid,
+                        start_date,
+                        end_date,
+                        entity_name,
+                        out_operation_id,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
@@ -160,19 +182,48 @@ pub mod proof {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                out_operation_id: o.req("out_operation_id")?,
-                operation_id: o.req("operation_id")?,
-                sub_mchid: o.req("sub_mchid")?,
-                start_date: o.req("start_date")?,
-                end_date: o.req("end_date")?,
-                entity_name: o.req("entity_name")?,
-                proof_id: o.req("proof_id")?,
-                download_url: o.req("download_url")?,
-                create_time: o.req("create_time")?,
-                updated_time: o.req("updated_time")?,
-            })
+            match (
+                o.req("sp_mchid"),
+                o.req("out_operation_id"),
+                o.req("operation_id"),
+                o.req("sub_mchid"),
+                o.req("start_date"),
+                o.req("end_date"),
+                o.req("entity_name"),
+                o.req("proof_id"),
+                o.req("download_url"),
+                o.req("create_time"),
+                o.req("updated_time"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(out_operation_id),
+                    Some(operation_id),
+                    Some(sub_mchid),
+                    Some(start_date),
+                    Some(end_date),
+                    Some(entity_name),
+                    Some(proof_id),
+                    Some(download_url),
+                    Some(create_time),
+                    Some(updated_time),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        out_operation_id,
+                        operation_id,
+                        sub_mchid,
+                        start_date,
+                        end_date,
+                        entity_name,
+                        proof_id,
+                        download_url,
+                        create_time,
+                        updated_time,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
 }
@@ -186,6 +237,7 @@ pub mod trade_bill {
         /// 申请企业商户企业支付业务账单。该接口允许服务商为指定出资子商户申请特定日期的企业支付业务账单，仅支持申请三个月内的账单数据。业务账单包含交易明细，可用于企业对账和财务分析。
         ///
         /// `POST /v3/webizpay/bill/trade-bill`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -231,12 +283,17 @@ pub mod trade_bill {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                date: o.req("date")?,
-                type_: o.req("type")?,
-            })
+            match (o.req("sp_mchid"), o.req("sub_mchid"), o.req("date"), o.req("type")) {
+                (Some(sp_mchid), Some(sub_mchid), Some(date), Some(type_)) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sub_mchid,
+                        date,
+                        type_,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账单类型
@@ -330,13 +387,30 @@ pub mod trade_bill {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                sub_mchid: o.req("sub_mchid")?,
-                date: o.req("date")?,
-                type_: o.req("type")?,
-                download_url: o.req("download_url")?,
-            })
+            match (
+                o.req("sp_mchid"),
+                o.req("sub_mchid"),
+                o.req("date"),
+                o.req("type"),
+                o.req("download_url"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(sub_mchid),
+                    Some(date),
+                    Some(type_),
+                    Some(download_url),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        sub_mchid,
+                        date,
+                        type_,
+                        download_url,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 账单类型

@@ -4,6 +4,7 @@
 pub struct Employees<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Employees<'a> {
     /// `/v3/webizpay/employees/{employee_id}`: `employee_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn employee_id(self, employee_id: &str) -> by_employee_id::ByEmployeeId<'a> {
         by_employee_id::ByEmployeeId(self.0.push_param(&employee_id))
     }
@@ -14,14 +15,17 @@ pub mod by_employee_id {
     pub struct ByEmployeeId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByEmployeeId<'a> {
         /// `/v3/webizpay/employees/{employee_id}/out-quota-cards`
+        #[inline]
         pub fn out_quota_cards(self) -> out_quota_cards::OutQuotaCards<'a> {
             out_quota_cards::OutQuotaCards(self.0.push("out-quota-cards"))
         }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards`
+        #[inline]
         pub fn quota_cards(self) -> quota_cards::QuotaCards<'a> {
             quota_cards::QuotaCards(self.0.push("quota-cards"))
         }
         /// `/v3/webizpay/employees/{employee_id}/revoke`
+        #[inline]
         pub fn revoke(self) -> revoke::Revoke<'a> {
             revoke::Revoke(self.0.push("revoke"))
         }
@@ -32,6 +36,7 @@ pub mod by_employee_id {
         pub struct OutQuotaCards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> OutQuotaCards<'a> {
             /// `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`: `out_card_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn out_card_no(
                 self,
                 out_card_no: &str,
@@ -49,6 +54,7 @@ pub mod by_employee_id {
                 /// 企业商户查询企业支付额度卡。该接口允许服务商使用商户卡号查询指定员工的企业支付额度卡详情，包括卡片金额、可用金额、有效期、使用记录等信息。企业可通过此接口了解额度卡的使用情况，进行费用追踪和报销管理。
                 ///
                 /// `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -86,10 +92,12 @@ pub mod by_employee_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
@@ -205,27 +213,72 @@ pub mod by_employee_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        card_no: o.req("card_no")?,
-                        out_card_no: o.req("out_card_no")?,
-                        employee_id: o.req("employee_id")?,
-                        card_template_id: o.req("card_template_id")?,
-                        card_rule: o.req("card_rule")?,
-                        refund_rule: o.req("refund_rule")?,
-                        amount: o.req("amount")?,
-                        remain_amount: o.req("remain_amount")?,
-                        effective_end_time: o.req("effective_end_time")?,
-                        effective_begin_time: o.req("effective_begin_time")?,
-                        card_state: o.req("card_state")?,
-                        card_name: o.req("card_name")?,
-                        reason: o.opt("reason")?,
-                        card_usage_time: o.opt("card_usage_time")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        card_disabled_time: o.opt("card_disabled_time")?,
-                        card_remark: o.opt("card_remark")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.req("sub_mchid"),
+                        o.req("card_no"),
+                        o.req("out_card_no"),
+                        o.req("employee_id"),
+                        o.req("card_template_id"),
+                        o.req("card_rule"),
+                        o.req("refund_rule"),
+                        o.req("amount"),
+                        o.req("remain_amount"),
+                        o.req("effective_end_time"),
+                        o.req("effective_begin_time"),
+                        o.req("card_state"),
+                        o.req("card_name"),
+                        o.opt("reason"),
+                        o.opt("card_usage_time"),
+                        o.opt("transaction_id"),
+                        o.opt("card_disabled_time"),
+                        o.opt("card_remark"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(card_no),
+                            Some(out_card_no),
+                            Some(employee_id),
+                            Some(card_template_id),
+                            Some(card_rule),
+                            Some(refund_rule),
+                            Some(amount),
+                            Some(remain_amount),
+                            Some(effective_end_time),
+                            Some(effective_begin_time),
+                            Some(card_state),
+                            Some(card_name),
+                            Some(reason),
+                            Some(card_usage_time),
+                            Some(transaction_id),
+                            Some(card_disabled_time),
+                            Some(card_remark),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                sub_mchid,
+                                card_no,
+                                out_card_no,
+                                employee_id,
+                                card_template_id,
+                                card_rule,
+                                refund_rule,
+                                amount,
+                                remain_amount,
+                                effective_end_time,
+                                effective_begin_time,
+                                card_state,
+                                card_name,
+                                reason,
+                                card_usage_time,
+                                transaction_id,
+                                card_disabled_time,
+                                card_remark,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 使用规则
@@ -407,6 +460,7 @@ pub mod by_employee_id {
         pub struct QuotaCards<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> QuotaCards<'a> {
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`: `card_no` is percent-encoded, never case-converted.
+            #[inline]
             pub fn card_no(self, card_no: &str) -> by_card_no::ByCardNo<'a> {
                 by_card_no::ByCardNo(self.0.push_param(&card_no))
             }
@@ -415,6 +469,7 @@ pub mod by_employee_id {
             /// 企业商户为员工下发企业支付额度卡。该接口允许服务商为已授权的员工下发企业支付额度卡，设置卡片名称、额度、备注等信息，员工可使用该额度卡进行企业支付。企业可根据不同业务场景（如差旅报销、日常办公等）为员工发放不同类型的额度卡，便于费用管理和控制。
             ///
             /// `POST /v3/webizpay/employees/{employee_id}/quota-cards`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -488,17 +543,42 @@ pub mod by_employee_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    card_template_id: o.req("card_template_id")?,
-                    amount: o.req("amount")?,
-                    card_name: o.req("card_name")?,
-                    out_card_no: o.req("out_card_no")?,
-                    effective_end_time: o.req("effective_end_time")?,
-                    card_remark: o.opt("card_remark")?,
-                    avail_mch_range_id: o.opt("avail_mch_range_id")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("card_template_id"),
+                    o.req("amount"),
+                    o.req("card_name"),
+                    o.req("out_card_no"),
+                    o.req("effective_end_time"),
+                    o.opt("card_remark"),
+                    o.opt("avail_mch_range_id"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(card_template_id),
+                        Some(amount),
+                        Some(card_name),
+                        Some(out_card_no),
+                        Some(effective_end_time),
+                        Some(card_remark),
+                        Some(avail_mch_range_id),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            card_template_id,
+                            amount,
+                            card_name,
+                            out_card_no,
+                            effective_end_time,
+                            card_remark,
+                            avail_mch_range_id,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
@@ -554,15 +634,36 @@ pub mod by_employee_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    out_card_no: o.req("out_card_no")?,
-                    employee_id: o.req("employee_id")?,
-                    card_no: o.req("card_no")?,
-                    effective_begin_time: o.req("effective_begin_time")?,
-                    effective_end_time: o.req("effective_end_time")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("out_card_no"),
+                    o.req("employee_id"),
+                    o.req("card_no"),
+                    o.req("effective_begin_time"),
+                    o.req("effective_end_time"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(out_card_no),
+                        Some(employee_id),
+                        Some(card_no),
+                        Some(effective_begin_time),
+                        Some(effective_end_time),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            out_card_no,
+                            employee_id,
+                            card_no,
+                            effective_begin_time,
+                            effective_end_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
@@ -571,10 +672,12 @@ pub mod by_employee_id {
             pub struct ByCardNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
             impl<'a> ByCardNo<'a> {
                 /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
+                #[inline]
                 pub fn cancel(self) -> cancel::Cancel<'a> {
                     cancel::Cancel(self.0.push("cancel"))
                 }
                 /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
+                #[inline]
                 pub fn payment_url(self) -> payment_url::PaymentUrl<'a> {
                     payment_url::PaymentUrl(self.0.push("payment-url"))
                 }
@@ -583,6 +686,7 @@ pub mod by_employee_id {
                 /// 企业商户查询企业支付额度卡。该接口允许服务商查询指定员工的企业支付额度卡详情，包括卡片金额、可用金额、有效期、使用记录等信息。企业可通过此接口了解额度卡的使用情况，进行费用追踪和报销管理。
                 ///
                 /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
+                #[inline]
                 pub fn get(
                     self,
                     request: &GetRequest,
@@ -620,10 +724,12 @@ pub mod by_employee_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                    })
+                    match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                        (Some(sp_mchid), Some(sub_mchid)) => {
+                            Ok(Self { sp_mchid, sub_mchid })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
@@ -739,27 +845,72 @@ pub mod by_employee_id {
                     deserializer: D,
                 ) -> ::core::result::Result<Self, D::Error> {
                     let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                    ::core::result::Result::Ok(Self {
-                        sp_mchid: o.req("sp_mchid")?,
-                        sub_mchid: o.req("sub_mchid")?,
-                        card_no: o.req("card_no")?,
-                        out_card_no: o.req("out_card_no")?,
-                        employee_id: o.req("employee_id")?,
-                        card_template_id: o.req("card_template_id")?,
-                        card_rule: o.req("card_rule")?,
-                        refund_rule: o.req("refund_rule")?,
-                        amount: o.req("amount")?,
-                        remain_amount: o.req("remain_amount")?,
-                        effective_end_time: o.req("effective_end_time")?,
-                        effective_begin_time: o.req("effective_begin_time")?,
-                        card_state: o.req("card_state")?,
-                        card_name: o.req("card_name")?,
-                        reason: o.opt("reason")?,
-                        card_usage_time: o.opt("card_usage_time")?,
-                        transaction_id: o.opt("transaction_id")?,
-                        card_disabled_time: o.opt("card_disabled_time")?,
-                        card_remark: o.opt("card_remark")?,
-                    })
+                    match (
+                        o.req("sp_mchid"),
+                        o.req("sub_mchid"),
+                        o.req("card_no"),
+                        o.req("out_card_no"),
+                        o.req("employee_id"),
+                        o.req("card_template_id"),
+                        o.req("card_rule"),
+                        o.req("refund_rule"),
+                        o.req("amount"),
+                        o.req("remain_amount"),
+                        o.req("effective_end_time"),
+                        o.req("effective_begin_time"),
+                        o.req("card_state"),
+                        o.req("card_name"),
+                        o.opt("reason"),
+                        o.opt("card_usage_time"),
+                        o.opt("transaction_id"),
+                        o.opt("card_disabled_time"),
+                        o.opt("card_remark"),
+                    ) {
+                        (
+                            Some(sp_mchid),
+                            Some(sub_mchid),
+                            Some(card_no),
+                            Some(out_card_no),
+                            Some(employee_id),
+                            Some(card_template_id),
+                            Some(card_rule),
+                            Some(refund_rule),
+                            Some(amount),
+                            Some(remain_amount),
+                            Some(effective_end_time),
+                            Some(effective_begin_time),
+                            Some(card_state),
+                            Some(card_name),
+                            Some(reason),
+                            Some(card_usage_time),
+                            Some(transaction_id),
+                            Some(card_disabled_time),
+                            Some(card_remark),
+                        ) => {
+                            Ok(Self {
+                                sp_mchid,
+                                sub_mchid,
+                                card_no,
+                                out_card_no,
+                                employee_id,
+                                card_template_id,
+                                card_rule,
+                                refund_rule,
+                                amount,
+                                remain_amount,
+                                effective_end_time,
+                                effective_begin_time,
+                                card_state,
+                                card_name,
+                                reason,
+                                card_usage_time,
+                                transaction_id,
+                                card_disabled_time,
+                                card_remark,
+                            })
+                        }
+                        _ => Err(o.error()),
+                    }
                 }
             }
             /// 使用规则
@@ -943,6 +1094,7 @@ pub mod by_employee_id {
                     /// 企业商户作废员工企业支付额度卡。该接口允许服务商作废已下发给员工的企业支付额度卡，作废后该额度卡将无法继续使用，可指定作废原因。当额度卡使用错误、发放错误或需要提前回收额度时，企业可通过此接口作废额度卡。
                     ///
                     /// `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
+                    #[inline]
                     pub fn post(
                         self,
                         request: &PostRequest,
@@ -986,11 +1138,16 @@ pub mod by_employee_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            reason: o.req("reason")?,
-                        })
+                        match (o.req("sp_mchid"), o.req("sub_mchid"), o.req("reason")) {
+                            (Some(sp_mchid), Some(sub_mchid), Some(reason)) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    reason,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
@@ -1041,14 +1198,33 @@ pub mod by_employee_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            employee_id: o.req("employee_id")?,
-                            card_no: o.req("card_no")?,
-                            card_state: o.req("card_state")?,
-                            card_disabled_time: o.opt("card_disabled_time")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("employee_id"),
+                            o.req("card_no"),
+                            o.req("card_state"),
+                            o.opt("card_disabled_time"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(employee_id),
+                                Some(card_no),
+                                Some(card_state),
+                                Some(card_disabled_time),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    employee_id,
+                                    card_no,
+                                    card_state,
+                                    card_disabled_time,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 卡片状态
@@ -1121,6 +1297,7 @@ pub mod by_employee_id {
                     /// 企业商户获取指定额度卡支付链接。该接口允许服务商获取指定额度卡的支付链接，员工可通过该链接使用额度卡进行支付，链接有效期较短，请在有效期内使用。企业可通过此接口为员工生成便捷的支付入口，简化支付流程。
                     ///
                     /// `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
+                    #[inline]
                     pub fn get(
                         self,
                         request: &GetRequest,
@@ -1163,11 +1340,20 @@ pub mod by_employee_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            application_type: o.req("application_type")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("application_type"),
+                        ) {
+                            (Some(sp_mchid), Some(sub_mchid), Some(application_type)) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    application_type,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 拉起付款码页面的企业应用类型
@@ -1292,17 +1478,42 @@ pub mod by_employee_id {
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
                         let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                        ::core::result::Result::Ok(Self {
-                            sp_mchid: o.req("sp_mchid")?,
-                            sub_mchid: o.req("sub_mchid")?,
-                            employee_id: o.req("employee_id")?,
-                            card_no: o.req("card_no")?,
-                            expire_time: o.req("expire_time")?,
-                            payment_url: o.req("payment_url")?,
-                            application_type: o.opt("application_type")?,
-                            mp_query: o.opt("mp_query")?,
-                            mp_business_type: o.opt("mp_business_type")?,
-                        })
+                        match (
+                            o.req("sp_mchid"),
+                            o.req("sub_mchid"),
+                            o.req("employee_id"),
+                            o.req("card_no"),
+                            o.req("expire_time"),
+                            o.req("payment_url"),
+                            o.opt("application_type"),
+                            o.opt("mp_query"),
+                            o.opt("mp_business_type"),
+                        ) {
+                            (
+                                Some(sp_mchid),
+                                Some(sub_mchid),
+                                Some(employee_id),
+                                Some(card_no),
+                                Some(expire_time),
+                                Some(payment_url),
+                                Some(application_type),
+                                Some(mp_query),
+                                Some(mp_business_type),
+                            ) => {
+                                Ok(Self {
+                                    sp_mchid,
+                                    sub_mchid,
+                                    employee_id,
+                                    card_no,
+                                    expire_time,
+                                    payment_url,
+                                    application_type,
+                                    mp_query,
+                                    mp_business_type,
+                                })
+                            }
+                            _ => Err(o.error()),
+                        }
                     }
                 }
                 /// 拉起付款码页面的企业应用类型
@@ -1377,6 +1588,7 @@ pub mod by_employee_id {
             /// 企业商户发起解除员工企业支付授权。该接口允许服务商解除指定出资子商户下特定员工的企业支付授权关系，解除授权后员工将无法继续使用企业支付功能，已发放的额度卡将自动失效。企业可通过此接口管理离职员工或需要取消授权的员工。
             ///
             /// `POST /v3/webizpay/employees/{employee_id}/revoke`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -1415,10 +1627,10 @@ pub mod by_employee_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                    (Some(sp_mchid), Some(sub_mchid)) => Ok(Self { sp_mchid, sub_mchid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
@@ -1469,14 +1681,33 @@ pub mod by_employee_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    user_id: o.req("user_id")?,
-                    authorization_state: o.req("authorization_state")?,
-                    authorization_revoked_time: o.req("authorization_revoked_time")?,
-                    reason: o.req("reason")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("user_id"),
+                    o.req("authorization_state"),
+                    o.req("authorization_revoked_time"),
+                    o.req("reason"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(user_id),
+                        Some(authorization_state),
+                        Some(authorization_revoked_time),
+                        Some(reason),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            user_id,
+                            authorization_state,
+                            authorization_revoked_time,
+                            reason,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 员工企业支付权限状态

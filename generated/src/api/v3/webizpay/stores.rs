@@ -4,6 +4,7 @@
 pub struct Stores<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Stores<'a> {
     /// `/v3/webizpay/stores/entity-matches`
+    #[inline]
     pub fn entity_matches(self) -> entity_matches::EntityMatches<'a> {
         entity_matches::EntityMatches(self.0.push("entity-matches"))
     }
@@ -14,6 +15,7 @@ pub mod entity_matches {
     pub struct EntityMatches<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> EntityMatches<'a> {
         /// `/v3/webizpay/stores/entity-matches/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
+        #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
             by_batch_id::ByBatchId(self.0.push_param(&batch_id))
         }
@@ -22,6 +24,7 @@ pub mod entity_matches {
         /// 发起门店主体匹配。该接口允许服务商批量查询门店主体是否已在微信支付开通相关支付产品，匹配结果可用于后续企业支付业务的开展。企业可通过此接口确认合作门店的支付能力，提前了解是否可以使用企业支付功能进行消费。
         ///
         /// `POST /v3/webizpay/stores/entity-matches`
+        #[inline]
         pub fn post(
             self,
             request: &PostRequest,
@@ -60,11 +63,16 @@ pub mod entity_matches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                out_batch_id: o.req("out_batch_id")?,
-                match_details: o.opt("match_details")?,
-            })
+            match (o.req("sp_mchid"), o.req("out_batch_id"), o.opt("match_details")) {
+                (Some(sp_mchid), Some(out_batch_id), Some(match_details)) => {
+                    Ok(Self {
+                        sp_mchid,
+                        out_batch_id,
+                        match_details,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// PostRequestMatchDetails
@@ -100,11 +108,20 @@ pub mod entity_matches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                organization_code: o.req("organization_code")?,
-                store_name: o.req("store_name")?,
-                product_type: o.req("product_type")?,
-            })
+            match (
+                o.req("organization_code"),
+                o.req("store_name"),
+                o.req("product_type"),
+            ) {
+                (Some(organization_code), Some(store_name), Some(product_type)) => {
+                    Ok(Self {
+                        organization_code,
+                        store_name,
+                        product_type,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 需要查询的支付产品
@@ -202,13 +219,30 @@ pub mod entity_matches {
             deserializer: D,
         ) -> ::core::result::Result<Self, D::Error> {
             let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-            ::core::result::Result::Ok(Self {
-                sp_mchid: o.req("sp_mchid")?,
-                out_batch_id: o.req("out_batch_id")?,
-                batch_id: o.req("batch_id")?,
-                time: o.req("time")?,
-                state: o.req("state")?,
-            })
+            match (
+                o.req("sp_mchid"),
+                o.req("out_batch_id"),
+                o.req("batch_id"),
+                o.req("time"),
+                o.req("state"),
+            ) {
+                (
+                    Some(sp_mchid),
+                    Some(out_batch_id),
+                    Some(batch_id),
+                    Some(time),
+                    Some(state),
+                ) => {
+                    Ok(Self {
+                        sp_mchid,
+                        out_batch_id,
+                        batch_id,
+                        time,
+                        state,
+                    })
+                }
+                _ => Err(o.error()),
+            }
         }
     }
     /// 批次状态
@@ -281,6 +315,7 @@ pub mod entity_matches {
             /// 查询门店主体匹配结果。该接口允许服务商查询之前发起的门店主体匹配批次结果，包括各门店统一社会信用代码是否存在满足条件的微信支付商户号。通过此接口可获取匹配结果详情，确认哪些门店可以使用企业支付功能。
             ///
             /// `GET /v3/webizpay/stores/entity-matches/{batch_id}`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -313,9 +348,10 @@ pub mod entity_matches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                })
+                match o.req("sp_mchid") {
+                    Some(sp_mchid) => Ok(Self { sp_mchid }),
+                    None => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
@@ -359,13 +395,30 @@ pub mod entity_matches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    out_batch_id: o.req("out_batch_id")?,
-                    batch_id: o.req("batch_id")?,
-                    state: o.req("state")?,
-                    match_results: o.opt("match_results")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("out_batch_id"),
+                    o.req("batch_id"),
+                    o.req("state"),
+                    o.opt("match_results"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(out_batch_id),
+                        Some(batch_id),
+                        Some(state),
+                        Some(match_results),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            out_batch_id,
+                            batch_id,
+                            state,
+                            match_results,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseMatchResults
@@ -401,11 +454,24 @@ pub mod entity_matches {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    organization_code: o.req("organization_code")?,
-                    store_name: o.req("store_name")?,
-                    has_valid_mchid: o.req("has_valid_mchid")?,
-                })
+                match (
+                    o.req("organization_code"),
+                    o.req("store_name"),
+                    o.req("has_valid_mchid"),
+                ) {
+                    (
+                        Some(organization_code),
+                        Some(store_name),
+                        Some(has_valid_mchid),
+                    ) => {
+                        Ok(Self {
+                            organization_code,
+                            store_name,
+                            has_valid_mchid,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 批次状态

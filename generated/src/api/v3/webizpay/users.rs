@@ -4,6 +4,7 @@
 pub struct Users<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Users<'a> {
     /// `/v3/webizpay/users/{user_id}`: `user_id` is percent-encoded, never case-converted.
+    #[inline]
     pub fn user_id(self, user_id: &str) -> by_user_id::ByUserId<'a> {
         by_user_id::ByUserId(self.0.push_param(&user_id))
     }
@@ -14,10 +15,12 @@ pub mod by_user_id {
     pub struct ByUserId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
     impl<'a> ByUserId<'a> {
         /// `/v3/webizpay/users/{user_id}/authorization-state`
+        #[inline]
         pub fn authorization_state(self) -> authorization_state::AuthorizationState<'a> {
             authorization_state::AuthorizationState(self.0.push("authorization-state"))
         }
         /// `/v3/webizpay/users/{user_id}/authorization-url`
+        #[inline]
         pub fn authorization_url(self) -> authorization_url::AuthorizationUrl<'a> {
             authorization_url::AuthorizationUrl(self.0.push("authorization-url"))
         }
@@ -32,6 +35,7 @@ pub mod by_user_id {
             /// 企业商户查询企业员工开通授权状态。该接口允许服务商查询指定出资子商户下特定员工的企业支付授权状态，包括授权状态、授权时间和解除授权时间等信息。服务商可通过此接口确认员工是否已开通企业支付功能，是后续发放额度卡的前提条件。
             ///
             /// `GET /v3/webizpay/users/{user_id}/authorization-state`
+            #[inline]
             pub fn get(
                 self,
                 request: &GetRequest,
@@ -69,10 +73,10 @@ pub mod by_user_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                })
+                match (o.req("sp_mchid"), o.req("sub_mchid")) {
+                    (Some(sp_mchid), Some(sub_mchid)) => Ok(Self { sp_mchid, sub_mchid }),
+                    _ => Err(o.error()),
+                }
             }
         }
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
@@ -111,12 +115,27 @@ pub mod by_user_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    user_id: o.req("user_id")?,
-                    employee_list: o.opt("employee_list")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("user_id"),
+                    o.opt("employee_list"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(user_id),
+                        Some(employee_list),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            user_id,
+                            employee_list,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// GetResponseEmployeeList
@@ -157,12 +176,27 @@ pub mod by_user_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    employee_id: o.req("employee_id")?,
-                    authorization_state: o.req("authorization_state")?,
-                    authorization_time: o.req("authorization_time")?,
-                    authorization_revoked_time: o.req("authorization_revoked_time")?,
-                })
+                match (
+                    o.req("employee_id"),
+                    o.req("authorization_state"),
+                    o.req("authorization_time"),
+                    o.req("authorization_revoked_time"),
+                ) {
+                    (
+                        Some(employee_id),
+                        Some(authorization_state),
+                        Some(authorization_time),
+                        Some(authorization_revoked_time),
+                    ) => {
+                        Ok(Self {
+                            employee_id,
+                            authorization_state,
+                            authorization_time,
+                            authorization_revoked_time,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 授权状态
@@ -231,6 +265,7 @@ pub mod by_user_id {
             /// 企业商户发起员工开通企业支付授权。该接口允许服务商为指定出资子商户下的员工发起企业支付授权申请，系统将生成一个授权链接，员工可通过该链接完成授权操作。授权成功后，企业可为该员工下发企业支付额度卡，员工可使用额度卡进行支付。
             ///
             /// `POST /v3/webizpay/users/{user_id}/authorization-url`
+            #[inline]
             pub fn post(
                 self,
                 request: &PostRequest,
@@ -274,11 +309,20 @@ pub mod by_user_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    application_type: o.req("application_type")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("application_type"),
+                ) {
+                    (Some(sp_mchid), Some(sub_mchid), Some(application_type)) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            application_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发起授权应用类型
@@ -393,16 +437,39 @@ pub mod by_user_id {
                 deserializer: D,
             ) -> ::core::result::Result<Self, D::Error> {
                 let mut o = ::wechatpay::runtime::Object::new(deserializer)?;
-                ::core::result::Result::Ok(Self {
-                    sp_mchid: o.req("sp_mchid")?,
-                    sub_mchid: o.req("sub_mchid")?,
-                    user_id: o.req("user_id")?,
-                    authorization_url: o.opt("authorization_url")?,
-                    expire_time: o.opt("expire_time")?,
-                    application_type: o.req("application_type")?,
-                    mp_query: o.opt("mp_query")?,
-                    mp_business_type: o.opt("mp_business_type")?,
-                })
+                match (
+                    o.req("sp_mchid"),
+                    o.req("sub_mchid"),
+                    o.req("user_id"),
+                    o.opt("authorization_url"),
+                    o.opt("expire_time"),
+                    o.req("application_type"),
+                    o.opt("mp_query"),
+                    o.opt("mp_business_type"),
+                ) {
+                    (
+                        Some(sp_mchid),
+                        Some(sub_mchid),
+                        Some(user_id),
+                        Some(authorization_url),
+                        Some(expire_time),
+                        Some(application_type),
+                        Some(mp_query),
+                        Some(mp_business_type),
+                    ) => {
+                        Ok(Self {
+                            sp_mchid,
+                            sub_mchid,
+                            user_id,
+                            authorization_url,
+                            expire_time,
+                            application_type,
+                            mp_query,
+                            mp_business_type,
+                        })
+                    }
+                    _ => Err(o.error()),
+                }
             }
         }
         /// 发起授权应用类型
