@@ -15,11 +15,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let root = super::workspace_root();
     let mut what = "generate";
     let mut spec = root.join("spec");
+    let mut only = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "generate" | "build" | "generate-inner" => what = a.as_str(),
             "--spec" => spec = it.next().map(PathBuf::from).ok_or("--spec needs a folder")?,
+            "--only" => only = Some(it.next().ok_or("--only needs one of: none, pay, full")?.clone()),
             _ => return Err(super::USAGE.to_string()),
         }
     }
@@ -39,7 +41,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
         "generate-inner" => bench_generate(&spec),
-        _ => bench_build(&root),
+        _ => bench_build(&root, only.as_deref()),
     }
 }
 
@@ -115,15 +117,46 @@ fn count_ops(files: &[PathBuf]) -> usize {
         .sum()
 }
 
-/// One cold build in a fresh target folder; returns (wall time, peak RSS in MB) from /usr/bin/time.
-fn cold_build(root: &Path, target: &Path, features: &[&str]) -> Result<(Duration, u64), String> {
-    let _ = std::fs::remove_dir_all(target);
+/// A project of a user's, outside this workspace, depending on the client by path: the build
+/// sees none of this workspace's profile settings (opt-level for the generator's syn, no
+/// debuginfo for dependencies), only cargo's defaults, as a user's project would. The lock file
+/// is this workspace's, so the versions are the ones CI tests.
+fn user_project(root: &Path, dir: &Path, features: &[&str]) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+    let features = features.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ");
+    let manifest = format!(
+        "[package]\nname = \"bench-user\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nwechatpay = {{ path = {:?}, default-features = false, features = [{features}] }}\n\n[workspace]\n",
+        root.join("generated").display().to_string()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("src/lib.rs"), "pub use wechatpay;\n").map_err(|e| e.to_string())?;
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// `cargo build` of the user project; `CARGO_INCREMENTAL=0` as for a dependency from crates.io.
+fn user_build(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet"])
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .current_dir(dir);
+    cmd
+}
+
+/// One cold build in a fresh user project; returns (wall time, peak RSS in MB) from /usr/bin/time.
+fn cold_build(root: &Path, dir: &Path, features: &[&str]) -> Result<(Duration, u64), String> {
+    user_project(root, dir, features)?;
+    let build = user_build(dir);
     let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-v").arg(env!("CARGO")).args(["build", "--quiet", "-p", "wechatpay", "--no-default-features"]);
-    if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
+    cmd.arg("-v").arg(build.get_program()).args(build.get_args()).current_dir(dir);
+    for (k, v) in build.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
     }
-    cmd.env("CARGO_TARGET_DIR", target).current_dir(root);
     let t = Instant::now();
     let out = cmd.output().map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
     let wall = t.elapsed();
@@ -140,38 +173,43 @@ fn cold_build(root: &Path, target: &Path, features: &[&str]) -> Result<(Duration
 }
 
 /// Rebuild only the client crate (dependencies already built): touch its lib.rs and build again.
-fn crate_only_build(root: &Path, target: &Path, features: &[&str]) -> Result<Duration, String> {
+fn crate_only_build(root: &Path, dir: &Path) -> Result<Duration, String> {
     let lib = root.join("generated/src/lib.rs");
     let text = std::fs::read(&lib).map_err(|e| e.to_string())?;
     std::fs::write(&lib, &text).map_err(|e| e.to_string())?; // new mtime, same content
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--quiet", "-p", "wechatpay", "--no-default-features"]);
-    if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
-    }
     let t = Instant::now();
-    let status = cmd.env("CARGO_TARGET_DIR", target).current_dir(root).status().map_err(|e| e.to_string())?;
+    let status = user_build(dir).status().map_err(|e| e.to_string())?;
     if !status.success() {
         return Err("build failed".into());
     }
     Ok(t.elapsed())
 }
 
-fn bench_build(root: &Path) -> Result<(), String> {
+fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
     let target = root.join("target/bench-build");
-    println!("cold `cargo build -p wechatpay` (debug) in a fresh target folder, {} cores:", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    let cases: [(&str, &[&str]); 3] = [("runtime only", &[]), ("one group (pay)", &["pay"]), ("full", &["full"])];
-    let mut crate_only = Vec::new();
-    for (name, features) in cases {
-        let (wall, mb) = cold_build(root, &target, features)?;
-        let again = crate_only_build(root, &target, features)?;
-        println!("  {name:18} cold {:7.1} s, peak {mb:5} MB; the client crate alone {:6.1} s", wall.as_secs_f64(), again.as_secs_f64());
-        crate_only.push(again);
-    }
     println!(
-        "  one group / runtime only (the client crate alone): {:.2}x",
-        crate_only[1].as_secs_f64() / crate_only[0].as_secs_f64()
+        "cold `cargo build` (dev profile, cargo's defaults) of a new project depending on the client, {} cores:",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let cases: [(&str, &str, &[&str]); 3] =
+        [("none", "runtime only", &[]), ("pay", "one group (pay)", &["pay"]), ("full", "full", &["full"])];
+    let mut crate_only = Vec::new();
+    for (key, name, features) in cases {
+        if only.is_some_and(|o| o != key) {
+            continue;
+        }
+        let (wall, mb) = cold_build(root, &target, features)?;
+        let again = crate_only_build(root, &target)?;
+        println!("  {name:18} cold {:7.1} s, peak {mb:5} MB; the client crate alone {:6.1} s", wall.as_secs_f64(), again.as_secs_f64());
+        crate_only.push((wall, again));
+    }
+    if let [none, pay, _] = crate_only[..] {
+        println!(
+            "  one group / runtime only: cold {:.2}x, the client crate alone {:.2}x",
+            pay.0.as_secs_f64() / none.0.as_secs_f64(),
+            pay.1.as_secs_f64() / none.1.as_secs_f64()
+        );
+    }
     let _ = std::fs::remove_dir_all(&target);
     Ok(())
 }
